@@ -1,0 +1,153 @@
+#include "catalog/catalog.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+
+namespace sluice::catalog {
+
+using nlohmann::json;
+
+std::string FormatOfKey(const std::string& key) {
+  std::string name = ToLower(key.substr(key.rfind('/') + 1));
+  for (const char* c : {".gz", ".gzip", ".zst"}) {
+    if (EndsWith(name, c)) name = name.substr(0, name.size() - std::string(c).size());
+  }
+  for (const char* e : {".csv", ".tsv", ".txt"}) {
+    if (EndsWith(name, e)) return "csv";
+  }
+  for (const char* e : {".json", ".jsonl", ".ndjson"}) {
+    if (EndsWith(name, e)) return "json";
+  }
+  if (EndsWith(name, ".parquet") || EndsWith(name, ".pq")) return "parquet";
+  return "";
+}
+
+std::string PartitionOf(const std::string& key, const std::string& prefix) {
+  std::vector<std::string> parts;
+  auto segments = Split(key.substr(prefix.size()), '/');
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    if (segments[i].find('=') != std::string::npos) parts.push_back(segments[i]);
+  }
+  return Join(parts, "/");
+}
+
+namespace {
+std::string PathList(const std::vector<std::string>& keys, const lake::Store& store) {
+  std::vector<std::string> paths;
+  paths.reserve(keys.size());
+  for (const auto& k : keys) paths.push_back(SqlString(store.ReadablePath(k)));
+  return "[" + Join(paths, ", ") + "]";
+}
+
+std::string EmptyRelation(const meta::Table& table) {
+  std::vector<std::string> cols;
+  for (const auto& c : table.columns) {
+    cols.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.type, SqlIdent(c.name)));
+  }
+  if (cols.empty()) cols.push_back("NULL AS empty");
+  return fmt::format("(SELECT {} WHERE false)", Join(cols, ", "));
+}
+
+std::string TypeMap(const std::vector<meta::Column>& columns, bool partitions) {
+  std::vector<std::string> items;
+  for (const auto& c : columns) {
+    if (c.partition == partitions) items.push_back(SqlString(c.name) + ": " + SqlString(c.type));
+  }
+  return "{" + Join(items, ", ") + "}";
+}
+}  // namespace
+
+namespace {
+std::string CsvArgs(const meta::Table& table, const json& opts, const std::vector<std::string>& only,
+                    const ScanOptions& options) {
+  std::vector<meta::Column> data;
+  for (const auto& c : table.columns) {
+    if (c.partition) continue;
+    if (only.empty() || std::find(only.begin(), only.end(), c.name) != only.end()) data.push_back(c);
+  }
+  std::vector<std::string> args;
+  args.push_back("types = " + TypeMap(data, false));
+  for (const char* key : {"delim", "quote", "escape", "dateformat", "timestampformat"}) {
+    if (opts.contains(key)) args.push_back(fmt::format("{} = {}", key, SqlString(opts[key].get<std::string>())));
+  }
+  if (opts.contains("header")) {
+    args.push_back(std::string("header = ") + (opts["header"].get<bool>() ? "true" : "false"));
+  }
+  if (options.capture_rejects) {
+    args.push_back("store_rejects = true");
+  } else {
+    // Raw files may hold malformed lines; querying bronze skips them (jobs quarantine them).
+    args.push_back("ignore_errors = true");
+  }
+  if (only.empty()) args.push_back("union_by_name = true");
+  return Join(args, ", ");
+}
+}  // namespace
+
+std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>& files,
+                    const lake::Store& store, const ScanOptions& options) {
+  if (files.empty()) return EmptyRelation(table);
+  json opts = json::parse(table.options.empty() ? "{}" : table.options, nullptr, false);
+  if (opts.is_discarded()) opts = json::object();
+  bool hive = false;
+  for (const auto& c : table.columns) hive = hive || c.partition;
+  std::string common = hive ? "hive_partitioning = true, hive_types = " + TypeMap(table.columns, true)
+                            : "hive_partitioning = false";
+  if (options.source_file) common += ", filename = '_source_file'";
+  std::vector<std::string> scans;
+  if (table.format == "csv") {
+    // One read_csv per distinct header; files with an unknown header are read by name.
+    std::map<std::string, std::vector<std::string>> groups;
+    for (const auto& f : files) groups[f.columns].push_back(f.key);
+    for (const auto& [columns, keys] : groups) {
+      std::vector<std::string> only;
+      json names = json::parse(columns.empty() ? "[]" : columns, nullptr, false);
+      if (!names.is_discarded()) {
+        for (const auto& n : names) only.push_back(n.get<std::string>());
+      }
+      scans.push_back(fmt::format("SELECT * FROM read_csv({}, {}, {})", PathList(keys, store),
+                                  common, CsvArgs(table, opts, only, options)));
+    }
+  } else {
+    std::vector<std::string> keys;
+    for (const auto& f : files) keys.push_back(f.key);
+    if (table.format == "json") {
+      scans.push_back(fmt::format("SELECT * FROM read_json({}, {}, columns = {}, format = 'auto')",
+                                  PathList(keys, store), common, TypeMap(table.columns, false)));
+    } else {
+      scans.push_back(fmt::format("SELECT * FROM read_parquet({}, {}, union_by_name = true)",
+                                  PathList(keys, store), common));
+    }
+  }
+  std::string scan = "(" + Join(scans, " UNION ALL BY NAME ") + ")";
+  if (!options.source_file) return scan;
+  // Report files by lake key, not by local path.
+  std::string root = store.ReadablePath(files.front().key);
+  root = root.substr(0, root.size() - files.front().key.size());
+  return fmt::format("(SELECT * REPLACE (substr(_source_file, {}) AS _source_file) FROM {})",
+                     root.size() + 1, scan);
+}
+
+void AttachTables(engine::Connection& conn, meta::Metastore& metastore, const lake::Store& store) {
+  std::string sql;
+  std::set<std::string> schemas;
+  for (auto table : metastore.ListTables()) {
+    if (schemas.insert(table.db).second) {
+      sql += fmt::format("CREATE SCHEMA IF NOT EXISTS {};\n", SqlIdent(table.db));
+    }
+    table.columns = metastore.TableColumns(table.id, table.version);
+    auto files = metastore.TableFiles(table.id, table.version, false);
+    sql += fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {};\n", SqlIdent(table.db),
+                       SqlIdent(table.name), ScanSql(table, files, store));
+  }
+  if (!sql.empty()) conn.Execute(sql);
+}
+
+}  // namespace sluice::catalog

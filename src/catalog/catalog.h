@@ -1,0 +1,35 @@
+#pragma once
+// How catalog tables become SQL: every table is a view `db.name` over its current files.
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "lake/store.h"
+#include "meta/metastore.h"
+
+namespace sluice::catalog {
+
+struct ScanOptions {
+  // Malformed rows go to DuckDB's reject tables (reject_errors) instead of being skipped.
+  bool capture_rejects = false;
+  // Adds a `_source_file` column with the file's lake key.
+  bool source_file = false;
+};
+
+// A SQL table expression reading `files` of `table` with the table's format, dialect and column
+// types, e.g. read_csv([...], ...). CSV files are read in groups of one header each (so malformed
+// lines can be captured) and the groups combined by column name. No files gives an empty
+// relation with the table's columns.
+std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>& files,
+                    const lake::Store& store, const ScanOptions& options = {});
+
+// Creates a schema per database and a view per table on `conn`.
+void AttachTables(engine::Connection& conn, meta::Metastore& metastore, const lake::Store& store);
+
+// The file format a lake key holds ("csv", "json", "parquet"), from its extension, or "".
+std::string FormatOfKey(const std::string& key);
+
+// "k=v/k2=v2" from the folders between `prefix` and the file name.
+std::string PartitionOf(const std::string& key, const std::string& prefix);
+
+}  // namespace sluice::catalog

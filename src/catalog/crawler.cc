@@ -1,0 +1,327 @@
+#include "catalog/crawler.h"
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "catalog/catalog.h"
+#include "catalog/types.h"
+#include "common/error.h"
+#include "common/strings.h"
+#include "common/time.h"
+
+namespace sluice::catalog {
+
+using nlohmann::json;
+
+std::string LandingPrefix(const std::string& source) { return "landing/" + source + "/"; }
+
+namespace {
+
+struct FileSchema {
+  std::string format;
+  std::vector<meta::Column> columns;  // data columns, in file order
+  json dialect = json::object();      // CSV: delim, quote, escape, header, dateformat, ...
+};
+
+std::string Scalar(engine::Result& r, size_t col) { return r.GetOr(col, 0); }
+
+FileSchema Inspect(engine::Connection& conn, const std::string& path, const std::string& format,
+                   const project::Source& source) {
+  FileSchema schema;
+  schema.format = format;
+  if (format == "csv") {
+    // null_padding keeps a short (malformed) line in the sample from derailing the dialect
+    // detection; reading later is strict again and sends such lines to quarantine.
+    std::vector<std::string> args = {SqlString(path), "null_padding = true"};
+    if (!source.delimiter.empty()) args.push_back("delim = " + SqlString(source.delimiter));
+    if (!source.quote.empty()) args.push_back("quote = " + SqlString(source.quote));
+    if (source.header) args.push_back(std::string("header = ") + (*source.header ? "true" : "false"));
+    auto r = conn.Query(fmt::format(
+        "SELECT Delimiter, Quote, Escape, HasHeader, DateFormat, TimestampFormat, "
+        "to_json(Columns) FROM sniff_csv({})",
+        Join(args, ", ")));
+    schema.dialect["delim"] = Scalar(r, 0);
+    // DuckDB reports "no quote" as the text "(empty)".
+    auto one_char = [](const std::string& v) { return v.size() == 1 && v[0] != '\0'; };
+    if (one_char(Scalar(r, 1))) schema.dialect["quote"] = Scalar(r, 1);
+    if (one_char(Scalar(r, 2))) schema.dialect["escape"] = Scalar(r, 2);
+    schema.dialect["header"] = Scalar(r, 3) == "true";
+    if (auto v = r.Get(4, 0)) schema.dialect["dateformat"] = *v;
+    if (auto v = r.Get(5, 0)) schema.dialect["timestampformat"] = *v;
+    for (const auto& c : json::parse(Scalar(r, 6))) {
+      schema.columns.push_back({c["name"], c["type"], false});
+    }
+    return schema;
+  }
+  std::string reader = format == "json" ? "read_json" : "read_parquet";
+  std::string extra = format == "json" ? ", format = 'auto'" : "";
+  auto r = conn.Query(fmt::format("DESCRIBE SELECT * FROM {}({}, hive_partitioning = false{})",
+                                  reader, SqlString(path), extra));
+  for (size_t i = 0; i < r.row_count(); ++i) {
+    schema.columns.push_back({r.GetOr(0, i), r.GetOr(1, i), false});
+  }
+  return schema;
+}
+
+// The type of a partition value: BIGINT, DATE or VARCHAR.
+std::string PartitionValueType(const std::string& value) {
+  static const std::regex int_re(R"(-?\d{1,18})");
+  static const std::regex date_re(R"(\d{4}-\d{2}-\d{2})");
+  if (std::regex_match(value, int_re)) return "BIGINT";
+  if (std::regex_match(value, date_re)) return "DATE";
+  return "VARCHAR";
+}
+
+// How a file's columns differ from the table's: empty when it fits as is.
+struct Drift {
+  std::vector<meta::Column> added;
+  std::vector<std::pair<meta::Column, std::string>> widened;  // column (new type), old type
+  std::vector<std::string> missing;
+  std::string dialect;  // a CSV dialect mismatch, which no schema change can absorb
+  bool any() const { return !added.empty() || !widened.empty() || !missing.empty() || !dialect.empty(); }
+  std::string str() const {
+    std::vector<std::string> parts;
+    for (const auto& c : added) parts.push_back(fmt::format("new column {} {}", c.name, c.type));
+    for (const auto& [c, old] : widened) {
+      parts.push_back(fmt::format("column {} changes type {} -> {}", c.name, old, c.type));
+    }
+    for (const auto& m : missing) parts.push_back(fmt::format("column {} is missing", m));
+    if (!dialect.empty()) parts.push_back(dialect);
+    return Join(parts, "; ");
+  }
+};
+
+Drift Compare(const std::vector<meta::Column>& table, const FileSchema& file,
+              const json& table_dialect) {
+  Drift drift;
+  std::map<std::string, std::string> have;
+  for (const auto& c : table) {
+    if (!c.partition) have[ToLower(c.name)] = c.type;
+  }
+  std::set<std::string> seen;
+  for (const auto& c : file.columns) {
+    seen.insert(ToLower(c.name));
+    auto it = have.find(ToLower(c.name));
+    if (it == have.end()) {
+      drift.added.push_back(c);
+    } else if (!FitsIn(c.type, it->second)) {
+      drift.widened.push_back({{c.name, WidenType(c.type, it->second), false}, it->second});
+    }
+  }
+  for (const auto& c : table) {
+    if (!c.partition && !seen.count(ToLower(c.name))) drift.missing.push_back(c.name);
+  }
+  if (file.format == "csv" && table_dialect.contains("delim") &&
+      file.dialect.value("delim", "") != table_dialect.value("delim", "")) {
+    drift.dialect = fmt::format("delimiter '{}' differs from the table's '{}'",
+                                file.dialect.value("delim", ""), table_dialect.value("delim", ""));
+  }
+  return drift;
+}
+
+void Apply(const Drift& drift, std::vector<meta::Column>& columns) {
+  for (const auto& [c, old] : drift.widened) {
+    for (auto& have : columns) {
+      if (ToLower(have.name) == ToLower(c.name)) have.type = c.type;
+    }
+  }
+  // New data columns go before the partition columns.
+  auto first_partition = std::find_if(columns.begin(), columns.end(),
+                                      [](const meta::Column& c) { return c.partition; });
+  columns.insert(first_partition, drift.added.begin(), drift.added.end());
+}
+
+}  // namespace
+
+CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metastore& metastore,
+                  engine::Connection& conn, const std::string& trigger) {
+  CrawlReport report;
+  report.source = source.name;
+  const std::string prefix = LandingPrefix(source.name);
+  int64_t started = NowMs();
+  report.run_id = metastore.StartRun("crawl", source.name, trigger);
+  meta::Run run;
+  run.id = report.run_id;
+  run.kind = "crawl";
+  run.name = source.name;
+  run.trigger = trigger;
+  run.started_ms = started;
+
+  try {
+    auto existing = metastore.GetTable("bronze", source.name);
+    std::set<std::string> known;
+    std::vector<meta::Column> columns;
+    json dialect = json::object();
+    std::string table_format;
+    if (existing) {
+      for (const auto& f : metastore.TableFiles(existing->id, existing->version, true)) {
+        known.insert(f.key);
+      }
+      columns = existing->columns;
+      dialect = json::parse(existing->options, nullptr, false);
+      if (dialect.is_discarded()) dialect = json::object();
+      table_format = existing->format;
+    }
+
+    std::vector<lake::ObjectInfo> fresh;
+    for (auto& obj : store.List(prefix)) {
+      if (!known.count(obj.key)) fresh.push_back(std::move(obj));
+    }
+    report.new_files = fresh.size();
+    run.files_read = static_cast<int64_t>(fresh.size());
+
+    meta::TableChange change;
+    change.db = "bronze";
+    change.name = source.name;
+    change.kind = "source";
+    std::vector<std::string> change_notes;
+    bool schema_changed = false;
+
+    for (const auto& obj : fresh) {
+      meta::TableFile file{obj.key, obj.size, PartitionOf(obj.key, prefix), -1, "active", "", ""};
+      auto quarantine = [&](const std::string& reason) {
+        file.status = "quarantined";
+        file.reason = reason;
+        report.quarantined.push_back({obj.key, reason});
+        change.added.push_back(file);
+      };
+      std::string format = source.format == "auto" ? FormatOfKey(obj.key) : source.format;
+      if (format.empty()) {
+        quarantine("cannot tell the format from the file name; set `format:` on the source");
+        continue;
+      }
+      if (!table_format.empty() && format != table_format) {
+        std::string reason = fmt::format("format {} differs from the table's {}", format,
+                                         table_format);
+        if (source.on_schema_change == "fail") {
+          Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key,
+               reason, source.name);
+        }
+        quarantine(reason);
+        continue;
+      }
+      FileSchema schema;
+      try {
+        schema = Inspect(conn, store.ReadablePath(obj.key), format, source);
+      } catch (const Error& e) {
+        quarantine(fmt::format("cannot read the file as {}: {}", format,
+                               Split(e.what(), '\n').front()));
+        continue;
+      }
+      if (schema.columns.empty()) {
+        quarantine("the file holds no columns");
+        continue;
+      }
+      json names = json::array();
+      for (const auto& c : schema.columns) names.push_back(c.name);
+      file.columns = names.dump();
+      // Partition columns from key=value folders.
+      std::vector<meta::Column> partition_columns;
+      if (!file.partition.empty()) {
+        for (const auto& kv : Split(file.partition, '/')) {
+          auto eq = kv.find('=');
+          partition_columns.push_back({kv.substr(0, eq), PartitionValueType(kv.substr(eq + 1)), true});
+        }
+      }
+      if (table_format.empty()) {
+        // The first file defines the table.
+        table_format = format;
+        dialect = schema.dialect;
+        columns = schema.columns;
+        columns.insert(columns.end(), partition_columns.begin(), partition_columns.end());
+        schema_changed = true;
+        change_notes.push_back(fmt::format("created with {} columns", columns.size()));
+        change.added.push_back(file);
+        continue;
+      }
+      for (const auto& pc : partition_columns) {
+        auto it = std::find_if(columns.begin(), columns.end(),
+                               [&](const meta::Column& c) { return c.name == pc.name; });
+        if (it == columns.end()) {
+          columns.push_back(pc);
+          schema_changed = true;
+          change_notes.push_back(fmt::format("added partition {} {}", pc.name, pc.type));
+        } else if (!FitsIn(pc.type, it->type)) {
+          it->type = WidenType(pc.type, it->type);
+          schema_changed = true;
+        }
+      }
+      Drift drift = Compare(columns, schema, dialect);
+      if (!drift.any()) {
+        change.added.push_back(file);
+        continue;
+      }
+      bool absorbable = drift.dialect.empty();
+      if (source.on_schema_change == "fail") {
+        auto table = existing ? fmt::format("bronze.{} (version {})", source.name, existing->version)
+                              : fmt::format("bronze.{}", source.name);
+        Fail(ErrorKind::kInput,
+             "{}: schema drift against {}: {}\n  hint: source {} has on_schema_change: fail; "
+             "set it to evolve to widen the table, or quarantine to keep such files out",
+             obj.key, table, drift.str(), source.name);
+      }
+      if (source.on_schema_change == "quarantine" || !absorbable) {
+        quarantine("schema drift: " + drift.str());
+        continue;
+      }
+      // evolve: widen and add; a missing column reads as NULL.
+      if (!drift.added.empty() || !drift.widened.empty()) {
+        Drift widening = drift;
+        widening.missing.clear();
+        Apply(widening, columns);
+        schema_changed = true;
+        change_notes.push_back(fmt::format("{}: {}", obj.key, widening.str()));
+      }
+      change.added.push_back(file);
+    }
+
+    report.registered = change.added.size() - report.quarantined.size();
+    if (change.added.empty()) {
+      run.status = "succeeded";
+      run.details = json{{"message", "no new files"}}.dump();
+      if (existing) report.version = existing->version;
+      metastore.FinishRun(run, {}, {});
+      return report;
+    }
+    change.format = table_format;
+    change.options = dialect.dump();
+    change.columns = columns;
+    if (schema_changed) report.schema_change = Join(change_notes, "; ");
+    change.change = fmt::format("crawl: {} new file{}{}{}", report.registered,
+                                report.registered == 1 ? "" : "s",
+                                report.quarantined.empty()
+                                    ? ""
+                                    : fmt::format(", {} quarantined", report.quarantined.size()),
+                                schema_changed ? "; schema: " + report.schema_change : "");
+    run.status = "succeeded";
+    run.ended_ms = NowMs();
+    json details = {{"registered", report.registered},
+                    {"quarantined_files", json::array()},
+                    {"schema_change", report.schema_change}};
+    for (const auto& [key, reason] : report.quarantined) {
+      details["quarantined_files"].push_back({{"file", key}, {"reason", reason}});
+    }
+    run.details = details.dump();
+    meta::RunCommit commit;
+    commit.run = run;
+    commit.tables.push_back(change);
+    metastore.CommitRun(commit);
+    report.version = existing ? existing->version + 1 : 1;
+    report.changed = true;
+    return report;
+  } catch (const Error& e) {
+    run.status = "failed";
+    run.error = e.what();
+    run.ended_ms = NowMs();
+    metastore.FinishRun(run, {}, {});
+    throw;
+  }
+}
+
+}  // namespace sluice::catalog

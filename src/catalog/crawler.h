@@ -1,0 +1,35 @@
+#pragma once
+// The crawler (Glue's crawler): finds files landed under landing/<source>/ that the catalog does
+// not know yet, infers their format, dialect and schema, finds key=value partitions, applies the
+// source's on_schema_change policy, and publishes a new version of bronze.<source>.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/engine.h"
+#include "lake/store.h"
+#include "meta/metastore.h"
+#include "project/project.h"
+
+namespace sluice::catalog {
+
+struct CrawlReport {
+  std::string source;
+  int64_t run_id = 0;
+  size_t new_files = 0;
+  size_t registered = 0;
+  std::vector<std::pair<std::string, std::string>> quarantined;  // key, reason
+  int64_t version = 0;        // the table's version after the crawl
+  bool changed = false;       // a new version was published
+  std::string schema_change;  // e.g. "added coupon VARCHAR; widened amount BIGINT -> DOUBLE"
+};
+
+// Throws sluice::Error(kInput) when the source's policy is `fail` and a file drifts; nothing is
+// published then.
+CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metastore& metastore,
+                  engine::Connection& conn, const std::string& trigger = "manual");
+
+// The landing prefix of a source: "landing/<name>/".
+std::string LandingPrefix(const std::string& source);
+
+}  // namespace sluice::catalog

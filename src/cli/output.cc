@@ -1,0 +1,114 @@
+#include "cli/output.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "common/redact.h"
+
+namespace sluice::cli {
+
+namespace {
+// Display width of UTF-8 text (code points; good enough for tables of names and numbers).
+size_t Width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+}  // namespace
+
+bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+
+void TextTable::Print() const {
+  std::vector<size_t> widths(headers.size());
+  for (size_t c = 0; c < headers.size(); ++c) widths[c] = Width(headers[c]);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size() && c < widths.size(); ++c) {
+      widths[c] = std::max(widths[c], Width(row[c]));
+    }
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      size_t pad = widths[c] - Width(cells[c]);
+      bool r = c < right.size() && right[c];
+      if (c) out += "  ";
+      if (r) out += std::string(pad, ' ');
+      out += cells[c];
+      if (!r && c + 1 < cells.size()) out += std::string(pad, ' ');
+    }
+    std::cout << Redact(out) << "\n";
+  };
+  line(headers);
+  std::vector<std::string> rule;
+  for (size_t w : widths) rule.push_back(std::string(w, '-'));
+  line(rule);
+  for (const auto& row : rows) line(row);
+}
+
+void PrintResult(engine::Result& result, const std::string& format) {
+  size_t cols = result.column_count(), rows = result.row_count();
+  if (format == "csv") {
+    std::string out;
+    for (size_t c = 0; c < cols; ++c) out += (c ? "," : "") + CsvField(result.column_name(c));
+    out += "\n";
+    for (size_t r = 0; r < rows; ++r) {
+      for (size_t c = 0; c < cols; ++c) {
+        out += (c ? "," : "") + CsvField(result.GetOr(c, r));
+      }
+      out += "\n";
+    }
+    std::cout << Redact(out);
+    return;
+  }
+  if (format == "json") {
+    nlohmann::json arr = nlohmann::json::array();
+    for (size_t r = 0; r < rows; ++r) {
+      nlohmann::json obj = nlohmann::json::object();
+      for (size_t c = 0; c < cols; ++c) {
+        auto v = result.Get(c, r);
+        if (!v) {
+          obj[result.column_name(c)] = nullptr;
+        } else if (result.is_numeric(c)) {
+          obj[result.column_name(c)] = nlohmann::json::parse(*v, nullptr, false);
+          if (obj[result.column_name(c)].is_discarded()) obj[result.column_name(c)] = *v;
+        } else {
+          obj[result.column_name(c)] = *v;
+        }
+      }
+      arr.push_back(obj);
+    }
+    PrintJson(arr);
+    return;
+  }
+  TextTable t;
+  for (size_t c = 0; c < cols; ++c) {
+    t.headers.push_back(result.column_name(c));
+    t.right.push_back(result.is_numeric(c));
+  }
+  for (size_t r = 0; r < rows; ++r) {
+    std::vector<std::string> row;
+    for (size_t c = 0; c < cols; ++c) row.push_back(result.GetOr(c, r, "NULL"));
+    t.rows.push_back(row);
+  }
+  t.Print();
+  std::cout << "(" << rows << " row" << (rows == 1 ? "" : "s") << ")\n";
+}
+
+void PrintJson(const nlohmann::json& value) {
+  std::cout << Redact(value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) << "\n";
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,27 @@
+#pragma once
+// Printing for the command line: aligned tables, CSV and JSON. Nothing here decides anything.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace sluice::cli {
+
+struct TextTable {
+  std::vector<std::string> headers;
+  std::vector<bool> right;  // right-align this column (numbers)
+  std::vector<std::vector<std::string>> rows;
+  void Print() const;
+};
+
+// Prints a query answer as table | csv | json.
+void PrintResult(engine::Result& result, const std::string& format);
+
+void PrintJson(const nlohmann::json& value);
+
+// Whether stderr is a terminal (progress is shown only there).
+bool StderrIsTerminal();
+
+}  // namespace sluice::cli

@@ -1,0 +1,26 @@
+#include "common/error.h"
+
+namespace sluice {
+
+const char* ErrorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUsage: return "usage";
+    case ErrorKind::kConfig: return "config";
+    case ErrorKind::kInput: return "input";
+    case ErrorKind::kIo: return "io";
+    case ErrorKind::kQuality: return "quality";
+    case ErrorKind::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+int ExitCodeFor(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUsage:
+    case ErrorKind::kConfig: return 2;
+    case ErrorKind::kQuality: return 3;
+    default: return 1;
+  }
+}
+
+}  // namespace sluice

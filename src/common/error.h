@@ -1,0 +1,38 @@
+#pragma once
+// Errors are exceptions of one type that carry a kind. The kind decides the exit code and, in
+// workflows, which retry/catch rules apply. Messages name the place (file:line:col, table, file)
+// and the value at fault; they never contain resolved secrets.
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace sluice {
+
+enum class ErrorKind {
+  kUsage,     // the command line is wrong (exit 2)
+  kConfig,    // the project files are wrong (exit 2)
+  kInput,     // the data is wrong: unreadable file, schema drift refused (exit 1)
+  kIo,        // the disk, the network or a database failed (exit 1)
+  kQuality,   // a check with on_fail: fail failed (exit 3)
+  kInternal,  // a bug in Sluice (exit 1)
+};
+
+const char* ErrorKindName(ErrorKind kind);
+int ExitCodeFor(ErrorKind kind);
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+template <typename... Args>
+[[noreturn]] void Fail(ErrorKind kind, fmt::format_string<Args...> format, Args&&... args) {
+  throw Error(kind, fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace sluice

@@ -1,0 +1,21 @@
+#pragma once
+// Small filesystem helpers shared by every module. All throw sluice::Error(kIo) naming the path.
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& path);
+// Writes through a temporary file in the same folder and renames it into place, so readers see
+// the old content or the new, never a part.
+void WriteFileAtomic(const fs::path& path, std::string_view content);
+// Hex SHA-256 of a file's bytes / of a string.
+std::string Sha256File(const fs::path& path);
+std::string Sha256Hex(std::string_view data);
+// A name unique to this process and moment, for temporary files.
+std::string UniqueSuffix();
+
+}  // namespace sluice

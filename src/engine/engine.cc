@@ -1,0 +1,175 @@
+#include "engine/engine.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "common/error.h"
+#include "common/strings.h"
+
+namespace sluice::engine {
+
+Result::Result(Result&& other) noexcept : result_(other.result_) {
+  other.result_ = duckdb_result{};
+  other.moved_ = true;
+}
+
+size_t Result::column_count() { return duckdb_column_count(&result_); }
+size_t Result::row_count() { return duckdb_row_count(&result_); }
+std::string Result::column_name(size_t column) { return duckdb_column_name(&result_, column); }
+
+bool Result::is_numeric(size_t column) {
+  switch (duckdb_column_type(&result_, column)) {
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_DECIMAL: return true;
+    default: return false;
+  }
+}
+
+std::optional<std::string> Result::Get(size_t column, size_t row) {
+  if (duckdb_value_is_null(&result_, column, row)) return std::nullopt;
+  char* text = duckdb_value_varchar(&result_, column, row);
+  std::string out = text ? text : "";
+  duckdb_free(text);
+  return out;
+}
+
+std::string Result::GetOr(size_t column, size_t row, const std::string& fallback) {
+  auto v = Get(column, row);
+  return v ? *v : fallback;
+}
+
+int64_t Result::GetInt(size_t column, size_t row) {
+  return duckdb_value_int64(&result_, column, row);
+}
+
+Database::Database(const std::string& path, int threads) {
+  duckdb_config config;
+  duckdb_create_config(&config);
+  if (threads > 0) duckdb_set_config(config, "threads", std::to_string(threads).c_str());
+  char* error = nullptr;
+  auto state = duckdb_open_ext(path.empty() ? nullptr : path.c_str(), &db_, config, &error);
+  duckdb_destroy_config(&config);
+  if (state == DuckDBError) {
+    std::string message = error ? error : "unknown error";
+    duckdb_free(error);
+    Fail(ErrorKind::kIo, "cannot open DuckDB database {}: {}", path.empty() ? "(memory)" : path,
+         message);
+  }
+}
+
+Database::~Database() { duckdb_close(&db_); }
+
+Connection::Connection(Database& db) {
+  if (duckdb_connect(db.handle(), &conn_) == DuckDBError) {
+    Fail(ErrorKind::kIo, "cannot connect to DuckDB");
+  }
+}
+
+Connection::~Connection() { duckdb_disconnect(&conn_); }
+
+namespace {
+const char* StatementKeyword(duckdb_statement_type type) {
+  switch (type) {
+    case DUCKDB_STATEMENT_TYPE_SELECT: return "SELECT";
+    case DUCKDB_STATEMENT_TYPE_INSERT: return "INSERT";
+    case DUCKDB_STATEMENT_TYPE_UPDATE: return "UPDATE";
+    case DUCKDB_STATEMENT_TYPE_EXPLAIN: return "EXPLAIN";
+    case DUCKDB_STATEMENT_TYPE_DELETE: return "DELETE";
+    case DUCKDB_STATEMENT_TYPE_CREATE:
+    case DUCKDB_STATEMENT_TYPE_CREATE_FUNC: return "CREATE";
+    case DUCKDB_STATEMENT_TYPE_ALTER: return "ALTER";
+    case DUCKDB_STATEMENT_TYPE_COPY: return "COPY";
+    case DUCKDB_STATEMENT_TYPE_DROP: return "DROP";
+    case DUCKDB_STATEMENT_TYPE_EXPORT: return "EXPORT";
+    case DUCKDB_STATEMENT_TYPE_PRAGMA: return "PRAGMA";
+    case DUCKDB_STATEMENT_TYPE_SET:
+    case DUCKDB_STATEMENT_TYPE_VARIABLE_SET: return "SET";
+    case DUCKDB_STATEMENT_TYPE_LOAD: return "INSTALL/LOAD";
+    case DUCKDB_STATEMENT_TYPE_ATTACH: return "ATTACH";
+    case DUCKDB_STATEMENT_TYPE_DETACH: return "DETACH";
+    case DUCKDB_STATEMENT_TYPE_CALL: return "CALL";
+    case DUCKDB_STATEMENT_TYPE_TRANSACTION: return "transaction control";
+    default: return "this kind of statement";
+  }
+}
+
+[[noreturn]] void ThrowFromResult(duckdb_result& result) {
+  std::string message = duckdb_result_error(&result) ? duckdb_result_error(&result) : "unknown";
+  duckdb_error_type type = duckdb_result_error_type(&result);
+  duckdb_destroy_result(&result);
+  // Errors about the data itself (conversion, constraint) are input errors; the rest are the
+  // statement's (the caller's SQL or Sluice's).
+  ErrorKind kind = ErrorKind::kInput;
+  if (type == DUCKDB_ERROR_IO || type == DUCKDB_ERROR_OUT_OF_MEMORY) kind = ErrorKind::kIo;
+  if (type == DUCKDB_ERROR_INTERNAL || type == DUCKDB_ERROR_FATAL) kind = ErrorKind::kInternal;
+  throw Error(kind, message);
+}
+}  // namespace
+
+Result Connection::Query(const std::string& sql) {
+  duckdb_result result;
+  if (duckdb_query(conn_, sql.c_str(), &result) == DuckDBError) ThrowFromResult(result);
+  return Result(result);
+}
+
+Result Connection::QueryWithProgress(const std::string& sql, const ProgressFn& progress,
+                                     int interval_ms) {
+  duckdb_result result;
+  std::atomic<bool> done{false};
+  duckdb_state state = DuckDBSuccess;
+  std::thread worker([&] {
+    state = duckdb_query(conn_, sql.c_str(), &result);
+    done = true;
+  });
+  while (!done) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
+    if (done) break;
+    duckdb_query_progress_type p = duckdb_query_progress(conn_);
+    if (p.percentage >= 0) progress(p.percentage);
+  }
+  worker.join();
+  if (state == DuckDBError) ThrowFromResult(result);
+  return Result(result);
+}
+
+std::vector<StatementInfo> Connection::Inspect(const std::string& sql) {
+  duckdb_extracted_statements statements = nullptr;
+  idx_t count = duckdb_extract_statements(conn_, sql.c_str(), &statements);
+  std::vector<StatementInfo> out;
+  if (count == 0) {
+    std::string message = duckdb_extract_statements_error(statements);
+    duckdb_destroy_extracted(&statements);
+    throw Error(ErrorKind::kInput, message);
+  }
+  for (idx_t i = 0; i < count; ++i) {
+    duckdb_prepared_statement prepared = nullptr;
+    StatementInfo info{StatementKind::kOther, ""};
+    if (duckdb_prepare_extracted_statement(conn_, statements, i, &prepared) == DuckDBError) {
+      std::string message = duckdb_prepare_error(prepared);
+      duckdb_destroy_prepare(&prepared);
+      duckdb_destroy_extracted(&statements);
+      throw Error(ErrorKind::kInput, message);
+    }
+    auto type = duckdb_prepared_statement_type(prepared);
+    if (type == DUCKDB_STATEMENT_TYPE_SELECT) info.kind = StatementKind::kSelect;
+    if (type == DUCKDB_STATEMENT_TYPE_EXPLAIN) info.kind = StatementKind::kExplain;
+    info.keyword = StatementKeyword(type);
+    duckdb_destroy_prepare(&prepared);
+    out.push_back(info);
+  }
+  duckdb_destroy_extracted(&statements);
+  return out;
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,85 @@
+#pragma once
+// A thin RAII layer over DuckDB's C API (the stable ABI). DuckDB does the columnar work; this
+// layer owns handles, turns DuckDB errors into sluice::Error, and reports progress.
+#include <duckdb.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice::engine {
+
+// The materialized answer of one statement. Values are read as text (NULL as nullopt): the
+// answers Sluice reads are small (listings, figures, reports); bulk data never leaves DuckDB.
+class Result {
+ public:
+  explicit Result(duckdb_result result) : result_(result) {}
+  ~Result() { duckdb_destroy_result(&result_); }
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+  Result(Result&& other) noexcept;
+
+  size_t column_count();
+  size_t row_count();
+  std::string column_name(size_t column);
+  // True for numeric columns (which listings right-align).
+  bool is_numeric(size_t column);
+  std::optional<std::string> Get(size_t column, size_t row);
+  // The value, or `fallback` for NULL.
+  std::string GetOr(size_t column, size_t row, const std::string& fallback = "");
+  int64_t GetInt(size_t column, size_t row);
+
+ private:
+  duckdb_result result_;
+  bool moved_ = false;
+};
+
+// What a statement does, for the read-only gate of `sluice query`.
+enum class StatementKind { kSelect, kExplain, kOther };
+
+struct StatementInfo {
+  StatementKind kind;
+  std::string keyword;  // e.g. "INSERT", "COPY"
+};
+
+class Database {
+ public:
+  // An in-memory database ("") or a file. `threads` 0 means one per core.
+  explicit Database(const std::string& path = "", int threads = 0);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  duckdb_database handle() { return db_; }
+
+ private:
+  duckdb_database db_ = nullptr;
+};
+
+class Connection {
+ public:
+  explicit Connection(Database& db);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs one or more statements; the last one's answer is returned. Throws sluice::Error with
+  // DuckDB's message (which points into `sql`) on failure.
+  Result Query(const std::string& sql);
+  void Execute(const std::string& sql) { Query(sql); }
+
+  // As Query, calling `progress(percent)` about every `interval_ms` while the statement runs.
+  using ProgressFn = std::function<void(double percent)>;
+  Result QueryWithProgress(const std::string& sql, const ProgressFn& progress,
+                           int interval_ms = 250);
+
+  // Splits `sql` into statements and says what each one is, without running anything.
+  std::vector<StatementInfo> Inspect(const std::string& sql);
+
+  duckdb_connection handle() { return conn_; }
+
+ private:
+  duckdb_connection conn_ = nullptr;
+};
+
+}  // namespace sluice::engine

@@ -1,0 +1,30 @@
+#pragma once
+// The retail example: a project that runs as is, and a generator of daily order files with the
+// defects real partner files have.
+#include <cstdint>
+#include <string>
+
+#include "common/files.h"
+
+namespace sluice::examples {
+
+// Writes the retail project files (sluice.yaml, sources/, jobs/, models/) into `dir`.
+void WriteRetailProject(const fs::path& dir);
+
+struct OrderFilesSpec {
+  int days = 3;
+  int64_t rows_per_day = 2000;
+  uint64_t seed = 42;
+};
+
+struct GeneratedFiles {
+  int files = 0;
+  int64_t rows = 0;
+};
+
+// Writes `days` files data/orders/date=YYYY-MM-DD/orders.csv under `dir`. Defects: malformed
+// lines, amounts that are not numbers, negative amounts, orders re-sent the next day with a
+// correction, missing countries; every row carries a customer e-mail.
+GeneratedFiles GenerateOrders(const fs::path& dir, const OrderFilesSpec& spec);
+
+}  // namespace sluice::examples

@@ -1,0 +1,29 @@
+#pragma once
+#include "lake/store.h"
+
+namespace sluice::lake {
+
+// A lake in a local folder. Writes go to a temporary file in the target folder and are renamed
+// into place (atomic on POSIX); PutFileIfAbsent uses link(2), which fails if the name exists.
+class LocalStore : public Store {
+ public:
+  explicit LocalStore(fs::path root);
+
+  std::vector<ObjectInfo> List(const std::string& prefix, const std::string& start_after,
+                               size_t limit) const override;
+  std::optional<ObjectInfo> Stat(const std::string& key) const override;
+  std::string Get(const std::string& key) const override;
+  void Put(const std::string& key, std::string_view data) override;
+  void PutFile(const std::string& key, const fs::path& source) override;
+  bool PutFileIfAbsent(const std::string& key, const fs::path& source) override;
+  void Delete(const std::string& key) override;
+  std::string ReadablePath(const std::string& key) const override;
+  fs::path ScratchDir() const override;
+  std::string Uri(const std::string& key) const override;
+
+ private:
+  fs::path PathOf(const std::string& key) const;
+  fs::path root_;
+};
+
+}  // namespace sluice::lake

@@ -1,0 +1,151 @@
+#pragma once
+// meta::Metastore keeps everything Sluice knows besides the bytes in the lake: the catalog
+// (databases, tables, columns, files and versions), runs and their steps, job bookmarks, check
+// results and the landing registry.
+//
+// Contract, for every backend:
+// - Each call is one transaction: it takes effect whole or not at all.
+// - CommitRun is the only way a job/model/crawl publishes: the tables' new versions, the job's
+//   bookmarks, the check results and the run's final record commit together. A crash before it
+//   returns leaves the catalog as it was (files already in the lake stay invisible).
+// - Table versions only grow; a table's files at version V never change.
+// - Calls are safe from several threads and processes at once (SQLite: WAL and busy timeout).
+// Failures throw sluice::Error(kIo).
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace sluice::meta {
+
+struct Column {
+  std::string name;
+  std::string type;  // a DuckDB type name, e.g. BIGINT, DECIMAL(12,2), VARCHAR
+  bool partition = false;
+  bool operator==(const Column&) const = default;
+};
+
+struct TableFile {
+  std::string key;        // lake key
+  uint64_t size = 0;
+  std::string partition;  // "k=v/k2=v2", or "" when unpartitioned
+  int64_t rows = -1;      // -1 when unknown
+  std::string status = "active";  // active | quarantined (kept out of the table)
+  std::string reason;             // why quarantined
+  std::string columns;            // JSON array of the file's own column names ("" if unknown)
+};
+
+struct Table {
+  int64_t id = 0;
+  std::string db, name;
+  std::string kind;     // source | job | model | quarantine
+  std::string format;   // csv | json | parquet
+  std::string options;  // JSON: how to read the files (dialect, partitioning, ...)
+  int64_t version = 0;
+  std::vector<Column> columns;
+  int64_t created_ms = 0, updated_ms = 0;
+  std::string full_name() const { return db + "." + name; }
+};
+
+struct TableVersion {
+  int64_t version = 0;
+  int64_t created_ms = 0;
+  int64_t run_id = 0;
+  std::string change;  // what this version did, in words
+  int64_t files = 0;
+};
+
+// A new version of one table.
+struct TableChange {
+  std::string db, name, kind, format, options;
+  std::vector<Column> columns;
+  std::vector<TableFile> added;     // files that join the table (or are quarantined beside it)
+  std::vector<std::string> removed; // keys that leave the table
+  bool remove_all = false;          // overwrite: every active file leaves
+  std::string change;
+};
+
+struct Run {
+  int64_t id = 0;
+  std::string kind;     // crawl | job | model
+  std::string name;
+  std::string status;   // running | succeeded | failed | cancelled
+  std::string trigger = "manual";
+  int64_t started_ms = 0, ended_ms = 0;
+  int64_t rows_in = 0, rows_out = 0, rows_quarantined = 0, files_read = 0;
+  std::string error;
+  std::string details;  // JSON object: the run's report (per-reason counts, outputs, ...)
+};
+
+struct RunStep {
+  int64_t run_id = 0;
+  int seq = 0;
+  std::string name, status;
+  int64_t started_ms = 0, ended_ms = 0;
+  int64_t rows = -1;
+  std::string error;
+};
+
+struct CheckResult {
+  std::string table;
+  std::string rule, on_fail;
+  std::string outcome;  // pass | fail | error
+  std::string observed;
+  int64_t failing_rows = -1;
+  std::string message;
+};
+
+struct RunCommit {
+  Run run;  // its final record
+  std::vector<TableChange> tables;
+  std::string bookmark_job;               // job whose bookmarks advance ("" for none)
+  std::vector<std::string> bookmark_keys;
+  std::vector<CheckResult> checks;
+  std::vector<RunStep> steps;
+};
+
+struct LandedFile {
+  std::string source, key, sha256;
+  uint64_t size = 0;
+  int64_t landed_ms = 0;
+};
+
+class Metastore {
+ public:
+  virtual ~Metastore() = default;
+
+  // Catalog.
+  virtual std::vector<Table> ListTables() = 0;
+  virtual std::optional<Table> GetTable(const std::string& db, const std::string& name) = 0;
+  // The table's files at `version` (0: the current one); `include_quarantined` adds files kept
+  // out of the table.
+  virtual std::vector<TableFile> TableFiles(int64_t table_id, int64_t version = 0,
+                                            bool include_quarantined = false) = 0;
+  virtual std::vector<TableVersion> TableVersions(int64_t table_id) = 0;
+  // Columns as of `version` (0: current).
+  virtual std::vector<Column> TableColumns(int64_t table_id, int64_t version) = 0;
+
+  // Runs. StartRun records a running run and returns its id.
+  virtual int64_t StartRun(const std::string& kind, const std::string& name,
+                           const std::string& trigger) = 0;
+  // Publishes a run's result atomically (see the contract above).
+  virtual void CommitRun(const RunCommit& commit) = 0;
+  // Ends a run that publishes nothing (failed, or nothing to do).
+  virtual void FinishRun(const Run& run, const std::vector<RunStep>& steps,
+                         const std::vector<CheckResult>& checks) = 0;
+  virtual std::vector<Run> ListRuns(size_t limit) = 0;
+  virtual std::optional<Run> GetRun(int64_t id) = 0;
+  virtual std::vector<RunStep> RunSteps(int64_t run_id) = 0;
+  virtual std::vector<CheckResult> CheckResults(int64_t run_id) = 0;
+
+  // Bookmarks: the landed files a job has processed.
+  virtual std::set<std::string> Bookmarks(const std::string& job) = 0;
+
+  // Landing registry, for ingest's "same bytes twice is a no-op".
+  virtual std::optional<LandedFile> FindLanded(const std::string& source,
+                                               const std::string& sha256) = 0;
+  virtual void RecordLanded(const LandedFile& file) = 0;
+};
+
+}  // namespace sluice::meta

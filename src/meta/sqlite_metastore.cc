@@ -1,0 +1,530 @@
+#include "meta/sqlite_metastore.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/time.h"
+
+namespace sluice::meta {
+
+namespace {
+
+// Versioned migrations: entry i brings the schema from version i to i+1. Never edit an entry
+// that has shipped; append a new one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE databases (name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL);
+CREATE TABLE tables (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  db TEXT NOT NULL REFERENCES databases(name),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  format TEXT NOT NULL,
+  options TEXT NOT NULL DEFAULT '{}',
+  current_version INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  UNIQUE (db, name));
+CREATE TABLE table_versions (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  version INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  run_id INTEGER,
+  change TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (table_id, version));
+CREATE TABLE columns (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  version INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  is_partition INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (table_id, version, position));
+CREATE TABLE table_files (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  key TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  partition TEXT NOT NULL DEFAULT '',
+  rows INTEGER NOT NULL DEFAULT -1,
+  status TEXT NOT NULL DEFAULT 'active',
+  reason TEXT NOT NULL DEFAULT '',
+  columns TEXT NOT NULL DEFAULT '',
+  added_version INTEGER NOT NULL,
+  removed_version INTEGER,
+  PRIMARY KEY (table_id, key));
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  rows_in INTEGER NOT NULL DEFAULT 0,
+  rows_out INTEGER NOT NULL DEFAULT 0,
+  rows_quarantined INTEGER NOT NULL DEFAULT 0,
+  files_read INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  details TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX runs_by_name ON runs (kind, name, id);
+CREATE TABLE run_steps (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  rows INTEGER NOT NULL DEFAULT -1,
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, seq));
+CREATE TABLE bookmarks (
+  job TEXT NOT NULL,
+  key TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  PRIMARY KEY (job, key));
+CREATE TABLE check_results (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seq INTEGER NOT NULL,
+  table_name TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  on_fail TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  observed TEXT NOT NULL DEFAULT '',
+  failing_rows INTEGER NOT NULL DEFAULT -1,
+  message TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, seq));
+CREATE TABLE landed_files (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  landed_ms INTEGER NOT NULL,
+  PRIMARY KEY (source, key));
+CREATE INDEX landed_by_hash ON landed_files (source, sha256);
+)sql",
+};
+
+}  // namespace
+
+class SqliteMetastore::Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
+      Fail(ErrorKind::kInternal, "metastore: cannot prepare '{}': {}", sql, sqlite3_errmsg(db));
+    }
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  // Steps once; true while a row is available.
+  bool Step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    Fail(ErrorKind::kIo, "metastore: {}", sqlite3_errmsg(db_));
+  }
+  void Run() {
+    while (Step()) {
+    }
+  }
+  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) {
+    auto p = sqlite3_column_text(stmt_, col);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back when an exception leaves the scope.
+class SqliteMetastore::Tx {
+ public:
+  explicit Tx(SqliteMetastore& m) : m_(m) { m_.Exec("BEGIN IMMEDIATE"); }
+  ~Tx() {
+    if (!done_) sqlite3_exec(m_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void Commit() {
+    m_.Exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  SqliteMetastore& m_;
+  bool done_ = false;
+};
+
+SqliteMetastore::SqliteMetastore(const fs::path& path) : path_(path.string()) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                               SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    Fail(ErrorKind::kIo, "cannot open the metastore {}: {}", path_, message);
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  Exec("PRAGMA journal_mode=WAL");
+  Exec("PRAGMA synchronous=NORMAL");
+  Exec("PRAGMA foreign_keys=ON");
+  Migrate();
+}
+
+SqliteMetastore::~SqliteMetastore() { sqlite3_close(db_); }
+
+void SqliteMetastore::Exec(const std::string& sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    Fail(ErrorKind::kIo, "metastore {}: {}", path_, message);
+  }
+}
+
+int SqliteMetastore::schema_version() {
+  Stmt s(db_, "PRAGMA user_version");
+  s.Step();
+  return static_cast<int>(s.Int(0));
+}
+
+void SqliteMetastore::Migrate() {
+  const int target = static_cast<int>(std::size(kMigrations));
+  if (schema_version() >= target) return;
+  Tx tx(*this);
+  int current = schema_version();  // re-read under the write lock: another process may have won
+  if (current > target) {
+    Fail(ErrorKind::kIo, "the metastore {} has schema version {}, newer than this sluice ({})",
+         path_, current, target);
+  }
+  for (int v = current; v < target; ++v) Exec(kMigrations[v]);
+  Exec(fmt::format("PRAGMA user_version = {}", target));
+  tx.Commit();
+}
+
+namespace {
+Table ReadTable(auto& s) {
+  Table t;
+  t.id = s.Int(0);
+  t.db = s.Text(1);
+  t.name = s.Text(2);
+  t.kind = s.Text(3);
+  t.format = s.Text(4);
+  t.options = s.Text(5);
+  t.version = s.Int(6);
+  t.created_ms = s.Int(7);
+  t.updated_ms = s.Int(8);
+  return t;
+}
+const char* kTableColumns =
+    "SELECT id, db, name, kind, format, options, current_version, created_ms, updated_ms "
+    "FROM tables";
+}  // namespace
+
+std::vector<Table> SqliteMetastore::ListTables() {
+  std::lock_guard lock(mu_);
+  std::vector<Table> out;
+  {
+    Stmt s(db_, std::string(kTableColumns) + " ORDER BY db, name");
+    while (s.Step()) out.push_back(ReadTable(s));
+  }
+  return out;
+}
+
+std::optional<Table> SqliteMetastore::GetTable(const std::string& db, const std::string& name) {
+  std::optional<Table> out;
+  {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, std::string(kTableColumns) + " WHERE db = ? AND name = ?");
+    s.Bind(1, db).Bind(2, name);
+    if (s.Step()) out = ReadTable(s);
+  }
+  if (out) out->columns = TableColumns(out->id, out->version);
+  return out;
+}
+
+std::vector<Column> SqliteMetastore::TableColumns(int64_t table_id, int64_t version) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT name, type, is_partition FROM columns WHERE table_id = ? AND version = "
+         "(SELECT max(version) FROM columns WHERE table_id = ?1 AND (?2 = 0 OR version <= ?2)) "
+         "ORDER BY position");
+  s.Bind(1, table_id).Bind(2, version);
+  std::vector<Column> out;
+  while (s.Step()) out.push_back({s.Text(0), s.Text(1), s.Int(2) != 0});
+  return out;
+}
+
+std::vector<TableFile> SqliteMetastore::TableFiles(int64_t table_id, int64_t version,
+                                                   bool include_quarantined) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "WITH v AS (SELECT CASE WHEN ?2 = 0 THEN current_version ELSE ?2 END AS v "
+         "           FROM tables WHERE id = ?1) "
+         "SELECT key, size, partition, rows, status, reason, columns FROM table_files, v "
+         "WHERE table_id = ?1 AND added_version <= v.v "
+         "  AND (removed_version IS NULL OR removed_version > v.v) "
+         "  AND (status = 'active' OR ?3) ORDER BY key");
+  s.Bind(1, table_id).Bind(2, version).Bind(3, include_quarantined ? 1 : 0);
+  std::vector<TableFile> out;
+  while (s.Step()) {
+    out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2), s.Int(3), s.Text(4),
+                   s.Text(5), s.Text(6)});
+  }
+  return out;
+}
+
+std::vector<TableVersion> SqliteMetastore::TableVersions(int64_t table_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT version, created_ms, coalesce(run_id, 0), change, "
+         "  (SELECT count(*) FROM table_files f WHERE f.table_id = v.table_id "
+         "   AND f.status = 'active' AND f.added_version <= v.version "
+         "   AND (f.removed_version IS NULL OR f.removed_version > v.version)) "
+         "FROM table_versions v WHERE table_id = ? ORDER BY version");
+  s.Bind(1, table_id);
+  std::vector<TableVersion> out;
+  while (s.Step()) out.push_back({s.Int(0), s.Int(1), s.Int(2), s.Text(3), s.Int(4)});
+  return out;
+}
+
+int64_t SqliteMetastore::StartRun(const std::string& kind, const std::string& name,
+                                  const std::string& trigger) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "INSERT INTO runs (kind, name, status, trigger, started_ms) "
+         "VALUES (?, ?, 'running', ?, ?)");
+  s.Bind(1, kind).Bind(2, name).Bind(3, trigger).Bind(4, NowMs());
+  s.Run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void SqliteMetastore::WriteRunLocked(const Run& run, const std::vector<RunStep>& steps,
+                                     const std::vector<CheckResult>& checks) {
+  Stmt s(db_,
+         "UPDATE runs SET status = ?, ended_ms = ?, rows_in = ?, rows_out = ?, "
+         "rows_quarantined = ?, files_read = ?, error = ?, details = ? WHERE id = ?");
+  s.Bind(1, run.status).Bind(2, run.ended_ms ? run.ended_ms : NowMs()).Bind(3, run.rows_in);
+  s.Bind(4, run.rows_out).Bind(5, run.rows_quarantined).Bind(6, run.files_read);
+  s.Bind(7, run.error).Bind(8, run.details.empty() ? "{}" : run.details).Bind(9, run.id);
+  s.Run();
+  for (const auto& step : steps) {
+    Stmt st(db_,
+            "INSERT OR REPLACE INTO run_steps (run_id, seq, name, status, started_ms, ended_ms, "
+            "rows, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    st.Bind(1, run.id).Bind(2, step.seq).Bind(3, step.name).Bind(4, step.status);
+    st.Bind(5, step.started_ms).Bind(6, step.ended_ms).Bind(7, step.rows).Bind(8, step.error);
+    st.Run();
+  }
+  int seq = 0;
+  for (const auto& c : checks) {
+    Stmt st(db_,
+            "INSERT INTO check_results (run_id, seq, table_name, rule, on_fail, outcome, observed, "
+            "failing_rows, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.Bind(1, run.id).Bind(2, seq++).Bind(3, c.table).Bind(4, c.rule).Bind(5, c.on_fail);
+    st.Bind(6, c.outcome).Bind(7, c.observed).Bind(8, c.failing_rows).Bind(9, c.message);
+    st.Run();
+  }
+}
+
+void SqliteMetastore::ApplyTableChangeLocked(const TableChange& change, int64_t run_id) {
+  int64_t now = NowMs();
+  {
+    Stmt s(db_, "INSERT OR IGNORE INTO databases (name, created_ms) VALUES (?, ?)");
+    s.Bind(1, change.db).Bind(2, now).Run();
+  }
+  {
+    Stmt s(db_,
+           "INSERT INTO tables (db, name, kind, format, options, created_ms, updated_ms) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (db, name) DO UPDATE SET "
+           "kind = excluded.kind, format = excluded.format, options = excluded.options, "
+           "updated_ms = excluded.updated_ms");
+    s.Bind(1, change.db).Bind(2, change.name).Bind(3, change.kind).Bind(4, change.format);
+    s.Bind(5, change.options.empty() ? "{}" : change.options).Bind(6, now).Bind(7, now).Run();
+  }
+  int64_t id = 0, version = 0;
+  {
+    Stmt s(db_, "SELECT id, current_version + 1 FROM tables WHERE db = ? AND name = ?");
+    s.Bind(1, change.db).Bind(2, change.name);
+    s.Step();
+    id = s.Int(0);
+    version = s.Int(1);
+  }
+  {
+    Stmt s(db_, "UPDATE tables SET current_version = ? WHERE id = ?");
+    s.Bind(1, version).Bind(2, id).Run();
+  }
+  {
+    Stmt s(db_,
+           "INSERT INTO table_versions (table_id, version, created_ms, run_id, change) "
+           "VALUES (?, ?, ?, ?, ?)");
+    s.Bind(1, id).Bind(2, version).Bind(3, now);
+    if (run_id) {
+      s.Bind(4, run_id);
+    } else {
+      s.BindNull(4);
+    }
+    s.Bind(5, change.change).Run();
+  }
+  for (size_t i = 0; i < change.columns.size(); ++i) {
+    const auto& c = change.columns[i];
+    Stmt s(db_,
+           "INSERT INTO columns (table_id, version, position, name, type, is_partition) "
+           "VALUES (?, ?, ?, ?, ?, ?)");
+    s.Bind(1, id).Bind(2, version).Bind(3, static_cast<int64_t>(i)).Bind(4, c.name);
+    s.Bind(5, c.type).Bind(6, c.partition ? 1 : 0).Run();
+  }
+  if (change.remove_all) {
+    Stmt s(db_,
+           "UPDATE table_files SET removed_version = ? WHERE table_id = ? "
+           "AND removed_version IS NULL");
+    s.Bind(1, version).Bind(2, id).Run();
+  }
+  for (const auto& key : change.removed) {
+    Stmt s(db_,
+           "UPDATE table_files SET removed_version = ? WHERE table_id = ? AND key = ? "
+           "AND removed_version IS NULL");
+    s.Bind(1, version).Bind(2, id).Bind(3, key).Run();
+  }
+  for (const auto& f : change.added) {
+    Stmt s(db_,
+           "INSERT INTO table_files (table_id, key, size, partition, rows, status, reason, "
+           "columns, added_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.Bind(1, id).Bind(2, f.key).Bind(3, static_cast<int64_t>(f.size)).Bind(4, f.partition);
+    s.Bind(5, f.rows).Bind(6, f.status).Bind(7, f.reason).Bind(8, f.columns).Bind(9, version);
+    s.Run();
+  }
+}
+
+void SqliteMetastore::CommitRun(const RunCommit& commit) {
+  std::lock_guard lock(mu_);
+  Tx tx(*this);
+  for (const auto& change : commit.tables) ApplyTableChangeLocked(change, commit.run.id);
+  for (const auto& key : commit.bookmark_keys) {
+    Stmt s(db_, "INSERT INTO bookmarks (job, key, run_id) VALUES (?, ?, ?)");
+    s.Bind(1, commit.bookmark_job).Bind(2, key).Bind(3, commit.run.id).Run();
+  }
+  WriteRunLocked(commit.run, commit.steps, commit.checks);
+  tx.Commit();
+}
+
+void SqliteMetastore::FinishRun(const Run& run, const std::vector<RunStep>& steps,
+                                const std::vector<CheckResult>& checks) {
+  std::lock_guard lock(mu_);
+  Tx tx(*this);
+  WriteRunLocked(run, steps, checks);
+  tx.Commit();
+}
+
+namespace {
+const char* kRunColumns =
+    "SELECT id, kind, name, status, trigger, started_ms, coalesce(ended_ms, 0), rows_in, "
+    "rows_out, rows_quarantined, files_read, error, details FROM runs";
+Run ReadRun(auto& s) {
+  Run r;
+  r.id = s.Int(0);
+  r.kind = s.Text(1);
+  r.name = s.Text(2);
+  r.status = s.Text(3);
+  r.trigger = s.Text(4);
+  r.started_ms = s.Int(5);
+  r.ended_ms = s.Int(6);
+  r.rows_in = s.Int(7);
+  r.rows_out = s.Int(8);
+  r.rows_quarantined = s.Int(9);
+  r.files_read = s.Int(10);
+  r.error = s.Text(11);
+  r.details = s.Text(12);
+  return r;
+}
+}  // namespace
+
+std::vector<Run> SqliteMetastore::ListRuns(size_t limit) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, std::string(kRunColumns) + " ORDER BY id DESC LIMIT ?");
+  s.Bind(1, static_cast<int64_t>(limit));
+  std::vector<Run> out;
+  while (s.Step()) out.push_back(ReadRun(s));
+  return out;
+}
+
+std::optional<Run> SqliteMetastore::GetRun(int64_t id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, std::string(kRunColumns) + " WHERE id = ?");
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadRun(s);
+}
+
+std::vector<RunStep> SqliteMetastore::RunSteps(int64_t run_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT seq, name, status, started_ms, coalesce(ended_ms, 0), rows, error FROM "
+         "run_steps WHERE run_id = ? ORDER BY seq");
+  s.Bind(1, run_id);
+  std::vector<RunStep> out;
+  while (s.Step()) {
+    out.push_back({run_id, static_cast<int>(s.Int(0)), s.Text(1), s.Text(2), s.Int(3), s.Int(4),
+                   s.Int(5), s.Text(6)});
+  }
+  return out;
+}
+
+std::vector<CheckResult> SqliteMetastore::CheckResults(int64_t run_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT table_name, rule, on_fail, outcome, observed, failing_rows, message FROM "
+         "check_results WHERE run_id = ? ORDER BY seq");
+  s.Bind(1, run_id);
+  std::vector<CheckResult> out;
+  while (s.Step()) {
+    out.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5), s.Text(6)});
+  }
+  return out;
+}
+
+std::set<std::string> SqliteMetastore::Bookmarks(const std::string& job) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT key FROM bookmarks WHERE job = ?");
+  s.Bind(1, job);
+  std::set<std::string> out;
+  while (s.Step()) out.insert(s.Text(0));
+  return out;
+}
+
+std::optional<LandedFile> SqliteMetastore::FindLanded(const std::string& source,
+                                                      const std::string& sha256) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT key, size, landed_ms FROM landed_files WHERE source = ? AND sha256 = ? "
+         "ORDER BY landed_ms LIMIT 1");
+  s.Bind(1, source).Bind(2, sha256);
+  if (!s.Step()) return std::nullopt;
+  return LandedFile{source, s.Text(0), sha256, static_cast<uint64_t>(s.Int(1)), s.Int(2)};
+}
+
+void SqliteMetastore::RecordLanded(const LandedFile& file) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "INSERT OR IGNORE INTO landed_files (source, key, sha256, size, landed_ms) "
+         "VALUES (?, ?, ?, ?, ?)");
+  s.Bind(1, file.source).Bind(2, file.key).Bind(3, file.sha256);
+  s.Bind(4, static_cast<int64_t>(file.size)).Bind(5, file.landed_ms).Run();
+}
+
+}  // namespace sluice::meta

@@ -1,0 +1,58 @@
+#pragma once
+#include <sqlite3.h>
+
+#include <mutex>
+#include <string>
+
+#include "common/files.h"
+#include "meta/metastore.h"
+
+namespace sluice::meta {
+
+// The embedded metastore: one SQLite file in WAL mode, migrated to the newest schema on open.
+class SqliteMetastore : public Metastore {
+ public:
+  explicit SqliteMetastore(const fs::path& path);
+  ~SqliteMetastore() override;
+
+  std::vector<Table> ListTables() override;
+  std::optional<Table> GetTable(const std::string& db, const std::string& name) override;
+  std::vector<TableFile> TableFiles(int64_t table_id, int64_t version,
+                                    bool include_quarantined) override;
+  std::vector<TableVersion> TableVersions(int64_t table_id) override;
+  std::vector<Column> TableColumns(int64_t table_id, int64_t version) override;
+
+  int64_t StartRun(const std::string& kind, const std::string& name,
+                   const std::string& trigger) override;
+  void CommitRun(const RunCommit& commit) override;
+  void FinishRun(const Run& run, const std::vector<RunStep>& steps,
+                 const std::vector<CheckResult>& checks) override;
+  std::vector<Run> ListRuns(size_t limit) override;
+  std::optional<Run> GetRun(int64_t id) override;
+  std::vector<RunStep> RunSteps(int64_t run_id) override;
+  std::vector<CheckResult> CheckResults(int64_t run_id) override;
+
+  std::set<std::string> Bookmarks(const std::string& job) override;
+
+  std::optional<LandedFile> FindLanded(const std::string& source,
+                                       const std::string& sha256) override;
+  void RecordLanded(const LandedFile& file) override;
+
+  // The schema version after migrations.
+  int schema_version();
+
+ private:
+  class Stmt;
+  class Tx;
+  void Exec(const std::string& sql);
+  void Migrate();
+  void WriteRunLocked(const Run& run, const std::vector<RunStep>& steps,
+                      const std::vector<CheckResult>& checks);
+  void ApplyTableChangeLocked(const TableChange& change, int64_t run_id);
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  std::mutex mu_;
+};
+
+}  // namespace sluice::meta

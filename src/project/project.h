@@ -1,0 +1,140 @@
+#pragma once
+// The project model: what `sluice.yaml`, `sources/`, `jobs/` and `models/` say, already checked
+// for shape. Loading collects every problem at once (Diagnostics) so `sluice validate` can print
+// them all with file:line:col.
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/files.h"
+
+namespace sluice::project {
+
+struct Location {
+  std::string file;  // relative to the project root
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;
+  std::string str() const;
+};
+
+struct Diagnostic {
+  Location where;
+  std::string message;
+  std::string hint;  // e.g. "did you mean 'format'?"; may be empty
+  std::string str() const;
+};
+
+class Diagnostics {
+ public:
+  void Add(Location where, std::string message, std::string hint = "");
+  bool empty() const { return items_.empty(); }
+  const std::vector<Diagnostic>& items() const { return items_; }
+  // Throws sluice::Error(kConfig) listing every diagnostic, when there is any.
+  void ThrowIfAny() const;
+
+ private:
+  std::vector<Diagnostic> items_;
+};
+
+// A table name as users write it: `db.name`.
+struct TableName {
+  std::string db, name;
+  std::string str() const { return db + "." + name; }
+  bool operator<(const TableName& o) const { return str() < o.str(); }
+  bool operator==(const TableName& o) const { return db == o.db && name == o.name; }
+  // Parses "db.name"; nullopt when it is not two plain names joined by a dot.
+  static std::optional<TableName> Parse(const std::string& text);
+};
+
+struct Environment {
+  std::string name;
+  fs::path lake;       // local folder of the lake
+  fs::path metastore;  // SQLite file
+  fs::path warehouse;  // DuckDB file
+};
+
+struct Source {
+  std::string name;
+  std::string format = "auto";            // csv | json | parquet | auto
+  std::string on_schema_change = "evolve";  // evolve | fail | quarantine
+  // CSV dialect overrides; empty means detected.
+  std::string delimiter, quote;
+  std::optional<bool> header;
+  Location where;
+};
+
+struct MaskSpec {
+  std::string method;  // hash | redact | partial
+  int keep = 4;        // partial: trailing characters kept
+};
+
+struct Step {
+  std::string kind;  // select rename cast filter derive fill_null dedupe mask sql
+  Location where;
+  std::vector<std::string> columns;                            // select
+  std::vector<std::pair<std::string, std::string>> pairs;      // rename/cast/derive/fill_null
+  std::vector<std::pair<std::string, MaskSpec>> masks;         // mask
+  std::string text;                                            // filter/sql
+  std::vector<std::string> key, order_by;                      // dedupe
+  std::string keep = "last";                                   // dedupe
+};
+
+struct CheckSpec {
+  std::string rule;
+  std::string on_fail = "fail";  // fail | warn | quarantine
+  Location where;
+};
+
+struct Output {
+  TableName table;
+  std::string mode = "append";  // append | overwrite | merge
+  std::vector<std::string> key, partition_by;
+  Location where;
+};
+
+struct Job {
+  std::string name;
+  TableName input;
+  Location input_where;
+  bool incremental = false;
+  Output output;
+  std::vector<Step> steps;
+  std::vector<CheckSpec> checks;
+  Location where;
+};
+
+struct Ref {
+  TableName table;
+  Location where;
+};
+
+struct Model {
+  TableName table;
+  std::string sql;  // as written, with {{ ref() }} still in
+  std::vector<Ref> refs;
+  Location where;
+};
+
+struct Project {
+  fs::path root;
+  std::string name;
+  Environment env;
+  std::vector<std::string> environment_names;
+  std::map<std::string, Source> sources;
+  std::map<std::string, Job> jobs;
+  std::map<TableName, Model> models;
+
+  // The model SQL with every {{ ref('db.table') }} replaced by the table's SQL name.
+  std::string CompiledModelSql(const Model& model) const;
+};
+
+// Finds the project folder: `start` itself or the nearest parent holding sluice.yaml.
+fs::path FindRoot(const fs::path& start);
+
+// Loads and checks the shape of every project file. Problems go into `diagnostics` (loading
+// goes on past them, to report as many as possible); the project holds what could be read.
+Project Load(const fs::path& root, const std::string& env, Diagnostics& diagnostics);
+
+}  // namespace sluice::project

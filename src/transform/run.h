@@ -1,0 +1,42 @@
+#pragma once
+// Running jobs and models: each run reads its inputs, writes its output and quarantine, and
+// publishes them together with its bookmarks and check results in one metastore commit.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "meta/metastore.h"
+#include "project/project.h"
+#include "quality/rules.h"
+#include "transform/workspace.h"
+
+namespace sluice::transform {
+
+struct RunReport {
+  std::string kind, name;  // job | model, and its name
+  int64_t run_id = 0;
+  std::string status;      // succeeded | failed
+  std::string message;     // one line for people, e.g. "no new files since the last run"
+  std::string output;      // the table written
+  int64_t version = 0;     // its new version (0: unchanged)
+  int64_t rows_in = 0, rows_out = 0, rows_quarantined = 0, files_read = 0;
+  int64_t rows_filtered = 0, rows_deduplicated = 0;
+  std::map<std::string, int64_t> quarantine_reasons;
+  std::vector<meta::CheckResult> checks;
+  int64_t duration_ms = 0;
+};
+
+// The SQL a job's steps compile to, over the relation `input` (a table expression with a
+// `_source_file` column). The result has the job's columns plus `_source_file`, `_reason` (why
+// a row is quarantined, NULL for good rows), `_raw` (the row as JSON where it was rejected) and
+// `_drop` (filter/dedupe for dropped rows). Binding errors name the step's file:line:col.
+std::string CompileJob(engine::Connection& conn, const project::Job& job,
+                       const std::vector<quality::Rule>& rules, const std::string& input);
+
+// Runs one job. Failures are recorded as a failed run and rethrown as sluice::Error (a failing
+// `on_fail: fail` check as kQuality).
+RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& options);
+RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions& options);
+
+}  // namespace sluice::transform

@@ -1,0 +1,138 @@
+#include "transform/validate.h"
+
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+
+namespace sluice::transform {
+
+int Dag::WriterOf(const project::TableName& table) const {
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].output == table) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Dag::Find(const std::string& name) const {
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics) {
+  Dag dag;
+  for (const auto& [name, job] : project.jobs) {
+    dag.nodes.push_back({"job", name, job.output.table, {{job.input, job.input_where}}, job.where});
+  }
+  for (const auto& [table, model] : project.models) {
+    dag.nodes.push_back({"model", table.str(), table, model.refs, model.where});
+  }
+  // One writer per table.
+  std::map<std::string, size_t> writer;
+  for (size_t i = 0; i < dag.nodes.size(); ++i) {
+    const auto& n = dag.nodes[i];
+    if (n.output.db.empty()) continue;
+    auto [it, fresh] = writer.emplace(n.output.str(), i);
+    if (!fresh) {
+      diagnostics.Add(n.where,
+                      fmt::format("{} {} writes {}, which {} {} writes too", n.kind, n.name,
+                                  n.output.str(), dag.nodes[it->second].kind,
+                                  dag.nodes[it->second].name),
+                      "each table has exactly one job or model that writes it");
+    }
+  }
+  // Inputs must exist: a source's bronze table, or a table some node writes.
+  std::vector<std::string> known_tables;
+  for (const auto& [name, s] : project.sources) known_tables.push_back("bronze." + name);
+  for (const auto& [t, i] : writer) known_tables.push_back(t);
+  std::vector<std::vector<size_t>> deps(dag.nodes.size());
+  for (size_t i = 0; i < dag.nodes.size(); ++i) {
+    for (const auto& in : dag.nodes[i].inputs) {
+      if (in.table.db.empty()) continue;
+      if (in.table.db == "bronze") {
+        if (!project.sources.count(in.table.name)) {
+          std::vector<std::string> names;
+          for (const auto& [n, s] : project.sources) names.push_back(n);
+          std::string near = Nearest(in.table.name, names);
+          diagnostics.Add(in.where, fmt::format("no source '{}' for {}", in.table.name,
+                                                in.table.str()),
+                          near.empty() ? fmt::format("add sources/{}.yaml", in.table.name)
+                                       : fmt::format("did you mean 'bronze.{}'?", near));
+        }
+        continue;
+      }
+      auto it = writer.find(in.table.str());
+      if (it == writer.end()) {
+        std::string near = Nearest(in.table.str(), known_tables);
+        diagnostics.Add(in.where,
+                        fmt::format("no job or model writes {}", in.table.str()),
+                        near.empty() ? "" : fmt::format("did you mean '{}'?", near));
+        continue;
+      }
+      deps[i].push_back(it->second);
+    }
+  }
+  // Depth-first topological order; a back edge is a cycle, printed in full.
+  std::vector<int> state(dag.nodes.size(), 0);  // 0 new, 1 on the stack, 2 done
+  std::vector<size_t> stack;
+  bool cycle = false;
+  std::function<void(size_t)> visit = [&](size_t i) {
+    if (cycle || state[i] == 2) return;
+    if (state[i] == 1) {
+      auto from = std::find(stack.begin(), stack.end(), i);
+      std::vector<std::string> names;
+      for (auto it = from; it != stack.end(); ++it) names.push_back(dag.nodes[*it].output.str());
+      names.push_back(dag.nodes[i].output.str());
+      diagnostics.Add(dag.nodes[i].where,
+                      "dependency cycle: " + Join(names, " -> "),
+                      "a job or model cannot read, directly or not, the table it writes");
+      cycle = true;
+      return;
+    }
+    state[i] = 1;
+    stack.push_back(i);
+    for (size_t d : deps[i]) visit(d);
+    stack.pop_back();
+    state[i] = 2;
+    if (!cycle) dag.order.push_back(i);
+  };
+  for (size_t i = 0; i < dag.nodes.size(); ++i) visit(i);
+  if (cycle) dag.order.clear();
+  return dag;
+}
+
+std::vector<quality::Rule> ParseChecks(const project::Job& job,
+                                       project::Diagnostics& diagnostics) {
+  std::vector<quality::Rule> rules;
+  for (const auto& check : job.checks) {
+    quality::ParseError error;
+    auto rule = quality::Parse(check.rule, error);
+    if (!rule) {
+      project::Location at = check.where;
+      diagnostics.Add(at, fmt::format("in rule '{}' at character {}: {}", check.rule,
+                                      error.offset + 1, error.message));
+      continue;
+    }
+    rule->on_fail = check.on_fail;
+    if (rule->on_fail == "quarantine" && !rule->row_level()) {
+      diagnostics.Add(check.where,
+                      fmt::format("{} judges the whole table, so it cannot quarantine rows",
+                                  rule->type),
+                      "use on_fail: fail or on_fail: warn");
+      continue;
+    }
+    rules.push_back(*rule);
+  }
+  return rules;
+}
+
+void Validate(const project::Project& project, project::Diagnostics& diagnostics) {
+  BuildDag(project, diagnostics);
+  for (const auto& [name, job] : project.jobs) ParseChecks(job, diagnostics);
+}
+
+}  // namespace sluice::transform

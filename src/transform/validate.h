@@ -1,0 +1,41 @@
+#pragma once
+// Whole-project checks beyond the shape of each file: references between resources, one writer
+// per table, the dependency graph (no cycles), and check rules that parse.
+#include <string>
+#include <vector>
+
+#include "project/project.h"
+#include "quality/rules.h"
+
+namespace sluice::transform {
+
+// A job or a model: something that writes one table.
+struct Node {
+  std::string kind;  // job | model
+  std::string name;  // job name, or the model's table
+  project::TableName output;
+  std::vector<project::Ref> inputs;
+  project::Location where;
+};
+
+struct Dag {
+  std::vector<Node> nodes;
+  // Node indexes in an order where every node comes after the nodes it reads from.
+  std::vector<size_t> order;
+  // The node that writes a table, or -1.
+  int WriterOf(const project::TableName& table) const;
+  // Index of the node named `name` (a job name or a model table), or -1.
+  int Find(const std::string& name) const;
+};
+
+// Adds problems to `diagnostics`; returns the graph (ordered when there is no cycle).
+Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics);
+
+// Parses a job's checks; errors name the rule's place.
+std::vector<quality::Rule> ParseChecks(const project::Job& job,
+                                       project::Diagnostics& diagnostics);
+
+// Every whole-project check.
+void Validate(const project::Project& project, project::Diagnostics& diagnostics);
+
+}  // namespace sluice::transform

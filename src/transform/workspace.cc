@@ -1,0 +1,27 @@
+#include "transform/workspace.h"
+
+#include "lake/local_store.h"
+#include "meta/sqlite_metastore.h"
+#include "transform/validate.h"
+
+namespace sluice::transform {
+
+Workspace Workspace::Open(const fs::path& root, const std::string& env) {
+  Workspace ws;
+  project::Diagnostics diagnostics;
+  ws.project = project::Load(root, env, diagnostics);
+  Validate(ws.project, diagnostics);
+  diagnostics.ThrowIfAny();
+  ws.store = std::make_unique<lake::LocalStore>(ws.project.env.lake);
+  ws.metastore = std::make_unique<meta::SqliteMetastore>(ws.project.env.metastore);
+  return ws;
+}
+
+std::string TablePrefix(const std::string& db, const std::string& name) {
+  if (db == "bronze") return "landing/" + name + "/";
+  if (db == "silver") return "staging/" + name + "/";
+  if (db == "gold") return "curated/" + name + "/";
+  return db + "/" + name + "/";
+}
+
+}  // namespace sluice::transform
