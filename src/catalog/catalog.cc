@@ -67,15 +67,27 @@ std::string TypeMap(const std::vector<meta::Column>& columns, bool partitions) {
 namespace {
 std::string CsvArgs(const meta::Table& table, const json& opts, const std::vector<std::string>& only,
                     const ScanOptions& options) {
-  std::vector<meta::Column> data;
-  for (const auto& c : table.columns) {
-    if (c.partition) continue;
-    if (only.empty() || std::find(only.begin(), only.end(), c.name) != only.end()) data.push_back(c);
-  }
   std::vector<std::string> args;
-  args.push_back("types = " + TypeMap(data, false));
+  if (only.empty()) {
+    // Files of unknown header: matched by name (DuckDB sniffs each one).
+    args.push_back("types = " + TypeMap(table.columns, false));
+    args.push_back("union_by_name = true");
+  } else {
+    // The file's own columns in its order, typed as the table says: nothing left to sniff.
+    std::vector<std::string> items;
+    for (const auto& name : only) {
+      auto it = std::find_if(table.columns.begin(), table.columns.end(),
+                             [&](const meta::Column& c) { return c.name == name; });
+      items.push_back(SqlString(name) + ": " +
+                      SqlString(it == table.columns.end() ? "VARCHAR" : it->type));
+    }
+    args.push_back("columns = {" + Join(items, ", ") + "}");
+    args.push_back("auto_detect = false");
+  }
   for (const char* key : {"delim", "quote", "escape", "dateformat", "timestampformat"}) {
-    if (opts.contains(key)) args.push_back(fmt::format("{} = {}", key, SqlString(opts[key].get<std::string>())));
+    if (opts.contains(key)) {
+      args.push_back(fmt::format("{} = {}", key, SqlString(opts[key].get<std::string>())));
+    }
   }
   if (opts.contains("header")) {
     args.push_back(std::string("header = ") + (opts["header"].get<bool>() ? "true" : "false"));
@@ -86,7 +98,6 @@ std::string CsvArgs(const meta::Table& table, const json& opts, const std::vecto
     // Raw files may hold malformed lines; querying bronze skips them (jobs quarantine them).
     args.push_back("ignore_errors = true");
   }
-  if (only.empty()) args.push_back("union_by_name = true");
   return Join(args, ", ");
 }
 }  // namespace

@@ -542,10 +542,9 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
     ClearProgress();
     step(fmt::format("ran {} {}: {}", node.kind, node.name, report.message));
   }
-  engine::Database db;
-  engine::Connection conn(db);
   auto q = [&](const std::string& title, const std::string& sql) {
     std::cout << "\n" << title << "\n";
+    engine::Database db;  // a query locks its database down: one each
     engine::Connection c(db);
     auto r = catalog::QueryReadOnly(c, *ws.metastore, *ws.store, sql);
     PrintResult(r, "table");

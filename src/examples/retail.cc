@@ -60,7 +60,7 @@ GROUP BY ALL
 )x";
 
 const char* kCountryRevenue = R"x(-- Revenue per country over the whole period, ranked.
-SELECT country, sum(orders) AS orders, sum(revenue) AS revenue,
+SELECT country, CAST(sum(orders) AS BIGINT) AS orders, sum(revenue) AS revenue,
        rank() OVER (ORDER BY sum(revenue) DESC) AS rank
 FROM {{ ref('gold.daily_revenue') }}
 GROUP BY country

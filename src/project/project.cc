@@ -276,7 +276,7 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
   }
   if (!found) {
     std::vector<std::string> names = project.environment_names;
-    names.push_back("dev");
+    if (std::find(names.begin(), names.end(), "dev") == names.end()) names.push_back("dev");
     std::string near = Nearest(env_name, names);
     diagnostics.Add({rel, 0, 0}, fmt::format("no environment '{}' in sluice.yaml", env_name),
                     near.empty() ? "known: " + Join(names, ", ")

@@ -74,8 +74,8 @@ std::string StepSql(const project::Step& step, const std::string& prev,
       std::string fail = fmt::format("({} IS NOT NULL AND TRY_CAST({} AS {}) IS NULL)", c, c, type);
       replace.push_back(fmt::format("TRY_CAST({} AS {}) AS {}", c, type, c));
       fails.push_back(fail);
-      reasons.push_back(fmt::format("WHEN {} THEN 'cast: ' || {} || ' value ' || "
-                                    "CAST({} AS VARCHAR) || ' is not a valid ' || {}",
+      reasons.push_back(fmt::format("WHEN {} THEN 'cast: ' || {} || ' value ''' || "
+                                    "CAST({} AS VARCHAR) || ''' is not a valid ' || {}",
                                     fail, SqlString(col), c, SqlString(type)));
     }
     return fmt::format(
@@ -281,15 +281,19 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
         "SELECT _source_file, CAST(NULL AS BIGINT) AS _line, _reason, _raw FROM _result "
         "WHERE _reason IS NOT NULL";
     if (csv) {
+      // DuckDB may report several errors for one line (one per missing column): keep the first.
       quarantine_sql += fmt::format(
-          " UNION ALL SELECT substr(s.file_path, {}), e.line, 'malformed: ' || e.error_message, "
-          "e.csv_line FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)",
+          " UNION ALL SELECT substr(s.file_path, {}), CAST(e.line AS BIGINT), "
+          "'malformed: ' || e.error_message, e.csv_line "
+          "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
+          "QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line "
+          "ORDER BY e.column_idx NULLS LAST, e.error_message) = 1",
           root.size() + 1);
     }
     conn.Execute("CREATE TEMP TABLE _quarantine AS " + quarantine_sql);
     auto reasons = conn.Query(
         "SELECT CASE WHEN starts_with(_reason, 'malformed') THEN 'malformed line' "
-        "WHEN starts_with(_reason, 'cast: ') THEN 'cast: ' || split_part(_reason, '''', 2) "
+        "WHEN starts_with(_reason, 'cast: ') THEN split_part(_reason, ' value ', 1) "
         "ELSE _reason END AS reason, count(*) FROM _quarantine GROUP BY ALL ORDER BY 2 DESC");
     for (size_t i = 0; i < reasons.row_count(); ++i) {
       report.quarantine_reasons[reasons.GetOr(0, i)] = reasons.GetInt(1, i);
