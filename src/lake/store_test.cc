@@ -20,6 +20,8 @@ struct Backend {
   std::function<std::unique_ptr<Store>(const fs::path& dir)> make;
 };
 
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {

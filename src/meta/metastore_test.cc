@@ -19,6 +19,8 @@ struct Backend {
   std::function<std::unique_ptr<Metastore>(const fs::path& dir)> make;
 };
 
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
 class MetastoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {

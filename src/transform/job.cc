@@ -334,10 +334,12 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     }
 
     t = NowMs();
-    OutputSpec spec{job.output.table, "job", job.output.mode, job.output.key,
-                    job.output.partition_by};
-    auto written = WriteTable(conn, *ws.store, metastore, spec, "SELECT * FROM _good", run.id,
-                              options);
+    OutputSpec spec{job.output.table, "job",  job.output.mode, job.output.key,
+                    job.output.partition_by, "_source_file"};
+    auto written = WriteTable(conn, *ws.store, metastore, spec,
+                              "SELECT * EXCLUDE (_reason, _raw, _drop) FROM _result "
+                              "WHERE _reason IS NULL AND _drop IS NULL",
+                              run.id, options);
     step_done("write " + report.output, t, written.rows);
     meta::RunCommit commit;
     commit.tables.push_back(written.change);

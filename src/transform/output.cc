@@ -48,7 +48,11 @@ WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Meta
   WrittenTable out;
   auto existing = metastore.GetTable(spec.table.db, spec.table.name);
   std::string source = "(" + select_sql + ")";
-  auto columns = Describe(conn, "SELECT * FROM " + source);
+  std::string data = spec.arrival_column.empty()
+                         ? "SELECT * FROM " + source
+                         : fmt::format("SELECT * EXCLUDE ({}) FROM {}",
+                                       SqlIdent(spec.arrival_column), source);
+  auto columns = Describe(conn, data);
   for (const auto& p : spec.partition_by) {
     auto it = std::find_if(columns.begin(), columns.end(),
                            [&](const auto& c) { return ToLower(c.name) == ToLower(p); });
@@ -68,15 +72,25 @@ WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Meta
       Fail(ErrorKind::kConfig, "key column '{}' is not in the output of {}", k, spec.table.str());
     }
   }
-  std::string rows_sql = "SELECT * FROM " + source;
+  std::string rows_sql = data;
   bool replace_all = spec.mode == "overwrite";
-  if (spec.mode == "merge" && existing && existing->version > 0) {
-    // Latest wins: the new rows replace the old ones with the same key; the table is rewritten.
+  if (spec.mode == "merge") {
+    // One row per key, latest wins: new rows over the table's, and among new rows the one that
+    // arrived last. The table is rewritten.
+    std::string old_rows = existing && existing->version > 0
+                               ? fmt::format("SELECT *, 0 AS _sluice_gen FROM {}.{} UNION ALL BY NAME ",
+                                             SqlIdent(spec.table.db), SqlIdent(spec.table.name))
+                               : "";
+    std::string order = "_sluice_gen DESC";
+    std::string exclude = "_sluice_gen";
+    if (!spec.arrival_column.empty()) {
+      order += ", " + SqlIdent(spec.arrival_column) + " DESC NULLS FIRST";
+      exclude += ", " + SqlIdent(spec.arrival_column);
+    }
     rows_sql = fmt::format(
-        "SELECT * EXCLUDE (_sluice_gen) FROM (SELECT *, 0 AS _sluice_gen FROM {}.{} "
-        "UNION ALL BY NAME SELECT *, 1 AS _sluice_gen FROM {}) "
-        "QUALIFY row_number() OVER (PARTITION BY {} ORDER BY _sluice_gen DESC) = 1",
-        SqlIdent(spec.table.db), SqlIdent(spec.table.name), source, IdentList(spec.key));
+        "SELECT * EXCLUDE ({}) FROM ({}SELECT *, 1 AS _sluice_gen FROM {}) "
+        "QUALIFY row_number() OVER (PARTITION BY {} ORDER BY {}) = 1",
+        exclude, old_rows, source, IdentList(spec.key), order);
     replace_all = true;
   }
   fs::path scratch = store.ScratchDir();

@@ -19,6 +19,9 @@ struct OutputSpec {
   std::string kind;            // job | model | quarantine
   std::string mode = "append";  // append | overwrite | merge
   std::vector<std::string> key, partition_by;
+  // A column of the rows that orders them by arrival (later wins in a merge) and is not written;
+  // "" when the rows have none.
+  std::string arrival_column;
 };
 
 struct WrittenTable {
