@@ -56,7 +56,9 @@ def main():
     # Line numbers of block starts, for messages.
     starts, prev_blank = [], True
     for i, line in enumerate(script.splitlines(), 1):
-        if line.strip() and prev_blank and not (line.startswith("#")):
+        if line.startswith("#") and prev_blank:
+            continue  # a comment before a block leaves the block's start to its first line
+        if line.strip() and prev_blank:
             starts.append(i)
         prev_blank = line.strip() == ""
     work = tempfile.mkdtemp(prefix=f"sluice-case-{case}-")

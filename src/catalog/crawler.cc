@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
@@ -30,6 +32,52 @@ struct FileSchema {
 };
 
 std::string Scalar(engine::Result& r, size_t col) { return r.GetOr(col, 0); }
+
+// Types every column of `paths` (files of one header) with the narrowest type that all its
+// values cast to, reading them as text in one query. DuckDB's sniffer cannot type a file with a
+// single data row (it calls every column VARCHAR), and it samples one file at a time; this sees
+// every value of every file.
+void TypeByValues(engine::Connection& conn, const std::vector<std::string>& paths,
+                  FileSchema& schema) {
+  static const char* kCandidates[] = {"BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN"};
+  std::vector<std::string> tests;
+  for (const auto& c : schema.columns) {
+    std::string col = SqlIdent(c.name);
+    for (const char* type : kCandidates) {
+      // Integers must look like integers: DuckDB would round '1.5' into a BIGINT.
+      std::string fits = std::string(type) == "BIGINT"
+                             ? fmt::format("regexp_full_match(trim({}), '[-+]?[0-9]+') AND "
+                                           "TRY_CAST({} AS BIGINT) IS NOT NULL",
+                                           col, col)
+                             : fmt::format("TRY_CAST({} AS {}) IS NOT NULL", col, type);
+      const char* format_key = std::string(type) == "DATE"        ? "dateformat"
+                               : std::string(type) == "TIMESTAMP" ? "timestampformat"
+                                                                  : nullptr;
+      if (format_key && schema.dialect.contains(format_key)) {
+        fits = fmt::format("try_strptime({}, {}) IS NOT NULL", col,
+                           SqlString(schema.dialect[format_key].get<std::string>()));
+      }
+      tests.push_back(fmt::format("count({0}) > 0 AND bool_and({0} IS NULL OR ({1}))", col, fits));
+    }
+  }
+  std::vector<std::string> quoted;
+  for (const auto& p : paths) quoted.push_back(SqlString(p));
+  std::vector<std::string> args = {"[" + Join(quoted, ", ") + "]", "all_varchar = true"};
+  for (const char* key : {"delim", "quote", "escape"}) {
+    if (schema.dialect.contains(key)) {
+      args.push_back(fmt::format("{} = {}", key, SqlString(schema.dialect[key].get<std::string>())));
+    }
+  }
+  args.push_back(std::string("header = ") + (schema.dialect.value("header", true) ? "true" : "false"));
+  auto r = conn.Query(fmt::format("SELECT {} FROM read_csv({})", Join(tests, ", "), Join(args, ", ")));
+  size_t i = 0;
+  for (auto& c : schema.columns) {
+    c.type = "VARCHAR";
+    for (const char* type : kCandidates) {
+      if (r.GetOr(i++, 0) == "true" && c.type == "VARCHAR") c.type = type;
+    }
+  }
+}
 
 FileSchema Inspect(engine::Connection& conn, const std::string& path, const std::string& format,
                    const project::Source& source) {
@@ -67,6 +115,73 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
     schema.columns.push_back({r.GetOr(0, i), r.GetOr(1, i), false});
   }
   return schema;
+}
+
+struct Inferred {
+  FileSchema schema;
+  std::string error;  // why the file cannot be read; empty when `schema` holds
+};
+
+// Reads the first line of a small plain file ("" when it cannot).
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The schema of every file in `keys` (all CSV, JSON or Parquet). Small CSV files that share a
+// header line are inferred together: one dialect sniff and one typing query per group, which
+// keeps a crawl of a thousand small files to a handful of queries.
+std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lake::Store& store,
+                                             const std::vector<lake::ObjectInfo>& files,
+                                             const std::map<std::string, std::string>& formats,
+                                             const project::Source& source) {
+  constexpr uint64_t kSmall = 256 * 1024;
+  std::map<std::string, Inferred> out;
+  auto one = [&](const lake::ObjectInfo& f) {
+    Inferred& inferred = out[f.key];
+    const std::string& format = formats.at(f.key);
+    try {
+      inferred.schema = Inspect(conn, store.ReadablePath(f.key), format, source);
+      bool all_text = std::all_of(inferred.schema.columns.begin(), inferred.schema.columns.end(),
+                                  [](const meta::Column& c) { return c.type == "VARCHAR"; });
+      if (format == "csv" && all_text && f.size < kSmall) {
+        TypeByValues(conn, {store.ReadablePath(f.key)}, inferred.schema);
+      }
+    } catch (const Error& e) {
+      inferred.error = fmt::format("cannot read the file as {}: {}", format,
+                                   Split(e.what(), '\n').front());
+    }
+  };
+  std::map<std::string, std::vector<const lake::ObjectInfo*>> groups;
+  for (const auto& f : files) {
+    bool groupable = formats.at(f.key) == "csv" && f.size < kSmall && FormatOfKey(f.key) == "csv" &&
+                     !EndsWith(ToLower(f.key), ".gz") && !EndsWith(ToLower(f.key), ".zst");
+    std::string header = groupable ? FirstLine(store.ReadablePath(f.key)) : "";
+    if (header.empty()) {
+      one(f);
+    } else {
+      groups[header].push_back(&f);
+    }
+  }
+  for (const auto& [header, members] : groups) {
+    if (members.size() == 1) {
+      one(*members.front());
+      continue;
+    }
+    try {
+      FileSchema schema = Inspect(conn, store.ReadablePath(members.front()->key), "csv", source);
+      std::vector<std::string> paths;
+      for (const auto* m : members) paths.push_back(store.ReadablePath(m->key));
+      TypeByValues(conn, paths, schema);
+      for (const auto* m : members) out[m->key].schema = schema;
+    } catch (const Error&) {
+      // Some file of the group does not read like the first one: look at each on its own.
+      for (const auto* m : members) one(*m);
+    }
+  }
+  return out;
 }
 
 // The type of a partition value: BIGINT, DATE or VARCHAR.
@@ -183,6 +298,14 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     std::vector<std::string> change_notes;
     bool schema_changed = false;
 
+    std::map<std::string, std::string> formats;
+    std::vector<lake::ObjectInfo> readable;
+    for (const auto& obj : fresh) {
+      formats[obj.key] = source.format == "auto" ? FormatOfKey(obj.key) : source.format;
+      if (!formats[obj.key].empty()) readable.push_back(obj);
+    }
+    auto inferred = InferSchemas(conn, store, readable, formats, source);
+
     for (const auto& obj : fresh) {
       meta::TableFile file{obj.key, obj.size, PartitionOf(obj.key, prefix), -1, "active", "", ""};
       auto quarantine = [&](const std::string& reason) {
@@ -191,7 +314,7 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
         report.quarantined.push_back({obj.key, reason});
         change.added.push_back(file);
       };
-      std::string format = source.format == "auto" ? FormatOfKey(obj.key) : source.format;
+      const std::string& format = formats[obj.key];
       if (format.empty()) {
         quarantine("cannot tell the format from the file name; set `format:` on the source");
         continue;
@@ -206,14 +329,12 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
         quarantine(reason);
         continue;
       }
-      FileSchema schema;
-      try {
-        schema = Inspect(conn, store.ReadablePath(obj.key), format, source);
-      } catch (const Error& e) {
-        quarantine(fmt::format("cannot read the file as {}: {}", format,
-                               Split(e.what(), '\n').front()));
+      const Inferred& got = inferred.at(obj.key);
+      if (!got.error.empty()) {
+        quarantine(got.error);
         continue;
       }
+      const FileSchema& schema = got.schema;
       if (schema.columns.empty()) {
         quarantine("the file holds no columns");
         continue;

@@ -1,6 +1,7 @@
 #include "catalog/ingest.h"
 
 #include <algorithm>
+#include <map>
 
 #include "catalog/crawler.h"
 #include "common/error.h"
@@ -49,8 +50,16 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
     }
   }
   // Check everything before landing anything.
+  std::map<std::string, const Planned*> by_key;
   for (auto& item : plan) {
     item.sha256 = Sha256File(item.local);
+    auto [first, fresh] = by_key.emplace(item.key, &item);
+    if (!fresh && first->second->sha256 != item.sha256) {
+      Fail(ErrorKind::kInput,
+           "{} and {} would both land as {}, with different content; landed files are never "
+           "replaced\n  hint: ingest them under different names",
+           first->second->local.string(), item.local.string(), store.Uri(item.key));
+    }
     if (auto existing = store.Stat(item.key)) {
       auto landed = metastore.FindLanded(source, item.sha256);
       bool same = landed ? landed->key == item.key

@@ -1,5 +1,7 @@
 #include "catalog/query.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "catalog/catalog.h"
@@ -7,6 +9,49 @@
 #include "common/strings.h"
 
 namespace sluice::catalog {
+
+namespace {
+
+// The first word of the first statement, upper-cased, past blanks, comments and parentheses.
+std::string FirstKeyword(const std::string& sql) {
+  size_t i = 0;
+  while (i < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
+      ++i;
+    } else if (sql.compare(i, 2, "--") == 0) {
+      i = sql.find('\n', i);
+      if (i == std::string::npos) return "";
+    } else if (sql.compare(i, 2, "/*") == 0) {
+      i = sql.find("*/", i);
+      if (i == std::string::npos) return "";
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  size_t end = i;
+  while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) ++end;
+  std::string word = sql.substr(i, end - i);
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return word;
+}
+
+bool IsReadKeyword(const std::string& word) {
+  for (const char* w : {"SELECT", "WITH", "FROM", "VALUES", "TABLE", "EXPLAIN", "DESCRIBE",
+                        "SHOW", "SUMMARIZE", "PIVOT", "UNPIVOT"}) {
+    if (word == w) return true;
+  }
+  return false;
+}
+
+[[noreturn]] void RefuseWrite(const std::string& keyword) {
+  Fail(ErrorKind::kUsage,
+       "sluice query is read-only: {} statements are not allowed\n"
+       "  hint: tables are written by jobs and models (`sluice run`); query them with SELECT",
+       keyword.empty() ? "such" : keyword);
+}
+
+}  // namespace
 
 engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastore,
                              const lake::Store& store, const std::string& sql) {
@@ -17,16 +62,22 @@ engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastor
       "SET allowed_directories = [{}]; SET enable_external_access = false; "
       "SET lock_configuration = true;",
       SqlString(lake_root)));
-  auto statements = conn.Inspect(sql);
-  for (size_t i = 0; i < statements.size(); ++i) {
-    const auto& s = statements[i];
-    if (s.kind == engine::StatementKind::kOther) {
-      Fail(ErrorKind::kUsage,
-           "sluice query is read-only: {}{} statements are not allowed\n"
-           "  hint: tables are written by jobs and models (`sluice run`); query them with SELECT",
-           statements.size() > 1 ? fmt::format("statement {} is {}; ", i + 1, s.keyword) : "",
-           s.keyword);
-    }
+  std::vector<engine::StatementInfo> statements;
+  try {
+    statements = conn.Inspect(sql);
+  } catch (const Error& e) {
+    // Binding a statement that touches files outside the lake fails before its kind is known.
+    if (!StartsWith(e.what(), "Permission Error")) throw;
+    std::string keyword = FirstKeyword(sql);
+    if (!IsReadKeyword(keyword)) RefuseWrite(keyword);
+    Fail(ErrorKind::kUsage, "sluice query reads only the tables of the lake: {}", e.what());
+  }
+  if (statements.size() > 1) {
+    Fail(ErrorKind::kUsage, "sluice query runs one statement at a time; this text holds {}",
+         statements.size());
+  }
+  if (statements.front().kind == engine::StatementKind::kOther) {
+    RefuseWrite(statements.front().keyword);
   }
   return conn.Query(sql);
 }

@@ -52,7 +52,8 @@ std::string Project::CompiledModelSql(const Model& model) const {
 
 fs::path FindRoot(const fs::path& start) {
   std::error_code ec;
-  fs::path dir = fs::absolute(start, ec);
+  fs::path dir = fs::absolute(start, ec).lexically_normal();
+  if (dir.has_parent_path() && dir.filename().empty()) dir = dir.parent_path();
   for (fs::path d = dir; !d.empty(); d = d.parent_path()) {
     if (fs::exists(d / "sluice.yaml", ec)) return d;
     if (d == d.parent_path()) break;

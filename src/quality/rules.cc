@@ -232,7 +232,7 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
       } else {
         c.observed = fmt::format("{} outside", figure);
       }
-      c.message = fmt::format("{} row{} break the rule", figure, figure == 1 ? "" : "s");
+      c.message = fmt::format("{} row{} the rule", figure, figure == 1 ? " breaks" : "s break");
     }
     out.push_back(c);
   }

@@ -54,7 +54,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
                             written.rows, ""});
     metastore.CommitRun(commit);
     report.duration_ms = run.ended_ms - started;
-    report.message = fmt::format("{} rows", HumanCount(report.rows_out));
+    report.message = fmt::format("{} row{}", HumanCount(report.rows_out), report.rows_out == 1 ? "" : "s");
     return report;
   } catch (const Error& e) {
     run.status = "failed";

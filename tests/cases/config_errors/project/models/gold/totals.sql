@@ -1,0 +1,2 @@
+SELECT count(*) AS n
+FROM {{ ref('silver.order') }}

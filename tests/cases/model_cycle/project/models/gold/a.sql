@@ -1,0 +1,1 @@
+SELECT * FROM {{ ref('gold.b') }}

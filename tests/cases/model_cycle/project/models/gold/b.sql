@@ -1,0 +1,2 @@
+-- b reads a, which reads b.
+SELECT * FROM {{ ref('gold.a') }}
