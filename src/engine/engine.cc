@@ -125,6 +125,8 @@ Result Connection::Query(const std::string& sql) {
 
 Result Connection::QueryWithProgress(const std::string& sql, const ProgressFn& progress,
                                      int interval_ms) {
+  // DuckDB tracks progress only with its progress bar on; Sluice prints it itself.
+  Execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false;");
   duckdb_result result;
   std::atomic<bool> done{false};
   duckdb_state state = DuckDBSuccess;

@@ -1,0 +1,97 @@
+// Jobs against real backends, with faults injected into the metastore commit.
+#include <gtest/gtest.h>
+
+#include "catalog/crawler.h"
+#include "catalog/ingest.h"
+#include "common/error.h"
+#include "lake/local_store.h"
+#include "meta/sqlite_metastore.h"
+#include "transform/run.h"
+
+namespace sluice::transform {
+namespace {
+
+// A metastore whose CommitRun fails while `fail` is set: the moment after a job has written its
+// files and before they are published.
+class FailingCommit : public meta::SqliteMetastore {
+ public:
+  using SqliteMetastore::SqliteMetastore;
+  void CommitRun(const meta::RunCommit& commit) override {
+    if (fail) throw Error(ErrorKind::kIo, "injected: metastore unreachable");
+    SqliteMetastore::CommitRun(commit);
+  }
+  bool fail = false;
+};
+
+class JobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sluice-job-" + UniqueSuffix());
+    WriteFileAtomic(root_ / "sluice.yaml", "project: t\n");
+    WriteFileAtomic(root_ / "sources/orders.yaml", "source: orders\n");
+    WriteFileAtomic(root_ / "jobs/clean.yaml",
+                    "job: clean\ninput: bronze.orders\nincremental: true\n"
+                    "output: { table: silver.orders, mode: append }\n"
+                    "steps:\n  - filter: \"amount > 0\"\n");
+    WriteFileAtomic(root_ / "in/a.csv", "id,amount\n1,5\n2,-1\n3,7\n");
+    project::Diagnostics d;
+    ws_.project = project::Load(root_, "dev", d);
+    ASSERT_TRUE(d.empty());
+    ws_.store = std::make_unique<lake::LocalStore>(root_ / "lake");
+    auto m = std::make_unique<FailingCommit>(root_ / ".sluice/dev.db");
+    meta_ = m.get();
+    ws_.metastore = std::move(m);
+    catalog::Ingest("orders", {(root_ / "in").string()}, *ws_.store, *ws_.metastore);
+    engine::Database db;
+    engine::Connection conn(db);
+    catalog::Crawl(ws_.project.sources.at("orders"), *ws_.store, *ws_.metastore, conn);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  fs::path root_;
+  Workspace ws_;
+  FailingCommit* meta_ = nullptr;
+};
+
+TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
+  meta_->fail = true;
+  EXPECT_THROW(RunJob(ws_, ws_.project.jobs.at("clean"), {}), Error);
+  EXPECT_FALSE(ws_.metastore->GetTable("silver", "orders"));
+  EXPECT_TRUE(ws_.metastore->Bookmarks("clean").empty());
+  auto failed = ws_.metastore->ListRuns(1).front();
+  EXPECT_EQ(failed.status, "failed");
+  EXPECT_NE(failed.error.find("injected"), std::string::npos);
+  // No scratch output is left behind.
+  EXPECT_TRUE(ws_.store->List("_scratch/").empty());
+
+  meta_->fail = false;
+  auto report = RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  EXPECT_EQ(report.rows_out, 2);
+  EXPECT_EQ(report.rows_filtered, 1);
+  auto table = ws_.metastore->GetTable("silver", "orders");
+  ASSERT_TRUE(table);
+  EXPECT_EQ(table->version, 1);
+  EXPECT_EQ(ws_.metastore->TableFiles(table->id, 0, false).size(), 1u);
+  // Nothing new: a second run changes nothing.
+  auto again = RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  EXPECT_EQ(again.version, 0);
+  EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, 1);
+}
+
+TEST_F(JobTest, CompileErrorsNameTheStep) {
+  auto job = ws_.project.jobs.at("clean");
+  job.steps.push_back(job.steps.front());
+  job.steps.back().text = "no_such_column > 1";
+  try {
+    RunJob(ws_, job, {});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConfig);
+    EXPECT_NE(std::string(e.what()).find("jobs/clean.yaml:6:5: step 2 (filter) of job clean"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sluice::transform
