@@ -66,10 +66,12 @@ engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastor
   try {
     statements = conn.Inspect(sql);
   } catch (const Error& e) {
-    // Binding a statement that touches files outside the lake fails before its kind is known.
-    if (!StartsWith(e.what(), "Permission Error")) throw;
+    // A statement that fails to bind (a DELETE on a view, a COPY outside the lake) has no kind
+    // yet: its first word tells whether it meant to write.
+    if (StartsWith(e.what(), "Parser Error")) throw;  // not SQL at all: DuckDB says where
     std::string keyword = FirstKeyword(sql);
     if (!IsReadKeyword(keyword)) RefuseWrite(keyword);
+    if (!StartsWith(e.what(), "Permission Error")) throw;
     Fail(ErrorKind::kUsage, "sluice query reads only the tables of the lake: {}", e.what());
   }
   if (statements.size() > 1) {

@@ -137,7 +137,8 @@ int Init(const std::string& dir, const std::string& example, bool sample_data) {
   }
   std::cout << fmt::format("Created the {} project in {}{}.\n\nNext:\n", example, dir, data_note);
   std::cout << fmt::format("  cd {}\n", dir);
-  if (sample_data) std::cout << "  sluice ingest orders data/orders\n";
+  std::cout << (sample_data ? "  sluice ingest orders data/orders\n"
+                            : "  sluice ingest orders YOUR_ORDER_FILES...\n");
   std::cout << "  sluice crawl\n  sluice run --all\n"
                "  sluice query \"SELECT * FROM gold.country_revenue ORDER BY rank\"\n";
   return 0;

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/redact.h"
+#include "common/strings.h"
 
 namespace {
 
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
                "sluice"};
   app.set_version_flag("--version", "sluice 0.1.0");
   app.require_subcommand(1);
+  app.fallthrough();  // -C and --env work after the command too: `sluice validate --env prod`
   cli::Global g;
   app.add_option("-C", g.dir, "Run as if started in DIR (the project is the nearest folder "
                               "upward holding sluice.yaml)")
@@ -96,6 +98,27 @@ int main(int argc, char** argv) {
   demo->add_option("--days", days, "Daily files to generate")->default_str("7");
   demo->add_option("--rows-per-day", rows_per_day, "Orders per file")->default_str("143000");
 
+  // An unknown command gets a name and a suggestion, not "a subcommand is required".
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-C" || arg == "--env") {
+      ++i;
+      continue;
+    }
+    if (arg.empty() || arg[0] == '-') continue;
+    std::vector<std::string> commands;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      commands.push_back(sub->get_name());
+    }
+    if (std::find(commands.begin(), commands.end(), arg) == commands.end()) {
+      std::string near = Nearest(arg, commands);
+      std::cerr << "sluice: unknown command '" << arg << "'"
+                << (near.empty() ? "" : "; did you mean '" + near + "'?") << "\n"
+                << "Commands: " << Join(commands, ", ") << "\nRun `sluice --help` for more.\n";
+      return 2;
+    }
+    break;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -49,6 +49,7 @@ void TextTable::Print() const {
       out += cells[c];
       if (!r && c + 1 < cells.size()) out += std::string(pad, ' ');
     }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
     std::cout << Redact(out) << "\n";
   };
   line(headers);

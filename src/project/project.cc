@@ -248,7 +248,10 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
     std::string name = it->first.Scalar();
     project.environment_names.push_back(name);
     const YAML::Node& settings = it->second;
-    if (settings.IsNull()) continue;
+    if (settings.IsNull()) {  // `test:` alone: every default
+      found = found || name == env_name;
+      continue;
+    }
     if (!settings.IsMap()) {
       r.Error(settings, fmt::format("environment '{}' must be a mapping of settings", name));
       continue;

@@ -129,8 +129,11 @@ std::string StepSql(const project::Step& step, const std::string& prev,
       } else if (spec.method == "redact") {
         expr = "'[REDACTED]'";
       } else {
-        expr = fmt::format("repeat('*', greatest(length({}) - {}, 0)) || right({}, {})", text,
-                           spec.keep, text, spec.keep);
+        // A value no longer than what would be kept is masked whole.
+        expr = fmt::format(
+            "CASE WHEN length({0}) <= {1} THEN repeat('*', length({0})) "
+            "ELSE repeat('*', length({0}) - {1}) || right({0}, {1}) END",
+            text, spec.keep);
       }
       replace.push_back(fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END AS {}", c, expr, c));
     }

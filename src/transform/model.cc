@@ -33,6 +33,11 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     catalog::AttachTables(conn, metastore, *ws.store);
     std::string sql = Trim(ws.project.CompiledModelSql(model));
     while (!sql.empty() && sql.back() == ';') sql = Trim(sql.substr(0, sql.size() - 1));
+    try {
+      conn.Inspect(sql);  // binds the model alone, so errors point into the model's own text
+    } catch (const Error& e) {
+      Fail(ErrorKind::kInput, "{}: {}", model.where.file, e.what());
+    }
     OutputSpec spec{model.table, "model", "overwrite", {}, {}};
     WrittenTable written;
     try {

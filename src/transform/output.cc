@@ -53,6 +53,18 @@ WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Meta
                          : fmt::format("SELECT * EXCLUDE ({}) FROM {}",
                                        SqlIdent(spec.arrival_column), source);
   auto columns = Describe(conn, data);
+  // Parquet has no 128-bit integers (DuckDB would write DOUBLE): sums of integers are stored as
+  // BIGINT, and a value beyond it fails the run instead of losing digits.
+  std::vector<std::string> narrowed;
+  for (const auto& c : columns) {
+    if (c.type == "HUGEINT" || c.type == "UHUGEINT") {
+      narrowed.push_back(fmt::format("CAST({0} AS BIGINT) AS {0}", SqlIdent(c.name)));
+    }
+  }
+  if (!narrowed.empty()) {
+    data = fmt::format("SELECT * REPLACE ({}) FROM ({})", Join(narrowed, ", "), data);
+    columns = Describe(conn, data);
+  }
   for (const auto& p : spec.partition_by) {
     auto it = std::find_if(columns.begin(), columns.end(),
                            [&](const auto& c) { return ToLower(c.name) == ToLower(p); });

@@ -1,0 +1,1 @@
+SELECT count(*) AS cards, sum(n) AS total FROM {{ ref('silver.cards') }}
