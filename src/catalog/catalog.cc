@@ -1,12 +1,11 @@
 #include "catalog/catalog.h"
 
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "common/strings.h"
 
@@ -65,8 +64,8 @@ std::string TypeMap(const std::vector<meta::Column>& columns, bool partitions) {
 }  // namespace
 
 namespace {
-std::string CsvArgs(const meta::Table& table, const json& opts, const std::vector<std::string>& only,
-                    const ScanOptions& options) {
+std::string CsvArgs(const meta::Table& table, const json& opts,
+                    const std::vector<std::string>& only, const ScanOptions& options) {
   std::vector<std::string> args;
   if (only.empty()) {
     // Files of unknown header: matched by name (DuckDB sniffs each one).
@@ -109,8 +108,9 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
   if (opts.is_discarded()) opts = json::object();
   bool hive = false;
   for (const auto& c : table.columns) hive = hive || c.partition;
-  std::string common = hive ? "hive_partitioning = true, hive_types = " + TypeMap(table.columns, true)
-                            : "hive_partitioning = false";
+  std::string common =
+      hive ? "hive_partitioning = true, hive_types = " + TypeMap(table.columns, true)
+           : "hive_partitioning = false";
   if (options.source_file) common += ", filename = '_source_file'";
   std::vector<std::string> scans;
   if (table.format == "csv") {

@@ -1,15 +1,14 @@
 #include "catalog/crawler.h"
 
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "catalog/catalog.h"
 #include "catalog/types.h"
@@ -46,9 +45,10 @@ void TypeByValues(engine::Connection& conn, const std::vector<std::string>& path
     for (const char* type : kCandidates) {
       // Integers must look like integers: DuckDB would round '1.5' into a BIGINT.
       std::string fits = std::string(type) == "BIGINT"
-                             ? fmt::format("regexp_full_match(trim({}), '[-+]?[0-9]+') AND "
-                                           "TRY_CAST({} AS BIGINT) IS NOT NULL",
-                                           col, col)
+                             ? fmt::format(
+                                   "regexp_full_match(trim({}), '[-+]?[0-9]+') AND "
+                                   "TRY_CAST({} AS BIGINT) IS NOT NULL",
+                                   col, col)
                              : fmt::format("TRY_CAST({} AS {}) IS NOT NULL", col, type);
       const char* format_key = std::string(type) == "DATE"        ? "dateformat"
                                : std::string(type) == "TIMESTAMP" ? "timestampformat"
@@ -65,11 +65,14 @@ void TypeByValues(engine::Connection& conn, const std::vector<std::string>& path
   std::vector<std::string> args = {"[" + Join(quoted, ", ") + "]", "all_varchar = true"};
   for (const char* key : {"delim", "quote", "escape"}) {
     if (schema.dialect.contains(key)) {
-      args.push_back(fmt::format("{} = {}", key, SqlString(schema.dialect[key].get<std::string>())));
+      args.push_back(
+          fmt::format("{} = {}", key, SqlString(schema.dialect[key].get<std::string>())));
     }
   }
-  args.push_back(std::string("header = ") + (schema.dialect.value("header", true) ? "true" : "false"));
-  auto r = conn.Query(fmt::format("SELECT {} FROM read_csv({})", Join(tests, ", "), Join(args, ", ")));
+  args.push_back(std::string("header = ") +
+                 (schema.dialect.value("header", true) ? "true" : "false"));
+  auto r =
+      conn.Query(fmt::format("SELECT {} FROM read_csv({})", Join(tests, ", "), Join(args, ", ")));
   size_t i = 0;
   for (auto& c : schema.columns) {
     c.type = "VARCHAR";
@@ -89,11 +92,12 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
     std::vector<std::string> args = {SqlString(path), "null_padding = true"};
     if (!source.delimiter.empty()) args.push_back("delim = " + SqlString(source.delimiter));
     if (!source.quote.empty()) args.push_back("quote = " + SqlString(source.quote));
-    if (source.header) args.push_back(std::string("header = ") + (*source.header ? "true" : "false"));
-    auto r = conn.Query(fmt::format(
-        "SELECT Delimiter, Quote, Escape, HasHeader, DateFormat, TimestampFormat, "
-        "to_json(Columns) FROM sniff_csv({})",
-        Join(args, ", ")));
+    if (source.header)
+      args.push_back(std::string("header = ") + (*source.header ? "true" : "false"));
+    auto r = conn.Query(
+        fmt::format("SELECT Delimiter, Quote, Escape, HasHeader, DateFormat, TimestampFormat, "
+                    "to_json(Columns) FROM sniff_csv({})",
+                    Join(args, ", ")));
     schema.dialect["delim"] = Scalar(r, 0);
     // DuckDB reports "no quote" as the text "(empty)".
     auto one_char = [](const std::string& v) { return v.size() == 1 && v[0] != '\0'; };
@@ -150,8 +154,8 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
         TypeByValues(conn, {store.ReadablePath(f.key)}, inferred.schema);
       }
     } catch (const Error& e) {
-      inferred.error = fmt::format("cannot read the file as {}: {}", format,
-                                   Split(e.what(), '\n').front());
+      inferred.error =
+          fmt::format("cannot read the file as {}: {}", format, Split(e.what(), '\n').front());
     }
   };
   std::map<std::string, std::vector<const lake::ObjectInfo*>> groups;
@@ -199,7 +203,9 @@ struct Drift {
   std::vector<std::pair<meta::Column, std::string>> widened;  // column (new type), old type
   std::vector<std::string> missing;
   std::string dialect;  // a CSV dialect mismatch, which no schema change can absorb
-  bool any() const { return !added.empty() || !widened.empty() || !missing.empty() || !dialect.empty(); }
+  bool any() const {
+    return !added.empty() || !widened.empty() || !missing.empty() || !dialect.empty();
+  }
   std::string str() const {
     std::vector<std::string> parts;
     for (const auto& c : added) parts.push_back(fmt::format("new column {} {}", c.name, c.type));
@@ -320,11 +326,11 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
         continue;
       }
       if (!table_format.empty() && format != table_format) {
-        std::string reason = fmt::format("format {} differs from the table's {}", format,
-                                         table_format);
+        std::string reason =
+            fmt::format("format {} differs from the table's {}", format, table_format);
         if (source.on_schema_change == "fail") {
-          Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key,
-               reason, source.name);
+          Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key, reason,
+               source.name);
         }
         quarantine(reason);
         continue;
@@ -347,7 +353,8 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
       if (!file.partition.empty()) {
         for (const auto& kv : Split(file.partition, '/')) {
           auto eq = kv.find('=');
-          partition_columns.push_back({kv.substr(0, eq), PartitionValueType(kv.substr(eq + 1)), true});
+          partition_columns.push_back(
+              {kv.substr(0, eq), PartitionValueType(kv.substr(eq + 1)), true});
         }
       }
       if (table_format.empty()) {
@@ -380,8 +387,9 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
       }
       bool absorbable = drift.dialect.empty();
       if (source.on_schema_change == "fail") {
-        auto table = existing ? fmt::format("bronze.{} (version {})", source.name, existing->version)
-                              : fmt::format("bronze.{}", source.name);
+        auto table = existing
+                         ? fmt::format("bronze.{} (version {})", source.name, existing->version)
+                         : fmt::format("bronze.{}", source.name);
         Fail(ErrorKind::kInput,
              "{}: schema drift against {}: {}\n  hint: source {} has on_schema_change: fail; "
              "set it to evolve to widen the table, or quarantine to keep such files out",
@@ -414,12 +422,11 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     change.options = dialect.dump();
     change.columns = columns;
     if (schema_changed) report.schema_change = Join(change_notes, "; ");
-    change.change = fmt::format("crawl: {} new file{}{}{}", report.registered,
-                                report.registered == 1 ? "" : "s",
-                                report.quarantined.empty()
-                                    ? ""
-                                    : fmt::format(", {} quarantined", report.quarantined.size()),
-                                schema_changed ? "; schema: " + report.schema_change : "");
+    change.change = fmt::format(
+        "crawl: {} new file{}{}{}", report.registered, report.registered == 1 ? "" : "s",
+        report.quarantined.empty() ? ""
+                                   : fmt::format(", {} quarantined", report.quarantined.size()),
+        schema_changed ? "; schema: " + report.schema_change : "");
     run.status = "succeeded";
     run.ended_ms = NowMs();
     json details = {{"registered", report.registered},
@@ -436,11 +443,8 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     report.version = existing ? existing->version + 1 : 1;
     report.changed = true;
     return report;
-  } catch (const Error& e) {
-    run.status = "failed";
-    run.error = e.what();
-    run.ended_ms = NowMs();
-    metastore.FinishRun(run, {}, {});
+  } catch (const std::exception& e) {
+    metastore.FailRun(run, e.what());
     throw;
   }
 }

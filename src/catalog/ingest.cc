@@ -62,8 +62,7 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
     }
     if (auto existing = store.Stat(item.key)) {
       auto landed = metastore.FindLanded(source, item.sha256);
-      bool same = landed ? landed->key == item.key
-                         : Sha256Hex(store.Get(item.key)) == item.sha256;
+      bool same = landed ? landed->key == item.key : Sha256Hex(store.Get(item.key)) == item.sha256;
       if (!same) {
         Fail(ErrorKind::kInput,
              "{}: a different file already landed as {}; landed files are never replaced\n"

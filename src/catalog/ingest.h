@@ -10,9 +10,9 @@
 namespace sluice::catalog {
 
 struct IngestedFile {
-  std::string path;    // as given (the local file)
-  std::string key;     // where it landed, or the earlier landing it duplicates
-  std::string outcome; // landed | duplicate
+  std::string path;     // as given (the local file)
+  std::string key;      // where it landed, or the earlier landing it duplicates
+  std::string outcome;  // landed | duplicate
 };
 
 // Each of `paths` is a file or a folder; a folder's files keep their path relative to it (so

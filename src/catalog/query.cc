@@ -1,8 +1,8 @@
 #include "catalog/query.h"
 
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 #include "catalog/catalog.h"
 #include "common/error.h"
@@ -37,8 +37,8 @@ std::string FirstKeyword(const std::string& sql) {
 }
 
 bool IsReadKeyword(const std::string& word) {
-  for (const char* w : {"SELECT", "WITH", "FROM", "VALUES", "TABLE", "EXPLAIN", "DESCRIBE",
-                        "SHOW", "SUMMARIZE", "PIVOT", "UNPIVOT"}) {
+  for (const char* w : {"SELECT", "WITH", "FROM", "VALUES", "TABLE", "EXPLAIN", "DESCRIBE", "SHOW",
+                        "SUMMARIZE", "PIVOT", "UNPIVOT"}) {
     if (word == w) return true;
   }
   return false;
@@ -58,10 +58,10 @@ engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastor
   AttachTables(conn, metastore, store);
   std::string lake_root = store.ReadablePath("x");
   lake_root = lake_root.substr(0, lake_root.size() - 1);
-  conn.Execute(fmt::format(
-      "SET allowed_directories = [{}]; SET enable_external_access = false; "
-      "SET lock_configuration = true;",
-      SqlString(lake_root)));
+  conn.Execute(
+      fmt::format("SET allowed_directories = [{}]; SET enable_external_access = false; "
+                  "SET lock_configuration = true;",
+                  SqlString(lake_root)));
   std::vector<engine::StatementInfo> statements;
   try {
     statements = conn.Inspect(sql);

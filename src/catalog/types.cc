@@ -9,7 +9,7 @@ namespace sluice::catalog {
 namespace {
 // Numeric types, narrowest first. DECIMAL sits between the integers and the floats.
 constexpr std::array<const char*, 8> kNumeric = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT",
-                                                 "HUGEINT", "DECIMAL", "FLOAT",   "DOUBLE"};
+                                                 "HUGEINT", "DECIMAL",  "FLOAT",   "DOUBLE"};
 int NumericRank(const std::string& type) {
   std::string base = type.substr(0, type.find('('));
   for (size_t i = 0; i < kNumeric.size(); ++i) {

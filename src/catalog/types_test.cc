@@ -23,7 +23,8 @@ TEST(Keys, FormatAndPartitions) {
   EXPECT_EQ(FormatOfKey("landing/o/a.ndjson"), "json");
   EXPECT_EQ(FormatOfKey("landing/o/a.parquet"), "parquet");
   EXPECT_EQ(FormatOfKey("landing/o/a.xlsx"), "");
-  EXPECT_EQ(PartitionOf("landing/o/date=2026-01-01/x=1/a.csv", "landing/o/"), "date=2026-01-01/x=1");
+  EXPECT_EQ(PartitionOf("landing/o/date=2026-01-01/x=1/a.csv", "landing/o/"),
+            "date=2026-01-01/x=1");
   EXPECT_EQ(PartitionOf("landing/o/sub/a.csv", "landing/o/"), "");
 }
 

@@ -1,11 +1,11 @@
 #include "cli/commands.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <iostream>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "catalog/crawler.h"
 #include "catalog/ingest.h"
@@ -72,9 +72,12 @@ json RunJson(const meta::Run& r) {
 }
 
 json CheckJson(const meta::CheckResult& c) {
-  return {{"table", c.table},     {"rule", c.rule},
-          {"on_fail", c.on_fail}, {"outcome", c.outcome},
-          {"observed", c.observed}, {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
+  return {{"table", c.table},
+          {"rule", c.rule},
+          {"on_fail", c.on_fail},
+          {"outcome", c.outcome},
+          {"observed", c.observed},
+          {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
           {"message", c.message}};
 }
 
@@ -115,8 +118,7 @@ void PrintReport(const transform::RunReport& r) {
   }
   for (const auto& c : r.checks) {
     if (c.outcome == "pass") continue;
-    std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule,
-                             c.message);
+    std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule, c.message);
   }
 }
 
@@ -230,7 +232,8 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   for (const auto* s : todo) {
     auto r = catalog::Crawl(*s, *ws.store, *ws.metastore, conn);
     json q = json::array();
-    for (const auto& [key, reason] : r.quarantined) q.push_back({{"file", key}, {"reason", reason}});
+    for (const auto& [key, reason] : r.quarantined)
+      q.push_back({{"file", key}, {"reason", reason}});
     out.push_back({{"source", r.source},
                    {"table", "bronze." + r.source},
                    {"run_id", r.run_id},
@@ -289,7 +292,9 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
     } catch (const Error& e) {
       ClearProgress();
       std::cerr << fmt::format("{} {} failed: {}\n", node.kind, node.name, Redact(e.what()));
-      out.push_back({{"kind", node.kind}, {"name", node.name}, {"status", "failed"},
+      out.push_back({{"kind", node.kind},
+                     {"name", node.name},
+                     {"status", "failed"},
                      {"error", Redact(e.what())}});
       exit_code = ExitCodeFor(e.kind());
       if (exit_code == 2) exit_code = 1;  // a run that fails on its config is a failed run
@@ -376,13 +381,22 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
       parts.push_back({{"partition", p}, {"files", v.first}, {"bytes", v.second}});
     }
     for (const auto& v : versions) {
-      vers.push_back({{"version", v.version}, {"created_at", Time(v.created_ms)},
-                      {"run_id", v.run_id}, {"change", v.change}, {"files", v.files}});
+      vers.push_back({{"version", v.version},
+                      {"created_at", Time(v.created_ms)},
+                      {"run_id", v.run_id},
+                      {"change", v.change},
+                      {"files", v.files}});
     }
-    PrintJson({{"table", tb->full_name()}, {"kind", tb->kind}, {"format", tb->format},
-               {"version", tb->version}, {"location", ws.store->Uri(transform::TablePrefix(tb->db, tb->name))},
-               {"files", files.size() - quarantined.size()}, {"bytes", bytes},
-               {"columns", cols}, {"partitions", parts}, {"versions", vers},
+    PrintJson({{"table", tb->full_name()},
+               {"kind", tb->kind},
+               {"format", tb->format},
+               {"version", tb->version},
+               {"location", ws.store->Uri(transform::TablePrefix(tb->db, tb->name))},
+               {"files", files.size() - quarantined.size()},
+               {"bytes", bytes},
+               {"columns", cols},
+               {"partitions", parts},
+               {"versions", vers},
                {"quarantined_files", quarantined}});
     return 0;
   }
@@ -391,7 +405,8 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
                            files.size() - quarantined.size() == 1 ? "" : "s", HumanBytes(bytes),
                            ws.store->Uri(transform::TablePrefix(tb->db, tb->name)));
   TextTable cols{{"column", "type", ""}, {}, {}};
-  for (const auto& c : tb->columns) cols.rows.push_back({c.name, c.type, c.partition ? "partition" : ""});
+  for (const auto& c : tb->columns)
+    cols.rows.push_back({c.name, c.type, c.partition ? "partition" : ""});
   cols.Print();
   if (!partitions.empty()) {
     std::cout << "\n";
@@ -439,9 +454,8 @@ int Runs(const Global& g, size_t limit, const std::string& format) {
     std::string error = Split(Redact(r.error), '\n').front();
     if (error.size() > 60) error = error.substr(0, 57) + "...";
     t.rows.push_back({std::to_string(r.id), r.kind, r.name, r.status, Time(r.started_ms),
-                      r.ended_ms ? Duration(r.ended_ms - r.started_ms) : "",
-                      HumanCount(r.rows_in), HumanCount(r.rows_out),
-                      HumanCount(r.rows_quarantined), error});
+                      r.ended_ms ? Duration(r.ended_ms - r.started_ms) : "", HumanCount(r.rows_in),
+                      HumanCount(r.rows_out), HumanCount(r.rows_quarantined), error});
   }
   t.Print();
   return 0;
@@ -457,8 +471,10 @@ int RunsShow(const Global& g, int64_t id, const std::string& format) {
     json out = RunJson(*run);
     out["steps"] = json::array();
     for (const auto& s : steps) {
-      out["steps"].push_back({{"name", s.name}, {"status", s.status},
-                              {"started_at", Time(s.started_ms)}, {"ended_at", Time(s.ended_ms)},
+      out["steps"].push_back({{"name", s.name},
+                              {"status", s.status},
+                              {"started_at", Time(s.started_ms)},
+                              {"ended_at", Time(s.ended_ms)},
                               {"rows", s.rows < 0 ? json(nullptr) : json(s.rows)}});
     }
     out["checks"] = json::array();
@@ -522,8 +538,8 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   step(fmt::format("generated {} daily order files, {} rows, in {}/data/orders", generated.files,
                    HumanCount(generated.rows), dir));
   auto ws = transform::Workspace::Open(fs::absolute(root), "dev");
-  auto landed = catalog::Ingest("orders", {(root / "data" / "orders").string()}, *ws.store,
-                                *ws.metastore);
+  auto landed =
+      catalog::Ingest("orders", {(root / "data" / "orders").string()}, *ws.store, *ws.metastore);
   step(fmt::format("ingested {} files into landing/orders/", landed.size()));
   {
     engine::Database db;
@@ -562,9 +578,8 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
     "GROUP BY ALL ORDER BY rows DESC");
   q("Top revenue by country",
     "SELECT rank, country, orders, revenue FROM gold.country_revenue ORDER BY rank LIMIT 5");
-  std::cout << fmt::format(
-      "\nDone in {:.1f}s. Explore: cd {} && sluice catalog && sluice runs\n",
-      (MonotonicMs() - t0) / 1000.0, dir);
+  std::cout << fmt::format("\nDone in {:.1f}s. Explore: cd {} && sluice catalog && sluice runs\n",
+                           (MonotonicMs() - t0) / 1000.0, dir);
   return 0;
 }
 

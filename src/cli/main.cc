@@ -1,6 +1,5 @@
 // sluice: the command line. Parses arguments and hands over to commands.cc.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "cli/commands.h"
@@ -13,7 +12,8 @@ namespace {
 constexpr const char* kFormats[] = {"table", "json"};
 
 void AddFormat(CLI::App* cmd, std::string& format, bool csv = false) {
-  auto* opt = cmd->add_option("--format", format, csv ? "Output: table, csv or json" : "Output: table or json");
+  auto* opt = cmd->add_option("--format", format,
+                              csv ? "Output: table, csv or json" : "Output: table or json");
   opt->default_str("table");
   if (csv) {
     opt->check(CLI::IsMember({"table", "csv", "json"}));
@@ -26,15 +26,17 @@ void AddFormat(CLI::App* cmd, std::string& format, bool csv = false) {
 
 int main(int argc, char** argv) {
   using namespace sluice;
-  CLI::App app{"Sluice: a self-hosted data platform in one program: a lake, a catalog, jobs, "
-               "models, checks and SQL.\nStart with `sluice init shop` or `sluice demo`.",
-               "sluice"};
+  CLI::App app{
+      "Sluice: a self-hosted data platform in one program: a lake, a catalog, jobs, "
+      "models, checks and SQL.\nStart with `sluice init shop` or `sluice demo`.",
+      "sluice"};
   app.set_version_flag("--version", "sluice 0.1.0");
   app.require_subcommand(1);
   app.fallthrough();  // -C and --env work after the command too: `sluice validate --env prod`
   cli::Global g;
-  app.add_option("-C", g.dir, "Run as if started in DIR (the project is the nearest folder "
-                              "upward holding sluice.yaml)")
+  app.add_option("-C", g.dir,
+                 "Run as if started in DIR (the project is the nearest folder "
+                 "upward holding sluice.yaml)")
       ->option_text("DIR");
   app.add_option("--env", g.env, "Environment from sluice.yaml")->default_str("dev");
 

@@ -1,7 +1,6 @@
 #pragma once
 // Printing for the command line: aligned tables, CSV and JSON. Nothing here decides anything.
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 

@@ -4,12 +4,18 @@ namespace sluice {
 
 const char* ErrorKindName(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kUsage: return "usage";
-    case ErrorKind::kConfig: return "config";
-    case ErrorKind::kInput: return "input";
-    case ErrorKind::kIo: return "io";
-    case ErrorKind::kQuality: return "quality";
-    case ErrorKind::kInternal: return "internal";
+    case ErrorKind::kUsage:
+      return "usage";
+    case ErrorKind::kConfig:
+      return "config";
+    case ErrorKind::kInput:
+      return "input";
+    case ErrorKind::kIo:
+      return "io";
+    case ErrorKind::kQuality:
+      return "quality";
+    case ErrorKind::kInternal:
+      return "internal";
   }
   return "internal";
 }
@@ -17,9 +23,12 @@ const char* ErrorKindName(ErrorKind kind) {
 int ExitCodeFor(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kUsage:
-    case ErrorKind::kConfig: return 2;
-    case ErrorKind::kQuality: return 3;
-    default: return 1;
+    case ErrorKind::kConfig:
+      return 2;
+    case ErrorKind::kQuality:
+      return 3;
+    default:
+      return 1;
   }
 }
 

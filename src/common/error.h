@@ -2,10 +2,10 @@
 // Errors are exceptions of one type that carry a kind. The kind decides the exit code and, in
 // workflows, which retry/catch rules apply. Messages name the place (file:line:col, table, file)
 // and the value at fault; they never contain resolved secrets.
+#include <fmt/format.h>
+
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace sluice {
 

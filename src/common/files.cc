@@ -1,5 +1,6 @@
 #include "common/files.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <fstream>
 #include <memory>
 #include <random>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/time.h"
@@ -32,7 +31,8 @@ void WriteFileAtomic(const fs::path& path, std::string_view content) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) Fail(ErrorKind::kIo, "cannot write {}: {}", tmp.string(), std::strerror(errno));
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    if (!out.flush()) Fail(ErrorKind::kIo, "cannot write {}: {}", tmp.string(), std::strerror(errno));
+    if (!out.flush())
+      Fail(ErrorKind::kIo, "cannot write {}: {}", tmp.string(), std::strerror(errno));
   }
   fs::rename(tmp, path, ec);
   if (ec) {
@@ -84,7 +84,8 @@ std::string Sha256File(const fs::path& path) {
 std::string UniqueSuffix() {
   static std::atomic<uint64_t> counter{0};
   static const uint64_t seed = std::random_device{}();
-  return fmt::format("{}-{}-{:x}", getpid(), counter++, (seed ^ static_cast<uint64_t>(NowMs())) & 0xffffff);
+  return fmt::format("{}-{}-{:x}", getpid(), counter++,
+                     (seed ^ static_cast<uint64_t>(NowMs())) & 0xffffff);
 }
 
 }  // namespace sluice

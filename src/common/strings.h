@@ -25,7 +25,7 @@ std::string SqlIdent(std::string_view name);
 // A plain name: letters, digits and underscores, not starting with a digit.
 bool IsPlainName(std::string_view name);
 
-std::string HumanCount(uint64_t n);   // 1234567 -> "1,234,567"
-std::string HumanBytes(uint64_t n);   // 1536 -> "1.5 KiB"
+std::string HumanCount(uint64_t n);  // 1234567 -> "1,234,567"
+std::string HumanBytes(uint64_t n);  // 1536 -> "1.5 KiB"
 
 }  // namespace sluice

@@ -1,9 +1,9 @@
 #include "common/time.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace sluice {
 

@@ -1,10 +1,10 @@
 #include "examples/retail.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <random>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 
@@ -12,7 +12,8 @@ namespace sluice::examples {
 
 namespace {
 
-const char* kSluiceYaml = R"x(# The retail example: partner shops drop daily order files; Sluice cleans them into
+const char* kSluiceYaml =
+    R"x(# The retail example: partner shops drop daily order files; Sluice cleans them into
 # silver.orders, builds gold tables for the analysts, and quarantines what is broken.
 project: retail
 environments:
@@ -101,7 +102,8 @@ GeneratedFiles GenerateOrders(const fs::path& dir, const OrderFilesSpec& spec) {
     std::string date = fmt::format("2026-01-{:02}", day + 1);
     fs::path path = dir / "data" / "orders" / ("date=" + date) / "orders.csv";
     fs::create_directories(path.parent_path());
-    std::string text = "OrderID,customer_email,country,product,quantity,amount,order_date,updated_at\n";
+    std::string text =
+        "OrderID,customer_email,country,product,quantity,amount,order_date,updated_at\n";
     text.reserve(static_cast<size_t>(spec.rows_per_day) * 96);
     for (auto& c : corrections) text += c;
     out.rows += static_cast<int64_t>(corrections.size());
@@ -128,8 +130,8 @@ GeneratedFiles GenerateOrders(const fs::path& dir, const OrderFilesSpec& spec) {
       }
       if (chance(0.01)) {
         corrections.push_back(fmt::format("{},{},{},{},{},{:.2f},{},{} 23:59:00\n", id, email,
-                                          country, product, quantity, std::abs(amount) * 0.9,
-                                          date, date));
+                                          country, product, quantity, std::abs(amount) * 0.9, date,
+                                          date));
       }
     }
     out.rows += spec.rows_per_day;

@@ -35,7 +35,8 @@ void CopyToTemp(const fs::path& source, const fs::path& tmp) {
 LocalStore::LocalStore(fs::path root) : root_(fs::absolute(root).lexically_normal()) {
   std::error_code ec;
   fs::create_directories(root_, ec);
-  if (ec) Fail(ErrorKind::kIo, "cannot create the lake folder {}: {}", root_.string(), ec.message());
+  if (ec)
+    Fail(ErrorKind::kIo, "cannot create the lake folder {}: {}", root_.string(), ec.message());
 }
 
 fs::path LocalStore::PathOf(const std::string& key) const {
@@ -48,15 +49,14 @@ fs::path LocalStore::PathOf(const std::string& key) const {
 std::vector<ObjectInfo> LocalStore::List(const std::string& prefix, const std::string& start_after,
                                          size_t limit) const {
   // The prefix may end inside a name ("landing/ord"); walk from its folder and filter.
-  std::string dir_part = prefix.substr(0, prefix.rfind('/') == std::string::npos
-                                               ? 0
-                                               : prefix.rfind('/') + 1);
+  std::string dir_part =
+      prefix.substr(0, prefix.rfind('/') == std::string::npos ? 0 : prefix.rfind('/') + 1);
   fs::path dir = dir_part.empty() ? root_ : root_ / dir_part;
   std::vector<ObjectInfo> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) Fail(ErrorKind::kIo, "cannot list {}: {}", dir.string(), ec.message());
     std::string name = it->path().filename().string();
     if (IsHidden(name)) {

@@ -31,9 +31,9 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  virtual std::vector<ObjectInfo> List(
-      const std::string& prefix, const std::string& start_after = "",
-      size_t limit = std::numeric_limits<size_t>::max()) const = 0;
+  virtual std::vector<ObjectInfo> List(const std::string& prefix,
+                                       const std::string& start_after = "",
+                                       size_t limit = std::numeric_limits<size_t>::max()) const = 0;
   virtual std::optional<ObjectInfo> Stat(const std::string& key) const = 0;
   virtual std::string Get(const std::string& key) const = 0;
   virtual void Put(const std::string& key, std::string_view data) = 0;

@@ -106,9 +106,8 @@ TEST_P(StoreTest, RejectsKeysEscapingTheLake) {
 
 INSTANTIATE_TEST_SUITE_P(
     Backends, StoreTest,
-    ::testing::Values(Backend{"local", [](const fs::path& d) {
-                                return std::unique_ptr<Store>(new LocalStore(d));
-                              }}),
+    ::testing::Values(Backend{
+        "local", [](const fs::path& d) { return std::unique_ptr<Store>(new LocalStore(d)); }}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -27,10 +27,10 @@ struct Column {
 };
 
 struct TableFile {
-  std::string key;        // lake key
+  std::string key;  // lake key
   uint64_t size = 0;
-  std::string partition;  // "k=v/k2=v2", or "" when unpartitioned
-  int64_t rows = -1;      // -1 when unknown
+  std::string partition;          // "k=v/k2=v2", or "" when unpartitioned
+  int64_t rows = -1;              // -1 when unknown
   std::string status = "active";  // active | quarantined (kept out of the table)
   std::string reason;             // why quarantined
   std::string columns;            // JSON array of the file's own column names ("" if unknown)
@@ -60,17 +60,17 @@ struct TableVersion {
 struct TableChange {
   std::string db, name, kind, format, options;
   std::vector<Column> columns;
-  std::vector<TableFile> added;     // files that join the table (or are quarantined beside it)
-  std::vector<std::string> removed; // keys that leave the table
-  bool remove_all = false;          // overwrite: every active file leaves
+  std::vector<TableFile> added;      // files that join the table (or are quarantined beside it)
+  std::vector<std::string> removed;  // keys that leave the table
+  bool remove_all = false;           // overwrite: every active file leaves
   std::string change;
 };
 
 struct Run {
   int64_t id = 0;
-  std::string kind;     // crawl | job | model
+  std::string kind;  // crawl | job | model
   std::string name;
-  std::string status;   // running | succeeded | failed | cancelled
+  std::string status;  // running | succeeded | failed | cancelled
   std::string trigger = "manual";
   int64_t started_ms = 0, ended_ms = 0;
   int64_t rows_in = 0, rows_out = 0, rows_quarantined = 0, files_read = 0;
@@ -99,7 +99,7 @@ struct CheckResult {
 struct RunCommit {
   Run run;  // its final record
   std::vector<TableChange> tables;
-  std::string bookmark_job;               // job whose bookmarks advance ("" for none)
+  std::string bookmark_job;  // job whose bookmarks advance ("" for none)
   std::vector<std::string> bookmark_keys;
   std::vector<CheckResult> checks;
   std::vector<RunStep> steps;
@@ -134,6 +134,9 @@ class Metastore {
   // Ends a run that publishes nothing (failed, or nothing to do).
   virtual void FinishRun(const Run& run, const std::vector<RunStep>& steps,
                          const std::vector<CheckResult>& checks) = 0;
+  // Ends `run` as failed now, with `error`, keeping the steps and check results it got to.
+  void FailRun(Run run, const std::string& error, const std::vector<RunStep>& steps = {},
+               const std::vector<CheckResult>& checks = {});
   virtual std::vector<Run> ListRuns(size_t limit) = 0;
   virtual std::optional<Run> GetRun(int64_t id) = 0;
   virtual std::vector<RunStep> RunSteps(int64_t run_id) = 0;

@@ -33,8 +33,8 @@ class MetastoreTest : public ::testing::TestWithParam<Backend> {
     fs::remove_all(dir_);
   }
   TableChange Change(std::vector<std::string> keys, bool remove_all = false) {
-    TableChange c{"silver", "orders", "job", "parquet", "{}", {{"id", "BIGINT"}}, {}, {},
-                  remove_all, "test"};
+    TableChange c{"silver",           "orders", "job", "parquet",  "{}",
+                  {{"id", "BIGINT"}}, {},       {},    remove_all, "test"};
     for (auto& k : keys) c.added.push_back({k, 10, "", -1, "active", "", ""});
     return c;
   }

@@ -1,13 +1,12 @@
 #include "project/project.h"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <regex>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "common/error.h"
 #include "common/redact.h"
@@ -34,8 +33,8 @@ void Diagnostics::ThrowIfAny() const {
   if (items_.empty()) return;
   std::vector<std::string> lines;
   for (const auto& d : items_) lines.push_back(d.str());
-  lines.push_back(fmt::format("{} error{} in the project", items_.size(),
-                              items_.size() == 1 ? "" : "s"));
+  lines.push_back(
+      fmt::format("{} error{} in the project", items_.size(), items_.size() == 1 ? "" : "s"));
   throw Error(ErrorKind::kConfig, Join(lines, "\n"));
 }
 
@@ -197,7 +196,7 @@ class FileReader {
 };
 
 std::optional<YAML::Node> ParseYaml(const fs::path& root, const std::string& rel,
-                                   Diagnostics& diagnostics) {
+                                    Diagnostics& diagnostics) {
   try {
     return YAML::LoadFile((root / rel).string());
   } catch (const YAML::ParserException& e) {
@@ -266,10 +265,9 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
       auto v = r.Scalar(node, key);
       if (!v) return;
       if (v->find("://") != std::string::npos) {
-        r.Error(node,
-                fmt::format("{} '{}': this build supports local paths only ({} comes with a "
-                            "later release)",
-                            key, *v, remote_scheme));
+        r.Error(node, fmt::format("{} '{}': this build supports local paths only ({} comes with a "
+                                  "later release)",
+                                  key, *v, remote_scheme));
         return;
       }
       out = fs::path(*v).is_absolute() ? fs::path(*v) : root / *v;
@@ -282,9 +280,9 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
     std::vector<std::string> names = project.environment_names;
     if (std::find(names.begin(), names.end(), "dev") == names.end()) names.push_back("dev");
     std::string near = Nearest(env_name, names);
-    diagnostics.Add({rel, 0, 0}, fmt::format("no environment '{}' in sluice.yaml", env_name),
-                    near.empty() ? "known: " + Join(names, ", ")
-                                 : fmt::format("did you mean '{}'?", near));
+    diagnostics.Add(
+        {rel, 0, 0}, fmt::format("no environment '{}' in sluice.yaml", env_name),
+        near.empty() ? "known: " + Join(names, ", ") : fmt::format("did you mean '{}'?", near));
   }
 }
 
@@ -352,7 +350,7 @@ std::optional<MaskSpec> ReadMask(FileReader& r, const YAML::Node& node) {
   return spec;
 }
 
-const std::vector<std::string> kStepKinds = {"select", "rename", "cast",   "filter", "derive",
+const std::vector<std::string> kStepKinds = {"select",    "rename", "cast", "filter", "derive",
                                              "fill_null", "dedupe", "mask", "sql"};
 
 std::optional<Step> ReadStep(FileReader& r, const YAML::Node& node) {
@@ -566,8 +564,7 @@ void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics
     }
     auto table = TableName::Parse(parts[0] + "." + stem);
     if (!table) {
-      diagnostics.Add({rel, 0, 0},
-                      fmt::format("'{}.{}' is not a valid table name", parts[0], stem),
+      diagnostics.Add({rel, 0, 0}, fmt::format("'{}.{}' is not a valid table name", parts[0], stem),
                       "use letters, digits and _ for folder and file names");
       continue;
     }

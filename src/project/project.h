@@ -57,7 +57,7 @@ struct Environment {
 
 struct Source {
   std::string name;
-  std::string format = "auto";            // csv | json | parquet | auto
+  std::string format = "auto";              // csv | json | parquet | auto
   std::string on_schema_change = "evolve";  // evolve | fail | quarantine
   // CSV dialect overrides; empty means detected.
   std::string delimiter, quote;
@@ -73,12 +73,12 @@ struct MaskSpec {
 struct Step {
   std::string kind;  // select rename cast filter derive fill_null dedupe mask sql
   Location where;
-  std::vector<std::string> columns;                            // select
-  std::vector<std::pair<std::string, std::string>> pairs;      // rename/cast/derive/fill_null
-  std::vector<std::pair<std::string, MaskSpec>> masks;         // mask
-  std::string text;                                            // filter/sql
-  std::vector<std::string> key, order_by;                      // dedupe
-  std::string keep = "last";                                   // dedupe
+  std::vector<std::string> columns;                        // select
+  std::vector<std::pair<std::string, std::string>> pairs;  // rename/cast/derive/fill_null
+  std::vector<std::pair<std::string, MaskSpec>> masks;     // mask
+  std::string text;                                        // filter/sql
+  std::vector<std::string> key, order_by;                  // dedupe
+  std::string keep = "last";                               // dedupe
 };
 
 struct CheckSpec {

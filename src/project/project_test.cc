@@ -14,7 +14,9 @@ class ProjectTest : public ::testing::Test {
     fs::create_directories(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
-  void Write(const std::string& rel, const std::string& text) { WriteFileAtomic(root_ / rel, text); }
+  void Write(const std::string& rel, const std::string& text) {
+    WriteFileAtomic(root_ / rel, text);
+  }
   fs::path root_;
 };
 

@@ -1,8 +1,8 @@
 #include "quality/rules.h"
 
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 #include "common/strings.h"
 
@@ -10,8 +10,7 @@ namespace sluice::quality {
 
 namespace {
 
-const std::vector<std::string> kRuleTypes = {"IsComplete", "IsUnique", "RowCount",
-                                             "ColumnValues"};
+const std::vector<std::string> kRuleTypes = {"IsComplete", "IsUnique", "RowCount", "ColumnValues"};
 
 struct Token {
   enum Kind { kWord, kString, kNumber, kOp, kPunct, kEnd } kind;
@@ -34,7 +33,8 @@ bool Tokenize(const std::string& s, std::vector<Token>& out, ParseError& error) 
       out.push_back({Token::kString, s.substr(i + 1, j - i - 1), i});
       i = j + 1;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+               (c == '-' && i + 1 < s.size() &&
+                std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       size_t j = i + 1;
       while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
       out.push_back({Token::kNumber, s.substr(i, j - i), i});

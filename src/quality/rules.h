@@ -17,10 +17,10 @@
 namespace sluice::quality {
 
 struct Rule {
-  std::string text;      // as written
-  std::string type;      // IsComplete | IsUnique | RowCount | ColumnValues
+  std::string text;  // as written
+  std::string type;  // IsComplete | IsUnique | RowCount | ColumnValues
   std::string column;
-  std::string op;        // = != > >= < <= between in
+  std::string op;                   // = != > >= < <= between in
   std::vector<std::string> values;  // SQL literals: one for comparisons, two for between, n for in
   std::string on_fail = "fail";     // fail | warn | quarantine
 

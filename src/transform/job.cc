@@ -1,9 +1,8 @@
-#include <nlohmann/json.hpp>
+#include <fmt/format.h>
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "catalog/catalog.h"
 #include "common/error.h"
@@ -74,9 +73,10 @@ std::string StepSql(const project::Step& step, const std::string& prev,
       std::string fail = fmt::format("({} IS NOT NULL AND TRY_CAST({} AS {}) IS NULL)", c, c, type);
       replace.push_back(fmt::format("TRY_CAST({} AS {}) AS {}", c, type, c));
       fails.push_back(fail);
-      reasons.push_back(fmt::format("WHEN {} THEN 'cast: ' || {} || ' value ''' || "
-                                    "CAST({} AS VARCHAR) || ''' is not a valid ' || {}",
-                                    fail, SqlString(col), c, SqlString(type)));
+      reasons.push_back(
+          fmt::format("WHEN {} THEN 'cast: ' || {} || ' value ''' || "
+                      "CAST({} AS VARCHAR) || ''' is not a valid ' || {}",
+                      fail, SqlString(col), c, SqlString(type)));
     }
     return fmt::format(
         "SELECT * EXCLUDE (_reason, _raw) REPLACE ({}), "
@@ -94,7 +94,8 @@ std::string StepSql(const project::Step& step, const std::string& prev,
   if (step.kind == "derive") {
     std::vector<std::string> replace, added;
     for (const auto& [name, expr] : step.pairs) {
-      (Has(columns, name) ? replace : added).push_back(fmt::format("({}) AS {}", expr, ident(name)));
+      (Has(columns, name) ? replace : added)
+          .push_back(fmt::format("({}) AS {}", expr, ident(name)));
     }
     std::string star = replace.empty() ? "*" : "* REPLACE (" + Join(replace, ", ") + ")";
     return fmt::format("SELECT {}{} FROM {}", star, added.empty() ? "" : ", " + Join(added, ", "),
@@ -103,7 +104,8 @@ std::string StepSql(const project::Step& step, const std::string& prev,
   if (step.kind == "fill_null") {
     std::vector<std::string> replace;
     for (const auto& [col, value] : step.pairs) {
-      replace.push_back(fmt::format("coalesce({}, {}) AS {}", ident(col), Literal(value), ident(col)));
+      replace.push_back(
+          fmt::format("coalesce({}, {}) AS {}", ident(col), Literal(value), ident(col)));
     }
     return fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev);
   }
@@ -111,11 +113,13 @@ std::string StepSql(const project::Step& step, const std::string& prev,
     std::vector<std::string> keys, order;
     for (const auto& k : step.key) keys.push_back(ident(k));
     const char* dir = step.keep == "last" ? "DESC" : "ASC";
-    for (const auto& o : step.order_by) order.push_back(fmt::format("{} {} NULLS LAST", ident(o), dir));
+    for (const auto& o : step.order_by)
+      order.push_back(fmt::format("{} {} NULLS LAST", ident(o), dir));
     // Without order_by, arrival order decides: files land in name order.
     order.push_back(fmt::format("_source_file {}", dir));
     return fmt::format(
-        "SELECT * REPLACE (CASE WHEN {} AND row_number() OVER (PARTITION BY {}, {} ORDER BY {}) > 1 "
+        "SELECT * REPLACE (CASE WHEN {} AND row_number() OVER (PARTITION BY {}, {} ORDER BY {}) > "
+        "1 "
         "THEN 'dedupe' ELSE _drop END AS _drop) FROM {}",
         kAlive, Join(keys, ", "), kAlive, Join(order, ", "), prev);
   }
@@ -135,7 +139,8 @@ std::string StepSql(const project::Step& step, const std::string& prev,
             "ELSE repeat('*', length({0}) - {1}) || right({0}, {1}) END",
             text, spec.keep);
       }
-      replace.push_back(fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END AS {}", c, expr, c));
+      replace.push_back(
+          fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END AS {}", c, expr, c));
     }
     return fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev);
   }
@@ -155,7 +160,8 @@ std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string
     if (r.on_fail != "quarantine") continue;
     std::string pass = r.PassSql(kAlive);
     passes.push_back("(" + pass + ")");
-    reasons.push_back(fmt::format("CASE WHEN NOT ({}) THEN {} END", pass, SqlString("check: " + r.text)));
+    reasons.push_back(
+        fmt::format("CASE WHEN NOT ({}) THEN {} END", pass, SqlString("check: " + r.text)));
   }
   if (passes.empty()) return "";
   return fmt::format(
@@ -214,8 +220,8 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
   meta::Run run{report.run_id, "job", job.name, "running", options.trigger, started};
   std::vector<meta::RunStep> steps;
   auto step_done = [&](const std::string& name, int64_t since, int64_t rows) {
-    steps.push_back({run.id, static_cast<int>(steps.size()), name, "succeeded", since, NowMs(),
-                     rows, ""});
+    steps.push_back(
+        {run.id, static_cast<int>(steps.size()), name, "succeeded", since, NowMs(), rows, ""});
   };
   try {
     project::Diagnostics diagnostics;
@@ -302,8 +308,9 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
       report.quarantine_reasons[reasons.GetOr(0, i)] = reasons.GetInt(1, i);
       report.rows_quarantined += reasons.GetInt(1, i);
     }
-    report.rows_in += conn.Query("SELECT count(*) FROM _quarantine WHERE starts_with(_reason, "
-                                 "'malformed')")
+    report.rows_in += conn.Query(
+                              "SELECT count(*) FROM _quarantine WHERE starts_with(_reason, "
+                              "'malformed')")
                           .GetInt(0, 0);
 
     // Checks that judge the output as a whole (fail and warn).
@@ -319,12 +326,14 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     // Quarantining rules report how many rows they set aside.
     for (const auto& r : rules) {
       if (r.on_fail != "quarantine") continue;
-      auto n = conn.Query(fmt::format("SELECT count(*) FROM _quarantine WHERE contains(_reason, {})",
-                                      SqlString("check: " + r.text)));
+      auto n =
+          conn.Query(fmt::format("SELECT count(*) FROM _quarantine WHERE contains(_reason, {})",
+                                 SqlString("check: " + r.text)));
       int64_t failing = n.GetInt(0, 0);
-      report.checks.push_back({report.output, r.text, r.on_fail, failing ? "fail" : "pass",
-                               fmt::format("{} quarantined", failing), failing,
-                               fmt::format("{} row{} quarantined", failing, failing == 1 ? "" : "s")});
+      report.checks.push_back(
+          {report.output, r.text, r.on_fail, failing ? "fail" : "pass",
+           fmt::format("{} quarantined", failing), failing,
+           fmt::format("{} row{} quarantined", failing, failing == 1 ? "" : "s")});
     }
     step_done("checks", t, -1);
     std::vector<std::string> failed;
@@ -332,12 +341,12 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
       if (c.outcome != "pass" && c.on_fail == "fail") failed.push_back(c.rule + ": " + c.message);
     }
     if (!failed.empty()) {
-      Fail(ErrorKind::kQuality, "job {}: {} check{} failed, nothing was published:\n  {}",
-           job.name, failed.size(), failed.size() == 1 ? "" : "s", Join(failed, "\n  "));
+      Fail(ErrorKind::kQuality, "job {}: {} check{} failed, nothing was published:\n  {}", job.name,
+           failed.size(), failed.size() == 1 ? "" : "s", Join(failed, "\n  "));
     }
 
     t = NowMs();
-    OutputSpec spec{job.output.table, "job",  job.output.mode, job.output.key,
+    OutputSpec spec{job.output.table,        "job",         job.output.mode, job.output.key,
                     job.output.partition_by, "_source_file"};
     auto written = WriteTable(conn, *ws.store, metastore, spec,
                               "SELECT * EXCLUDE (_reason, _raw, _drop) FROM _result "
@@ -351,10 +360,10 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     if (report.rows_quarantined > 0) {
       t = NowMs();
       OutputSpec q{{"quarantine", job.name}, "quarantine", "append", {}, {}};
-      auto qw = WriteTable(conn, *ws.store, metastore, q,
-                           fmt::format("SELECT *, CAST({} AS BIGINT) AS _run_id FROM _quarantine",
-                                       run.id),
-                           run.id, {});
+      auto qw = WriteTable(
+          conn, *ws.store, metastore, q,
+          fmt::format("SELECT *, CAST({} AS BIGINT) AS _run_id FROM _quarantine", run.id), run.id,
+          {});
       step_done("write quarantine." + job.name, t, qw.rows);
       commit.tables.push_back(qw.change);
     }
@@ -381,12 +390,9 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     report.message = fmt::format("{} rows in, {} out, {} quarantined", HumanCount(report.rows_in),
                                  HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
     return report;
-  } catch (const Error& e) {
-    run.status = "failed";
-    run.error = e.what();
-    run.ended_ms = NowMs();
+  } catch (const std::exception& e) {
     run.rows_in = report.rows_in;
-    metastore.FinishRun(run, steps, report.checks);
+    metastore.FailRun(run, e.what(), steps, report.checks);
     throw;
   }
 }

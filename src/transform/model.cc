@@ -1,6 +1,6 @@
-#include <nlohmann/json.hpp>
-
 #include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "common/error.h"
@@ -23,8 +23,9 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
   try {
     for (const auto& ref : model.refs) {
       if (!metastore.GetTable(ref.table.db, ref.table.name)) {
-        Fail(ErrorKind::kInput, "{}: {} is not in the catalog yet\n  hint: run what builds it "
-                                "first, or `sluice run --all`",
+        Fail(ErrorKind::kInput,
+             "{}: {} is not in the catalog yet\n  hint: run what builds it "
+             "first, or `sluice run --all`",
              ref.where.str(), ref.table.str());
       }
     }
@@ -59,13 +60,11 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
                             written.rows, ""});
     metastore.CommitRun(commit);
     report.duration_ms = run.ended_ms - started;
-    report.message = fmt::format("{} row{}", HumanCount(report.rows_out), report.rows_out == 1 ? "" : "s");
+    report.message =
+        fmt::format("{} row{}", HumanCount(report.rows_out), report.rows_out == 1 ? "" : "s");
     return report;
-  } catch (const Error& e) {
-    run.status = "failed";
-    run.error = e.what();
-    run.ended_ms = NowMs();
-    metastore.FinishRun(run, {}, {});
+  } catch (const std::exception& e) {
+    metastore.FailRun(run, e.what());
     throw;
   }
 }

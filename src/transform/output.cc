@@ -1,8 +1,8 @@
 #include "transform/output.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "catalog/catalog.h"
 #include "catalog/types.h"
@@ -48,10 +48,10 @@ WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Meta
   WrittenTable out;
   auto existing = metastore.GetTable(spec.table.db, spec.table.name);
   std::string source = "(" + select_sql + ")";
-  std::string data = spec.arrival_column.empty()
-                         ? "SELECT * FROM " + source
-                         : fmt::format("SELECT * EXCLUDE ({}) FROM {}",
-                                       SqlIdent(spec.arrival_column), source);
+  std::string data =
+      spec.arrival_column.empty()
+          ? "SELECT * FROM " + source
+          : fmt::format("SELECT * EXCLUDE ({}) FROM {}", SqlIdent(spec.arrival_column), source);
   auto columns = Describe(conn, data);
   // Parquet has no 128-bit integers (DuckDB would write DOUBLE): sums of integers are stored as
   // BIGINT, and a value beyond it fails the run instead of losing digits.
@@ -89,10 +89,11 @@ WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Meta
   if (spec.mode == "merge") {
     // One row per key, latest wins: new rows over the table's, and among new rows the one that
     // arrived last. The table is rewritten.
-    std::string old_rows = existing && existing->version > 0
-                               ? fmt::format("SELECT *, 0 AS _sluice_gen FROM {}.{} UNION ALL BY NAME ",
-                                             SqlIdent(spec.table.db), SqlIdent(spec.table.name))
-                               : "";
+    std::string old_rows =
+        existing && existing->version > 0
+            ? fmt::format("SELECT *, 0 AS _sluice_gen FROM {}.{} UNION ALL BY NAME ",
+                          SqlIdent(spec.table.db), SqlIdent(spec.table.name))
+            : "";
     std::string order = "_sluice_gen DESC";
     std::string exclude = "_sluice_gen";
     if (!spec.arrival_column.empty()) {
@@ -115,10 +116,10 @@ WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Meta
                                 IdentList(spec.partition_by));
   }
   std::string copy = fmt::format("COPY ({}) TO {} ({})", rows_sql, SqlString(target), copy_options);
-  auto result = options.progress
-                    ? conn.QueryWithProgress(copy,
-                                             [&](double p) { options.progress(spec.table.str(), p); })
-                    : conn.Query(copy);
+  auto result =
+      options.progress
+          ? conn.QueryWithProgress(copy, [&](double p) { options.progress(spec.table.str(), p); })
+          : conn.Query(copy);
   out.rows = result.GetInt(0, 0);
 
   const std::string prefix = TablePrefix(spec.table.db, spec.table.name);

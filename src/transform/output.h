@@ -16,7 +16,7 @@ namespace sluice::transform {
 
 struct OutputSpec {
   project::TableName table;
-  std::string kind;            // job | model | quarantine
+  std::string kind;             // job | model | quarantine
   std::string mode = "append";  // append | overwrite | merge
   std::vector<std::string> key, partition_by;
   // A column of the rows that orders them by arrival (later wins in a merge) and is not written;

@@ -16,10 +16,10 @@ namespace sluice::transform {
 struct RunReport {
   std::string kind, name;  // job | model, and its name
   int64_t run_id = 0;
-  std::string status;      // succeeded | failed
-  std::string message;     // one line for people, e.g. "no new files since the last run"
-  std::string output;      // the table written
-  int64_t version = 0;     // its new version (0: unchanged)
+  std::string status;   // succeeded | failed
+  std::string message;  // one line for people, e.g. "no new files since the last run"
+  std::string output;   // the table written
+  int64_t version = 0;  // its new version (0: unchanged)
   int64_t rows_in = 0, rows_out = 0, rows_quarantined = 0, files_read = 0;
   int64_t rows_filtered = 0, rows_deduplicated = 0;
   std::map<std::string, int64_t> quarantine_reasons;

@@ -1,9 +1,9 @@
 #include "transform/validate.h"
 
+#include <fmt/format.h>
+
 #include <functional>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "common/strings.h"
 
@@ -38,11 +38,11 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
     if (n.output.db.empty()) continue;
     auto [it, fresh] = writer.emplace(n.output.str(), i);
     if (!fresh) {
-      diagnostics.Add(n.where,
-                      fmt::format("{} {} writes {}, which {} {} writes too", n.kind, n.name,
-                                  n.output.str(), dag.nodes[it->second].kind,
-                                  dag.nodes[it->second].name),
-                      "each table has exactly one job or model that writes it");
+      diagnostics.Add(
+          n.where,
+          fmt::format("{} {} writes {}, which {} {} writes too", n.kind, n.name, n.output.str(),
+                      dag.nodes[it->second].kind, dag.nodes[it->second].name),
+          "each table has exactly one job or model that writes it");
     }
   }
   // Inputs must exist: a source's bronze table, or a table some node writes.
@@ -58,8 +58,8 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
           std::vector<std::string> names;
           for (const auto& [n, s] : project.sources) names.push_back(n);
           std::string near = Nearest(in.table.name, names);
-          diagnostics.Add(in.where, fmt::format("no source '{}' for {}", in.table.name,
-                                                in.table.str()),
+          diagnostics.Add(in.where,
+                          fmt::format("no source '{}' for {}", in.table.name, in.table.str()),
                           near.empty() ? fmt::format("add sources/{}.yaml", in.table.name)
                                        : fmt::format("did you mean 'bronze.{}'?", near));
         }
@@ -68,8 +68,7 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
       auto it = writer.find(in.table.str());
       if (it == writer.end()) {
         std::string near = Nearest(in.table.str(), known_tables);
-        diagnostics.Add(in.where,
-                        fmt::format("no job or model writes {}", in.table.str()),
+        diagnostics.Add(in.where, fmt::format("no job or model writes {}", in.table.str()),
                         near.empty() ? "" : fmt::format("did you mean '{}'?", near));
         continue;
       }
@@ -87,8 +86,7 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
       std::vector<std::string> names;
       for (auto it = from; it != stack.end(); ++it) names.push_back(dag.nodes[*it].output.str());
       names.push_back(dag.nodes[i].output.str());
-      diagnostics.Add(dag.nodes[i].where,
-                      "dependency cycle: " + Join(names, " -> "),
+      diagnostics.Add(dag.nodes[i].where, "dependency cycle: " + Join(names, " -> "),
                       "a job or model cannot read, directly or not, the table it writes");
       cycle = true;
       return;
@@ -105,8 +103,7 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
   return dag;
 }
 
-std::vector<quality::Rule> ParseChecks(const project::Job& job,
-                                       project::Diagnostics& diagnostics) {
+std::vector<quality::Rule> ParseChecks(const project::Job& job, project::Diagnostics& diagnostics) {
   std::vector<quality::Rule> rules;
   for (const auto& check : job.checks) {
     quality::ParseError error;
@@ -119,10 +116,10 @@ std::vector<quality::Rule> ParseChecks(const project::Job& job,
     }
     rule->on_fail = check.on_fail;
     if (rule->on_fail == "quarantine" && !rule->row_level()) {
-      diagnostics.Add(check.where,
-                      fmt::format("{} judges the whole table, so it cannot quarantine rows",
-                                  rule->type),
-                      "use on_fail: fail or on_fail: warn");
+      diagnostics.Add(
+          check.where,
+          fmt::format("{} judges the whole table, so it cannot quarantine rows", rule->type),
+          "use on_fail: fail or on_fail: warn");
       continue;
     }
     rules.push_back(*rule);

@@ -32,8 +32,7 @@ struct Dag {
 Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics);
 
 // Parses a job's checks; errors name the rule's place.
-std::vector<quality::Rule> ParseChecks(const project::Job& job,
-                                       project::Diagnostics& diagnostics);
+std::vector<quality::Rule> ParseChecks(const project::Job& job, project::Diagnostics& diagnostics);
 
 // Every whole-project check.
 void Validate(const project::Project& project, project::Diagnostics& diagnostics);
