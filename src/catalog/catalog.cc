@@ -111,7 +111,7 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
   std::string common =
       hive ? "hive_partitioning = true, hive_types = " + TypeMap(table.columns, true)
            : "hive_partitioning = false";
-  if (options.source_file) common += ", filename = '_source_file'";
+  if (options.file_index) common += ", filename = '_sluice_path'";
   std::vector<std::string> scans;
   if (table.format == "csv") {
     // One read_csv per distinct header; files with an unknown header are read by name.
@@ -138,12 +138,13 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
     }
   }
   std::string scan = "(" + Join(scans, " UNION ALL BY NAME ") + ")";
-  if (!options.source_file) return scan;
-  // Report files by lake key, not by local path.
-  std::string root = store.ReadablePath(files.front().key);
-  root = root.substr(0, root.size() - files.front().key.size());
-  return fmt::format("(SELECT * REPLACE (substr(_source_file, {}) AS _source_file) FROM {})",
-                     root.size() + 1, scan);
+  if (!options.file_index) return scan;
+  std::vector<std::string> keys;
+  for (const auto& f : files) keys.push_back(f.key);
+  return fmt::format(
+      "(SELECT * EXCLUDE (_sluice_path), CAST(list_position({}, _sluice_path) AS INTEGER) "
+      "AS _sluice_file FROM {})",
+      PathList(keys, store), scan);
 }
 
 void AttachTables(engine::Connection& conn, meta::Metastore& metastore, const lake::Store& store) {

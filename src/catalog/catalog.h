@@ -12,8 +12,9 @@ namespace sluice::catalog {
 struct ScanOptions {
   // Malformed rows go to DuckDB's reject tables (reject_errors) instead of being skipped.
   bool capture_rejects = false;
-  // Adds a `_source_file` column with the file's lake key.
-  bool source_file = false;
+  // Adds `_sluice_file`, the 1-based position of each row's file in `files` (an integer keeps
+  // the rows small; the caller maps it back to the lake key where needed).
+  bool file_index = false;
 };
 
 // A SQL table expression reading `files` of `table` with the table's format, dialect and column

@@ -174,12 +174,11 @@ std::string Compare(const std::string& lhs, const Rule& rule) {
 
 }  // namespace
 
-std::string Rule::PassSql(const std::string& scope) const {
+std::string Rule::PassSql() const {
   std::string col = SqlIdent(column);
   if (type == "IsComplete") return col + " IS NOT NULL";
-  if (type == "IsUnique") {
-    return fmt::format("{} IS NULL OR count(*) OVER (PARTITION BY {}, {}) = 1", col, col, scope);
-  }
+  if (type == "IsUnique")
+    return fmt::format("{} IS NULL OR count(*) OVER (PARTITION BY {}) = 1", col, col);
   if (type == "ColumnValues") return fmt::format("coalesce({}, true)", Compare(col, *this));
   return "true";
 }

@@ -25,10 +25,11 @@ struct Rule {
   std::string on_fail = "fail";     // fail | warn | quarantine
 
   bool row_level() const { return type != "RowCount"; }
+  // Whether PassSql() is a window expression (it then belongs in QUALIFY, not WHERE).
+  bool windowed() const { return type == "IsUnique"; }
   // SQL that is true for a row that passes (row-level rules only). NULL counts as passing for
-  // ColumnValues and IsUnique. `scope` is a boolean SQL expression: uniqueness is judged among
-  // the rows that share its value (the rows still in play).
-  std::string PassSql(const std::string& scope = "true") const;
+  // ColumnValues and IsUnique. IsUnique's is a window expression.
+  std::string PassSql() const;
   // A short reason for a quarantined row, e.g. `IsComplete "country"`.
   const std::string& reason() const { return text; }
 };

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -8,6 +9,7 @@
 #include "common/error.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "engine/capture.h"
 #include "transform/output.h"
 #include "transform/run.h"
 #include "transform/validate.h"
@@ -18,24 +20,41 @@ using nlohmann::json;
 
 namespace {
 
-const char* kAlive = "(_reason IS NULL AND _drop IS NULL)";
-const std::set<std::string> kMeta = {"_source_file", "_reason", "_raw", "_drop"};
+// Rows carry one column beside their data while the steps run: `_sluice_file`, the input file
+// each came from (1-based index into the run's file list). A step that drops or rejects a row
+// hands it to the SQL function sluice_set_aside(file, reason, raw) where it happens, so later
+// steps never see it: dropped rows ('drop:filter', 'drop:dedupe') are counted, quarantined rows
+// are kept with their reason and the row as JSON.
+constexpr const char* kSetAside = "sluice_set_aside";
 
-std::vector<std::string> DataColumns(engine::Connection& conn, const std::string& ctes,
-                                     const std::string& last) {
+struct ColumnInfo {
+  std::string name, type;
+};
+
+std::vector<ColumnInfo> DataColumns(engine::Connection& conn, const std::string& ctes,
+                                    const std::string& last) {
   auto r = conn.Query(fmt::format("DESCRIBE {} SELECT * FROM {}", ctes, last));
-  std::vector<std::string> out;
+  std::vector<ColumnInfo> out;
   for (size_t i = 0; i < r.row_count(); ++i) {
     std::string name = r.GetOr(0, i);
-    if (!kMeta.count(name)) out.push_back(name);
+    if (!StartsWith(name, "_sluice_")) out.push_back({name, r.GetOr(1, i)});
   }
   return out;
 }
 
-std::string RowJson(const std::vector<std::string>& columns) {
+std::string RowJson(const std::vector<ColumnInfo>& columns) {
   std::vector<std::string> fields;
-  for (const auto& c : columns) fields.push_back(fmt::format("{} := {}", SqlIdent(c), SqlIdent(c)));
+  for (const auto& c : columns) {
+    fields.push_back(fmt::format("{} := {}", SqlIdent(c.name), SqlIdent(c.name)));
+  }
   return fmt::format("to_json(struct_pack({}))::VARCHAR", Join(fields, ", "));
+}
+
+// `keep` true: the row goes on; otherwise it is set aside with `reason` and `raw`.
+std::string KeepOrSetAside(const std::string& keep, const std::string& reason,
+                           const std::string& raw) {
+  return fmt::format("CASE WHEN {} THEN true ELSE {}(_sluice_file, {}, {}) END", keep, kSetAside,
+                     reason, raw);
 }
 
 // A YAML value as an SQL literal: numbers and booleans as they are, the rest as text.
@@ -48,58 +67,83 @@ std::string Literal(const std::string& value) {
   return SqlString(value);
 }
 
-bool Has(const std::vector<std::string>& columns, const std::string& name) {
-  return std::find(columns.begin(), columns.end(), name) != columns.end();
+const ColumnInfo* Find(const std::vector<ColumnInfo>& columns, const std::string& name) {
+  for (const auto& c : columns) {
+    if (ToLower(c.name) == ToLower(name)) return &c;
+  }
+  return nullptr;
 }
 
-std::string StepSql(const project::Step& step, const std::string& prev,
-                    const std::vector<std::string>& columns) {
+// The type as DuckDB spells it, to tell a cast that changes nothing.
+std::string NormalType(std::string type) {
+  type = ToLower(Trim(type));
+  ReplaceAll(type, " ", "");
+  static const std::map<std::string, std::string> aliases = {
+      {"int", "integer"},  {"int4", "integer"},  {"int8", "bigint"},
+      {"long", "bigint"},  {"float8", "double"}, {"string", "varchar"},
+      {"text", "varchar"}, {"bool", "boolean"},  {"datetime", "timestamp"}};
+  auto it = aliases.find(type);
+  return it == aliases.end() ? type : it->second;
+}
+
+// One step as one or more CTEs appended to `ctes`; returns the name of the last.
+std::string StepSql(const project::Step& step, const std::string& name, const std::string& prev,
+                    const std::vector<ColumnInfo>& columns, std::string& ctes) {
   auto ident = [](const std::string& n) { return SqlIdent(n); };
+  auto add = [&](const std::string& cte, const std::string& sql) {
+    ctes += fmt::format(", {} AS ({})", cte, sql);
+    return cte;
+  };
   if (step.kind == "select") {
     std::vector<std::string> cols;
     for (const auto& c : step.columns) cols.push_back(ident(c));
-    return fmt::format("SELECT {}, _source_file, _reason, _raw, _drop FROM {}", Join(cols, ", "),
-                       prev);
+    return add(name, fmt::format("SELECT {}, _sluice_file FROM {}", Join(cols, ", "), prev));
   }
   if (step.kind == "rename") {
     std::vector<std::string> items;
     for (const auto& [from, to] : step.pairs) items.push_back(ident(from) + " AS " + ident(to));
-    return fmt::format("SELECT * RENAME ({}) FROM {}", Join(items, ", "), prev);
+    return add(name, fmt::format("SELECT * RENAME ({}) FROM {}", Join(items, ", "), prev));
   }
   if (step.kind == "cast") {
-    std::vector<std::string> replace, fails, reasons;
+    // Each value is cast once, into a scratch column; a row is quarantined where a value that
+    // was there did not survive. Casts to the type a column already has are left out.
+    std::vector<std::string> tries, scratch, replace, fails, reasons;
     for (const auto& [col, type] : step.pairs) {
-      std::string c = ident(col);
-      std::string fail = fmt::format("({} IS NOT NULL AND TRY_CAST({} AS {}) IS NULL)", c, c, type);
-      replace.push_back(fmt::format("TRY_CAST({} AS {}) AS {}", c, type, c));
+      const ColumnInfo* have = Find(columns, col);
+      if (have && NormalType(have->type) == NormalType(type)) continue;
+      std::string c = ident(col), t = ident(fmt::format("_sluice_cast_{}", tries.size()));
+      tries.push_back(fmt::format("TRY_CAST({} AS {}) AS {}", c, type, t));
+      scratch.push_back(t);
+      replace.push_back(fmt::format("{} AS {}", t, c));
+      std::string fail = fmt::format("({} IS NOT NULL AND {} IS NULL)", c, t);
       fails.push_back(fail);
       reasons.push_back(
           fmt::format("WHEN {} THEN 'cast: ' || {} || ' value ''' || "
                       "CAST({} AS VARCHAR) || ''' is not a valid ' || {}",
                       fail, SqlString(col), c, SqlString(type)));
     }
-    return fmt::format(
-        "SELECT * EXCLUDE (_reason, _raw) REPLACE ({}), "
-        "CASE WHEN NOT {} THEN _reason {} END AS _reason, "
-        "CASE WHEN {} AND ({}) THEN {} ELSE _raw END AS _raw FROM {}",
-        Join(replace, ", "), kAlive, Join(reasons, " "), kAlive, Join(fails, " OR "),
-        RowJson(columns), prev);
+    if (tries.empty()) return prev;
+    std::string tried =
+        add(name + "_try", fmt::format("SELECT *, {} FROM {}", Join(tries, ", "), prev));
+    return add(
+        name, fmt::format("SELECT * EXCLUDE ({}) REPLACE ({}) FROM {} WHERE {}",
+                          Join(scratch, ", "), Join(replace, ", "), tried,
+                          KeepOrSetAside("NOT (" + Join(fails, " OR ") + ")",
+                                         "CASE " + Join(reasons, " ") + " END", RowJson(columns))));
   }
   if (step.kind == "filter") {
-    return fmt::format(
-        "SELECT * REPLACE (CASE WHEN {} AND NOT coalesce(({}), false) THEN 'filter' "
-        "ELSE _drop END AS _drop) FROM {}",
-        kAlive, step.text, prev);
+    return add(name, fmt::format("SELECT * FROM {} WHERE {}", prev,
+                                 KeepOrSetAside("coalesce((" + step.text + "), false)",
+                                                "'drop:filter'", "NULL")));
   }
   if (step.kind == "derive") {
     std::vector<std::string> replace, added;
-    for (const auto& [name, expr] : step.pairs) {
-      (Has(columns, name) ? replace : added)
-          .push_back(fmt::format("({}) AS {}", expr, ident(name)));
+    for (const auto& [col, expr] : step.pairs) {
+      (Find(columns, col) ? replace : added).push_back(fmt::format("({}) AS {}", expr, ident(col)));
     }
     std::string star = replace.empty() ? "*" : "* REPLACE (" + Join(replace, ", ") + ")";
-    return fmt::format("SELECT {}{} FROM {}", star, added.empty() ? "" : ", " + Join(added, ", "),
-                       prev);
+    return add(name, fmt::format("SELECT {}{} FROM {}", star,
+                                 added.empty() ? "" : ", " + Join(added, ", "), prev));
   }
   if (step.kind == "fill_null") {
     std::vector<std::string> replace;
@@ -107,21 +151,21 @@ std::string StepSql(const project::Step& step, const std::string& prev,
       replace.push_back(
           fmt::format("coalesce({}, {}) AS {}", ident(col), Literal(value), ident(col)));
     }
-    return fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev);
+    return add(name, fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev));
   }
   if (step.kind == "dedupe") {
     std::vector<std::string> keys, order;
     for (const auto& k : step.key) keys.push_back(ident(k));
     const char* dir = step.keep == "last" ? "DESC" : "ASC";
-    for (const auto& o : step.order_by)
+    for (const auto& o : step.order_by) {
       order.push_back(fmt::format("{} {} NULLS LAST", ident(o), dir));
-    // Without order_by, arrival order decides: files land in name order.
-    order.push_back(fmt::format("_source_file {}", dir));
-    return fmt::format(
-        "SELECT * REPLACE (CASE WHEN {} AND row_number() OVER (PARTITION BY {}, {} ORDER BY {}) > "
-        "1 "
-        "THEN 'dedupe' ELSE _drop END AS _drop) FROM {}",
-        kAlive, Join(keys, ", "), kAlive, Join(order, ", "), prev);
+    }
+    // Without order_by, arrival order decides: files land, and are read, in name order.
+    if (order.empty()) order.push_back(fmt::format("_sluice_file {}", dir));
+    std::string first = fmt::format("row_number() OVER (PARTITION BY {} ORDER BY {}) = 1",
+                                    Join(keys, ", "), Join(order, ", "));
+    return add(name, fmt::format("SELECT * FROM {} QUALIFY {}", prev,
+                                 KeepOrSetAside(first, "'drop:dedupe'", "NULL")));
   }
   if (step.kind == "mask") {
     std::vector<std::string> replace;
@@ -142,57 +186,54 @@ std::string StepSql(const project::Step& step, const std::string& prev,
       replace.push_back(
           fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END AS {}", c, expr, c));
     }
-    return fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev);
+    return add(name, fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev));
   }
-  // sql: the user's SELECT over `input` (the good rows so far); rows already set aside keep
-  // their place beside it.
-  return fmt::format(
-      "SELECT * FROM (WITH input AS (SELECT * EXCLUDE (_reason, _raw, _drop) FROM {} WHERE {}) "
-      "SELECT * FROM ({})) "
-      "UNION ALL BY NAME SELECT _source_file, _reason, _raw, _drop FROM {} WHERE NOT {}",
-      prev, kAlive, step.text, prev, kAlive);
+  // sql: the user's SELECT over `input`, the rows still in play. Its rows come from no one file.
+  return add(name, fmt::format("SELECT *, CAST(NULL AS INTEGER) AS _sluice_file FROM (WITH input "
+                               "AS (SELECT * EXCLUDE (_sluice_file) FROM {}) SELECT * FROM ({}))",
+                               prev, step.text));
 }
 
+// Row-level checks with on_fail: quarantine, as one step that sets breaking rows aside with
+// every rule they break.
 std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string& prev,
-                      const std::vector<std::string>& columns) {
+                      const std::vector<ColumnInfo>& columns) {
   std::vector<std::string> reasons, passes;
+  bool windowed = false;
   for (const auto& r : rules) {
     if (r.on_fail != "quarantine") continue;
-    std::string pass = r.PassSql(kAlive);
+    windowed = windowed || r.windowed();
+    std::string pass = r.PassSql();
     passes.push_back("(" + pass + ")");
     reasons.push_back(
         fmt::format("CASE WHEN NOT ({}) THEN {} END", pass, SqlString("check: " + r.text)));
   }
   if (passes.empty()) return "";
   return fmt::format(
-      "SELECT * EXCLUDE (_reason, _raw), "
-      "CASE WHEN NOT {} THEN _reason ELSE nullif(concat_ws('; ', {}), '') END AS _reason, "
-      "CASE WHEN {} AND NOT ({}) THEN {} ELSE _raw END AS _raw FROM {}",
-      kAlive, Join(reasons, ", "), kAlive, Join(passes, " AND "), RowJson(columns), prev);
+      "SELECT * FROM {} {} {}", prev, windowed ? "QUALIFY" : "WHERE",
+      KeepOrSetAside(Join(passes, " AND "), "concat_ws('; ', " + Join(reasons, ", ") + ")",
+                     RowJson(columns)));
 }
 
 }  // namespace
 
 std::string CompileJob(engine::Connection& conn, const project::Job& job,
                        const std::vector<quality::Rule>& rules, const std::string& input) {
-  std::string ctes = fmt::format(
-      "WITH s0 AS (SELECT *, CAST(NULL AS VARCHAR) AS _reason, CAST(NULL AS VARCHAR) AS _raw, "
-      "CAST(NULL AS VARCHAR) AS _drop FROM {})",
-      input);
+  std::string ctes = fmt::format("WITH s0 AS (SELECT * FROM {})", input);
   std::string prev = "s0";
   auto columns = DataColumns(conn, ctes, prev);
   for (size_t i = 0; i < job.steps.size(); ++i) {
     const auto& step = job.steps[i];
-    std::string name = fmt::format("s{}", i + 1);
-    std::string candidate = ctes + fmt::format(", {} AS ({})", name, StepSql(step, prev, columns));
+    std::string candidate = ctes;
+    std::string last = StepSql(step, fmt::format("s{}", i + 1), prev, columns, candidate);
     try {
-      columns = DataColumns(conn, candidate, name);
+      columns = DataColumns(conn, candidate, last);
     } catch (const Error& e) {
       Fail(ErrorKind::kConfig, "{}: step {} ({}) of job {} does not fit its input: {}",
            step.where.str(), i + 1, step.kind, job.name, e.what());
     }
     ctes = candidate;
-    prev = name;
+    prev = last;
   }
   std::string checks = ChecksSql(rules, prev, columns);
   if (!checks.empty()) {
@@ -261,34 +302,45 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
 
     engine::Database db;
     engine::Connection conn(db);
+    // A job's output has no row order to keep; DuckDB's sinks run freer without it. Steps set
+    // rows aside where they happen, so their conditions must run in step order: DuckDB may not
+    // merge or move them across steps.
+    conn.Execute(
+        "SET preserve_insertion_order = false; "
+        "SET disabled_optimizers = 'filter_pushdown,filter_pullup';");
     catalog::AttachTables(conn, metastore, *ws.store);
     bool csv = input->format == "csv";
-    std::string scan = catalog::ScanSql(*input, files, *ws.store, {csv, true});
+    std::string scan =
+        catalog::ScanSql(*input, files, *ws.store, {.capture_rejects = csv, .file_index = true});
     int64_t t = NowMs();
+    engine::RowCapture aside(conn, kSetAside);
     std::string compiled = CompileJob(conn, job, rules, scan);
-    std::string create = "CREATE TEMP TABLE _result AS " + compiled;
-    if (options.progress) {
-      conn.QueryWithProgress(create, [&](double p) { options.progress(job.name, p); });
-    } else {
-      conn.Execute(create);
-    }
-    // Figures of the run, in one pass over the result.
-    auto figures = conn.Query(
-        "SELECT count(*), count(*) FILTER (WHERE _reason IS NULL AND _drop IS NULL), "
-        "count(*) FILTER (WHERE _drop = 'filter'), count(*) FILTER (WHERE _drop = 'dedupe') "
-        "FROM _result");
-    report.rows_in = figures.GetInt(0, 0);
-    report.rows_out = figures.GetInt(1, 0);
-    report.rows_filtered = figures.GetInt(2, 0);
-    report.rows_deduplicated = figures.GetInt(3, 0);
-    step_done("transform", t, report.rows_in);
+    // One pass: rows in play stream to the output batch; the steps hand every other row to
+    // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
+    OutputSpec spec{job.output.table,        "job",         job.output.mode, job.output.key,
+                    job.output.partition_by, "_sluice_file"};
+    auto batch = WriteBatch(conn, *ws.store, spec, compiled, run.id, options);
+    report.rows_out = batch->rows();
+    auto count = [&](const char* reason) {
+      auto it = aside.counts().find(reason);
+      return it == aside.counts().end() ? 0 : it->second;
+    };
+    report.rows_filtered = count("drop:filter");
+    report.rows_deduplicated = count("drop:dedupe");
+    step_done("transform", t, report.rows_out);
 
     // Quarantine: rows rejected by a step or a check, and lines the reader could not parse.
+    aside.Materialize(conn, "_set_aside");
     std::string root = ws.store->ReadablePath(keys.front());
     root = root.substr(0, root.size() - keys.front().size());
-    std::string quarantine_sql =
-        "SELECT _source_file, CAST(NULL AS BIGINT) AS _line, _reason, _raw FROM _result "
-        "WHERE _reason IS NOT NULL";
+    std::string quarantine_sql = fmt::format(
+        "SELECT list_extract({}, file) AS _source_file, CAST(NULL AS BIGINT) AS _line, "
+        "reason AS _reason, raw AS _raw FROM _set_aside",
+        [&] {
+          std::vector<std::string> quoted;
+          for (const auto& k : keys) quoted.push_back(SqlString(k));
+          return "[" + Join(quoted, ", ") + "]";
+        }());
     if (csv) {
       // DuckDB may report several errors for one line (one per missing column): keep the first.
       quarantine_sql += fmt::format(
@@ -308,21 +360,16 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
       report.quarantine_reasons[reasons.GetOr(0, i)] = reasons.GetInt(1, i);
       report.rows_quarantined += reasons.GetInt(1, i);
     }
-    report.rows_in += conn.Query(
-                              "SELECT count(*) FROM _quarantine WHERE starts_with(_reason, "
-                              "'malformed')")
-                          .GetInt(0, 0);
+    report.rows_in =
+        report.rows_out + report.rows_filtered + report.rows_deduplicated + report.rows_quarantined;
 
-    // Checks that judge the output as a whole (fail and warn).
-    conn.Execute(
-        "CREATE TEMP VIEW _good AS SELECT * EXCLUDE (_source_file, _reason, _raw, _drop) "
-        "FROM _result WHERE _reason IS NULL AND _drop IS NULL");
+    // Checks that judge the output as a whole (fail and warn), over the batch.
     t = NowMs();
     std::vector<quality::Rule> judged;
     for (const auto& r : rules) {
       if (r.on_fail != "quarantine") judged.push_back(r);
     }
-    report.checks = quality::Evaluate(conn, "_good", report.output, judged);
+    report.checks = quality::Evaluate(conn, batch->ScanSql(), report.output, judged);
     // Quarantining rules report how many rows they set aside.
     for (const auto& r : rules) {
       if (r.on_fail != "quarantine") continue;
@@ -346,15 +393,10 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     }
 
     t = NowMs();
-    OutputSpec spec{job.output.table,        "job",         job.output.mode, job.output.key,
-                    job.output.partition_by, "_source_file"};
-    auto written = WriteTable(conn, *ws.store, metastore, spec,
-                              "SELECT * EXCLUDE (_reason, _raw, _drop) FROM _result "
-                              "WHERE _reason IS NULL AND _drop IS NULL",
-                              run.id, options);
-    step_done("write " + report.output, t, written.rows);
+    auto change = Publish(conn, *ws.store, metastore, spec, *batch, run.id, options);
+    step_done("write " + report.output, t, batch->rows());
     meta::RunCommit commit;
-    commit.tables.push_back(written.change);
+    commit.tables.push_back(change);
     auto output_table = metastore.GetTable(job.output.table.db, job.output.table.name);
     report.version = output_table ? output_table->version + 1 : 1;
     if (report.rows_quarantined > 0) {

@@ -25,6 +25,12 @@ std::string IdentList(const std::vector<std::string>& names) {
   return Join(quoted, ", ");
 }
 
+std::string ColumnNames(const std::vector<meta::Column>& columns) {
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.name);
+  return Join(names, ", ");
+}
+
 // Existing columns, widened and extended by the new ones; partition columns last.
 std::vector<meta::Column> UnionColumns(const std::vector<meta::Column>& old_columns,
                                        const std::vector<meta::Column>& new_columns) {
@@ -35,18 +41,77 @@ std::vector<meta::Column> UnionColumns(const std::vector<meta::Column>& old_colu
       out.push_back(c);
     } else {
       it->type = catalog::WidenType(it->type, c.type);
+      it->partition = c.partition;
     }
   }
   std::stable_partition(out.begin(), out.end(), [](const auto& c) { return !c.partition; });
   return out;
 }
+
+std::string PathList(const std::vector<fs::path>& files) {
+  std::vector<std::string> quoted;
+  for (const auto& f : files) quoted.push_back(SqlString(f.string()));
+  return "[" + Join(quoted, ", ") + "]";
+}
+
+fs::path ScratchDir(lake::Store& store) { return store.ScratchDir(); }
+
+void RemoveDir(const fs::path& dir) {
+  std::error_code ec;
+  if (!dir.empty()) fs::remove_all(dir, ec);
+}
+
+// COPY `rows_sql` into `dir` as Parquet, partitioned by `partition_by`; the files written, in
+// name order, and the number of rows.
+std::pair<std::vector<fs::path>, int64_t> Copy(engine::Connection& conn,
+                                               const std::string& rows_sql, const fs::path& dir,
+                                               const std::vector<std::string>& partition_by,
+                                               int64_t run_id, const std::string& what,
+                                               const RunOptions& options) {
+  std::string target, copy_options = "FORMAT parquet";
+  if (partition_by.empty()) {
+    target = (dir / fmt::format("part-{}-0.parquet", run_id)).string();
+  } else {
+    target = dir.string();
+    copy_options += fmt::format(", FILENAME_PATTERN 'part-{}-{{i}}', PARTITION_BY ({})", run_id,
+                                IdentList(partition_by));
+  }
+  std::string copy = fmt::format("COPY ({}) TO {} ({})", rows_sql, SqlString(target), copy_options);
+  auto result = options.progress
+                    ? conn.QueryWithProgress(copy, [&](double p) { options.progress(what, p); })
+                    : conn.Query(copy);
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return {files, result.GetInt(0, 0)};
+}
 }  // namespace
 
-WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
-                        const OutputSpec& spec, const std::string& select_sql, int64_t run_id,
-                        const RunOptions& options) {
-  WrittenTable out;
-  auto existing = metastore.GetTable(spec.table.db, spec.table.name);
+Batch::~Batch() { RemoveDir(dir_); }
+
+std::string Batch::ScanSql() const {
+  if (files_.empty()) {
+    std::vector<std::string> cols;
+    for (const auto& c : columns_) {
+      cols.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.type, SqlIdent(c.name)));
+    }
+    return fmt::format("(SELECT {} WHERE false)", Join(cols, ", "));
+  }
+  bool hive =
+      std::any_of(columns_.begin(), columns_.end(), [](const auto& c) { return c.partition; });
+  std::string scan = fmt::format("read_parquet({}, hive_partitioning = {})", PathList(files_),
+                                 hive ? "true" : "false");
+  if (!keeps_arrival_) return scan;
+  return fmt::format("(SELECT * EXCLUDE (_sluice_arrival) FROM {})", scan);
+}
+
+std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
+                                  const OutputSpec& spec, const std::string& select_sql,
+                                  int64_t run_id, const RunOptions& options) {
+  std::unique_ptr<Batch> batch(new Batch());
+  batch->dir_ = ScratchDir(store);
   std::string source = "(" + select_sql + ")";
   std::string data =
       spec.arrival_column.empty()
@@ -61,93 +126,110 @@ WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Meta
       narrowed.push_back(fmt::format("CAST({0} AS BIGINT) AS {0}", SqlIdent(c.name)));
     }
   }
-  if (!narrowed.empty()) {
-    data = fmt::format("SELECT * REPLACE ({}) FROM ({})", Join(narrowed, ", "), data);
-    columns = Describe(conn, data);
+  std::string narrow = narrowed.empty() ? "" : " REPLACE (" + Join(narrowed, ", ") + ")";
+  for (auto& c : columns) {
+    if (c.type == "HUGEINT" || c.type == "UHUGEINT") c.type = "BIGINT";
   }
   for (const auto& p : spec.partition_by) {
     auto it = std::find_if(columns.begin(), columns.end(),
                            [&](const auto& c) { return ToLower(c.name) == ToLower(p); });
     if (it == columns.end()) {
       Fail(ErrorKind::kConfig, "partition_by column '{}' is not in the output of {} (columns: {})",
-           p, spec.table.str(), [&] {
-             std::vector<std::string> names;
-             for (const auto& c : columns) names.push_back(c.name);
-             return Join(names, ", ");
-           }());
+           p, spec.table.str(), ColumnNames(columns));
     }
     it->partition = true;
   }
   for (const auto& k : spec.key) {
     if (std::none_of(columns.begin(), columns.end(),
                      [&](const auto& c) { return ToLower(c.name) == ToLower(k); })) {
-      Fail(ErrorKind::kConfig, "key column '{}' is not in the output of {}", k, spec.table.str());
+      Fail(ErrorKind::kConfig, "key column '{}' is not in the output of {} (columns: {})", k,
+           spec.table.str(), ColumnNames(columns));
     }
   }
-  std::string rows_sql = data;
-  bool replace_all = spec.mode == "overwrite";
+  std::string rows_sql;
+  std::vector<std::string> partition_by;
   if (spec.mode == "merge") {
-    // One row per key, latest wins: new rows over the table's, and among new rows the one that
-    // arrived last. The table is rewritten.
+    // The merge in Publish needs to know which row arrived last; the batch keeps that, flat.
+    rows_sql = spec.arrival_column.empty()
+                   ? fmt::format("SELECT *{}, CAST(NULL AS INTEGER) AS _sluice_arrival FROM {}",
+                                 narrow, source)
+                   : fmt::format("SELECT * EXCLUDE ({0}){1}, {0} AS _sluice_arrival FROM {2}",
+                                 SqlIdent(spec.arrival_column), narrow, source);
+    batch->keeps_arrival_ = true;
+  } else {
+    rows_sql = fmt::format("SELECT *{} FROM ({})", narrow, data);
+    partition_by = spec.partition_by;
+  }
+  std::tie(batch->files_, batch->rows_) =
+      Copy(conn, rows_sql, batch->dir_, partition_by, run_id, spec.table.str(), options);
+  batch->columns_ = UnionColumns({}, columns);
+  return batch;
+}
+
+meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
+                          const OutputSpec& spec, const Batch& batch, int64_t run_id,
+                          const RunOptions& options) {
+  auto existing = metastore.GetTable(spec.table.db, spec.table.name);
+  meta::TableChange change;
+  change.db = spec.table.db;
+  change.name = spec.table.name;
+  change.kind = spec.kind;
+  change.format = "parquet";
+  std::vector<fs::path> files = batch.files_;
+  fs::path dir = batch.dir_;
+  fs::path merged_dir;
+  if (spec.mode == "merge") {
+    // One row per key, latest wins: the batch's rows over the table's, and among the batch's
+    // rows the one that arrived last. The table is rewritten.
     std::string old_rows =
         existing && existing->version > 0
             ? fmt::format("SELECT *, 0 AS _sluice_gen FROM {}.{} UNION ALL BY NAME ",
                           SqlIdent(spec.table.db), SqlIdent(spec.table.name))
             : "";
-    std::string order = "_sluice_gen DESC";
-    std::string exclude = "_sluice_gen";
-    if (!spec.arrival_column.empty()) {
-      order += ", " + SqlIdent(spec.arrival_column) + " DESC NULLS FIRST";
-      exclude += ", " + SqlIdent(spec.arrival_column);
+    std::string rows_sql = fmt::format(
+        "SELECT * EXCLUDE (_sluice_gen, _sluice_arrival) FROM ({}SELECT *, 1 AS _sluice_gen "
+        "FROM read_parquet({})) QUALIFY row_number() OVER (PARTITION BY {} ORDER BY "
+        "_sluice_gen DESC, _sluice_arrival DESC NULLS FIRST) = 1",
+        old_rows, PathList(batch.files_), IdentList(spec.key));
+    merged_dir = ScratchDir(store);
+    dir = merged_dir;
+    try {
+      int64_t rows = 0;
+      std::tie(files, rows) =
+          Copy(conn, rows_sql, dir, spec.partition_by, run_id, spec.table.str(), options);
+      change.change = fmt::format("merge: {} new rows, {} rows in {} file{}", batch.rows(), rows,
+                                  files.size(), files.size() == 1 ? "" : "s");
+    } catch (...) {
+      RemoveDir(merged_dir);
+      throw;
     }
-    rows_sql = fmt::format(
-        "SELECT * EXCLUDE ({}) FROM ({}SELECT *, 1 AS _sluice_gen FROM {}) "
-        "QUALIFY row_number() OVER (PARTITION BY {} ORDER BY {}) = 1",
-        exclude, old_rows, source, IdentList(spec.key), order);
-    replace_all = true;
-  }
-  fs::path scratch = store.ScratchDir();
-  std::string target, copy_options = "FORMAT parquet";
-  if (spec.partition_by.empty()) {
-    target = (scratch / fmt::format("part-{}-0.parquet", run_id)).string();
+    change.remove_all = true;
   } else {
-    target = scratch.string();
-    copy_options += fmt::format(", FILENAME_PATTERN 'part-{}-{{i}}', PARTITION_BY ({})", run_id,
-                                IdentList(spec.partition_by));
+    change.remove_all = spec.mode == "overwrite";
   }
-  std::string copy = fmt::format("COPY ({}) TO {} ({})", rows_sql, SqlString(target), copy_options);
-  auto result =
-      options.progress
-          ? conn.QueryWithProgress(copy, [&](double p) { options.progress(spec.table.str(), p); })
-          : conn.Query(copy);
-  out.rows = result.GetInt(0, 0);
-
   const std::string prefix = TablePrefix(spec.table.db, spec.table.name);
-  meta::TableChange& change = out.change;
-  change.db = spec.table.db;
-  change.name = spec.table.name;
-  change.kind = spec.kind;
-  change.format = "parquet";
-  change.remove_all = replace_all;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::recursive_directory_iterator(scratch)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
   for (const auto& path : files) {
-    std::string rel = fs::relative(path, scratch).string();
-    std::string key = prefix + rel;
+    std::string key = prefix + fs::relative(path, dir).string();
     uint64_t size = fs::file_size(path);
     store.PutFile(key, path);
     change.added.push_back({key, size, catalog::PartitionOf(key, prefix), -1, "active", "", ""});
   }
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
-  change.columns = (existing && !replace_all) ? UnionColumns(existing->columns, columns)
-                                              : UnionColumns({}, columns);
-  change.change = fmt::format("{}: {} rows in {} file{}", spec.mode, out.rows, files.size(),
-                              files.size() == 1 ? "" : "s");
-  return out;
+  RemoveDir(merged_dir);
+  change.columns = (existing && spec.mode != "overwrite")
+                       ? UnionColumns(existing->columns, batch.columns_)
+                       : batch.columns_;
+  if (change.change.empty()) {
+    change.change = fmt::format("{}: {} rows in {} file{}", spec.mode, batch.rows(), files.size(),
+                                files.size() == 1 ? "" : "s");
+  }
+  return change;
+}
+
+WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
+                        const OutputSpec& spec, const std::string& select_sql, int64_t run_id,
+                        const RunOptions& options) {
+  auto batch = WriteBatch(conn, store, spec, select_sql, run_id, options);
+  return {Publish(conn, store, metastore, spec, *batch, run_id, options), batch->rows()};
 }
 
 }  // namespace sluice::transform

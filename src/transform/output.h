@@ -1,8 +1,11 @@
 #pragma once
-// Writing a table's new data: Parquet files into the store, returned as a table change that the
-// caller commits (with its run, bookmarks and check results) in one metastore transaction.
-// Until that commit the files are invisible, so a failed run leaves nothing behind that readers
-// could see.
+// Writing a table's new data in two phases. WriteBatch streams the rows of a query into Parquet
+// files in a scratch folder; the caller may check them there. Publish turns the batch into the
+// table's next files (moving them into the lake, or for a merge rewriting the table with them)
+// and returns the table change, which the caller commits with its run, bookmarks and check
+// results in one metastore transaction. Until that commit nothing is visible, so a failed run
+// leaves nothing readers could see.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,13 +27,48 @@ struct OutputSpec {
   std::string arrival_column;
 };
 
-struct WrittenTable {
-  meta::TableChange change;
-  int64_t rows = 0;  // rows in the new data
+// Parquet files in a scratch folder, removed with the batch.
+class Batch {
+ public:
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+  ~Batch();
+
+  int64_t rows() const { return rows_; }
+  // A table expression over the batch's rows, as the table will hold them.
+  std::string ScanSql() const;
+
+ private:
+  friend std::unique_ptr<Batch> WriteBatch(engine::Connection&, lake::Store&, const OutputSpec&,
+                                           const std::string&, int64_t, const RunOptions&);
+  friend meta::TableChange Publish(engine::Connection&, lake::Store&, meta::Metastore&,
+                                   const OutputSpec&, const Batch&, int64_t, const RunOptions&);
+  Batch() = default;
+  fs::path dir_;
+  std::vector<fs::path> files_;
+  std::vector<meta::Column> columns_;  // as published (without the arrival column)
+  bool keeps_arrival_ = false;         // files still hold the arrival column (merge)
+  int64_t rows_ = 0;
 };
 
-// Writes the rows of `select_sql` for `spec`. `conn` must have the catalog attached (merge reads
+// Runs `select_sql` once, writing its rows to scratch: partitioned as the table will be, except
+// for a merge, which keeps the arrival column for Publish.
+std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
+                                  const OutputSpec& spec, const std::string& select_sql,
+                                  int64_t run_id, const RunOptions& options);
+
+// The table's next version from `batch`. `conn` must have the catalog attached (a merge reads
 // the table's current rows through its view).
+meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
+                          const OutputSpec& spec, const Batch& batch, int64_t run_id,
+                          const RunOptions& options);
+
+struct WrittenTable {
+  meta::TableChange change;
+  int64_t rows = 0;
+};
+
+// WriteBatch and Publish in one go, for callers that check nothing in between.
 WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
                         const OutputSpec& spec, const std::string& select_sql, int64_t run_id,
                         const RunOptions& options);

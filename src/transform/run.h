@@ -27,10 +27,11 @@ struct RunReport {
   int64_t duration_ms = 0;
 };
 
-// The SQL a job's steps compile to, over the relation `input` (a table expression with a
-// `_source_file` column). The result has the job's columns plus `_source_file`, `_reason` (why
-// a row is quarantined, NULL for good rows), `_raw` (the row as JSON where it was rejected) and
-// `_drop` (filter/dedupe for dropped rows). Binding errors name the step's file:line:col.
+// The SQL a job's steps compile to, over the relation `input` (a table expression with an
+// `_sluice_file` column, see catalog::ScanOptions): the rows in play, with their data and
+// `_sluice_file`. Rows that steps drop or quarantine are handed to the SQL function
+// sluice_set_aside (an engine::RowCapture), which must be registered on `conn`. Binding errors
+// name the step's file:line:col.
 std::string CompileJob(engine::Connection& conn, const project::Job& job,
                        const std::vector<quality::Rule>& rules, const std::string& input);
 

@@ -1,0 +1,98 @@
+#include "engine/capture.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/strings.h"
+
+namespace sluice::engine {
+
+namespace {
+std::optional<std::string> Text(duckdb_vector vector, idx_t row) {
+  uint64_t* validity = duckdb_vector_get_validity(vector);
+  if (validity && !duckdb_validity_row_is_valid(validity, row)) return std::nullopt;
+  auto* strings = static_cast<duckdb_string_t*>(duckdb_vector_get_data(vector));
+  duckdb_string_t& s = strings[row];
+  return std::string(duckdb_string_t_data(&s), duckdb_string_t_length(s));
+}
+
+struct LogicalType {
+  explicit LogicalType(duckdb_type t) : type(duckdb_create_logical_type(t)) {}
+  ~LogicalType() { duckdb_destroy_logical_type(&type); }
+  duckdb_logical_type type;
+};
+}  // namespace
+
+RowCapture::RowCapture(Connection& conn, const std::string& name) {
+  duckdb_scalar_function f = duckdb_create_scalar_function();
+  duckdb_scalar_function_set_name(f, name.c_str());
+  LogicalType integer(DUCKDB_TYPE_INTEGER), varchar(DUCKDB_TYPE_VARCHAR),
+      boolean(DUCKDB_TYPE_BOOLEAN);
+  duckdb_scalar_function_add_parameter(f, integer.type);
+  duckdb_scalar_function_add_parameter(f, varchar.type);
+  duckdb_scalar_function_add_parameter(f, varchar.type);
+  duckdb_scalar_function_set_return_type(f, boolean.type);
+  // Called for NULL arguments too, never folded or merged: every call is a row set aside.
+  duckdb_scalar_function_set_special_handling(f);
+  duckdb_scalar_function_set_volatile(f);
+  duckdb_scalar_function_set_extra_info(f, this, nullptr);
+  duckdb_scalar_function_set_function(f, &RowCapture::Call);
+  duckdb_state state = duckdb_register_scalar_function(conn.handle(), f);
+  duckdb_destroy_scalar_function(&f);
+  if (state == DuckDBError) Fail(ErrorKind::kInternal, "cannot register SQL function {}", name);
+}
+
+void RowCapture::Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
+  auto* self = static_cast<RowCapture*>(duckdb_scalar_function_get_extra_info(info));
+  idx_t n = duckdb_data_chunk_get_size(input);
+  duckdb_vector files = duckdb_data_chunk_get_vector(input, 0);
+  duckdb_vector reasons = duckdb_data_chunk_get_vector(input, 1);
+  duckdb_vector raws = duckdb_data_chunk_get_vector(input, 2);
+  auto* file_data = static_cast<int32_t*>(duckdb_vector_get_data(files));
+  uint64_t* file_validity = duckdb_vector_get_validity(files);
+  auto* out = static_cast<bool*>(duckdb_vector_get_data(output));
+  std::vector<Row> rows;
+  std::map<std::string, int64_t> counts;
+  for (idx_t i = 0; i < n; ++i) {
+    out[i] = false;
+    std::string reason = Text(reasons, i).value_or("");
+    auto raw = Text(raws, i);
+    if (!raw) {
+      counts[reason]++;
+      continue;
+    }
+    Row row{std::nullopt, std::move(reason), std::move(*raw)};
+    if (!file_validity || duckdb_validity_row_is_valid(file_validity, i)) row.file = file_data[i];
+    rows.push_back(std::move(row));
+  }
+  std::lock_guard lock(self->mu_);
+  for (auto& [reason, count] : counts) self->counts_[reason] += count;
+  for (auto& row : rows) self->rows_.push_back(std::move(row));
+}
+
+void RowCapture::Materialize(Connection& conn, const std::string& table) const {
+  conn.Execute(
+      fmt::format("CREATE TABLE {} (file BIGINT, reason VARCHAR, raw VARCHAR)", SqlIdent(table)));
+  duckdb_appender appender = nullptr;
+  if (duckdb_appender_create(conn.handle(), nullptr, table.c_str(), &appender) == DuckDBError) {
+    std::string message = duckdb_appender_error(appender);
+    duckdb_appender_destroy(&appender);
+    Fail(ErrorKind::kInternal, "cannot append to {}: {}", table, message);
+  }
+  for (const auto& row : rows_) {
+    if (row.file) {
+      duckdb_append_int64(appender, *row.file);
+    } else {
+      duckdb_append_null(appender);
+    }
+    duckdb_append_varchar_length(appender, row.reason.data(), row.reason.size());
+    duckdb_append_varchar_length(appender, row.raw.data(), row.raw.size());
+    duckdb_appender_end_row(appender);
+  }
+  bool failed = duckdb_appender_close(appender) == DuckDBError;
+  std::string message = failed ? duckdb_appender_error(appender) : "";
+  duckdb_appender_destroy(&appender);
+  if (failed) Fail(ErrorKind::kInternal, "cannot append to {}: {}", table, message);
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,47 @@
+#pragma once
+// Rows handed out of a running statement: the SQL function NAME(file, reason, raw) registered
+// on a connection keeps (file, reason, raw) when `raw` is not NULL, and only counts `reason`
+// otherwise. It returns false, so `WHERE keep OR NAME(...)` sets rows aside in the same pass
+// that writes the rest. Safe to call from DuckDB's worker threads.
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace sluice::engine {
+
+class RowCapture {
+ public:
+  struct Row {
+    std::optional<int64_t> file;
+    std::string reason, raw;
+  };
+
+  // Registers the function `name`(INTEGER, VARCHAR, VARCHAR) -> BOOLEAN on `conn`. The capture
+  // must outlive every statement that calls it.
+  RowCapture(Connection& conn, const std::string& name);
+  RowCapture(const RowCapture&) = delete;
+  RowCapture& operator=(const RowCapture&) = delete;
+
+  // Rows passed with a raw value, in no particular order.
+  const std::vector<Row>& rows() const { return rows_; }
+  // How many rows were passed with no raw value, per reason.
+  const std::map<std::string, int64_t>& counts() const { return counts_; }
+
+  // Creates the table `table` (file BIGINT, reason VARCHAR, raw VARCHAR) in the connection's
+  // database, holding rows().
+  void Materialize(Connection& conn, const std::string& table) const;
+
+ private:
+  static void Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output);
+
+  std::mutex mu_;
+  std::vector<Row> rows_;
+  std::map<std::string, int64_t> counts_;
+};
+
+}  // namespace sluice::engine
