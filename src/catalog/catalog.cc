@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/error.h"
 #include "common/strings.h"
 
 namespace sluice::catalog {
@@ -147,19 +148,25 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
       PathList(keys, store), scan);
 }
 
-void AttachTables(engine::Connection& conn, meta::Metastore& metastore, const lake::Store& store) {
-  std::string sql;
+std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
+                                     const lake::Store& store) {
+  std::vector<Unreadable> unreadable;
   std::set<std::string> schemas;
   for (auto table : metastore.ListTables()) {
     if (schemas.insert(table.db).second) {
-      sql += fmt::format("CREATE SCHEMA IF NOT EXISTS {};\n", SqlIdent(table.db));
+      conn.Execute(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", SqlIdent(table.db)));
     }
     table.columns = metastore.TableColumns(table.id, table.version);
     auto files = metastore.TableFiles(table.id, table.version, false);
-    sql += fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {};\n", SqlIdent(table.db),
-                       SqlIdent(table.name), ScanSql(table, files, store));
+    try {
+      conn.Execute(fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {}",
+                               SqlIdent(table.db), SqlIdent(table.name),
+                               ScanSql(table, files, store)));
+    } catch (const Error& e) {
+      unreadable.push_back({table.full_name(), Split(e.what(), '\n').front()});
+    }
   }
-  if (!sql.empty()) conn.Execute(sql);
+  return unreadable;
 }
 
 }  // namespace sluice::catalog

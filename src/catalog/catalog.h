@@ -24,8 +24,15 @@ struct ScanOptions {
 std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>& files,
                     const lake::Store& store, const ScanOptions& options = {});
 
-// Creates a schema per database and a view per table on `conn`.
-void AttachTables(engine::Connection& conn, meta::Metastore& metastore, const lake::Store& store);
+struct Unreadable {
+  std::string table;  // db.name
+  std::string error;  // why its view could not be made, e.g. a file missing from the lake
+};
+
+// Creates a schema per database and a view per table on `conn`. A table whose files cannot be
+// read is left out (so the rest stay usable) and returned with the reason.
+std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
+                                     const lake::Store& store);
 
 // The file format a lake key holds ("csv", "json", "parquet"), from its extension, or "".
 std::string FormatOfKey(const std::string& key);

@@ -53,15 +53,8 @@ bool IsReadKeyword(const std::string& word) {
 
 }  // namespace
 
-engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastore,
-                             const lake::Store& store, const std::string& sql) {
-  AttachTables(conn, metastore, store);
-  std::string lake_root = store.ReadablePath("x");
-  lake_root = lake_root.substr(0, lake_root.size() - 1);
-  conn.Execute(
-      fmt::format("SET allowed_directories = [{}]; SET enable_external_access = false; "
-                  "SET lock_configuration = true;",
-                  SqlString(lake_root)));
+namespace {
+engine::Result CheckedQuery(engine::Connection& conn, const std::string& sql) {
   std::vector<engine::StatementInfo> statements;
   try {
     statements = conn.Inspect(sql);
@@ -82,6 +75,28 @@ engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastor
     RefuseWrite(statements.front().keyword);
   }
   return conn.Query(sql);
+}
+}  // namespace
+
+engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastore,
+                             const lake::Store& store, const std::string& sql) {
+  auto unreadable = AttachTables(conn, metastore, store);
+  std::string lake_root = store.ReadablePath("x");
+  lake_root = lake_root.substr(0, lake_root.size() - 1);
+  conn.Execute(
+      fmt::format("SET allowed_directories = [{}]; SET enable_external_access = false; "
+                  "SET lock_configuration = true;",
+                  SqlString(lake_root)));
+  try {
+    return CheckedQuery(conn, sql);
+  } catch (const Error& e) {
+    if (unreadable.empty() || e.kind() == ErrorKind::kUsage) throw;
+    std::string note;
+    for (const auto& u : unreadable) {
+      note += fmt::format("\n  note: {} cannot be read and is left out: {}", u.table, u.error);
+    }
+    throw Error(e.kind(), e.what() + note);
+  }
 }
 
 }  // namespace sluice::catalog
