@@ -129,7 +129,7 @@ GeneratedFiles GenerateOrders(const fs::path& dir, const OrderFilesSpec& spec) {
                             amount_text, date, updated);
       }
       if (chance(0.01)) {
-        corrections.push_back(fmt::format("{},{},{},{},{},{:.2f},{},{} 23:59:00\n", id, email,
+        corrections.push_back(fmt::format("{},{},{},{},{},{:.2f},{},{} 23:59:59\n", id, email,
                                           country, product, quantity, std::abs(amount) * 0.9, date,
                                           date));
       }

@@ -160,8 +160,8 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
     for (const auto& o : step.order_by) {
       order.push_back(fmt::format("{} {} NULLS LAST", ident(o), dir));
     }
-    // Without order_by, arrival order decides: files land, and are read, in name order.
-    if (order.empty()) order.push_back(fmt::format("_sluice_file {}", dir));
+    // Arrival order decides where order_by does not (files land, and are read, in name order).
+    order.push_back(fmt::format("_sluice_file {} NULLS LAST", dir));
     std::string first = fmt::format("row_number() OVER (PARTITION BY {} ORDER BY {}) = 1",
                                     Join(keys, ", "), Join(order, ", "));
     return add(name, fmt::format("SELECT * FROM {} QUALIFY {}", prev,
