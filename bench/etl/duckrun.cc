@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
     idx_t cols = duckdb_column_count(&result), rows = duckdb_row_count(&result);
     for (idx_t r = 0; r < rows; ++r) {
       for (idx_t c = 0; c < cols; ++c) {
-        char* v = duckdb_value_is_null(&result, c, r) ? nullptr : duckdb_value_varchar(&result, c, r);
+        char* v =
+            duckdb_value_is_null(&result, c, r) ? nullptr : duckdb_value_varchar(&result, c, r);
         std::printf("%s%s", c ? "\t" : "", v ? v : "NULL");
         if (v) duckdb_free(v);
       }

@@ -297,8 +297,6 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
                      {"status", "failed"},
                      {"error", Redact(e.what())}});
       exit_code = ExitCodeFor(e.kind());
-      if (exit_code == 2) exit_code = 1;  // a run that fails on its config is a failed run
-      if (e.kind() == ErrorKind::kConfig) exit_code = 2;
       break;
     }
   }

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/interrupt.h"
 #include "common/redact.h"
 #include "common/strings.h"
 
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  InstallInterruptHandler();
   try {
     if (*init) return cli::Init(init_dir, example, !no_data);
     if (*validate) return cli::Validate(g, format);

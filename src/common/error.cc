@@ -16,6 +16,8 @@ const char* ErrorKindName(ErrorKind kind) {
       return "quality";
     case ErrorKind::kInternal:
       return "internal";
+    case ErrorKind::kInterrupted:
+      return "interrupted";
   }
   return "internal";
 }
@@ -27,6 +29,8 @@ int ExitCodeFor(ErrorKind kind) {
       return 2;
     case ErrorKind::kQuality:
       return 3;
+    case ErrorKind::kInterrupted:
+      return 130;
     default:
       return 1;
   }

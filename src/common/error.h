@@ -10,12 +10,13 @@
 namespace sluice {
 
 enum class ErrorKind {
-  kUsage,     // the command line is wrong (exit 2)
-  kConfig,    // the project files are wrong (exit 2)
-  kInput,     // the data is wrong: unreadable file, schema drift refused (exit 1)
-  kIo,        // the disk, the network or a database failed (exit 1)
-  kQuality,   // a check with on_fail: fail failed (exit 3)
-  kInternal,  // a bug in Sluice (exit 1)
+  kUsage,        // the command line is wrong (exit 2)
+  kConfig,       // the project files are wrong (exit 2)
+  kInput,        // the data is wrong: unreadable file, schema drift refused (exit 1)
+  kIo,           // the disk, the network or a database failed (exit 1)
+  kQuality,      // a check with on_fail: fail failed (exit 3)
+  kInternal,     // a bug in Sluice (exit 1)
+  kInterrupted,  // the user pressed Ctrl-C or sent SIGTERM (exit 130)
 };
 
 const char* ErrorKindName(ErrorKind kind);

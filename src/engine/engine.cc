@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/interrupt.h"
 #include "common/strings.h"
 
 namespace sluice::engine {
@@ -146,7 +147,7 @@ Result Connection::Query(const std::string& sql) {
 Result Connection::QueryWithProgress(const std::string& sql, const ProgressFn& progress,
                                      int interval_ms) {
   // DuckDB tracks progress only with its progress bar on; Sluice prints it itself.
-  Execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false;");
+  if (progress) Execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false;");
   duckdb_result result;
   std::atomic<bool> done{false};
   duckdb_state state = DuckDBSuccess;
@@ -154,13 +155,22 @@ Result Connection::QueryWithProgress(const std::string& sql, const ProgressFn& p
     state = duckdb_query(conn_, sql.c_str(), &result);
     done = true;
   });
+  bool interrupted = false;
   while (!done) {
     std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
     if (done) break;
+    if (Interrupted() && !interrupted) {
+      duckdb_interrupt(conn_);
+      interrupted = true;
+    }
     duckdb_query_progress_type p = duckdb_query_progress(conn_);
-    if (p.percentage >= 0) progress(p.percentage);
+    if (progress && p.percentage >= 0) progress(p.percentage);
   }
   worker.join();
+  if (state == DuckDBError && interrupted) {
+    duckdb_destroy_result(&result);
+    throw Error(ErrorKind::kInterrupted, "interrupted by the user");
+  }
   if (state == DuckDBError) ThrowFromResult(result);
   return Result(result);
 }

@@ -68,7 +68,8 @@ class Connection {
   Result Query(const std::string& sql);
   void Execute(const std::string& sql) { Query(sql); }
 
-  // As Query, calling `progress(percent)` about every `interval_ms` while the statement runs.
+  // As Query, calling `progress(percent)` (when given) about every `interval_ms` while the
+  // statement runs, and interrupting it when the user asks (sluice::Interrupted()).
   using ProgressFn = std::function<void(double percent)>;
   Result QueryWithProgress(const std::string& sql, const ProgressFn& progress,
                            int interval_ms = 250);

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <thread>
+
 #include "common/error.h"
+#include "common/interrupt.h"
 #include "engine/capture.h"
 
 namespace sluice::engine {
@@ -63,6 +67,29 @@ TEST(Engine, ProgressIsReportedForLongStatements) {
   EXPECT_GT(calls, 0);
   EXPECT_GE(last, 0);
   EXPECT_LE(last, 100);
+}
+
+TEST(Engine, CtrlCInterruptsALongStatement) {
+  Database db;
+  Connection conn(db);
+  conn.Execute("CREATE TABLE t AS SELECT i FROM range(30000000) r(i)");
+  InstallInterruptHandler();
+  std::thread user([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::raise(SIGINT);
+  });
+  try {
+    conn.QueryWithProgress("SELECT count(DISTINCT i * 7919 % 1000003), sum(i) FROM t, range(20)",
+                           nullptr, 20);
+    ADD_FAILURE() << "expected an interrupt";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInterrupted);
+    EXPECT_EQ(ExitCodeFor(e.kind()), 130);
+  }
+  user.join();
+  ClearInterrupt();
+  // The connection is usable again.
+  EXPECT_EQ(conn.Query("SELECT 1").GetInt(0, 0), 1);
 }
 
 TEST(RowCapture, KeepsRowsWithRawAndCountsTheRest) {

@@ -77,9 +77,9 @@ std::pair<std::vector<fs::path>, int64_t> Copy(engine::Connection& conn,
                                 IdentList(partition_by));
   }
   std::string copy = fmt::format("COPY ({}) TO {} ({})", rows_sql, SqlString(target), copy_options);
-  auto result = options.progress
-                    ? conn.QueryWithProgress(copy, [&](double p) { options.progress(what, p); })
-                    : conn.Query(copy);
+  engine::Connection::ProgressFn progress;
+  if (options.progress) progress = [&](double p) { options.progress(what, p); };
+  auto result = conn.QueryWithProgress(copy, progress);
   std::vector<fs::path> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (entry.is_regular_file()) files.push_back(entry.path());
