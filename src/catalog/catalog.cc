@@ -76,8 +76,9 @@ std::string CsvArgs(const meta::Table& table, const json& opts,
     // The file's own columns in its order, typed as the table says: nothing left to sniff.
     std::vector<std::string> items;
     for (const auto& name : only) {
-      auto it = std::find_if(table.columns.begin(), table.columns.end(),
-                             [&](const meta::Column& c) { return c.name == name; });
+      auto it =
+          std::find_if(table.columns.begin(), table.columns.end(),
+                       [&](const meta::Column& c) { return ToLower(c.name) == ToLower(name); });
       items.push_back(SqlString(name) + ": " +
                       SqlString(it == table.columns.end() ? "VARCHAR" : it->type));
     }

@@ -42,14 +42,22 @@ void TypeByValues(engine::Connection& conn, const std::vector<std::string>& path
   std::vector<std::string> tests;
   for (const auto& c : schema.columns) {
     std::string col = SqlIdent(c.name);
+    tests.push_back(fmt::format("count({}) > 0", col));
+    // Codes such as zip codes and phone numbers keep their leading zeros and plus signs: such a
+    // value makes its column text.
+    std::string numeric_looking =
+        fmt::format("NOT regexp_matches(trim({}), '^[+]|^-?0[0-9]')", col);
     for (const char* type : kCandidates) {
       // Integers must look like integers: DuckDB would round '1.5' into a BIGINT.
-      std::string fits = std::string(type) == "BIGINT"
-                             ? fmt::format(
-                                   "regexp_full_match(trim({}), '[-+]?[0-9]+') AND "
-                                   "TRY_CAST({} AS BIGINT) IS NOT NULL",
-                                   col, col)
-                             : fmt::format("TRY_CAST({} AS {}) IS NOT NULL", col, type);
+      std::string fits =
+          std::string(type) == "BIGINT"
+              ? fmt::format(
+                    "regexp_full_match(trim({0}), '-?[0-9]+') AND {1} AND "
+                    "TRY_CAST({0} AS BIGINT) IS NOT NULL",
+                    col, numeric_looking)
+          : std::string(type) == "DOUBLE"
+              ? fmt::format("{} AND TRY_CAST({} AS DOUBLE) IS NOT NULL", numeric_looking, col)
+              : fmt::format("TRY_CAST({} AS {}) IS NOT NULL", col, type);
       const char* format_key = std::string(type) == "DATE"        ? "dateformat"
                                : std::string(type) == "TIMESTAMP" ? "timestampformat"
                                                                   : nullptr;
@@ -57,7 +65,7 @@ void TypeByValues(engine::Connection& conn, const std::vector<std::string>& path
         fits = fmt::format("try_strptime({}, {}) IS NOT NULL", col,
                            SqlString(schema.dialect[format_key].get<std::string>()));
       }
-      tests.push_back(fmt::format("count({0}) > 0 AND bool_and({0} IS NULL OR ({1}))", col, fits));
+      tests.push_back(fmt::format("bool_and({0} IS NULL OR ({1}))", col, fits));
     }
   }
   std::vector<std::string> quoted;
@@ -75,9 +83,11 @@ void TypeByValues(engine::Connection& conn, const std::vector<std::string>& path
       conn.Query(fmt::format("SELECT {} FROM read_csv({})", Join(tests, ", "), Join(args, ", ")));
   size_t i = 0;
   for (auto& c : schema.columns) {
-    c.type = "VARCHAR";
+    // A column with no value at all says nothing about its type: "NULL" fits any.
+    bool has_values = r.GetOr(i++, 0) == "true";
+    c.type = has_values ? "VARCHAR" : "NULL";
     for (const char* type : kCandidates) {
-      if (r.GetOr(i++, 0) == "true" && c.type == "VARCHAR") c.type = type;
+      if (r.GetOr(i++, 0) == "true" && has_values && c.type == "VARCHAR") c.type = type;
     }
   }
 }
@@ -87,17 +97,32 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
   FileSchema schema;
   schema.format = format;
   if (format == "csv") {
-    // null_padding keeps a short (malformed) line in the sample from derailing the dialect
-    // detection; reading later is strict again and sends such lines to quarantine.
-    std::vector<std::string> args = {SqlString(path), "null_padding = true"};
+    std::vector<std::string> args = {SqlString(path)};
     if (!source.delimiter.empty()) args.push_back("delim = " + SqlString(source.delimiter));
     if (!source.quote.empty()) args.push_back("quote = " + SqlString(source.quote));
     if (source.header)
       args.push_back(std::string("header = ") + (*source.header ? "true" : "false"));
-    auto r = conn.Query(
-        fmt::format("SELECT Delimiter, Quote, Escape, HasHeader, DateFormat, TimestampFormat, "
-                    "to_json(Columns) FROM sniff_csv({})",
-                    Join(args, ", ")));
+    auto sniff = [&](const std::vector<std::string>& a) {
+      return conn.Query(
+          fmt::format("SELECT Delimiter, Quote, Escape, HasHeader, DateFormat, TimestampFormat, "
+                      "to_json(Columns) FROM sniff_csv({})",
+                      Join(a, ", ")));
+    };
+    // A short (malformed) line in the sample can make the strict sniffer settle for one
+    // column; null_padding gets past it. Strict is preferred otherwise: with padding, one long
+    // line would add a column. Reading later is strict either way and quarantines bad lines.
+    auto padded_args = args;
+    padded_args.push_back("null_padding = true");
+    bool padded = false;
+    auto r = [&] {
+      try {
+        auto strict = sniff(args);
+        if (json::parse(Scalar(strict, 6)).size() > 1) return strict;
+      } catch (const Error&) {
+      }
+      padded = true;
+      return sniff(padded_args);
+    }();
     schema.dialect["delim"] = Scalar(r, 0);
     // DuckDB reports "no quote" as the text "(empty)".
     auto one_char = [](const std::string& v) { return v.size() == 1 && v[0] != '\0'; };
@@ -108,6 +133,16 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
     if (auto v = r.Get(5, 0)) schema.dialect["timestampformat"] = *v;
     for (const auto& c : json::parse(Scalar(r, 6))) {
       schema.columns.push_back({c["name"], c["type"], false});
+    }
+    if (padded && schema.dialect["header"].get<bool>()) {
+      // Padding sizes the table by its longest line; the header line decides the columns.
+      auto first = conn.Query(fmt::format(
+          "SELECT * FROM read_csv({}, header = false, all_varchar = true, null_padding = true, "
+          "delim = {}) LIMIT 1",
+          SqlString(path), SqlString(schema.dialect["delim"].get<std::string>())));
+      size_t fields = 0;
+      for (size_t c = 0; c < first.column_count(); ++c) fields += first.Get(c, 0).has_value();
+      if (fields > 0 && fields < schema.columns.size()) schema.columns.resize(fields);
     }
     return schema;
   }
@@ -207,6 +242,7 @@ struct Drift {
     return !added.empty() || !widened.empty() || !missing.empty() || !dialect.empty();
   }
   std::string str() const {
+    if (!dialect.empty()) return dialect;  // the column differences follow from it
     std::vector<std::string> parts;
     for (const auto& c : added) parts.push_back(fmt::format("new column {} {}", c.name, c.type));
     for (const auto& [c, old] : widened) {
@@ -242,8 +278,19 @@ Drift Compare(const std::vector<meta::Column>& table, const FileSchema& file,
       file.dialect.value("delim", "") != table_dialect.value("delim", "")) {
     drift.dialect = fmt::format("delimiter '{}' differs from the table's '{}'",
                                 file.dialect.value("delim", ""), table_dialect.value("delim", ""));
+  } else if (file.format == "csv" && table_dialect.contains("header") &&
+             file.dialect.value("header", true) != table_dialect.value("header", true)) {
+    drift.dialect = file.dialect.value("header", true)
+                        ? "the file has a header line and the table's files have none"
+                        : "the file has no header line and the table's files have one";
   }
   return drift;
+}
+
+// A column type the table can hold: "NULL" (no value seen yet) becomes VARCHAR.
+meta::Column Storable(meta::Column c) {
+  if (c.type == "NULL") c.type = "VARCHAR";
+  return c;
 }
 
 void Apply(const Drift& drift, std::vector<meta::Column>& columns) {
@@ -255,7 +302,8 @@ void Apply(const Drift& drift, std::vector<meta::Column>& columns) {
   // New data columns go before the partition columns.
   auto first_partition = std::find_if(columns.begin(), columns.end(),
                                       [](const meta::Column& c) { return c.partition; });
-  columns.insert(first_partition, drift.added.begin(), drift.added.end());
+  for (const auto& c : drift.added)
+    first_partition = columns.insert(first_partition, Storable(c)) + 1;
 }
 
 }  // namespace
@@ -341,8 +389,8 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
         continue;
       }
       const FileSchema& schema = got.schema;
-      if (schema.columns.empty()) {
-        quarantine("the file holds no columns");
+      if (obj.size == 0 || schema.columns.empty()) {
+        quarantine(obj.size == 0 ? "the file is empty" : "the file holds no columns");
         continue;
       }
       json names = json::array();
@@ -357,11 +405,42 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
               {kv.substr(0, eq), PartitionValueType(kv.substr(eq + 1)), true});
         }
       }
+      // A key=value folder naming a column of the file would hide the file's values.
+      std::string clash;
+      for (const auto& pc : partition_columns) {
+        for (const auto& c : schema.columns) {
+          if (ToLower(c.name) == ToLower(pc.name)) clash = pc.name;
+        }
+      }
+      std::string partition_drift;
+      if (!clash.empty()) {
+        partition_drift = fmt::format("the folder {}=... names a column the file has too", clash);
+      } else if (!table_format.empty()) {
+        // Every file of a table sits in the same key=value folders, or the table cannot be read.
+        std::vector<std::string> have, want;
+        for (const auto& c : columns) {
+          if (c.partition) want.push_back(c.name);
+        }
+        for (const auto& pc : partition_columns) have.push_back(pc.name);
+        if (have != want) {
+          partition_drift = fmt::format("partition folders [{}] differ from the table's [{}]",
+                                        Join(have, ", "), Join(want, ", "));
+        }
+      }
+      if (!partition_drift.empty()) {
+        if (source.on_schema_change == "fail") {
+          Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key,
+               partition_drift, source.name);
+        }
+        quarantine(partition_drift);
+        continue;
+      }
       if (table_format.empty()) {
         // The first file defines the table.
         table_format = format;
         dialect = schema.dialect;
-        columns = schema.columns;
+        columns.clear();
+        for (const auto& c : schema.columns) columns.push_back(Storable(c));
         columns.insert(columns.end(), partition_columns.begin(), partition_columns.end());
         schema_changed = true;
         change_notes.push_back(fmt::format("created with {} columns", columns.size()));
@@ -371,11 +450,7 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
       for (const auto& pc : partition_columns) {
         auto it = std::find_if(columns.begin(), columns.end(),
                                [&](const meta::Column& c) { return c.name == pc.name; });
-        if (it == columns.end()) {
-          columns.push_back(pc);
-          schema_changed = true;
-          change_notes.push_back(fmt::format("added partition {} {}", pc.name, pc.type));
-        } else if (!FitsIn(pc.type, it->type)) {
+        if (!FitsIn(pc.type, it->type)) {
           it->type = WidenType(pc.type, it->type);
           schema_changed = true;
         }
