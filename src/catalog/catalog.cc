@@ -14,6 +14,11 @@ namespace sluice::catalog {
 
 using nlohmann::json;
 
+char PatternCharacter(const std::string& path) {
+  auto at = path.find_first_of("*?[");
+  return at == std::string::npos ? 0 : path[at];
+}
+
 std::string FormatOfKey(const std::string& key) {
   std::string name = ToLower(key.substr(key.rfind('/') + 1));
   for (const char* c : {".gz", ".gzip", ".zst"}) {

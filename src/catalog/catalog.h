@@ -34,6 +34,10 @@ struct Unreadable {
 std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
                                      const lake::Store& store);
 
+// DuckDB's readers take *, ? and [ in a file name as a pattern (a[1].csv would read a1.csv):
+// such a name cannot be read as itself. Returns the offending character, or 0.
+char PatternCharacter(const std::string& path);
+
 // The file format a lake key holds ("csv", "json", "parquet"), from its extension, or "".
 std::string FormatOfKey(const std::string& key);
 

@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "catalog/types.h"
 #include "common/error.h"
+#include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
 
@@ -356,7 +357,7 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     std::vector<lake::ObjectInfo> readable;
     for (const auto& obj : fresh) {
       formats[obj.key] = source.format == "auto" ? FormatOfKey(obj.key) : source.format;
-      if (!formats[obj.key].empty()) readable.push_back(obj);
+      if (!formats[obj.key].empty() && !PatternCharacter(obj.key)) readable.push_back(obj);
     }
     auto inferred = InferSchemas(conn, store, readable, formats, source);
 
@@ -369,6 +370,13 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
         change.added.push_back(file);
       };
       const std::string& format = formats[obj.key];
+      if (char c = PatternCharacter(obj.key)) {
+        quarantine(
+            fmt::format("the name holds '{}', which DuckDB reads as a file pattern; rename "
+                        "the file without *, ? or [",
+                        c));
+        continue;
+      }
       if (format.empty()) {
         quarantine("cannot tell the format from the file name; set `format:` on the source");
         continue;
@@ -519,7 +527,7 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     report.changed = true;
     return report;
   } catch (const std::exception& e) {
-    metastore.FailRun(run, e.what());
+    metastore.FailRun(run, Redact(e.what()));
     throw;
   }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "catalog/catalog.h"
 #include "catalog/crawler.h"
 #include "common/error.h"
 #include "common/strings.h"
@@ -44,7 +45,14 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
         plan.push_back({f, prefix + fs::relative(f, path).generic_string(), ""});
       }
     } else if (fs::is_regular_file(path, ec)) {
-      plan.push_back({path, prefix + path.filename().string(), ""});
+      std::string name = path.filename().string();
+      if (name[0] == '.' || name[0] == '_') {
+        Fail(ErrorKind::kInput,
+             "{}: names starting with '.' or '_' are kept for Sluice's own files and would never "
+             "be crawled\n  hint: give the file another name",
+             p);
+      }
+      plan.push_back({path, prefix + name, ""});
     } else {
       Fail(ErrorKind::kInput, "{}: no such file or folder", p);
     }
@@ -52,6 +60,12 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
   // Check everything before landing anything.
   std::map<std::string, const Planned*> by_key;
   for (auto& item : plan) {
+    if (char c = PatternCharacter(item.key)) {
+      Fail(ErrorKind::kInput,
+           "{}: the name holds '{}', which DuckDB reads as a file pattern, so the file could not "
+           "be read as itself\n  hint: rename the file without *, ? or [",
+           item.local.string(), c);
+    }
     item.sha256 = Sha256File(item.local);
     auto [first, fresh] = by_key.emplace(item.key, &item);
     if (!fresh && first->second->sha256 != item.sha256) {

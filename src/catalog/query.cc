@@ -74,7 +74,24 @@ engine::Result CheckedQuery(engine::Connection& conn, const std::string& sql) {
   if (statements.front().kind == engine::StatementKind::kOther) {
     RefuseWrite(statements.front().keyword);
   }
-  return conn.Query(sql);
+  if (statements.front().kind == engine::StatementKind::kExplain) {
+    // EXPLAIN ANALYZE runs its statement: only a read may follow it.
+    std::string rest = sql.substr(sql.find_first_not_of(" \t\r\n("));
+    rest = Trim(rest.substr(FirstKeyword(rest).size()));
+    std::string word = FirstKeyword(rest);
+    if (word == "ANALYZE" || word == "ANALYSE") {
+      std::string inner = Trim(rest.substr(word.size()));
+      if (!IsReadKeyword(FirstKeyword(inner)) || FirstKeyword(inner) == "EXPLAIN") {
+        RefuseWrite("EXPLAIN ANALYZE " + FirstKeyword(inner));
+      }
+      auto inner_kinds = conn.Inspect(inner);
+      if (inner_kinds.front().kind != engine::StatementKind::kSelect) {
+        RefuseWrite("EXPLAIN ANALYZE " + inner_kinds.front().keyword);
+      }
+    }
+  }
+  // Through the interruptible path, so Ctrl-C or SIGTERM stops a long query.
+  return conn.QueryWithProgress(sql, nullptr);
 }
 }  // namespace
 

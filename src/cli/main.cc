@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "common/error.h"
 #include "common/interrupt.h"
 #include "common/redact.h"
@@ -136,6 +137,7 @@ int main(int argc, char** argv) {
   }
 
   InstallInterruptHandler();
+  cli::RedactStandardStreams();
   try {
     if (*init) return cli::Init(init_dir, example, !no_data);
     if (*validate) return cli::Validate(g, format);

@@ -31,6 +31,48 @@ std::string CsvField(const std::string& s) {
 
 bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
 
+namespace {
+// Holds text until a line ends (or a flush), then passes it on redacted.
+class RedactingBuffer : public std::streambuf {
+ public:
+  explicit RedactingBuffer(std::streambuf* target) : target_(target) {}
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    line_ += static_cast<char>(c);
+    if (c == '\n') Emit();
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    for (std::streamsize i = 0; i < n; ++i) overflow(traits_type::to_int_type(s[i]));
+    return n;
+  }
+  int sync() override {
+    Emit();
+    return target_->pubsync();
+  }
+
+ private:
+  void Emit() {
+    if (line_.empty()) return;
+    std::string out = Redact(std::move(line_));
+    target_->sputn(out.data(), static_cast<std::streamsize>(out.size()));
+    line_.clear();
+  }
+  std::streambuf* target_;
+  std::string line_;
+};
+}  // namespace
+
+void RedactStandardStreams() {
+  // Whole lines only (no unitbuf: a secret printed in two pieces is still one line). Never
+  // freed: the streams flush through them while the process exits.
+  std::cout.rdbuf(new RedactingBuffer(std::cout.rdbuf()));
+  std::cerr.unsetf(std::ios::unitbuf);
+  std::cerr.rdbuf(new RedactingBuffer(std::cerr.rdbuf()));
+}
+
 void TextTable::Print() const {
   std::vector<size_t> widths(headers.size());
   for (size_t c = 0; c < headers.size(); ++c) widths[c] = Width(headers[c]);

@@ -23,4 +23,8 @@ void PrintJson(const nlohmann::json& value);
 // Whether stderr is a terminal (progress is shown only there).
 bool StderrIsTerminal();
 
+// Routes std::cout and std::cerr through Redact, line by line, for the life of the process:
+// no secret reaches the terminal whichever code path prints it.
+void RedactStandardStreams();
+
 }  // namespace sluice::cli

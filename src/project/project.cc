@@ -65,7 +65,19 @@ fs::path FindRoot(const fs::path& start) {
 
 namespace {
 
-const std::set<std::string> kReservedDbs = {"bronze", "quarantine"};
+// Databases Sluice writes itself, and names of lake zone folders (a table of database `landing`
+// would land in landing/, where the crawler looks for raw files).
+const std::set<std::string> kReservedDbs = {"bronze", "quarantine", "landing", "staging",
+                                            "curated"};
+
+std::string ReservedHint(const std::string& db) {
+  if (db == "bronze") return "bronze holds raw landed files; write to silver or gold";
+  if (db == "quarantine") return "quarantine tables are written by Sluice itself";
+  return fmt::format(
+      "{} is a zone folder of the lake; silver tables live in staging/ and gold "
+      "tables in curated/",
+      db);
+}
 
 // Reads one YAML file's nodes, recording every problem with its place.
 class FileReader {
@@ -442,16 +454,23 @@ void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
         job.output.mode = r.Choice(m, "mode", {"append", "overwrite", "merge"}).value_or("append");
       }
       if (auto k = out["key"]) job.output.key = r.NameList(k, "key");
-      if (auto p = out["partition_by"]) job.output.partition_by = r.NameList(p, "partition_by");
+      if (auto p = out["partition_by"]) {
+        job.output.partition_by = r.NameList(p, "partition_by");
+        for (const auto& name : job.output.partition_by) {
+          // They become folder names (name=value/): plain names read back as they were written.
+          if (!IsPlainName(name)) {
+            r.Error(p, fmt::format("partition_by column '{}' must be letters, digits and _", name),
+                    "rename it in a step first, e.g. `- rename: { \"my col\": my_col }`");
+          }
+        }
+      }
       if (job.output.mode == "merge" && job.output.key.empty()) {
         r.Error(out, "output mode merge needs `key`, the columns that identify a row");
       }
     }
     const auto& db = job.output.table.db;
     if (kReservedDbs.count(db)) {
-      r.Error(out, fmt::format("a job cannot write to the {} zone", db),
-              db == "bronze" ? "bronze holds raw landed files; write to silver or gold"
-                             : "quarantine tables are written by Sluice itself");
+      r.Error(out, fmt::format("a job cannot write to the {} database", db), ReservedHint(db));
     }
   } else {
     r.Error(doc, fmt::format("job '{}' has no `output`", job.name),
@@ -530,6 +549,8 @@ void LoadResourceFiles(const fs::path& root, Project& project, Diagnostics& diag
       LoadSource(r, *doc, project);
     } else if ((*doc)["job"]) {
       LoadJob(r, *doc, project);
+    } else if (doc->size() == 0) {
+      r.Error(*doc, "the file is empty", "start it with `source: NAME` or `job: NAME`");
     } else {
       std::string first = doc->begin()->first.Scalar();
       std::string near = Nearest(first, kinds);
@@ -569,8 +590,9 @@ void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics
       continue;
     }
     if (kReservedDbs.count(table->db)) {
-      diagnostics.Add({rel, 0, 0}, fmt::format("a model cannot write to the {} zone", table->db),
-                      "put models under models/silver/, models/gold/ or your own database");
+      diagnostics.Add({rel, 0, 0},
+                      fmt::format("a model cannot write to the {} database", table->db),
+                      ReservedHint(table->db));
       continue;
     }
     model.table = *table;

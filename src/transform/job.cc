@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.h"
 #include "common/error.h"
+#include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "engine/capture.h"
@@ -133,13 +134,14 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
   }
   if (step.kind == "filter") {
     return add(name, fmt::format("SELECT * FROM {} WHERE {}", prev,
-                                 KeepOrSetAside("coalesce((" + step.text + "), false)",
+                                 KeepOrSetAside("coalesce((" + step.text + "\n), false)",
                                                 "'drop:filter'", "NULL")));
   }
   if (step.kind == "derive") {
     std::vector<std::string> replace, added;
     for (const auto& [col, expr] : step.pairs) {
-      (Find(columns, col) ? replace : added).push_back(fmt::format("({}) AS {}", expr, ident(col)));
+      (Find(columns, col) ? replace : added)
+          .push_back(fmt::format("({}\n) AS {}", expr, ident(col)));
     }
     std::string star = replace.empty() ? "*" : "* REPLACE (" + Join(replace, ", ") + ")";
     return add(name, fmt::format("SELECT {}{} FROM {}", star,
@@ -162,8 +164,11 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
     }
     // Arrival order decides where order_by does not (files land, and are read, in name order).
     order.push_back(fmt::format("_sluice_file {} NULLS LAST", dir));
-    std::string first = fmt::format("row_number() OVER (PARTITION BY {} ORDER BY {}) = 1",
-                                    Join(keys, ", "), Join(order, ", "));
+    // A row with a NULL key duplicates nothing (NULL matches no other value).
+    std::vector<std::string> null_keys;
+    for (const auto& k : keys) null_keys.push_back(k + " IS NULL");
+    std::string first = fmt::format("{} OR row_number() OVER (PARTITION BY {} ORDER BY {}) = 1",
+                                    Join(null_keys, " OR "), Join(keys, ", "), Join(order, ", "));
     return add(name, fmt::format("SELECT * FROM {} QUALIFY {}", prev,
                                  KeepOrSetAside(first, "'drop:dedupe'", "NULL")));
   }
@@ -173,6 +178,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
       std::string c = ident(col), text = fmt::format("CAST({} AS VARCHAR)", c), expr;
       if (spec.method == "hash") {
         const char* salt = std::getenv("SLUICE_MASK_SALT");
+        if (salt) RegisterSecret(salt);
         expr = fmt::format("sha256({} || {})", SqlString(salt ? salt : ""), text);
       } else if (spec.method == "redact") {
         expr = "'[REDACTED]'";
@@ -190,7 +196,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
   }
   // sql: the user's SELECT over `input`, the rows still in play. Its rows come from no one file.
   return add(name, fmt::format("SELECT *, CAST(NULL AS INTEGER) AS _sluice_file FROM (WITH input "
-                               "AS (SELECT * EXCLUDE (_sluice_file) FROM {}) SELECT * FROM ({}))",
+                               "AS (SELECT * EXCLUDE (_sluice_file) FROM {}) SELECT * FROM ({}\n))",
                                prev, step.text));
 }
 
@@ -434,7 +440,7 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     return report;
   } catch (const std::exception& e) {
     run.rows_in = report.rows_in;
-    metastore.FailRun(run, e.what(), steps, report.checks);
+    metastore.FailRun(run, Redact(e.what()), steps, report.checks);
     throw;
   }
 }

@@ -4,6 +4,7 @@
 
 #include "catalog/catalog.h"
 #include "common/error.h"
+#include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "transform/output.h"
@@ -64,7 +65,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
         fmt::format("{} row{}", HumanCount(report.rows_out), report.rows_out == 1 ? "" : "s");
     return report;
   } catch (const std::exception& e) {
-    metastore.FailRun(run, e.what());
+    metastore.FailRun(run, Redact(e.what()));
     throw;
   }
 }

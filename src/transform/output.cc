@@ -112,7 +112,7 @@ std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
                                   int64_t run_id, const RunOptions& options) {
   std::unique_ptr<Batch> batch(new Batch());
   batch->dir_ = ScratchDir(store);
-  std::string source = "(" + select_sql + ")";
+  std::string source = "(" + select_sql + "\n)";
   std::string data =
       spec.arrival_column.empty()
           ? "SELECT * FROM " + source
@@ -188,9 +188,16 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Me
             : "";
     std::string rows_sql = fmt::format(
         "SELECT * EXCLUDE (_sluice_gen, _sluice_arrival) FROM ({}SELECT *, 1 AS _sluice_gen "
-        "FROM read_parquet({})) QUALIFY row_number() OVER (PARTITION BY {} ORDER BY "
+        "FROM read_parquet({})) QUALIFY {} OR row_number() OVER (PARTITION BY {} ORDER BY "
         "_sluice_gen DESC, _sluice_arrival DESC NULLS FIRST) = 1",
-        old_rows, PathList(batch.files_), IdentList(spec.key));
+        old_rows, PathList(batch.files_),
+        [&] {
+          // A row with a NULL key matches no other row: all such rows stay.
+          std::vector<std::string> nulls;
+          for (const auto& k : spec.key) nulls.push_back(SqlIdent(k) + " IS NULL");
+          return Join(nulls, " OR ");
+        }(),
+        IdentList(spec.key));
     merged_dir = ScratchDir(store);
     dir = merged_dir;
     try {

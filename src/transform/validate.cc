@@ -73,6 +73,22 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
         continue;
       }
       deps[i].push_back(it->second);
+      // Bookmarks follow files; a table rewritten by merge, overwrite or a model has new files
+      // every run, so an incremental job would read it all again each time.
+      const Node& writer_node = dag.nodes[it->second];
+      if (dag.nodes[i].kind == "job" && project.jobs.at(dag.nodes[i].name).incremental) {
+        std::string mode = writer_node.kind == "model"
+                               ? "overwrite"
+                               : project.jobs.at(writer_node.name).output.mode;
+        if (mode != "append") {
+          diagnostics.Add(in.where,
+                          fmt::format("incremental job {} reads {}, which {} {} rewrites "
+                                      "(mode {}) on every run",
+                                      dag.nodes[i].name, in.table.str(), writer_node.kind,
+                                      writer_node.name, mode),
+                          "read it without `incremental: true`, or write it with mode append");
+        }
+      }
     }
   }
   // Depth-first topological order; a back edge is a cycle, printed in full.

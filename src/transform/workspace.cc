@@ -1,5 +1,7 @@
 #include "transform/workspace.h"
 
+#include "catalog/catalog.h"
+#include "common/error.h"
 #include "lake/local_store.h"
 #include "meta/sqlite_metastore.h"
 #include "transform/validate.h"
@@ -12,6 +14,12 @@ Workspace Workspace::Open(const fs::path& root, const std::string& env) {
   ws.project = project::Load(root, env, diagnostics);
   Validate(ws.project, diagnostics);
   diagnostics.ThrowIfAny();
+  if (char c = catalog::PatternCharacter(fs::absolute(ws.project.env.lake).string())) {
+    Fail(ErrorKind::kConfig,
+         "the lake folder {} holds '{}', which DuckDB reads as a file pattern\n  hint: set "
+         "`lake:` for environment {} to a folder without *, ? or [",
+         ws.project.env.lake.string(), c, env);
+  }
   ws.store = std::make_unique<lake::LocalStore>(ws.project.env.lake);
   ws.metastore = std::make_unique<meta::SqliteMetastore>(ws.project.env.metastore);
   return ws;
