@@ -96,6 +96,7 @@ json ReportJson(const transform::RunReport& r) {
           {"rows_quarantined", r.rows_quarantined},
           {"rows_filtered", r.rows_filtered},
           {"rows_deduplicated", r.rows_deduplicated},
+          {"rows_left_out_by_sql", r.rows_left_out},
           {"files_read", r.files_read},
           {"quarantine_reasons", r.quarantine_reasons},
           {"checks", checks},
@@ -112,6 +113,9 @@ void PrintReport(const transform::RunReport& r) {
   if (r.rows_filtered || r.rows_deduplicated) {
     std::cout << fmt::format("  dropped: {} by filter, {} duplicates\n",
                              HumanCount(r.rows_filtered), HumanCount(r.rows_deduplicated));
+  }
+  if (r.rows_left_out) {
+    std::cout << fmt::format("  left out by sql steps: {}\n", HumanCount(r.rows_left_out));
   }
   for (const auto& [reason, n] : r.quarantine_reasons) {
     std::cout << fmt::format("  quarantined {:>9}  {}\n", HumanCount(n), reason);

@@ -23,23 +23,42 @@ struct LogicalType {
 };
 }  // namespace
 
-RowCapture::RowCapture(Connection& conn, const std::string& name) {
+// Registers `name`(parameters...) -> BOOLEAN calling `fn` with `self`. Special handling (called
+// for NULL arguments too) and volatile (never folded, merged or skipped): each call is a row.
+void Register(Connection& conn, const std::string& name, std::vector<duckdb_type> parameters,
+              void* self, duckdb_scalar_function_t fn) {
   duckdb_scalar_function f = duckdb_create_scalar_function();
   duckdb_scalar_function_set_name(f, name.c_str());
-  LogicalType integer(DUCKDB_TYPE_INTEGER), varchar(DUCKDB_TYPE_VARCHAR),
-      boolean(DUCKDB_TYPE_BOOLEAN);
-  duckdb_scalar_function_add_parameter(f, integer.type);
-  duckdb_scalar_function_add_parameter(f, varchar.type);
-  duckdb_scalar_function_add_parameter(f, varchar.type);
+  for (duckdb_type p : parameters) {
+    LogicalType type(p);
+    duckdb_scalar_function_add_parameter(f, type.type);
+  }
+  LogicalType boolean(DUCKDB_TYPE_BOOLEAN);
   duckdb_scalar_function_set_return_type(f, boolean.type);
-  // Called for NULL arguments too, never folded or merged: every call is a row set aside.
   duckdb_scalar_function_set_special_handling(f);
   duckdb_scalar_function_set_volatile(f);
-  duckdb_scalar_function_set_extra_info(f, this, nullptr);
-  duckdb_scalar_function_set_function(f, &RowCapture::Call);
+  duckdb_scalar_function_set_extra_info(f, self, nullptr);
+  duckdb_scalar_function_set_function(f, fn);
   duckdb_state state = duckdb_register_scalar_function(conn.handle(), f);
   duckdb_destroy_scalar_function(&f);
   if (state == DuckDBError) Fail(ErrorKind::kInternal, "cannot register SQL function {}", name);
+}
+
+RowCounter::RowCounter(Connection& conn, const std::string& name) {
+  Register(conn, name, {DUCKDB_TYPE_INTEGER}, this, &RowCounter::Call);
+}
+
+void RowCounter::Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
+  auto* self = static_cast<RowCounter*>(duckdb_scalar_function_get_extra_info(info));
+  idx_t n = duckdb_data_chunk_get_size(input);
+  auto* out = static_cast<bool*>(duckdb_vector_get_data(output));
+  for (idx_t i = 0; i < n; ++i) out[i] = true;
+  self->count_ += static_cast<int64_t>(n);
+}
+
+RowCapture::RowCapture(Connection& conn, const std::string& name) {
+  Register(conn, name, {DUCKDB_TYPE_INTEGER, DUCKDB_TYPE_VARCHAR, DUCKDB_TYPE_VARCHAR}, this,
+           &RowCapture::Call);
 }
 
 void RowCapture::Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {

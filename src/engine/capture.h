@@ -3,6 +3,7 @@
 // on a connection keeps (file, reason, raw) when `raw` is not NULL, and only counts `reason`
 // otherwise. It returns false, so `WHERE keep OR NAME(...)` sets rows aside in the same pass
 // that writes the rest. Safe to call from DuckDB's worker threads.
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -13,6 +14,20 @@
 #include "engine/engine.h"
 
 namespace sluice::engine {
+
+// The SQL function NAME(INTEGER) -> BOOLEAN, always true, counts the rows it is called for:
+// `WHERE NAME(x)` counts what flows past that point without stopping any of it.
+class RowCounter {
+ public:
+  RowCounter(Connection& conn, const std::string& name);
+  RowCounter(const RowCounter&) = delete;
+  RowCounter& operator=(const RowCounter&) = delete;
+  int64_t count() const { return count_.load(); }
+
+ private:
+  static void Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output);
+  std::atomic<int64_t> count_{0};
+};
 
 class RowCapture {
  public:

@@ -27,6 +27,8 @@ namespace {
 // steps never see it: dropped rows ('drop:filter', 'drop:dedupe') are counted, quarantined rows
 // are kept with their reason and the row as JSON.
 constexpr const char* kSetAside = "sluice_set_aside";
+// Counts the rows read, before any step (engine::RowCounter).
+constexpr const char* kRead = "sluice_read";
 
 struct ColumnInfo {
   std::string name, type;
@@ -102,7 +104,12 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
   }
   if (step.kind == "rename") {
     std::vector<std::string> items;
-    for (const auto& [from, to] : step.pairs) items.push_back(ident(from) + " AS " + ident(to));
+    for (const auto& [from, to] : step.pairs) {
+      if (!Find(columns, from)) {
+        Fail(ErrorKind::kConfig, "{}: rename: no column '{}' to rename", step.where.str(), from);
+      }
+      items.push_back(ident(from) + " AS " + ident(to));
+    }
     return add(name, fmt::format("SELECT * RENAME ({}) FROM {}", Join(items, ", "), prev));
   }
   if (step.kind == "cast") {
@@ -150,8 +157,11 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
   if (step.kind == "fill_null") {
     std::vector<std::string> replace;
     for (const auto& [col, value] : step.pairs) {
-      replace.push_back(
-          fmt::format("coalesce({}, {}) AS {}", ident(col), Literal(value), ident(col)));
+      // Text columns get text ("00000" stays a string); others take the value as SQL reads it.
+      const ColumnInfo* have = Find(columns, col);
+      bool text = have && NormalType(have->type) == "varchar";
+      replace.push_back(fmt::format("coalesce({}, {}) AS {}", ident(col),
+                                    text ? SqlString(value) : Literal(value), ident(col)));
     }
     return add(name, fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev));
   }
@@ -225,7 +235,8 @@ std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string
 
 std::string CompileJob(engine::Connection& conn, const project::Job& job,
                        const std::vector<quality::Rule>& rules, const std::string& input) {
-  std::string ctes = fmt::format("WITH s0 AS (SELECT * FROM {})", input);
+  std::string ctes =
+      fmt::format("WITH s0 AS (SELECT * FROM {} WHERE {}(_sluice_file))", input, kRead);
   std::string prev = "s0";
   auto columns = DataColumns(conn, ctes, prev);
   for (size_t i = 0; i < job.steps.size(); ++i) {
@@ -320,6 +331,7 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
         catalog::ScanSql(*input, files, *ws.store, {.capture_rejects = csv, .file_index = true});
     int64_t t = NowMs();
     engine::RowCapture aside(conn, kSetAside);
+    engine::RowCounter read(conn, kRead);
     std::string compiled = CompileJob(conn, job, rules, scan);
     // One pass: rows in play stream to the output batch; the steps hand every other row to
     // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
@@ -366,8 +378,14 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
       report.quarantine_reasons[reasons.GetOr(0, i)] = reasons.GetInt(1, i);
       report.rows_quarantined += reasons.GetInt(1, i);
     }
-    report.rows_in =
-        report.rows_out + report.rows_filtered + report.rows_deduplicated + report.rows_quarantined;
+    // Rows read: parsed rows, plus lines the reader could not parse. What no step accounts for
+    // was left out by an `sql` step.
+    int64_t malformed = report.quarantine_reasons.count("malformed line")
+                            ? report.quarantine_reasons.at("malformed line")
+                            : 0;
+    report.rows_in = read.count() + malformed;
+    report.rows_left_out = report.rows_in - report.rows_out - report.rows_filtered -
+                           report.rows_deduplicated - report.rows_quarantined;
 
     // Checks that judge the output as a whole (fail and warn), over the batch.
     t = NowMs();
@@ -428,6 +446,7 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
                     {"version", report.version},
                     {"rows_filtered", report.rows_filtered},
                     {"rows_deduplicated", report.rows_deduplicated},
+                    {"rows_left_out_by_sql", report.rows_left_out},
                     {"quarantine_reasons", report.quarantine_reasons}};
     run.details = details.dump();
     commit.run = run;

@@ -170,6 +170,22 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Me
                           const OutputSpec& spec, const Batch& batch, int64_t run_id,
                           const RunOptions& options) {
   auto existing = metastore.GetTable(spec.table.db, spec.table.name);
+  if (existing && existing->version > 0 && spec.mode == "append") {
+    // Files of one table share their key=value folders, or the table cannot be read.
+    std::vector<std::string> had, has;
+    for (const auto& c : existing->columns) {
+      if (c.partition) had.push_back(c.name);
+    }
+    for (const auto& c : batch.columns_) {
+      if (c.partition) has.push_back(c.name);
+    }
+    if (had != has) {
+      Fail(ErrorKind::kConfig,
+           "{} is partitioned by [{}], and this run's partition_by is [{}]\n  hint: run once "
+           "with mode overwrite to repartition the table",
+           spec.table.str(), Join(had, ", "), Join(has, ", "));
+    }
+  }
   meta::TableChange change;
   change.db = spec.table.db;
   change.name = spec.table.name;

@@ -22,6 +22,7 @@ struct RunReport {
   int64_t version = 0;  // its new version (0: unchanged)
   int64_t rows_in = 0, rows_out = 0, rows_quarantined = 0, files_read = 0;
   int64_t rows_filtered = 0, rows_deduplicated = 0;
+  int64_t rows_left_out = 0;  // rows an `sql` step did not pass on
   std::map<std::string, int64_t> quarantine_reasons;
   std::vector<meta::CheckResult> checks;
   int64_t duration_ms = 0;
