@@ -89,6 +89,12 @@ void RowCapture::Call(duckdb_function_info info, duckdb_data_chunk input, duckdb
   for (auto& row : rows) self->rows_.push_back(std::move(row));
 }
 
+void RowCapture::Reset() {
+  std::lock_guard lock(mu_);
+  rows_.clear();
+  counts_.clear();
+}
+
 void RowCapture::Materialize(Connection& conn, const std::string& table) const {
   conn.Execute(
       fmt::format("CREATE TABLE {} (file BIGINT, reason VARCHAR, raw VARCHAR)", SqlIdent(table)));

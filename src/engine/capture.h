@@ -23,6 +23,7 @@ class RowCounter {
   RowCounter(const RowCounter&) = delete;
   RowCounter& operator=(const RowCounter&) = delete;
   int64_t count() const { return count_.load(); }
+  void Reset() { count_ = 0; }
 
  private:
   static void Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output);
@@ -46,6 +47,9 @@ class RowCapture {
   const std::vector<Row>& rows() const { return rows_; }
   // How many rows were passed with no raw value, per reason.
   const std::map<std::string, int64_t>& counts() const { return counts_; }
+
+  // Forgets everything captured (before running the statement again).
+  void Reset();
 
   // Creates the table `table` (file BIGINT, reason VARCHAR, raw VARCHAR) in the connection's
   // database, holding rows().

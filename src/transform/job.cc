@@ -1,8 +1,11 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
 #include <set>
 
 #include "catalog/catalog.h"
@@ -231,6 +234,46 @@ std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string
                      RowJson(columns)));
 }
 
+// A file the JSON reader could not parse, kept out of the run whole.
+struct BadFile {
+  std::string key;
+  int64_t line = 0;
+  std::string reason, raw;
+};
+
+// The file named by DuckDB's "Malformed JSON in file "PATH", at byte B in line L: WHAT" among
+// `files`, or nullopt when the error is something else.
+std::optional<BadFile> MalformedJsonFile(const std::string& error,
+                                         const std::vector<meta::TableFile>& files,
+                                         const lake::Store& store) {
+  static const std::regex re(
+      R"re(Malformed JSON in file "([^"]+)", at byte \d+ in line (\d+): ([^\n]*))re");
+  std::smatch m;
+  if (!std::regex_search(error, m, re)) return std::nullopt;
+  for (const auto& f : files) {
+    if (store.ReadablePath(f.key) != m[1].str()) continue;
+    // DuckDB names the line where its parser stopped; the fault may start on the line before.
+    std::string what = Trim(m[3].str());
+    while (!what.empty() && what.back() == '.') what.pop_back();
+    BadFile bad{f.key, std::stoll(m[2].str()),
+                fmt::format("malformed JSON near line {}: {}; the whole file is kept out",
+                            m[2].str(), what),
+                ""};
+    // Those two lines, from a plain file (a compressed one would need decompressing).
+    std::string path = m[1].str();
+    if (!EndsWith(ToLower(path), ".gz") && !EndsWith(ToLower(path), ".zst")) {
+      std::ifstream in(path);
+      std::string line, before;
+      for (int64_t n = 1; std::getline(in, line) && n <= bad.line; ++n) {
+        if (n == bad.line - 1) before = line;
+        if (n == bad.line) bad.raw = before.empty() ? line : before + "\n" + line;
+      }
+    }
+    return bad;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string CompileJob(engine::Connection& conn, const project::Job& job,
@@ -327,17 +370,33 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
         "SET disabled_optimizers = 'filter_pushdown,filter_pullup';");
     catalog::AttachTables(conn, metastore, *ws.store);
     bool csv = input->format == "csv";
-    std::string scan =
-        catalog::ScanSql(*input, files, *ws.store, {.capture_rejects = csv, .file_index = true});
     int64_t t = NowMs();
     engine::RowCapture aside(conn, kSetAside);
     engine::RowCounter read(conn, kRead);
-    std::string compiled = CompileJob(conn, job, rules, scan);
     // One pass: rows in play stream to the output batch; the steps hand every other row to
     // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
     OutputSpec spec{job.output.table,        "job",         job.output.mode, job.output.key,
                     job.output.partition_by, "_sluice_file"};
-    auto batch = WriteBatch(conn, *ws.store, spec, compiled, run.id, options);
+    // DuckDB's JSON reader has no reject table: a malformed JSON file stops the statement.
+    // Such a file is kept out whole (quarantined with the line at fault) and the rest runs again.
+    std::vector<BadFile> bad_files;
+    std::unique_ptr<Batch> batch;
+    while (!batch) {
+      std::string scan =
+          catalog::ScanSql(*input, files, *ws.store, {.capture_rejects = csv, .file_index = true});
+      try {
+        batch =
+            WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan), run.id, options);
+      } catch (const Error& e) {
+        auto bad =
+            input->format == "json" ? MalformedJsonFile(e.what(), files, *ws.store) : std::nullopt;
+        if (!bad) throw;
+        bad_files.push_back(*bad);
+        std::erase_if(files, [&](const meta::TableFile& f) { return f.key == bad->key; });
+        aside.Reset();
+        read.Reset();
+      }
+    }
     report.rows_out = batch->rows();
     auto count = [&](const char* reason) {
       auto it = aside.counts().find(reason);
@@ -355,10 +414,16 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
         "SELECT list_extract({}, file) AS _source_file, CAST(NULL AS BIGINT) AS _line, "
         "reason AS _reason, raw AS _raw FROM _set_aside",
         [&] {
+          // _sluice_file numbers the files of the scan that went through.
           std::vector<std::string> quoted;
-          for (const auto& k : keys) quoted.push_back(SqlString(k));
+          for (const auto& f : files) quoted.push_back(SqlString(f.key));
           return "[" + Join(quoted, ", ") + "]";
         }());
+    for (const auto& b : bad_files) {
+      quarantine_sql +=
+          fmt::format(" UNION ALL SELECT {}, CAST({} AS BIGINT), {}, {}", SqlString(b.key), b.line,
+                      SqlString(b.reason), SqlString(b.raw));
+    }
     if (csv) {
       // DuckDB may report several errors for one line (one per missing column): keep the first.
       quarantine_sql += fmt::format(
@@ -371,7 +436,8 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     }
     conn.Execute("CREATE TEMP TABLE _quarantine AS " + quarantine_sql);
     auto reasons = conn.Query(
-        "SELECT CASE WHEN starts_with(_reason, 'malformed') THEN 'malformed line' "
+        "SELECT CASE WHEN starts_with(_reason, 'malformed JSON') THEN 'malformed JSON file' "
+        "WHEN starts_with(_reason, 'malformed') THEN 'malformed line' "
         "WHEN starts_with(_reason, 'cast: ') THEN split_part(_reason, ' value ', 1) "
         "ELSE _reason END AS reason, count(*) FROM _quarantine GROUP BY ALL ORDER BY 2 DESC");
     for (size_t i = 0; i < reasons.row_count(); ++i) {
@@ -384,8 +450,11 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
                             ? report.quarantine_reasons.at("malformed line")
                             : 0;
     report.rows_in = read.count() + malformed;
+    // A malformed JSON file is one quarantined record standing for a file whose rows were not
+    // read: it is not in the row arithmetic.
     report.rows_left_out = report.rows_in - report.rows_out - report.rows_filtered -
-                           report.rows_deduplicated - report.rows_quarantined;
+                           report.rows_deduplicated -
+                           (report.rows_quarantined - static_cast<int64_t>(bad_files.size()));
 
     // Checks that judge the output as a whole (fail and warn), over the batch.
     t = NowMs();
