@@ -299,6 +299,7 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
       out.push_back({{"kind", node.kind},
                      {"name", node.name},
                      {"status", "failed"},
+                     {"error_kind", ErrorKindName(e.kind())},
                      {"error", Redact(e.what())}});
       exit_code = ExitCodeFor(e.kind());
       break;
