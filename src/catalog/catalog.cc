@@ -14,6 +14,12 @@ namespace sluice::catalog {
 
 using nlohmann::json;
 
+std::string LocalRoot(const lake::Store& store) {
+  const std::string probe = "k";
+  std::string path = store.ReadablePath(probe);
+  return path.substr(0, path.size() - probe.size());
+}
+
 char PatternCharacter(const std::string& path) {
   auto at = path.find_first_of("*?[");
   return at == std::string::npos ? 0 : path[at];
@@ -47,8 +53,8 @@ namespace {
 std::string PathList(const std::vector<std::string>& keys, const lake::Store& store) {
   std::vector<std::string> paths;
   paths.reserve(keys.size());
-  for (const auto& k : keys) paths.push_back(SqlString(store.ReadablePath(k)));
-  return "[" + Join(paths, ", ") + "]";
+  for (const auto& k : keys) paths.push_back(store.ReadablePath(k));
+  return SqlStringList(paths);
 }
 
 std::string EmptyRelation(const meta::Table& table) {

@@ -34,6 +34,10 @@ struct Unreadable {
 std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
                                      const lake::Store& store);
 
+// The local folder ReadablePath puts before every key (ending in '/'): DuckDB sees lake files
+// under it, and reports them by paths that start with it.
+std::string LocalRoot(const lake::Store& store);
+
 // DuckDB's readers take *, ? and [ in a file name as a pattern (a[1].csv would read a1.csv):
 // such a name cannot be read as itself. Returns the offending character, or 0.
 char PatternCharacter(const std::string& path);

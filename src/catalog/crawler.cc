@@ -69,9 +69,7 @@ void TypeByValues(engine::Connection& conn, const std::vector<std::string>& path
       tests.push_back(fmt::format("bool_and({0} IS NULL OR ({1}))", col, fits));
     }
   }
-  std::vector<std::string> quoted;
-  for (const auto& p : paths) quoted.push_back(SqlString(p));
-  std::vector<std::string> args = {"[" + Join(quoted, ", ") + "]", "all_varchar = true"};
+  std::vector<std::string> args = {SqlStringList(paths), "all_varchar = true"};
   for (const char* key : {"delim", "quote", "escape"}) {
     if (schema.dialect.contains(key)) {
       args.push_back(

@@ -98,12 +98,10 @@ engine::Result CheckedQuery(engine::Connection& conn, const std::string& sql) {
 engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastore,
                              const lake::Store& store, const std::string& sql) {
   auto unreadable = AttachTables(conn, metastore, store);
-  std::string lake_root = store.ReadablePath("x");
-  lake_root = lake_root.substr(0, lake_root.size() - 1);
   conn.Execute(
       fmt::format("SET allowed_directories = [{}]; SET enable_external_access = false; "
                   "SET lock_configuration = true;",
-                  SqlString(lake_root)));
+                  SqlString(LocalRoot(store))));
   try {
     return CheckedQuery(conn, sql);
   } catch (const Error& e) {

@@ -109,6 +109,26 @@ std::string SqlIdent(std::string_view name) {
   return out + "\"";
 }
 
+std::string SqlStringList(const std::vector<std::string>& items) {
+  std::vector<std::string> quoted;
+  quoted.reserve(items.size());
+  for (const auto& item : items) quoted.push_back(SqlString(item));
+  return "[" + Join(quoted, ", ") + "]";
+}
+
+std::string SqlIdentList(const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  quoted.reserve(names.size());
+  for (const auto& name : names) quoted.push_back(SqlIdent(name));
+  return Join(quoted, ", ");
+}
+
+std::string SqlAnyNull(const std::vector<std::string>& names) {
+  std::vector<std::string> tests;
+  for (const auto& name : names) tests.push_back(SqlIdent(name) + " IS NULL");
+  return Join(tests, " OR ");
+}
+
 bool IsPlainName(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {

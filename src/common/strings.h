@@ -21,6 +21,11 @@ std::string Nearest(std::string_view word, const std::vector<std::string>& candi
 // SQL literal 'text' with quotes doubled, and identifier "name" with quotes doubled.
 std::string SqlString(std::string_view text);
 std::string SqlIdent(std::string_view name);
+// A SQL list literal of strings, ['a', 'b'], and a comma-separated identifier list, "a", "b".
+std::string SqlStringList(const std::vector<std::string>& items);
+std::string SqlIdentList(const std::vector<std::string>& names);
+// True in SQL when any of the columns is NULL: "a" IS NULL OR "b" IS NULL.
+std::string SqlAnyNull(const std::vector<std::string>& names);
 
 // A plain name: letters, digits and underscores, not starting with a digit.
 bool IsPlainName(std::string_view name);

@@ -14,6 +14,13 @@ TEST(Strings, SqlQuoting) {
   EXPECT_EQ(SqlIdent("a\"b"), "\"a\"\"b\"");
 }
 
+TEST(Strings, SqlLists) {
+  EXPECT_EQ(SqlStringList({"a", "it's"}), "['a', 'it''s']");
+  EXPECT_EQ(SqlStringList({}), "[]");
+  EXPECT_EQ(SqlIdentList({"id", "my col"}), "\"id\", \"my col\"");
+  EXPECT_EQ(SqlAnyNull({"a", "b"}), "\"a\" IS NULL OR \"b\" IS NULL");
+}
+
 TEST(Strings, SplitJoinTrim) {
   EXPECT_EQ(Join(Split("a/b//c", '/'), "|"), "a|b||c");
   EXPECT_EQ(Trim("  x y \n"), "x y");

@@ -169,8 +169,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
     return add(name, fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev));
   }
   if (step.kind == "dedupe") {
-    std::vector<std::string> keys, order;
-    for (const auto& k : step.key) keys.push_back(ident(k));
+    std::vector<std::string> order;
     const char* dir = step.keep == "last" ? "DESC" : "ASC";
     for (const auto& o : step.order_by) {
       order.push_back(fmt::format("{} {} NULLS LAST", ident(o), dir));
@@ -178,10 +177,9 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
     // Arrival order decides where order_by does not (files land, and are read, in name order).
     order.push_back(fmt::format("_sluice_file {} NULLS LAST", dir));
     // A row with a NULL key duplicates nothing (NULL matches no other value).
-    std::vector<std::string> null_keys;
-    for (const auto& k : keys) null_keys.push_back(k + " IS NULL");
-    std::string first = fmt::format("{} OR row_number() OVER (PARTITION BY {} ORDER BY {}) = 1",
-                                    Join(null_keys, " OR "), Join(keys, ", "), Join(order, ", "));
+    std::string first =
+        fmt::format("{} OR row_number() OVER (PARTITION BY {} ORDER BY {}) = 1",
+                    SqlAnyNull(step.key), SqlIdentList(step.key), Join(order, ", "));
     return add(name, fmt::format("SELECT * FROM {} QUALIFY {}", prev,
                                  KeepOrSetAside(first, "'drop:dedupe'", "NULL")));
   }
@@ -408,17 +406,13 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
 
     // Quarantine: rows rejected by a step or a check, and lines the reader could not parse.
     aside.Materialize(conn, "_set_aside");
-    std::string root = ws.store->ReadablePath(keys.front());
-    root = root.substr(0, root.size() - keys.front().size());
+    // _sluice_file numbers the files of the scan that went through.
+    std::vector<std::string> read_keys;
+    for (const auto& f : files) read_keys.push_back(f.key);
     std::string quarantine_sql = fmt::format(
         "SELECT list_extract({}, file) AS _source_file, CAST(NULL AS BIGINT) AS _line, "
         "reason AS _reason, raw AS _raw FROM _set_aside",
-        [&] {
-          // _sluice_file numbers the files of the scan that went through.
-          std::vector<std::string> quoted;
-          for (const auto& f : files) quoted.push_back(SqlString(f.key));
-          return "[" + Join(quoted, ", ") + "]";
-        }());
+        SqlStringList(read_keys));
     for (const auto& b : bad_files) {
       quarantine_sql +=
           fmt::format(" UNION ALL SELECT {}, CAST({} AS BIGINT), {}, {}", SqlString(b.key), b.line,
@@ -432,7 +426,7 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
           "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
           "QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line "
           "ORDER BY e.column_idx NULLS LAST, e.error_message) = 1",
-          root.size() + 1);
+          catalog::LocalRoot(*ws.store).size() + 1);
     }
     conn.Execute("CREATE TEMP TABLE _quarantine AS " + quarantine_sql);
     auto reasons = conn.Query(

@@ -19,12 +19,6 @@ std::vector<meta::Column> Describe(engine::Connection& conn, const std::string& 
   return out;
 }
 
-std::string IdentList(const std::vector<std::string>& names) {
-  std::vector<std::string> quoted;
-  for (const auto& n : names) quoted.push_back(SqlIdent(n));
-  return Join(quoted, ", ");
-}
-
 std::string ColumnNames(const std::vector<meta::Column>& columns) {
   std::vector<std::string> names;
   for (const auto& c : columns) names.push_back(c.name);
@@ -49,12 +43,9 @@ std::vector<meta::Column> UnionColumns(const std::vector<meta::Column>& old_colu
 }
 
 std::string PathList(const std::vector<fs::path>& files) {
-  std::vector<std::string> quoted;
-  for (const auto& f : files) quoted.push_back(SqlString(f.string()));
-  return "[" + Join(quoted, ", ") + "]";
+  std::vector<std::string> paths(files.begin(), files.end());
+  return SqlStringList(paths);
 }
-
-fs::path ScratchDir(lake::Store& store) { return store.ScratchDir(); }
 
 void RemoveDir(const fs::path& dir) {
   std::error_code ec;
@@ -74,7 +65,7 @@ std::pair<std::vector<fs::path>, int64_t> Copy(engine::Connection& conn,
   } else {
     target = dir.string();
     copy_options += fmt::format(", FILENAME_PATTERN 'part-{}-{{i}}', PARTITION_BY ({})", run_id,
-                                IdentList(partition_by));
+                                SqlIdentList(partition_by));
   }
   std::string copy = fmt::format("COPY ({}) TO {} ({})", rows_sql, SqlString(target), copy_options);
   engine::Connection::ProgressFn progress;
@@ -111,7 +102,7 @@ std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
                                   const OutputSpec& spec, const std::string& select_sql,
                                   int64_t run_id, const RunOptions& options) {
   std::unique_ptr<Batch> batch(new Batch());
-  batch->dir_ = ScratchDir(store);
+  batch->dir_ = store.ScratchDir();
   std::string source = "(" + select_sql + "\n)";
   std::string data =
       spec.arrival_column.empty()
@@ -206,15 +197,9 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Me
         "SELECT * EXCLUDE (_sluice_gen, _sluice_arrival) FROM ({}SELECT *, 1 AS _sluice_gen "
         "FROM read_parquet({})) QUALIFY {} OR row_number() OVER (PARTITION BY {} ORDER BY "
         "_sluice_gen DESC, _sluice_arrival DESC NULLS FIRST) = 1",
-        old_rows, PathList(batch.files_),
-        [&] {
-          // A row with a NULL key matches no other row: all such rows stay.
-          std::vector<std::string> nulls;
-          for (const auto& k : spec.key) nulls.push_back(SqlIdent(k) + " IS NULL");
-          return Join(nulls, " OR ");
-        }(),
-        IdentList(spec.key));
-    merged_dir = ScratchDir(store);
+        // A row with a NULL key matches no other row: all such rows stay.
+        old_rows, PathList(batch.files_), SqlAnyNull(spec.key), SqlIdentList(spec.key));
+    merged_dir = store.ScratchDir();
     dir = merged_dir;
     try {
       int64_t rows = 0;
