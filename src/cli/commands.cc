@@ -11,11 +11,14 @@
 #include "catalog/ingest.h"
 #include "catalog/query.h"
 #include "cli/output.h"
+#include "cli/support.h"
 #include "common/error.h"
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "examples/retail.h"
+#include "orchestrator/plan.h"
+#include "server/api.h"
 #include "transform/run.h"
 #include "transform/validate.h"
 #include "transform/workspace.h"
@@ -26,17 +29,6 @@ using nlohmann::json;
 
 namespace {
 
-fs::path Root(const Global& g) { return project::FindRoot(g.dir.empty() ? "." : g.dir); }
-
-transform::Workspace Open(const Global& g) { return transform::Workspace::Open(Root(g), g.env); }
-
-std::string Time(int64_t ms) { return ms ? Rfc3339(ms) : ""; }
-
-std::string Duration(int64_t ms) {
-  if (ms < 1000) return fmt::format("{} ms", ms);
-  if (ms < 60000) return fmt::format("{:.1f} s", ms / 1000.0);
-  return fmt::format("{}m{:02}s", ms / 60000, (ms / 1000) % 60);
-}
 
 // Progress on stderr, only on a terminal, overwritten in place.
 transform::RunOptions Progress() {
@@ -52,23 +44,6 @@ transform::RunOptions Progress() {
 
 void ClearProgress() {
   if (StderrIsTerminal()) std::fprintf(stderr, "\r\033[K");
-}
-
-json RunJson(const meta::Run& r) {
-  json details = json::parse(r.details.empty() ? "{}" : r.details, nullptr, false);
-  return {{"id", r.id},
-          {"kind", r.kind},
-          {"name", r.name},
-          {"status", r.status},
-          {"trigger", r.trigger},
-          {"started_at", Time(r.started_ms)},
-          {"ended_at", r.ended_ms ? json(Time(r.ended_ms)) : json(nullptr)},
-          {"rows_in", r.rows_in},
-          {"rows_out", r.rows_out},
-          {"rows_quarantined", r.rows_quarantined},
-          {"files_read", r.files_read},
-          {"error", r.error.empty() ? json(nullptr) : json(Redact(r.error))},
-          {"details", details.is_discarded() ? json::object() : details}};
 }
 
 json CheckJson(const meta::CheckResult& c) {
@@ -153,8 +128,12 @@ int Init(const std::string& dir, const std::string& example, bool sample_data) {
 int Validate(const Global& g, const std::string& format) {
   fs::path root = Root(g);
   project::Diagnostics diagnostics;
-  auto project = project::Load(root, g.env, diagnostics);
-  transform::Validate(project, diagnostics);
+  transform::Workspace ws;
+  ws.project = project::Load(root, g.env, diagnostics);
+  ws.workflows = project::LoadWorkflows(root, diagnostics);
+  transform::Validate(ws.project, diagnostics);
+  orchestrator::ValidateWorkflows(ws, diagnostics);
+  const auto& project = ws.project;
   if (format == "json") {
     json problems = json::array();
     for (const auto& d : diagnostics.items()) {
@@ -173,11 +152,12 @@ int Validate(const Global& g, const std::string& format) {
                              diagnostics.items().size() == 1 ? "" : "s", root.string());
     return 2;
   }
-  std::cout << fmt::format("ok: project {} ({} source{}, {} job{}, {} model{}), environment {}\n",
-                           project.name, project.sources.size(),
-                           project.sources.size() == 1 ? "" : "s", project.jobs.size(),
-                           project.jobs.size() == 1 ? "" : "s", project.models.size(),
-                           project.models.size() == 1 ? "" : "s", g.env);
+  auto plural = [](size_t n) { return n == 1 ? "" : "s"; };
+  std::cout << fmt::format(
+      "ok: project {} ({} source{}, {} job{}, {} model{}, {} workflow{}), environment {}\n",
+      project.name, project.sources.size(), plural(project.sources.size()), project.jobs.size(),
+      plural(project.jobs.size()), project.models.size(), plural(project.models.size()),
+      ws.workflows.size(), plural(ws.workflows.size()), g.env);
   return 0;
 }
 
@@ -436,12 +416,12 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
   return 0;
 }
 
-int Runs(const Global& g, size_t limit, const std::string& format) {
+int Runs(const Global& g, const meta::RunFilter& filter, const std::string& format) {
   auto ws = Open(g);
-  auto runs = ws.metastore->ListRuns(limit);
+  auto runs = ws.metastore->ListRuns(filter);
   if (format == "json") {
     json out = json::array();
-    for (const auto& r : runs) out.push_back(RunJson(r));
+    for (const auto& r : runs) out.push_back(server::RunJson(r));
     PrintJson(out);
     return 0;
   }
@@ -468,23 +448,12 @@ int RunsShow(const Global& g, int64_t id, const std::string& format) {
   auto ws = Open(g);
   auto run = ws.metastore->GetRun(id);
   if (!run) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
-  auto steps = ws.metastore->RunSteps(id);
-  auto checks = ws.metastore->CheckResults(id);
   if (format == "json") {
-    json out = RunJson(*run);
-    out["steps"] = json::array();
-    for (const auto& s : steps) {
-      out["steps"].push_back({{"name", s.name},
-                              {"status", s.status},
-                              {"started_at", Time(s.started_ms)},
-                              {"ended_at", Time(s.ended_ms)},
-                              {"rows", s.rows < 0 ? json(nullptr) : json(s.rows)}});
-    }
-    out["checks"] = json::array();
-    for (const auto& c : checks) out["checks"].push_back(CheckJson(c));
-    PrintJson(out);
+    PrintJson(*server::RunDetailJson(*ws.metastore, id));
     return 0;
   }
+  auto steps = ws.metastore->RunSteps(id);
+  auto checks = ws.metastore->CheckResults(id);
   std::cout << fmt::format("run {}: {} {} {}\n", run->id, run->kind, run->name, run->status);
   std::cout << fmt::format("  trigger   {}\n  started   {}\n  ended     {}\n", run->trigger,
                            Time(run->started_ms), Time(run->ended_ms));
@@ -510,6 +479,7 @@ int RunsShow(const Global& g, int64_t id, const std::string& format) {
     }
     t.Print();
   }
+  if (run->kind == "workflow") PrintWorkflowSteps(*ws.metastore, id);
   if (!checks.empty()) {
     std::cout << "\n";
     TextTable t{{"check", "on_fail", "outcome", "observed"}, {}, {}};

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "meta/metastore.h"
+
 namespace sluice::cli {
 
 struct Global {
@@ -20,8 +22,19 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
         const std::string& format);
 int Query(const Global& g, const std::string& sql, const std::string& format);
 int Catalog(const Global& g, const std::string& table, const std::string& format);
-int Runs(const Global& g, size_t limit, const std::string& format);
+int Runs(const Global& g, const meta::RunFilter& filter, const std::string& format);
 int RunsShow(const Global& g, int64_t id, const std::string& format);
+// Workflows and the server (workflow_commands.cc).
+bool IsWorkflow(const Global& g, const std::string& name);
+int RunWorkflow(const Global& g, const std::string& name,
+                const std::vector<std::string>& params, const std::string& format);
+int Serve(const Global& g, const std::string& listen, int workers, const std::string& rescan,
+          const std::string& grace);
+int Logs(const Global& g, int64_t id, bool follow, const std::string& format);
+int Cancel(const Global& g, int64_t id, const std::string& format);
+int Retry(const Global& g, int64_t id, const std::string& format);
+// A workflow run's steps with their attempts, as a table.
+void PrintWorkflowSteps(meta::Metastore& metastore, int64_t run_id);
 int Demo(const std::string& dir, int days, int64_t rows_per_day);
 
 }  // namespace sluice::cli

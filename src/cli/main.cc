@@ -69,9 +69,12 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> names;
   bool all = false;
-  auto* run = app.add_subcommand("run", "Run jobs and models");
-  run->add_option("NAME", names, "A job name or a model table such as gold.daily_revenue");
+  std::vector<std::string> params;
+  auto* run = app.add_subcommand("run", "Run a workflow, or jobs and models");
+  run->add_option("NAME", names,
+                  "A workflow, a job name, or a model table such as gold.daily_revenue");
   run->add_flag("--all", all, "Every job and model, in dependency order");
+  run->add_option("--param", params, "A workflow parameter NAME=VALUE (repeatable)");
   AddFormat(run, format);
 
   std::string sql;
@@ -84,14 +87,46 @@ int main(int argc, char** argv) {
   catalog->add_option("TABLE", table, "db.table to show");
   AddFormat(catalog, format);
 
-  size_t limit = 20;
+  meta::RunFilter filter;
+  filter.limit = 20;
+  std::string status_filter;
   auto* runs = app.add_subcommand("runs", "The run log: newest first");
-  runs->add_option("--limit", limit, "How many runs")->default_str("20");
+  runs->add_option("--limit", filter.limit, "How many runs")->default_str("20");
+  runs->add_option("--status", status_filter,
+                   "Only runs with this status (queued, running, succeeded, failed, cancelled)");
+  runs->add_option("--kind", filter.kind, "Only runs of this kind (workflow, job, model, crawl)");
+  runs->add_option("--name", filter.name, "Only runs of this workflow, job, model or source");
   AddFormat(runs, format);
   int64_t run_id = 0;
   auto* show = runs->add_subcommand("show", "One run with its steps and check results");
   show->add_option("RUN_ID", run_id, "Run id")->required();
   AddFormat(show, format);
+
+  bool follow = false;
+  auto* logs = app.add_subcommand("logs", "A run's log lines");
+  logs->add_option("RUN_ID", run_id, "Run id")->required();
+  logs->add_flag("-f,--follow", follow, "Keep printing new lines until the run ends");
+  AddFormat(logs, format);
+
+  auto* cancel = app.add_subcommand("cancel", "Cancel a queued or running workflow run");
+  cancel->add_option("RUN_ID", run_id, "Run id")->required();
+  AddFormat(cancel, format);
+
+  auto* retry = app.add_subcommand(
+      "retry", "Run a failed workflow run again from its failed steps, in the foreground");
+  retry->add_option("RUN_ID", run_id, "Run id")->required();
+  AddFormat(retry, format);
+
+  std::string listen = "127.0.0.1:8686", rescan = "10s", grace = "30s";
+  int workers = 4;
+  auto* serve = app.add_subcommand(
+      "serve", "Run triggers, workers and the HTTP API until stopped (SIGHUP reloads)");
+  serve->add_option("--listen", listen, "HOST:PORT of the HTTP API")->default_str(listen);
+  serve->add_option("--workers", workers, "Runs executed at once")->default_str("4");
+  serve->add_option("--rescan", rescan, "How often landing folders are listed as a safety net")
+      ->default_str(rescan);
+  serve->add_option("--grace", grace, "On SIGTERM, how long running steps may take to finish")
+      ->default_str(grace);
 
   std::string demo_dir = "sluice-demo";
   int days = 7;
@@ -145,7 +180,14 @@ int main(int argc, char** argv) {
     if (*crawl) return cli::CrawlSources(g, sources, format);
     if (*run) {
       if (all == !names.empty()) {
-        std::cerr << "sluice run: name jobs or models, or pass --all (not both)\n";
+        std::cerr << "sluice run: name a workflow, jobs or models, or pass --all (not both)\n";
+        return 2;
+      }
+      if (!all && names.size() == 1 && cli::IsWorkflow(g, names[0])) {
+        return cli::RunWorkflow(g, names[0], params, format);
+      }
+      if (!params.empty()) {
+        std::cerr << "sluice run: --param is for workflows; jobs and models take none\n";
         return 2;
       }
       return cli::Run(g, names, all, format);
@@ -153,7 +195,14 @@ int main(int argc, char** argv) {
     if (*query) return cli::Query(g, sql, format);
     if (*catalog) return cli::Catalog(g, table, format);
     if (*show) return cli::RunsShow(g, run_id, format);
-    if (*runs) return cli::Runs(g, limit, format);
+    if (*runs) {
+      if (!status_filter.empty()) filter.statuses = {status_filter};
+      return cli::Runs(g, filter, format);
+    }
+    if (*logs) return cli::Logs(g, run_id, follow, format);
+    if (*cancel) return cli::Cancel(g, run_id, format);
+    if (*retry) return cli::Retry(g, run_id, format);
+    if (*serve) return cli::Serve(g, listen, workers, rescan, grace);
     if (*demo) return cli::Demo(demo_dir, days, rows_per_day);
   } catch (const Error& e) {
     std::cerr << "error: " << Redact(e.what()) << "\n";

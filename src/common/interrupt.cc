@@ -9,6 +9,7 @@ namespace sluice {
 
 namespace {
 std::atomic<bool> interrupted{false};
+thread_local const std::atomic<bool>* thread_stop = nullptr;
 
 void OnSignal(int signal) {
   if (interrupted.exchange(true)) _exit(128 + signal);
@@ -26,7 +27,13 @@ void InstallInterruptHandler() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-bool Interrupted() { return interrupted.load(); }
+bool Interrupted() { return interrupted.load() || (thread_stop && thread_stop->load()); }
+
+ScopedStop::ScopedStop(const std::atomic<bool>* flag) : previous_(thread_stop) {
+  thread_stop = flag;
+}
+
+ScopedStop::~ScopedStop() { thread_stop = previous_; }
 
 void ClearInterrupt() { interrupted = false; }
 

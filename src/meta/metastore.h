@@ -12,6 +12,7 @@
 // - Calls are safe from several threads and processes at once (SQLite: WAL and busy timeout).
 // Failures throw sluice::Error(kIo).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -68,14 +69,60 @@ struct TableChange {
 
 struct Run {
   int64_t id = 0;
-  std::string kind;  // crawl | job | model
+  std::string kind;  // workflow | crawl | job | model
   std::string name;
-  std::string status;  // running | succeeded | failed | cancelled
+  std::string status;  // queued | running | succeeded | failed | cancelled
   std::string trigger = "manual";
   int64_t started_ms = 0, ended_ms = 0;
   int64_t rows_in = 0, rows_out = 0, rows_quarantined = 0, files_read = 0;
   std::string error;
   std::string details;  // JSON object: the run's report (per-reason counts, outputs, ...)
+  // Workflow runs.
+  std::string params = "{}";   // JSON object: parameters (and `files` for arrivals)
+  std::string definition;      // the workflow file as it was when the run was queued
+  int64_t parent_run_id = 0;   // a child run's parent (0: none)
+  std::string owner;           // the process running it (see common/process.h)
+  bool cancel_requested = false;
+  int64_t queued_ms = 0;
+};
+
+// Which runs ListRuns returns, newest first.
+struct RunFilter {
+  std::vector<std::string> statuses;  // empty: any
+  std::string kind, name, trigger;    // empty: any
+  bool top_level = false;             // only runs without a parent
+  int64_t before_id = 0;              // only ids below (paging); 0: no bound
+  size_t limit = 50;
+};
+
+// One step of a workflow run, by its path in the workflow (e.g. "clean_orders",
+// "parallel/1/load", "map/3/job_x"): the durable state that lets a restarted server skip what
+// is done and retry what was interrupted.
+struct StepState {
+  int64_t run_id = 0;
+  std::string path, kind;
+  std::string status;  // running | retrying | succeeded | failed | cancelled
+  int attempts = 0;
+  int64_t started_ms = 0, ended_ms = 0;
+  std::string output = "{}";  // JSON: the step's figures (rows, child run, chosen branch, ...)
+  std::string error_kind, error;
+};
+
+struct Attempt {
+  int64_t run_id = 0;
+  std::string path;
+  int attempt = 0;  // 1-based
+  std::string status;  // running | succeeded | failed | interrupted | cancelled
+  int64_t started_ms = 0, ended_ms = 0;
+  std::string error_kind, error;
+  int64_t child_run_id = 0;  // the job/crawl/model/workflow run it started
+};
+
+struct LogLine {
+  int64_t id = 0, run_id = 0, time_ms = 0;
+  std::string level;  // info | warn | error
+  std::string step;   // step path ("" for the run)
+  std::string message;
 };
 
 struct RunStep {
@@ -137,8 +184,50 @@ class Metastore {
   // Ends `run` as failed now, with `error`, keeping the steps and check results it got to.
   void FailRun(Run run, const std::string& error, const std::vector<RunStep>& steps = {},
                const std::vector<CheckResult>& checks = {});
-  virtual std::vector<Run> ListRuns(size_t limit) = 0;
+  virtual std::vector<Run> ListRuns(const RunFilter& filter) = 0;
   virtual std::optional<Run> GetRun(int64_t id) = 0;
+
+  // Workflow runs. EnqueueRun records `run` as queued and returns its id.
+  virtual int64_t EnqueueRun(const Run& run) = 0;
+  // For an arrival trigger: in one transaction, records the keys of `keys` that `workflow` has
+  // not seen yet and, when there is any, queues `run` with `params(fresh_keys)`. Returns the run
+  // id (0 when every key was seen before). Each key starts work exactly once.
+  virtual int64_t EnqueueArrivals(
+      const std::string& workflow, const std::vector<std::string>& keys, Run run,
+      const std::function<std::string(const std::vector<std::string>&)>& params) = 0;
+  virtual std::set<std::string> ArrivedKeys(const std::string& workflow) = 0;
+  // queued -> running for `owner`; false when someone else claimed it (or it was cancelled).
+  virtual bool ClaimRun(int64_t id, const std::string& owner) = 0;
+  // running -> queued (a stopped server's run, to resume at the next start).
+  virtual void RequeueRun(int64_t id) = 0;
+  // A queued run ends cancelled at once; a running one gets cancel_requested. Returns the run
+  // after the change (nullopt: no such run).
+  virtual std::optional<Run> RequestCancel(int64_t id) = 0;
+  // A failed or cancelled workflow run goes back to the queue to run again from the steps that
+  // failed (steps that succeeded stay done). False when the run is not failed or cancelled.
+  virtual bool RedriveRun(int64_t id) = 0;
+
+  virtual std::vector<StepState> Steps(int64_t run_id) = 0;
+  virtual std::vector<Attempt> Attempts(int64_t run_id) = 0;
+  // Records attempt `attempt` of a step as running (the step too).
+  virtual void BeginAttempt(int64_t run_id, const std::string& path, const std::string& kind,
+                            int attempt) = 0;
+  virtual void SetAttemptChild(int64_t run_id, const std::string& path, int attempt,
+                               int64_t child_run_id) = 0;
+  // Ends an attempt and sets its step's status, output and error, in one transaction.
+  virtual void EndAttempt(const Attempt& attempt, const std::string& step_status,
+                          const std::string& output) = 0;
+
+  virtual int64_t AppendLog(int64_t run_id, const std::string& level, const std::string& step,
+                            const std::string& message) = 0;
+  // A run's log lines with id > after_id, oldest first.
+  virtual std::vector<LogLine> Logs(int64_t run_id, int64_t after_id, size_t limit) = 0;
+
+  // The last fire time a schedule trigger handled (nullopt: never ran).
+  virtual std::optional<int64_t> ScheduleMark(const std::string& workflow,
+                                              const std::string& trigger) = 0;
+  virtual void SetScheduleMark(const std::string& workflow, const std::string& trigger,
+                               int64_t fire_ms) = 0;
   virtual std::vector<RunStep> RunSteps(int64_t run_id) = 0;
   virtual std::vector<CheckResult> CheckResults(int64_t run_id) = 0;
 

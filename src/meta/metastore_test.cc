@@ -124,10 +124,10 @@ TEST_P(MetastoreTest, RunsStepsAndChecks) {
   ASSERT_EQ(m_->CheckResults(r).size(), 1u);
   EXPECT_EQ(m_->CheckResults(r)[0].failing_rows, 1);
   int64_t r2 = m_->StartRun("crawl", "orders", "manual");
-  auto runs = m_->ListRuns(10);
+  auto runs = m_->ListRuns({.limit = 10});
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].id, r2);  // newest first
-  EXPECT_EQ(m_->ListRuns(1).size(), 1u);
+  EXPECT_EQ(m_->ListRuns({.limit = 1}).size(), 1u);
   EXPECT_FALSE(m_->GetRun(9999));
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/process.h"
+#include "common/strings.h"
 #include "common/time.h"
 
 namespace sluice::meta {
@@ -101,6 +103,58 @@ CREATE TABLE landed_files (
   landed_ms INTEGER NOT NULL,
   PRIMARY KEY (source, key));
 CREATE INDEX landed_by_hash ON landed_files (source, sha256);
+)sql",
+    // Workflows: queued runs, steps and their attempts, run logs, arrivals, schedules.
+    R"sql(
+ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN definition TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN parent_run_id INTEGER;
+ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN queued_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_by_status ON runs (status, id);
+CREATE TABLE steps (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  path TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  output TEXT NOT NULL DEFAULT '{}',
+  error_kind TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, path));
+CREATE TABLE attempts (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  path TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  error_kind TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  child_run_id INTEGER,
+  PRIMARY KEY (run_id, path, attempt));
+CREATE TABLE run_logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  time_ms INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  step TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL);
+CREATE INDEX run_logs_by_run ON run_logs (run_id, id);
+CREATE TABLE arrivals (
+  workflow TEXT NOT NULL,
+  key TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seen_ms INTEGER NOT NULL,
+  PRIMARY KEY (workflow, key));
+CREATE TABLE schedule_marks (
+  workflow TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  fire_ms INTEGER NOT NULL,
+  PRIMARY KEY (workflow, trigger));
 )sql",
 };
 
@@ -307,9 +361,11 @@ int64_t SqliteMetastore::StartRun(const std::string& kind, const std::string& na
                                   const std::string& trigger) {
   std::lock_guard lock(mu_);
   Stmt s(db_,
-         "INSERT INTO runs (kind, name, status, trigger, started_ms) "
-         "VALUES (?, ?, 'running', ?, ?)");
-  s.Bind(1, kind).Bind(2, name).Bind(3, trigger).Bind(4, NowMs());
+         "INSERT INTO runs (kind, name, status, trigger, started_ms, queued_ms, owner) "
+         "VALUES (?, ?, 'running', ?, ?, ?, ?)");
+  int64_t now = NowMs();
+  s.Bind(1, kind).Bind(2, name).Bind(3, trigger).Bind(4, now).Bind(5, now);
+  s.Bind(6, ProcessOwner());
   s.Run();
   return sqlite3_last_insert_rowid(db_);
 }
@@ -434,7 +490,8 @@ void SqliteMetastore::FinishRun(const Run& run, const std::vector<RunStep>& step
 namespace {
 const char* kRunColumns =
     "SELECT id, kind, name, status, trigger, started_ms, coalesce(ended_ms, 0), rows_in, "
-    "rows_out, rows_quarantined, files_read, error, details FROM runs";
+    "rows_out, rows_quarantined, files_read, error, details, params, definition, "
+    "coalesce(parent_run_id, 0), owner, cancel_requested, queued_ms FROM runs";
 Run ReadRun(auto& s) {
   Run r;
   r.id = s.Int(0);
@@ -450,14 +507,36 @@ Run ReadRun(auto& s) {
   r.files_read = s.Int(10);
   r.error = s.Text(11);
   r.details = s.Text(12);
+  r.params = s.Text(13);
+  r.definition = s.Text(14);
+  r.parent_run_id = s.Int(15);
+  r.owner = s.Text(16);
+  r.cancel_requested = s.Int(17) != 0;
+  r.queued_ms = s.Int(18);
   return r;
 }
 }  // namespace
 
-std::vector<Run> SqliteMetastore::ListRuns(size_t limit) {
+std::vector<Run> SqliteMetastore::ListRuns(const RunFilter& filter) {
+  std::string sql = std::string(kRunColumns) + " WHERE 1 = 1";
+  std::vector<std::string> texts;
+  if (!filter.statuses.empty()) {
+    sql += " AND status IN (" + Join(std::vector<std::string>(filter.statuses.size(), "?"), ", ") +
+           ")";
+    texts.insert(texts.end(), filter.statuses.begin(), filter.statuses.end());
+  }
+  for (auto [column, value] : {std::pair{"kind", &filter.kind}, std::pair{"name", &filter.name},
+                               std::pair{"trigger", &filter.trigger}}) {
+    if (value->empty()) continue;
+    sql += fmt::format(" AND {} = ?", column);
+    texts.push_back(*value);
+  }
+  if (filter.top_level) sql += " AND parent_run_id IS NULL";
+  if (filter.before_id > 0) sql += fmt::format(" AND id < {}", filter.before_id);
+  sql += fmt::format(" ORDER BY id DESC LIMIT {}", filter.limit);
   std::lock_guard lock(mu_);
-  Stmt s(db_, std::string(kRunColumns) + " ORDER BY id DESC LIMIT ?");
-  s.Bind(1, static_cast<int64_t>(limit));
+  Stmt s(db_, sql);
+  for (size_t i = 0; i < texts.size(); ++i) s.Bind(static_cast<int>(i + 1), texts[i]);
   std::vector<Run> out;
   while (s.Step()) out.push_back(ReadRun(s));
   return out;
@@ -525,6 +604,227 @@ void SqliteMetastore::RecordLanded(const LandedFile& file) {
          "VALUES (?, ?, ?, ?, ?)");
   s.Bind(1, file.source).Bind(2, file.key).Bind(3, file.sha256);
   s.Bind(4, static_cast<int64_t>(file.size)).Bind(5, file.landed_ms).Run();
+}
+
+int64_t SqliteMetastore::InsertQueuedLocked(const Run& run) {
+  Stmt s(db_,
+         "INSERT INTO runs (kind, name, status, trigger, started_ms, queued_ms, params, "
+         "definition, parent_run_id) VALUES (?, ?, 'queued', ?, 0, ?, ?, ?, ?)");
+  s.Bind(1, run.kind).Bind(2, run.name).Bind(3, run.trigger);
+  s.Bind(4, run.queued_ms ? run.queued_ms : NowMs()).Bind(5, run.params.empty() ? "{}" : run.params);
+  s.Bind(6, run.definition);
+  if (run.parent_run_id) {
+    s.Bind(7, run.parent_run_id);
+  } else {
+    s.BindNull(7);
+  }
+  s.Run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+int64_t SqliteMetastore::EnqueueRun(const Run& run) {
+  std::lock_guard lock(mu_);
+  Tx tx(*this);
+  int64_t id = InsertQueuedLocked(run);
+  tx.Commit();
+  return id;
+}
+
+int64_t SqliteMetastore::EnqueueArrivals(
+    const std::string& workflow, const std::vector<std::string>& keys, Run run,
+    const std::function<std::string(const std::vector<std::string>&)>& params) {
+  std::lock_guard lock(mu_);
+  Tx tx(*this);
+  std::vector<std::string> fresh;
+  for (const auto& key : keys) {
+    Stmt s(db_, "SELECT 1 FROM arrivals WHERE workflow = ? AND key = ?");
+    s.Bind(1, workflow).Bind(2, key);
+    if (!s.Step()) fresh.push_back(key);
+  }
+  if (fresh.empty()) return 0;
+  run.params = params(fresh);
+  int64_t id = InsertQueuedLocked(run);
+  int64_t now = NowMs();
+  for (const auto& key : fresh) {
+    Stmt s(db_, "INSERT INTO arrivals (workflow, key, run_id, seen_ms) VALUES (?, ?, ?, ?)");
+    s.Bind(1, workflow).Bind(2, key).Bind(3, id).Bind(4, now).Run();
+  }
+  tx.Commit();
+  return id;
+}
+
+std::set<std::string> SqliteMetastore::ArrivedKeys(const std::string& workflow) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT key FROM arrivals WHERE workflow = ?");
+  s.Bind(1, workflow);
+  std::set<std::string> out;
+  while (s.Step()) out.insert(s.Text(0));
+  return out;
+}
+
+bool SqliteMetastore::ClaimRun(int64_t id, const std::string& owner) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "UPDATE runs SET status = 'running', owner = ?, "
+         "started_ms = CASE WHEN started_ms = 0 THEN ? ELSE started_ms END "
+         "WHERE id = ? AND status = 'queued'");
+  s.Bind(1, owner).Bind(2, NowMs()).Bind(3, id).Run();
+  return sqlite3_changes(db_) == 1;
+}
+
+void SqliteMetastore::RequeueRun(int64_t id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "UPDATE runs SET status = 'queued', owner = '' WHERE id = ? AND status = 'running'");
+  s.Bind(1, id).Run();
+}
+
+std::optional<Run> SqliteMetastore::RequestCancel(int64_t id) {
+  {
+    std::lock_guard lock(mu_);
+    Tx tx(*this);
+    Stmt q(db_,
+           "UPDATE runs SET status = 'cancelled', ended_ms = ?, error = 'cancelled before it "
+           "started' WHERE id = ? AND status = 'queued'");
+    q.Bind(1, NowMs()).Bind(2, id).Run();
+    Stmt r(db_, "UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status = 'running'");
+    r.Bind(1, id).Run();
+    tx.Commit();
+  }
+  return GetRun(id);
+}
+
+bool SqliteMetastore::RedriveRun(int64_t id) {
+  std::lock_guard lock(mu_);
+  Tx tx(*this);
+  Stmt r(db_,
+         "UPDATE runs SET status = 'queued', owner = '', ended_ms = NULL, error = '', "
+         "cancel_requested = 0 WHERE id = ? AND status IN ('failed', 'cancelled')");
+  r.Bind(1, id).Run();
+  if (sqlite3_changes(db_) != 1) return false;
+  // Containers pick up where their children were; leaves get a new attempt.
+  Stmt c(db_,
+         "UPDATE steps SET status = 'running' WHERE run_id = ? AND status IN ('failed', "
+         "'cancelled') AND kind IN ('parallel', 'choice', 'map', 'workflow')");
+  c.Bind(1, id).Run();
+  Stmt l(db_,
+         "UPDATE steps SET status = 'retrying' WHERE run_id = ? AND status IN ('failed', "
+         "'cancelled')");
+  l.Bind(1, id).Run();
+  tx.Commit();
+  return true;
+}
+
+std::vector<StepState> SqliteMetastore::Steps(int64_t run_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT path, kind, status, attempts, started_ms, coalesce(ended_ms, 0), output, "
+         "error_kind, error FROM steps WHERE run_id = ? ORDER BY started_ms, rowid");
+  s.Bind(1, run_id);
+  std::vector<StepState> out;
+  while (s.Step()) {
+    out.push_back({run_id, s.Text(0), s.Text(1), s.Text(2), static_cast<int>(s.Int(3)), s.Int(4),
+                   s.Int(5), s.Text(6), s.Text(7), s.Text(8)});
+  }
+  return out;
+}
+
+std::vector<Attempt> SqliteMetastore::Attempts(int64_t run_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT path, attempt, status, started_ms, coalesce(ended_ms, 0), error_kind, error, "
+         "coalesce(child_run_id, 0) FROM attempts WHERE run_id = ? ORDER BY started_ms, rowid");
+  s.Bind(1, run_id);
+  std::vector<Attempt> out;
+  while (s.Step()) {
+    out.push_back({run_id, s.Text(0), static_cast<int>(s.Int(1)), s.Text(2), s.Int(3), s.Int(4),
+                   s.Text(5), s.Text(6), s.Int(7)});
+  }
+  return out;
+}
+
+void SqliteMetastore::BeginAttempt(int64_t run_id, const std::string& path,
+                                   const std::string& kind, int attempt) {
+  std::lock_guard lock(mu_);
+  Tx tx(*this);
+  int64_t now = NowMs();
+  Stmt st(db_,
+          "INSERT INTO steps (run_id, path, kind, status, attempts, started_ms) "
+          "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (run_id, path) DO UPDATE SET "
+          "status = 'running', attempts = excluded.attempts, ended_ms = NULL");
+  st.Bind(1, run_id).Bind(2, path).Bind(3, kind).Bind(4, attempt).Bind(5, now).Run();
+  Stmt at(db_,
+          "INSERT OR REPLACE INTO attempts (run_id, path, attempt, status, started_ms) "
+          "VALUES (?, ?, ?, 'running', ?)");
+  at.Bind(1, run_id).Bind(2, path).Bind(3, attempt).Bind(4, now).Run();
+  tx.Commit();
+}
+
+void SqliteMetastore::SetAttemptChild(int64_t run_id, const std::string& path, int attempt,
+                                      int64_t child_run_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "UPDATE attempts SET child_run_id = ? WHERE run_id = ? AND path = ? AND attempt = ?");
+  s.Bind(1, child_run_id).Bind(2, run_id).Bind(3, path).Bind(4, attempt).Run();
+}
+
+void SqliteMetastore::EndAttempt(const Attempt& a, const std::string& step_status,
+                                 const std::string& output) {
+  std::lock_guard lock(mu_);
+  Tx tx(*this);
+  int64_t now = a.ended_ms ? a.ended_ms : NowMs();
+  Stmt at(db_,
+          "UPDATE attempts SET status = ?, ended_ms = ?, error_kind = ?, error = ? "
+          "WHERE run_id = ? AND path = ? AND attempt = ?");
+  at.Bind(1, a.status).Bind(2, now).Bind(3, a.error_kind).Bind(4, a.error);
+  at.Bind(5, a.run_id).Bind(6, a.path).Bind(7, a.attempt).Run();
+  bool done = step_status != "running" && step_status != "retrying";
+  Stmt st(db_,
+          "UPDATE steps SET status = ?, ended_ms = ?, output = ?, error_kind = ?, error = ? "
+          "WHERE run_id = ? AND path = ?");
+  st.Bind(1, step_status);
+  if (done) {
+    st.Bind(2, now);
+  } else {
+    st.BindNull(2);
+  }
+  st.Bind(3, output.empty() ? "{}" : output).Bind(4, a.error_kind).Bind(5, a.error);
+  st.Bind(6, a.run_id).Bind(7, a.path).Run();
+  tx.Commit();
+}
+
+int64_t SqliteMetastore::AppendLog(int64_t run_id, const std::string& level,
+                                   const std::string& step, const std::string& message) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "INSERT INTO run_logs (run_id, time_ms, level, step, message) VALUES (?, ?, ?, ?, ?)");
+  s.Bind(1, run_id).Bind(2, NowMs()).Bind(3, level).Bind(4, step).Bind(5, message).Run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<LogLine> SqliteMetastore::Logs(int64_t run_id, int64_t after_id, size_t limit) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT id, time_ms, level, step, message FROM run_logs WHERE run_id = ? AND id > ? "
+         "ORDER BY id LIMIT ?");
+  s.Bind(1, run_id).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+  std::vector<LogLine> out;
+  while (s.Step()) out.push_back({s.Int(0), run_id, s.Int(1), s.Text(2), s.Text(3), s.Text(4)});
+  return out;
+}
+
+std::optional<int64_t> SqliteMetastore::ScheduleMark(const std::string& workflow,
+                                                     const std::string& trigger) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT fire_ms FROM schedule_marks WHERE workflow = ? AND trigger = ?");
+  s.Bind(1, workflow).Bind(2, trigger);
+  if (!s.Step()) return std::nullopt;
+  return s.Int(0);
+}
+
+void SqliteMetastore::SetScheduleMark(const std::string& workflow, const std::string& trigger,
+                                      int64_t fire_ms) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "INSERT OR REPLACE INTO schedule_marks (workflow, trigger, fire_ms) VALUES (?, ?, ?)");
+  s.Bind(1, workflow).Bind(2, trigger).Bind(3, fire_ms).Run();
 }
 
 }  // namespace sluice::meta

@@ -27,8 +27,33 @@ class SqliteMetastore : public Metastore {
   void CommitRun(const RunCommit& commit) override;
   void FinishRun(const Run& run, const std::vector<RunStep>& steps,
                  const std::vector<CheckResult>& checks) override;
-  std::vector<Run> ListRuns(size_t limit) override;
+  std::vector<Run> ListRuns(const RunFilter& filter) override;
   std::optional<Run> GetRun(int64_t id) override;
+
+  int64_t EnqueueRun(const Run& run) override;
+  int64_t EnqueueArrivals(
+      const std::string& workflow, const std::vector<std::string>& keys, Run run,
+      const std::function<std::string(const std::vector<std::string>&)>& params) override;
+  std::set<std::string> ArrivedKeys(const std::string& workflow) override;
+  bool ClaimRun(int64_t id, const std::string& owner) override;
+  void RequeueRun(int64_t id) override;
+  std::optional<Run> RequestCancel(int64_t id) override;
+  bool RedriveRun(int64_t id) override;
+  std::vector<StepState> Steps(int64_t run_id) override;
+  std::vector<Attempt> Attempts(int64_t run_id) override;
+  void BeginAttempt(int64_t run_id, const std::string& path, const std::string& kind,
+                    int attempt) override;
+  void SetAttemptChild(int64_t run_id, const std::string& path, int attempt,
+                       int64_t child_run_id) override;
+  void EndAttempt(const Attempt& attempt, const std::string& step_status,
+                  const std::string& output) override;
+  int64_t AppendLog(int64_t run_id, const std::string& level, const std::string& step,
+                    const std::string& message) override;
+  std::vector<LogLine> Logs(int64_t run_id, int64_t after_id, size_t limit) override;
+  std::optional<int64_t> ScheduleMark(const std::string& workflow,
+                                      const std::string& trigger) override;
+  void SetScheduleMark(const std::string& workflow, const std::string& trigger,
+                       int64_t fire_ms) override;
   std::vector<RunStep> RunSteps(int64_t run_id) override;
   std::vector<CheckResult> CheckResults(int64_t run_id) override;
 
@@ -49,6 +74,7 @@ class SqliteMetastore : public Metastore {
   void WriteRunLocked(const Run& run, const std::vector<RunStep>& steps,
                       const std::vector<CheckResult>& checks);
   void ApplyTableChangeLocked(const TableChange& change, int64_t run_id);
+  int64_t InsertQueuedLocked(const Run& run);
 
   sqlite3* db_ = nullptr;
   std::string path_;

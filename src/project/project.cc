@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/redact.h"
 #include "common/strings.h"
+#include "project/reader.h"
 
 namespace sluice::project {
 
@@ -79,156 +80,285 @@ std::string ReservedHint(const std::string& db) {
       db);
 }
 
-// Reads one YAML file's nodes, recording every problem with its place.
-class FileReader {
- public:
-  FileReader(std::string file, Diagnostics& diagnostics)
-      : file_(std::move(file)), diagnostics_(diagnostics) {}
-
-  Location At(const YAML::Node& node) const {
-    YAML::Mark m = node.Mark();
-    if (m.line < 0) return {file_, 0, 0};
-    return {file_, m.line + 1, m.column + 1};
-  }
-
-  void Error(const YAML::Node& node, std::string message, std::string hint = "") {
-    diagnostics_.Add(At(node), std::move(message), std::move(hint));
-  }
-
-  // Reports keys of `map` outside `allowed`, suggesting the nearest allowed key.
-  void CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed,
-                 const std::string& what) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      std::string key = it->first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string near = Nearest(key, allowed);
-      Error(it->first, fmt::format("unknown key '{}' in {}", key, what),
-            near.empty() ? "expected one of: " + Join(allowed, ", ")
-                         : fmt::format("did you mean '{}'?", near));
-    }
-  }
-
-  // A scalar's text with ${env:NAME} substituted; nullopt (and a diagnostic) when not a scalar.
-  std::optional<std::string> Scalar(const YAML::Node& node, const std::string& what) {
-    if (!node.IsScalar()) {
-      Error(node, fmt::format("{} must be a single value, not a {}", what, NodeKind(node)));
-      return std::nullopt;
-    }
-    return Expand(node);
-  }
-
-  std::optional<bool> Bool(const YAML::Node& node, const std::string& what) {
-    auto text = Scalar(node, what);
-    if (!text) return std::nullopt;
-    std::string v = ToLower(*text);
-    if (v == "true" || v == "yes" || v == "on") return true;
-    if (v == "false" || v == "no" || v == "off") return false;
-    Error(node, fmt::format("{} must be true or false, not '{}'", what, *text));
-    return std::nullopt;
-  }
-
-  // One of `choices`, with a hint for the nearest.
-  std::optional<std::string> Choice(const YAML::Node& node, const std::string& what,
-                                    const std::vector<std::string>& choices) {
-    auto text = Scalar(node, what);
-    if (!text) return std::nullopt;
-    if (std::find(choices.begin(), choices.end(), *text) != choices.end()) return text;
-    std::string near = Nearest(*text, choices);
-    Error(node, fmt::format("{} '{}' is not one of: {}", what, *text, Join(choices, ", ")),
-          near.empty() ? "" : fmt::format("did you mean '{}'?", near));
-    return std::nullopt;
-  }
-
-  // A list of names, also accepted as a single name.
-  std::vector<std::string> NameList(const YAML::Node& node, const std::string& what) {
-    std::vector<std::string> out;
-    if (node.IsScalar()) {
-      out.push_back(Expand(node));
-      return out;
-    }
-    if (!node.IsSequence()) {
-      Error(node, fmt::format("{} must be a name or a list of names", what));
-      return out;
-    }
-    for (const auto& item : node) {
-      if (auto v = Scalar(item, what)) out.push_back(*v);
-    }
-    return out;
-  }
-
-  // A mapping of name -> scalar value, in file order.
-  std::vector<std::pair<std::string, std::string>> Pairs(const YAML::Node& node,
-                                                         const std::string& what) {
-    std::vector<std::pair<std::string, std::string>> out;
-    if (!node.IsMap()) {
-      Error(node, fmt::format("{} must be a mapping such as {{ column: value }}", what));
-      return out;
-    }
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      auto value = Scalar(it->second, fmt::format("{} '{}'", what, it->first.Scalar()));
-      if (value) out.emplace_back(it->first.Scalar(), *value);
-    }
-    return out;
-  }
-
-  static std::string NodeKind(const YAML::Node& node) {
-    if (node.IsMap()) return "mapping";
-    if (node.IsSequence()) return "list";
-    if (node.IsNull()) return "empty value";
-    return "value";
-  }
-
-  const std::string& file() const { return file_; }
-
- private:
-  std::string Expand(const YAML::Node& node) {
-    std::string text = node.Scalar();
-    static const std::regex env_re(R"(\$\{env:([A-Za-z_][A-Za-z0-9_]*)\})");
-    std::string out;
-    auto begin = std::sregex_iterator(text.begin(), text.end(), env_re);
-    size_t last = 0;
-    for (auto it = begin; it != std::sregex_iterator(); ++it) {
-      out += text.substr(last, it->position() - last);
-      std::string name = (*it)[1];
-      const char* value = std::getenv(name.c_str());
-      if (!value) {
-        Error(node, fmt::format("environment variable {} is not set", name),
-              fmt::format("export {}=... before running sluice", name));
-      } else {
-        RegisterSecret(value);
-        out += value;
-      }
-      last = it->position() + it->length();
-    }
-    return out + text.substr(last);
-  }
-
-  std::string file_;
-  Diagnostics& diagnostics_;
-};
-
-std::optional<YAML::Node> ParseYaml(const fs::path& root, const std::string& rel,
-                                    Diagnostics& diagnostics) {
-  try {
-    return YAML::LoadFile((root / rel).string());
-  } catch (const YAML::ParserException& e) {
-    diagnostics.Add({rel, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
-  } catch (const YAML::BadFile&) {
-    diagnostics.Add({rel, 0, 0}, "cannot read the file");
-  }
-  return std::nullopt;
+// `on:` accepts the event types themselves and these aliases.
+const std::vector<std::pair<std::string, std::vector<std::string>>>& EventAliases() {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> aliases = {
+      {"success", {"run_succeeded"}},
+      {"failure", {"run_failed"}},
+      {"retry", {"step_retried"}},
+      {"quality", {"quality_warned", "quality_failed"}},
+      {"drift", {"schema_drift"}},
+      {"quarantine", {"file_quarantined"}},
+      {"all", kEventTypes}};
+  return aliases;
 }
 
-std::optional<TableName> ReadTableName(FileReader& r, const YAML::Node& node,
-                                       const std::string& what) {
-  auto text = r.Scalar(node, what);
-  if (!text) return std::nullopt;
-  auto table = TableName::Parse(*text);
-  if (!table) {
-    r.Error(node, fmt::format("{} '{}' is not a table name", what, *text),
-            "write it as database.table, e.g. silver.orders");
+// The event types a channel's `on:` names, aliases expanded, in kEventTypes order.
+std::vector<std::string> ReadEventTypes(FileReader& r, const YAML::Node& node,
+                                        const std::string& channel) {
+  std::vector<std::string> names;
+  for (const auto& [alias, types] : EventAliases()) names.push_back(alias);
+  names.insert(names.end(), kEventTypes.begin(), kEventTypes.end());
+  if (!node.IsScalar() && !node.IsSequence()) {
+    r.Error(node,
+            fmt::format("`on` of channel '{}' must be an event type or a list of them", channel),
+            "e.g. `on: [failure, quality]`; names: " + Join(names, ", "));
+    return {};
   }
-  return table;
+  std::vector<YAML::Node> items;
+  if (node.IsScalar()) {
+    items.push_back(node);
+  } else {
+    for (const auto& item : node) items.push_back(item);
+  }
+  std::set<std::string> chosen;
+  for (const auto& item : items) {
+    auto name = r.Scalar(item, "an event type");
+    if (!name) continue;
+    if (std::find(kEventTypes.begin(), kEventTypes.end(), *name) != kEventTypes.end()) {
+      chosen.insert(*name);
+      continue;
+    }
+    auto alias = std::find_if(EventAliases().begin(), EventAliases().end(),
+                              [&](const auto& a) { return a.first == *name; });
+    if (alias != EventAliases().end()) {
+      chosen.insert(alias->second.begin(), alias->second.end());
+      continue;
+    }
+    std::string near = Nearest(*name, names);
+    r.Error(item, fmt::format("unknown event type '{}' in `on` of channel '{}'", *name, channel),
+            near.empty() ? "expected one of: " + Join(names, ", ")
+                         : fmt::format("did you mean '{}'?", near));
+  }
+  std::vector<std::string> out;
+  for (const auto& type : kEventTypes) {
+    if (chosen.count(type)) out.push_back(type);
+  }
+  return out;
+}
+
+bool IsUrlWithScheme(const std::string& text, const std::vector<std::string>& schemes) {
+  std::string lower = ToLower(text);
+  return std::any_of(schemes.begin(), schemes.end(), [&](const std::string& scheme) {
+    std::string prefix = scheme + "://";
+    return StartsWith(lower, prefix) && lower.size() > prefix.size();
+  });
+}
+
+// An e-mail address as far as a config check can tell: something@domain.
+bool LooksLikeAddress(const std::string& text) {
+  auto at = text.find('@');
+  return at != std::string::npos && at > 0 && at + 1 < text.size() &&
+         text.find_first_of(" \t\r\n,") == std::string::npos;
+}
+
+// One channel of `notifications:`: `key` is its name, `node` its settings.
+void ReadChannel(FileReader& r, const fs::path& root, const YAML::Node& key, const YAML::Node& node,
+                 Project& project) {
+  static const std::vector<std::string> kTypes = {"webhook", "email", "command", "file"};
+  Channel c;
+  c.name = key.Scalar();
+  c.where = r.At(key);
+  if (!IsPlainName(c.name)) {
+    r.Error(key, fmt::format("channel name '{}' must be letters, digits and _", c.name));
+    return;
+  }
+  if (!node.IsMap()) {
+    r.Error(node.IsNull() ? key : node,
+            fmt::format("notification channel '{}' must be a mapping of settings", c.name),
+            "e.g. `" + c.name + ": { webhook: \"https://hooks.example.com/x\", on: [failure] }`");
+    return;
+  }
+  const std::string what = fmt::format("notification channel '{}'", c.name);
+  r.CheckKeys(node,
+              {"webhook", "email", "command", "file", "on", "attempts", "secret", "smtp", "from",
+               "username", "password", "tls", "description"},
+              what);
+  std::vector<std::string> kinds;
+  for (const auto& type : kTypes) {
+    if (node[type]) kinds.push_back(type);
+  }
+  if (kinds.empty()) {
+    r.Error(key, what + " needs one of: " + Join(kTypes, ", "),
+            "e.g. `webhook: URL`, `email: [ops@example.com]`, `command: \"...\"` or "
+            "`file: notifications.jsonl`");
+    return;
+  }
+  if (kinds.size() > 1) {
+    r.Error(node[kinds[1]],
+            fmt::format("{} has both `{}` and `{}`: a channel is one of them", what, kinds[0],
+                        kinds[1]),
+            "split it into two channels");
+    return;
+  }
+  c.type = kinds[0];
+  // Settings that belong to another kind of channel.
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    std::string k = it->first.Scalar();
+    std::string owner;
+    if (k == "secret") owner = "webhook";
+    if (k == "smtp" || k == "from" || k == "username" || k == "password" || k == "tls") {
+      owner = "email";
+    }
+    if (!owner.empty() && owner != c.type) {
+      r.Error(it->first, fmt::format("`{}` is a setting of {} channels; {} is {} {} channel", k,
+                                     owner, what, c.type == "email" ? "an" : "a", c.type));
+    }
+  }
+  const YAML::Node target = node[c.type];
+  if (c.type == "webhook") {
+    auto url = r.Scalar(target, "webhook");
+    if (!url) return;
+    if (!IsUrlWithScheme(*url, {"http", "https"})) {
+      r.Error(target, fmt::format("webhook '{}' is not an http:// or https:// URL", *url),
+              "e.g. webhook: \"https://hooks.example.com/sluice\"");
+      return;
+    }
+    c.target = *url;
+    if (auto s = node["secret"]) {
+      if (auto v = r.Scalar(s, "secret")) {
+        c.secret = *v;
+        RegisterSecret(c.secret);  // never shown, even when written in the file itself
+      }
+    }
+  } else if (c.type == "email") {
+    if (!target.IsScalar() && !target.IsSequence()) {
+      r.Error(target, "email must be an address or a list of addresses",
+              "e.g. email: [ops@example.com]");
+    }
+    std::vector<YAML::Node> items;
+    if (target.IsScalar()) items.push_back(target);
+    if (target.IsSequence()) {
+      for (const auto& item : target) items.push_back(item);
+    }
+    for (const auto& item : items) {
+      auto address = r.Scalar(item, "an email recipient");
+      if (!address) continue;
+      if (!LooksLikeAddress(*address)) {
+        r.Error(item, fmt::format("email recipient '{}' is not an address", *address),
+                "e.g. ops@example.com");
+        continue;
+      }
+      c.to.push_back(*address);
+    }
+    if (target.IsSequence() && items.empty()) {
+      r.Error(target, what + " lists no recipients", "e.g. email: [ops@example.com]");
+    }
+    if (auto s = node["smtp"]) {
+      if (auto v = r.Scalar(s, "smtp")) {
+        if (IsUrlWithScheme(*v, {"smtp", "smtps"})) {
+          c.target = *v;
+        } else {
+          r.Error(s, fmt::format("smtp '{}' is not an smtp:// or smtps:// URL", *v),
+                  "e.g. smtp: \"smtp://mail.example.com:587\" (STARTTLS) or "
+                  "\"smtps://mail.example.com:465\"");
+        }
+      }
+    } else {
+      r.Error(key, what + " has no `smtp`, the mail server to send through",
+              "add e.g. `smtp: \"smtp://mail.example.com:587\"`");
+    }
+    if (auto s = node["from"]) {
+      if (auto v = r.Scalar(s, "from")) {
+        if (LooksLikeAddress(*v)) {
+          c.from = *v;
+        } else {
+          r.Error(s, fmt::format("from '{}' is not an address", *v), "e.g. sluice@example.com");
+        }
+      }
+    } else {
+      r.Error(key, what + " has no `from`, the sender's address",
+              "add e.g. `from: sluice@example.com`");
+    }
+    if (auto s = node["username"]) c.username = r.Scalar(s, "username").value_or("");
+    if (auto s = node["password"]) {
+      c.password = r.Scalar(s, "password").value_or("");
+      RegisterSecret(c.password);
+    }
+    if (auto s = node["tls"]) {
+      c.tls = r.Choice(s, "tls", {"starttls", "try", "none"}).value_or("starttls");
+    }
+  } else {
+    auto v = r.Scalar(target, c.type);
+    if (!v) return;
+    if (Trim(*v).empty()) {
+      r.Error(target, fmt::format("{} of {} is empty", c.type, what),
+              c.type == "command" ? "e.g. command: \"logger -t sluice\""
+                                  : "e.g. file: notifications.jsonl");
+      return;
+    }
+    c.target = *v;
+    if (c.type == "file" && !fs::path(*v).is_absolute()) c.target = (root / *v).string();
+  }
+  if (auto a = node["attempts"]) {
+    if (auto v = r.Scalar(a, "attempts")) {
+      int n = 0;
+      try {
+        size_t used = 0;
+        n = std::stoi(*v, &used);
+        if (used != v->size()) n = 0;
+      } catch (...) {
+        n = 0;
+      }
+      if (n < 1 || n > 100) {
+        r.Error(a, fmt::format("attempts must be a whole number from 1 to 100, not '{}'", *v));
+      } else {
+        c.attempts = n;
+      }
+    }
+  }
+  if (auto on = node["on"]) {
+    c.events = ReadEventTypes(r, on, c.name);
+  } else {
+    c.events = {"run_failed"};
+  }
+  project.channels[c.name] = c;
+}
+
+// `notifications:` of sluice.yaml: channel name -> settings.
+void ReadChannels(FileReader& r, const fs::path& root, const YAML::Node& node, Project& project) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    r.Error(node, "notifications must be a mapping of channel name -> settings",
+            "e.g. `notifications: { team: { webhook: URL, on: [failure] } }`");
+    return;
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    ReadChannel(r, root, it->first, it->second, project);
+  }
+}
+
+// `lineage:` of sluice.yaml: where OpenLineage run events go.
+void ReadLineage(FileReader& r, const YAML::Node& node, Lineage& lineage) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    r.Error(node, "lineage must be a mapping with `url` and `namespace`",
+            "e.g. `lineage: { url: \"http://localhost:5000/api/v1/lineage\", namespace: shop }`");
+    return;
+  }
+  r.CheckKeys(node, {"url", "namespace"}, "lineage");
+  if (auto u = node["url"]) {
+    if (auto v = r.Scalar(u, "lineage url")) {
+      if (IsUrlWithScheme(*v, {"http", "https"})) {
+        lineage.url = *v;
+      } else {
+        r.Error(u, fmt::format("lineage url '{}' is not an http:// or https:// URL", *v),
+                "e.g. url: \"http://localhost:5000/api/v1/lineage\"");
+      }
+    }
+  } else {
+    r.Error(node, "lineage has no `url`, the OpenLineage endpoint to POST run events to",
+            "add e.g. `url: \"http://localhost:5000/api/v1/lineage\"`");
+  }
+  if (auto n = node["namespace"]) {
+    if (auto v = r.Scalar(n, "lineage namespace")) {
+      if (Trim(*v).empty()) {
+        r.Error(n, "lineage namespace is empty", "e.g. namespace: shop");
+      } else {
+        lineage.namespace_name = *v;
+      }
+    }
+  }
 }
 
 void LoadSettings(const fs::path& root, const std::string& env_name, Project& project,
@@ -243,12 +373,15 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
     r.Error(*doc, "sluice.yaml must be a mapping with at least `project: NAME`");
     return;
   }
-  r.CheckKeys(*doc, {"project", "description", "environments"}, "sluice.yaml");
+  r.CheckKeys(*doc, {"project", "description", "environments", "notifications", "lineage"},
+              "sluice.yaml");
   if (auto name = (*doc)["project"]) {
     if (auto v = r.Scalar(name, "project")) project.name = *v;
   } else {
     r.Error(*doc, "sluice.yaml has no `project` key", "add a line such as `project: shop`");
   }
+  if (auto n = (*doc)["notifications"]) ReadChannels(r, root, n, project);
+  if (auto n = (*doc)["lineage"]) ReadLineage(r, n, project.lineage);
   YAML::Node envs = (*doc)["environments"];
   bool found = env_name == "dev";  // dev needs no declaration
   if (envs && !envs.IsMap()) {
@@ -375,7 +508,7 @@ std::optional<Step> ReadStep(FileReader& r, const YAML::Node& node) {
   Step step;
   step.kind = it->first.Scalar();
   step.where = r.At(it->first);
-  const YAML::Node& args = it->second;
+  const YAML::Node args = it->second;
   if (std::find(kStepKinds.begin(), kStepKinds.end(), step.kind) == kStepKinds.end()) {
     std::string near = Nearest(step.kind, kStepKinds);
     r.Error(it->first, fmt::format("unknown step '{}'", step.kind),
@@ -485,35 +618,7 @@ void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
       }
     }
   }
-  if (auto checks = doc["checks"]) {
-    if (!checks.IsSequence()) {
-      r.Error(checks, "checks must be a list of { rule: ..., on_fail: ... }");
-    } else {
-      for (const auto& c : checks) {
-        CheckSpec check;
-        check.where = r.At(c);
-        if (c.IsScalar()) {
-          check.rule = *r.Scalar(c, "rule");
-        } else if (!c.IsMap()) {
-          r.Error(c, "a check must be a rule text or a mapping with `rule`");
-          continue;
-        } else {
-          r.CheckKeys(c, {"rule", "on_fail", "description"}, "a check");
-          if (auto rule = c["rule"]) {
-            check.where = r.At(rule);
-            check.rule = r.Scalar(rule, "rule").value_or("");
-          } else {
-            r.Error(c, "a check needs `rule`", "e.g. `rule: IsComplete \"order_id\"`");
-            continue;
-          }
-          if (auto f = c["on_fail"]) {
-            check.on_fail = r.Choice(f, "on_fail", {"fail", "warn", "quarantine"}).value_or("fail");
-          }
-        }
-        job.checks.push_back(check);
-      }
-    }
-  }
+  if (auto checks = doc["checks"]) job.checks = ReadChecks(r, checks);
   if (project.jobs.count(job.name)) {
     r.Error(doc["job"], fmt::format("job '{}' is defined twice (also at {})", job.name,
                                     project.jobs[job.name].where.str()));

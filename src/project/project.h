@@ -117,6 +117,33 @@ struct Model {
   Location where;
 };
 
+// A notification channel from sluice.yaml's `notifications:` (the SNS topic of the AWS design).
+struct Channel {
+  std::string name;
+  std::string type;    // webhook | email | command | file
+  std::string target;  // webhook: URL; email: smtp[s]://host:port; command: shell; file: path
+  // Event types it receives (see kEventTypes); aliases such as `failure` are already expanded.
+  std::vector<std::string> events;
+  std::string secret;  // webhook: HMAC-SHA256 key for the X-Sluice-Signature header
+  std::vector<std::string> to;      // email recipients
+  std::string from;                 // email sender
+  std::string username, password;   // SMTP login (usually ${env:...})
+  std::string tls = "starttls";     // email: starttls (required) | try | none
+  int attempts = 4;                 // webhook/email deliveries tried before giving up
+  Location where;
+};
+
+// Every event type a channel can subscribe to.
+inline const std::vector<std::string> kEventTypes = {
+    "run_succeeded",  "run_failed",   "step_retried",    "quality_warned",
+    "quality_failed", "schema_drift", "file_quarantined"};
+
+// OpenLineage: run events POSTed to `url` (none when empty).
+struct Lineage {
+  std::string url;
+  std::string namespace_name = "sluice";
+};
+
 struct Project {
   fs::path root;
   std::string name;
@@ -125,6 +152,8 @@ struct Project {
   std::map<std::string, Source> sources;
   std::map<std::string, Job> jobs;
   std::map<TableName, Model> models;
+  std::map<std::string, Channel> channels;
+  Lineage lineage;
 
   // The model SQL with every {{ ref('db.table') }} replaced by the table's SQL name.
   std::string CompiledModelSql(const Model& model) const;

@@ -90,3 +90,115 @@ TEST(TableName, Parses) {
 
 }  // namespace
 }  // namespace sluice::project
+
+namespace sluice::project {
+namespace {
+
+TEST_F(ProjectTest, ReadsNotificationsAndLineage) {
+  setenv("SLUICE_TEST_HOOK_SECRET", "hook-secret-value", 1);
+  setenv("SLUICE_TEST_SMTP_PASS", "smtp-pass-value", 1);
+  Write("sluice.yaml",
+        "project: shop\n"
+        "notifications:\n"
+        "  team: { webhook: \"http://127.0.0.1:9999/hook\", secret: "
+        "\"${env:SLUICE_TEST_HOOK_SECRET}\","
+        " on: [failure, quality], attempts: 2 }\n"
+        "  oncall: { email: [ops@example.com], smtp: \"smtp://127.0.0.1:2525\","
+        " from: sluice@example.com, username: bot, password: \"${env:SLUICE_TEST_SMTP_PASS}\","
+        " tls: try, on: [failure] }\n"
+        "  audit: { command: \"cat >> /tmp/x\", on: [all] }\n"
+        "  log: { file: logs/notifications.jsonl, on: [success, drift, run_failed] }\n"
+        "  quiet: { file: /tmp/quiet.jsonl, on: [] }\n"
+        "  fallback: { webhook: \"https://hooks.example.com/x\" }\n"
+        "lineage: { url: \"http://127.0.0.1:5000/api/v1/lineage\", namespace: shop }\n");
+  Diagnostics d;
+  auto p = Load(root_, "dev", d);
+  ASSERT_TRUE(d.empty()) << d.items()[0].str();
+  ASSERT_EQ(p.channels.size(), 6u);
+  const auto& team = p.channels.at("team");
+  EXPECT_EQ(team.name, "team");
+  EXPECT_EQ(team.type, "webhook");
+  EXPECT_EQ(team.target, "http://127.0.0.1:9999/hook");
+  EXPECT_EQ(team.secret, "hook-secret-value");
+  EXPECT_EQ(team.attempts, 2);
+  EXPECT_EQ(team.events,
+            std::vector<std::string>({"run_failed", "quality_warned", "quality_failed"}));
+  EXPECT_EQ(team.where.str(), "sluice.yaml:3:3");
+  const auto& oncall = p.channels.at("oncall");
+  EXPECT_EQ(oncall.type, "email");
+  EXPECT_EQ(oncall.target, "smtp://127.0.0.1:2525");
+  EXPECT_EQ(oncall.to, std::vector<std::string>({"ops@example.com"}));
+  EXPECT_EQ(oncall.from, "sluice@example.com");
+  EXPECT_EQ(oncall.username, "bot");
+  EXPECT_EQ(oncall.password, "smtp-pass-value");
+  EXPECT_EQ(oncall.tls, "try");
+  EXPECT_EQ(oncall.attempts, 4);
+  EXPECT_EQ(p.channels.at("audit").type, "command");
+  EXPECT_EQ(p.channels.at("audit").target, "cat >> /tmp/x");
+  EXPECT_EQ(p.channels.at("audit").events, kEventTypes);
+  const auto& log = p.channels.at("log");
+  EXPECT_EQ(log.target, (root_ / "logs/notifications.jsonl").string());
+  EXPECT_EQ(log.events, std::vector<std::string>({"run_succeeded", "run_failed", "schema_drift"}));
+  EXPECT_EQ(p.channels.at("quiet").target, "/tmp/quiet.jsonl");
+  EXPECT_TRUE(p.channels.at("quiet").events.empty());
+  EXPECT_EQ(p.channels.at("fallback").events, std::vector<std::string>({"run_failed"}));
+  EXPECT_EQ(p.lineage.url, "http://127.0.0.1:5000/api/v1/lineage");
+  EXPECT_EQ(p.lineage.namespace_name, "shop");
+}
+
+TEST_F(ProjectTest, NoNotificationsByDefault) {
+  Write("sluice.yaml", "project: shop\n");
+  Diagnostics d;
+  auto p = Load(root_, "dev", d);
+  EXPECT_TRUE(d.empty());
+  EXPECT_TRUE(p.channels.empty());
+  EXPECT_TRUE(p.lineage.url.empty());
+  EXPECT_EQ(p.lineage.namespace_name, "sluice");
+}
+
+TEST_F(ProjectTest, ReportsNotificationMistakesWithTheirPlace) {
+  Write("sluice.yaml",
+        "project: shop\n"
+        "notifications:\n"
+        "  team: { webhook: \"http://x/hook\", on: [failur] }\n"
+        "  both: { webhook: \"http://x\", file: a.jsonl }\n"
+        "  none: { on: [failure] }\n"
+        "  mail: { email: [not-an-address], from: sluice@example.com, tls: tyr, secret: x }\n"
+        "  cmd: { command: \"true\", attempts: zero }\n"
+        "  hook: { webhook: \"ftp://x\", retries: 3 }\n"
+        "lineage: { namespace: shop }\n");
+  Diagnostics d;
+  auto p = Load(root_, "dev", d);
+  std::vector<std::string> got;
+  for (const auto& item : d.items()) got.push_back(item.str());
+  std::vector<std::string> want = {
+      "sluice.yaml:3:42: unknown event type 'failur' in `on` of channel 'team'\n"
+      "  hint: did you mean 'failure'?",
+      "sluice.yaml:4:38: notification channel 'both' has both `webhook` and `file`: a channel "
+      "is one of them\n  hint: split it into two channels",
+      "sluice.yaml:5:3: notification channel 'none' needs one of: webhook, email, command, file\n"
+      "  hint: e.g. `webhook: URL`, `email: [ops@example.com]`, `command: \"...\"` or "
+      "`file: notifications.jsonl`",
+      "sluice.yaml:6:72: `secret` is a setting of webhook channels; notification channel 'mail' "
+      "is an email channel",
+      "sluice.yaml:6:19: email recipient 'not-an-address' is not an address\n"
+      "  hint: e.g. ops@example.com",
+      "sluice.yaml:6:3: notification channel 'mail' has no `smtp`, the mail server to send "
+      "through\n  hint: add e.g. `smtp: \"smtp://mail.example.com:587\"`",
+      "sluice.yaml:6:67: tls 'tyr' is not one of: starttls, try, none\n"
+      "  hint: did you mean 'try'?",
+      "sluice.yaml:7:37: attempts must be a whole number from 1 to 100, not 'zero'",
+      "sluice.yaml:8:31: unknown key 'retries' in notification channel 'hook'\n"
+      "  hint: expected one of: webhook, email, command, file, on, attempts, secret, smtp, "
+      "from, username, password, tls, description",
+      "sluice.yaml:8:20: webhook 'ftp://x' is not an http:// or https:// URL\n"
+      "  hint: e.g. webhook: \"https://hooks.example.com/sluice\"",
+      "sluice.yaml:9:10: lineage has no `url`, the OpenLineage endpoint to POST run events to\n"
+      "  hint: add e.g. `url: \"http://localhost:5000/api/v1/lineage\"`",
+  };
+  EXPECT_EQ(got, want);
+  EXPECT_TRUE(p.channels.count("team"));  // read, with what could be read
+}
+
+}  // namespace
+}  // namespace sluice::project

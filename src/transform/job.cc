@@ -316,6 +316,7 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
   int64_t started = NowMs();
   auto& metastore = *ws.metastore;
   report.run_id = metastore.StartRun("job", job.name, options.trigger);
+  if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id, "job", job.name, "running", options.trigger, started};
   std::vector<meta::RunStep> steps;
   auto step_done = [&](const std::string& name, int64_t since, int64_t rows) {

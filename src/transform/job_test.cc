@@ -58,7 +58,7 @@ TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
   EXPECT_THROW(RunJob(ws_, ws_.project.jobs.at("clean"), {}), Error);
   EXPECT_FALSE(ws_.metastore->GetTable("silver", "orders"));
   EXPECT_TRUE(ws_.metastore->Bookmarks("clean").empty());
-  auto failed = ws_.metastore->ListRuns(1).front();
+  auto failed = ws_.metastore->ListRuns({.limit = 1}).front();
   EXPECT_EQ(failed.status, "failed");
   EXPECT_NE(failed.error.find("injected"), std::string::npos);
   // No scratch output is left behind.

@@ -8,20 +8,35 @@
 
 namespace sluice::transform {
 
-Workspace Workspace::Open(const fs::path& root, const std::string& env) {
-  Workspace ws;
+namespace {
+void LoadDefinitions(Workspace& ws, const fs::path& root, const std::string& env) {
   project::Diagnostics diagnostics;
   ws.project = project::Load(root, env, diagnostics);
+  ws.workflows = project::LoadWorkflows(root, diagnostics);
   Validate(ws.project, diagnostics);
   diagnostics.ThrowIfAny();
+}
+}  // namespace
+
+Workspace Workspace::Reload() const {
+  Workspace ws;
+  LoadDefinitions(ws, project.root, project.env.name);
+  ws.store = store;
+  ws.metastore = metastore;
+  return ws;
+}
+
+Workspace Workspace::Open(const fs::path& root, const std::string& env) {
+  Workspace ws;
+  LoadDefinitions(ws, root, env);
   if (char c = catalog::PatternCharacter(fs::absolute(ws.project.env.lake).string())) {
     Fail(ErrorKind::kConfig,
          "the lake folder {} holds '{}', which DuckDB reads as a file pattern\n  hint: set "
          "`lake:` for environment {} to a folder without *, ? or [",
          ws.project.env.lake.string(), c, env);
   }
-  ws.store = std::make_unique<lake::LocalStore>(ws.project.env.lake);
-  ws.metastore = std::make_unique<meta::SqliteMetastore>(ws.project.env.metastore);
+  ws.store = std::make_shared<lake::LocalStore>(ws.project.env.lake);
+  ws.metastore = std::make_shared<meta::SqliteMetastore>(ws.project.env.metastore);
   return ws;
 }
 

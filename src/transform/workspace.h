@@ -1,23 +1,30 @@
 #pragma once
 // A loaded project with its environment's lake and metastore open.
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "lake/store.h"
 #include "meta/metastore.h"
 #include "project/project.h"
+#include "project/workflow.h"
 
 namespace sluice::transform {
 
+// Copies share the backends: a server keeps one snapshot of the definitions per run, so runs in
+// flight finish on the definitions they started with when the project is reloaded.
 struct Workspace {
   project::Project project;
-  std::unique_ptr<lake::Store> store;
-  std::unique_ptr<meta::Metastore> metastore;
+  std::map<std::string, project::Workflow> workflows;
+  std::shared_ptr<lake::Store> store;
+  std::shared_ptr<meta::Metastore> metastore;
 
   // Loads the project at `root` for `env` and opens its backends. Config problems throw
   // sluice::Error(kConfig) listing every one (run Validate first for the full picture).
   static Workspace Open(const fs::path& root, const std::string& env);
+  // Loads the project again, keeping the backends (a server's SIGHUP).
+  Workspace Reload() const;
 };
 
 // Options every run takes.
@@ -25,6 +32,8 @@ struct RunOptions {
   std::string trigger = "manual";
   // Called with a percentage while long statements run (null: no progress).
   std::function<void(const std::string& what, double percent)> progress;
+  // Called with the run's id as soon as it is recorded (a workflow step notes its child run).
+  std::function<void(int64_t run_id)> on_start;
 };
 
 // The lake folder of a table: landing/<source>, staging/<t> for silver, curated/<t> for gold,

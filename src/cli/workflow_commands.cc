@@ -1,0 +1,301 @@
+// Commands for workflows and the server: run WORKFLOW, serve, logs, cancel, retry.
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/support.h"
+#include "common/error.h"
+#include "common/interrupt.h"
+#include "common/process.h"
+#include "common/redact.h"
+#include "common/strings.h"
+#include "common/time.h"
+#include "orchestrator/executor.h"
+#include "orchestrator/plan.h"
+#include "orchestrator/service.h"
+#include "server/api.h"
+#include "server/http.h"
+
+namespace sluice::cli {
+
+using nlohmann::json;
+
+namespace {
+
+bool Terminal(const std::string& status) {
+  return status == "succeeded" || status == "failed" || status == "cancelled";
+}
+
+std::string LogText(const meta::LogLine& l) {
+  return fmt::format("{} {:<5} {}{}", Rfc3339(l.time_ms), l.level,
+                     l.step.empty() ? "" : "[" + l.step + "] ", Redact(l.message));
+}
+
+// The exit code of a finished workflow run: 0, 3 for quality, 2 for config, 130 when
+// interrupted, else 1.
+int ExitCodeOf(const meta::Run& run) {
+  if (run.status == "succeeded") return 0;
+  if (run.status == "cancelled") return Interrupted() ? 130 : 1;
+  json details = json::parse(run.details.empty() ? "{}" : run.details, nullptr, false);
+  std::string kind = details.is_object() ? details.value("error_kind", "") : "";
+  if (kind == "quality") return 3;
+  if (kind == "config") return 2;
+  return 1;
+}
+
+// Executes a claimed run here, printing its log as it goes; Ctrl-C cancels it.
+int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
+  auto shared = std::make_shared<transform::Workspace>(std::move(ws));
+  notify::Notifier notifier(shared->project.channels);
+  notifier.on_delivery = [&](const notify::Delivery& d) {
+    if (!d.ok) {
+      std::cerr << fmt::format("notification {} to {} failed: {}\n", d.event_type, d.channel,
+                               d.error);
+    }
+  };
+  auto runner = orchestrator::MakeProjectRunner(&notifier);
+  orchestrator::Watchdog watchdog;
+  orchestrator::ExecutorOptions options;
+  options.runner = runner.get();
+  options.watchdog = &watchdog;
+  options.notifier = &notifier;
+  if (format != "json") {
+    options.on_log = [](const meta::LogLine& l) { std::cerr << LogText(l) << "\n"; };
+  }
+  auto& m = *shared->metastore;
+  std::atomic<bool> done{false};
+  std::thread ctrl_c([&] {
+    while (!done) {
+      if (Interrupted()) {
+        m.RequestCancel(id);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  std::string status;
+  try {
+    status = orchestrator::Execute(shared, id, options);
+  } catch (...) {
+    done = true;
+    ctrl_c.join();
+    throw;
+  }
+  done = true;
+  ctrl_c.join();
+  notifier.Flush(10'000);
+  auto run = m.GetRun(id);
+  if (format == "json") {
+    PrintJson(*server::RunDetailJson(m, id));
+  } else {
+    std::cout << fmt::format("run {}: workflow {} {}", id, run->name, run->status);
+    if (run->ended_ms) std::cout << " in " << Duration(run->ended_ms - run->started_ms);
+    std::cout << "\n";
+    PrintWorkflowSteps(m, id);
+    if (!run->error.empty()) std::cout << "error: " << Redact(run->error) << "\n";
+    if (run->status != "succeeded") std::cout << fmt::format("see: sluice logs {}\n", id);
+  }
+  return ExitCodeOf(*run);
+}
+
+}  // namespace
+
+bool IsWorkflow(const Global& g, const std::string& name) {
+  std::error_code ec;
+  fs::path root = Root(g);
+  return fs::exists(root / "workflows", ec) && [&] {
+    project::Diagnostics ignored;
+    return project::LoadWorkflows(root, ignored).count(name) > 0;
+  }();
+}
+
+void PrintWorkflowSteps(meta::Metastore& m, int64_t run_id) {
+  auto steps = m.Steps(run_id);
+  if (steps.empty()) return;
+  std::cout << "\n";
+  TextTable t{{"step", "kind", "status", "attempts", "duration", "figures"},
+              {false, false, false, true, true, false},
+              {}};
+  for (const auto& s : steps) {
+    json out = json::parse(s.output.empty() ? "{}" : s.output, nullptr, false);
+    std::vector<std::string> figures;
+    if (out.is_object()) {
+      for (const char* key : {"rows_in", "rows_out", "rows_quarantined", "files", "items",
+                              "branches", "child_run_id"}) {
+        if (out.contains(key) && out[key].is_number()) {
+          figures.push_back(fmt::format("{} {}", key, out[key].get<int64_t>()));
+        }
+      }
+      if (out.contains("chosen")) {
+        figures.push_back("chose " + (out["chosen"].is_string() ? out["chosen"].get<std::string>()
+                                                                : out["chosen"].dump()));
+      }
+    }
+    std::string figure_text = Join(figures, ", ");
+    if (!s.error.empty()) {
+      std::string error = Split(Redact(s.error), '\n').front();
+      if (error.size() > 70) error = error.substr(0, 67) + "...";
+      figure_text = s.error_kind + ": " + error;
+    }
+    t.rows.push_back({s.path, s.kind, s.status, std::to_string(s.attempts),
+                      s.ended_ms ? Duration(s.ended_ms - s.started_ms) : "", figure_text});
+  }
+  t.Print();
+}
+
+int RunWorkflow(const Global& g, const std::string& name, const std::vector<std::string>& params,
+                const std::string& format) {
+  auto ws = Open(g);
+  auto it = ws.workflows.find(name);
+  if (it == ws.workflows.end()) Fail(ErrorKind::kUsage, "no workflow '{}'", name);
+  json p = json::object();
+  for (const auto& kv : params) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      Fail(ErrorKind::kUsage, "--param '{}' must be NAME=VALUE", kv);
+    }
+    p[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto& m = *ws.metastore;
+  int64_t id = orchestrator::Enqueue(m, it->second, "manual", p);
+  if (!m.ClaimRun(id, ProcessOwner())) Fail(ErrorKind::kInternal, "run {} was taken", id);
+  return Foreground(std::move(ws), id, format);
+}
+
+int Retry(const Global& g, int64_t id, const std::string& format) {
+  auto ws = Open(g);
+  auto& m = *ws.metastore;
+  auto run = m.GetRun(id);
+  if (!run) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
+  if (run->kind != "workflow" || run->parent_run_id) {
+    Fail(ErrorKind::kUsage, "run {} is not a workflow run; rerun it with `sluice run {}`", id,
+         run->name);
+  }
+  if (!m.RedriveRun(id)) {
+    Fail(ErrorKind::kUsage, "run {} is {}; only failed or cancelled runs can be retried", id,
+         run->status);
+  }
+  m.AppendLog(id, "info", "", "retried from its failed steps");
+  if (!m.ClaimRun(id, ProcessOwner())) {
+    std::cout << fmt::format("run {} was queued again and taken by a running server\n", id);
+    return 0;
+  }
+  return Foreground(std::move(ws), id, format);
+}
+
+int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {
+  auto ws = Open(g);
+  auto& m = *ws.metastore;
+  if (!m.GetRun(id)) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
+  int64_t after = 0;
+  json all = json::array();
+  while (true) {
+    auto run = m.GetRun(id);
+    for (const auto& l : m.Logs(id, after, 10000)) {
+      after = l.id;
+      if (format == "json" && !follow) {
+        all.push_back(server::LogJson(l));
+      } else if (format == "json") {
+        std::cout << server::LogJson(l).dump() << std::endl;
+      } else {
+        std::cout << LogText(l) << std::endl;
+      }
+    }
+    if (!follow || Terminal(run->status) || Interrupted()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (format == "json" && !follow) PrintJson(all);
+  return 0;
+}
+
+int Cancel(const Global& g, int64_t id, const std::string& format) {
+  auto ws = Open(g);
+  auto run = ws.metastore->RequestCancel(id);
+  if (!run) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
+  if (format == "json") {
+    PrintJson(server::RunJson(*run));
+  } else if (run->status == "cancelled") {
+    std::cout << fmt::format("run {} cancelled\n", id);
+  } else if (run->cancel_requested) {
+    std::cout << fmt::format(
+        "run {}: cancel requested; it stops at its next step boundary (running SQL is "
+        "interrupted)\n",
+        id);
+  } else {
+    std::cout << fmt::format("run {} is already {}\n", id, run->status);
+  }
+  return 0;
+}
+
+int Serve(const Global& g, const std::string& listen, int workers, const std::string& rescan,
+          const std::string& grace) {
+  size_t colon = listen.rfind(':');
+  int port = -1;
+  try {
+    if (colon != std::string::npos) port = std::stoi(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) {
+    Fail(ErrorKind::kUsage, "--listen '{}' must be HOST:PORT, e.g. 127.0.0.1:8686", listen);
+  }
+  std::string host = listen.substr(0, colon);
+  auto rescan_ms = project::ParseDurationMs(rescan);
+  auto grace_ms = project::ParseDurationMs(grace);
+  if (!rescan_ms || *rescan_ms < 100) {
+    Fail(ErrorKind::kUsage, "--rescan '{}' must be a duration of at least 100ms", rescan);
+  }
+  if (!grace_ms) Fail(ErrorKind::kUsage, "--grace '{}' must be a duration such as 30s", grace);
+  if (workers < 1) Fail(ErrorKind::kUsage, "--workers must be at least 1");
+
+  // Signals are taken by this thread alone (sigwait), so block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto ws = Open(g);
+  std::mutex out_mu;
+  orchestrator::ServiceOptions options;
+  options.workers = workers;
+  options.rescan_ms = *rescan_ms;
+  options.log = [&](const json& line) {
+    std::lock_guard lock(out_mu);
+    std::cout << line.dump() << std::endl;
+  };
+  orchestrator::Service service(std::move(ws), options);
+  server::HttpServer http(service);
+  int bound = http.Bind(host, port);
+  std::thread serving([&] { http.Serve(); });
+  service.Start();
+  options.log({{"time", Rfc3339(NowMs())},
+               {"level", "info"},
+               {"message", fmt::format("listening on http://{}:{}", host, bound)},
+               {"port", bound}});
+  while (true) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      try {
+        service.Reload();
+      } catch (const Error& e) {
+        options.log({{"time", Rfc3339(NowMs())},
+                     {"level", "error"},
+                     {"message", "reload refused; keeping the running definitions: " +
+                                     Redact(e.what())}});
+      }
+      continue;
+    }
+    break;
+  }
+  service.Stop(*grace_ms);
+  http.Stop();
+  serving.join();
+  return 0;
+}
+
+}  // namespace sluice::cli

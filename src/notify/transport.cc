@@ -1,0 +1,571 @@
+#include "notify/transport.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <vector>
+
+#include "common/strings.h"
+#include "common/time.h"
+
+extern char** environ;
+
+namespace sluice::notify::internal {
+namespace {
+
+// --- libcurl helpers -------------------------------------------------------------------------
+
+struct Easy {
+  CURL* handle = curl_easy_init();
+  ~Easy() {
+    if (handle) curl_easy_cleanup(handle);
+  }
+};
+
+struct StringList {
+  curl_slist* list = nullptr;
+  ~StringList() { curl_slist_free_all(list); }
+  void Add(const std::string& item) {
+    if (curl_slist* grown = curl_slist_append(list, item.c_str())) list = grown;
+  }
+};
+
+// Keeps the start of a response body, for the error message.
+size_t KeepHead(char* data, size_t size, size_t count, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  size_t len = size * count;
+  if (out->size() < 200) out->append(data, std::min(len, 200 - out->size()));
+  return len;
+}
+
+// Aborts the transfer when the notifier shuts down.
+int AbortOnStop(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* stop = static_cast<const std::atomic<bool>*>(user);
+  return stop != nullptr && stop->load() ? 1 : 0;
+}
+
+void SetCommonOptions(CURL* h, const std::string& url, const char* protocols,
+                      const AttemptContext& context, char* error_buffer) {
+  error_buffer[0] = '\0';
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  long timeout = static_cast<long>(std::max<int64_t>(1, context.timeout_ms));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, AbortOnStop);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(context.stop));
+  if (!context.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, context.ca_file.c_str());
+}
+
+std::string CurlError(CURLcode code, const char* error_buffer) {
+  std::string text = Trim(error_buffer);
+  return text.empty() ? curl_easy_strerror(code) : text;
+}
+
+// One line of at most 200 characters, for a server's answer quoted in an error.
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+  }
+  text = Trim(text);
+  if (text.size() > 200) text = text.substr(0, 200) + "...";
+  return text;
+}
+
+// --- email text ----------------------------------------------------------------------------
+
+std::string Base64(const std::string& data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(data.data()),
+                          static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(std::max(n, 0)));
+  return out;
+}
+
+// A header value on one line; non-ASCII text as RFC 2047 encoded words, folded.
+std::string HeaderValue(std::string text) {
+  for (char& c : text) {
+    if (c == '\r' || c == '\n') c = ' ';  // no header injection from event content
+  }
+  bool ascii = std::all_of(text.begin(), text.end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return text;
+  std::vector<std::string> words;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = std::min(text.size(), start + 45);
+    // Do not split a UTF-8 sequence: back up over continuation bytes.
+    while (end < text.size() && end > start + 1 &&
+           (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+      --end;
+    }
+    words.push_back("=?UTF-8?B?" + Base64(text.substr(start, end - start)) + "?=");
+    start = end;
+  }
+  return Join(words, "\r\n ");
+}
+
+// RFC 5322 date in UTC: "Tue, 22 Nov 2026 13:56:01 +0000".
+std::string MailDate(int64_t epoch_ms) {
+  static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  time_t seconds = static_cast<time_t>(epoch_ms / 1000);
+  struct tm tm {};
+  gmtime_r(&seconds, &tm);
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} +0000", kDays[tm.tm_wday], tm.tm_mday,
+                     kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+std::string Headline(const std::string& type) {
+  if (type == "run_succeeded") return "run succeeded";
+  if (type == "run_failed") return "run failed";
+  if (type == "step_retried") return "step retried";
+  if (type == "quality_warned") return "quality warning";
+  if (type == "quality_failed") return "quality check failed";
+  if (type == "schema_drift") return "schema drift";
+  if (type == "file_quarantined") return "file quarantined";
+  std::string out = type;
+  std::replace(out.begin(), out.end(), '_', ' ');
+  return out;
+}
+
+std::string Field(const nlohmann::json& event, const char* key) {
+  auto it = event.find(key);
+  if (it == event.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_null()) return "";
+  return it->dump();
+}
+
+std::string CrLf(std::string text) {
+  ReplaceAll(text, "\r\n", "\n");
+  ReplaceAll(text, "\r", "\n");
+  ReplaceAll(text, "\n", "\r\n");
+  return text;
+}
+
+// Quoted-printable (RFC 2045) of CRLF-separated text: 7-bit clean, lines of at most 76
+// characters, so any content (long JSON lines, any language) goes through any mail server.
+std::string QuotedPrintable(const std::string& text) {
+  std::string out;
+  for (const std::string& line : Split(text, '\n')) {
+    std::string in = line;
+    if (!in.empty() && in.back() == '\r') in.pop_back();
+    size_t width = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(in[i]);
+      bool last = i + 1 == in.size();
+      std::string piece;
+      if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last)) {
+        piece = std::string(1, static_cast<char>(c));
+      } else {
+        piece = fmt::format("={:02X}", c);
+      }
+      if (width + piece.size() > 75) {  // soft line break
+        out += "=\r\n";
+        width = 0;
+      }
+      out += piece;
+      width += piece.size();
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
+// At most `max` bytes of UTF-8 text, cut at a character boundary, with "..." when cut.
+std::string Shorten(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end) + "...";
+}
+
+std::string Bracketed(const std::string& address) {
+  if (StartsWith(address, "<")) return address;
+  return "<" + address + ">";
+}
+
+}  // namespace
+
+void GlobalInitCurl() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string Signature(const std::string& secret, const std::string& body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &len);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return "sha256=" + hex;
+}
+
+std::string PostWebhook(const project::Channel& channel, const std::string& event_type,
+                        const std::string& body, const AttemptContext& context) {
+  Easy easy;
+  if (!easy.handle) return "cannot start an HTTP request (curl_easy_init failed)";
+  CURL* h = easy.handle;
+  char error_buffer[CURL_ERROR_SIZE];
+  SetCommonOptions(h, channel.target, "http,https", context, error_buffer);
+  StringList headers;
+  headers.Add("Content-Type: application/json");
+  headers.Add("X-Sluice-Event: " + event_type);
+  if (!channel.secret.empty()) {
+    headers.Add("X-Sluice-Signature: " + Signature(channel.secret, body));
+  }
+  headers.Add("Expect:");  // no 100-continue round trip
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "sluice");
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  std::string response;
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, KeepHead);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
+  CURLcode code = curl_easy_perform(h);
+  if (code != CURLE_OK) {
+    return fmt::format("POST {}: {}", channel.target, CurlError(code, error_buffer));
+  }
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  if (status >= 200 && status < 300) return "";
+  std::string answer = OneLine(response);
+  return fmt::format("POST {}: HTTP {}{}", channel.target, status,
+                     answer.empty() ? "" : ": " + answer);
+}
+
+std::string EmailMessage(const project::Channel& channel, const nlohmann::json& event,
+                         int64_t now_ms) {
+  std::string type = Field(event, "type");
+  std::string subject = Field(event, "subject");
+  std::string project = Field(event, "project");
+  std::string run_id = Field(event, "run_id");
+  std::string headline = Headline(type);
+  std::string about = subject.empty() ? (project.empty() ? "" : "project " + project) : subject;
+  std::string title = about.empty() ? headline : headline + ": " + about;
+  if (!run_id.empty()) title += " (run " + run_id + ")";
+
+  std::vector<std::string> body;
+  std::string first = headline;
+  first[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(first[0])));
+  if (!about.empty()) first += ": " + about;
+  if (!project.empty() && !subject.empty()) first += " in project " + project;
+  if (!run_id.empty()) first += " (run " + run_id + ")";
+  body.push_back(first + ".");
+  body.push_back("");
+  auto line = [&](const std::string& label, const std::string& value) {
+    if (!value.empty()) body.push_back(fmt::format("{:<9}{}", label + ":", value));
+  };
+  std::string step = Field(event, "step");
+  line("Where", step.empty() ? "" : "step " + step);
+  std::string error = Field(event, "error");
+  std::string kind = Field(event, "error_kind");
+  line("Error", kind.empty() ? error : (error.empty() ? kind : kind + ": " + error));
+  line("Message", Field(event, "message"));
+  line("Run", run_id);
+  line("Time", Field(event, "time"));
+  if (!run_id.empty()) {
+    body.push_back("");
+    body.push_back("See the log: sluice logs " + run_id);
+  }
+  body.push_back("");
+  body.push_back("The event as JSON:");
+  body.push_back(event.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+
+  std::string domain = "sluice.invalid";
+  if (auto at = channel.from.rfind('@'); at != std::string::npos && at + 1 < channel.from.size()) {
+    domain = channel.from.substr(at + 1);
+    domain.erase(std::remove(domain.begin(), domain.end(), '>'), domain.end());
+  }
+  std::string to;
+  size_t width = 4;  // "To: "
+  for (const auto& address : channel.to) {
+    std::string item = HeaderValue(address);
+    if (!to.empty()) {
+      to += ",";
+      width += 1;
+      if (width + 1 + item.size() > 76) {  // fold long recipient lists
+        to += "\r\n";
+        width = 0;
+      }
+      to += " ";
+      width += 1;
+    }
+    to += item;
+    width += item.size();
+  }
+  std::string message;
+  message += "Date: " + MailDate(now_ms) + "\r\n";
+  message += "From: " + HeaderValue(channel.from) + "\r\n";
+  message += "To: " + to + "\r\n";
+  message += "Subject: " + HeaderValue("[sluice] " + Shorten(title, 150)) + "\r\n";
+  message += fmt::format("Message-ID: <sluice.{}@{}>\r\n", UniqueSuffix(), domain);
+  message += "MIME-Version: 1.0\r\n";
+  message += "Content-Type: text/plain; charset=utf-8\r\n";
+  message += "Content-Transfer-Encoding: quoted-printable\r\n";
+  message += "X-Sluice-Event: " + HeaderValue(type) + "\r\n";
+  message += "\r\n";
+  message += QuotedPrintable(CrLf(Join(body, "\n")));
+  return message;
+}
+
+namespace {
+struct Upload {
+  const std::string* data;
+  size_t offset = 0;
+};
+
+size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
+  auto* upload = static_cast<Upload*>(user);
+  size_t n = std::min(size * count, upload->data->size() - upload->offset);
+  std::memcpy(buffer, upload->data->data() + upload->offset, n);
+  upload->offset += n;
+  return n;
+}
+}  // namespace
+
+std::string SendEmail(const project::Channel& channel, const std::string& message,
+                      const AttemptContext& context) {
+  Easy easy;
+  if (!easy.handle) return "cannot start an SMTP session (curl_easy_init failed)";
+  CURL* h = easy.handle;
+  char error_buffer[CURL_ERROR_SIZE];
+  SetCommonOptions(h, channel.target, "smtp,smtps", context, error_buffer);
+  long use_ssl = CURLUSESSL_ALL;
+  if (channel.tls == "try") use_ssl = CURLUSESSL_TRY;
+  if (channel.tls == "none") use_ssl = CURLUSESSL_NONE;
+  curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl);
+  if (!channel.username.empty()) curl_easy_setopt(h, CURLOPT_USERNAME, channel.username.c_str());
+  if (!channel.password.empty()) curl_easy_setopt(h, CURLOPT_PASSWORD, channel.password.c_str());
+  std::string from = Bracketed(channel.from);
+  curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
+  StringList recipients;
+  for (const auto& address : channel.to) recipients.Add(Bracketed(address));
+  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, recipients.list);
+  Upload upload{&message};
+  curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadUpload);
+  curl_easy_setopt(h, CURLOPT_READDATA, &upload);
+  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
+  CURLcode code = curl_easy_perform(h);
+  if (code == CURLE_OK) return "";
+  std::string error = fmt::format("SMTP {}: {}", channel.target, CurlError(code, error_buffer));
+  long reply = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
+  if (reply != 0 && error.find(std::to_string(reply)) == std::string::npos) {
+    error += fmt::format(" (the server replied {})", reply);
+  }
+  if (code == CURLE_USE_SSL_FAILED) {
+    error += " (the server offers no STARTTLS; `tls: try` or `tls: none` sends without it)";
+  }
+  return error;
+}
+
+namespace {
+
+// Blocks SIGPIPE in this thread while writing to a command's stdin (a command that does not
+// read its input must not kill Sluice), then discards a SIGPIPE raised meanwhile.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, &old_);
+  }
+  ~SigpipeBlock() {
+    if (raised) {
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      struct timespec zero {};
+      while (sigtimedwait(&pipe, nullptr, &zero) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  bool raised = false;
+
+ private:
+  sigset_t old_;
+};
+
+void CloseFd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+std::string RunCommand(const std::string& command, const std::string& input,
+                       const AttemptContext& context) {
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return fmt::format("cannot create a pipe: {}", strerror(errno));
+  if (pipe2(out, O_CLOEXEC) != 0) {
+    std::string error = fmt::format("cannot create a pipe: {}", strerror(errno));
+    close(in[0]);
+    close(in[1]);
+    return error;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setpgroup(&attr, 0);  // its own process group, so a timeout kills it all
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  pid_t pid = 0;
+  int spawned =
+      posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  close(in[0]);
+  close(out[1]);
+  int to_child = in[1], from_child = out[0];
+  if (spawned != 0) {
+    CloseFd(to_child);
+    CloseFd(from_child);
+    return fmt::format("cannot run /bin/sh: {}", strerror(spawned));
+  }
+  fcntl(to_child, F_SETFL, fcntl(to_child, F_GETFL) | O_NONBLOCK);
+  fcntl(from_child, F_SETFL, fcntl(from_child, F_GETFL) | O_NONBLOCK);
+
+  SigpipeBlock sigpipe;
+  std::string output;  // the command's stdout and stderr, the last 1 KiB
+  auto keep_output = [&](const char* data, size_t n) {
+    output.append(data, n);
+    if (output.size() > 1024) output.erase(0, output.size() - 1024);
+  };
+  auto drain = [&] {
+    char buffer[4096];
+    while (from_child >= 0) {
+      ssize_t n = read(from_child, buffer, sizeof buffer);
+      if (n > 0) {
+        keep_output(buffer, static_cast<size_t>(n));
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        if (n == 0) CloseFd(from_child);
+        break;
+      }
+    }
+  };
+  size_t written = 0;
+  if (input.empty()) CloseFd(to_child);
+  const int64_t deadline = MonotonicMs() + std::max<int64_t>(1, context.timeout_ms);
+  int status = 0;
+  bool exited = false, timed_out = false, stopped = false;
+  while (true) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      drain();
+      break;
+    }
+    if (context.stop != nullptr && context.stop->load()) {
+      stopped = true;
+      break;
+    }
+    int64_t left = deadline - MonotonicMs();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd fds[2];
+    nfds_t n = 0;
+    if (to_child >= 0) fds[n++] = {to_child, POLLOUT, 0};
+    if (from_child >= 0) fds[n++] = {from_child, POLLIN, 0};
+    // Short waits: the loop also watches for the command's exit and for shutdown.
+    int ready = poll(n ? fds : nullptr, n, static_cast<int>(std::min<int64_t>(left, 20)));
+    if (ready <= 0) continue;
+    for (nfds_t i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      if (fds[i].fd == to_child) {
+        ssize_t w = write(to_child, input.data() + written, input.size() - written);
+        if (w > 0) written += static_cast<size_t>(w);
+        if (w < 0 && errno == EPIPE) sigpipe.raised = true;
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) {
+          CloseFd(to_child);  // all written, or the command stopped reading: its exit decides
+        }
+      } else {
+        drain();
+      }
+    }
+  }
+  CloseFd(to_child);
+  if (!exited) {
+    kill(-pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  CloseFd(from_child);
+
+  std::string tail = OneLine(output.size() > 200 ? output.substr(output.size() - 200) : output);
+  std::string said = tail.empty() ? "" : ": " + tail;
+  if (stopped) return fmt::format("command `{}` was stopped: sluice is shutting down", command);
+  if (timed_out) {
+    return fmt::format("command `{}` ran past {} ms and was killed{}", command, context.timeout_ms,
+                       said);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  if (WIFSIGNALED(status)) {
+    return fmt::format("command `{}` was killed by signal {}{}", command, WTERMSIG(status), said);
+  }
+  return fmt::format("command `{}` exited with status {}{}", command, WEXITSTATUS(status), said);
+}
+
+std::string AppendLine(const fs::path& path, const std::string& line) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("cannot open {}: {}", path.string(), strerror(errno));
+  std::string data = line + "\n";
+  size_t done = 0;
+  std::string error;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = fmt::format("cannot write {}: {}", path.string(), strerror(errno));
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (close(fd) != 0 && error.empty()) {
+    error = fmt::format("cannot write {}: {}", path.string(), strerror(errno));
+  }
+  return error;
+}
+
+}  // namespace sluice::notify::internal

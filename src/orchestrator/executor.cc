@@ -1,0 +1,644 @@
+#include "orchestrator/executor.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "common/error.h"
+#include "common/interrupt.h"
+#include "common/redact.h"
+#include "common/strings.h"
+#include "common/time.h"
+#include "orchestrator/expression.h"
+#include "orchestrator/plan.h"
+
+namespace sluice::orchestrator {
+
+using nlohmann::json;
+
+std::string Substitute(const std::string& text, const json& scope) {
+  static const std::regex re(R"(\$\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\})");
+  std::string out;
+  size_t last = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out += text.substr(last, it->position() - last);
+    const json* at = &scope;
+    for (const auto& part : Split((*it)[1].str(), '.')) {
+      at = at->is_object() && at->contains(part) ? &(*at)[part] : nullptr;
+      if (!at) break;
+    }
+    if (at && at->is_string()) {
+      out += at->get<std::string>();
+    } else if (at && !at->is_null()) {
+      out += at->dump();
+    }
+    last = it->position() + it->length();
+  }
+  return out + text.substr(last);
+}
+
+int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
+                const std::string& trigger, const json& params, int64_t parent_run_id) {
+  json merged = json::object();
+  std::vector<std::string> known;
+  for (const auto& [name, value] : workflow.parameters) {
+    merged[name] = value;
+    known.push_back(name);
+  }
+  for (const auto& [name, value] : params.items()) {
+    if (name != "files" && name != "item" &&
+        std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string near = Nearest(name, known);
+      Fail(ErrorKind::kUsage, "workflow {} has no parameter '{}'{}", workflow.name, name,
+           near.empty() ? (known.empty() ? " (it takes none)"
+                                         : fmt::format(" (parameters: {})", Join(known, ", ")))
+                        : fmt::format("; did you mean '{}'?", near));
+    }
+    merged[name] = value;
+  }
+  meta::Run run;
+  run.kind = "workflow";
+  run.name = workflow.name;
+  run.trigger = trigger;
+  run.params = merged.dump();
+  run.definition = workflow.text;
+  run.parent_run_id = parent_run_id;
+  return metastore.EnqueueRun(run);
+}
+
+namespace {
+
+struct Outcome {
+  bool ok = true;
+  std::string kind, error, path;  // for failures: error kind, message, failing step
+  bool stopped = false;           // the server is stopping: leave the run for the next start
+  bool cancelled = false;
+};
+
+// The ErrorKind of a thrown sluice::Error, in the words of retry and catch rules (a usage
+// error inside a workflow is a config error of the workflow).
+std::string KindOf(ErrorKind kind) {
+  return kind == ErrorKind::kUsage ? "config" : ErrorKindName(kind);
+}
+
+bool IsContainer(const std::string& kind) {
+  return kind == "parallel" || kind == "choice" || kind == "map" || kind == "workflow";
+}
+
+class RunExecutor {
+ public:
+  RunExecutor(std::shared_ptr<transform::Workspace> ws, meta::Run run,
+              project::Workflow workflow, const ExecutorOptions& options)
+      : ws_(std::move(ws)),
+        m_(*ws_->metastore),
+        run_(std::move(run)),
+        wf_(std::move(workflow)),
+        o_(options),
+        rng_(options.seed) {
+    for (auto& s : m_.Steps(run_.id)) known_[s.path] = s;
+    for (auto& a : m_.Attempts(run_.id)) {
+      if (a.status == "failed") ++failures_[a.path];
+    }
+  }
+
+  std::string Execute() {
+    json params = json::parse(run_.params.empty() ? "{}" : run_.params, nullptr, false);
+    if (params.is_discarded()) params = json::object();
+    json scope = {{"params", params},
+                  {"steps", json::object()},
+                  {"run", {{"id", run_.id}, {"trigger", run_.trigger}, {"workflow", run_.name}}}};
+    if (params.contains("item")) scope["item"] = params["item"];
+    bool resumed = !known_.empty();
+    Log("info", "", resumed ? fmt::format("resuming run {} of workflow {}", run_.id, run_.name)
+                            : fmt::format("run {} of workflow {} started (trigger: {})", run_.id,
+                                          run_.name, run_.trigger));
+    std::thread poller([this] { Poll(); });
+    int64_t ticket = 0;
+    if (wf_.timeout_ms > 0 && o_.watchdog) {
+      ticket = o_.watchdog->Arm(run_.started_ms + wf_.timeout_ms, &run_timeout_);
+    }
+    Outcome out;
+    try {
+      out = RunList(wf_.steps, "", scope);
+      if (!out.stopped && !out.cancelled) {
+        scope["error"] = {{"kind", out.kind}, {"message", out.error}, {"step", out.path}};
+        const auto& handlers = out.ok ? wf_.on_success : wf_.on_failure;
+        Outcome h = RunList(handlers, out.ok ? "on_success" : "on_failure", scope);
+        if (h.stopped) out = h;
+        if (out.ok && !h.ok) out = h;  // a failing on_success handler fails the run
+      }
+    } catch (const Error& e) {  // the metastore itself failed
+      out = {false, KindOf(e.kind()), Redact(e.what()), ""};
+    }
+    {
+      std::lock_guard lock(poll_mu_);
+      finished_ = true;
+    }
+    poll_cv_.notify_all();
+    poller.join();
+    if (ticket) o_.watchdog->Cancel(ticket);
+    return Finish(out);
+  }
+
+ private:
+  // -- plumbing ---------------------------------------------------------------------------------
+
+  void Log(const std::string& level, const std::string& path, const std::string& message) {
+    std::string text = Redact(message);
+    int64_t id = m_.AppendLog(run_.id, level, path, text);
+    if (o_.on_log) o_.on_log({id, run_.id, NowMs(), level, path, text});
+  }
+
+  // Watches for cancel requests and the workflow timeout; stops every running attempt.
+  void Poll() {
+    std::unique_lock lock(poll_mu_);
+    while (!finished_) {
+      poll_cv_.wait_for(lock, std::chrono::milliseconds(50));
+      if (finished_) break;
+      bool shutdown = o_.shutdown && o_.shutdown->load();
+      if (!cancel_ && !shutdown) {
+        lock.unlock();
+        auto r = m_.GetRun(run_.id);
+        lock.lock();
+        if (r && r->cancel_requested) cancel_ = true;
+      }
+      if (cancel_ || shutdown || run_timeout_) {
+        std::lock_guard flags(flags_mu_);
+        for (auto* f : active_) f->store(true);
+      }
+    }
+  }
+
+  bool Stopping() const { return o_.shutdown && o_.shutdown->load(); }
+
+  // Whether the run must stop before starting more work (and how that reads).
+  std::optional<Outcome> Halted(const std::string& path) {
+    if (Stopping()) return Outcome{false, "interrupted", "the server is stopping", path, true};
+    if (!cancel_) {
+      auto r = m_.GetRun(run_.id);
+      if (r && r->cancel_requested) cancel_ = true;
+    }
+    if (cancel_) return Outcome{false, "cancelled", "cancelled", path, false, true};
+    if (run_timeout_) {
+      return Outcome{false, "timeout",
+                     fmt::format("the workflow ran longer than its timeout of {} ms",
+                                 wf_.timeout_ms),
+                     path};
+    }
+    return std::nullopt;
+  }
+
+  std::string Finish(const Outcome& out) {
+    if (out.stopped) {
+      Log("warn", "", "the server is stopping: the run will resume at its next start");
+      m_.RequeueRun(run_.id);
+      return "queued";
+    }
+    auto stored = m_.GetRun(run_.id);
+    meta::Run final = stored ? *stored : run_;
+    final.status = out.ok ? "succeeded" : out.cancelled ? "cancelled" : "failed";
+    final.ended_ms = NowMs();
+    final.error = out.ok ? "" : Redact(out.path.empty() ? out.error : out.path + ": " + out.error);
+    final.details = json{{"error_kind", out.ok ? "" : out.kind}, {"failed_step", out.path}}.dump();
+    Log(out.ok ? "info" : "error", "",
+        out.ok ? fmt::format("run {} succeeded in {} ms", run_.id, final.ended_ms - run_.started_ms)
+               : fmt::format("run {} {}: {}", run_.id, final.status, final.error));
+    m_.FinishRun(final, {}, {});
+    if (o_.notifier && !out.cancelled) {
+      notify::Event e;
+      e.type = out.ok ? "run_succeeded" : "run_failed";
+      e.project = ws_->project.name;
+      e.subject = "workflow " + run_.name;
+      e.run_id = run_.id;
+      e.step = out.path;
+      e.error_kind = out.ok ? "" : out.kind;
+      e.error = out.ok ? "" : Redact(out.error);
+      e.message = out.ok ? fmt::format("workflow {} succeeded (run {})", run_.name, run_.id)
+                         : fmt::format("workflow {} failed at step {} ({}): {}", run_.name,
+                                       out.path.empty() ? "-" : out.path, out.kind,
+                                       Redact(out.error));
+      o_.notifier->Publish(e);
+    }
+    return final.status;
+  }
+
+  // -- steps ------------------------------------------------------------------------------------
+
+  Outcome RunList(const std::vector<project::WorkflowStep>& steps, const std::string& prefix,
+                  json& scope) {
+    for (const auto& step : steps) {
+      std::string path = prefix.empty() ? step.id : prefix + "/" + step.id;
+      Outcome out = RunStep(step, path, scope);
+      if (!out.ok) return out;
+    }
+    return {};
+  }
+
+  void Remember(const project::WorkflowStep& step, json output, const std::string& status,
+                json& scope) {
+    if (!output.is_object()) output = json::object();
+    output["status"] = status;
+    scope["steps"][step.id] = std::move(output);
+  }
+
+  Outcome RunStep(const project::WorkflowStep& step, const std::string& path, json& scope) {
+    std::optional<meta::StepState> before;
+    {
+      std::lock_guard lock(known_mu_);
+      if (auto it = known_.find(path); it != known_.end()) before = it->second;
+    }
+    if (before && (before->status == "succeeded" || before->status == "caught")) {
+      Remember(step, json::parse(before->output, nullptr, false), before->status, scope);
+      return {};
+    }
+    if (before && (before->status == "failed" || before->status == "cancelled")) {
+      // Ended for good before a restart: the run ends the same way.
+      return {false, before->error_kind, before->error, path, false,
+              before->status == "cancelled"};
+    }
+    int attempt = before ? before->attempts : 0;
+    bool resume_same = false;
+    if (before && before->status == "running") {
+      if (IsContainer(step.kind)) {
+        resume_same = true;  // its children know how far they got
+      } else {
+        meta::Attempt a{run_.id, path, attempt, "interrupted"};
+        a.error_kind = "interrupted";
+        a.error = "the process running this attempt stopped";
+        m_.EndAttempt(a, "running", "{}");
+        Log("warn", path, fmt::format("attempt {} was interrupted; trying again", attempt));
+      }
+    }
+    while (true) {
+      if (auto halt = Halted(path)) return *halt;
+      if (!resume_same) {
+        ++attempt;
+        m_.BeginAttempt(run_.id, path, step.kind, attempt);
+      }
+      resume_same = false;
+      Log("info", path,
+          attempt > 1 ? fmt::format("{} started (attempt {})", Describe(step), attempt)
+                      : fmt::format("{} started", Describe(step)));
+      int64_t t0 = o_.clock->NowMs();
+      json output = json::object();
+      Outcome out = Attempt(step, path, attempt, scope, output);
+      int64_t ms = o_.clock->NowMs() - t0;
+      if (out.ok) {
+        output["duration_ms"] = ms;
+        meta::Attempt a{run_.id, path, attempt, "succeeded"};
+        m_.EndAttempt(a, "succeeded", output.dump());
+        Log("info", path, fmt::format("{} succeeded in {} ms{}", Describe(step), ms,
+                                      Figures(output)));
+        if (o_.on_step) o_.on_step(step.kind, "succeeded", ms, output);
+        Remember(step, output, "succeeded", scope);
+        return out;
+      }
+      if (o_.on_step) o_.on_step(step.kind, out.stopped ? "interrupted" : "failed", ms, output);
+      meta::Attempt a{run_.id, path, attempt};
+      a.error_kind = out.kind;
+      a.error = Redact(out.error);
+      if (out.stopped) {
+        a.status = "interrupted";
+        m_.EndAttempt(a, "running", output.dump());
+        return out;
+      }
+      if (out.cancelled) {
+        a.status = "cancelled";
+        m_.EndAttempt(a, "cancelled", output.dump());
+        Log("warn", path, fmt::format("{} cancelled", Describe(step)));
+        return out;
+      }
+      a.status = "failed";
+      int failures = ++failures_[path];
+      if (out.path.empty() || out.path == path) out.path = path;
+      if (ShouldRetry(step.retry, failures, out.kind)) {
+        int64_t delay = RetryDelayMs(step.retry, failures, rng_);
+        m_.EndAttempt(a, "retrying", output.dump());
+        Log("warn", path,
+            fmt::format("{} failed ({}): {}; retrying in {} ms (attempt {} of {})",
+                        Describe(step), out.kind, a.error, delay, attempt + 1,
+                        step.retry.attempts));
+        PublishRetry(step, path, out, attempt);
+        std::atomic<bool> woken{false};
+        RegisterStop(&woken);
+        o_.clock->SleepUntil(o_.clock->NowMs() + delay, woken);
+        UnregisterStop(&woken);
+        continue;
+      }
+      for (size_t i = 0; i < step.catches.size(); ++i) {
+        if (!KindMatches(step.catches[i].errors, out.kind)) continue;
+        m_.EndAttempt(a, "caught", output.dump());
+        Log("warn", path, fmt::format("{} failed ({}): {}; handled by its catch rule",
+                                      Describe(step), out.kind, a.error));
+        scope["error"] = {{"kind", out.kind}, {"message", a.error}, {"step", path}};
+        Outcome handled = RunList(step.catches[i].steps, path + "/catch", scope);
+        Remember(step, output, handled.ok ? "caught" : "failed", scope);
+        return handled;
+      }
+      m_.EndAttempt(a, "failed", output.dump());
+      Log("error", path, fmt::format("{} failed ({}): {}", Describe(step), out.kind, a.error));
+      Remember(step, output, "failed", scope);
+      return out;
+    }
+  }
+
+  void PublishRetry(const project::WorkflowStep& step, const std::string& path,
+                    const Outcome& out, int attempt) {
+    if (!o_.notifier) return;
+    notify::Event e;
+    e.type = "step_retried";
+    e.project = ws_->project.name;
+    e.subject = "workflow " + run_.name;
+    e.run_id = run_.id;
+    e.step = path;
+    e.error_kind = out.kind;
+    e.error = Redact(out.error);
+    e.message = fmt::format("{} failed on attempt {} and is retried", Describe(step), attempt);
+    o_.notifier->Publish(e);
+  }
+
+  static std::string Describe(const project::WorkflowStep& step) {
+    if (step.target.empty()) return step.kind;
+    return step.kind + " " + step.target;
+  }
+
+  static std::string Figures(const json& output) {
+    std::vector<std::string> parts;
+    for (const char* key : {"rows_in", "rows_out", "rows_quarantined", "files"}) {
+      if (output.contains(key) && output[key].is_number()) {
+        parts.push_back(fmt::format("{} {}", output[key].get<int64_t>(), key));
+      }
+    }
+    return parts.empty() ? "" : ": " + Join(parts, ", ");
+  }
+
+  void RegisterStop(std::atomic<bool>* flag) {
+    std::lock_guard lock(flags_mu_);
+    active_.insert(flag);
+    if (cancel_ || Stopping() || run_timeout_) flag->store(true);
+  }
+  void UnregisterStop(std::atomic<bool>* flag) {
+    std::lock_guard lock(flags_mu_);
+    active_.erase(flag);
+  }
+
+  // One attempt of one step; fills `output` with its figures.
+  Outcome Attempt(const project::WorkflowStep& step, const std::string& path, int attempt,
+                  json& scope, json& output) {
+    std::string child_prefix = path + (attempt > 1 ? fmt::format("@{}", attempt) : "");
+    if (step.kind == "parallel") return Parallel(step, child_prefix, scope, output);
+    if (step.kind == "map") return Map(step, child_prefix, scope, output);
+    if (step.kind == "choice") return Choice(step, child_prefix, scope, output);
+    if (step.kind == "pass") return {};
+    if (step.kind == "fail") {
+      return {false, step.error_kind,
+              step.message.empty() ? "the workflow reached a fail step"
+                                   : Substitute(step.message, scope),
+              path};
+    }
+    std::atomic<bool> stop{false};
+    RegisterStop(&stop);
+    int64_t start = o_.clock->NowMs();
+    int64_t deadline = step.timeout_ms > 0 ? start + step.timeout_ms : 0;
+    int64_t ticket = 0;
+    if (deadline && o_.watchdog && o_.clock == &SystemClock()) {
+      ticket = o_.watchdog->Arm(deadline, &stop);
+    }
+    Outcome out;
+    try {
+      if (step.kind == "wait") {
+        int64_t until = start + step.wait_ms;
+        o_.clock->SleepUntil(deadline && deadline < until ? deadline : until, stop);
+      } else if (step.kind == "workflow") {
+        output = Child(step, path, attempt, scope, stop);
+      } else {
+        ScopedStop scoped(&stop);
+        StepContext ctx;
+        ctx.run_id = run_.id;
+        ctx.path = path;
+        ctx.attempt = attempt;
+        ctx.scope = &scope;
+        ctx.stop = &stop;
+        ctx.set_child = [&](int64_t child) { m_.SetAttemptChild(run_.id, path, attempt, child); };
+        ctx.log = [&](const std::string& level, const std::string& message) {
+          Log(level, path, message);
+        };
+        output = o_.runner->Run(*ws_, step, ctx);
+      }
+    } catch (const Error& e) {
+      out = {false, KindOf(e.kind()), e.what(), path};
+    } catch (const std::exception& e) {
+      out = {false, "internal", e.what(), path};
+    }
+    if (ticket) o_.watchdog->Cancel(ticket);
+    UnregisterStop(&stop);
+    // Why it stopped, when it was stopped: the server, a cancel, or a timeout.
+    if (Stopping()) return {false, "interrupted", "the server is stopping", path, true};
+    if (cancel_) return {false, "cancelled", "cancelled", path, false, true};
+    if (run_timeout_) {
+      return {false, "timeout",
+              fmt::format("the workflow ran longer than its timeout of {} ms", wf_.timeout_ms),
+              path};
+    }
+    bool overran = deadline && o_.clock->NowMs() >= deadline &&
+                   (step.kind != "wait" || deadline < start + step.wait_ms);
+    if (overran) {
+      return {false, "timeout",
+              fmt::format("{} ran longer than its timeout of {} ms", Describe(step),
+                          step.timeout_ms),
+              path};
+    }
+    return out;
+  }
+
+  // Runs `count` branches with at most `limit` at once (0: all at once, capped at 64 threads);
+  // returns the first failure. A failure keeps branches that have not started from starting.
+  Outcome Fan(size_t count, int limit, json& scope,
+              const std::function<Outcome(size_t, json&)>& branch) {
+    size_t threads = limit > 0 ? static_cast<size_t>(limit) : 64;
+    threads = std::max<size_t>(1, std::min(threads, count));
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex mu;
+    Outcome first;
+    std::vector<json> scopes(count, scope);
+    auto work = [&] {
+      while (!failed) {
+        size_t i = next++;
+        if (i >= count) return;
+        Outcome out = branch(i, scopes[i]);
+        if (!out.ok) {
+          std::lock_guard lock(mu);
+          if (first.ok || (out.stopped && !first.stopped)) first = out;
+          failed = true;
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (auto& s : scopes) {
+      for (auto& [id, out] : s["steps"].items()) scope["steps"][id] = out;
+    }
+    return first;
+  }
+
+  Outcome Parallel(const project::WorkflowStep& step, const std::string& prefix, json& scope,
+                   json& output) {
+    Outcome out = Fan(step.branches.size(), step.max_concurrency, scope,
+                      [&](size_t i, json& s) {
+                        return RunList(step.branches[i], fmt::format("{}/{}", prefix, i), s);
+                      });
+    output["branches"] = step.branches.size();
+    return out;
+  }
+
+  json MapItems(const project::WorkflowStep& step, const json& scope) {
+    const json& params = scope["params"];
+    json files = params.contains("files") ? params["files"] : json::array();
+    if (step.over == "files") return files;
+    if (step.over == "partitions") {
+      std::set<std::string> parts;
+      for (const auto& f : files) {
+        std::vector<std::string> kv;
+        for (const auto& seg : Split(f.get<std::string>(), '/')) {
+          if (seg.find('=') != std::string::npos) kv.push_back(seg);
+        }
+        if (!kv.empty()) parts.insert(Join(kv, "/"));
+      }
+      return json(std::vector<std::string>(parts.begin(), parts.end()));
+    }
+    std::string name = step.over.rfind("params.", 0) == 0 ? step.over.substr(7) : step.over;
+    if (!params.contains(name)) {
+      Fail(ErrorKind::kConfig, "map over '{}': the run has no such parameter", step.over);
+    }
+    json v = params[name];
+    if (v.is_string()) {  // a comma-separated list from --param
+      json list = json::array();
+      for (const auto& part : Split(v.get<std::string>(), ',')) list.push_back(Trim(part));
+      return list;
+    }
+    if (!v.is_array()) Fail(ErrorKind::kConfig, "map over '{}': not a list", step.over);
+    return v;
+  }
+
+  Outcome Map(const project::WorkflowStep& step, const std::string& prefix, json& scope,
+              json& output) {
+    json items;
+    try {
+      items = MapItems(step, scope);
+    } catch (const Error& e) {
+      return {false, KindOf(e.kind()), e.what(), prefix};
+    }
+    output["items"] = items.size();
+    return Fan(items.size(), step.max_concurrency, scope, [&](size_t i, json& s) {
+      s["item"] = items[i];
+      return RunList(step.steps, fmt::format("{}/{}", prefix, i), s);
+    });
+  }
+
+  Outcome Choice(const project::WorkflowStep& step, const std::string& prefix, json& scope,
+                 json& output) {
+    for (size_t i = 0; i < step.choices.size(); ++i) {
+      bool yes = false;
+      try {
+        yes = Expression::Parse(step.choices[i].when).Evaluate(scope);
+      } catch (const Error& e) {
+        return {false, "config", fmt::format("when '{}': {}", step.choices[i].when, e.what()),
+                prefix};
+      }
+      if (!yes) continue;
+      output["chosen"] = i;
+      Log("info", prefix, fmt::format("choice: '{}' is true", step.choices[i].when));
+      return RunList(step.choices[i].steps, fmt::format("{}/{}", prefix, i), scope);
+    }
+    output["chosen"] = "otherwise";
+    Log("info", prefix, "choice: no rule is true; taking otherwise");
+    return RunList(step.otherwise, prefix + "/otherwise", scope);
+  }
+
+  // A child workflow run, executed here; on resume the child run recorded by the attempt
+  // continues.
+  json Child(const project::WorkflowStep& step, const std::string& path, int attempt,
+             const json& scope, std::atomic<bool>& stop) {
+    auto it = ws_->workflows.find(step.target);
+    if (it == ws_->workflows.end()) {
+      Fail(ErrorKind::kConfig, "no workflow '{}' in the project", step.target);
+    }
+    int64_t child = 0;
+    for (const auto& a : m_.Attempts(run_.id)) {
+      if (a.path == path && a.attempt == attempt && a.child_run_id) child = a.child_run_id;
+    }
+    if (!child) {
+      json params = json::object();
+      for (const auto& [k, v] : step.params) params[k] = Substitute(v, scope);
+      child = Enqueue(m_, it->second, fmt::format("workflow {} run {}", run_.name, run_.id),
+                      params, run_.id);
+      m_.SetAttemptChild(run_.id, path, attempt, child);
+    }
+    auto record = m_.GetRun(child);
+    if (record && record->status == "running") m_.RequeueRun(child);
+    record = m_.GetRun(child);
+    std::string status = record ? record->status : "failed";
+    if (status == "queued" && m_.ClaimRun(child, ProcessOwnerOf(run_))) {
+      ExecutorOptions o = o_;
+      o.shutdown = o_.shutdown;
+      status = orchestrator::Execute(ws_, child, o);
+    }
+    if (status == "queued") Fail(ErrorKind::kInterrupted, "the server is stopping");
+    record = m_.GetRun(child);
+    if (status != "succeeded") {
+      Fail(ErrorKind::kInput, "child workflow {} (run {}) {}: {}", step.target, child, status,
+           record ? record->error : "");
+    }
+    return {{"child_run_id", child}};
+  }
+
+  static std::string ProcessOwnerOf(const meta::Run& run) { return run.owner; }
+
+  std::shared_ptr<transform::Workspace> ws_;
+  meta::Metastore& m_;
+  meta::Run run_;
+  project::Workflow wf_;
+  const ExecutorOptions& o_;
+  std::mt19937_64 rng_;
+  std::mutex known_mu_;
+  std::map<std::string, meta::StepState> known_;
+  std::map<std::string, int> failures_;
+  std::atomic<bool> cancel_{false}, run_timeout_{false};
+  std::mutex flags_mu_;
+  std::set<std::atomic<bool>*> active_;
+  std::mutex poll_mu_;
+  std::condition_variable poll_cv_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::string Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
+                    const ExecutorOptions& options) {
+  auto& m = *ws->metastore;
+  auto run = m.GetRun(run_id);
+  if (!run) Fail(ErrorKind::kUsage, "no run {}", run_id);
+  project::Diagnostics diagnostics;
+  auto workflow = project::ParseWorkflow(run->definition, run->name + " (as queued)", diagnostics);
+  if (!workflow || !diagnostics.empty()) {
+    meta::Run failed = *run;
+    std::vector<std::string> lines;
+    for (const auto& d : diagnostics.items()) lines.push_back(d.str());
+    m.FailRun(failed, "the workflow definition cannot be read: " + Join(lines, "; "));
+    return "failed";
+  }
+  RunExecutor executor(ws, *run, Expand(ws->project, std::move(*workflow)), options);
+  return executor.Execute();
+}
+
+}  // namespace sluice::orchestrator

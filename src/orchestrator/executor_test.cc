@@ -1,0 +1,330 @@
+// Workflow execution against a real SQLite metastore, a fake clock and a scripted step runner:
+// retry/backoff/timeout schedules, catch and choice routing, cancel, resume after a crash.
+#include "orchestrator/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "common/error.h"
+#include "lake/local_store.h"
+#include "meta/sqlite_metastore.h"
+
+namespace sluice::orchestrator {
+namespace {
+
+using nlohmann::json;
+
+// Leaf steps follow a script: `job: NAME` fails with the scripted kinds in order, then succeeds
+// with the scripted figures; a step may also take (fake) time.
+class ScriptedRunner : public StepRunner {
+ public:
+  json Run(transform::Workspace&, const project::WorkflowStep& step, StepContext& ctx) override {
+    std::lock_guard lock(mu);
+    ++calls[step.target];
+    if (auto it = hook.find(step.target); it != hook.end()) it->second(ctx);
+    if (auto it = takes_ms.find(step.target); it != takes_ms.end()) clock->Advance(it->second);
+    auto& f = failures[step.target];
+    if (!f.empty()) {
+      ErrorKind kind = f.front();
+      f.erase(f.begin());
+      throw Error(kind, "scripted failure of " + step.target);
+    }
+    return figures.count(step.target) ? figures[step.target] : json::object();
+  }
+  std::mutex mu;
+  FakeClock* clock = nullptr;
+  std::map<std::string, int> calls;
+  std::map<std::string, std::vector<ErrorKind>> failures;
+  std::map<std::string, json> figures;
+  std::map<std::string, int64_t> takes_ms;
+  std::map<std::string, std::function<void(StepContext&)>> hook;
+};
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sluice-exec-" + UniqueSuffix());
+    ws_ = std::make_shared<transform::Workspace>();
+    ws_->project.name = "t";
+    ws_->store = std::make_shared<lake::LocalStore>(root_ / "lake");
+    ws_->metastore = std::make_shared<meta::SqliteMetastore>(root_ / "meta.db");
+    runner_.clock = &clock_;
+    options_.clock = &clock_;
+    options_.runner = &runner_;
+    options_.seed = 42;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  project::Workflow Parse(const std::string& text) {
+    project::Diagnostics d;
+    auto wf = project::ParseWorkflow(text, "workflows/t.yaml", d);
+    EXPECT_TRUE(d.empty()) << (d.empty() ? "" : d.items()[0].str());
+    ws_->workflows[wf->name] = *wf;
+    return *wf;
+  }
+
+  // Queues, claims and executes a run of `text`; returns its id.
+  int64_t RunText(const std::string& text, const json& params = json::object()) {
+    auto wf = Parse(text);
+    int64_t id = Enqueue(m(), wf, "test", params);
+    EXPECT_TRUE(m().ClaimRun(id, "test"));
+    Execute(ws_, id, options_);
+    return id;
+  }
+
+  meta::Metastore& m() { return *ws_->metastore; }
+  std::string Status(int64_t id) { return m().GetRun(id)->status; }
+  std::map<std::string, meta::StepState> Steps(int64_t id) {
+    std::map<std::string, meta::StepState> out;
+    for (auto& s : m().Steps(id)) out[s.path] = s;
+    return out;
+  }
+
+  fs::path root_;
+  std::shared_ptr<transform::Workspace> ws_;
+  FakeClock clock_;
+  ScriptedRunner runner_;
+  ExecutorOptions options_;
+};
+
+TEST_F(ExecutorTest, RetriesWithExponentialBackoffCappedAtMaxDelay) {
+  runner_.failures["load"] = {ErrorKind::kIo, ErrorKind::kIo, ErrorKind::kIo};
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - job: load\n"
+      "    retry: { attempts: 4, interval: 2s, backoff_rate: 2.0, max_delay: 5s }\n");
+  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(clock_.sleeps(), (std::vector<int64_t>{2000, 4000, 5000}));
+  auto attempts = m().Attempts(id);
+  ASSERT_EQ(attempts.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(attempts[i].status, "failed");
+    EXPECT_EQ(attempts[i].error_kind, "io");
+  }
+  EXPECT_EQ(attempts[3].status, "succeeded");
+  EXPECT_EQ(Steps(id)["load"].attempts, 4);
+}
+
+TEST_F(ExecutorTest, GivesUpAfterTheLastAttempt) {
+  runner_.failures["load"] = {ErrorKind::kIo, ErrorKind::kIo, ErrorKind::kIo};
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - job: load\n    retry: { attempts: 2, interval: 1s }\n"
+      "  - job: after\n");
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(runner_.calls["load"], 2);
+  EXPECT_EQ(runner_.calls["after"], 0);
+  EXPECT_EQ(clock_.sleeps(), std::vector<int64_t>{1000});
+  auto run = m().GetRun(id);
+  EXPECT_NE(run->error.find("scripted failure of load"), std::string::npos);
+  EXPECT_EQ(json::parse(run->details)["error_kind"], "io");
+}
+
+TEST_F(ExecutorTest, RetriesOnlyTheKindsItIsToldTo) {
+  runner_.failures["load"] = {ErrorKind::kQuality};
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - job: load\n    retry: { attempts: 5, interval: 1s, on: [io] }\n");
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(runner_.calls["load"], 1);
+  EXPECT_TRUE(clock_.sleeps().empty());
+}
+
+TEST_F(ExecutorTest, ConfigErrorsAreNotRetriedByDefault) {
+  runner_.failures["load"] = {ErrorKind::kConfig};
+  int64_t id = RunText("workflow: w\nsteps:\n  - job: load\n    retry: 3\n");
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(runner_.calls["load"], 1);
+}
+
+TEST(RetryDelay, FullJitterStaysWithinTheComputedDelay) {
+  project::Retry r;
+  r.interval_ms = 1000;
+  r.backoff_rate = 3;
+  r.full_jitter = true;
+  std::mt19937_64 rng(7);
+  bool below = false;
+  for (int i = 0; i < 200; ++i) {
+    int64_t d = RetryDelayMs(r, 3, rng);
+    EXPECT_GE(d, 0);
+    EXPECT_LE(d, 9000);
+    below = below || d < 9000;
+  }
+  EXPECT_TRUE(below);
+  r.full_jitter = false;
+  EXPECT_EQ(RetryDelayMs(r, 1, rng), 1000);
+  EXPECT_EQ(RetryDelayMs(r, 3, rng), 9000);
+}
+
+TEST_F(ExecutorTest, AWaitLongerThanItsTimeoutTimesOut) {
+  int64_t id = RunText("workflow: w\nsteps:\n  - wait: 10m\n    timeout: 1500ms\n");
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(clock_.sleeps(), std::vector<int64_t>{1500});
+  EXPECT_EQ(Steps(id)["wait"].error_kind, "timeout");
+}
+
+TEST_F(ExecutorTest, AStepOverItsTimeoutIsRetriedWhenTimeoutsAreRetried) {
+  runner_.takes_ms["slow"] = 5000;
+  runner_.hook["slow"] = [this](StepContext&) {
+    if (runner_.calls["slow"] == 2) runner_.takes_ms["slow"] = 100;
+  };
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - job: slow\n    timeout: 2s\n"
+      "    retry: { attempts: 2, interval: 3s, on: [timeout] }\n");
+  EXPECT_EQ(Status(id), "succeeded");
+  auto attempts = m().Attempts(id);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].error_kind, "timeout");
+  EXPECT_EQ(clock_.sleeps(), std::vector<int64_t>{3000});
+}
+
+TEST_F(ExecutorTest, CatchRoutesByErrorKindAndTheRunGoesOn) {
+  runner_.failures["load"] = {ErrorKind::kInput};
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - job: load\n    catch:\n"
+      "      - { errors: [quality], steps: [ { job: on_quality } ] }\n"
+      "      - { errors: [input, io], steps: [ { job: on_input } ] }\n"
+      "  - job: next\n");
+  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(runner_.calls["on_quality"], 0);
+  EXPECT_EQ(runner_.calls["on_input"], 1);
+  EXPECT_EQ(runner_.calls["next"], 1);
+  auto steps = Steps(id);
+  EXPECT_EQ(steps["load"].status, "caught");
+  EXPECT_EQ(steps["load/catch/on_input"].status, "succeeded");
+}
+
+TEST_F(ExecutorTest, AnUncaughtKindFailsTheRunAndRunsOnFailure) {
+  runner_.failures["load"] = {ErrorKind::kIo};
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - job: load\n    catch: [ { errors: [quality], steps: [ "
+      "{ job: on_quality } ] } ]\non_failure:\n  - job: alert\non_success:\n  - job: cheer\n");
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(runner_.calls["alert"], 1);
+  EXPECT_EQ(runner_.calls["cheer"], 0);
+  EXPECT_EQ(Steps(id)["on_failure/alert"].status, "succeeded");
+}
+
+TEST_F(ExecutorTest, ChoiceFollowsStepFiguresAndParameters) {
+  runner_.figures["clean"] = {{"rows_quarantined", 5}, {"rows_out", 100}};
+  const std::string text =
+      "workflow: w\nparameters: { region: us }\nsteps:\n  - job: clean\n  - choice:\n"
+      "      - when: \"steps.clean.rows_quarantined > 3 and params.region == 'eu'\"\n"
+      "        steps: [ { job: eu_review } ]\n"
+      "      - when: \"steps.clean.rows_quarantined > 3\"\n"
+      "        steps: [ { job: review } ]\n"
+      "    otherwise: [ { job: fine } ]\n";
+  int64_t id = RunText(text);
+  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(runner_.calls["review"], 1);
+  EXPECT_EQ(runner_.calls["eu_review"], 0);
+  EXPECT_EQ(json::parse(Steps(id)["choice"].output)["chosen"], 1);
+  RunText(text, {{"region", "eu"}});
+  EXPECT_EQ(runner_.calls["eu_review"], 1);
+  runner_.figures["clean"] = {{"rows_quarantined", 0}};
+  RunText(text);
+  EXPECT_EQ(runner_.calls["fine"], 1);
+}
+
+TEST_F(ExecutorTest, UnknownParametersAreRefusedWithAHint) {
+  auto wf = Parse("workflow: w\nparameters: { region: us }\nsteps: [ { pass: p } ]\n");
+  try {
+    Enqueue(m(), wf, "test", {{"regoin", "eu"}});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'region'?"), std::string::npos);
+  }
+}
+
+TEST_F(ExecutorTest, ParallelAndMapRunEveryBranch) {
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - parallel: [ [ {job: a} ], [ {job: b}, {job: c} ] ]\n"
+      "  - map: { over: files, max_concurrency: 2, steps: [ { job: per_file } ] }\n",
+      {{"files", json::array({"landing/s/1.csv", "landing/s/2.csv", "landing/s/3.csv"})}});
+  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(runner_.calls["a"], 1);
+  EXPECT_EQ(runner_.calls["c"], 1);
+  EXPECT_EQ(runner_.calls["per_file"], 3);
+  auto steps = Steps(id);
+  EXPECT_EQ(steps["parallel/1/c"].status, "succeeded");
+  EXPECT_EQ(steps["map/2/per_file"].status, "succeeded");
+}
+
+TEST_F(ExecutorTest, AFailingBranchFailsTheParallelStep) {
+  runner_.failures["b"] = {ErrorKind::kInput};
+  int64_t id = RunText("workflow: w\nsteps:\n  - parallel: [ [ {job: a} ], [ {job: b} ] ]\n");
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Steps(id)["parallel"].status, "failed");
+  EXPECT_EQ(json::parse(m().GetRun(id)->details)["failed_step"], "parallel/1/b");
+}
+
+TEST_F(ExecutorTest, CancelStopsAtTheNextStep) {
+  auto wf = Parse("workflow: w\nsteps:\n  - job: first\n  - job: second\n");
+  int64_t id = Enqueue(m(), wf, "test", json::object());
+  ASSERT_TRUE(m().ClaimRun(id, "test"));
+  runner_.hook["first"] = [&](StepContext& ctx) { m().RequestCancel(ctx.run_id); };
+  EXPECT_EQ(Execute(ws_, id, options_), "cancelled");
+  EXPECT_EQ(runner_.calls["second"], 0);
+  EXPECT_EQ(Status(id), "cancelled");
+}
+
+TEST_F(ExecutorTest, AQueuedRunIsCancelledAtOnce) {
+  auto wf = Parse("workflow: w\nsteps:\n  - job: first\n");
+  int64_t id = Enqueue(m(), wf, "test", json::object());
+  EXPECT_EQ(m().RequestCancel(id)->status, "cancelled");
+  EXPECT_FALSE(m().ClaimRun(id, "test"));
+}
+
+TEST_F(ExecutorTest, AResumedRunSkipsCommittedStepsAndRetriesTheInterruptedOne) {
+  auto wf = Parse("workflow: w\nsteps:\n  - job: one\n  - job: two\n  - job: three\n");
+  int64_t id = Enqueue(m(), wf, "test", json::object());
+  ASSERT_TRUE(m().ClaimRun(id, "dead-process"));
+  // What a process killed during step two leaves behind.
+  m().BeginAttempt(id, "one", "job", 1);
+  m().EndAttempt({id, "one", 1, "succeeded"}, "succeeded", R"({"rows_out": 7})");
+  m().BeginAttempt(id, "two", "job", 1);
+  EXPECT_EQ(Execute(ws_, id, options_), "succeeded");
+  EXPECT_EQ(runner_.calls["one"], 0);
+  EXPECT_EQ(runner_.calls["two"], 1);
+  EXPECT_EQ(runner_.calls["three"], 1);
+  auto attempts = m().Attempts(id);
+  std::vector<std::string> two;
+  for (const auto& a : attempts) {
+    if (a.path == "two") two.push_back(a.status);
+  }
+  EXPECT_EQ(two, (std::vector<std::string>{"interrupted", "succeeded"}));
+}
+
+TEST_F(ExecutorTest, RedriveRunsOnlyTheFailedSteps) {
+  runner_.failures["two"] = {ErrorKind::kIo};
+  int64_t id = RunText("workflow: w\nsteps:\n  - job: one\n  - job: two\n");
+  ASSERT_EQ(Status(id), "failed");
+  ASSERT_TRUE(m().RedriveRun(id));
+  ASSERT_TRUE(m().ClaimRun(id, "test"));
+  EXPECT_EQ(Execute(ws_, id, options_), "succeeded");
+  EXPECT_EQ(runner_.calls["one"], 1);
+  EXPECT_EQ(runner_.calls["two"], 2);
+}
+
+TEST_F(ExecutorTest, AFailStepFailsWithItsKindAndMessage) {
+  int64_t id = RunText(
+      "workflow: w\nparameters: { day: x }\nsteps:\n"
+      "  - fail: \"no data for ${params.day}\"\n    error: input\n");
+  auto run = m().GetRun(id);
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_NE(run->error.find("no data for x"), std::string::npos);
+  EXPECT_EQ(json::parse(run->details)["error_kind"], "input");
+}
+
+TEST_F(ExecutorTest, EveryTransitionIsLogged) {
+  runner_.failures["load"] = {ErrorKind::kIo};
+  int64_t id = RunText("workflow: w\nsteps:\n  - job: load\n    retry: 2\n");
+  std::string all;
+  for (const auto& l : m().Logs(id, 0, 100)) all += l.message + "\n";
+  EXPECT_NE(all.find("job load started"), std::string::npos);
+  EXPECT_NE(all.find("retrying in 1000 ms (attempt 2 of 2)"), std::string::npos);
+  EXPECT_NE(all.find("job load succeeded"), std::string::npos);
+  EXPECT_NE(all.find("succeeded in"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::orchestrator

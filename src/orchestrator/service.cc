@@ -1,0 +1,655 @@
+#include "orchestrator/service.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "catalog/crawler.h"
+#include "common/error.h"
+#include "common/process.h"
+#include "common/redact.h"
+#include "common/strings.h"
+#include "common/time.h"
+#include "orchestrator/cron.h"
+#include "orchestrator/plan.h"
+
+namespace sluice::orchestrator {
+
+using nlohmann::json;
+
+namespace {
+
+const std::vector<double> kSecondsBuckets = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                             1,     5,     30,   120,  600};
+
+bool Hidden(const std::string& name) { return name.empty() || name[0] == '.' || name[0] == '_'; }
+
+// Whether some process has the file open for writing: a read lease cannot be taken then. An
+// answer of "no" for a file created whole (link or rename) lets it start work at once.
+bool BeingWritten(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return true;
+  bool writing = true;
+  if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+    writing = false;
+    fcntl(fd, F_SETLEASE, F_UNLCK);
+  }
+  ::close(fd);
+  return writing;
+}
+
+std::string Escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Service::Histogram::Observe(double seconds) {
+  if (counts.empty()) {
+    bounds = kSecondsBuckets;
+    counts.assign(bounds.size(), 0);
+  }
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    if (seconds <= bounds[i]) ++counts[i];
+  }
+  sum += seconds;
+  ++count;
+}
+
+Service::Service(transform::Workspace ws, ServiceOptions options)
+    : ws_(std::make_shared<transform::Workspace>(std::move(ws))),
+      metastore_(ws_->metastore),
+      options_(std::move(options)) {
+  notifier_ = std::make_unique<notify::Notifier>(ws_->project.channels);
+  notifier_->on_delivery = [this](const notify::Delivery& d) {
+    Log(d.ok ? "info" : "error",
+        d.ok ? fmt::format("notification {} delivered to {}", d.event_type, d.channel)
+             : fmt::format("notification {} to {} failed after {} attempt(s): {}", d.event_type,
+                           d.channel, d.attempts, d.error),
+        {{"channel", d.channel}, {"attempts", d.attempts}});
+  };
+  runner_ = MakeProjectRunner(notifier_.get());
+  exec_.runner = runner_.get();
+  exec_.watchdog = &watchdog_;
+  exec_.notifier = notifier_.get();
+  exec_.shutdown = &shutdown_;
+  exec_.on_log = [this](const meta::LogLine& l) {
+    Log(l.level, l.message, {{"run_id", l.run_id}, {"step", l.step}});
+  };
+  exec_.on_step = [this](const std::string& kind, const std::string& status, int64_t ms,
+                         const json& output) {
+    std::lock_guard lock(mu_);
+    step_seconds_[kind].Observe(static_cast<double>(ms) / 1000.0);
+    if (status == "succeeded" && (kind == "job" || kind == "model")) {
+      rows_processed_ += output.value("rows_out", int64_t{0});
+      rows_quarantined_ += output.value("rows_quarantined", int64_t{0});
+    }
+  };
+}
+
+Service::~Service() { Stop(0); }
+
+void Service::Log(const std::string& level, const std::string& message, json fields) {
+  if (!options_.log) return;
+  json line = {{"time", Rfc3339(NowMs())}, {"level", level}, {"message", Redact(message)}};
+  if (fields.is_object()) {
+    for (auto& [k, v] : fields.items()) line[k] = v;
+  }
+  options_.log(line);
+}
+
+std::shared_ptr<transform::Workspace> Service::definitions() {
+  std::lock_guard lock(mu_);
+  return ws_;
+}
+
+void Service::Start() {
+  Recover();
+  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) {
+    Log("warn", fmt::format("inotify is not available ({}); arrivals are found by rescans",
+                            std::strerror(errno)));
+  }
+  threads_.emplace_back([this] { WatchLoop(); });
+  threads_.emplace_back([this] { SchedulerLoop(); });
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    threads_.emplace_back([this] { WorkerLoop(); });
+  }
+  ready_ = true;
+  auto defs = definitions();
+  Log("info", fmt::format("sluice serve ready: project {}, {} workflow(s), {} worker(s)",
+                          defs->project.name, defs->workflows.size(), options_.workers));
+}
+
+void Service::Stop(int64_t grace_ms) {
+  if (stopping_.exchange(true)) {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    return;
+  }
+  Log("info", fmt::format("stopping: no new runs; running steps get {} ms to finish", grace_ms));
+  cv_.notify_all();
+  scheduler_cv_.notify_all();
+  int64_t deadline = MonotonicMs() + grace_ms;
+  while (MonotonicMs() < deadline) {
+    {
+      std::lock_guard lock(mu_);
+      bool busy = false;
+      for (const auto& [wf, n] : running_) busy = busy || n > 0;
+      if (!busy) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  shutdown_ = true;  // interrupts what still runs; those runs are requeued
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+  inotify_fd_ = -1;
+  notifier_->Flush(5000);
+  ready_ = false;
+  Log("info", "stopped");
+}
+
+void Service::Reload() {
+  auto fresh = std::make_shared<transform::Workspace>(definitions()->Reload());
+  project::Diagnostics diagnostics;
+  ValidateWorkflows(*fresh, diagnostics);
+  diagnostics.ThrowIfAny();
+  {
+    std::lock_guard lock(mu_);
+    ws_ = fresh;
+  }
+  Log("info", fmt::format("reloaded the project: {} workflow(s)", fresh->workflows.size()));
+  {
+    std::lock_guard lock(mu_);
+    scheduler_wake_ = true;
+  }
+  scheduler_cv_.notify_all();
+}
+
+void Service::Recover() {
+  auto& m = *metastore_;
+  for (const auto& run : m.ListRuns({.statuses = {"running"}, .limit = 100000})) {
+    if (OwnerAlive(run.owner)) continue;
+    if (run.kind == "workflow") {
+      m.RequeueRun(run.id);
+      m.AppendLog(run.id, "warn", "",
+                  "the process running this run stopped; it resumes from its last committed step");
+      Log("warn",
+          fmt::format("run {} ({}) was left running by a stopped process; resuming it", run.id,
+                      run.name),
+          {{"run_id", run.id}});
+    } else {
+      m.FailRun(run, fmt::format("interrupted: the process running it ({}) stopped before it "
+                                 "finished; nothing it wrote was published",
+                                 run.owner.empty() ? "unknown" : run.owner));
+      Log("warn",
+          fmt::format("{} run {} ({}) was left running by a stopped process; marked failed",
+                      run.kind, run.id, run.name),
+          {{"run_id", run.id}});
+    }
+  }
+  auto queued = m.ListRuns({.statuses = {"queued"}, .top_level = true, .limit = 1000000});
+  std::reverse(queued.begin(), queued.end());  // oldest first
+  for (const auto& run : queued) Push(run.id, run.queued_ms);
+}
+
+void Service::Push(int64_t run_id, int64_t detected_ms) {
+  {
+    std::lock_guard lock(mu_);
+    if (!queued_.insert(run_id).second) return;
+    queue_.push_back(run_id);
+    if (detected_ms) detected_[run_id] = detected_ms;
+  }
+  cv_.notify_one();
+}
+
+void Service::Wake(int64_t run_id) { Push(run_id, NowMs()); }
+
+int64_t Service::Trigger(const std::string& workflow, const json& params,
+                         const std::string& trigger) {
+  auto defs = definitions();
+  auto it = defs->workflows.find(workflow);
+  if (it == defs->workflows.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, w] : defs->workflows) names.push_back(n);
+    std::string near = Nearest(workflow, names);
+    Fail(ErrorKind::kUsage, "no workflow '{}'{}", workflow,
+         near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
+  }
+  int64_t now = NowMs();
+  int64_t id = Enqueue(*metastore_, it->second, trigger, params);
+  Push(id, now);
+  return id;
+}
+
+void Service::Retry(int64_t run_id) {
+  auto run = metastore_->GetRun(run_id);
+  if (!run) Fail(ErrorKind::kUsage, "no run {}", run_id);
+  if (run->kind != "workflow" || run->parent_run_id) {
+    Fail(ErrorKind::kUsage, "run {} is a {} run; only workflow runs are retried from a step",
+         run_id, run->parent_run_id ? "child" : run->kind);
+  }
+  if (!metastore_->RedriveRun(run_id)) {
+    Fail(ErrorKind::kUsage, "run {} is {}; only failed or cancelled runs can be retried", run_id,
+         run->status);
+  }
+  metastore_->AppendLog(run_id, "info", "", "retried from its failed steps");
+  Push(run_id, NowMs());
+}
+
+void Service::WorkerLoop() {
+  while (true) {
+    int64_t id = 0;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      id = queue_.front();
+      queue_.pop_front();
+      queued_.erase(id);
+    }
+    try {
+      RunOne(id);
+    } catch (const std::exception& e) {
+      Log("error", fmt::format("run {}: {}", id, e.what()), {{"run_id", id}});
+    }
+  }
+}
+
+void Service::RunOne(int64_t id) {
+  auto run = metastore_->GetRun(id);
+  if (!run || run->status != "queued") return;
+  auto defs = definitions();
+  int limit = 0;
+  if (auto it = defs->workflows.find(run->name); it != defs->workflows.end()) {
+    limit = it->second.max_concurrent_runs;
+  }
+  int64_t detected = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (limit > 0 && running_[run->name] >= limit) {
+      deferred_[run->name].push_back(id);
+      return;
+    }
+    ++running_[run->name];
+    if (auto it = detected_.find(id); it != detected_.end()) {
+      detected = it->second;
+      detected_.erase(it);
+    }
+  }
+  if (metastore_->ClaimRun(id, ProcessOwner())) {
+    if (detected) {
+      std::lock_guard lock(mu_);
+      trigger_latency_.Observe(static_cast<double>(NowMs() - detected) / 1000.0);
+    }
+    std::string status = Execute(defs, id, exec_);
+    auto final = metastore_->GetRun(id);
+    {
+      std::lock_guard lock(mu_);
+      ++runs_by_status_[{run->name, status}];
+    }
+    if (final && status != "queued") AfterRun(*final);
+  }
+  std::lock_guard lock(mu_);
+  --running_[run->name];
+  auto& waiting = deferred_[run->name];
+  if (!waiting.empty() && !stopping_) {
+    int64_t next = waiting.front();
+    waiting.pop_front();
+    if (queued_.insert(next).second) queue_.push_front(next);
+    cv_.notify_one();
+  }
+}
+
+void Service::AfterRun(const meta::Run& run) {
+  if (run.parent_run_id) return;
+  auto defs = definitions();
+  for (const auto& [name, wf] : defs->workflows) {
+    for (const auto& t : wf.triggers) {
+      if (t.kind != "after" || t.target != run.name) continue;
+      bool fire = t.on == "any" || (t.on == "success" && run.status == "succeeded") ||
+                  (t.on == "failure" && run.status == "failed");
+      if (!fire) continue;
+      int64_t id = Enqueue(*metastore_, wf, fmt::format("after {} run {}", run.name, run.id),
+                           json{{"upstream_run_id", std::to_string(run.id)}});
+      Log("info",
+          fmt::format("workflow {} queued (run {}) after {} run {} {}", name, id, run.name, run.id,
+                      run.status),
+          {{"run_id", id}});
+      Push(id, NowMs());
+    }
+  }
+}
+
+// -- arrivals -----------------------------------------------------------------------------------
+
+void Service::OnArrival(const std::string& source, const std::vector<std::string>& keys,
+                        int64_t detected_ms) {
+  auto defs = definitions();
+  for (const auto& [name, wf] : defs->workflows) {
+    for (const auto& t : wf.triggers) {
+      if (t.kind != "on_arrival" || t.target != source) continue;
+      if (t.batch_window_ms > 0) {
+        std::lock_guard lock(mu_);
+        auto& b = batches_[name];
+        if (b.keys.empty()) {
+          b.due_ms = NowMs() + t.batch_window_ms;
+          b.detected_ms = detected_ms;
+        }
+        b.keys.insert(b.keys.end(), keys.begin(), keys.end());
+        scheduler_wake_ = true;
+        scheduler_cv_.notify_all();
+        continue;
+      }
+      meta::Run run;
+      run.kind = "workflow";
+      run.name = name;
+      run.trigger = "arrival " + source;
+      run.definition = wf.text;
+      json defaults = json::object();
+      for (const auto& [k, v] : wf.parameters) defaults[k] = v;
+      int64_t id =
+          metastore_->EnqueueArrivals(name, keys, run, [&](const std::vector<std::string>& fresh) {
+            json p = defaults;
+            p["files"] = fresh;
+            return p.dump();
+          });
+      if (id) {
+        {
+          std::lock_guard lock(mu_);
+          files_arrived_ += keys.size();
+        }
+        Push(id, detected_ms);
+      }
+    }
+  }
+}
+
+void Service::Rescan(bool startup) {
+  auto defs = definitions();
+  std::set<std::string> sources;
+  for (const auto& [name, wf] : defs->workflows) {
+    for (const auto& t : wf.triggers) {
+      if (t.kind == "on_arrival") sources.insert(t.target);
+    }
+  }
+  int64_t now = NowMs();
+  for (const auto& source : sources) {
+    std::string prefix = catalog::LandingPrefix(source);
+    if (inotify_fd_ >= 0) {
+      // Watch the source's folder and every folder below it (partitions).
+      fs::path root = fs::path(defs->store->ReadablePath(prefix));
+      std::error_code ec;
+      fs::create_directories(root, ec);
+      std::vector<fs::path> dirs = {root};
+      for (auto it = fs::recursive_directory_iterator(root, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_directory() && !Hidden(it->path().filename().string())) dirs.push_back(*it);
+      }
+      for (const auto& d : dirs) {
+        int wd = inotify_add_watch(inotify_fd_, d.c_str(),
+                                   IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
+        if (wd < 0) continue;
+        std::string rel = fs::relative(d, root, ec).string();
+        std::lock_guard lock(mu_);
+        watches_[wd] = {source, rel == "." ? prefix : prefix + rel + "/"};
+      }
+    }
+    std::vector<std::string> fresh;
+    std::set<std::string> seen;
+    for (const auto& [name, wf] : defs->workflows) {
+      bool listens = std::any_of(wf.triggers.begin(), wf.triggers.end(), [&](const auto& t) {
+        return t.kind == "on_arrival" && t.target == source;
+      });
+      if (!listens) continue;
+      auto arrived = metastore_->ArrivedKeys(name);
+      seen.insert(arrived.begin(), arrived.end());
+    }
+    for (const auto& obj : defs->store->List(prefix)) {
+      if (seen.count(obj.key)) continue;
+      auto name = obj.key.substr(obj.key.rfind('/') + 1);
+      if (Hidden(name)) continue;
+      if (!startup && now - obj.modified_ms < 2000 &&
+          BeingWritten(defs->store->ReadablePath(obj.key))) {
+        continue;  // still being copied in: its close event or the next rescan brings it
+      }
+      fresh.push_back(obj.key);
+    }
+    if (!fresh.empty()) {
+      Log("info",
+          fmt::format("rescan found {} file(s) under {} not yet started", fresh.size(), prefix));
+      OnArrival(source, fresh, now);
+    }
+  }
+}
+
+void Service::WatchLoop() {
+  char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+  int64_t next_rescan = 0;
+  bool startup = true;
+  while (!stopping_) {
+    if (MonotonicMs() >= next_rescan) {
+      try {
+        Rescan(startup);
+      } catch (const std::exception& e) {
+        Log("error", std::string("rescan failed: ") + e.what());
+      }
+      startup = false;
+      next_rescan = MonotonicMs() + options_.rescan_ms;
+    }
+    if (inotify_fd_ < 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    pollfd p{inotify_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
+    if (n <= 0) continue;
+    int64_t detected = NowMs();
+    std::map<std::string, std::vector<std::string>> by_source;
+    bool new_dirs = false;
+    for (char* ptr = buf; ptr < buf + n;) {
+      auto* ev = reinterpret_cast<inotify_event*>(ptr);
+      ptr += sizeof(inotify_event) + ev->len;
+      if (ev->len == 0) continue;
+      std::string name = ev->name;
+      if (Hidden(name)) continue;
+      std::pair<std::string, std::string> where;
+      {
+        std::lock_guard lock(mu_);
+        auto it = watches_.find(ev->wd);
+        if (it == watches_.end()) continue;
+        where = it->second;
+      }
+      if (ev->mask & IN_ISDIR) {
+        new_dirs = true;
+        continue;
+      }
+      std::string key = where.second + name;
+      if ((ev->mask & IN_CREATE) && BeingWritten(definitions()->store->ReadablePath(key))) {
+        continue;  // its IN_CLOSE_WRITE follows
+      }
+      by_source[where.first].push_back(key);
+    }
+    for (auto& [source, keys] : by_source) {
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      try {
+        OnArrival(source, keys, detected);
+      } catch (const std::exception& e) {
+        Log("error", std::string("arrival failed: ") + e.what());
+      }
+    }
+    if (new_dirs) next_rescan = 0;  // watch the new folder and catch what landed in it
+  }
+}
+
+// -- schedules and batches ----------------------------------------------------------------------
+
+void Service::FireSchedules(bool startup) {
+  auto defs = definitions();
+  int64_t now = NowMs();
+  for (const auto& [name, wf] : defs->workflows) {
+    for (const auto& t : wf.triggers) {
+      if (t.kind != "schedule") continue;
+      std::string key = t.target + " " + t.timezone;
+      auto cron = Cron::Parse(t.target, t.timezone);
+      auto mark = metastore_->ScheduleMark(name, key);
+      if (!mark) {
+        metastore_->SetScheduleMark(name, key, now);
+        continue;
+      }
+      auto fires = cron.Between(*mark, now, 10000);
+      if (fires.empty()) continue;
+      std::vector<int64_t> chosen = fires;
+      if (startup && fires.size() > 0) {
+        // Fire times that passed while the server was down.
+        if (t.catch_up == "none") {
+          chosen.clear();
+        } else if (t.catch_up == "latest") {
+          chosen = {fires.back()};
+        }
+        if (chosen.size() != fires.size()) {
+          Log("info", fmt::format("workflow {}: {} fire time(s) missed while stopped; catch_up {}",
+                                  name, fires.size(), t.catch_up));
+        }
+      }
+      metastore_->SetScheduleMark(name, key, fires.back());
+      for (int64_t fire : chosen) {
+        int64_t id =
+            Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}});
+        Push(id, fire);
+      }
+    }
+  }
+}
+
+void Service::SchedulerLoop() {
+  bool startup = true;
+  while (!stopping_) {
+    try {
+      FireSchedules(startup);
+    } catch (const std::exception& e) {
+      Log("error", std::string("schedules: ") + e.what());
+    }
+    startup = false;
+    std::vector<std::pair<std::string, Batch>> due;
+    int64_t wait = 1000 - NowMs() % 1000;  // at the next whole second (cron has minutes)
+    {
+      std::lock_guard lock(mu_);
+      int64_t now = NowMs();
+      for (auto it = batches_.begin(); it != batches_.end();) {
+        if (it->second.due_ms <= now) {
+          due.emplace_back(it->first, std::move(it->second));
+          it = batches_.erase(it);
+        } else {
+          wait = std::min(wait, it->second.due_ms - now);
+          ++it;
+        }
+      }
+    }
+    auto defs = definitions();
+    for (auto& [name, batch] : due) {
+      auto it = defs->workflows.find(name);
+      if (it == defs->workflows.end()) continue;
+      meta::Run run;
+      run.kind = "workflow";
+      run.name = name;
+      run.trigger = "arrival (batch of " + std::to_string(batch.keys.size()) + ")";
+      run.definition = it->second.text;
+      json defaults = json::object();
+      for (const auto& [k, v] : it->second.parameters) defaults[k] = v;
+      try {
+        int64_t id = metastore_->EnqueueArrivals(name, batch.keys, run,
+                                                 [&](const std::vector<std::string>& fresh) {
+                                                   json p = defaults;
+                                                   p["files"] = fresh;
+                                                   return p.dump();
+                                                 });
+        if (id) Push(id, batch.detected_ms);
+      } catch (const std::exception& e) {
+        Log("error", std::string("arrival batch failed: ") + e.what());
+      }
+    }
+    std::unique_lock lock(mu_);
+    scheduler_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, wait)),
+                           [&] { return stopping_.load() || scheduler_wake_; });
+    scheduler_wake_ = false;
+  }
+}
+
+// -- metrics ------------------------------------------------------------------------------------
+
+std::string Service::MetricsText() {
+  std::lock_guard lock(mu_);
+  std::string out;
+  out += "# HELP sluice_runs_total Workflow runs ended by this server, by workflow and status.\n";
+  out += "# TYPE sluice_runs_total counter\n";
+  for (const auto& [k, n] : runs_by_status_) {
+    out += fmt::format("sluice_runs_total{{workflow=\"{}\",status=\"{}\"}} {}\n", Escape(k.first),
+                       Escape(k.second), n);
+  }
+  auto histogram = [&](const std::string& name, const std::string& help, const Histogram& h,
+                       const std::string& labels) {
+    std::string sep = labels.empty() ? "" : ",";
+    for (size_t i = 0; i < h.bounds.size(); ++i) {
+      out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, h.bounds[i],
+                         h.counts[i]);
+    }
+    out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, h.count);
+    out += fmt::format("{}_sum{{{}}} {}\n{}_count{{{}}} {}\n", name, labels, h.sum, name, labels,
+                       h.count);
+    (void)help;
+  };
+  out += "# HELP sluice_step_duration_seconds Step attempts by kind.\n";
+  out += "# TYPE sluice_step_duration_seconds histogram\n";
+  for (const auto& [kind, h] : step_seconds_) {
+    histogram("sluice_step_duration_seconds", "", h, fmt::format("kind=\"{}\"", kind));
+  }
+  out += "# HELP sluice_trigger_latency_seconds From a trigger firing to its run starting.\n";
+  out += "# TYPE sluice_trigger_latency_seconds histogram\n";
+  if (trigger_latency_.count) histogram("sluice_trigger_latency_seconds", "", trigger_latency_, "");
+  size_t depth = queue_.size();
+  for (const auto& [wf, q] : deferred_) depth += q.size();
+  size_t waiting = 0;
+  for (const auto& [wf, b] : batches_) waiting += b.keys.size();
+  int running = 0;
+  for (const auto& [wf, n] : running_) running += n;
+  out += fmt::format(
+      "# HELP sluice_queue_depth Runs queued, waiting for a worker.\n"
+      "# TYPE sluice_queue_depth gauge\nsluice_queue_depth {}\n"
+      "# HELP sluice_runs_running Runs in progress.\n"
+      "# TYPE sluice_runs_running gauge\nsluice_runs_running {}\n"
+      "# HELP sluice_files_waiting Landed files waiting for a batch window to close.\n"
+      "# TYPE sluice_files_waiting gauge\nsluice_files_waiting {}\n"
+      "# HELP sluice_files_arrived_total Landed files that started work.\n"
+      "# TYPE sluice_files_arrived_total counter\nsluice_files_arrived_total {}\n"
+      "# HELP sluice_rows_processed_total Rows written by job and model steps.\n"
+      "# TYPE sluice_rows_processed_total counter\nsluice_rows_processed_total {}\n"
+      "# HELP sluice_rows_quarantined_total Rows quarantined by job steps.\n"
+      "# TYPE sluice_rows_quarantined_total counter\nsluice_rows_quarantined_total {}\n"
+      "# HELP sluice_up 1 while the server is ready.\n"
+      "# TYPE sluice_up gauge\nsluice_up {}\n",
+      depth, running, waiting, files_arrived_, rows_processed_, rows_quarantined_, ready_ ? 1 : 0);
+  return out;
+}
+
+}  // namespace sluice::orchestrator

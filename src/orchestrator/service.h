@@ -1,0 +1,121 @@
+#pragma once
+// The always-on part of `sluice serve`: trigger watchers (file arrival through inotify plus a
+// periodic rescan, cron schedules, chaining after other workflows), a durable queue of runs and
+// a pool of workers that execute them, recovery of what a killed process left behind, a graceful
+// stop, reloading definitions, and the figures /metrics reports.
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "notify/notify.h"
+#include "orchestrator/clock.h"
+#include "orchestrator/executor.h"
+#include "transform/workspace.h"
+
+namespace sluice::orchestrator {
+
+struct ServiceOptions {
+  int workers = 4;
+  int64_t rescan_ms = 10'000;  // the safety-net listing of landing folders
+  // Each event of the server's log (JSON object with time, level, message, ...).
+  std::function<void(const nlohmann::json&)> log;
+};
+
+class Service {
+ public:
+  Service(transform::Workspace ws, ServiceOptions options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Recovers runs of dead processes, queues what waits, starts watchers, scheduler, workers.
+  void Start();
+  // Stops claiming runs; lets running steps finish for up to `grace_ms`, then interrupts them
+  // (their runs go back to the queue for the next start). Idempotent.
+  void Stop(int64_t grace_ms);
+  // Loads the project again; runs in flight finish on the definitions they started with.
+  // Throws sluice::Error(kConfig) (keeping the old definitions) when the project is invalid.
+  void Reload();
+
+  bool ready() const { return ready_; }
+  std::shared_ptr<transform::Workspace> definitions();
+  meta::Metastore& metastore() { return *metastore_; }
+
+  // Queues a run by hand (API); returns its id.
+  int64_t Trigger(const std::string& workflow, const nlohmann::json& params,
+                  const std::string& trigger);
+  // Puts a failed or cancelled run back in the queue, to run again from its failed steps.
+  void Retry(int64_t run_id);
+  // Wakes a worker for a run queued by someone else (e.g. `sluice cancel` needs nothing).
+  void Wake(int64_t run_id);
+
+  // Prometheus text exposition of the server's figures.
+  std::string MetricsText();
+
+ private:
+  struct Histogram {
+    std::vector<double> bounds;  // seconds
+    std::vector<uint64_t> counts;
+    double sum = 0;
+    uint64_t count = 0;
+    void Observe(double seconds);
+  };
+
+  void Log(const std::string& level, const std::string& message, nlohmann::json fields = {});
+  void Recover();
+  void Push(int64_t run_id, int64_t detected_ms = 0);
+  void WorkerLoop();
+  void RunOne(int64_t run_id);
+  void AfterRun(const meta::Run& run);
+  void WatchLoop();
+  void SchedulerLoop();
+  void OnArrival(const std::string& source, const std::vector<std::string>& keys,
+                 int64_t detected_ms);
+  void Rescan(bool startup);
+  void FireSchedules(bool startup);
+
+  std::shared_ptr<transform::Workspace> ws_;
+  std::shared_ptr<meta::Metastore> metastore_;
+  ServiceOptions options_;
+  std::unique_ptr<notify::Notifier> notifier_;
+  std::unique_ptr<StepRunner> runner_;
+  Watchdog watchdog_;
+  ExecutorOptions exec_;
+  std::atomic<bool> ready_{false}, stopping_{false}, shutdown_{false};
+
+  std::mutex mu_;  // the queue, definitions, batches, metrics
+  std::condition_variable cv_;
+  std::deque<int64_t> queue_;
+  std::set<int64_t> queued_;
+  std::map<std::string, std::deque<int64_t>> deferred_;  // over max_concurrent_runs
+  std::map<std::string, int> running_;                   // workflow -> runs in progress
+  std::map<int64_t, int64_t> detected_;                  // run -> when its trigger fired
+  struct Batch {
+    std::vector<std::string> keys;
+    int64_t due_ms = 0, detected_ms = 0;
+  };
+  std::map<std::string, Batch> batches_;  // workflow -> files waiting for the batch window
+
+  // Metrics.
+  std::map<std::pair<std::string, std::string>, uint64_t> runs_by_status_;
+  std::map<std::string, Histogram> step_seconds_;
+  Histogram trigger_latency_;
+  uint64_t rows_processed_ = 0, rows_quarantined_ = 0, files_arrived_ = 0;
+
+  int inotify_fd_ = -1;
+  std::map<int, std::pair<std::string, std::string>> watches_;  // wd -> source, folder key
+  std::vector<std::thread> threads_;
+  std::condition_variable scheduler_cv_;
+  bool scheduler_wake_ = false;  // a batch or the definitions changed (guarded by mu_)
+};
+
+}  // namespace sluice::orchestrator

@@ -1,0 +1,241 @@
+// The leaf steps of workflows over a project: crawl, job, model, check, notify.
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+
+#include "catalog/catalog.h"
+#include "catalog/crawler.h"
+#include "common/error.h"
+#include "common/redact.h"
+#include "common/strings.h"
+#include "engine/engine.h"
+#include "orchestrator/executor.h"
+#include "quality/rules.h"
+#include "transform/run.h"
+
+namespace sluice::orchestrator {
+
+using nlohmann::json;
+
+namespace {
+
+// Steps that write the same table take turns within a process (across processes the metastore
+// refuses the second of two commits that would advance the same bookmarks, and it is retried).
+std::mutex& LockFor(const std::string& resource) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<std::mutex>> locks;
+  std::lock_guard lock(mu);
+  auto& m = locks[resource];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
+class ProjectRunner : public StepRunner {
+ public:
+  explicit ProjectRunner(notify::Notifier* notifier) : notifier_(notifier) {}
+
+  json Run(transform::Workspace& ws, const project::WorkflowStep& step,
+           StepContext& ctx) override {
+    if (step.kind == "crawl") return Crawl(ws, step, ctx);
+    if (step.kind == "job" || step.kind == "model") return Transform(ws, step, ctx);
+    if (step.kind == "check") return Check(ws, step, ctx);
+    if (step.kind == "notify") return Notify(ws, step, ctx);
+    Fail(ErrorKind::kInternal, "no runner for {} steps", step.kind);
+  }
+
+ private:
+  notify::Event EventFor(transform::Workspace& ws, const StepContext& ctx, std::string type,
+                         std::string message) {
+    notify::Event e;
+    e.type = std::move(type);
+    e.project = ws.project.name;
+    const json& run = (*ctx.scope)["run"];
+    e.subject = "workflow " + run.value("workflow", "");
+    e.run_id = ctx.run_id;
+    e.step = ctx.path;
+    e.message = std::move(message);
+    return e;
+  }
+
+  void Publish(const notify::Event& e) {
+    if (notifier_) notifier_->Publish(e);
+  }
+
+  std::string Trigger(const StepContext& ctx) {
+    const json& run = (*ctx.scope)["run"];
+    return fmt::format("workflow {} run {}", run.value("workflow", ""), ctx.run_id);
+  }
+
+  json Crawl(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
+    auto it = ws.project.sources.find(step.target);
+    if (it == ws.project.sources.end()) {
+      Fail(ErrorKind::kConfig, "no source '{}' in the project", step.target);
+    }
+    std::lock_guard lock(LockFor("crawl:" + step.target));
+    engine::Database db;
+    engine::Connection conn(db);
+    auto r = catalog::Crawl(it->second, *ws.store, *ws.metastore, conn, Trigger(ctx));
+    if (r.run_id) ctx.set_child(r.run_id);
+    json out = {{"files", r.new_files},
+                {"registered", r.registered},
+                {"quarantined", r.quarantined.size()},
+                {"version", r.version},
+                {"changed", r.changed},
+                {"schema_change", r.schema_change},
+                {"child_run_id", r.run_id}};
+    if (!r.schema_change.empty()) {
+      auto e = EventFor(ws, ctx, "schema_drift",
+                        fmt::format("source {} changed schema: {}", step.target, r.schema_change));
+      e.details = {{"source", step.target}, {"change", r.schema_change}};
+      Publish(e);
+    }
+    for (const auto& [key, reason] : r.quarantined) {
+      auto e = EventFor(ws, ctx, "file_quarantined",
+                        fmt::format("file {} was quarantined: {}", key, reason));
+      e.details = {{"source", step.target}, {"file", key}, {"reason", reason}};
+      Publish(e);
+    }
+    return out;
+  }
+
+  json Transform(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
+    transform::RunOptions options;
+    options.trigger = Trigger(ctx);
+    options.on_start = ctx.set_child;
+    transform::RunReport report;
+    try {
+      if (step.kind == "job") {
+        auto it = ws.project.jobs.find(step.target);
+        if (it == ws.project.jobs.end()) {
+          Fail(ErrorKind::kConfig, "no job '{}' in the project", step.target);
+        }
+        std::lock_guard lock(LockFor("job:" + step.target));
+        report = transform::RunJob(ws, it->second, options);
+      } else {
+        auto table = project::TableName::Parse(step.target);
+        auto it = table ? ws.project.models.find(*table) : ws.project.models.end();
+        if (it == ws.project.models.end()) {
+          Fail(ErrorKind::kConfig, "no model '{}' in the project", step.target);
+        }
+        std::lock_guard lock(LockFor("model:" + step.target));
+        report = transform::RunModel(ws, it->second, options);
+      }
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kQuality) {
+        auto ev = EventFor(ws, ctx, "quality_failed",
+                           fmt::format("{} {}: a check failed", step.kind, step.target));
+        ev.error_kind = "quality";
+        ev.error = Redact(e.what());
+        Publish(ev);
+      }
+      throw;
+    }
+    json checks = json::array();
+    std::vector<std::string> warned;
+    for (const auto& c : report.checks) {
+      checks.push_back({{"rule", c.rule}, {"on_fail", c.on_fail}, {"outcome", c.outcome},
+                        {"observed", c.observed}});
+      if (c.outcome != "pass" && c.on_fail == "warn") warned.push_back(c.rule);
+    }
+    if (!warned.empty()) {
+      auto ev = EventFor(ws, ctx, "quality_warned",
+                         fmt::format("{} {}: {} check(s) warned: {}", step.kind, step.target,
+                                     warned.size(), Join(warned, "; ")));
+      ev.details = {{"checks", checks}};
+      Publish(ev);
+    }
+    return {{"child_run_id", report.run_id},
+            {"output", report.output},
+            {"version", report.version},
+            {"rows_in", report.rows_in},
+            {"rows_out", report.rows_out},
+            {"rows_quarantined", report.rows_quarantined},
+            {"files", report.files_read},
+            {"message", report.message},
+            {"checks", checks}};
+  }
+
+  json Check(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
+    std::vector<quality::Rule> rules;
+    for (const auto& spec : step.checks) {
+      quality::ParseError error;
+      auto rule = quality::Parse(spec.rule, error);
+      if (!rule) {
+        Fail(ErrorKind::kConfig, "{}: rule '{}': {}", spec.where.str(), spec.rule, error.message);
+      }
+      rule->on_fail = spec.on_fail == "quarantine" ? "fail" : spec.on_fail;
+      rules.push_back(*rule);
+    }
+    engine::Database db;
+    engine::Connection conn(db);
+    catalog::AttachTables(conn, *ws.metastore, *ws.store);
+    auto table = project::TableName::Parse(step.target);
+    if (!table || !ws.metastore->GetTable(table->db, table->name)) {
+      Fail(ErrorKind::kInput, "table {} does not exist yet", step.target);
+    }
+    auto results = quality::Evaluate(conn, step.target, step.target, rules);
+    json checks = json::array();
+    std::vector<std::string> failed, warned;
+    for (const auto& c : results) {
+      checks.push_back({{"rule", c.rule}, {"on_fail", c.on_fail}, {"outcome", c.outcome},
+                        {"observed", c.observed}, {"failing_rows", c.failing_rows}});
+      if (c.outcome == "pass") continue;
+      (c.on_fail == "warn" ? warned : failed).push_back(c.rule);
+      ctx.log(c.on_fail == "warn" ? "warn" : "error",
+              fmt::format("check {} on {}: {} (observed {})", c.rule, step.target, c.outcome,
+                          c.observed));
+    }
+    if (!warned.empty()) {
+      auto ev = EventFor(ws, ctx, "quality_warned",
+                         fmt::format("{}: {} rule(s) warned: {}", step.target, warned.size(),
+                                     Join(warned, "; ")));
+      ev.details = {{"checks", checks}};
+      Publish(ev);
+    }
+    if (!failed.empty()) {
+      auto ev = EventFor(ws, ctx, "quality_failed",
+                         fmt::format("{}: {} rule(s) failed: {}", step.target, failed.size(),
+                                     Join(failed, "; ")));
+      ev.error_kind = "quality";
+      ev.details = {{"checks", checks}};
+      Publish(ev);
+      Fail(ErrorKind::kQuality, "{} rule(s) failed on {}: {}", failed.size(), step.target,
+           Join(failed, "; "));
+    }
+    return {{"checks", checks}, {"failed", failed.size()}, {"warned", warned.size()}};
+  }
+
+  json Notify(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
+    if (!notifier_) Fail(ErrorKind::kConfig, "notifications are not available here");
+    const json& scope = *ctx.scope;
+    bool failure = scope.contains("error") && !scope["error"].value("kind", "").empty();
+    std::string message = step.message.empty()
+                              ? (failure ? fmt::format("workflow {} failed at {}: {}",
+                                                       scope["run"].value("workflow", ""),
+                                                       scope["error"].value("step", ""),
+                                                       scope["error"].value("message", ""))
+                                         : fmt::format("workflow {} (run {}): {}",
+                                                       scope["run"].value("workflow", ""),
+                                                       ctx.run_id, ctx.path))
+                              : Substitute(step.message, scope);
+    auto e = EventFor(ws, ctx, failure ? "run_failed" : "message", message);
+    if (failure) {
+      e.error_kind = scope["error"].value("kind", "");
+      e.error = scope["error"].value("message", "");
+      e.step = scope["error"].value("step", "");
+    }
+    notifier_->Send(step.target, e);
+    return {{"channel", step.target}};
+  }
+
+  notify::Notifier* notifier_;
+};
+
+}  // namespace
+
+std::unique_ptr<StepRunner> MakeProjectRunner(notify::Notifier* notifier) {
+  return std::make_unique<ProjectRunner>(notifier);
+}
+
+}  // namespace sluice::orchestrator

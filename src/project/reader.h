@@ -1,0 +1,161 @@
+#pragma once
+// Reading project YAML files: every problem is recorded with its file:line:col (and a hint)
+// instead of stopping at the first. Shared by the loaders of sluice.yaml, resources and
+// workflows.
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <regex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/redact.h"
+#include "common/strings.h"
+#include "project/project.h"
+
+namespace sluice::project {
+
+// Reads one YAML file's nodes, recording every problem with its place.
+class FileReader {
+ public:
+  FileReader(std::string file, Diagnostics& diagnostics)
+      : file_(std::move(file)), diagnostics_(diagnostics) {}
+
+  Location At(const YAML::Node& node) const {
+    YAML::Mark m = node.Mark();
+    if (m.line < 0) return {file_, 0, 0};
+    return {file_, m.line + 1, m.column + 1};
+  }
+
+  void Error(const YAML::Node& node, std::string message, std::string hint = "") {
+    diagnostics_.Add(At(node), std::move(message), std::move(hint));
+  }
+
+  // Reports keys of `map` outside `allowed`, suggesting the nearest allowed key.
+  void CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed,
+                 const std::string& what) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      std::string key = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string near = Nearest(key, allowed);
+      Error(it->first, fmt::format("unknown key '{}' in {}", key, what),
+            near.empty() ? "expected one of: " + Join(allowed, ", ")
+                         : fmt::format("did you mean '{}'?", near));
+    }
+  }
+
+  // A scalar's text with ${env:NAME} substituted; nullopt (and a diagnostic) when not a scalar.
+  std::optional<std::string> Scalar(const YAML::Node& node, const std::string& what) {
+    if (!node.IsScalar()) {
+      Error(node, fmt::format("{} must be a single value, not a {}", what, NodeKind(node)));
+      return std::nullopt;
+    }
+    return Expand(node);
+  }
+
+  std::optional<bool> Bool(const YAML::Node& node, const std::string& what) {
+    auto text = Scalar(node, what);
+    if (!text) return std::nullopt;
+    std::string v = ToLower(*text);
+    if (v == "true" || v == "yes" || v == "on") return true;
+    if (v == "false" || v == "no" || v == "off") return false;
+    Error(node, fmt::format("{} must be true or false, not '{}'", what, *text));
+    return std::nullopt;
+  }
+
+  // One of `choices`, with a hint for the nearest.
+  std::optional<std::string> Choice(const YAML::Node& node, const std::string& what,
+                                    const std::vector<std::string>& choices) {
+    auto text = Scalar(node, what);
+    if (!text) return std::nullopt;
+    if (std::find(choices.begin(), choices.end(), *text) != choices.end()) return text;
+    std::string near = Nearest(*text, choices);
+    Error(node, fmt::format("{} '{}' is not one of: {}", what, *text, Join(choices, ", ")),
+          near.empty() ? "" : fmt::format("did you mean '{}'?", near));
+    return std::nullopt;
+  }
+
+  // A list of names, also accepted as a single name.
+  std::vector<std::string> NameList(const YAML::Node& node, const std::string& what) {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+      out.push_back(Expand(node));
+      return out;
+    }
+    if (!node.IsSequence()) {
+      Error(node, fmt::format("{} must be a name or a list of names", what));
+      return out;
+    }
+    for (const auto& item : node) {
+      if (auto v = Scalar(item, what)) out.push_back(*v);
+    }
+    return out;
+  }
+
+  // A mapping of name -> scalar value, in file order.
+  std::vector<std::pair<std::string, std::string>> Pairs(const YAML::Node& node,
+                                                         const std::string& what) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (!node.IsMap()) {
+      Error(node, fmt::format("{} must be a mapping such as {{ column: value }}", what));
+      return out;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      auto value = Scalar(it->second, fmt::format("{} '{}'", what, it->first.Scalar()));
+      if (value) out.emplace_back(it->first.Scalar(), *value);
+    }
+    return out;
+  }
+
+  static std::string NodeKind(const YAML::Node& node) {
+    if (node.IsMap()) return "mapping";
+    if (node.IsSequence()) return "list";
+    if (node.IsNull()) return "empty value";
+    return "value";
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string Expand(const YAML::Node& node) {
+    std::string text = node.Scalar();
+    static const std::regex env_re(R"(\$\{env:([A-Za-z_][A-Za-z0-9_]*)\})");
+    std::string out;
+    auto begin = std::sregex_iterator(text.begin(), text.end(), env_re);
+    size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      out += text.substr(last, it->position() - last);
+      std::string name = (*it)[1];
+      const char* value = std::getenv(name.c_str());
+      if (!value) {
+        Error(node, fmt::format("environment variable {} is not set", name),
+              fmt::format("export {}=... before running sluice", name));
+      } else {
+        RegisterSecret(value);
+        out += value;
+      }
+      last = it->position() + it->length();
+    }
+    return out + text.substr(last);
+  }
+
+  std::string file_;
+  Diagnostics& diagnostics_;
+};
+
+// Parses `rel` under `root`; nullopt (and a diagnostic) when it is not valid YAML.
+std::optional<YAML::Node> ParseYaml(const fs::path& root, const std::string& rel,
+                                    Diagnostics& diagnostics);
+
+// A `db.name` table name, with a diagnostic when it is not one.
+std::optional<TableName> ReadTableName(FileReader& r, const YAML::Node& node,
+                                       const std::string& what);
+
+// A list of checks: rule texts or { rule, on_fail } mappings.
+std::vector<CheckSpec> ReadChecks(FileReader& r, const YAML::Node& checks);
+
+}  // namespace sluice::project

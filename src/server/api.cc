@@ -1,0 +1,97 @@
+#include "server/api.h"
+
+#include "common/redact.h"
+#include "common/time.h"
+
+namespace sluice::server {
+
+using nlohmann::json;
+
+json TimeJson(int64_t ms) { return ms ? json(Rfc3339(ms)) : json(nullptr); }
+
+namespace {
+json Parsed(const std::string& text) {
+  json v = json::parse(text.empty() ? "{}" : text, nullptr, false);
+  return v.is_discarded() ? json::object() : v;
+}
+}  // namespace
+
+json RunJson(const meta::Run& r) {
+  return {{"id", r.id},
+          {"kind", r.kind},
+          {"name", r.name},
+          {"status", r.status},
+          {"trigger", r.trigger},
+          {"queued_at", TimeJson(r.queued_ms)},
+          {"started_at", TimeJson(r.started_ms)},
+          {"ended_at", TimeJson(r.ended_ms)},
+          {"rows_in", r.rows_in},
+          {"rows_out", r.rows_out},
+          {"rows_quarantined", r.rows_quarantined},
+          {"files_read", r.files_read},
+          {"error", r.error.empty() ? json(nullptr) : json(Redact(r.error))},
+          {"details", Parsed(r.details)},
+          {"params", Parsed(r.params)},
+          {"parent_run_id", r.parent_run_id ? json(r.parent_run_id) : json(nullptr)},
+          {"cancel_requested", r.cancel_requested}};
+}
+
+std::optional<json> RunDetailJson(meta::Metastore& m, int64_t id) {
+  auto run = m.GetRun(id);
+  if (!run) return std::nullopt;
+  json out = RunJson(*run);
+  out["steps"] = json::array();
+  if (run->kind == "workflow") {
+    auto attempts = m.Attempts(id);
+    for (const auto& s : m.Steps(id)) {
+      json step = {{"path", s.path},
+                   {"kind", s.kind},
+                   {"status", s.status},
+                   {"attempts", json::array()},
+                   {"started_at", TimeJson(s.started_ms)},
+                   {"ended_at", TimeJson(s.ended_ms)},
+                   {"output", Parsed(s.output)},
+                   {"error_kind", s.error_kind.empty() ? json(nullptr) : json(s.error_kind)},
+                   {"error", s.error.empty() ? json(nullptr) : json(Redact(s.error))}};
+      for (const auto& a : attempts) {
+        if (a.path != s.path) continue;
+        step["attempts"].push_back(
+            {{"attempt", a.attempt},
+             {"status", a.status},
+             {"started_at", TimeJson(a.started_ms)},
+             {"ended_at", TimeJson(a.ended_ms)},
+             {"error_kind", a.error_kind.empty() ? json(nullptr) : json(a.error_kind)},
+             {"error", a.error.empty() ? json(nullptr) : json(Redact(a.error))},
+             {"child_run_id", a.child_run_id ? json(a.child_run_id) : json(nullptr)}});
+      }
+      out["steps"].push_back(step);
+    }
+  } else {
+    for (const auto& s : m.RunSteps(id)) {
+      out["steps"].push_back({{"name", s.name},
+                              {"status", s.status},
+                              {"started_at", TimeJson(s.started_ms)},
+                              {"ended_at", TimeJson(s.ended_ms)},
+                              {"rows", s.rows < 0 ? json(nullptr) : json(s.rows)}});
+    }
+  }
+  out["checks"] = json::array();
+  for (const auto& c : m.CheckResults(id)) {
+    out["checks"].push_back({{"table", c.table},
+                             {"rule", c.rule},
+                             {"on_fail", c.on_fail},
+                             {"outcome", c.outcome},
+                             {"observed", c.observed},
+                             {"failing_rows", c.failing_rows < 0 ? json(nullptr)
+                                                                 : json(c.failing_rows)},
+                             {"message", c.message}});
+  }
+  return out;
+}
+
+json LogJson(const meta::LogLine& l) {
+  return {{"id", l.id},         {"run_id", l.run_id}, {"time", TimeJson(l.time_ms)},
+          {"level", l.level},   {"step", l.step},     {"message", Redact(l.message)}};
+}
+
+}  // namespace sluice::server
