@@ -29,7 +29,6 @@ using nlohmann::json;
 
 namespace {
 
-
 // Progress on stderr, only on a terminal, overwritten in place.
 transform::RunOptions Progress() {
   transform::RunOptions options;

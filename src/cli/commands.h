@@ -26,8 +26,8 @@ int Runs(const Global& g, const meta::RunFilter& filter, const std::string& form
 int RunsShow(const Global& g, int64_t id, const std::string& format);
 // Workflows and the server (workflow_commands.cc).
 bool IsWorkflow(const Global& g, const std::string& name);
-int RunWorkflow(const Global& g, const std::string& name,
-                const std::vector<std::string>& params, const std::string& format);
+int RunWorkflow(const Global& g, const std::string& name, const std::vector<std::string>& params,
+                const std::string& format);
 int Serve(const Global& g, const std::string& listen, int workers, const std::string& rescan,
           const std::string& grace);
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format);

@@ -51,7 +51,7 @@ int ExitCodeOf(const meta::Run& run) {
 // Executes a claimed run here, printing its log as it goes; Ctrl-C cancels it.
 int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
   auto shared = std::make_shared<transform::Workspace>(std::move(ws));
-  notify::Notifier notifier(shared->project.channels);
+  notify::Notifier notifier(notify::Channels(shared->project));
   notifier.on_delivery = [&](const notify::Delivery& d) {
     if (!d.ok) {
       std::cerr << fmt::format("notification {} to {} failed: {}\n", d.event_type, d.channel,
@@ -283,10 +283,10 @@ int Serve(const Global& g, const std::string& listen, int workers, const std::st
       try {
         service.Reload();
       } catch (const Error& e) {
-        options.log({{"time", Rfc3339(NowMs())},
-                     {"level", "error"},
-                     {"message", "reload refused; keeping the running definitions: " +
-                                     Redact(e.what())}});
+        options.log(
+            {{"time", Rfc3339(NowMs())},
+             {"level", "error"},
+             {"message", "reload refused; keeping the running definitions: " + Redact(e.what())}});
       }
       continue;
     }

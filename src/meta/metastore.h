@@ -78,10 +78,10 @@ struct Run {
   std::string error;
   std::string details;  // JSON object: the run's report (per-reason counts, outputs, ...)
   // Workflow runs.
-  std::string params = "{}";   // JSON object: parameters (and `files` for arrivals)
-  std::string definition;      // the workflow file as it was when the run was queued
-  int64_t parent_run_id = 0;   // a child run's parent (0: none)
-  std::string owner;           // the process running it (see common/process.h)
+  std::string params = "{}";  // JSON object: parameters (and `files` for arrivals)
+  std::string definition;     // the workflow file as it was when the run was queued
+  int64_t parent_run_id = 0;  // a child run's parent (0: none)
+  std::string owner;          // the process running it (see common/process.h)
   bool cancel_requested = false;
   int64_t queued_ms = 0;
 };
@@ -111,7 +111,7 @@ struct StepState {
 struct Attempt {
   int64_t run_id = 0;
   std::string path;
-  int attempt = 0;  // 1-based
+  int attempt = 0;     // 1-based
   std::string status;  // running | succeeded | failed | interrupted | cancelled
   int64_t started_ms = 0, ended_ms = 0;
   std::string error_kind, error;

@@ -611,7 +611,8 @@ int64_t SqliteMetastore::InsertQueuedLocked(const Run& run) {
          "INSERT INTO runs (kind, name, status, trigger, started_ms, queued_ms, params, "
          "definition, parent_run_id) VALUES (?, ?, 'queued', ?, 0, ?, ?, ?, ?)");
   s.Bind(1, run.kind).Bind(2, run.name).Bind(3, run.trigger);
-  s.Bind(4, run.queued_ms ? run.queued_ms : NowMs()).Bind(5, run.params.empty() ? "{}" : run.params);
+  s.Bind(4, run.queued_ms ? run.queued_ms : NowMs())
+      .Bind(5, run.params.empty() ? "{}" : run.params);
   s.Bind(6, run.definition);
   if (run.parent_run_id) {
     s.Bind(7, run.parent_run_id);
@@ -742,8 +743,8 @@ std::vector<Attempt> SqliteMetastore::Attempts(int64_t run_id) {
   return out;
 }
 
-void SqliteMetastore::BeginAttempt(int64_t run_id, const std::string& path,
-                                   const std::string& kind, int attempt) {
+void SqliteMetastore::BeginAttempt(int64_t run_id, const std::string& path, const std::string& kind,
+                                   int attempt) {
   std::lock_guard lock(mu_);
   Tx tx(*this);
   int64_t now = NowMs();
@@ -823,7 +824,8 @@ std::optional<int64_t> SqliteMetastore::ScheduleMark(const std::string& workflow
 void SqliteMetastore::SetScheduleMark(const std::string& workflow, const std::string& trigger,
                                       int64_t fire_ms) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "INSERT OR REPLACE INTO schedule_marks (workflow, trigger, fire_ms) VALUES (?, ?, ?)");
+  Stmt s(db_,
+         "INSERT OR REPLACE INTO schedule_marks (workflow, trigger, fire_ms) VALUES (?, ?, ?)");
   s.Bind(1, workflow).Bind(2, trigger).Bind(3, fire_ms).Run();
 }
 

@@ -200,7 +200,7 @@ Notifier::~Notifier() {
   state_->worker.join();
 }
 
-void Notifier::Publish(const Event& event) {
+void Notifier::Publish(const Event& event, const std::set<std::string>& skip) {
   Event fixed = event;
   if (fixed.time_ms == 0) fixed.time_ms = NowMs();
   nlohmann::json json = ToJson(fixed);
@@ -209,6 +209,7 @@ void Notifier::Publish(const Event& event) {
     for (const auto& [name, channel] : state_->channels) {
       const auto& events = channel.events;
       if (std::find(events.begin(), events.end(), event.type) == events.end()) continue;
+      if (skip.count(name)) continue;
       state_->queue.push_back({name, json});
     }
   }
@@ -234,6 +235,32 @@ void Notifier::Send(const std::string& channel, const Event& event) {
     state_->queue.push_back({channel, ToJson(fixed)});
   }
   state_->wake.notify_all();
+}
+
+void Notifier::PublishRaw(const std::string& type, const nlohmann::json& body) {
+  nlohmann::json redacted = RedactJson(body);
+  {
+    std::lock_guard lock(state_->mu);
+    for (const auto& [name, channel] : state_->channels) {
+      const auto& events = channel.events;
+      if (std::find(events.begin(), events.end(), type) == events.end()) continue;
+      state_->queue.push_back({name, redacted});
+    }
+  }
+  state_->wake.notify_all();
+}
+
+std::map<std::string, project::Channel> Channels(const project::Project& project) {
+  auto channels = project.channels;
+  if (!project.lineage.url.empty()) {
+    project::Channel lineage;
+    lineage.name = "(openlineage)";  // not a channel name users could also declare
+    lineage.type = "webhook";
+    lineage.target = project.lineage.url;
+    lineage.events = {"lineage"};
+    channels["(openlineage)"] = lineage;
+  }
+  return channels;
 }
 
 bool Notifier::Flush(int64_t timeout_ms) {

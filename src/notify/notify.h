@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "project/project.h"
@@ -46,6 +47,10 @@ struct Options {
   std::string ca_file;          // PEM CA bundle trusted for HTTPS/SMTP TLS instead of the system's
 };
 
+// The project's channels, plus a webhook channel for OpenLineage events (type "lineage") when
+// sluice.yaml names a lineage URL.
+std::map<std::string, project::Channel> Channels(const project::Project& project);
+
 class Notifier {
  public:
   Notifier(std::map<std::string, project::Channel> channels, Options options = {});
@@ -53,11 +58,15 @@ class Notifier {
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
 
-  // Queues `event` for every channel subscribed to its type.
-  void Publish(const Event& event);
+  // Queues `event` for every channel subscribed to its type, but those in `skip` (channels a
+  // workflow's own notify steps already told).
+  void Publish(const Event& event, const std::set<std::string>& skip = {});
   // Queues `event` for one channel whatever it subscribes to (a workflow's `notify` step).
   // Throws sluice::Error(kConfig) for an unknown channel, naming the known ones.
   void Send(const std::string& channel, const Event& event);
+  // Queues `body` as is (not an Event) for every channel subscribed to `type`: OpenLineage run
+  // events go to the lineage channel this way.
+  void PublishRaw(const std::string& type, const nlohmann::json& body);
   // Waits until every queued delivery is done; false when `timeout_ms` ran out first.
   bool Flush(int64_t timeout_ms);
 

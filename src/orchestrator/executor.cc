@@ -53,8 +53,10 @@ int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
     known.push_back(name);
   }
   for (const auto& [name, value] : params.items()) {
-    if (name != "files" && name != "item" &&
-        std::find(known.begin(), known.end(), name) == known.end()) {
+    // Set by triggers: the files that arrived, the map item, the upstream run, the fire time.
+    static const std::set<std::string> reserved = {"files", "item", "upstream_run_id",
+                                                   "scheduled_at"};
+    if (!reserved.count(name) && std::find(known.begin(), known.end(), name) == known.end()) {
       std::string near = Nearest(name, known);
       Fail(ErrorKind::kUsage, "workflow {} has no parameter '{}'{}", workflow.name, name,
            near.empty() ? (known.empty() ? " (it takes none)"
@@ -94,8 +96,8 @@ bool IsContainer(const std::string& kind) {
 
 class RunExecutor {
  public:
-  RunExecutor(std::shared_ptr<transform::Workspace> ws, meta::Run run,
-              project::Workflow workflow, const ExecutorOptions& options)
+  RunExecutor(std::shared_ptr<transform::Workspace> ws, meta::Run run, project::Workflow workflow,
+              const ExecutorOptions& options)
       : ws_(std::move(ws)),
         m_(*ws_->metastore),
         run_(std::move(run)),
@@ -116,9 +118,10 @@ class RunExecutor {
                   {"run", {{"id", run_.id}, {"trigger", run_.trigger}, {"workflow", run_.name}}}};
     if (params.contains("item")) scope["item"] = params["item"];
     bool resumed = !known_.empty();
-    Log("info", "", resumed ? fmt::format("resuming run {} of workflow {}", run_.id, run_.name)
-                            : fmt::format("run {} of workflow {} started (trigger: {})", run_.id,
-                                          run_.name, run_.trigger));
+    Log("info", "",
+        resumed ? fmt::format("resuming run {} of workflow {}", run_.id, run_.name)
+                : fmt::format("run {} of workflow {} started (trigger: {})", run_.id, run_.name,
+                              run_.trigger));
     std::thread poller([this] { Poll(); });
     int64_t ticket = 0;
     if (wf_.timeout_ms > 0 && o_.watchdog) {
@@ -187,10 +190,9 @@ class RunExecutor {
     }
     if (cancel_) return Outcome{false, "cancelled", "cancelled", path, false, true};
     if (run_timeout_) {
-      return Outcome{false, "timeout",
-                     fmt::format("the workflow ran longer than its timeout of {} ms",
-                                 wf_.timeout_ms),
-                     path};
+      return Outcome{
+          false, "timeout",
+          fmt::format("the workflow ran longer than its timeout of {} ms", wf_.timeout_ms), path};
     }
     return std::nullopt;
   }
@@ -220,11 +222,12 @@ class RunExecutor {
       e.step = out.path;
       e.error_kind = out.ok ? "" : out.kind;
       e.error = out.ok ? "" : Redact(out.error);
-      e.message = out.ok ? fmt::format("workflow {} succeeded (run {})", run_.name, run_.id)
-                         : fmt::format("workflow {} failed at step {} ({}): {}", run_.name,
-                                       out.path.empty() ? "-" : out.path, out.kind,
-                                       Redact(out.error));
-      o_.notifier->Publish(e);
+      e.message = out.ok
+                      ? fmt::format("workflow {} succeeded (run {})", run_.name, run_.id)
+                      : fmt::format("workflow {} failed at step {} ({}): {}", run_.name,
+                                    out.path.empty() ? "-" : out.path, out.kind, Redact(out.error));
+      std::lock_guard lock(known_mu_);
+      o_.notifier->Publish(e, notified_);
     }
     return final.status;
   }
@@ -260,8 +263,7 @@ class RunExecutor {
     }
     if (before && (before->status == "failed" || before->status == "cancelled")) {
       // Ended for good before a restart: the run ends the same way.
-      return {false, before->error_kind, before->error, path, false,
-              before->status == "cancelled"};
+      return {false, before->error_kind, before->error, path, false, before->status == "cancelled"};
     }
     int attempt = before ? before->attempts : 0;
     bool resume_same = false;
@@ -294,9 +296,13 @@ class RunExecutor {
         output["duration_ms"] = ms;
         meta::Attempt a{run_.id, path, attempt, "succeeded"};
         m_.EndAttempt(a, "succeeded", output.dump());
-        Log("info", path, fmt::format("{} succeeded in {} ms{}", Describe(step), ms,
-                                      Figures(output)));
+        Log("info", path,
+            fmt::format("{} succeeded in {} ms{}", Describe(step), ms, Figures(output)));
         if (o_.on_step) o_.on_step(step.kind, "succeeded", ms, output);
+        if (step.kind == "notify") {
+          std::lock_guard lock(known_mu_);
+          notified_.insert(step.target);
+        }
         Remember(step, output, "succeeded", scope);
         return out;
       }
@@ -316,15 +322,18 @@ class RunExecutor {
         return out;
       }
       a.status = "failed";
-      int failures = ++failures_[path];
+      int failures = 0;
+      {
+        std::lock_guard lock(known_mu_);
+        failures = ++failures_[path];
+      }
       if (out.path.empty() || out.path == path) out.path = path;
       if (ShouldRetry(step.retry, failures, out.kind)) {
         int64_t delay = RetryDelayMs(step.retry, failures, rng_);
         m_.EndAttempt(a, "retrying", output.dump());
         Log("warn", path,
-            fmt::format("{} failed ({}): {}; retrying in {} ms (attempt {} of {})",
-                        Describe(step), out.kind, a.error, delay, attempt + 1,
-                        step.retry.attempts));
+            fmt::format("{} failed ({}): {}; retrying in {} ms (attempt {} of {})", Describe(step),
+                        out.kind, a.error, delay, attempt + 1, step.retry.attempts));
         PublishRetry(step, path, out, attempt);
         std::atomic<bool> woken{false};
         RegisterStop(&woken);
@@ -335,8 +344,9 @@ class RunExecutor {
       for (size_t i = 0; i < step.catches.size(); ++i) {
         if (!KindMatches(step.catches[i].errors, out.kind)) continue;
         m_.EndAttempt(a, "caught", output.dump());
-        Log("warn", path, fmt::format("{} failed ({}): {}; handled by its catch rule",
-                                      Describe(step), out.kind, a.error));
+        Log("warn", path,
+            fmt::format("{} failed ({}): {}; handled by its catch rule", Describe(step), out.kind,
+                        a.error));
         scope["error"] = {{"kind", out.kind}, {"message", a.error}, {"step", path}};
         Outcome handled = RunList(step.catches[i].steps, path + "/catch", scope);
         Remember(step, output, handled.ok ? "caught" : "failed", scope);
@@ -349,8 +359,8 @@ class RunExecutor {
     }
   }
 
-  void PublishRetry(const project::WorkflowStep& step, const std::string& path,
-                    const Outcome& out, int attempt) {
+  void PublishRetry(const project::WorkflowStep& step, const std::string& path, const Outcome& out,
+                    int attempt) {
     if (!o_.notifier) return;
     notify::Event e;
     e.type = "step_retried";
@@ -450,10 +460,10 @@ class RunExecutor {
     bool overran = deadline && o_.clock->NowMs() >= deadline &&
                    (step.kind != "wait" || deadline < start + step.wait_ms);
     if (overran) {
-      return {false, "timeout",
-              fmt::format("{} ran longer than its timeout of {} ms", Describe(step),
-                          step.timeout_ms),
-              path};
+      return {
+          false, "timeout",
+          fmt::format("{} ran longer than its timeout of {} ms", Describe(step), step.timeout_ms),
+          path};
     }
     return out;
   }
@@ -493,10 +503,9 @@ class RunExecutor {
 
   Outcome Parallel(const project::WorkflowStep& step, const std::string& prefix, json& scope,
                    json& output) {
-    Outcome out = Fan(step.branches.size(), step.max_concurrency, scope,
-                      [&](size_t i, json& s) {
-                        return RunList(step.branches[i], fmt::format("{}/{}", prefix, i), s);
-                      });
+    Outcome out = Fan(step.branches.size(), step.max_concurrency, scope, [&](size_t i, json& s) {
+      return RunList(step.branches[i], fmt::format("{}/{}", prefix, i), s);
+    });
     output["branches"] = step.branches.size();
     return out;
   }
@@ -580,8 +589,8 @@ class RunExecutor {
     if (!child) {
       json params = json::object();
       for (const auto& [k, v] : step.params) params[k] = Substitute(v, scope);
-      child = Enqueue(m_, it->second, fmt::format("workflow {} run {}", run_.name, run_.id),
-                      params, run_.id);
+      child = Enqueue(m_, it->second, fmt::format("workflow {} run {}", run_.name, run_.id), params,
+                      run_.id);
       m_.SetAttemptChild(run_.id, path, attempt, child);
     }
     auto record = m_.GetRun(child);
@@ -612,7 +621,8 @@ class RunExecutor {
   std::mt19937_64 rng_;
   std::mutex known_mu_;
   std::map<std::string, meta::StepState> known_;
-  std::map<std::string, int> failures_;
+  std::map<std::string, int> failures_;  // guarded by known_mu_ (parallel branches)
+  std::set<std::string> notified_;  // channels this run's notify steps told (guarded by known_mu_)
   std::atomic<bool> cancel_{false}, run_timeout_{false};
   std::mutex flags_mu_;
   std::set<std::atomic<bool>*> active_;

@@ -30,7 +30,7 @@ struct StepContext {
   int64_t run_id = 0;
   std::string path;
   int attempt = 1;
-  const nlohmann::json* scope = nullptr;  // params, steps, item, run
+  const nlohmann::json* scope = nullptr;    // params, steps, item, run
   const std::atomic<bool>* stop = nullptr;  // set on timeout, cancel or shutdown
   std::function<void(int64_t child_run_id)> set_child;
   std::function<void(const std::string& level, const std::string& message)> log;
@@ -51,7 +51,7 @@ std::unique_ptr<StepRunner> MakeProjectRunner(notify::Notifier* notifier);
 struct ExecutorOptions {
   Clock* clock = &SystemClock();
   StepRunner* runner = nullptr;
-  Watchdog* watchdog = nullptr;       // step and workflow timeouts of leaf steps (null: none)
+  Watchdog* watchdog = nullptr;          // step and workflow timeouts of leaf steps (null: none)
   notify::Notifier* notifier = nullptr;  // run_succeeded / run_failed / step_retried events
   const std::atomic<bool>* shutdown = nullptr;  // the server is stopping: requeue the run
   // Every log line as it is written (foreground progress, the server's JSON log).

@@ -36,7 +36,8 @@ std::vector<Token> Lex(const std::string& s) {
     if (std::isspace(static_cast<unsigned char>(c))) {
       ++i;
     } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-               (c == '-' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+               (c == '-' && i + 1 < s.size() &&
+                std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
       size_t j = i + 1;
       while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
       out.push_back({"num", s.substr(i, j - i), i});

@@ -61,9 +61,8 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
     CheckSteps(ws, s.steps, d);
     if (s.kind == "map" && s.over != "files" && s.over != "partitions") {
       std::string name = s.over.rfind("params.", 0) == 0 ? s.over.substr(7) : s.over;
-      auto wf = std::find_if(ws.workflows.begin(), ws.workflows.end(), [&](const auto& w) {
-        return w.second.file == s.where.file;
-      });
+      auto wf = std::find_if(ws.workflows.begin(), ws.workflows.end(),
+                             [&](const auto& w) { return w.second.file == s.where.file; });
       bool known = wf != ws.workflows.end() &&
                    std::any_of(wf->second.parameters.begin(), wf->second.parameters.end(),
                                [&](const auto& kv) { return kv.first == name; });
@@ -138,7 +137,9 @@ std::vector<project::WorkflowStep> MaterializeSteps(
     if (node.kind == "job") {
       add({.kind = "job", .id = node.name, .target = node.name, .where = node.where});
     } else {
-      add({.kind = "model", .id = node.output.name, .target = node.output.str(),
+      add({.kind = "model",
+           .id = node.output.name,
+           .target = node.output.str(),
            .where = node.where});
     }
   }

@@ -74,18 +74,8 @@ Service::Service(transform::Workspace ws, ServiceOptions options)
     : ws_(std::make_shared<transform::Workspace>(std::move(ws))),
       metastore_(ws_->metastore),
       options_(std::move(options)) {
-  notifier_ = std::make_unique<notify::Notifier>(ws_->project.channels);
-  notifier_->on_delivery = [this](const notify::Delivery& d) {
-    Log(d.ok ? "info" : "error",
-        d.ok ? fmt::format("notification {} delivered to {}", d.event_type, d.channel)
-             : fmt::format("notification {} to {} failed after {} attempt(s): {}", d.event_type,
-                           d.channel, d.attempts, d.error),
-        {{"channel", d.channel}, {"attempts", d.attempts}});
-  };
-  runner_ = MakeProjectRunner(notifier_.get());
-  exec_.runner = runner_.get();
+  Wire();
   exec_.watchdog = &watchdog_;
-  exec_.notifier = notifier_.get();
   exec_.shutdown = &shutdown_;
   exec_.on_log = [this](const meta::LogLine& l) {
     Log(l.level, l.message, {{"run_id", l.run_id}, {"step", l.step}});
@@ -102,6 +92,21 @@ Service::Service(transform::Workspace ws, ServiceOptions options)
 }
 
 Service::~Service() { Stop(0); }
+
+void Service::Wire() {
+  auto notifier = std::make_unique<notify::Notifier>(notify::Channels(ws_->project));
+  notifier->on_delivery = [this](const notify::Delivery& d) {
+    Log(d.ok ? "info" : "error",
+        d.ok ? fmt::format("notification {} delivered to {}", d.event_type, d.channel)
+             : fmt::format("notification {} to {} failed after {} attempt(s): {}", d.event_type,
+                           d.channel, d.attempts, d.error),
+        {{"channel", d.channel}, {"attempts", d.attempts}});
+  };
+  runners_.push_back(MakeProjectRunner(notifier.get()));
+  exec_.runner = runners_.back().get();
+  exec_.notifier = notifier.get();
+  notifiers_.push_back(std::move(notifier));
+}
 
 void Service::Log(const std::string& level, const std::string& message, json fields) {
   if (!options_.log) return;
@@ -162,7 +167,7 @@ void Service::Stop(int64_t grace_ms) {
   threads_.clear();
   if (inotify_fd_ >= 0) ::close(inotify_fd_);
   inotify_fd_ = -1;
-  notifier_->Flush(5000);
+  for (auto& n : notifiers_) n->Flush(5000);
   ready_ = false;
   Log("info", "stopped");
 }
@@ -175,6 +180,7 @@ void Service::Reload() {
   {
     std::lock_guard lock(mu_);
     ws_ = fresh;
+    Wire();
   }
   Log("info", fmt::format("reloaded the project: {} workflow(s)", fresh->workflows.size()));
   {
@@ -300,7 +306,12 @@ void Service::RunOne(int64_t id) {
       std::lock_guard lock(mu_);
       trigger_latency_.Observe(static_cast<double>(NowMs() - detected) / 1000.0);
     }
-    std::string status = Execute(defs, id, exec_);
+    ExecutorOptions options;
+    {
+      std::lock_guard lock(mu_);
+      options = exec_;
+    }
+    std::string status = Execute(defs, id, options);
     auto final = metastore_->GetRun(id);
     {
       std::lock_guard lock(mu_);

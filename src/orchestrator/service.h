@@ -86,10 +86,12 @@ class Service {
   std::shared_ptr<transform::Workspace> ws_;
   std::shared_ptr<meta::Metastore> metastore_;
   ServiceOptions options_;
-  std::unique_ptr<notify::Notifier> notifier_;
-  std::unique_ptr<StepRunner> runner_;
+  // The channels of each loaded definition (a reload adds one; runs in flight keep theirs).
+  std::vector<std::unique_ptr<notify::Notifier>> notifiers_;
+  std::vector<std::unique_ptr<StepRunner>> runners_;
+  void Wire();  // a notifier and a runner for the current definitions (mu_ held or no threads)
   Watchdog watchdog_;
-  ExecutorOptions exec_;
+  ExecutorOptions exec_;  // guarded by mu_; each run takes a copy
   std::atomic<bool> ready_{false}, stopping_{false}, shutdown_{false};
 
   std::mutex mu_;  // the queue, definitions, batches, metrics

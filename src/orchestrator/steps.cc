@@ -3,12 +3,14 @@
 
 #include <map>
 #include <mutex>
+#include <random>
 
 #include "catalog/catalog.h"
 #include "catalog/crawler.h"
 #include "common/error.h"
 #include "common/redact.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "engine/engine.h"
 #include "orchestrator/executor.h"
 #include "quality/rules.h"
@@ -35,8 +37,7 @@ class ProjectRunner : public StepRunner {
  public:
   explicit ProjectRunner(notify::Notifier* notifier) : notifier_(notifier) {}
 
-  json Run(transform::Workspace& ws, const project::WorkflowStep& step,
-           StepContext& ctx) override {
+  json Run(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) override {
     if (step.kind == "crawl") return Crawl(ws, step, ctx);
     if (step.kind == "job" || step.kind == "model") return Transform(ws, step, ctx);
     if (step.kind == "check") return Check(ws, step, ctx);
@@ -99,7 +100,70 @@ class ProjectRunner : public StepRunner {
     return out;
   }
 
+  // OpenLineage run events (START, then COMPLETE or FAIL) with the datasets read and written.
+  class LineageRun {
+   public:
+    LineageRun(notify::Notifier* notifier, const transform::Workspace& ws,
+               const project::WorkflowStep& step, std::vector<std::string> inputs,
+               std::string output)
+        : notifier_(ws.project.lineage.url.empty() ? nullptr : notifier),
+          namespace_(ws.project.lineage.namespace_name),
+          job_(step.kind + "." + step.target),
+          inputs_(std::move(inputs)),
+          output_(std::move(output)) {
+      if (!notifier_) return;
+      std::mt19937_64 rng{std::random_device{}()};
+      uint64_t a = rng(), b = rng();
+      id_ = fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff,
+                        a & 0xfff, 0x8000 | (b >> 48 & 0x3fff), b & 0xffffffffffffULL);
+      Emit("START");
+    }
+    void Emit(const std::string& type) {
+      if (!notifier_) return;
+      json inputs = json::array();
+      for (const auto& t : inputs_) inputs.push_back({{"namespace", namespace_}, {"name", t}});
+      notifier_->PublishRaw(
+          "lineage",
+          {{"eventType", type},
+           {"eventTime", Rfc3339(NowMs())},
+           {"producer", "https://github.com/sluice-data/sluice"},
+           {"schemaURL", "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"},
+           {"run", {{"runId", id_}}},
+           {"job", {{"namespace", namespace_}, {"name", job_}}},
+           {"inputs", inputs},
+           {"outputs", json::array({{{"namespace", namespace_}, {"name", output_}}})}});
+    }
+
+   private:
+    notify::Notifier* notifier_;
+    std::string namespace_, job_, id_;
+    std::vector<std::string> inputs_;
+    std::string output_;
+  };
+
   json Transform(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
+    std::vector<std::string> inputs;
+    std::string output = step.target;
+    if (auto it = ws.project.jobs.find(step.target);
+        step.kind == "job" && it != ws.project.jobs.end()) {
+      inputs = {it->second.input.str()};
+      output = it->second.output.table.str();
+    } else if (auto t = project::TableName::Parse(step.target); t && ws.project.models.count(*t)) {
+      for (const auto& ref : ws.project.models.at(*t).refs) inputs.push_back(ref.table.str());
+    }
+    LineageRun lineage(notifier_, ws, step, inputs, output);
+    try {
+      json out = TransformStep(ws, step, ctx);
+      lineage.Emit("COMPLETE");
+      return out;
+    } catch (...) {
+      lineage.Emit("FAIL");
+      throw;
+    }
+  }
+
+  json TransformStep(transform::Workspace& ws, const project::WorkflowStep& step,
+                     StepContext& ctx) {
     transform::RunOptions options;
     options.trigger = Trigger(ctx);
     options.on_start = ctx.set_child;
@@ -134,7 +198,9 @@ class ProjectRunner : public StepRunner {
     json checks = json::array();
     std::vector<std::string> warned;
     for (const auto& c : report.checks) {
-      checks.push_back({{"rule", c.rule}, {"on_fail", c.on_fail}, {"outcome", c.outcome},
+      checks.push_back({{"rule", c.rule},
+                        {"on_fail", c.on_fail},
+                        {"outcome", c.outcome},
                         {"observed", c.observed}});
       if (c.outcome != "pass" && c.on_fail == "warn") warned.push_back(c.rule);
     }
@@ -178,8 +244,11 @@ class ProjectRunner : public StepRunner {
     json checks = json::array();
     std::vector<std::string> failed, warned;
     for (const auto& c : results) {
-      checks.push_back({{"rule", c.rule}, {"on_fail", c.on_fail}, {"outcome", c.outcome},
-                        {"observed", c.observed}, {"failing_rows", c.failing_rows}});
+      checks.push_back({{"rule", c.rule},
+                        {"on_fail", c.on_fail},
+                        {"outcome", c.outcome},
+                        {"observed", c.observed},
+                        {"failing_rows", c.failing_rows}});
       if (c.outcome == "pass") continue;
       (c.on_fail == "warn" ? warned : failed).push_back(c.rule);
       ctx.log(c.on_fail == "warn" ? "warn" : "error",
@@ -187,16 +256,16 @@ class ProjectRunner : public StepRunner {
                           c.observed));
     }
     if (!warned.empty()) {
-      auto ev = EventFor(ws, ctx, "quality_warned",
-                         fmt::format("{}: {} rule(s) warned: {}", step.target, warned.size(),
-                                     Join(warned, "; ")));
+      auto ev = EventFor(
+          ws, ctx, "quality_warned",
+          fmt::format("{}: {} rule(s) warned: {}", step.target, warned.size(), Join(warned, "; ")));
       ev.details = {{"checks", checks}};
       Publish(ev);
     }
     if (!failed.empty()) {
-      auto ev = EventFor(ws, ctx, "quality_failed",
-                         fmt::format("{}: {} rule(s) failed: {}", step.target, failed.size(),
-                                     Join(failed, "; ")));
+      auto ev = EventFor(
+          ws, ctx, "quality_failed",
+          fmt::format("{}: {} rule(s) failed: {}", step.target, failed.size(), Join(failed, "; ")));
       ev.error_kind = "quality";
       ev.details = {{"checks", checks}};
       Publish(ev);
@@ -210,15 +279,14 @@ class ProjectRunner : public StepRunner {
     if (!notifier_) Fail(ErrorKind::kConfig, "notifications are not available here");
     const json& scope = *ctx.scope;
     bool failure = scope.contains("error") && !scope["error"].value("kind", "").empty();
-    std::string message = step.message.empty()
-                              ? (failure ? fmt::format("workflow {} failed at {}: {}",
-                                                       scope["run"].value("workflow", ""),
-                                                       scope["error"].value("step", ""),
-                                                       scope["error"].value("message", ""))
-                                         : fmt::format("workflow {} (run {}): {}",
-                                                       scope["run"].value("workflow", ""),
-                                                       ctx.run_id, ctx.path))
-                              : Substitute(step.message, scope);
+    std::string message =
+        step.message.empty()
+            ? (failure ? fmt::format(
+                             "workflow {} failed at {}: {}", scope["run"].value("workflow", ""),
+                             scope["error"].value("step", ""), scope["error"].value("message", ""))
+                       : fmt::format("workflow {} (run {}): {}", scope["run"].value("workflow", ""),
+                                     ctx.run_id, ctx.path))
+            : Substitute(step.message, scope);
     auto e = EventFor(ws, ctx, failure ? "run_failed" : "message", message);
     if (failure) {
       e.error_kind = scope["error"].value("kind", "");

@@ -124,12 +124,12 @@ struct Channel {
   std::string target;  // webhook: URL; email: smtp[s]://host:port; command: shell; file: path
   // Event types it receives (see kEventTypes); aliases such as `failure` are already expanded.
   std::vector<std::string> events;
-  std::string secret;  // webhook: HMAC-SHA256 key for the X-Sluice-Signature header
-  std::vector<std::string> to;      // email recipients
-  std::string from;                 // email sender
-  std::string username, password;   // SMTP login (usually ${env:...})
-  std::string tls = "starttls";     // email: starttls (required) | try | none
-  int attempts = 4;                 // webhook/email deliveries tried before giving up
+  std::string secret;              // webhook: HMAC-SHA256 key for the X-Sluice-Signature header
+  std::vector<std::string> to;     // email recipients
+  std::string from;                // email sender
+  std::string username, password;  // SMTP login (usually ${env:...})
+  std::string tls = "starttls";    // email: starttls (required) | try | none
+  int attempts = 4;                // webhook/email deliveries tried before giving up
   Location where;
 };
 

@@ -18,16 +18,19 @@ std::optional<int64_t> ParseDurationMs(const std::string& text) {
   if (!std::regex_match(text, m, re)) return std::nullopt;
   double value = std::stod(m[1]);
   std::string unit = m[2].matched ? m[2].str() : "s";
-  double factor = unit == "ms" ? 1 : unit == "s" ? 1e3 : unit == "m" ? 6e4 : unit == "h" ? 3.6e6
-                                                                                          : 8.64e7;
+  double factor = unit == "ms"  ? 1
+                  : unit == "s" ? 1e3
+                  : unit == "m" ? 6e4
+                  : unit == "h" ? 3.6e6
+                                : 8.64e7;
   return static_cast<int64_t>(std::llround(value * factor));
 }
 
 namespace {
 
-const std::vector<std::string> kStepKinds = {"crawl",  "job",      "model",  "check",
-                                             "notify", "wait",     "pass",   "fail",
-                                             "parallel", "choice", "map",    "workflow"};
+const std::vector<std::string> kStepKinds = {"crawl",    "job",    "model", "check",
+                                             "notify",   "wait",   "pass",  "fail",
+                                             "parallel", "choice", "map",   "workflow"};
 const std::vector<std::string> kCommonStepKeys = {"name", "retry", "catch", "timeout",
                                                   "description"};
 
@@ -55,8 +58,8 @@ class WorkflowReader {
       if (used == text->size() && v >= min) return v;
     } catch (const std::exception&) {
     }
-    r_.Error(node, fmt::format("{} must be a whole number of at least {}, not '{}'", what, min,
-                               *text));
+    r_.Error(node,
+             fmt::format("{} must be a whole number of at least {}, not '{}'", what, min, *text));
     return std::nullopt;
   }
 
@@ -142,8 +145,8 @@ class WorkflowReader {
       std::string key = it->first.Scalar();
       if (std::find(kStepKinds.begin(), kStepKinds.end(), key) == kStepKinds.end()) continue;
       if (!step.kind.empty()) {
-        r_.Error(it->first, fmt::format("a step has one kind; this one says both {} and {}",
-                                        step.kind, key),
+        r_.Error(it->first,
+                 fmt::format("a step has one kind; this one says both {} and {}", step.kind, key),
                  "split it into two steps");
         return std::nullopt;
       }
@@ -288,8 +291,8 @@ class WorkflowReader {
           r_.CheckKeys(c, {"errors", "steps"}, "a catch rule");
           Catch rule;
           rule.where = r_.At(c);
-          rule.errors = c["errors"] ? ErrorKinds(c["errors"], "errors")
-                                    : std::vector<std::string>{"any"};
+          rule.errors =
+              c["errors"] ? ErrorKinds(c["errors"], "errors") : std::vector<std::string>{"any"};
           if (auto s = c["steps"]) {
             rule.steps = Steps(s, "catch steps");
           } else {
@@ -330,7 +333,8 @@ Trigger ReadTrigger(FileReader& r, WorkflowReader& w, const YAML::Node& node, bo
   }
   if (t.kind == "on_arrival") {
     r.CheckKeys(node, {"on_arrival", "batch_window"}, "an on_arrival trigger");
-    if (auto n = node["batch_window"]) t.batch_window_ms = w.Duration(n, "batch_window").value_or(0);
+    if (auto n = node["batch_window"])
+      t.batch_window_ms = w.Duration(n, "batch_window").value_or(0);
   } else if (t.kind == "schedule") {
     r.CheckKeys(node, {"schedule", "timezone", "catch_up"}, "a schedule trigger");
     if (auto n = node["timezone"]) t.timezone = r.Scalar(n, "timezone").value_or("UTC");
@@ -372,7 +376,9 @@ std::optional<Workflow> ParseWorkflow(const std::string& text, const std::string
   wf.where = r.At(doc["workflow"]);
   auto name = r.Scalar(doc["workflow"], "workflow");
   if (!name || !IsPlainName(*name)) {
-    if (name) r.Error(doc["workflow"], fmt::format("workflow name '{}' must be letters, digits and _", *name));
+    if (name)
+      r.Error(doc["workflow"],
+              fmt::format("workflow name '{}' must be letters, digits and _", *name));
     return std::nullopt;
   }
   wf.name = ToLower(*name);

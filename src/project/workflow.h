@@ -14,15 +14,15 @@
 namespace sluice::project {
 
 // Error kinds that retry and catch rules name. Every failure has exactly one.
-inline const std::vector<std::string> kErrorKinds = {"config", "input",       "io",       "quality",
-                                                     "timeout", "interrupted", "internal", "any"};
+inline const std::vector<std::string> kErrorKinds = {
+    "config", "input", "io", "quality", "timeout", "interrupted", "internal", "any"};
 
 struct Retry {
   int attempts = 1;  // total tries of the step, the first included
   int64_t interval_ms = 1000;
   double backoff_rate = 2.0;
-  int64_t max_delay_ms = 0;  // 0: no cap
-  bool full_jitter = false;  // jitter: full (a uniform delay in [0, computed]) | none
+  int64_t max_delay_ms = 0;     // 0: no cap
+  bool full_jitter = false;     // jitter: full (a uniform delay in [0, computed]) | none
   std::vector<std::string> on;  // error kinds retried; empty: every kind but config
 };
 
@@ -43,13 +43,13 @@ struct ChoiceRule {
 struct WorkflowStep {
   // crawl job model check notify wait pass fail parallel choice map workflow
   std::string kind;
-  std::string id;  // unique among its siblings: `name:`, else derived from kind and target
-  std::string target;  // crawl: source; job: job; model: db.table; notify: channel;
-                       // workflow: child workflow; check: db.table
+  std::string id;       // unique among its siblings: `name:`, else derived from kind and target
+  std::string target;   // crawl: source; job: job; model: db.table; notify: channel;
+                        // workflow: child workflow; check: db.table
   std::string message;  // notify, fail
-  std::string error_kind = "internal";  // fail
-  int64_t wait_ms = 0;                  // wait
-  std::vector<CheckSpec> checks;        // check
+  std::string error_kind = "internal";              // fail
+  int64_t wait_ms = 0;                              // wait
+  std::vector<CheckSpec> checks;                    // check
   std::vector<std::vector<WorkflowStep>> branches;  // parallel
   std::vector<ChoiceRule> choices;                  // choice
   std::vector<WorkflowStep> otherwise;              // choice
@@ -82,9 +82,9 @@ struct Workflow {
   Location materialize_where;
   std::vector<WorkflowStep> on_success, on_failure;
   int64_t timeout_ms = 0;
-  int max_concurrent_runs = 0;  // 0: unbounded
+  int max_concurrent_runs = 0;                                  // 0: unbounded
   std::vector<std::pair<std::string, std::string>> parameters;  // name -> default
-  std::string file;  // relative to the project root
+  std::string file;                                             // relative to the project root
   std::string text;  // the file as read: a run keeps it, to finish on the definition it began with
   Location where;
 };

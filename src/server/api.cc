@@ -77,21 +77,21 @@ std::optional<json> RunDetailJson(meta::Metastore& m, int64_t id) {
   }
   out["checks"] = json::array();
   for (const auto& c : m.CheckResults(id)) {
-    out["checks"].push_back({{"table", c.table},
-                             {"rule", c.rule},
-                             {"on_fail", c.on_fail},
-                             {"outcome", c.outcome},
-                             {"observed", c.observed},
-                             {"failing_rows", c.failing_rows < 0 ? json(nullptr)
-                                                                 : json(c.failing_rows)},
-                             {"message", c.message}});
+    out["checks"].push_back(
+        {{"table", c.table},
+         {"rule", c.rule},
+         {"on_fail", c.on_fail},
+         {"outcome", c.outcome},
+         {"observed", c.observed},
+         {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
+         {"message", c.message}});
   }
   return out;
 }
 
 json LogJson(const meta::LogLine& l) {
-  return {{"id", l.id},         {"run_id", l.run_id}, {"time", TimeJson(l.time_ms)},
-          {"level", l.level},   {"step", l.step},     {"message", Redact(l.message)}};
+  return {{"id", l.id},       {"run_id", l.run_id}, {"time", TimeJson(l.time_ms)},
+          {"level", l.level}, {"step", l.step},     {"message", Redact(l.message)}};
 }
 
 }  // namespace sluice::server

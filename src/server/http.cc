@@ -50,16 +50,16 @@ struct HttpServer::Impl {
 
   explicit Impl(orchestrator::Service& s) : service(s) {
     // Every handler answers JSON errors instead of dropping the connection.
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                  std::exception_ptr ep) {
-      try {
-        std::rethrow_exception(ep);
-      } catch (const Error& e) {
-        SendError(res, StatusFor(e), e.what());
-      } catch (const std::exception& e) {
-        SendError(res, 500, e.what());
-      }
-    });
+    http.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+          try {
+            std::rethrow_exception(ep);
+          } catch (const Error& e) {
+            SendError(res, StatusFor(e), e.what());
+          } catch (const std::exception& e) {
+            SendError(res, 500, e.what());
+          }
+        });
     http.Get("/api/health", [this](const httplib::Request&, httplib::Response& res) {
       bool ready = service.ready();
       Send(res, ready ? 200 : 503,
@@ -71,36 +71,37 @@ struct HttpServer::Impl {
       for (const auto& [name, wf] : service.definitions()->workflows) out.push_back(Workflow(wf));
       Send(res, 200, out);
     });
-    http.Get(R"(/api/workflows/([A-Za-z0-9_]+))",
-             [this](const httplib::Request& req, httplib::Response& res) {
-               auto defs = service.definitions();
-               auto it = defs->workflows.find(req.matches[1]);
-               if (it == defs->workflows.end()) {
-                 return SendError(res, 404, fmt::format("no workflow '{}'", req.matches[1].str()));
-               }
-               json out = Workflow(it->second);
-               out["runs"] = json::array();
-               for (const auto& r : service.metastore().ListRuns(
-                        {.kind = "workflow", .name = it->first, .limit = 20})) {
-                 out["runs"].push_back(RunJson(r));
-               }
-               Send(res, 200, out);
-             });
-    http.Post(R"(/api/workflows/([A-Za-z0-9_]+)/runs)",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
-                if (body.is_discarded() || !body.is_object()) {
-                  return SendError(res, 400, "the body must be a JSON object, e.g. "
-                                             "{\"params\": {\"day\": \"2026-11-22\"}}");
-                }
-                json params = body.value("params", json::object());
-                if (!params.is_object()) return SendError(res, 400, "params must be an object");
-                for (auto& [k, v] : params.items()) {
-                  if (!v.is_string()) v = v.dump();
-                }
-                int64_t id = service.Trigger(req.matches[1], params, "api");
-                Send(res, 201, RunJson(*service.metastore().GetRun(id)));
-              });
+    http.Get(R"(/api/workflows/([A-Za-z0-9_]+))", [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
+      auto defs = service.definitions();
+      auto it = defs->workflows.find(req.matches[1]);
+      if (it == defs->workflows.end()) {
+        return SendError(res, 404, fmt::format("no workflow '{}'", req.matches[1].str()));
+      }
+      json out = Workflow(it->second);
+      out["runs"] = json::array();
+      for (const auto& r :
+           service.metastore().ListRuns({.kind = "workflow", .name = it->first, .limit = 20})) {
+        out["runs"].push_back(RunJson(r));
+      }
+      Send(res, 200, out);
+    });
+    http.Post(R"(/api/workflows/([A-Za-z0-9_]+)/runs)", [this](const httplib::Request& req,
+                                                               httplib::Response& res) {
+      json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object()) {
+        return SendError(res, 400,
+                         "the body must be a JSON object, e.g. "
+                         "{\"params\": {\"day\": \"2026-11-22\"}}");
+      }
+      json params = body.value("params", json::object());
+      if (!params.is_object()) return SendError(res, 400, "params must be an object");
+      for (auto& [k, v] : params.items()) {
+        if (!v.is_string()) v = v.dump();
+      }
+      int64_t id = service.Trigger(req.matches[1], params, "api");
+      Send(res, 201, RunJson(*service.metastore().GetRun(id)));
+    });
     http.Get("/api/runs", [this](const httplib::Request& req, httplib::Response& res) {
       meta::RunFilter f;
       if (req.has_param("status")) f.statuses = {req.get_param_value("status")};
@@ -118,8 +119,8 @@ struct HttpServer::Impl {
       if (!detail) return SendError(res, 404, fmt::format("no run {}", IdOf(req)));
       Send(res, 200, *detail);
     });
-    http.Get(R"(/api/runs/(\d+)/logs)", [this](const httplib::Request& req,
-                                               httplib::Response& res) { Logs(req, res); });
+    http.Get(R"(/api/runs/(\d+)/logs)",
+             [this](const httplib::Request& req, httplib::Response& res) { Logs(req, res); });
     http.Post(R"(/api/runs/(\d+)/cancel)",
               [this](const httplib::Request& req, httplib::Response& res) {
                 auto run = service.metastore().RequestCancel(IdOf(req));
@@ -136,8 +137,8 @@ struct HttpServer::Impl {
     });
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (res.body.empty()) {
-        SendError(res, res.status, fmt::format("{} {}: no such endpoint (see docs/api.md)",
-                                               req.method, req.path));
+        SendError(res, res.status,
+                  fmt::format("{} {}: no such endpoint (see docs/api.md)", req.method, req.path));
       }
     });
   }
@@ -156,8 +157,12 @@ struct HttpServer::Impl {
     }
     json params = json::object();
     for (const auto& [k, v] : wf.parameters) params[k] = v;
-    return {{"name", wf.name},          {"description", wf.description}, {"file", wf.file},
-            {"triggers", triggers},     {"steps", wf.steps.size()},      {"parameters", params},
+    return {{"name", wf.name},
+            {"description", wf.description},
+            {"file", wf.file},
+            {"triggers", triggers},
+            {"steps", wf.steps.size()},
+            {"parameters", params},
             {"materialize", json::array()}};
   }
 
@@ -193,8 +198,7 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(orchestrator::Service& service)
-    : impl_(std::make_unique<Impl>(service)) {}
+HttpServer::HttpServer(orchestrator::Service& service) : impl_(std::make_unique<Impl>(service)) {}
 
 HttpServer::~HttpServer() = default;
 
