@@ -254,7 +254,7 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
       std::vector<std::string> known;
       for (const auto& n : dag.nodes) known.push_back(n.name);
       std::string near = Nearest(name, known);
-      Fail(ErrorKind::kUsage, "no job or model named '{}'{}", name,
+      Fail(ErrorKind::kUsage, "no workflow, job or model named '{}'{}", name,
            near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
     }
     wanted.insert(static_cast<size_t>(i));

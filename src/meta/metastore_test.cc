@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "common/error.h"
@@ -129,6 +130,109 @@ TEST_P(MetastoreTest, RunsStepsAndChecks) {
   EXPECT_EQ(runs[0].id, r2);  // newest first
   EXPECT_EQ(m_->ListRuns({.limit = 1}).size(), 1u);
   EXPECT_FALSE(m_->GetRun(9999));
+}
+
+TEST_P(MetastoreTest, RunFilters) {
+  int64_t a = m_->StartRun("job", "clean", "manual");
+  meta::Run wf;
+  wf.kind = "workflow";
+  wf.name = "orders";
+  wf.trigger = "api";
+  int64_t b = m_->EnqueueRun(wf);
+  wf.parent_run_id = b;
+  int64_t c = m_->EnqueueRun(wf);
+  EXPECT_EQ(m_->ListRuns({.kind = "workflow"}).size(), 2u);
+  EXPECT_EQ(m_->ListRuns({.statuses = {"queued"}, .top_level = true}).front().id, b);
+  EXPECT_EQ(m_->ListRuns({.name = "clean"}).front().id, a);
+  EXPECT_EQ(m_->ListRuns({.trigger = "api", .before_id = c}).front().id, b);
+  EXPECT_EQ(m_->GetRun(c)->parent_run_id, b);
+  EXPECT_EQ(m_->GetRun(b)->started_ms, 0);  // not started while queued
+}
+
+TEST_P(MetastoreTest, ArrivalsStartWorkOnce) {
+  meta::Run run;
+  run.kind = "workflow";
+  run.name = "load";
+  auto files = [](const std::vector<std::string>& fresh) {
+    return "{\"n\": " + std::to_string(fresh.size()) + "}";
+  };
+  int64_t first = m_->EnqueueArrivals("load", {"landing/o/1.csv", "landing/o/2.csv"}, run, files);
+  EXPECT_GT(first, 0);
+  EXPECT_EQ(m_->GetRun(first)->params, "{\"n\": 2}");
+  EXPECT_EQ(m_->EnqueueArrivals("load", {"landing/o/2.csv", "landing/o/1.csv"}, run, files), 0);
+  int64_t second = m_->EnqueueArrivals("load", {"landing/o/2.csv", "landing/o/3.csv"}, run, files);
+  EXPECT_EQ(m_->GetRun(second)->params, "{\"n\": 1}");
+  EXPECT_EQ(m_->ArrivedKeys("load").size(), 3u);
+  EXPECT_TRUE(m_->ArrivedKeys("other").empty());
+  // Another workflow on the same source starts its own work.
+  EXPECT_GT(m_->EnqueueArrivals("audit", {"landing/o/1.csv"}, run, files), 0);
+}
+
+TEST_P(MetastoreTest, ClaimCancelRequeueAndRedrive) {
+  meta::Run wf;
+  wf.kind = "workflow";
+  wf.name = "w";
+  int64_t id = m_->EnqueueRun(wf);
+  EXPECT_TRUE(m_->ClaimRun(id, "me"));
+  EXPECT_FALSE(m_->ClaimRun(id, "someone else"));
+  EXPECT_EQ(m_->GetRun(id)->owner, "me");
+  EXPECT_GT(m_->GetRun(id)->started_ms, 0);
+  m_->RequeueRun(id);
+  EXPECT_EQ(m_->GetRun(id)->status, "queued");
+  EXPECT_TRUE(m_->ClaimRun(id, "me"));
+  EXPECT_FALSE(m_->RedriveRun(id));  // running: nothing to redrive
+  EXPECT_TRUE(m_->RequestCancel(id)->cancel_requested);
+  EXPECT_EQ(m_->GetRun(id)->status, "running");  // the executor ends it
+  m_->BeginAttempt(id, "load", "job", 1);
+  m_->EndAttempt({id, "load", 1, "failed", 0, 0, "io", "disk full"}, "failed", "{}");
+  m_->BeginAttempt(id, "fan", "parallel", 1);
+  m_->EndAttempt({id, "fan", 1, "failed"}, "failed", "{}");
+  auto run = *m_->GetRun(id);
+  run.status = "failed";
+  m_->FinishRun(run, {}, {});
+  EXPECT_TRUE(m_->RedriveRun(id));
+  EXPECT_EQ(m_->GetRun(id)->status, "queued");
+  EXPECT_FALSE(m_->GetRun(id)->cancel_requested);
+  std::map<std::string, std::string> steps;
+  for (const auto& s : m_->Steps(id)) steps[s.path] = s.status;
+  EXPECT_EQ(steps["load"], "retrying");
+  EXPECT_EQ(steps["fan"], "running");
+  int64_t queued = m_->EnqueueRun(wf);
+  EXPECT_EQ(m_->RequestCancel(queued)->status, "cancelled");
+  EXPECT_FALSE(m_->RequestCancel(424242));
+}
+
+TEST_P(MetastoreTest, StepsAttemptsAndLogs) {
+  meta::Run wf;
+  wf.kind = "workflow";
+  wf.name = "w";
+  int64_t id = m_->EnqueueRun(wf);
+  m_->BeginAttempt(id, "clean", "job", 1);
+  m_->SetAttemptChild(id, "clean", 1, 77);
+  m_->EndAttempt({id, "clean", 1, "failed", 0, 0, "io", "timeout talking to S3"}, "retrying", "{}");
+  m_->BeginAttempt(id, "clean", "job", 2);
+  m_->EndAttempt({id, "clean", 2, "succeeded"}, "succeeded", R"({"rows_out": 5})");
+  auto steps = m_->Steps(id);
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].status, "succeeded");
+  EXPECT_EQ(steps[0].attempts, 2);
+  EXPECT_EQ(steps[0].output, R"({"rows_out": 5})");
+  EXPECT_GT(steps[0].ended_ms, 0);
+  auto attempts = m_->Attempts(id);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].child_run_id, 77);
+  EXPECT_EQ(attempts[0].error_kind, "io");
+  EXPECT_EQ(attempts[1].status, "succeeded");
+  int64_t l1 = m_->AppendLog(id, "info", "", "started");
+  int64_t l2 = m_->AppendLog(id, "warn", "clean", "retrying");
+  EXPECT_GT(l2, l1);
+  auto logs = m_->Logs(id, 0, 10);
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_EQ(logs[1].step, "clean");
+  EXPECT_EQ(m_->Logs(id, l1, 10).size(), 1u);
+  EXPECT_FALSE(m_->ScheduleMark("w", "0 2 * * * UTC"));
+  m_->SetScheduleMark("w", "0 2 * * * UTC", 1234);
+  EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 1234);
 }
 
 TEST_P(MetastoreTest, LandingRegistry) {

@@ -515,6 +515,17 @@ void Service::WatchLoop() {
 
 // -- schedules and batches ----------------------------------------------------------------------
 
+DueFires ScheduleDue(const Cron& cron, std::optional<int64_t> mark, int64_t now, bool startup,
+                     const std::string& catch_up) {
+  if (!mark) return {{}, now};
+  auto fires = cron.Between(*mark, now, 10000);
+  if (fires.empty()) return {{}, *mark};
+  DueFires due{fires, fires.back()};
+  if (startup && catch_up == "none") due.run.clear();
+  if (startup && catch_up == "latest") due.run = {fires.back()};
+  return due;
+}
+
 void Service::FireSchedules(bool startup) {
   auto defs = definitions();
   int64_t now = NowMs();
@@ -524,26 +535,9 @@ void Service::FireSchedules(bool startup) {
       std::string key = t.target + " " + t.timezone;
       auto cron = Cron::Parse(t.target, t.timezone);
       auto mark = metastore_->ScheduleMark(name, key);
-      if (!mark) {
-        metastore_->SetScheduleMark(name, key, now);
-        continue;
-      }
-      auto fires = cron.Between(*mark, now, 10000);
-      if (fires.empty()) continue;
-      std::vector<int64_t> chosen = fires;
-      if (startup && fires.size() > 0) {
-        // Fire times that passed while the server was down.
-        if (t.catch_up == "none") {
-          chosen.clear();
-        } else if (t.catch_up == "latest") {
-          chosen = {fires.back()};
-        }
-        if (chosen.size() != fires.size()) {
-          Log("info", fmt::format("workflow {}: {} fire time(s) missed while stopped; catch_up {}",
-                                  name, fires.size(), t.catch_up));
-        }
-      }
-      metastore_->SetScheduleMark(name, key, fires.back());
+      DueFires due = ScheduleDue(cron, mark, now, startup, t.catch_up);
+      if (due.mark != mark.value_or(-1)) metastore_->SetScheduleMark(name, key, due.mark);
+      const auto& chosen = due.run;
       for (int64_t fire : chosen) {
         int64_t id =
             Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}});

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,10 +19,21 @@
 
 #include "notify/notify.h"
 #include "orchestrator/clock.h"
+#include "orchestrator/cron.h"
 #include "orchestrator/executor.h"
 #include "transform/workspace.h"
 
 namespace sluice::orchestrator {
+
+// What a schedule trigger runs now: its fire times in (mark, now]. At the server's start, fire
+// times that passed while it was down follow `catch_up`: none skips them, latest runs the last
+// one, all runs every one (at most 10,000). A schedule never seen before starts from now.
+struct DueFires {
+  std::vector<int64_t> run;  // fire times to start runs for
+  int64_t mark = 0;          // the new mark: the last fire time handled
+};
+DueFires ScheduleDue(const Cron& cron, std::optional<int64_t> mark, int64_t now, bool startup,
+                     const std::string& catch_up);
 
 struct ServiceOptions {
   int workers = 4;
