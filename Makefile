@@ -22,6 +22,7 @@ test: build
 bench: build
 	@scripts/bootstrap --bench
 	@bench/etl/run
+	@bench/orchestrator/run
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -1,9 +1,12 @@
 #pragma once
 // One function per command; each calls into the libraries and prints. Return: the exit code.
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "meta/metastore.h"
+#include "transform/workspace.h"
 
 namespace sluice::cli {
 
@@ -33,6 +36,9 @@ int Serve(const Global& g, const std::string& listen, int workers, const std::st
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format);
 int Cancel(const Global& g, int64_t id, const std::string& format);
 int Retry(const Global& g, int64_t id, const std::string& format);
+// Executes claimed workflow run `id` in this process (Ctrl-C cancels it); returns its status.
+std::string ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
+                        const std::function<void(const meta::LogLine&)>& on_log);
 // A workflow run's steps with their attempts, as a table.
 void PrintWorkflowSteps(meta::Metastore& metastore, int64_t run_id);
 int Demo(const std::string& dir, int days, int64_t rows_per_day);

@@ -48,10 +48,11 @@ int ExitCodeOf(const meta::Run& run) {
   return 1;
 }
 
-// Executes a claimed run here, printing its log as it goes; Ctrl-C cancels it.
-int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
-  auto shared = std::make_shared<transform::Workspace>(std::move(ws));
-  notify::Notifier notifier(notify::Channels(shared->project));
+}  // namespace
+
+std::string ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
+                        const std::function<void(const meta::LogLine&)>& on_log) {
+  notify::Notifier notifier(notify::Channels(ws->project));
   notifier.on_delivery = [&](const notify::Delivery& d) {
     if (!d.ok) {
       std::cerr << fmt::format("notification {} to {} failed: {}\n", d.event_type, d.channel,
@@ -64,10 +65,8 @@ int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
   options.runner = runner.get();
   options.watchdog = &watchdog;
   options.notifier = &notifier;
-  if (format != "json") {
-    options.on_log = [](const meta::LogLine& l) { std::cerr << LogText(l) << "\n"; };
-  }
-  auto& m = *shared->metastore;
+  options.on_log = on_log;
+  auto& m = *ws->metastore;
   std::atomic<bool> done{false};
   std::thread ctrl_c([&] {
     while (!done) {
@@ -80,7 +79,7 @@ int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
   });
   std::string status;
   try {
-    status = orchestrator::Execute(shared, id, options);
+    status = orchestrator::Execute(ws, id, options);
   } catch (...) {
     done = true;
     ctrl_c.join();
@@ -89,6 +88,18 @@ int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
   done = true;
   ctrl_c.join();
   notifier.Flush(10'000);
+  return status;
+}
+
+namespace {
+
+// Executes a claimed run here, printing its log as it goes; Ctrl-C cancels it.
+int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
+  auto shared = std::make_shared<transform::Workspace>(std::move(ws));
+  auto& m = *shared->metastore;
+  std::function<void(const meta::LogLine&)> on_log;
+  if (format != "json") on_log = [](const meta::LogLine& l) { std::cerr << LogText(l) << "\n"; };
+  ExecuteHere(shared, id, on_log);
   auto run = m.GetRun(id);
   if (format == "json") {
     PrintJson(*server::RunDetailJson(m, id));

@@ -18,6 +18,35 @@ const char* kSluiceYaml =
 project: retail
 environments:
   dev: {}   # ./lake, .sluice/dev.db
+notifications:
+  # What the team hears about. A webhook looks like
+  #   team: { webhook: "${env:TEAM_HOOK}", secret: "${env:TEAM_HOOK_SECRET}", on: [failure] }
+  team: { file: notifications.jsonl, on: [failure, quality, drift, quarantine] }
+)x";
+
+const char* kWorkflow = R"x(workflow: orders
+description: Every order file that lands flows through to the gold tables within seconds.
+triggers:
+  - on_arrival: orders
+    batch_window: 200ms       # files landing together run once
+  - schedule: "0 6 * * *"     # and a daily safety run
+    timezone: Europe/Berlin
+    catch_up: latest
+steps:
+  - crawl: orders
+  - job: clean_orders
+    retry: { attempts: 3, interval: 2s, backoff_rate: 2.0, on: [io, internal] }
+    timeout: 30m
+  - parallel:
+      - [ { model: gold.daily_revenue }, { model: gold.country_revenue } ]
+      - [ { model: gold.product_sales } ]
+  - choice:
+      - when: "steps.clean_orders.rows_quarantined > 1000"
+        steps:
+          - notify: team
+            message: "clean_orders quarantined ${steps.clean_orders.rows_quarantined} rows (run ${run.id})"
+on_failure:
+  - notify: team
 )x";
 
 const char* kSource = R"x(source: orders
@@ -84,7 +113,8 @@ void WriteRetailProject(const fs::path& dir) {
   Write(dir / "models" / "gold" / "daily_revenue.sql", kDailyRevenue);
   Write(dir / "models" / "gold" / "country_revenue.sql", kCountryRevenue);
   Write(dir / "models" / "gold" / "product_sales.sql", kProductSales);
-  Write(dir / ".gitignore", "/lake/\n/.sluice/\n");
+  Write(dir / "workflows" / "orders.yaml", kWorkflow);
+  Write(dir / ".gitignore", "/lake/\n/.sluice/\nnotifications.jsonl\n");
 }
 
 GeneratedFiles GenerateOrders(const fs::path& dir, const OrderFilesSpec& spec) {

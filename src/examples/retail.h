@@ -8,7 +8,7 @@
 
 namespace sluice::examples {
 
-// Writes the retail project files (sluice.yaml, sources/, jobs/, models/) into `dir`.
+// Writes the retail project files (sluice.yaml, sources/, jobs/, models/, workflows/) into `dir`.
 void WriteRetailProject(const fs::path& dir);
 
 struct OrderFilesSpec {

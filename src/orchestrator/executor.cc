@@ -381,7 +381,9 @@ class RunExecutor {
 
   static std::string Figures(const json& output) {
     std::vector<std::string> parts;
+    bool read = output.value("rows_in", int64_t{0}) > 0;  // models do not count rows in
     for (const char* key : {"rows_in", "rows_out", "rows_quarantined", "files"}) {
+      if (!read && std::string(key) != "rows_out") continue;
       if (output.contains(key) && output[key].is_number()) {
         parts.push_back(fmt::format("{} {}", output[key].get<int64_t>(), key));
       }

@@ -85,7 +85,8 @@ class ProjectRunner : public StepRunner {
                 {"changed", r.changed},
                 {"schema_change", r.schema_change},
                 {"child_run_id", r.run_id}};
-    if (!r.schema_change.empty()) {
+    // A first crawl creates the table: that is not drift.
+    if (!r.schema_change.empty() && r.schema_change.rfind("created", 0) != 0) {
       auto e = EventFor(ws, ctx, "schema_drift",
                         fmt::format("source {} changed schema: {}", step.target, r.schema_change));
       e.details = {{"source", step.target}, {"change", r.schema_change}};
