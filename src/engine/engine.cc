@@ -2,11 +2,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "common/error.h"
 #include "common/interrupt.h"
 #include "common/strings.h"
+#include "common/time.h"
 
 namespace sluice::engine {
 
@@ -149,22 +152,38 @@ Result Connection::QueryWithProgress(const std::string& sql, const ProgressFn& p
   // DuckDB tracks progress only with its progress bar on; Sluice prints it itself.
   if (progress) Execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false;");
   duckdb_result result;
-  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::condition_variable finished;
+  bool done = false;
   duckdb_state state = DuckDBSuccess;
   std::thread worker([&] {
-    state = duckdb_query(conn_, sql.c_str(), &result);
+    duckdb_state s = duckdb_query(conn_, sql.c_str(), &result);
+    std::lock_guard lock(mu);
+    state = s;
     done = true;
+    finished.notify_all();
   });
   bool interrupted = false;
-  while (!done) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
-    if (done) break;
+  // Polls for interrupts often (a cancel or timeout takes effect fast) and reports progress
+  // every interval_ms; a statement that ends sooner returns at once.
+  const int poll_ms = std::min(interval_ms, 50);
+  int64_t next_progress = MonotonicMs() + interval_ms;
+  while (true) {
+    {
+      std::unique_lock lock(mu);
+      if (finished.wait_for(lock, std::chrono::milliseconds(poll_ms), [&] { return done; })) {
+        break;
+      }
+    }
     if (Interrupted() && !interrupted) {
       duckdb_interrupt(conn_);
       interrupted = true;
     }
-    duckdb_query_progress_type p = duckdb_query_progress(conn_);
-    if (progress && p.percentage >= 0) progress(p.percentage);
+    if (progress && MonotonicMs() >= next_progress) {
+      next_progress += interval_ms;
+      duckdb_query_progress_type p = duckdb_query_progress(conn_);
+      if (p.percentage >= 0) progress(p.percentage);
+    }
   }
   worker.join();
   if (state == DuckDBError && interrupted) {

@@ -206,6 +206,17 @@ class RunExecutor {
     auto stored = m_.GetRun(run_.id);
     meta::Run final = stored ? *stored : run_;
     final.status = out.ok ? "succeeded" : out.cancelled ? "cancelled" : "failed";
+    // The run's figures: what its job steps read, wrote and quarantined.
+    final.rows_in = final.rows_out = final.rows_quarantined = final.files_read = 0;
+    for (const auto& st : m_.Steps(run_.id)) {
+      if (st.kind != "job" || st.status != "succeeded") continue;
+      json o = json::parse(st.output, nullptr, false);
+      if (!o.is_object()) continue;
+      final.rows_in += o.value("rows_in", int64_t{0});
+      final.rows_out += o.value("rows_out", int64_t{0});
+      final.rows_quarantined += o.value("rows_quarantined", int64_t{0});
+      final.files_read += o.value("files", int64_t{0});
+    }
     final.ended_ms = NowMs();
     final.error = out.ok ? "" : Redact(out.path.empty() ? out.error : out.path + ": " + out.error);
     final.details = json{{"error_kind", out.ok ? "" : out.kind}, {"failed_step", out.path}}.dump();

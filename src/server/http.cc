@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "common/error.h"
@@ -26,6 +27,20 @@ void Send(httplib::Response& res, int status, const json& body) {
 
 void SendError(httplib::Response& res, int status, const std::string& message) {
   Send(res, status, {{"error", Redact(message)}});
+  res.set_header("X-Sluice-Error", "1");  // answered: the error handler leaves it alone
+}
+
+// A whole number from a query parameter, or a sluice::Error(kInput) naming it.
+int64_t Number(const httplib::Request& req, const std::string& name, int64_t fallback) {
+  if (!req.has_param(name)) return fallback;
+  std::string text = req.get_param_value(name);
+  try {
+    size_t used = 0;
+    int64_t v = std::stoll(text, &used);
+    if (used == text.size() && v >= 0) return v;
+  } catch (const std::exception&) {
+  }
+  Fail(ErrorKind::kInput, "query parameter {}='{}' must be a whole number", name, text);
 }
 
 int StatusFor(const Error& e) {
@@ -40,7 +55,13 @@ int StatusFor(const Error& e) {
   }
 }
 
-int64_t IdOf(const httplib::Request& req) { return std::stoll(req.matches[1]); }
+int64_t IdOf(const httplib::Request& req) {
+  try {
+    return std::stoll(req.matches[1]);
+  } catch (const std::exception&) {
+    Fail(ErrorKind::kUsage, "no run {}", req.matches[1].str());
+  }
+}
 
 }  // namespace
 
@@ -108,8 +129,8 @@ struct HttpServer::Impl {
       f.kind = req.get_param_value("kind");
       f.name = req.get_param_value("name");
       f.trigger = req.get_param_value("trigger");
-      if (req.has_param("limit")) f.limit = std::stoul(req.get_param_value("limit"));
-      if (req.has_param("before")) f.before_id = std::stoll(req.get_param_value("before"));
+      f.limit = static_cast<size_t>(std::clamp<int64_t>(Number(req, "limit", 50), 1, 100000));
+      f.before_id = Number(req, "before", 0);
       json out = json::array();
       for (const auto& r : service.metastore().ListRuns(f)) out.push_back(RunJson(r));
       Send(res, 200, out);
@@ -170,7 +191,7 @@ struct HttpServer::Impl {
     int64_t id = IdOf(req);
     auto& m = service.metastore();
     if (!m.GetRun(id)) return SendError(res, 404, fmt::format("no run {}", id));
-    int64_t after = req.has_param("after") ? std::stoll(req.get_param_value("after")) : 0;
+    int64_t after = Number(req, "after", 0);
     bool follow = req.get_param_value("follow") == "1" || req.get_param_value("follow") == "true";
     if (!follow) {
       json out = json::array();
@@ -181,7 +202,7 @@ struct HttpServer::Impl {
     res.set_chunked_content_provider(
         "application/x-ndjson", [this, id, after](size_t, httplib::DataSink& sink) mutable {
           auto& m = service.metastore();
-          for (int i = 0; i < 600 && sink.is_writable(); ++i) {
+          for (int i = 0; i < 6000 && sink.is_writable(); ++i) {  // 10 minutes at most
             auto run = m.GetRun(id);
             bool ended = !run || Terminal(run->status);
             for (const auto& l : m.Logs(id, after, 1000)) {
