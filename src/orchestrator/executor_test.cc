@@ -6,8 +6,10 @@
 
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "common/error.h"
+#include "common/time.h"
 #include "lake/local_store.h"
 #include "meta/sqlite_metastore.h"
 
@@ -324,6 +326,62 @@ TEST_F(ExecutorTest, EveryTransitionIsLogged) {
   EXPECT_NE(all.find("retrying in 1000 ms (attempt 2 of 2)"), std::string::npos);
   EXPECT_NE(all.find("job load succeeded"), std::string::npos);
   EXPECT_NE(all.find("succeeded in"), std::string::npos);
+}
+
+TEST_F(ExecutorTest, MapOverPartitionsRunsOncePerPartition) {
+  int64_t id =
+      RunText("workflow: w\nsteps:\n  - map: { over: partitions, steps: [ { job: per_day } ] }\n",
+              {{"files", json::array({"landing/s/date=1/a.csv", "landing/s/date=1/b.csv",
+                                      "landing/s/date=2/c.csv"})}});
+  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(runner_.calls["per_day"], 2);
+  EXPECT_EQ(json::parse(Steps(id)["map"].output)["items"], 2);
+}
+
+TEST_F(ExecutorTest, AChildWorkflowRunsAsItsOwnRunAndItsFailureFailsTheStep) {
+  Parse("workflow: child\nparameters: { day: x }\nsteps:\n  - job: child_job\n");
+  int64_t id = RunText(
+      "workflow: parent\nparameters: { day: today }\nsteps:\n"
+      "  - workflow: child\n    params: { day: \"${params.day}\" }\n");
+  EXPECT_EQ(Status(id), "succeeded");
+  int64_t child = json::parse(Steps(id)["child"].output)["child_run_id"];
+  auto run = m().GetRun(child);
+  EXPECT_EQ(run->status, "succeeded");
+  EXPECT_EQ(run->parent_run_id, id);
+  EXPECT_EQ(json::parse(run->params)["day"], "today");
+  EXPECT_EQ(runner_.calls["child_job"], 1);
+  runner_.failures["child_job"] = {ErrorKind::kIo};
+  int64_t failed = RunText("workflow: parent\nsteps:\n  - workflow: child\n");
+  EXPECT_EQ(Status(failed), "failed");
+  EXPECT_NE(m().GetRun(failed)->error.find("child workflow child"), std::string::npos);
+}
+
+TEST_F(ExecutorTest, AWorkflowTimeoutStopsTheRunningStep) {
+  Watchdog watchdog;
+  options_.clock = &SystemClock();
+  options_.watchdog = &watchdog;
+  int64_t t0 = MonotonicMs();
+  int64_t id = RunText("workflow: w\ntimeout: 200ms\nsteps:\n  - wait: 30s\n  - job: never\n");
+  EXPECT_LT(MonotonicMs() - t0, 5000);
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(json::parse(m().GetRun(id)->details)["error_kind"], "timeout");
+  EXPECT_EQ(runner_.calls["never"], 0);
+}
+
+TEST_F(ExecutorTest, AStepTimeoutStopsARunningStepOnTheWallClock) {
+  Watchdog watchdog;
+  options_.clock = &SystemClock();
+  options_.watchdog = &watchdog;
+  // A step that runs until it is told to stop, as DuckDB statements do (Interrupted()).
+  runner_.hook["stuck"] = [](StepContext& ctx) {
+    while (!ctx.stop->load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    throw Error(ErrorKind::kInterrupted, "interrupted");
+  };
+  int64_t t0 = MonotonicMs();
+  int64_t id = RunText("workflow: w\nsteps:\n  - job: stuck\n    timeout: 150ms\n");
+  EXPECT_LT(MonotonicMs() - t0, 5000);
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Steps(id)["stuck"].error_kind, "timeout");
 }
 
 }  // namespace

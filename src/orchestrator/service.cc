@@ -589,7 +589,13 @@ void Service::SchedulerLoop() {
                                                    p["files"] = fresh;
                                                    return p.dump();
                                                  });
-        if (id) Push(id, batch.detected_ms);
+        if (id) {
+          {
+            std::lock_guard lock(mu_);
+            files_arrived_ += batch.keys.size();
+          }
+          Push(id, batch.detected_ms);
+        }
       } catch (const std::exception& e) {
         Log("error", std::string("arrival batch failed: ") + e.what());
       }
@@ -620,8 +626,8 @@ std::string Service::MetricsText() {
                          h.counts[i]);
     }
     out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, h.count);
-    out += fmt::format("{}_sum{{{}}} {}\n{}_count{{{}}} {}\n", name, labels, h.sum, name, labels,
-                       h.count);
+    std::string braces = labels.empty() ? "" : "{" + labels + "}";
+    out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, braces, h.sum, name, braces, h.count);
     (void)help;
   };
   out += "# HELP sluice_step_duration_seconds Step attempts by kind.\n";
