@@ -287,6 +287,13 @@ int Serve(const Global& g, const std::string& listen, int workers, const std::st
                {"level", "info"},
                {"message", fmt::format("listening on http://{}:{}", host, bound)},
                {"port", bound}});
+  if (host != "127.0.0.1" && host != "localhost" && host != "::1") {
+    options.log({{"time", Rfc3339(NowMs())},
+                 {"level", "warn"},
+                 {"message", fmt::format("the API on {} has no authentication yet: anyone who "
+                                         "reaches it can start and cancel runs",
+                                         host)}});
+  }
   while (true) {
     int sig = 0;
     sigwait(&signals, &sig);

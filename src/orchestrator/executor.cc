@@ -175,6 +175,13 @@ class RunExecutor {
       if (cancel_ || shutdown || run_timeout_) {
         std::lock_guard flags(flags_mu_);
         for (auto* f : active_) f->store(true);
+        // A child run in flight stops too (it watches its own cancel flag).
+        if (cancel_ || run_timeout_) {
+          for (int64_t child : children_) {
+            auto r = m_.GetRun(child);
+            if (r && !r->cancel_requested) m_.RequestCancel(child);
+          }
+        }
       }
     }
   }
@@ -610,10 +617,14 @@ class RunExecutor {
     if (record && record->status == "running") m_.RequeueRun(child);
     record = m_.GetRun(child);
     std::string status = record ? record->status : "failed";
-    if (status == "queued" && m_.ClaimRun(child, ProcessOwnerOf(run_))) {
-      ExecutorOptions o = o_;
-      o.shutdown = o_.shutdown;
-      status = orchestrator::Execute(ws_, child, o);
+    if (status == "queued" && m_.ClaimRun(child, run_.owner)) {
+      {
+        std::lock_guard lock(flags_mu_);
+        children_.insert(child);
+      }
+      status = orchestrator::Execute(ws_, child, o_);
+      std::lock_guard lock(flags_mu_);
+      children_.erase(child);
     }
     if (status == "queued") Fail(ErrorKind::kInterrupted, "the server is stopping");
     record = m_.GetRun(child);
@@ -623,8 +634,6 @@ class RunExecutor {
     }
     return {{"child_run_id", child}};
   }
-
-  static std::string ProcessOwnerOf(const meta::Run& run) { return run.owner; }
 
   std::shared_ptr<transform::Workspace> ws_;
   meta::Metastore& m_;
@@ -638,7 +647,8 @@ class RunExecutor {
   std::set<std::string> notified_;  // channels this run's notify steps told (guarded by known_mu_)
   std::atomic<bool> cancel_{false}, run_timeout_{false};
   std::mutex flags_mu_;
-  std::set<std::atomic<bool>*> active_;
+  std::set<std::atomic<bool>*> active_;  // stop flags of running attempts (flags_mu_)
+  std::set<int64_t> children_;           // child runs in flight (flags_mu_)
   std::mutex poll_mu_;
   std::condition_variable poll_cv_;
   bool finished_ = false;

@@ -356,6 +356,26 @@ TEST_F(ExecutorTest, AChildWorkflowRunsAsItsOwnRunAndItsFailureFailsTheStep) {
   EXPECT_NE(m().GetRun(failed)->error.find("child workflow child"), std::string::npos);
 }
 
+TEST_F(ExecutorTest, CancellingAParentCancelsItsRunningChild) {
+  options_.clock = &SystemClock();
+  Parse("workflow: child\nsteps:\n  - job: blocker\n  - job: never\n");
+  runner_.hook["blocker"] = [this](StepContext& ctx) {
+    m().RequestCancel(m().GetRun(ctx.run_id)->parent_run_id);
+    int64_t until = MonotonicMs() + 5000;
+    while (!ctx.stop->load() && MonotonicMs() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    throw Error(ErrorKind::kInterrupted, "interrupted");
+  };
+  int64_t id = RunText("workflow: parent\nsteps:\n  - workflow: child\n  - job: after\n");
+  EXPECT_EQ(Status(id), "cancelled");
+  EXPECT_EQ(runner_.calls["never"], 0);
+  EXPECT_EQ(runner_.calls["after"], 0);
+  auto children = m().ListRuns({.name = "child"});
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].status, "cancelled");
+}
+
 TEST_F(ExecutorTest, AWorkflowTimeoutStopsTheRunningStep) {
   Watchdog watchdog;
   options_.clock = &SystemClock();

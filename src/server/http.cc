@@ -70,6 +70,8 @@ struct HttpServer::Impl {
   httplib::Server http;
 
   explicit Impl(orchestrator::Service& s) : service(s) {
+    // Followed logs hold a thread each; leave room for the rest of the API.
+    http.new_task_queue = [] { return new httplib::ThreadPool(32); };
     // Every handler answers JSON errors instead of dropping the connection.
     http.set_exception_handler(
         [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
