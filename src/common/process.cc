@@ -17,7 +17,8 @@ std::string HostName() {
   return buf;
 }
 
-// Field 22 of /proc/PID/stat (after the parenthesized command, which may hold spaces).
+// Field 22 of /proc/PID/stat (after the parenthesized command, which may hold spaces); "" for
+// a process that is gone or a zombie (dead, waiting to be reaped).
 std::string StartTicks(long pid) {
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -25,7 +26,10 @@ std::string StartTicks(long pid) {
   if (close == std::string::npos) return "";
   std::istringstream rest(stat.substr(close + 2));
   std::string field;
-  for (int i = 3; i <= 22 && (rest >> field); ++i) {
+  std::string state;
+  rest >> state;
+  if (state == "Z" || state == "X") return "";
+  for (int i = 4; i <= 22 && (rest >> field); ++i) {
     if (i == 22) return field;
   }
   return "";

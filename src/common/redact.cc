@@ -27,4 +27,21 @@ std::string Redact(std::string text) {
   return text;
 }
 
+nlohmann::json RedactJson(const nlohmann::json& value) {
+  if (value.is_string()) return Redact(value.get<std::string>());
+  if (value.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      out[Redact(it.key())] = RedactJson(it.value());
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : value) out.push_back(RedactJson(item));
+    return out;
+  }
+  return value;
+}
+
 }  // namespace sluice

@@ -637,7 +637,8 @@ int64_t SqliteMetastore::EnqueueArrivals(
   std::lock_guard lock(mu_);
   Tx tx(*this);
   std::vector<std::string> fresh;
-  for (const auto& key : keys) {
+  std::set<std::string> unique(keys.begin(), keys.end());
+  for (const auto& key : unique) {
     Stmt s(db_, "SELECT 1 FROM arrivals WHERE workflow = ? AND key = ?");
     s.Bind(1, workflow).Bind(2, key);
     if (!s.Step()) fresh.push_back(key);
@@ -647,7 +648,8 @@ int64_t SqliteMetastore::EnqueueArrivals(
   int64_t id = InsertQueuedLocked(run);
   int64_t now = NowMs();
   for (const auto& key : fresh) {
-    Stmt s(db_, "INSERT INTO arrivals (workflow, key, run_id, seen_ms) VALUES (?, ?, ?, ?)");
+    Stmt s(db_,
+           "INSERT OR IGNORE INTO arrivals (workflow, key, run_id, seen_ms) VALUES (?, ?, ?, ?)");
     s.Bind(1, workflow).Bind(2, key).Bind(3, id).Bind(4, now).Run();
   }
   tx.Commit();
@@ -777,7 +779,7 @@ void SqliteMetastore::EndAttempt(const Attempt& a, const std::string& step_statu
           "WHERE run_id = ? AND path = ? AND attempt = ?");
   at.Bind(1, a.status).Bind(2, now).Bind(3, a.error_kind).Bind(4, a.error);
   at.Bind(5, a.run_id).Bind(6, a.path).Bind(7, a.attempt).Run();
-  bool done = step_status != "running" && step_status != "retrying";
+  bool done = step_status != "running" && step_status != "retrying" && step_status != "catching";
   Stmt st(db_,
           "UPDATE steps SET status = ?, ended_ms = ?, output = ?, error_kind = ?, error = ? "
           "WHERE run_id = ? AND path = ?");

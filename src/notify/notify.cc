@@ -17,29 +17,6 @@
 #include "notify/transport.h"
 
 namespace sluice::notify {
-namespace {
-
-// Every string in `value` (keys included) with registered secrets replaced. Redacting the
-// values rather than the serialized text keeps secrets out even when JSON escaping would change
-// how they look, and keeps the JSON valid.
-nlohmann::json RedactJson(const nlohmann::json& value) {
-  if (value.is_string()) return Redact(value.get<std::string>());
-  if (value.is_object()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (auto it = value.begin(); it != value.end(); ++it) {
-      out[Redact(it.key())] = RedactJson(it.value());
-    }
-    return out;
-  }
-  if (value.is_array()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : value) out.push_back(RedactJson(item));
-    return out;
-  }
-  return value;
-}
-
-}  // namespace
 
 nlohmann::json ToJson(const Event& event) {
   nlohmann::json j = nlohmann::json::object();

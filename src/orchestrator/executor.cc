@@ -46,12 +46,11 @@ std::string Substitute(const std::string& text, const json& scope) {
 
 int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
                 const std::string& trigger, const json& params, int64_t parent_run_id) {
-  json merged = json::object();
+  // Only what the run is given is stored (redacted): defaults, which may come from
+  // ${env:...}, are read from the workflow when it runs.
+  json given = json::object();
   std::vector<std::string> known;
-  for (const auto& [name, value] : workflow.parameters) {
-    merged[name] = value;
-    known.push_back(name);
-  }
+  for (const auto& [name, value] : workflow.parameters) known.push_back(name);
   for (const auto& [name, value] : params.items()) {
     // Set by triggers: the files that arrived, the map item, the upstream run, the fire time.
     static const std::set<std::string> reserved = {"files", "item", "upstream_run_id",
@@ -63,13 +62,13 @@ int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
                                          : fmt::format(" (parameters: {})", Join(known, ", ")))
                         : fmt::format("; did you mean '{}'?", near));
     }
-    merged[name] = value;
+    given[name] = value.is_string() ? json(Redact(value.get<std::string>())) : value;
   }
   meta::Run run;
   run.kind = "workflow";
   run.name = workflow.name;
   run.trigger = trigger;
-  run.params = merged.dump();
+  run.params = given.dump();
   run.definition = workflow.text;
   run.parent_run_id = parent_run_id;
   return metastore.EnqueueRun(run);
@@ -111,8 +110,13 @@ class RunExecutor {
   }
 
   std::string Execute() {
-    json params = json::parse(run_.params.empty() ? "{}" : run_.params, nullptr, false);
-    if (params.is_discarded()) params = json::object();
+    // The workflow's defaults (resolved now, never stored), then what the run was given.
+    json params = json::object();
+    for (const auto& [k, v] : wf_.parameters) params[k] = v;
+    json given = json::parse(run_.params.empty() ? "{}" : run_.params, nullptr, false);
+    if (given.is_object()) {
+      for (auto& [k, v] : given.items()) params[k] = v;
+    }
     json scope = {{"params", params},
                   {"steps", json::object()},
                   {"run", {{"id", run_.id}, {"trigger", run_.trigger}, {"workflow", run_.name}}}};
@@ -124,13 +128,19 @@ class RunExecutor {
                               run_.trigger));
     std::thread poller([this] { Poll(); });
     int64_t ticket = 0;
+    // The budget counts from when this process took the run (a resumed or retried run gets a
+    // fresh one).
     if (wf_.timeout_ms > 0 && o_.watchdog) {
-      ticket = o_.watchdog->Arm(run_.started_ms + wf_.timeout_ms, &run_timeout_);
+      ticket = o_.watchdog->Arm(NowMs() + wf_.timeout_ms, &run_timeout_);
     }
     Outcome out;
     try {
       out = RunList(wf_.steps, "", scope);
+      if (ticket) o_.watchdog->Cancel(ticket);
+      ticket = 0;
       if (!out.stopped && !out.cancelled) {
+        // Handlers run even after a workflow timeout: that is when they matter.
+        run_timeout_ = false;
         scope["error"] = {{"kind", out.kind}, {"message", out.error}, {"step", out.path}};
         const auto& handlers = out.ok ? wf_.on_success : wf_.on_failure;
         Outcome h = RunList(handlers, out.ok ? "on_success" : "on_failure", scope);
@@ -139,6 +149,8 @@ class RunExecutor {
       }
     } catch (const Error& e) {  // the metastore itself failed
       out = {false, KindOf(e.kind()), Redact(e.what()), ""};
+    } catch (const std::exception& e) {
+      out = {false, "internal", Redact(e.what()), ""};
     }
     {
       std::lock_guard lock(poll_mu_);
@@ -147,7 +159,11 @@ class RunExecutor {
     poll_cv_.notify_all();
     poller.join();
     if (ticket) o_.watchdog->Cancel(ticket);
-    return Finish(out);
+    try {
+      return Finish(out);
+    } catch (const std::exception&) {  // recording the end failed: the next start resumes it
+      return "queued";
+    }
   }
 
  private:
@@ -166,6 +182,13 @@ class RunExecutor {
       poll_cv_.wait_for(lock, std::chrono::milliseconds(50));
       if (finished_) break;
       bool shutdown = o_.shutdown && o_.shutdown->load();
+      if (!cancel_ && o_.parent_stop && o_.parent_stop->load()) {
+        // The parent's step was cancelled or timed out: this child run ends cancelled.
+        lock.unlock();
+        m_.RequestCancel(run_.id);
+        lock.lock();
+        cancel_ = true;
+      }
       if (!cancel_ && !shutdown) {
         lock.unlock();
         auto r = m_.GetRun(run_.id);
@@ -190,7 +213,9 @@ class RunExecutor {
 
   // Whether the run must stop before starting more work (and how that reads).
   std::optional<Outcome> Halted(const std::string& path) {
-    if (Stopping()) return Outcome{false, "interrupted", "the server is stopping", path, true};
+    if (Stopping() || (o_.draining && o_.draining->load())) {
+      return Outcome{false, "interrupted", "the server is stopping", path, true};
+    }
     if (!cancel_) {
       auto r = m_.GetRun(run_.id);
       if (r && r->cancel_requested) cancel_ = true;
@@ -230,6 +255,14 @@ class RunExecutor {
     Log(out.ok ? "info" : "error", "",
         out.ok ? fmt::format("run {} succeeded in {} ms", run_.id, final.ended_ms - run_.started_ms)
                : fmt::format("run {} {}: {}", run_.id, final.status, final.error));
+    // Steps left running or waiting for a retry end with the run.
+    for (const auto& st : m_.Steps(run_.id)) {
+      if (st.status != "running" && st.status != "retrying" && st.status != "catching") continue;
+      meta::Attempt a{run_.id, st.path, st.attempts, out.cancelled ? "cancelled" : "failed"};
+      a.error_kind = out.ok ? "" : out.kind;
+      a.error = out.ok ? "" : "the run ended first";
+      m_.EndAttempt(a, out.cancelled ? "cancelled" : "failed", st.output);
+    }
     m_.FinishRun(final, {}, {});
     if (o_.notifier && !out.cancelled) {
       notify::Event e;
@@ -274,6 +307,17 @@ class RunExecutor {
     {
       std::lock_guard lock(known_mu_);
       if (auto it = known_.find(path); it != known_.end()) before = it->second;
+    }
+    if (before && before->status == "catching") {
+      // Its catch handler was running when the process stopped: finish the handler.
+      json output = json::parse(before->output, nullptr, false);
+      size_t rule = output.is_object() ? output.value("catch_rule", size_t{0}) : 0;
+      if (rule < step.catches.size()) {
+        scope["error"] = {{"kind", before->error_kind}, {"message", before->error}, {"step", path}};
+        meta::Attempt failed{run_.id, path, before->attempts,   "failed",
+                             0,       0,    before->error_kind, before->error};
+        return Handle(step, path, rule, failed, output, scope);
+      }
     }
     if (before && (before->status == "succeeded" || before->status == "caught")) {
       Remember(step, json::parse(before->output, nullptr, false), before->status, scope);
@@ -347,7 +391,11 @@ class RunExecutor {
       }
       if (out.path.empty() || out.path == path) out.path = path;
       if (ShouldRetry(step.retry, failures, out.kind)) {
-        int64_t delay = RetryDelayMs(step.retry, failures, rng_);
+        int64_t delay = 0;
+        {
+          std::lock_guard lock(known_mu_);
+          delay = RetryDelayMs(step.retry, failures, rng_);
+        }
         m_.EndAttempt(a, "retrying", output.dump());
         Log("warn", path,
             fmt::format("{} failed ({}): {}; retrying in {} ms (attempt {} of {})", Describe(step),
@@ -361,20 +409,30 @@ class RunExecutor {
       }
       for (size_t i = 0; i < step.catches.size(); ++i) {
         if (!KindMatches(step.catches[i].errors, out.kind)) continue;
-        m_.EndAttempt(a, "caught", output.dump());
+        output["catch_rule"] = i;
+        m_.EndAttempt(a, "catching", output.dump());
         Log("warn", path,
             fmt::format("{} failed ({}): {}; handled by its catch rule", Describe(step), out.kind,
                         a.error));
         scope["error"] = {{"kind", out.kind}, {"message", a.error}, {"step", path}};
-        Outcome handled = RunList(step.catches[i].steps, path + "/catch", scope);
-        Remember(step, output, handled.ok ? "caught" : "failed", scope);
-        return handled;
+        return Handle(step, path, i, a, output, scope);
       }
       m_.EndAttempt(a, "failed", output.dump());
       Log("error", path, fmt::format("{} failed ({}): {}", Describe(step), out.kind, a.error));
       Remember(step, output, "failed", scope);
       return out;
     }
+  }
+
+  // Runs catch rule `rule` of a failed step; the step ends caught when the handler succeeds
+  // (until then it is `catching`, so a restart finishes the handler).
+  Outcome Handle(const project::WorkflowStep& step, const std::string& path, size_t rule,
+                 const meta::Attempt& failed, const json& output, json& scope) {
+    Outcome handled = RunList(step.catches[rule].steps, path + "/catch", scope);
+    if (handled.stopped) return handled;
+    m_.EndAttempt(failed, handled.ok ? "caught" : "failed", output.dump());
+    Remember(step, output, handled.ok ? "caught" : "failed", scope);
+    return handled;
   }
 
   void PublishRetry(const project::WorkflowStep& step, const std::string& path, const Outcome& out,
@@ -423,9 +481,15 @@ class RunExecutor {
   Outcome Attempt(const project::WorkflowStep& step, const std::string& path, int attempt,
                   json& scope, json& output) {
     std::string child_prefix = path + (attempt > 1 ? fmt::format("@{}", attempt) : "");
-    if (step.kind == "parallel") return Parallel(step, child_prefix, scope, output);
-    if (step.kind == "map") return Map(step, child_prefix, scope, output);
-    if (step.kind == "choice") return Choice(step, child_prefix, scope, output);
+    try {
+      if (step.kind == "parallel") return Parallel(step, child_prefix, scope, output);
+      if (step.kind == "map") return Map(step, child_prefix, scope, output);
+      if (step.kind == "choice") return Choice(step, child_prefix, scope, output);
+    } catch (const Error& e) {
+      return {false, KindOf(e.kind()), e.what(), path};
+    } catch (const std::exception& e) {
+      return {false, "internal", e.what(), path};
+    }
     if (step.kind == "pass") return {};
     if (step.kind == "fail") {
       return {false, step.error_kind,
@@ -445,7 +509,9 @@ class RunExecutor {
     try {
       if (step.kind == "wait") {
         int64_t until = start + step.wait_ms;
-        o_.clock->SleepUntil(deadline && deadline < until ? deadline : until, stop);
+        if (!o_.clock->SleepUntil(deadline && deadline < until ? deadline : until, stop)) {
+          out = {false, "interrupted", "the wait was cut short", path};  // why: see below
+        }
       } else if (step.kind == "workflow") {
         output = Child(step, path, attempt, scope, stop);
       } else {
@@ -470,9 +536,11 @@ class RunExecutor {
     if (ticket) o_.watchdog->Cancel(ticket);
     UnregisterStop(&stop);
     // Why it stopped, when it was stopped: the server, a cancel, or a timeout.
-    if (Stopping()) return {false, "interrupted", "the server is stopping", path, true};
-    if (cancel_) return {false, "cancelled", "cancelled", path, false, true};
-    if (run_timeout_) {
+    // A step that finished anyway keeps its success (what it published stays); only its own
+    // timeout still counts.
+    if (!out.ok && Stopping()) return {false, "interrupted", "the server is stopping", path, true};
+    if (!out.ok && cancel_) return {false, "cancelled", "cancelled", path, false, true};
+    if (!out.ok && run_timeout_) {
       return {false, "timeout",
               fmt::format("the workflow ran longer than its timeout of {} ms", wf_.timeout_ms),
               path};
@@ -503,7 +571,14 @@ class RunExecutor {
       while (!failed) {
         size_t i = next++;
         if (i >= count) return;
-        Outcome out = branch(i, scopes[i]);
+        Outcome out;
+        try {
+          out = branch(i, scopes[i]);
+        } catch (const Error& e) {
+          out = {false, KindOf(e.kind()), e.what(), ""};
+        } catch (const std::exception& e) {
+          out = {false, "internal", e.what(), ""};
+        }
         if (!out.ok) {
           std::lock_guard lock(mu);
           if (first.ok || (out.stopped && !first.stopped)) first = out;
@@ -533,6 +608,11 @@ class RunExecutor {
   json MapItems(const project::WorkflowStep& step, const json& scope) {
     const json& params = scope["params"];
     json files = params.contains("files") ? params["files"] : json::array();
+    if (files.is_string()) files = json::array({files});  // one file given by hand
+    if (!files.is_array() ||
+        !std::all_of(files.begin(), files.end(), [](const json& f) { return f.is_string(); })) {
+      Fail(ErrorKind::kConfig, "params.files must be a list of file keys");
+    }
     if (step.over == "files") return files;
     if (step.over == "partitions") {
       std::set<std::string> parts;
@@ -622,7 +702,9 @@ class RunExecutor {
         std::lock_guard lock(flags_mu_);
         children_.insert(child);
       }
-      status = orchestrator::Execute(ws_, child, o_);
+      ExecutorOptions o = o_;
+      o.parent_stop = &stop;
+      status = orchestrator::Execute(ws_, child, o);
       std::lock_guard lock(flags_mu_);
       children_.erase(child);
     }

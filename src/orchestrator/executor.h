@@ -54,6 +54,10 @@ struct ExecutorOptions {
   Watchdog* watchdog = nullptr;          // step and workflow timeouts of leaf steps (null: none)
   notify::Notifier* notifier = nullptr;  // run_succeeded / run_failed / step_retried events
   const std::atomic<bool>* shutdown = nullptr;  // the server is stopping: requeue the run
+  // The server stopped taking work: start no new step (running ones finish), requeue the run.
+  const std::atomic<bool>* draining = nullptr;
+  // Set for a child run: its parent's step was cancelled or timed out.
+  const std::atomic<bool>* parent_stop = nullptr;
   // Every log line as it is written (foreground progress, the server's JSON log).
   std::function<void(const meta::LogLine&)> on_log;
   // After each step attempt ends (metrics).

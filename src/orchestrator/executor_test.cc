@@ -376,6 +376,63 @@ TEST_F(ExecutorTest, CancellingAParentCancelsItsRunningChild) {
   EXPECT_EQ(children[0].status, "cancelled");
 }
 
+TEST_F(ExecutorTest, ACatchHandlerInterruptedByACrashIsFinishedOnResume) {
+  auto wf = Parse(
+      "workflow: w\nsteps:\n  - job: load\n    catch: [ { errors: [io], steps: [ "
+      "{ job: first_aid }, { job: alert } ] } ]\n  - job: after\n");
+  int64_t id = Enqueue(m(), wf, "test", json::object());
+  ASSERT_TRUE(m().ClaimRun(id, "dead-process"));
+  // What a process killed inside the handler leaves: load failed, handler step 1 done.
+  m().BeginAttempt(id, "load", "job", 1);
+  m().EndAttempt({id, "load", 1, "failed", 0, 0, "io", "disk"}, "catching", R"({"catch_rule": 0})");
+  m().BeginAttempt(id, "load/catch/first_aid", "job", 1);
+  m().EndAttempt({id, "load/catch/first_aid", 1, "succeeded"}, "succeeded", "{}");
+  m().BeginAttempt(id, "load/catch/alert", "job", 1);
+  EXPECT_EQ(Execute(ws_, id, options_), "succeeded");
+  EXPECT_EQ(runner_.calls["load"], 0);
+  EXPECT_EQ(runner_.calls["first_aid"], 0);
+  EXPECT_EQ(runner_.calls["alert"], 1);
+  EXPECT_EQ(runner_.calls["after"], 1);
+  EXPECT_EQ(Steps(id)["load"].status, "caught");
+}
+
+TEST_F(ExecutorTest, AFailingCatchHandlerFailsTheStepAndRetryRunsItAgain) {
+  runner_.failures["load"] = {ErrorKind::kIo, ErrorKind::kIo};
+  runner_.failures["handler"] = {ErrorKind::kInput};
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - job: load\n    catch: [ { errors: [io], steps: [ "
+      "{ job: handler } ] } ]\n  - job: after\n");
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Steps(id)["load"].status, "failed");
+  ASSERT_TRUE(m().RedriveRun(id));
+  ASSERT_TRUE(m().ClaimRun(id, "test"));
+  EXPECT_EQ(Execute(ws_, id, options_), "succeeded");  // load fails again; the handler works now
+  EXPECT_EQ(runner_.calls["handler"], 2);
+  EXPECT_EQ(runner_.calls["after"], 1);
+  EXPECT_EQ(Steps(id)["load"].status, "caught");
+}
+
+TEST_F(ExecutorTest, OnFailureRunsAfterAWorkflowTimeout) {
+  Watchdog watchdog;
+  options_.clock = &SystemClock();
+  options_.watchdog = &watchdog;
+  int64_t id =
+      RunText("workflow: w\ntimeout: 100ms\nsteps:\n  - wait: 30s\non_failure:\n  - job: alert\n");
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(runner_.calls["alert"], 1);
+  EXPECT_EQ(Steps(id)["wait"].status, "failed");
+}
+
+TEST_F(ExecutorTest, AMapOverBadFilesFailsTheRunInsteadOfTheProcess) {
+  int64_t id = RunText("workflow: w\nsteps:\n  - map: { over: files, steps: [ { pass: p } ] }\n",
+                       {{"files", json::array({1, 2})}});
+  EXPECT_EQ(Status(id), "failed");
+  EXPECT_NE(m().GetRun(id)->error.find("params.files must be a list"), std::string::npos);
+  id = RunText("workflow: w\nsteps:\n  - map: { over: files, steps: [ { pass: p } ] }\n",
+               {{"files", "landing/s/a.csv"}});
+  EXPECT_EQ(Status(id), "succeeded");
+}
+
 TEST_F(ExecutorTest, AWorkflowTimeoutStopsTheRunningStep) {
   Watchdog watchdog;
   options_.clock = &SystemClock();

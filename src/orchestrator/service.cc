@@ -77,6 +77,7 @@ Service::Service(transform::Workspace ws, ServiceOptions options)
   Wire();
   exec_.watchdog = &watchdog_;
   exec_.shutdown = &shutdown_;
+  exec_.draining = &stopping_;
   exec_.on_log = [this](const meta::LogLine& l) {
     Log(l.level, l.message, {{"run_id", l.run_id}, {"step", l.step}});
   };
@@ -220,6 +221,9 @@ void Service::Recover() {
 void Service::Push(int64_t run_id, int64_t detected_ms) {
   {
     std::lock_guard lock(mu_);
+    for (const auto& [wf, waiting] : deferred_) {
+      if (std::find(waiting.begin(), waiting.end(), run_id) != waiting.end()) return;
+    }
     if (!queued_.insert(run_id).second) return;
     queue_.push_back(run_id);
     if (detected_ms) detected_[run_id] = detected_ms;
@@ -280,9 +284,23 @@ void Service::WorkerLoop() {
   }
 }
 
+void Service::PassTurn(const std::string& workflow) {
+  std::lock_guard lock(mu_);
+  auto& waiting = deferred_[workflow];
+  if (waiting.empty() || stopping_) return;
+  int64_t next = waiting.front();
+  waiting.pop_front();
+  if (queued_.insert(next).second) queue_.push_front(next);
+  cv_.notify_one();
+}
+
 void Service::RunOne(int64_t id) {
   auto run = metastore_->GetRun(id);
-  if (!run || run->status != "queued") return;
+  if (!run) return;
+  if (run->status != "queued") {  // cancelled or taken meanwhile: the next in line goes
+    PassTurn(run->name);
+    return;
+  }
   auto defs = definitions();
   int limit = 0;
   if (auto it = defs->workflows.find(run->name); it != defs->workflows.end()) {
@@ -301,33 +319,35 @@ void Service::RunOne(int64_t id) {
       detected_.erase(it);
     }
   }
-  if (metastore_->ClaimRun(id, ProcessOwner())) {
-    if (detected) {
-      std::lock_guard lock(mu_);
-      trigger_latency_.Observe(static_cast<double>(NowMs() - detected) / 1000.0);
+  // The slot is given back however this ends.
+  struct Release {
+    Service* self;
+    std::string name;
+    ~Release() {
+      {
+        std::lock_guard lock(self->mu_);
+        --self->running_[name];
+      }
+      self->PassTurn(name);
     }
-    ExecutorOptions options;
-    {
-      std::lock_guard lock(mu_);
-      options = exec_;
-    }
-    std::string status = Execute(defs, id, options);
-    auto final = metastore_->GetRun(id);
-    {
-      std::lock_guard lock(mu_);
-      ++runs_by_status_[{run->name, status}];
-    }
-    if (final && status != "queued") AfterRun(*final);
+  } release{this, run->name};
+  if (!metastore_->ClaimRun(id, ProcessOwner())) return;
+  if (detected) {
+    std::lock_guard lock(mu_);
+    trigger_latency_.Observe(static_cast<double>(NowMs() - detected) / 1000.0);
   }
-  std::lock_guard lock(mu_);
-  --running_[run->name];
-  auto& waiting = deferred_[run->name];
-  if (!waiting.empty() && !stopping_) {
-    int64_t next = waiting.front();
-    waiting.pop_front();
-    if (queued_.insert(next).second) queue_.push_front(next);
-    cv_.notify_one();
+  ExecutorOptions options;
+  {
+    std::lock_guard lock(mu_);
+    options = exec_;
   }
+  std::string status = Execute(defs, id, options);
+  {
+    std::lock_guard lock(mu_);
+    ++runs_by_status_[{run->name, status}];
+  }
+  auto final = metastore_->GetRun(id);
+  if (final && status != "queued") AfterRun(*final);
 }
 
 void Service::AfterRun(const meta::Run& run) {
@@ -353,9 +373,10 @@ void Service::AfterRun(const meta::Run& run) {
 // -- arrivals -----------------------------------------------------------------------------------
 
 void Service::OnArrival(const std::string& source, const std::vector<std::string>& keys,
-                        int64_t detected_ms) {
+                        int64_t detected_ms, const std::string& only) {
   auto defs = definitions();
   for (const auto& [name, wf] : defs->workflows) {
+    if (!only.empty() && name != only) continue;
     for (const auto& t : wf.triggers) {
       if (t.kind != "on_arrival" || t.target != source) continue;
       if (t.batch_window_ms > 0) {
@@ -365,45 +386,52 @@ void Service::OnArrival(const std::string& source, const std::vector<std::string
           b.due_ms = NowMs() + t.batch_window_ms;
           b.detected_ms = detected_ms;
         }
-        b.keys.insert(b.keys.end(), keys.begin(), keys.end());
+        b.keys.insert(keys.begin(), keys.end());
         scheduler_wake_ = true;
         scheduler_cv_.notify_all();
         continue;
       }
-      meta::Run run;
-      run.kind = "workflow";
-      run.name = name;
-      run.trigger = "arrival " + source;
-      run.definition = wf.text;
-      json defaults = json::object();
-      for (const auto& [k, v] : wf.parameters) defaults[k] = v;
-      int64_t id =
-          metastore_->EnqueueArrivals(name, keys, run, [&](const std::vector<std::string>& fresh) {
-            json p = defaults;
-            p["files"] = fresh;
-            return p.dump();
-          });
-      if (id) {
-        {
-          std::lock_guard lock(mu_);
-          files_arrived_ += keys.size();
-        }
-        Push(id, detected_ms);
+      // Each workflow on its own: one failing does not keep the files from the others.
+      try {
+        EnqueueFiles(wf, keys, "arrival " + source, detected_ms);
+      } catch (const std::exception& e) {
+        Log("error", fmt::format("workflow {}: cannot queue arrivals: {}", name, e.what()));
       }
     }
   }
 }
 
+void Service::EnqueueFiles(const project::Workflow& wf, const std::vector<std::string>& keys,
+                           const std::string& trigger, int64_t detected_ms) {
+  meta::Run run;
+  run.kind = "workflow";
+  run.name = wf.name;
+  run.trigger = trigger;
+  run.definition = wf.text;
+  size_t fresh_count = 0;
+  int64_t id =
+      metastore_->EnqueueArrivals(wf.name, keys, run, [&](const std::vector<std::string>& fresh) {
+        fresh_count = fresh.size();
+        return json{{"files", fresh}}.dump();
+      });
+  if (!id) return;
+  {
+    std::lock_guard lock(mu_);
+    files_arrived_ += fresh_count;
+  }
+  Push(id, detected_ms);
+}
+
 void Service::Rescan(bool startup) {
   auto defs = definitions();
-  std::set<std::string> sources;
+  std::map<std::string, std::vector<std::string>> listeners;  // source -> workflows
   for (const auto& [name, wf] : defs->workflows) {
     for (const auto& t : wf.triggers) {
-      if (t.kind == "on_arrival") sources.insert(t.target);
+      if (t.kind == "on_arrival") listeners[t.target].push_back(name);
     }
   }
   int64_t now = NowMs();
-  for (const auto& source : sources) {
+  for (const auto& [source, workflows] : listeners) {
     std::string prefix = catalog::LandingPrefix(source);
     if (inotify_fd_ >= 0) {
       // Watch the source's folder and every folder below it (partitions).
@@ -424,30 +452,33 @@ void Service::Rescan(bool startup) {
         watches_[wd] = {source, rel == "." ? prefix : prefix + rel + "/"};
       }
     }
-    std::vector<std::string> fresh;
-    std::set<std::string> seen;
-    for (const auto& [name, wf] : defs->workflows) {
-      bool listens = std::any_of(wf.triggers.begin(), wf.triggers.end(), [&](const auto& t) {
-        return t.kind == "on_arrival" && t.target == source;
-      });
-      if (!listens) continue;
-      auto arrived = metastore_->ArrivedKeys(name);
-      seen.insert(arrived.begin(), arrived.end());
-    }
+    std::vector<std::string> landed;
     for (const auto& obj : defs->store->List(prefix)) {
-      if (seen.count(obj.key)) continue;
       auto name = obj.key.substr(obj.key.rfind('/') + 1);
       if (Hidden(name)) continue;
       if (!startup && now - obj.modified_ms < 2000 &&
           BeingWritten(defs->store->ReadablePath(obj.key))) {
         continue;  // still being copied in: its close event or the next rescan brings it
       }
-      fresh.push_back(obj.key);
+      landed.push_back(obj.key);
     }
-    if (!fresh.empty()) {
-      Log("info",
-          fmt::format("rescan found {} file(s) under {} not yet started", fresh.size(), prefix));
-      OnArrival(source, fresh, now);
+    // Every listening workflow starts work for the files it has not seen, on its own.
+    for (const auto& workflow : workflows) {
+      auto seen = metastore_->ArrivedKeys(workflow);
+      {
+        std::lock_guard lock(mu_);
+        if (auto b = batches_.find(workflow); b != batches_.end()) {
+          seen.insert(b->second.keys.begin(), b->second.keys.end());
+        }
+      }
+      std::vector<std::string> fresh;
+      for (const auto& key : landed) {
+        if (!seen.count(key)) fresh.push_back(key);
+      }
+      if (fresh.empty()) continue;
+      Log("info", fmt::format("rescan found {} file(s) under {} that workflow {} has not started",
+                              fresh.size(), prefix, workflow));
+      OnArrival(source, fresh, now, workflow);
     }
   }
 }
@@ -515,15 +546,33 @@ void Service::WatchLoop() {
 
 // -- schedules and batches ----------------------------------------------------------------------
 
+namespace {
+// The last fire time in (after, now], or nullopt. Looks back in growing windows so that a
+// schedule firing every minute does not enumerate months of fire times.
+std::optional<int64_t> LastFire(const Cron& cron, int64_t after, int64_t now) {
+  constexpr int64_t kHour = 3'600'000;
+  for (int64_t window : {kHour, 24 * kHour, 40 * 24 * kHour, 400 * 24 * kHour, now - after}) {
+    int64_t from = std::max(after, now - window);
+    auto fires = cron.Between(from, now, 100'000);
+    if (!fires.empty() && fires.size() < 100'000) return fires.back();
+    if (from == after) break;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
 DueFires ScheduleDue(const Cron& cron, std::optional<int64_t> mark, int64_t now, bool startup,
                      const std::string& catch_up) {
   if (!mark) return {{}, now};
-  auto fires = cron.Between(*mark, now, 10000);
+  auto fires = cron.Between(*mark, now, 10'000);
   if (fires.empty()) return {{}, *mark};
-  DueFires due{fires, fires.back()};
-  if (startup && catch_up == "none") due.run.clear();
-  if (startup && catch_up == "latest") due.run = {fires.back()};
-  return due;
+  // One fire time due is the schedule working; more mean the server was down, suspended or
+  // stalled: catch_up decides. The first pass after a start also counts as missed.
+  bool missed = fires.size() > 1 || (startup && fires.back() < now - 60'000);
+  if (!missed || catch_up == "all") return {fires, fires.back()};
+  int64_t last = LastFire(cron, *mark, now).value_or(fires.back());
+  if (catch_up == "latest") return {{last}, last};
+  return {{}, last};
 }
 
 void Service::FireSchedules(bool startup) {
@@ -536,20 +585,32 @@ void Service::FireSchedules(bool startup) {
       auto cron = Cron::Parse(t.target, t.timezone);
       auto mark = metastore_->ScheduleMark(name, key);
       DueFires due = ScheduleDue(cron, mark, now, startup, t.catch_up);
-      if (due.mark != mark.value_or(-1)) metastore_->SetScheduleMark(name, key, due.mark);
-      const auto& chosen = due.run;
-      for (int64_t fire : chosen) {
+      // Runs first, then the mark: a crash in between repeats a fire (steps are idempotent)
+      // rather than losing it.
+      for (int64_t fire : due.run) {
         int64_t id =
             Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}});
         Push(id, fire);
       }
+      if (due.mark != mark.value_or(-1)) metastore_->SetScheduleMark(name, key, due.mark);
     }
   }
 }
 
 void Service::SchedulerLoop() {
   bool startup = true;
+  int64_t next_recover = MonotonicMs() + 5000;
   while (!stopping_) {
+    if (MonotonicMs() >= next_recover) {
+      // Runs left by processes that died while this server runs (a killed `sluice run`), and
+      // runs queued by others (`sluice retry` with the server up).
+      try {
+        Recover();
+      } catch (const std::exception& e) {
+        Log("error", std::string("recovery scan failed: ") + e.what());
+      }
+      next_recover = MonotonicMs() + 5000;
+    }
     try {
       FireSchedules(startup);
     } catch (const std::exception& e) {
@@ -575,27 +636,9 @@ void Service::SchedulerLoop() {
     for (auto& [name, batch] : due) {
       auto it = defs->workflows.find(name);
       if (it == defs->workflows.end()) continue;
-      meta::Run run;
-      run.kind = "workflow";
-      run.name = name;
-      run.trigger = "arrival (batch of " + std::to_string(batch.keys.size()) + ")";
-      run.definition = it->second.text;
-      json defaults = json::object();
-      for (const auto& [k, v] : it->second.parameters) defaults[k] = v;
       try {
-        int64_t id = metastore_->EnqueueArrivals(name, batch.keys, run,
-                                                 [&](const std::vector<std::string>& fresh) {
-                                                   json p = defaults;
-                                                   p["files"] = fresh;
-                                                   return p.dump();
-                                                 });
-        if (id) {
-          {
-            std::lock_guard lock(mu_);
-            files_arrived_ += batch.keys.size();
-          }
-          Push(id, batch.detected_ms);
-        }
+        EnqueueFiles(it->second, {batch.keys.begin(), batch.keys.end()},
+                     fmt::format("arrival (batch of {})", batch.keys.size()), batch.detected_ms);
       } catch (const std::exception& e) {
         Log("error", std::string("arrival batch failed: ") + e.what());
       }

@@ -87,11 +87,16 @@ class Service {
   void Push(int64_t run_id, int64_t detected_ms = 0);
   void WorkerLoop();
   void RunOne(int64_t run_id);
+  // The next run of `workflow` deferred by max_concurrent_runs goes back to the queue.
+  void PassTurn(const std::string& workflow);
   void AfterRun(const meta::Run& run);
   void WatchLoop();
   void SchedulerLoop();
+  // Files landed under a source: queued for each listening workflow (or only `only`).
   void OnArrival(const std::string& source, const std::vector<std::string>& keys,
-                 int64_t detected_ms);
+                 int64_t detected_ms, const std::string& only = "");
+  void EnqueueFiles(const project::Workflow& wf, const std::vector<std::string>& keys,
+                    const std::string& trigger, int64_t detected_ms);
   void Rescan(bool startup);
   void FireSchedules(bool startup);
 
@@ -114,7 +119,7 @@ class Service {
   std::map<std::string, int> running_;                   // workflow -> runs in progress
   std::map<int64_t, int64_t> detected_;                  // run -> when its trigger fired
   struct Batch {
-    std::vector<std::string> keys;
+    std::set<std::string> keys;
     int64_t due_ms = 0, detected_ms = 0;
   };
   std::map<std::string, Batch> batches_;  // workflow -> files waiting for the batch window

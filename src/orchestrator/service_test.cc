@@ -24,6 +24,26 @@ TEST(ScheduleDue, WhileRunningEveryFireTimeRuns) {
   EXPECT_TRUE(ScheduleDue(cron, due.mark, kT0 + kHour + 900, false, "none").run.empty());
 }
 
+TEST(ScheduleDue, LongDowntimeOfAFrequentScheduleRunsOnlyTheLatest) {
+  auto cron = Cron::Parse("* * * * *");
+  int64_t now = kT0 + 8 * 24 * kHour + 30'000;  // eight days of minutes missed
+  auto latest = ScheduleDue(cron, kT0, now, true, "latest");
+  EXPECT_EQ(latest.run, std::vector<int64_t>{kT0 + 8 * 24 * kHour});
+  EXPECT_EQ(latest.mark, kT0 + 8 * 24 * kHour);
+  EXPECT_TRUE(ScheduleDue(cron, latest.mark, now + 10'000, false, "latest").run.empty());
+  auto none = ScheduleDue(cron, kT0, now, true, "none");
+  EXPECT_TRUE(none.run.empty());
+  EXPECT_EQ(none.mark, kT0 + 8 * 24 * kHour);
+}
+
+TEST(ScheduleDue, ASuspendedServerAppliesCatchUpToo) {
+  auto cron = Cron::Parse("*/10 * * * *");
+  // Not a start: the scheduler thread woke two hours late (a suspended laptop).
+  auto due = ScheduleDue(cron, kT0, kT0 + 2 * kHour + 5, false, "none");
+  EXPECT_TRUE(due.run.empty());
+  EXPECT_EQ(due.mark, kT0 + 2 * kHour);
+}
+
 TEST(ScheduleDue, CatchUpAfterDowntime) {
   auto cron = Cron::Parse("0 * * * *");
   int64_t now = kT0 + 3 * kHour + 60'000;  // down for three fire times

@@ -30,8 +30,8 @@ json RunJson(const meta::Run& r) {
           {"rows_quarantined", r.rows_quarantined},
           {"files_read", r.files_read},
           {"error", r.error.empty() ? json(nullptr) : json(Redact(r.error))},
-          {"details", Parsed(r.details)},
-          {"params", Parsed(r.params)},
+          {"details", RedactJson(Parsed(r.details))},
+          {"params", RedactJson(Parsed(r.params))},
           {"parent_run_id", r.parent_run_id ? json(r.parent_run_id) : json(nullptr)},
           {"cancel_requested", r.cancel_requested}};
 }
@@ -50,7 +50,7 @@ std::optional<json> RunDetailJson(meta::Metastore& m, int64_t id) {
                    {"attempts", json::array()},
                    {"started_at", TimeJson(s.started_ms)},
                    {"ended_at", TimeJson(s.ended_ms)},
-                   {"output", Parsed(s.output)},
+                   {"output", RedactJson(Parsed(s.output))},
                    {"error_kind", s.error_kind.empty() ? json(nullptr) : json(s.error_kind)},
                    {"error", s.error.empty() ? json(nullptr) : json(Redact(s.error))}};
       for (const auto& a : attempts) {

@@ -43,10 +43,10 @@ int64_t Number(const httplib::Request& req, const std::string& name, int64_t fal
   Fail(ErrorKind::kInput, "query parameter {}='{}' must be a whole number", name, text);
 }
 
+// What a request got wrong is a 400; lookups answer 404 and state conflicts 409 themselves.
 int StatusFor(const Error& e) {
   switch (e.kind()) {
     case ErrorKind::kUsage:
-      return 404;
     case ErrorKind::kConfig:
     case ErrorKind::kInput:
       return 400;
@@ -68,6 +68,7 @@ int64_t IdOf(const httplib::Request& req) {
 struct HttpServer::Impl {
   orchestrator::Service& service;
   httplib::Server http;
+  std::atomic<bool> stopping{false};  // ends followed logs
 
   explicit Impl(orchestrator::Service& s) : service(s) {
     // Followed logs hold a thread each; leave room for the rest of the API.
@@ -122,6 +123,12 @@ struct HttpServer::Impl {
       for (auto& [k, v] : params.items()) {
         if (!v.is_string()) v = v.dump();
       }
+      if (!service.definitions()->workflows.count(req.matches[1])) {
+        return SendError(res, 404,
+                         fmt::format("no workflow '{}' (GET /api/workflows "
+                                     "lists them)",
+                                     req.matches[1].str()));
+      }
       int64_t id = service.Trigger(req.matches[1], params, "api");
       Send(res, 201, RunJson(*service.metastore().GetRun(id)));
     });
@@ -152,18 +159,43 @@ struct HttpServer::Impl {
               });
     http.Post(R"(/api/runs/(\d+)/retry)",
               [this](const httplib::Request& req, httplib::Response& res) {
-                service.Retry(IdOf(req));
-                Send(res, 202, RunJson(*service.metastore().GetRun(IdOf(req))));
+                auto run = service.metastore().GetRun(IdOf(req));
+                if (!run) return SendError(res, 404, fmt::format("no run {}", IdOf(req)));
+                if (run->status != "failed" && run->status != "cancelled") {
+                  return SendError(res, 409,
+                                   fmt::format("run {} is {}; only failed or cancelled "
+                                               "runs can be retried",
+                                               run->id, run->status));
+                }
+                service.Retry(run->id);
+                Send(res, 202, RunJson(*service.metastore().GetRun(run->id)));
               });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(service.MetricsText(), "text/plain; version=0.0.4");
     });
-    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (res.body.empty()) {
-        SendError(res, res.status,
+    http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+      if (res.has_header("X-Sluice-Error")) return httplib::Server::HandlerResponse::Unhandled;
+      if (req.method == "POST" && !req.has_header("Content-Length")) {
+        SendError(
+            res, 411,
+            fmt::format("{} {}: a POST needs a body (send {{}} or -d '')", req.method, req.path));
+      } else if (res.status == 404) {
+        SendError(res, 404,
                   fmt::format("{} {}: no such endpoint (see docs/api.md)", req.method, req.path));
+      } else {
+        SendError(res, res.status,
+                  fmt::format("{} {}: the request could not be read (HTTP {})", req.method,
+                              req.path, res.status));
       }
-    });
+      return httplib::Server::HandlerResponse::Handled;
+    }));
+  }
+
+  static json Materialize(const project::Workflow& wf) {
+    json out = json::array();
+    for (const auto& t : wf.materialize) out.push_back(t.str());
+    return out;
   }
 
   static json Workflow(const project::Workflow& wf) {
@@ -179,14 +211,14 @@ struct HttpServer::Impl {
       triggers.push_back(j);
     }
     json params = json::object();
-    for (const auto& [k, v] : wf.parameters) params[k] = v;
+    for (const auto& [k, v] : wf.parameters) params[k] = Redact(v);
     return {{"name", wf.name},
             {"description", wf.description},
             {"file", wf.file},
             {"triggers", triggers},
             {"steps", wf.steps.size()},
             {"parameters", params},
-            {"materialize", json::array()}};
+            {"materialize", Materialize(wf)}};
   }
 
   void Logs(const httplib::Request& req, httplib::Response& res) {
@@ -204,7 +236,7 @@ struct HttpServer::Impl {
     res.set_chunked_content_provider(
         "application/x-ndjson", [this, id, after](size_t, httplib::DataSink& sink) mutable {
           auto& m = service.metastore();
-          for (int i = 0; i < 6000 && sink.is_writable(); ++i) {  // 10 minutes at most
+          for (int i = 0; i < 6000 && sink.is_writable() && !stopping; ++i) {  // 10 min at most
             auto run = m.GetRun(id);
             bool ended = !run || Terminal(run->status);
             for (const auto& l : m.Logs(id, after, 1000)) {
@@ -237,6 +269,9 @@ int HttpServer::Bind(const std::string& host, int port) {
 
 void HttpServer::Serve() { impl_->http.listen_after_bind(); }
 
-void HttpServer::Stop() { impl_->http.stop(); }
+void HttpServer::Stop() {
+  impl_->stopping = true;
+  impl_->http.stop();
+}
 
 }  // namespace sluice::server

@@ -96,7 +96,8 @@ def main():
                                        "triggers: [ { after: load, on: success } ]\n"
                                        "steps: [ { pass: done } ]\n"),
             "workflows/slow.yaml": "workflow: slow\nsteps: [ { wait: 60s } ]\n",
-            "workflows/broken.yaml": ("workflow: broken\nparameters: { day: today }\nsteps:\n"
+            "workflows/broken.yaml": ("workflow: broken\nparameters: { day: today, "
+                                      "token: \"${env:HOOK_SECRET}\" }\nsteps:\n"
                                       "  - fail: \"no orders for ${params.day}\"\n"
                                       "    error: input\n"
                                       "on_failure: [ { notify: team } ]\n"),
@@ -159,7 +160,7 @@ def main():
         # A failing workflow alerts the webhook (the first delivery fails and is retried).
         status, run = api.call("POST", "/api/workflows/broken/runs",
                                {"params": {"day": "2026-11-22"}})
-        check(status == 201 and run["status"] == "queued", f"trigger: {status} {run}")
+        check(status == 201 and run["trigger"] == "api", f"trigger: {status} {run}")
         until("broken fails", lambda: api.call("GET", f"/api/runs/{run['id']}")[1]["status"]
               == "failed")
         posts = until("the alert", lambda: [r for r in records(hook_file) if r["status"] == 200])
@@ -245,6 +246,15 @@ def main():
         check("did you mean 'job'" in line, f"reload error: {line}")
         status, _ = api.call("POST", "/api/workflows/late/runs", {})
         check(status == 201, "the old definition still runs")
+
+        # The secret parameter default never reaches an answer or the metastore file.
+        everything = json.dumps([api.call("GET", "/api/workflows")[1],
+                                 api.call("GET", "/api/runs?limit=1000")[1],
+                                 api.call("GET", f"/api/runs/{run['id']}")[1]])
+        check(SECRET not in everything, "a secret parameter appears in the API")
+        for name in os.listdir(os.path.join(root, ".sluice")):
+            with open(os.path.join(root, ".sluice", name), "rb") as f:
+                check(SECRET.encode() not in f.read(), f"a secret is stored in .sluice/{name}")
 
         # SIGTERM: a clean stop.
         server.send_signal(signal.SIGTERM)

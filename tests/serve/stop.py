@@ -93,7 +93,8 @@ def main():
         for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
             check(s2 >= e1, f"runs of `single` overlapped: {spans}")
 
-        # SIGTERM with a short step in flight: it finishes within the grace period.
+        # SIGTERM with a short step in flight: the step finishes within the grace period, no
+        # new step starts, and the run waits in the queue for the next start.
         short = server.call("POST", "/api/workflows/short/runs", {})["id"]
         until("short running", lambda: server.call("GET", f"/api/runs/{short}")["status"]
               == "running")
@@ -101,7 +102,10 @@ def main():
         check(code == 0, f"exit status {code}")
         out = subprocess.run([sluice, "-C", root, "runs", "show", str(short), "--format",
                               "json"], capture_output=True, text=True, timeout=30)
-        check(json.loads(out.stdout)["status"] == "succeeded", "the short run finished in grace")
+        run = json.loads(out.stdout)
+        steps = {s["path"]: s for s in run["steps"]}
+        check(run["status"] == "queued" and steps["wait"]["status"] == "succeeded" and
+              "done" not in steps, f"the step in flight finished, the next did not start: {run}")
 
         # SIGTERM with a long step in flight: interrupted after the grace, queued, resumed.
         server = Server(sluice, root, "300ms")
@@ -122,6 +126,10 @@ def main():
         server = Server(sluice, root, "5s")
         until("long resumed", lambda: server.call("GET", f"/api/runs/{long}")["status"]
               == "succeeded", timeout=30)
+        detail = server.call("GET", f"/api/runs/{short}")
+        check(detail["status"] == "succeeded", f"the short run resumed: {detail['status']}")
+        wait = [s for s in detail["steps"] if s["path"] == "wait"][0]
+        check(len(wait["attempts"]) == 1, "a step that finished before the stop is not re-run")
         detail = server.call("GET", f"/api/runs/{long}")
         wait = [s for s in detail["steps"] if s["path"] == "wait"][0]
         check([a["status"] for a in wait["attempts"]] == ["interrupted", "succeeded"],
