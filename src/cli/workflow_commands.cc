@@ -187,11 +187,18 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
     Fail(ErrorKind::kUsage, "run {} is not a workflow run; rerun it with `sluice run {}`", id,
          run->name);
   }
-  if (!m.RedriveRun(id)) {
-    Fail(ErrorKind::kUsage, "run {} is {}; only failed or cancelled runs can be retried", id,
-         run->status);
+  if ((run->status == "running" || run->status == "queued") && !OwnerAlive(run->owner)) {
+    // Its process died (or it never started): resume it here.
+    if (run->status == "running") m.RequeueRun(id);
+    m.AppendLog(id, "info", "", "resumed by `sluice retry` after the process running it stopped");
+  } else if (!m.RedriveRun(id)) {
+    Fail(ErrorKind::kUsage,
+         "run {} is {}; only failed or cancelled runs, or runs whose process stopped, can be "
+         "retried",
+         id, run->status);
+  } else {
+    m.AppendLog(id, "info", "", "retried from its failed steps");
   }
-  m.AppendLog(id, "info", "", "retried from its failed steps");
   if (!m.ClaimRun(id, ProcessOwner())) {
     std::cout << fmt::format("run {} was queued again and taken by a running server\n", id);
     return 0;
