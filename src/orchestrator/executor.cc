@@ -220,7 +220,7 @@ class RunExecutor {
       auto r = m_.GetRun(run_.id);
       if (r && r->cancel_requested) cancel_ = true;
     }
-    if (cancel_) return Outcome{false, "cancelled", "cancelled", path, false, true};
+    if (cancel_) return Outcome{false, "cancelled", "cancelled on request", path, false, true};
     if (run_timeout_) {
       return Outcome{
           false, "timeout",
@@ -539,7 +539,7 @@ class RunExecutor {
     // A step that finished anyway keeps its success (what it published stays); only its own
     // timeout still counts.
     if (!out.ok && Stopping()) return {false, "interrupted", "the server is stopping", path, true};
-    if (!out.ok && cancel_) return {false, "cancelled", "cancelled", path, false, true};
+    if (!out.ok && cancel_) return {false, "cancelled", "cancelled on request", path, false, true};
     if (!out.ok && run_timeout_) {
       return {false, "timeout",
               fmt::format("the workflow ran longer than its timeout of {} ms", wf_.timeout_ms),
