@@ -279,8 +279,8 @@ class NotifyTest : public ::testing::Test {
 };
 
 // The SMTP server is a real one; scripts/bootstrap installs it, so its absence is a failure.
-#define REQUIRE_SMTP()                                                                      \
-  if (Smtp().empty())                                                                       \
+#define REQUIRE_SMTP()                                                                       \
+  if (Smtp().empty())                                                                        \
   GTEST_FAIL() << "no python3 with aiosmtpd: run scripts/bootstrap (python3-aiosmtpd); the " \
                   "email tests need a real SMTP server"
 
