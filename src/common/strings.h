@@ -9,6 +9,7 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::vector<std::string> Split(std::string_view text, char sep);
 std::string Trim(std::string_view text);
 std::string ToLower(std::string_view text);
+std::string ToUpper(std::string_view text);
 bool StartsWith(std::string_view text, std::string_view prefix);
 bool EndsWith(std::string_view text, std::string_view suffix);
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to);

@@ -141,6 +141,8 @@ struct CheckResult {
   std::string observed;
   int64_t failing_rows = -1;
   std::string message;
+  std::optional<double> value;  // the observed figure as a number, for dynamic thresholds
+  std::string threshold;        // the condition it was judged by, as written
 };
 
 struct RunCommit {

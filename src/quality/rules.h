@@ -1,12 +1,30 @@
 #pragma once
-// Data quality rules, written as in Glue's DQDL. This release understands:
-//   IsComplete "col"                      every row has a value
-//   IsUnique "col"                        no value appears twice
-//   RowCount <op> N                       op: = != > >= < <=, or `between A and B`
-//   ColumnValues "col" between A and B    values in a range (NULLs are IsComplete's business)
-//   ColumnValues "col" in [v1, v2, ...]   values in a set
-//   ColumnValues "col" <op> V
-// Row-level rules (IsComplete, IsUnique, ColumnValues) can quarantine the rows that break them.
+// Data quality rules in Glue's DQDL: single rules, `Rules = [ ... ]` rule sets, `and`/`or`
+// composites, `where "predicate"` filters, `with threshold <op> x` for row-level rules, and
+// dynamic thresholds over a rule's own history (`RowCount > avg(last(10)) * 0.8`).
+//
+// Rule types:
+//   RowCount, ColumnCount                                   table figures
+//   ColumnExists "c", ColumnDataType "c" = "INTEGER",
+//   ColumnNamesMatchPattern "regex", SchemaMatch "db.t" = 1.0 schema
+//   IsComplete "c", Completeness "c" > 0.95                 nulls
+//   IsUnique "c", Uniqueness "c" > 0.9, UniqueValueRatio,
+//   IsPrimaryKey "c" ["c2" ...], DistinctValuesCount         uniqueness
+//   ColumnValues "c" (comparison | between | in [...] | matches "regex"), ColumnLength "c" ...,
+//   DataFreshness "c" <= 24 hours                            row-level
+//   Mean, Sum, StandardDeviation, Entropy "c" <cond>, ColumnCorrelation "a" "b" <cond>
+//   CustomSql "SELECT ... FROM primary" <cond>
+//   ReferentialIntegrity "c" "db.t.c" <cond>, RowCountMatch "db.t" <cond>,
+//   AggregateMatch "sum(c)" "sum(db.t.c)" <cond>, DatasetMatch "db.t" "k1->k2" <cond>
+//
+// All rules on one table are compiled together: every figure they judge by is one expression of
+// one aggregate query over the table (row-level rules count the rows that break them in the same
+// pass); rules that need a grouping (Entropy, Uniqueness) or another table add a subquery.
+// Row-level rules (IsComplete, IsUnique, ColumnValues, ColumnLength, DataFreshness, and
+// composites of them) can also quarantine the rows that break them. NULL values pass
+// ColumnValues, ColumnLength and DataFreshness: completeness is IsComplete's business.
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,36 +34,67 @@
 
 namespace sluice::quality {
 
-struct Rule {
+// A comparison: `> 10`, `between 1 and 5`, `in ["a", "b"]`, `not in [...]`, `matches "re"`,
+// `= "INTEGER"`. Operands are SQL expressions (numbers, strings, now() +/- durations,
+// arithmetic, and history functions such as avg(last(10))).
+struct Condition {
+  std::string op;  // = != > >= < <= between in notin matches
+  struct Operand {
+    std::string sql;         // as SQL, with history placeholders resolved at evaluation
+    std::string history_fn;  // avg|min|max|sum|stddev of the rule's last N values ("": none)
+    int history_n = 0;
+    std::string rest_sql;  // applied to the history value, e.g. " * 0.8"
+  };
+  std::vector<Operand> operands;
   std::string text;  // as written
-  std::string type;  // IsComplete | IsUnique | RowCount | ColumnValues
-  std::string column;
-  std::string op;                   // = != > >= < <= between in
-  std::vector<std::string> values;  // SQL literals: one for comparisons, two for between, n for in
-  std::string on_fail = "fail";     // fail | warn | quarantine
+  bool dynamic() const;
+};
 
-  bool row_level() const { return type != "RowCount"; }
+struct Rule {
+  std::string text;               // as written
+  std::string type;               // a rule type, or "and" / "or" for composites
+  std::vector<std::string> args;  // quoted arguments: columns, tables, SQL, regexes
+  std::optional<Condition> condition;
+  std::string where;                   // SQL predicate ("" for none)
+  std::optional<Condition> threshold;  // with threshold ...
+  std::vector<Rule> parts;             // composites
+  std::string on_fail = "fail";        // fail | warn | quarantine
+
+  bool row_level() const;
   // Whether PassSql() is a window expression (it then belongs in QUALIFY, not WHERE).
-  bool windowed() const { return type == "IsUnique"; }
-  // SQL that is true for a row that passes (row-level rules only). NULL counts as passing for
-  // ColumnValues and IsUnique. IsUnique's is a window expression.
+  bool windowed() const;
+  // SQL that is true for a row that passes (row-level rules only).
   std::string PassSql() const;
-  // A short reason for a quarantined row, e.g. `IsComplete "country"`.
   const std::string& reason() const { return text; }
 };
 
 struct ParseError {
-  size_t offset;  // into the rule text
+  size_t offset = 0;  // into the text
   std::string message;
 };
+
+// The rule types, for hints and documentation.
+const std::vector<std::string>& RuleTypes();
 
 // Parses one rule; on failure returns nullopt and fills `error`.
 std::optional<Rule> Parse(const std::string& text, ParseError& error);
 
-// Evaluates `rules` over `relation` (a table or view name, or a parenthesized query) with one
-// aggregate query, and returns one result per rule, in order.
+// Parses a rule set: `Rules = [ rule, rule, ... ]` (with # comments), or a single rule.
+std::optional<std::vector<Rule>> ParseRuleSet(const std::string& text, ParseError& error);
+
+// 1-based line and column of `offset` in `text`.
+std::pair<int, int> LineColumn(const std::string& text, size_t offset);
+
+// A rule's earlier numeric results, newest first (at most n).
+using History = std::function<std::vector<double>(const std::string& rule, size_t n)>;
+
+// Evaluates `rules` over `relation` (a table or view name, or a parenthesized query) in one
+// pass, returning one result per rule in order: outcome pass | fail | error, the observed
+// value, and for row-level rules the failing rows. Reference tables in rules are catalog names
+// attached on `conn`.
 std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::string& relation,
                                         const std::string& table_name,
-                                        const std::vector<Rule>& rules);
+                                        const std::vector<Rule>& rules,
+                                        const History& history = nullptr);
 
 }  // namespace sluice::quality

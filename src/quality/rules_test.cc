@@ -1,6 +1,14 @@
 #include "quality/rules.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include "common/strings.h"
 
 namespace sluice::quality {
 namespace {
@@ -8,51 +16,335 @@ namespace {
 Rule MustParse(const std::string& text) {
   ParseError error;
   auto rule = Parse(text, error);
-  EXPECT_TRUE(rule) << text << ": " << error.message;
+  EXPECT_TRUE(rule) << text << ": " << error.message << " at " << error.offset;
   return rule.value_or(Rule{});
 }
 
 TEST(Rules, ParsesEachKind) {
   auto r = MustParse(R"(IsComplete "order_id")");
   EXPECT_EQ(r.type, "IsComplete");
-  EXPECT_EQ(r.column, "order_id");
+  EXPECT_EQ(r.args, std::vector<std::string>{"order_id"});
   r = MustParse("RowCount between 1 and 10");
-  EXPECT_EQ(r.op, "between");
-  EXPECT_EQ(r.values, (std::vector<std::string>{"1", "10"}));
+  EXPECT_EQ(r.condition->op, "between");
+  EXPECT_EQ(r.condition->operands[1].sql, "10");
   r = MustParse(R"(ColumnValues "country" in ["DE", "FR"])");
-  EXPECT_EQ(r.op, "in");
-  EXPECT_EQ(r.values, (std::vector<std::string>{"'DE'", "'FR'"}));
+  EXPECT_EQ(r.condition->op, "in");
+  EXPECT_EQ(r.condition->operands[0].sql, "'DE'");
   r = MustParse(R"(ColumnValues "amount" >= -1.5)");
-  EXPECT_EQ(r.values[0], "-1.5");
+  EXPECT_EQ(r.condition->operands[0].sql, "-1.5");
   EXPECT_FALSE(MustParse("RowCount > 0").row_level());
+  EXPECT_TRUE(MustParse(R"((IsComplete "a") and (ColumnValues "b" > 0))").row_level());
+  r = MustParse(R"(ColumnValues "ts" > (now() - 3 days))");
+  EXPECT_EQ(r.condition->operands[0].sql, "(now() - INTERVAL 3 DAY)");
+  r = MustParse("RowCount > avg(last(10)) * 0.8");
+  EXPECT_TRUE(r.condition->dynamic());
+  r = MustParse(R"(ColumnValues "c" in ["a"] with threshold > 0.9 )");
+  EXPECT_EQ(r.threshold->text, "> 0.9");
+  r = MustParse(R"(IsComplete "c" where "country = 'DE'")");
+  EXPECT_EQ(r.where, "country = 'DE'");
+  r = MustParse(R"(ReferentialIntegrity "id" "gold.ids.id" = 1.0)");
+  EXPECT_EQ(r.args.size(), 2u);
+  r = MustParse(R"(IsPrimaryKey "a" "b")");
+  EXPECT_EQ(r.args.size(), 2u);
 }
 
-TEST(Rules, ErrorsPointAtTheToken) {
+TEST(Rules, ParsesRuleSetsWithComments) {
+  ParseError error;
+  auto rules = ParseRuleSet(R"(# orders
+Rules = [
+  RowCount > 0,   # not empty
+  IsComplete "id",
+  (IsUnique "id") or (ColumnValues "id" > 100),
+]
+)",
+                            error);
+  ASSERT_TRUE(rules) << error.message;
+  ASSERT_EQ(rules->size(), 3u);
+  EXPECT_EQ((*rules)[1].text, R"(IsComplete "id")");
+  EXPECT_EQ((*rules)[2].type, "or");
+  EXPECT_EQ((*rules)[2].text, R"((IsUnique "id") or (ColumnValues "id" > 100))");
+}
+
+TEST(Rules, ErrorsPointAtTheTokenWithTheExpectedOne) {
   ParseError error;
   EXPECT_FALSE(Parse(R"(IsComplet "x")", error));
   EXPECT_EQ(error.offset, 0u);
   EXPECT_NE(error.message.find("did you mean 'IsComplete'"), std::string::npos);
   EXPECT_FALSE(Parse(R"(ColumnValues "a" between 1 or 2)", error));
   EXPECT_EQ(error.offset, 27u);
+  EXPECT_NE(error.message.find("expected 'and'"), std::string::npos);
   EXPECT_FALSE(Parse(R"(IsComplete order_id)", error));
   EXPECT_NE(error.message.find("quoted column"), std::string::npos);
   EXPECT_FALSE(Parse(R"(ColumnValues "a" in [1, 2)", error));
+  EXPECT_FALSE(Parse(R"(RowCount > 0 with threshold > 0.5)", error));
+  EXPECT_NE(error.message.find("not a row-level rule"), std::string::npos);
+  auto set = ParseRuleSet("Rules = [\n  RowCount > 0\n  IsComplete \"a\"\n]", error);
+  EXPECT_FALSE(set);
+  EXPECT_EQ(LineColumn("Rules = [\n  RowCount > 0\n  IsComplete \"a\"\n]", error.offset),
+            (std::pair<int, int>{3, 3}));
+  EXPECT_NE(error.message.find("expected ','"), std::string::npos);
 }
 
-TEST(Rules, EvaluatesAllRulesInOneQuery) {
-  engine::Database db;
-  engine::Connection conn(db);
-  conn.Execute("CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a'), (2, NULL), (2, 'c')) v(id, s)");
-  std::vector<Rule> rules = {MustParse(R"(IsComplete "s")"), MustParse(R"(IsUnique "id")"),
-                             MustParse("RowCount = 3"), MustParse(R"(ColumnValues "id" <= 1)")};
-  auto results = Evaluate(conn, "t", "t", rules);
+class Eval : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conn_.Execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1, 'a', 10.0, DATE '2026-01-01', 'DE'), "
+        "(2, NULL, 20.0, DATE '2026-01-02', 'DE'), (2, 'cc', 30.0, NULL, 'FR'), "
+        "(4, 'dddd', NULL, DATE '2026-01-04', 'FR')) v(id, s, x, d, country)");
+    conn_.Execute("CREATE TABLE ref AS SELECT * FROM (VALUES (1), (2), (3)) v(id)");
+    conn_.Execute("CREATE TABLE same AS SELECT * FROM t");
+  }
+  meta::CheckResult One(const std::string& text, const History& history = nullptr) {
+    auto results = Evaluate(conn_, "t", "t", {MustParse(text)}, history);
+    EXPECT_EQ(results.size(), 1u);
+    return results.empty() ? meta::CheckResult{} : results[0];
+  }
+  void Expect(const std::string& text, const std::string& outcome) {
+    auto r = One(text);
+    EXPECT_EQ(r.outcome, outcome) << text << " observed " << r.observed << " " << r.message;
+  }
+  engine::Database db_;
+  engine::Connection conn_{db_};
+};
+
+TEST_F(Eval, EveryRuleTypePassesAndFails) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"RowCount = 4", "pass"},
+      {"RowCount > 4", "fail"},
+      {"ColumnCount = 5", "pass"},
+      {"ColumnCount < 5", "fail"},
+      {R"(ColumnExists "id")", "pass"},
+      {R"(ColumnExists "nope")", "fail"},
+      {R"(ColumnDataType "id" = "INTEGER")", "pass"},
+      {R"(ColumnDataType "s" = "INT")", "fail"},
+      {R"(ColumnDataType "s" in ["STRING", "DATE"])", "pass"},
+      {R"(ColumnNamesMatchPattern "[a-z]+")", "pass"},
+      {R"(ColumnNamesMatchPattern "[a-z]{1,2}")", "fail"},
+      {R"(IsComplete "id")", "pass"},
+      {R"(IsComplete "s")", "fail"},
+      {R"(Completeness "s" >= 0.75)", "pass"},
+      {R"(Completeness "s" > 0.8)", "fail"},
+      {R"(IsUnique "s")", "pass"},
+      {R"(IsUnique "id")", "fail"},
+      {R"(Uniqueness "id" = 0.5)", "pass"},
+      {R"(Uniqueness "id" > 0.5)", "fail"},
+      {R"(UniqueValueRatio "id" between 0.6 and 0.7)", "pass"},
+      {R"(UniqueValueRatio "id" = 1)", "fail"},
+      {R"(IsPrimaryKey "country" "id")", "pass"},
+      {R"(IsPrimaryKey "id")", "fail"},
+      {R"(DistinctValuesCount "id" = 3)", "pass"},
+      {R"(DistinctValuesCount "id" > 3)", "fail"},
+      {R"(ColumnValues "id" between 1 and 4)", "pass"},
+      {R"(ColumnValues "id" < 4)", "fail"},
+      {R"(ColumnValues "country" in ["DE", "FR"])", "pass"},
+      {R"(ColumnValues "country" not in ["FR"])", "fail"},
+      {R"(ColumnValues "s" matches "[a-d]+")", "pass"},
+      {R"(ColumnValues "s" matches "[a-c]+")", "fail"},
+      {R"(ColumnValues "d" > "2025-12-31")", "pass"},
+      {R"(ColumnValues "d" > (now() - 3 days))", "fail"},
+      {R"(ColumnLength "s" <= 4)", "pass"},
+      {R"(ColumnLength "s" between 1 and 2)", "fail"},
+      {R"(Mean "x" = 20)", "pass"},
+      {R"(Mean "x" > 20)", "fail"},
+      {R"(Sum "x" = 60)", "pass"},
+      {R"(Sum "x" < 60)", "fail"},
+      {R"(StandardDeviation "x" = 10)", "pass"},
+      {R"(StandardDeviation "x" < 1)", "fail"},
+      {R"(Entropy "country" = 1)", "pass"},
+      {R"(Entropy "country" > 1)", "fail"},
+      {R"(ColumnCorrelation "id" "x" > 0.8)", "pass"},
+      {R"(ColumnCorrelation "id" "x" < 0)", "fail"},
+      {R"(DataFreshness "d" <= 100000 days)", "pass"},
+      {R"(DataFreshness "d" <= 24 hours)", "fail"},
+      {R"(CustomSql "SELECT count(*) FROM primary WHERE x > 15" = 2)", "pass"},
+      {R"(CustomSql "SELECT max(id) FROM primary" > 4)", "fail"},
+      {R"(ReferentialIntegrity "id" "ref.id" >= 0.75)", "pass"},
+      {R"(ReferentialIntegrity "id" "ref.id" = 1.0)", "fail"},
+      {R"(RowCountMatch "same" = 1.0)", "pass"},
+      {R"(RowCountMatch "ref" = 1.0)", "fail"},
+      {R"(SchemaMatch "same" = 1.0)", "pass"},
+      {R"(SchemaMatch "ref" = 1.0)", "fail"},
+      {R"q(AggregateMatch "sum(id)" "sum(main.same.id)" = 1.0)q", "pass"},
+      {R"q(AggregateMatch "sum(id)" "sum(main.ref.id)" = 1.0)q", "fail"},
+      {R"(DatasetMatch "same" "id->id,country" = 1.0)", "pass"},
+      {R"(DatasetMatch "ref" "id" = 1.0)", "fail"},
+  };
+  for (const auto& [text, outcome] : cases) Expect(text, outcome);
+}
+
+TEST_F(Eval, CompositesWhereAndThresholds) {
+  Expect(R"((IsComplete "id") and (ColumnValues "id" > 0))", "pass");
+  Expect(R"((IsComplete "s") and (ColumnValues "id" > 0))", "fail");
+  Expect(R"((IsComplete "s") or (ColumnValues "id" > 0))", "pass");
+  Expect(R"(IsComplete "s" where "country = 'FR'")", "pass");
+  Expect(R"(RowCount = 2 where "country = 'DE'")", "pass");
+  Expect(R"(ColumnValues "id" <= 2 with threshold >= 0.75)", "pass");
+  Expect(R"(ColumnValues "id" <= 2 with threshold > 0.75)", "fail");
+  auto r = One(R"(ColumnValues "id" < 2)");
+  EXPECT_EQ(r.failing_rows, 3);
+  EXPECT_EQ(r.observed, "3 outside");
+  r = One("RowCount = 4");
+  EXPECT_EQ(r.value, 4);
+  EXPECT_EQ(r.threshold, "= 4");
+}
+
+TEST_F(Eval, DynamicThresholdsUseTheRulesHistory) {
+  std::vector<double> seen;
+  History history = [&](const std::string& rule, size_t n) {
+    EXPECT_EQ(rule, "RowCount > avg(last(3)) * 0.8");
+    EXPECT_EQ(n, 3u);
+    return seen;
+  };
+  auto r = One("RowCount > avg(last(3)) * 0.8", history);
+  EXPECT_EQ(r.outcome, "pass");  // no history yet: nothing to compare with
+  EXPECT_NE(r.message.find("no earlier results"), std::string::npos);
+  seen = {4, 5, 6};  // avg 5 * 0.8 = 4: 4 > 4 fails
+  EXPECT_EQ(One("RowCount > avg(last(3)) * 0.8", history).outcome, "fail");
+  seen = {4, 4, 4};
+  r = One("RowCount > avg(last(3)) * 0.8", history);
+  EXPECT_EQ(r.outcome, "pass");
+  EXPECT_NE(r.message.find("avg(last(3)) = 4"), std::string::npos);
+}
+
+TEST_F(Eval, ARuleThatCannotBeEvaluatedIsAnErrorAndTheOthersStillCount) {
+  auto results = Evaluate(conn_, "t", "t",
+                          {MustParse(R"(IsComplete "nope")"), MustParse("RowCount = 4"),
+                           MustParse(R"(CustomSql "SELECT broken FROM primary" > 0)"),
+                           MustParse(R"(IsComplete "id" where "no_such_column > 1")")});
   ASSERT_EQ(results.size(), 4u);
-  EXPECT_EQ(results[0].outcome, "fail");
-  EXPECT_EQ(results[0].failing_rows, 1);
-  EXPECT_EQ(results[1].outcome, "fail");
-  EXPECT_EQ(results[2].outcome, "pass");
-  EXPECT_EQ(results[2].observed, "3");
-  EXPECT_EQ(results[3].failing_rows, 2);
+  EXPECT_EQ(results[0].outcome, "error");
+  EXPECT_NE(results[0].message.find("does not exist"), std::string::npos);
+  EXPECT_EQ(results[1].outcome, "pass");
+  EXPECT_EQ(results[2].outcome, "error");
+  EXPECT_EQ(results[3].outcome, "error");
+}
+
+TEST_F(Eval, RowLevelPassSqlFlagsTheRowsThatBreakTheRule) {
+  auto rule = MustParse(R"((ColumnValues "id" < 4 where "x > 0") and (ColumnLength "s" <= 2))");
+  auto res = conn_.Query("SELECT count(*) FILTER (WHERE NOT " + rule.PassSql() + ") FROM t");
+  EXPECT_EQ(res.GetInt(0, 0), 1);  // 4/'dddd': x NULL keeps it from the first, not the second
+  rule = MustParse(R"(ColumnValues "id" < 4 where "s IS NOT NULL")");
+  auto res2 = conn_.Query("SELECT count(*) FILTER (WHERE NOT " + rule.PassSql() + ") FROM t");
+  EXPECT_EQ(res2.GetInt(0, 0), 1);
+}
+
+// -- differential test: the one-pass evaluator against a naive, row-by-row one ----------------
+
+struct Row {
+  std::optional<int64_t> a;
+  std::optional<std::string> b;
+};
+
+// The naive evaluator: each rule judged on its own, in plain C++ over the rows.
+std::string Naive(const std::string& type, const std::string& col, const std::string& op, double v,
+                  const std::vector<Row>& rows) {
+  auto cmp = [&](double x) {
+    if (op == ">") return x > v;
+    if (op == "<") return x < v;
+    if (op == ">=") return x >= v;
+    if (op == "<=") return x <= v;
+    return std::fabs(x - v) < 1e-9;
+  };
+  std::vector<std::optional<std::string>> values;
+  for (const auto& r : rows) {
+    values.push_back(
+        col == "a" ? (r.a ? std::optional<std::string>(std::to_string(*r.a)) : std::nullopt) : r.b);
+  }
+  size_t n = values.size(), nonnull = 0;
+  std::map<std::string, int> counts;
+  for (const auto& x : values) {
+    if (x) {
+      ++nonnull;
+      ++counts[*x];
+    }
+  }
+  auto pass = [](bool ok) { return std::string(ok ? "pass" : "fail"); };
+  if (type == "RowCount") return pass(cmp(static_cast<double>(n)));
+  if (type == "IsComplete") return pass(nonnull == n);
+  if (type == "Completeness") return pass(cmp(n ? static_cast<double>(nonnull) / n : 1.0));
+  if (type == "IsUnique") {
+    return pass(std::all_of(counts.begin(), counts.end(), [](auto& c) { return c.second == 1; }));
+  }
+  if (type == "DistinctValuesCount") return pass(cmp(static_cast<double>(counts.size())));
+  size_t once = std::count_if(counts.begin(), counts.end(), [](auto& c) { return c.second == 1; });
+  if (type == "Uniqueness") return pass(cmp(n ? static_cast<double>(once) / n : 1.0));
+  if (type == "UniqueValueRatio") {
+    return pass(cmp(counts.empty() ? 1.0 : static_cast<double>(once) / counts.size()));
+  }
+  if (type == "ColumnValues" || type == "ColumnLength") {
+    for (const auto& x : values) {
+      if (!x) continue;
+      double value = type == "ColumnLength" ? static_cast<double>(x->size()) : std::stod(*x);
+      if (!cmp(value)) return "fail";
+    }
+    return "pass";
+  }
+  if (type == "Sum" || type == "Mean") {
+    if (!nonnull) return "fail";  // NULL: nothing to judge
+    double sum = 0;
+    for (const auto& x : values) {
+      if (x) sum += std::stod(*x);
+    }
+    return pass(cmp(type == "Sum" ? sum : sum / nonnull));
+  }
+  return "?";
+}
+
+TEST(RulesDifferential, OnePassAgreesWithANaiveEvaluatorOnRandomTables) {
+  std::mt19937_64 rng(20261122);
+  const std::vector<std::string> ops = {">", "<", ">=", "<=", "="};
+  const std::vector<std::pair<std::string, std::string>> kinds = {{"RowCount", ""},
+                                                                  {"IsComplete", "a"},
+                                                                  {"IsComplete", "b"},
+                                                                  {"Completeness", "a"},
+                                                                  {"IsUnique", "a"},
+                                                                  {"IsUnique", "b"},
+                                                                  {"DistinctValuesCount", "b"},
+                                                                  {"Uniqueness", "a"},
+                                                                  {"UniqueValueRatio", "b"},
+                                                                  {"ColumnValues", "a"},
+                                                                  {"ColumnLength", "b"},
+                                                                  {"Sum", "a"},
+                                                                  {"Mean", "a"}};
+  int compared = 0;
+  for (int table = 0; table < 40; ++table) {
+    engine::Database db;
+    engine::Connection conn(db);
+    std::vector<Row> rows(rng() % 12);
+    std::vector<std::string> sql_rows;
+    for (auto& r : rows) {
+      if (rng() % 5) r.a = static_cast<int64_t>(rng() % 6);
+      if (rng() % 4) r.b = std::string(1 + rng() % 3, static_cast<char>('a' + rng() % 3));
+      sql_rows.push_back(fmt::format("({}, {})", r.a ? std::to_string(*r.a) : "NULL",
+                                     r.b ? "'" + *r.b + "'" : "NULL"));
+    }
+    conn.Execute("CREATE TABLE t (a BIGINT, b VARCHAR)");
+    if (!sql_rows.empty()) conn.Execute("INSERT INTO t VALUES " + Join(sql_rows, ", "));
+    std::vector<Rule> rules;
+    std::vector<std::string> expected;
+    for (int i = 0; i < 20; ++i) {
+      const auto& [type, col] = kinds[rng() % kinds.size()];
+      std::string op = ops[rng() % ops.size()];
+      double v = type == "Completeness" || type == "Uniqueness" || type == "UniqueValueRatio"
+                     ? static_cast<double>(rng() % 5) / 4.0
+                     : static_cast<double>(rng() % 8);
+      std::string text = type;
+      if (!col.empty()) text += " \"" + col + "\"";
+      bool has_condition = type != "IsComplete" && type != "IsUnique";
+      if (has_condition) text += fmt::format(" {} {}", op, v);
+      rules.push_back(MustParse(text));
+      expected.push_back(Naive(type, col, has_condition ? op : "", v, rows));
+    }
+    auto results = Evaluate(conn, "t", "t", rules);
+    ASSERT_EQ(results.size(), rules.size());
+    for (size_t i = 0; i < rules.size(); ++i) {
+      EXPECT_EQ(results[i].outcome, expected[i])
+          << rules[i].text << " on " << Join(sql_rows, " ") << " observed " << results[i].observed;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 800);
 }
 
 }  // namespace
