@@ -41,6 +41,10 @@ std::string ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
                         const std::function<void(const meta::LogLine&)>& on_log);
 // A workflow run's steps with their attempts, as a table.
 void PrintWorkflowSteps(meta::Metastore& metastore, int64_t run_id);
+// Data quality (quality_commands.cc).
+int Check(const Global& g, const std::string& table, const std::string& rules_file,
+          const std::string& format);
+int Quality(const Global& g, const std::string& table, size_t runs, const std::string& format);
 int Demo(const std::string& dir, int days, int64_t rows_per_day);
 
 }  // namespace sluice::cli

@@ -128,6 +128,19 @@ int main(int argc, char** argv) {
   serve->add_option("--grace", grace, "On SIGTERM, how long running steps may take to finish")
       ->default_str(grace);
 
+  std::string rules_file;
+  auto* check =
+      app.add_subcommand("check", "Evaluate a table's DQDL rules (exit 3 when one fails)");
+  check->add_option("TABLE", table, "db.table")->required();
+  check->add_option("--rules", rules_file, "A DQDL rule file (default: checks/<db>.<table>.dqdl)");
+  AddFormat(check, format);
+
+  size_t quality_runs = 10;
+  auto* quality = app.add_subcommand("quality", "A table's rule results over its last runs");
+  quality->add_option("TABLE", table, "db.table")->required();
+  quality->add_option("--runs", quality_runs, "How many runs")->default_str("10");
+  AddFormat(quality, format);
+
   std::string demo_dir = "sluice-demo";
   int days = 7;
   int64_t rows_per_day = 143000;
@@ -199,6 +212,8 @@ int main(int argc, char** argv) {
       if (!status_filter.empty()) filter.statuses = {status_filter};
       return cli::Runs(g, filter, format);
     }
+    if (*check) return cli::Check(g, table, rules_file, format);
+    if (*quality) return cli::Quality(g, table, quality_runs, format);
     if (*logs) return cli::Logs(g, run_id, follow, format);
     if (*cancel) return cli::Cancel(g, run_id, format);
     if (*retry) return cli::Retry(g, run_id, format);

@@ -145,6 +145,13 @@ struct CheckResult {
   std::string threshold;        // the condition it was judged by, as written
 };
 
+// One stored check result with the run it belongs to.
+struct CheckHistoryEntry {
+  int64_t run_id = 0;
+  int64_t time_ms = 0;
+  CheckResult result;
+};
+
 struct RunCommit {
   Run run;  // its final record
   std::vector<TableChange> tables;
@@ -232,6 +239,12 @@ class Metastore {
                                int64_t fire_ms) = 0;
   virtual std::vector<RunStep> RunSteps(int64_t run_id) = 0;
   virtual std::vector<CheckResult> CheckResults(int64_t run_id) = 0;
+
+  // Quality history: a rule's numeric results on a table, newest first (at most n); and every
+  // result of the table's last `runs` runs that checked it, oldest first.
+  virtual std::vector<double> RuleHistory(const std::string& table, const std::string& rule,
+                                          size_t n) = 0;
+  virtual std::vector<CheckHistoryEntry> CheckHistory(const std::string& table, size_t runs) = 0;
 
   // Bookmarks: the landed files a job has processed.
   virtual std::set<std::string> Bookmarks(const std::string& job) = 0;

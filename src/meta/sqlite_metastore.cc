@@ -156,6 +156,12 @@ CREATE TABLE schedule_marks (
   fire_ms INTEGER NOT NULL,
   PRIMARY KEY (workflow, trigger));
 )sql",
+    // Check results keep their figure as a number (dynamic thresholds) and their condition.
+    R"sql(
+ALTER TABLE check_results ADD COLUMN value REAL;
+ALTER TABLE check_results ADD COLUMN threshold TEXT NOT NULL DEFAULT '';
+CREATE INDEX check_results_by_rule ON check_results (table_name, rule, run_id);
+)sql",
 };
 
 }  // namespace
@@ -173,6 +179,10 @@ class SqliteMetastore::Stmt {
 
   Stmt& Bind(int i, int64_t v) {
     sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& BindReal(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
     return *this;
   }
   Stmt& Bind(int i, const std::string& v) {
@@ -195,6 +205,7 @@ class SqliteMetastore::Stmt {
     }
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) { return sqlite3_column_double(stmt_, col); }
   std::string Text(int col) {
     auto p = sqlite3_column_text(stmt_, col);
     return p ? reinterpret_cast<const char*>(p) : "";
@@ -391,9 +402,15 @@ void SqliteMetastore::WriteRunLocked(const Run& run, const std::vector<RunStep>&
   for (const auto& c : checks) {
     Stmt st(db_,
             "INSERT INTO check_results (run_id, seq, table_name, rule, on_fail, outcome, observed, "
-            "failing_rows, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            "failing_rows, message, value, threshold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.Bind(1, run.id).Bind(2, seq++).Bind(3, c.table).Bind(4, c.rule).Bind(5, c.on_fail);
     st.Bind(6, c.outcome).Bind(7, c.observed).Bind(8, c.failing_rows).Bind(9, c.message);
+    if (c.value) {
+      st.BindReal(10, *c.value);
+    } else {
+      st.BindNull(10);
+    }
+    st.Bind(11, c.threshold);
     st.Run();
   }
 }
@@ -567,12 +584,14 @@ std::vector<RunStep> SqliteMetastore::RunSteps(int64_t run_id) {
 std::vector<CheckResult> SqliteMetastore::CheckResults(int64_t run_id) {
   std::lock_guard lock(mu_);
   Stmt s(db_,
-         "SELECT table_name, rule, on_fail, outcome, observed, failing_rows, message FROM "
-         "check_results WHERE run_id = ? ORDER BY seq");
+         "SELECT table_name, rule, on_fail, outcome, observed, failing_rows, message, value, "
+         "threshold FROM check_results WHERE run_id = ? ORDER BY seq");
   s.Bind(1, run_id);
   std::vector<CheckResult> out;
   while (s.Step()) {
     out.push_back({s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Int(5), s.Text(6)});
+    if (!s.IsNull(7)) out.back().value = s.Double(7);
+    out.back().threshold = s.Text(8);
   }
   return out;
 }
@@ -829,6 +848,42 @@ void SqliteMetastore::SetScheduleMark(const std::string& workflow, const std::st
   Stmt s(db_,
          "INSERT OR REPLACE INTO schedule_marks (workflow, trigger, fire_ms) VALUES (?, ?, ?)");
   s.Bind(1, workflow).Bind(2, trigger).Bind(3, fire_ms).Run();
+}
+
+std::vector<double> SqliteMetastore::RuleHistory(const std::string& table, const std::string& rule,
+                                                 size_t n) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT value FROM check_results WHERE table_name = ? AND rule = ? AND value IS NOT NULL "
+         "ORDER BY run_id DESC LIMIT ?");
+  s.Bind(1, table).Bind(2, rule).Bind(3, static_cast<int64_t>(n));
+  std::vector<double> out;
+  while (s.Step()) out.push_back(s.Double(0));
+  return out;
+}
+
+std::vector<CheckHistoryEntry> SqliteMetastore::CheckHistory(const std::string& table,
+                                                             size_t runs) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "SELECT c.run_id, r.started_ms, c.rule, c.on_fail, c.outcome, c.observed, c.value, "
+         "c.threshold FROM check_results c JOIN runs r ON r.id = c.run_id WHERE c.table_name = ? "
+         "AND c.run_id IN (SELECT DISTINCT run_id FROM check_results WHERE table_name = ? ORDER "
+         "BY run_id DESC LIMIT ?) ORDER BY c.run_id, c.seq");
+  s.Bind(1, table).Bind(2, table).Bind(3, static_cast<int64_t>(runs));
+  std::vector<CheckHistoryEntry> out;
+  while (s.Step()) {
+    CheckHistoryEntry e{s.Int(0), s.Int(1), {}};
+    e.result.table = table;
+    e.result.rule = s.Text(2);
+    e.result.on_fail = s.Text(3);
+    e.result.outcome = s.Text(4);
+    e.result.observed = s.Text(5);
+    if (!s.IsNull(6)) e.result.value = s.Double(6);
+    e.result.threshold = s.Text(7);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace sluice::meta

@@ -58,6 +58,9 @@ class SqliteMetastore : public Metastore {
   std::vector<CheckResult> CheckResults(int64_t run_id) override;
 
   std::set<std::string> Bookmarks(const std::string& job) override;
+  std::vector<double> RuleHistory(const std::string& table, const std::string& rule,
+                                  size_t n) override;
+  std::vector<CheckHistoryEntry> CheckHistory(const std::string& table, size_t runs) override;
 
   std::optional<LandedFile> FindLanded(const std::string& source,
                                        const std::string& sha256) override;

@@ -15,6 +15,7 @@
 #include "orchestrator/executor.h"
 #include "quality/rules.h"
 #include "transform/run.h"
+#include "transform/validate.h"
 
 namespace sluice::orchestrator {
 
@@ -224,16 +225,13 @@ class ProjectRunner : public StepRunner {
   }
 
   json Check(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
-    std::vector<quality::Rule> rules;
-    for (const auto& spec : step.checks) {
-      quality::ParseError error;
-      auto rule = quality::Parse(spec.rule, error);
-      if (!rule) {
-        Fail(ErrorKind::kConfig, "{}: rule '{}': {}", spec.where.str(), spec.rule, error.message);
-      }
-      rule->on_fail = spec.on_fail == "quarantine" ? "fail" : spec.on_fail;
-      rules.push_back(*rule);
+    project::Diagnostics diagnostics;
+    auto specs = step.checks;
+    for (auto& spec : specs) {
+      if (spec.on_fail == "quarantine") spec.on_fail = "fail";  // nothing to set aside here
     }
+    auto rules = transform::ParseCheckSpecs(specs, ws.project.root, diagnostics);
+    diagnostics.ThrowIfAny();
     engine::Database db;
     engine::Connection conn(db);
     catalog::AttachTables(conn, *ws.metastore, *ws.store);
@@ -241,7 +239,10 @@ class ProjectRunner : public StepRunner {
     if (!table || !ws.metastore->GetTable(table->db, table->name)) {
       Fail(ErrorKind::kInput, "table {} does not exist yet", step.target);
     }
-    auto results = quality::Evaluate(conn, step.target, step.target, rules);
+    quality::History history = [&](const std::string& rule, size_t n) {
+      return ws.metastore->RuleHistory(step.target, rule, n);
+    };
+    auto results = quality::Evaluate(conn, step.target, step.target, rules, history);
     json checks = json::array();
     std::vector<std::string> failed, warned;
     for (const auto& c : results) {

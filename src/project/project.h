@@ -82,7 +82,8 @@ struct Step {
 };
 
 struct CheckSpec {
-  std::string rule;
+  std::string rule;              // one DQDL rule, or a `Rules = [ ... ]` set
+  std::string file;              // or a DQDL file, relative to the project root
   std::string on_fail = "fail";  // fail | warn | quarantine
   Location where;
 };

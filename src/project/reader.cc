@@ -41,12 +41,16 @@ std::vector<CheckSpec> ReadChecks(FileReader& r, const YAML::Node& checks) {
       r.Error(c, "a check must be a rule text or a mapping with `rule`");
       continue;
     } else {
-      r.CheckKeys(c, {"rule", "on_fail", "description"}, "a check");
-      if (auto rule = c["rule"]) {
+      r.CheckKeys(c, {"rule", "rules", "file", "on_fail", "description"}, "a check");
+      if (auto rule = c["rule"] ? c["rule"] : c["rules"]) {
         check.where = r.At(rule);
         check.rule = r.Scalar(rule, "rule").value_or("");
+      } else if (auto file = c["file"]) {
+        check.where = r.At(file);
+        check.file = r.Scalar(file, "file").value_or("");
       } else {
-        r.Error(c, "a check needs `rule`", "e.g. `rule: IsComplete \"order_id\"`");
+        r.Error(c, "a check needs `rule` (or `rules: \"Rules = [...]\"`, or `file:`)",
+                "e.g. `rule: IsComplete \"order_id\"`");
         continue;
       }
       if (auto f = c["on_fail"]) {

@@ -325,7 +325,7 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
   };
   try {
     project::Diagnostics diagnostics;
-    auto rules = ParseChecks(job, diagnostics);
+    auto rules = ParseChecks(job, ws.project.root, diagnostics);
     diagnostics.ThrowIfAny();
     auto input = metastore.GetTable(job.input.db, job.input.name);
     if (!input) {
@@ -457,7 +457,10 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     for (const auto& r : rules) {
       if (r.on_fail != "quarantine") judged.push_back(r);
     }
-    report.checks = quality::Evaluate(conn, batch->ScanSql(), report.output, judged);
+    quality::History history = [&](const std::string& rule, size_t n) {
+      return metastore.RuleHistory(report.output, rule, n);
+    };
+    report.checks = quality::Evaluate(conn, batch->ScanSql(), report.output, judged, history);
     // Quarantining rules report how many rows they set aside.
     for (const auto& r : rules) {
       if (r.on_fail != "quarantine") continue;

@@ -1,0 +1,82 @@
+#include "transform/checks.h"
+
+#include <fmt/format.h>
+
+#include "catalog/catalog.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "common/redact.h"
+#include "common/time.h"
+
+namespace sluice::transform {
+
+std::vector<quality::Rule> ReadRuleFile(const fs::path& path, const std::string& shown_as,
+                                        const std::string& on_fail) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) Fail(ErrorKind::kUsage, "no rule file {}", shown_as);
+  std::string text = ReadFile(path);
+  quality::ParseError error;
+  auto rules = quality::ParseRuleSet(text, error);
+  if (!rules) {
+    auto [line, column] = quality::LineColumn(text, error.offset);
+    Fail(ErrorKind::kConfig, "{}:{}:{}: {}", shown_as, line, column, error.message);
+  }
+  for (auto& r : *rules) r.on_fail = on_fail;
+  return *rules;
+}
+
+std::vector<quality::Rule> TableRules(const Workspace& ws, const project::TableName& table,
+                                      const std::string& rules_file) {
+  if (!rules_file.empty()) return ReadRuleFile(rules_file, rules_file);
+  std::string rel = fmt::format("checks/{}.dqdl", table.str());
+  std::error_code ec;
+  if (!fs::exists(ws.project.root / rel, ec)) {
+    Fail(ErrorKind::kUsage,
+         "no rules for {}: write them in {} (a DQDL rule set, e.g. Rules = [ RowCount > 0 ]) or "
+         "pass --rules FILE",
+         table.str(), rel);
+  }
+  return ReadRuleFile(ws.project.root / rel, rel);
+}
+
+bool CheckReport::failed() const {
+  return std::any_of(results.begin(), results.end(), [](const meta::CheckResult& c) {
+    return c.on_fail == "fail" && c.outcome != "pass";
+  });
+}
+
+CheckReport CheckTable(Workspace& ws, const project::TableName& table,
+                       const std::vector<quality::Rule>& rules, const std::string& trigger) {
+  auto& m = *ws.metastore;
+  if (!m.GetTable(table.db, table.name)) {
+    Fail(ErrorKind::kUsage, "no table {} in the catalog; `sluice catalog` lists them", table.str());
+  }
+  CheckReport report;
+  int64_t t0 = NowMs();
+  report.run_id = m.StartRun("check", table.str(), trigger);
+  meta::Run run{report.run_id, "check", table.str(), "running", trigger, t0};
+  try {
+    engine::Database db;
+    engine::Connection conn(db);
+    catalog::AttachTables(conn, m, *ws.store);
+    quality::History history = [&](const std::string& rule, size_t n) {
+      return m.RuleHistory(table.str(), rule, n);
+    };
+    report.results = quality::Evaluate(conn, table.str(), table.str(), rules, history);
+  } catch (const Error& e) {
+    m.FailRun(run, Redact(e.what()));
+    throw;
+  }
+  run.ended_ms = NowMs();
+  report.duration_ms = run.ended_ms - t0;
+  run.status = report.failed() ? "failed" : "succeeded";
+  if (report.failed()) {
+    int failed = 0;
+    for (const auto& c : report.results) failed += c.on_fail == "fail" && c.outcome != "pass";
+    run.error = fmt::format("{} rule{} failed", failed, failed == 1 ? "" : "s");
+  }
+  m.FinishRun(run, {}, report.results);
+  return report;
+}
+
+}  // namespace sluice::transform

@@ -1,0 +1,35 @@
+#pragma once
+// Rules outside jobs: `sluice check TABLE` evaluates a table's DQDL rule set as a run of its own,
+// storing each rule's outcome, observed value and threshold (the history that dynamic thresholds
+// and `sluice quality` read).
+#include <string>
+#include <vector>
+
+#include "project/project.h"
+#include "quality/rules.h"
+#include "transform/workspace.h"
+
+namespace sluice::transform {
+
+// Reads a DQDL file (`Rules = [ ... ]`); parse errors name the file, line and column and what was
+// expected (sluice::Error kConfig). `on_fail` applies to every rule.
+std::vector<quality::Rule> ReadRuleFile(const fs::path& path, const std::string& shown_as,
+                                        const std::string& on_fail = "fail");
+
+// The rules of `table`: `rules_file` when given, else the project's checks/<db>.<name>.dqdl.
+// Throws kUsage when there is none, saying where to write them.
+std::vector<quality::Rule> TableRules(const Workspace& ws, const project::TableName& table,
+                                      const std::string& rules_file);
+
+struct CheckReport {
+  int64_t run_id = 0;
+  std::vector<meta::CheckResult> results;
+  int64_t duration_ms = 0;
+  bool failed() const;  // a rule with on_fail: fail failed or could not be evaluated
+};
+
+// Evaluates `rules` on `table` as a run of kind `check`, recorded with its results.
+CheckReport CheckTable(Workspace& ws, const project::TableName& table,
+                       const std::vector<quality::Rule>& rules, const std::string& trigger);
+
+}  // namespace sluice::transform
