@@ -23,6 +23,7 @@ bench: build
 	@scripts/bootstrap --bench
 	@bench/etl/run
 	@bench/orchestrator/run
+	@bench/quality/run
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -589,6 +589,9 @@ namespace {
 
 // What a simple rule contributes to the one query, and how its outcome is read back.
 struct Plan {
+  // Aggregates over the table, computed once each in the inner query; observed, pass and
+  // failing refer to them as @@F0@@, @@F1@@, ...
+  std::vector<std::string> figures;
   std::string observed;  // SQL for the observed value (a number, or text)
   std::string pass;      // SQL for the outcome (true = pass)
   std::string failing;   // SQL counting rows that break a row-level rule ("" otherwise)
@@ -667,8 +670,15 @@ Plan Compile(const Rule& r, Context& ctx) {
     }
   }
   auto judge = [&](const std::string& value) {
-    p.observed = value;
-    p.pass = ops ? CompareSql(value, r.condition->op, *ops) : "true";
+    p.figures = {value};
+    p.observed = "@@F0@@";
+    p.pass = ops ? CompareSql("@@F0@@", r.condition->op, *ops) : "true";
+  };
+  // A rule judged by a count of rows (or values) that break it: 0 passes.
+  auto count_breaking = [&](const std::string& failing) {
+    p.figures = {failing};
+    p.failing = p.observed = "@@F0@@";
+    p.pass = "(@@F0@@) = 0";
   };
   std::string col = r.args.empty() ? "" : Col(r.args[0]);
   const std::string& t = r.type;
@@ -701,17 +711,13 @@ Plan Compile(const Rule& r, Context& ctx) {
         fmt::format("(SELECT bool_and(regexp_full_match(n, {})) FROM (SELECT unnest([{}]) AS n))",
                     SqlString(r.args[0]), Join(names, ", "));
   } else if (t == "IsComplete") {
-    p.failing = fmt::format("count(*) FILTER (WHERE {} IS NULL{})", col,
-                            r.where.empty() ? "" : " AND (" + r.where + ")");
-    p.observed = p.failing;
-    p.pass = "(" + p.failing + ") = 0";
+    count_breaking(fmt::format("count(*) FILTER (WHERE {} IS NULL{})", col,
+                               r.where.empty() ? "" : " AND (" + r.where + ")"));
   } else if (t == "Completeness") {
     judge(fmt::format("coalesce(count({}){} / nullif(count(*){}, 0), 1.0)", col, where, where));
   } else if (t == "IsUnique") {
     // Values repeated: the extra copies, counted in the same pass as everything else.
-    p.failing = fmt::format("count({0}){1} - count(DISTINCT {0}){1}", col, where);
-    p.observed = p.failing;
-    p.pass = "(" + p.failing + ") = 0";
+    count_breaking(fmt::format("count({0}){1} - count(DISTINCT {0}){1}", col, where));
   } else if (t == "Uniqueness" || t == "UniqueValueRatio") {
     std::string counts = fmt::format(
         "(SELECT count(*) AS n FROM {} WHERE {} IS NOT NULL GROUP BY {})", rel_where, col, col);
@@ -732,8 +738,7 @@ Plan Compile(const Rule& r, Context& ctx) {
         "(SELECT count(*) FILTER (WHERE {}) + (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) "
         "AS n FROM {} GROUP BY {} HAVING count(*) > 1)) FROM {})",
         Join(nulls, " OR "), rel_where, Join(cols, ", "), rel_where);
-    p.failing = p.observed;
-    p.pass = "(" + p.observed + ") = 0";
+    count_breaking(p.observed);
   } else if (t == "DistinctValuesCount") {
     judge(fmt::format("count(DISTINCT {}){}", col, where));
   } else if (t == "Mean") {
@@ -824,17 +829,17 @@ Plan Compile(const Rule& r, Context& ctx) {
   } else if (t == "ColumnValues" || t == "ColumnLength" || t == "DataFreshness") {
     std::string pass = RowPass(r, ctx.history);
     std::string scope = r.where.empty() ? "" : " AND (" + r.where + ")";
-    p.failing = fmt::format("count(*) FILTER (WHERE NOT {}{})", pass, scope);
+    std::string failing = fmt::format("count(*) FILTER (WHERE NOT {}{})", pass, scope);
     if (r.threshold) {
       // The share of rows that pass, against the threshold.
       auto tops = Operands(*r.threshold, r.text, ctx.history, nullptr);
-      std::string ratio =
-          fmt::format("coalesce(1 - ({}) / nullif(count(*){}, 0), 1.0)", p.failing, where);
+      p.figures = {failing, "count(*)" + where};
+      p.failing = "@@F0@@";
+      std::string ratio = "coalesce(1 - @@F0@@ / nullif(@@F1@@, 0), 1.0)";
       p.observed = ratio;
       p.pass = tops ? CompareSql(ratio, r.threshold->op, *tops) : "true";
     } else {
-      p.observed = p.failing;
-      p.pass = "(" + p.failing + ") = 0";
+      count_breaking(failing);
     }
   }
   if (p.no_history) p.pass = "true";
@@ -888,21 +893,41 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
   };
   for (const auto& r : rules) collect(r);
   std::vector<Plan> plans;
-  std::vector<std::string> select;
+  std::vector<std::string> select;   // the outer query: per rule observed, pass, failing
+  std::vector<std::string> figures;  // the inner query: every aggregate once
+  std::vector<std::vector<std::string>> rule_figures;  // each rule's own, for a retry alone
   for (const Rule* r : simple) {
     plans.push_back(Compile(*r, ctx));
-    const Plan& p = plans.back();
+    Plan& p = plans.back();
+    rule_figures.emplace_back();
     if (!p.error.empty()) continue;
+    for (size_t k = 0; k < p.figures.size(); ++k) {
+      std::string alias = fmt::format("f{}", figures.size());
+      figures.push_back(p.figures[k] + " AS " + alias);
+      rule_figures.back().push_back(figures.back());
+      std::string mark = fmt::format("@@F{}@@", k);
+      for (std::string* sql : {&p.observed, &p.pass, &p.failing}) {
+        for (size_t at = sql->find(mark); at != std::string::npos; at = sql->find(mark)) {
+          sql->replace(at, mark.size(), alias);
+        }
+      }
+    }
     select.push_back(fmt::format("CAST({} AS VARCHAR)", p.observed));
     select.push_back(fmt::format("CAST({} AS BOOLEAN)", p.pass));
     select.push_back(p.failing.empty() ? "NULL::BIGINT" : p.failing);
   }
+  // One scan: the inner query always aggregates (count(*)), so it yields exactly one row.
+  auto query = [&](const std::vector<std::string>& outer, const std::vector<std::string>& inner) {
+    std::vector<std::string> agg = {"count(*) AS _rows"};
+    agg.insert(agg.end(), inner.begin(), inner.end());
+    return fmt::format("SELECT {} FROM (SELECT {} FROM {}) _figures", Join(outer, ",\n  "),
+                       Join(agg, ",\n  "), relation);
+  };
   std::map<const Rule*, size_t> index;
   std::vector<std::string> values;  // observed, pass, failing per rule in `select` order
   if (!select.empty()) {
-    std::string sql = fmt::format("SELECT {} FROM {}", Join(select, ",\n  "), relation);
     try {
-      auto res = conn.Query(sql);
+      auto res = conn.Query(query(select, figures));
       for (size_t c = 0; c < select.size(); ++c) values.push_back(res.GetOr(c, 0, ""));
     } catch (const Error& e) {
       // One rule's SQL (a CustomSql statement, a where predicate) broke the query: judge each
@@ -910,8 +935,7 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
       for (size_t i = 0, c = 0; i < simple.size(); ++i) {
         if (!plans[i].error.empty()) continue;
         try {
-          auto res = conn.Query(fmt::format("SELECT {}, {}, {} FROM {}", select[c], select[c + 1],
-                                            select[c + 2], relation));
+          auto res = conn.Query(query({select[c], select[c + 1], select[c + 2]}, rule_figures[i]));
           values.push_back(res.GetOr(0, 0, ""));
           values.push_back(res.GetOr(1, 0, ""));
           values.push_back(res.GetOr(2, 0, ""));
