@@ -11,6 +11,7 @@
 #include <set>
 
 #include "catalog/catalog.h"
+#include "catalog/pii_tags.h"
 #include "catalog/types.h"
 #include "common/error.h"
 #include "common/redact.h"
@@ -523,6 +524,13 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     metastore.CommitRun(commit);
     report.version = existing ? existing->version + 1 : 1;
     report.changed = true;
+    // Tag sensitive columns from a sample of the new version (a failure here loses no data).
+    if (auto published = metastore.GetTable("bronze", source.name)) {
+      try {
+        TagPii(conn, metastore, store, *published);
+      } catch (const std::exception&) {
+      }
+    }
     return report;
   } catch (const std::exception& e) {
     metastore.FailRun(run, Redact(e.what()));

@@ -9,6 +9,7 @@
 
 #include "catalog/crawler.h"
 #include "catalog/ingest.h"
+#include "catalog/pii_tags.h"
 #include "catalog/query.h"
 #include "cli/output.h"
 #include "cli/support.h"
@@ -356,10 +357,20 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
       partitions[f.partition].second += f.size;
     }
   }
+  auto tags = m.ColumnTags(tb->id);
+  auto tag_of = [&](const std::string& column) {
+    auto it = tags.find(column);
+    return it == tags.end() ? std::string("[]") : it->second;
+  };
   if (format == "json") {
     json cols = json::array(), parts = json::array(), vers = json::array();
     for (const auto& c : tb->columns) {
-      cols.push_back({{"name", c.name}, {"type", c.type}, {"partition", c.partition}});
+      json detail = json::parse(tag_of(c.name), nullptr, false);
+      cols.push_back({{"name", c.name},
+                      {"type", c.type},
+                      {"partition", c.partition},
+                      {"pii", catalog::PiiEntities(tag_of(c.name))},
+                      {"pii_detail", detail.is_discarded() ? json::array() : detail}});
     }
     for (const auto& [p, v] : partitions) {
       parts.push_back({{"partition", p}, {"files", v.first}, {"bytes", v.second}});
@@ -388,9 +399,16 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
                            tb->kind, tb->format, tb->version, files.size() - quarantined.size(),
                            files.size() - quarantined.size() == 1 ? "" : "s", HumanBytes(bytes),
                            ws.store->Uri(transform::TablePrefix(tb->db, tb->name)));
-  TextTable cols{{"column", "type", ""}, {}, {}};
-  for (const auto& c : tb->columns)
-    cols.rows.push_back({c.name, c.type, c.partition ? "partition" : ""});
+  TextTable cols{{"column", "type", "", "sensitive data"}, {}, {}};
+  for (const auto& c : tb->columns) {
+    json detail = json::parse(tag_of(c.name), nullptr, false);
+    std::vector<std::string> found;
+    for (const auto& t : detail.is_array() ? detail : json::array()) {
+      found.push_back(
+          fmt::format("{} ({:.0f}%)", t.value("entity", ""), t.value("confidence", 0.0) * 100));
+    }
+    cols.rows.push_back({c.name, c.type, c.partition ? "partition" : "", Join(found, ", ")});
+  }
   cols.Print();
   if (!partitions.empty()) {
     std::cout << "\n";

@@ -13,6 +13,7 @@
 // Failures throw sluice::Error(kIo).
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -245,6 +246,11 @@ class Metastore {
   virtual std::vector<double> RuleHistory(const std::string& table, const std::string& rule,
                                           size_t n) = 0;
   virtual std::vector<CheckHistoryEntry> CheckHistory(const std::string& table, size_t runs) = 0;
+
+  // Sensitive-data tags of a table's columns: column -> JSON array such as
+  // [{"entity": "EMAIL", "confidence": 0.98}] (the latest detection replaces the earlier).
+  virtual void SetColumnTags(int64_t table_id, const std::map<std::string, std::string>& tags) = 0;
+  virtual std::map<std::string, std::string> ColumnTags(int64_t table_id) = 0;
 
   // Bookmarks: the landed files a job has processed.
   virtual std::set<std::string> Bookmarks(const std::string& job) = 0;

@@ -162,6 +162,15 @@ ALTER TABLE check_results ADD COLUMN value REAL;
 ALTER TABLE check_results ADD COLUMN threshold TEXT NOT NULL DEFAULT '';
 CREATE INDEX check_results_by_rule ON check_results (table_name, rule, run_id);
 )sql",
+    // Sensitive-data tags per column (the latest detection), outside table versions.
+    R"sql(
+CREATE TABLE column_tags (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  column_name TEXT NOT NULL,
+  tags TEXT NOT NULL DEFAULT '[]',
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (table_id, column_name));
+)sql",
 };
 
 }  // namespace
@@ -883,6 +892,28 @@ std::vector<CheckHistoryEntry> SqliteMetastore::CheckHistory(const std::string& 
     e.result.threshold = s.Text(7);
     out.push_back(std::move(e));
   }
+  return out;
+}
+
+void SqliteMetastore::SetColumnTags(int64_t table_id,
+                                    const std::map<std::string, std::string>& tags) {
+  std::lock_guard lock(mu_);
+  Tx tx(*this);
+  for (const auto& [column, json] : tags) {
+    Stmt s(db_,
+           "INSERT OR REPLACE INTO column_tags (table_id, column_name, tags, updated_ms) "
+           "VALUES (?, ?, ?, ?)");
+    s.Bind(1, table_id).Bind(2, column).Bind(3, json).Bind(4, NowMs()).Run();
+  }
+  tx.Commit();
+}
+
+std::map<std::string, std::string> SqliteMetastore::ColumnTags(int64_t table_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT column_name, tags FROM column_tags WHERE table_id = ?");
+  s.Bind(1, table_id);
+  std::map<std::string, std::string> out;
+  while (s.Step()) out[s.Text(0)] = s.Text(1);
   return out;
 }
 

@@ -61,6 +61,8 @@ class SqliteMetastore : public Metastore {
   std::vector<double> RuleHistory(const std::string& table, const std::string& rule,
                                   size_t n) override;
   std::vector<CheckHistoryEntry> CheckHistory(const std::string& table, size_t runs) override;
+  void SetColumnTags(int64_t table_id, const std::map<std::string, std::string>& tags) override;
+  std::map<std::string, std::string> ColumnTags(int64_t table_id) override;
 
   std::optional<LandedFile> FindLanded(const std::string& source,
                                        const std::string& sha256) override;
