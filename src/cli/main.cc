@@ -141,6 +141,14 @@ int main(int argc, char** argv) {
   quality->add_option("--runs", quality_runs, "How many runs")->default_str("10");
   AddFormat(quality, format);
 
+  std::string suggest;
+  auto* profile = app.add_subcommand("profile", "Per-column statistics of a table");
+  profile->add_option("TABLE", table, "db.table")->required();
+  profile->add_option(
+      "--suggest", suggest,
+      "Also write a starting DQDL rule set to FILE (e.g. checks/silver.orders.dqdl)");
+  AddFormat(profile, format);
+
   std::string demo_dir = "sluice-demo";
   int days = 7;
   int64_t rows_per_day = 143000;
@@ -214,6 +222,7 @@ int main(int argc, char** argv) {
     }
     if (*check) return cli::Check(g, table, rules_file, format);
     if (*quality) return cli::Quality(g, table, quality_runs, format);
+    if (*profile) return cli::Profile(g, table, suggest, format);
     if (*logs) return cli::Logs(g, run_id, follow, format);
     if (*cancel) return cli::Cancel(g, run_id, format);
     if (*retry) return cli::Retry(g, run_id, format);
