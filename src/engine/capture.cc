@@ -1,6 +1,8 @@
 #include "engine/capture.h"
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "common/error.h"
 #include "common/strings.h"
@@ -118,6 +120,55 @@ void RowCapture::Materialize(Connection& conn, const std::string& table) const {
   std::string message = failed ? duckdb_appender_error(appender) : "";
   duckdb_appender_destroy(&appender);
   if (failed) Fail(ErrorKind::kInternal, "cannot append to {}: {}", table, message);
+}
+
+}  // namespace sluice::engine
+
+namespace sluice::engine {
+
+Tokenizer::Tokenizer(Connection& conn, const std::string& name, std::string key)
+    : key_(std::move(key)) {
+  duckdb_scalar_function f = duckdb_create_scalar_function();
+  duckdb_scalar_function_set_name(f, name.c_str());
+  LogicalType varchar(DUCKDB_TYPE_VARCHAR);
+  duckdb_scalar_function_add_parameter(f, varchar.type);
+  duckdb_scalar_function_set_return_type(f, varchar.type);
+  duckdb_scalar_function_set_extra_info(f, this, nullptr);
+  duckdb_scalar_function_set_function(f, &Tokenizer::Call);
+  duckdb_state state = duckdb_register_scalar_function(conn.handle(), f);
+  duckdb_destroy_scalar_function(&f);
+  if (state == DuckDBError) Fail(ErrorKind::kInternal, "cannot register SQL function {}", name);
+}
+
+std::string Tokenizer::Token(std::string_view value) const {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+       reinterpret_cast<const unsigned char*>(value.data()), value.size(), mac, &len);
+  static const char* hex = "0123456789abcdef";
+  std::string out = "tok_";
+  for (unsigned int i = 0; i < 16 && i < len; ++i) {
+    out += hex[mac[i] >> 4];
+    out += hex[mac[i] & 15];
+  }
+  return out;
+}
+
+void Tokenizer::Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
+  auto* self = static_cast<Tokenizer*>(duckdb_scalar_function_get_extra_info(info));
+  idx_t n = duckdb_data_chunk_get_size(input);
+  duckdb_vector values = duckdb_data_chunk_get_vector(input, 0);
+  duckdb_vector_ensure_validity_writable(output);
+  uint64_t* out_validity = duckdb_vector_get_validity(output);
+  for (idx_t i = 0; i < n; ++i) {
+    auto v = Text(values, i);
+    if (!v) {
+      duckdb_validity_set_row_invalid(out_validity, i);
+      continue;
+    }
+    std::string token = self->Token(*v);
+    duckdb_vector_assign_string_element_len(output, i, token.data(), token.size());
+  }
 }
 
 }  // namespace sluice::engine

@@ -64,3 +64,22 @@ class RowCapture {
 };
 
 }  // namespace sluice::engine
+
+namespace sluice::engine {
+
+// The SQL function NAME(VARCHAR) -> VARCHAR: a stable keyed token of a value, "tok_" and the
+// first 32 hex digits of HMAC-SHA256(key, value). The same value gives the same token in every
+// table (joins still work), and without the key nobody can compute or check one. NULL stays NULL.
+class Tokenizer {
+ public:
+  Tokenizer(Connection& conn, const std::string& name, std::string key);
+  Tokenizer(const Tokenizer&) = delete;
+  Tokenizer& operator=(const Tokenizer&) = delete;
+  std::string Token(std::string_view value) const;
+
+ private:
+  static void Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output);
+  std::string key_;
+};
+
+}  // namespace sluice::engine

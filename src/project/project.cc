@@ -474,22 +474,35 @@ std::optional<MaskSpec> ReadMask(FileReader& r, const YAML::Node& node) {
     r.CheckKeys(node, {"partial"}, "a mask");
     if (!node["partial"]) return std::nullopt;
     spec.method = "partial";
-    auto keep = r.Scalar(node["partial"], "partial");
+    auto count = [&](const YAML::Node& n, const char* what) -> std::optional<int> {
+      auto keep = r.Scalar(n, what);
+      if (!keep) return std::nullopt;
+      int v = -1;
+      try {
+        v = std::stoi(*keep);
+      } catch (...) {
+      }
+      if (v < 0) {
+        r.Error(n, fmt::format("{} must be a whole number of characters to keep, not '{}'", what,
+                               *keep));
+        return std::nullopt;
+      }
+      return v;
+    };
+    const YAML::Node partial = node["partial"];
+    if (partial.IsMap()) {  // { keep_left: 2, keep_right: 4 }
+      r.CheckKeys(partial, {"keep_left", "keep_right"}, "partial");
+      spec.keep = spec.keep_left = 0;
+      if (auto n = partial["keep_left"]) spec.keep_left = count(n, "keep_left").value_or(0);
+      if (auto n = partial["keep_right"]) spec.keep = count(n, "keep_right").value_or(0);
+      return spec;
+    }
+    auto keep = count(partial, "partial");
     if (!keep) return std::nullopt;
-    try {
-      spec.keep = std::stoi(*keep);
-    } catch (...) {
-      spec.keep = -1;
-    }
-    if (spec.keep < 0) {
-      r.Error(node["partial"], fmt::format("partial must be a whole number of characters to "
-                                           "keep, not '{}'",
-                                           *keep));
-      return std::nullopt;
-    }
+    spec.keep = *keep;
     return spec;
   }
-  auto method = r.Choice(node, "mask", {"hash", "redact", "partial"});
+  auto method = r.Choice(node, "mask", {"hash", "redact", "partial", "tokenize"});
   if (!method) return std::nullopt;
   spec.method = *method;
   return spec;

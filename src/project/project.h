@@ -66,8 +66,9 @@ struct Source {
 };
 
 struct MaskSpec {
-  std::string method;  // hash | redact | partial
+  std::string method;  // hash | redact | partial | tokenize
   int keep = 4;        // partial: trailing characters kept
+  int keep_left = 0;   // partial: leading characters kept
 };
 
 struct Step {

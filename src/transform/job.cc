@@ -32,6 +32,29 @@ namespace {
 constexpr const char* kSetAside = "sluice_set_aside";
 // Counts the rows read, before any step (engine::RowCounter).
 constexpr const char* kRead = "sluice_read";
+// Keyed tokens for `mask: tokenize` (engine::Tokenizer).
+constexpr const char* kToken = "sluice_token";
+
+// The key of `mask: tokenize`, from SLUICE_TOKEN_KEY (a secret: never printed or stored).
+std::string TokenKey() {
+  const char* key = std::getenv("SLUICE_TOKEN_KEY");
+  if (!key || !*key) {
+    Fail(ErrorKind::kConfig,
+         "mask: tokenize needs a key: export SLUICE_TOKEN_KEY=... (keep it secret; the same key "
+         "gives the same tokens in every table)");
+  }
+  RegisterSecret(key);
+  return key;
+}
+
+bool UsesTokens(const project::Job& job) {
+  for (const auto& step : job.steps) {
+    for (const auto& [col, spec] : step.masks) {
+      if (spec.method == "tokenize") return true;
+    }
+  }
+  return false;
+}
 
 struct ColumnInfo {
   std::string name, type;
@@ -193,12 +216,15 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
         expr = fmt::format("sha256({} || {})", SqlString(salt ? salt : ""), text);
       } else if (spec.method == "redact") {
         expr = "'[REDACTED]'";
+      } else if (spec.method == "tokenize") {
+        expr = fmt::format("{}({})", kToken, text);
       } else {
         // A value no longer than what would be kept is masked whole.
+        int keep = spec.keep + spec.keep_left;
         expr = fmt::format(
             "CASE WHEN length({0}) <= {1} THEN repeat('*', length({0})) "
-            "ELSE repeat('*', length({0}) - {1}) || right({0}, {1}) END",
-            text, spec.keep);
+            "ELSE left({0}, {2}) || repeat('*', length({0}) - {1}) || right({0}, {3}) END",
+            text, keep, spec.keep_left, spec.keep);
       }
       replace.push_back(
           fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END AS {}", c, expr, c));
@@ -372,6 +398,8 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     int64_t t = NowMs();
     engine::RowCapture aside(conn, kSetAside);
     engine::RowCounter read(conn, kRead);
+    std::optional<engine::Tokenizer> tokens;
+    if (UsesTokens(job)) tokens.emplace(conn, kToken, TokenKey());
     // One pass: rows in play stream to the output batch; the steps hand every other row to
     // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
     OutputSpec spec{job.output.table,        "job",         job.output.mode, job.output.key,
