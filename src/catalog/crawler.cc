@@ -527,7 +527,9 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     // Tag sensitive columns from a sample of the new version (a failure here loses no data).
     if (auto published = metastore.GetTable("bronze", source.name)) {
       try {
-        TagPii(conn, metastore, store, *published);
+        std::vector<quality::CustomEntity> custom;
+        for (const auto& e : source.pii_entities) custom.push_back({e.name, e.regex, e.context});
+        TagPii(conn, metastore, store, *published, custom);
       } catch (const std::exception&) {
       }
     }

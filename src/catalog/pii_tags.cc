@@ -59,7 +59,9 @@ std::vector<std::string> PiiEntities(const std::string& tags_json) {
   json arr = json::parse(tags_json.empty() ? "[]" : tags_json, nullptr, false);
   if (!arr.is_array()) return out;
   for (const auto& t : arr) {
-    if (t.is_object() && t.contains("entity")) out.push_back(t["entity"].get<std::string>());
+    if (!t.is_object() || !t.contains("entity")) continue;
+    std::string entity = t["entity"].get<std::string>();
+    if (!entity.empty()) out.push_back(entity);
   }
   return out;
 }

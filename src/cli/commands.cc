@@ -366,7 +366,12 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
     json cols = json::array(), parts = json::array(), vers = json::array();
     for (const auto& c : tb->columns) {
       json detail = json::parse(tag_of(c.name), nullptr, false);
+      std::string masked;
+      for (const auto& t : detail.is_array() ? detail : json::array()) {
+        if (t.contains("masked")) masked = t.value("masked", "");
+      }
       cols.push_back({{"name", c.name},
+                      {"masked", masked.empty() ? json(nullptr) : json(masked)},
                       {"type", c.type},
                       {"partition", c.partition},
                       {"pii", catalog::PiiEntities(tag_of(c.name))},
@@ -404,8 +409,14 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
     json detail = json::parse(tag_of(c.name), nullptr, false);
     std::vector<std::string> found;
     for (const auto& t : detail.is_array() ? detail : json::array()) {
-      found.push_back(
-          fmt::format("{} ({:.0f}%)", t.value("entity", ""), t.value("confidence", 0.0) * 100));
+      std::string entity = t.value("entity", "");
+      if (t.contains("masked")) {
+        found.push_back(entity.empty()
+                            ? fmt::format("masked ({})", t.value("masked", ""))
+                            : fmt::format("{}, masked ({})", entity, t.value("masked", "")));
+      } else {
+        found.push_back(fmt::format("{} ({:.0f}%)", entity, t.value("confidence", 0.0) * 100));
+      }
     }
     cols.rows.push_back({c.name, c.type, c.partition ? "partition" : "", Join(found, ", ")});
   }

@@ -373,8 +373,48 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
     r.Error(*doc, "sluice.yaml must be a mapping with at least `project: NAME`");
     return;
   }
-  r.CheckKeys(*doc, {"project", "description", "environments", "notifications", "lineage"},
+  r.CheckKeys(*doc, {"project", "description", "environments", "notifications", "lineage", "pii"},
               "sluice.yaml");
+  if (auto n = (*doc)["pii"]) {
+    if (!n.IsMap()) {
+      r.Error(n, "pii must be a mapping", "e.g. pii: { mask: tokenize }");
+    } else {
+      r.CheckKeys(n, {"mask", "entities"}, "pii");
+      if (auto m = n["mask"]) {
+        project.pii.mask = r.Choice(m, "pii mask", {"hash", "redact", "tokenize"}).value_or("hash");
+      }
+      if (auto list = n["entities"]) {
+        if (!list.IsSequence()) {
+          r.Error(list, "pii entities must be a list of { name, regex, context }");
+        } else {
+          for (const auto& e : list) {
+            if (!e.IsMap()) {
+              r.Error(e, "a pii entity must be a mapping with name and regex");
+              continue;
+            }
+            r.CheckKeys(e, {"name", "regex", "context"}, "a pii entity");
+            PiiEntity entity;
+            if (e["name"]) entity.name = r.Scalar(e["name"], "name").value_or("");
+            if (e["regex"]) entity.regex = r.Scalar(e["regex"], "regex").value_or("");
+            if (e["context"]) entity.context = r.NameList(e["context"], "context");
+            if (entity.name.empty() || entity.regex.empty()) {
+              r.Error(e, "a pii entity needs `name` and `regex`",
+                      "e.g. { name: ORDER_REF, regex: \"ORD-[0-9]{6}\", context: [order] }");
+              continue;
+            }
+            try {
+              std::regex check(entity.regex);
+            } catch (const std::regex_error& err) {
+              r.Error(e["regex"],
+                      fmt::format("regex '{}' does not compile: {}", entity.regex, err.what()));
+              continue;
+            }
+            project.pii.entities.push_back(entity);
+          }
+        }
+      }
+    }
+  }
   if (auto name = (*doc)["project"]) {
     if (auto v = r.Scalar(name, "project")) project.name = *v;
   } else {
@@ -564,7 +604,8 @@ std::optional<Step> ReadStep(FileReader& r, const YAML::Node& node) {
 }
 
 void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
-  r.CheckKeys(doc, {"job", "description", "input", "incremental", "output", "steps", "checks"},
+  r.CheckKeys(doc,
+              {"job", "description", "input", "incremental", "output", "steps", "checks", "pii"},
               "a job");
   Job job;
   job.where = r.At(doc["job"]);
@@ -583,6 +624,8 @@ void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
             "add e.g. `input: bronze.orders`");
   }
   if (auto n = doc["incremental"]) job.incremental = r.Bool(n, "incremental").value_or(false);
+  if (auto n = doc["pii"])
+    job.pii_auto = r.Choice(n, "pii", {"auto", "none"}).value_or("") == "auto";
   if (auto out = doc["output"]) {
     job.output.where = r.At(out);
     if (out.IsScalar()) {
@@ -758,6 +801,7 @@ Project Load(const fs::path& root, const std::string& env, Diagnostics& diagnost
   LoadSettings(root, env, project, diagnostics);
   LoadResourceFiles(root, project, diagnostics);
   LoadModels(root, project, diagnostics);
+  for (auto& [name, source] : project.sources) source.pii_entities = project.pii.entities;
   return project;
 }
 

@@ -55,6 +55,19 @@ struct Environment {
   fs::path warehouse;  // DuckDB file
 };
 
+// A project-defined sensitive-data entity: values matching `regex`; `context` words in a column
+// name raise the confidence.
+struct PiiEntity {
+  std::string name, regex;
+  std::vector<std::string> context;
+};
+
+// sluice.yaml's `pii:`: what `pii: auto` jobs do to tagged columns, and custom entities.
+struct PiiSettings {
+  std::string mask = "hash";  // hash | redact | tokenize
+  std::vector<PiiEntity> entities;
+};
+
 struct Source {
   std::string name;
   std::string format = "auto";              // csv | json | parquet | auto
@@ -62,6 +75,7 @@ struct Source {
   // CSV dialect overrides; empty means detected.
   std::string delimiter, quote;
   std::optional<bool> header;
+  std::vector<PiiEntity> pii_entities;  // the project's custom entities, for the crawler
   Location where;
 };
 
@@ -80,6 +94,7 @@ struct Step {
   std::string text;                                        // filter/sql
   std::vector<std::string> key, order_by;                  // dedupe
   std::string keep = "last";                               // dedupe
+  bool optional_columns = false;  // mask: skip columns the data no longer has (pii: auto)
 };
 
 struct CheckSpec {
@@ -104,6 +119,7 @@ struct Job {
   Output output;
   std::vector<Step> steps;
   std::vector<CheckSpec> checks;
+  bool pii_auto = false;  // mask every column the catalog tags as sensitive (pii: auto)
   Location where;
 };
 
@@ -155,6 +171,7 @@ struct Project {
   std::map<std::string, Job> jobs;
   std::map<TableName, Model> models;
   std::map<std::string, Channel> channels;
+  PiiSettings pii;
   Lineage lineage;
 
   // The model SQL with every {{ ref('db.table') }} replaced by the table's SQL name.

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "catalog/catalog.h"
+#include "catalog/pii_tags.h"
 #include "common/error.h"
 #include "common/redact.h"
 #include "common/strings.h"
@@ -209,6 +210,9 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
   if (step.kind == "mask") {
     std::vector<std::string> replace;
     for (const auto& [col, spec] : step.masks) {
+      bool present = std::any_of(columns.begin(), columns.end(),
+                                 [&](const ColumnInfo& c) { return c.name == col; });
+      if (step.optional_columns && !present) continue;  // pii: auto, a column the steps dropped
       std::string c = ident(col), text = fmt::format("CAST({} AS VARCHAR)", c), expr;
       if (spec.method == "hash") {
         const char* salt = std::getenv("SLUICE_MASK_SALT");
@@ -256,6 +260,46 @@ std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string
       "SELECT * FROM {} {} {}", prev, windowed ? "QUALIFY" : "WHERE",
       KeepOrSetAside(Join(passes, " AND "), "concat_ws('; ', " + Join(reasons, ", ") + ")",
                      RowJson(columns)));
+}
+
+// `pii: auto`: a last mask step for every column of the input the catalog tags as sensitive
+// that no mask step of the job covers, with the project's default action.
+void AddPiiMasks(project::Job& job, meta::Metastore& metastore, const meta::Table& input,
+                 const std::string& method) {
+  std::set<std::string> masked;
+  for (const auto& step : job.steps) {
+    for (const auto& [col, spec] : step.masks) masked.insert(col);
+  }
+  project::Step step;
+  step.kind = "mask";
+  step.optional_columns = true;
+  step.where = job.where;
+  for (const auto& [column, tags] : metastore.ColumnTags(input.id)) {
+    if (masked.count(column) || catalog::PiiEntities(tags).empty()) continue;
+    step.masks.push_back({column, project::MaskSpec{method}});
+  }
+  if (!step.masks.empty()) job.steps.push_back(std::move(step));
+}
+
+// Records on the output table which columns are masked, and how (with what the input's
+// sensitive-data tags said of them).
+void RecordMasks(const project::Job& job, meta::Metastore& metastore, const meta::Table& input) {
+  auto output = metastore.GetTable(job.output.table.db, job.output.table.name);
+  if (!output) return;
+  auto input_tags = metastore.ColumnTags(input.id);
+  std::map<std::string, std::string> tags;
+  for (const auto& step : job.steps) {
+    for (const auto& [col, spec] : step.masks) {
+      json entry = json::array();
+      auto entities = catalog::PiiEntities(input_tags.count(col) ? input_tags[col] : "[]");
+      if (entities.empty()) entities.push_back("");
+      for (const auto& e : entities) {
+        entry.push_back({{"entity", e}, {"masked", spec.method}});
+      }
+      tags[col] = entry.dump();
+    }
+  }
+  if (!tags.empty()) metastore.SetColumnTags(output->id, tags);
 }
 
 // A file the JSON reader could not parse, kept out of the run whole.
@@ -334,7 +378,8 @@ std::string CompileJob(engine::Connection& conn, const project::Job& job,
   return fmt::format("{} SELECT * FROM {}", ctes, prev);
 }
 
-RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& options) {
+RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& options) {
+  project::Job job = declared;  // with `pii: auto` masks added below
   RunReport report;
   report.kind = "job";
   report.name = job.name;
@@ -354,6 +399,7 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     auto rules = ParseChecks(job, ws.project.root, diagnostics);
     diagnostics.ThrowIfAny();
     auto input = metastore.GetTable(job.input.db, job.input.name);
+    if (input && job.pii_auto) AddPiiMasks(job, metastore, *input, ws.project.pii.mask);
     if (!input) {
       Fail(ErrorKind::kInput, "{}: input table {} is not in the catalog yet\n  hint: {}",
            job.input_where.str(), job.input.str(),
@@ -548,6 +594,7 @@ RunReport RunJob(Workspace& ws, const project::Job& job, const RunOptions& optio
     commit.checks = report.checks;
     commit.steps = steps;
     metastore.CommitRun(commit);
+    RecordMasks(job, metastore, *input);
     report.duration_ms = run.ended_ms - started;
     report.message = fmt::format("{} rows in, {} out, {} quarantined", HumanCount(report.rows_in),
                                  HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
