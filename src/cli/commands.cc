@@ -576,6 +576,39 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
     "GROUP BY ALL ORDER BY rows DESC");
   q("Top revenue by country",
     "SELECT rank, country, orders, revenue FROM gold.country_revenue ORDER BY rank LIMIT 5");
+  // What the workflow's check step judged, and what the catalog knows is sensitive.
+  for (const auto& st : ws.metastore->Steps(run_id)) {
+    if (st.kind != "check") continue;
+    json out = json::parse(st.output, nullptr, false);
+    std::cout << "\nData quality: silver.orders (checks/silver.orders.dqdl, one pass)\n";
+    TextTable t{{"rule", "outcome", "observed"}, {}, {}};
+    for (const auto& c : out.is_object() ? out.value("checks", json::array()) : json::array()) {
+      std::string observed = c.value("observed", "");
+      if (observed.size() > 40) observed = observed.substr(0, 37) + "...";
+      t.rows.push_back({c.value("rule", ""), c.value("outcome", ""), observed});
+    }
+    t.Print();
+  }
+  std::cout << "\nSensitive data (detected by the crawler, masked by clean_orders)\n";
+  TextTable pii{{"table", "column", "detected", "masked"}, {}, {}};
+  for (const auto& name : {"bronze.orders", "silver.orders"}) {
+    auto tn = project::TableName::Parse(name);
+    auto tb = ws.metastore->GetTable(tn->db, tn->name);
+    if (!tb) continue;
+    for (const auto& [column, tags] : ws.metastore->ColumnTags(tb->id)) {
+      json arr = json::parse(tags, nullptr, false);
+      if (!arr.is_array() || arr.empty()) continue;
+      std::vector<std::string> entities;
+      std::string masked;
+      for (const auto& a : arr) {
+        if (!a.value("entity", "").empty()) entities.push_back(a.value("entity", ""));
+        if (a.contains("masked")) masked = a.value("masked", "");
+      }
+      if (entities.empty() && masked.empty()) continue;
+      pii.rows.push_back({name, column, Join(entities, ", "), masked});
+    }
+  }
+  pii.Print();
   std::cout << fmt::format(
       "\nDone in {:.1f}s. Explore: cd {} && sluice catalog && sluice runs show {}\n"
       "Keep it flowing: `sluice serve` there, then `sluice ingest orders FILE` runs the workflow "

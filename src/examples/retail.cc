@@ -22,6 +22,8 @@ notifications:
   # What the team hears about. A webhook looks like
   #   team: { webhook: "${env:TEAM_HOOK}", secret: "${env:TEAM_HOOK_SECRET}", on: [failure] }
   team: { file: notifications.jsonl, on: [failure, quality, drift, quarantine] }
+pii:
+  mask: hash   # what `pii: auto` jobs do to sensitive columns (hash | redact | tokenize)
 )x";
 
 const char* kWorkflow = R"x(workflow: orders
@@ -37,6 +39,8 @@ steps:
   - job: clean_orders
     retry: { attempts: 3, interval: 2s, backoff_rate: 2.0, on: [io, internal] }
     timeout: 30m
+  - check: silver.orders
+    rules: [ { file: checks/silver.orders.dqdl, on_fail: fail } ]
   - parallel:
       - [ { model: gold.daily_revenue }, { model: gold.country_revenue } ]
       - [ { model: gold.product_sales } ]
@@ -59,6 +63,7 @@ const char* kJob = R"x(job: clean_orders
 description: Typed, de-duplicated orders with masked e-mails, one row per order.
 input: bronze.orders
 incremental: true          # each landed file is processed exactly once
+pii: auto                  # mask whatever the crawler tags as sensitive (sluice catalog bronze.orders)
 output:
   table: silver.orders
   mode: merge              # a corrected order replaces the earlier version
@@ -81,6 +86,35 @@ checks:
   - rule: ColumnValues "country" in ["DE", "FR", "NL", "ES", "IT", "PL", "SE", "unknown"]
     on_fail: warn
   - rule: RowCount > 0
+  - file: checks/clean_orders.dqdl   # the batch's volume against the last runs
+    on_fail: warn
+)x";
+
+const char* kBatchRules =
+    R"x(# Each run of clean_orders: is this batch in line with the recent ones?
+Rules = [
+  RowCount > avg(last(5)) * 0.5,
+  Completeness "customer_email" >= 0.95
+]
+)x";
+
+const char* kSilverRules =
+    R"x(# The contract of silver.orders, for `sluice check silver.orders` and the workflow.
+Rules = [
+  RowCount > 0,
+  IsPrimaryKey "order_id",
+  IsComplete "order_date",
+  Completeness "customer_email" >= 0.99,
+  ColumnValues "country" in ["DE", "FR", "NL", "ES", "IT", "PL", "SE", "unknown"],
+  ColumnValues "amount" between 0 and 100000,
+  ColumnValues "quantity" between 1 and 1000,
+  ColumnValues "order_date" <= (now() + 1 days),
+  ColumnLength "customer_email" = 64,
+  Mean "amount" between 10 and 5000,
+  DistinctValuesCount "country" <= 8,
+  (Sum "quantity" > 0) and (StandardDeviation "amount" < 10000),
+  ColumnValues "amount" > 1 with threshold > 0.99 where "country <> 'unknown'"
+]
 )x";
 
 const char* kDailyRevenue = R"x(-- Revenue per day and country.
@@ -114,6 +148,8 @@ void WriteRetailProject(const fs::path& dir) {
   Write(dir / "models" / "gold" / "country_revenue.sql", kCountryRevenue);
   Write(dir / "models" / "gold" / "product_sales.sql", kProductSales);
   Write(dir / "workflows" / "orders.yaml", kWorkflow);
+  Write(dir / "checks" / "clean_orders.dqdl", kBatchRules);
+  Write(dir / "checks" / "silver.orders.dqdl", kSilverRules);
   Write(dir / ".gitignore", "/lake/\n/.sluice/\nnotifications.jsonl\n");
 }
 

@@ -259,22 +259,26 @@ class Parser {
       if (!c) return std::nullopt;
       rule.condition = std::move(*c);
     }
-    if (IsWord(Peek(), "where")) {
-      Next();
-      if (Peek().kind != Token::kString) return Err(Peek(), "expected a quoted SQL predicate");
-      rule.where = Next().text;
-    }
-    if (IsWord(Peek(), "with")) {
-      Next();
-      if (!IsWord(Peek(), "threshold")) return Err(Peek(), "expected 'threshold' after 'with'");
-      if (!shape.row) {
-        return Err(Peek(),
-                   fmt::format("{} is not a row-level rule: it takes no threshold", rule.type));
+    // `where "..."` and `with threshold ...`, in either order, once each.
+    while (true) {
+      if (IsWord(Peek(), "where") && rule.where.empty()) {
+        Next();
+        if (Peek().kind != Token::kString) return Err(Peek(), "expected a quoted SQL predicate");
+        rule.where = Next().text;
+      } else if (IsWord(Peek(), "with") && !rule.threshold) {
+        Next();
+        if (!IsWord(Peek(), "threshold")) return Err(Peek(), "expected 'threshold' after 'with'");
+        if (!shape.row) {
+          return Err(Peek(),
+                     fmt::format("{} is not a row-level rule: it takes no threshold", rule.type));
+        }
+        Next();
+        auto c = Cond("threshold");
+        if (!c) return std::nullopt;
+        rule.threshold = std::move(*c);
+      } else {
+        break;
       }
-      Next();
-      auto c = Cond("threshold");
-      if (!c) return std::nullopt;
-      rule.threshold = std::move(*c);
     }
     rule.text = Text(start, Peek().offset);
     return rule;

@@ -181,6 +181,8 @@ TEST_F(Eval, CompositesWhereAndThresholds) {
   Expect(R"(RowCount = 2 where "country = 'DE'")", "pass");
   Expect(R"(ColumnValues "id" <= 2 with threshold >= 0.75)", "pass");
   Expect(R"(ColumnValues "id" <= 2 with threshold > 0.75)", "fail");
+  Expect(R"(ColumnValues "id" <= 2 with threshold > 0.6 where "country = 'DE'")", "pass");
+  Expect(R"(ColumnValues "id" <= 1 where "country = 'DE'" with threshold >= 0.5)", "pass");
   auto r = One(R"(ColumnValues "id" < 2)");
   EXPECT_EQ(r.failing_rows, 3);
   EXPECT_EQ(r.observed, "3 outside");
