@@ -243,8 +243,9 @@ class Metastore {
 
   // Quality history: a rule's numeric results on a table, newest first (at most n); and every
   // result of the table's last `runs` runs that checked it, oldest first.
+  // Only succeeded runs of kind `kind` count (a rejected batch must not lower the bar).
   virtual std::vector<double> RuleHistory(const std::string& table, const std::string& rule,
-                                          size_t n) = 0;
+                                          size_t n, const std::string& kind) = 0;
   virtual std::vector<CheckHistoryEntry> CheckHistory(const std::string& table, size_t runs) = 0;
 
   // Sensitive-data tags of a table's columns: column -> JSON array such as

@@ -860,12 +860,13 @@ void SqliteMetastore::SetScheduleMark(const std::string& workflow, const std::st
 }
 
 std::vector<double> SqliteMetastore::RuleHistory(const std::string& table, const std::string& rule,
-                                                 size_t n) {
+                                                 size_t n, const std::string& kind) {
   std::lock_guard lock(mu_);
   Stmt s(db_,
-         "SELECT value FROM check_results WHERE table_name = ? AND rule = ? AND value IS NOT NULL "
-         "ORDER BY run_id DESC LIMIT ?");
-  s.Bind(1, table).Bind(2, rule).Bind(3, static_cast<int64_t>(n));
+         "SELECT c.value FROM check_results c JOIN runs r ON r.id = c.run_id WHERE "
+         "c.table_name = ? AND c.rule = ? AND c.value IS NOT NULL AND r.status = 'succeeded' "
+         "AND r.kind = ? ORDER BY c.run_id DESC LIMIT ?");
+  s.Bind(1, table).Bind(2, rule).Bind(3, kind).Bind(4, static_cast<int64_t>(n));
   std::vector<double> out;
   while (s.Step()) out.push_back(s.Double(0));
   return out;

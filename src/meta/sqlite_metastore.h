@@ -58,8 +58,8 @@ class SqliteMetastore : public Metastore {
   std::vector<CheckResult> CheckResults(int64_t run_id) override;
 
   std::set<std::string> Bookmarks(const std::string& job) override;
-  std::vector<double> RuleHistory(const std::string& table, const std::string& rule,
-                                  size_t n) override;
+  std::vector<double> RuleHistory(const std::string& table, const std::string& rule, size_t n,
+                                  const std::string& kind) override;
   std::vector<CheckHistoryEntry> CheckHistory(const std::string& table, size_t runs) override;
   void SetColumnTags(int64_t table_id, const std::map<std::string, std::string>& tags) override;
   std::map<std::string, std::string> ColumnTags(int64_t table_id) override;

@@ -240,7 +240,7 @@ class ProjectRunner : public StepRunner {
       Fail(ErrorKind::kInput, "table {} does not exist yet", step.target);
     }
     quality::History history = [&](const std::string& rule, size_t n) {
-      return ws.metastore->RuleHistory(step.target, rule, n);
+      return ws.metastore->RuleHistory(step.target, rule, n, "check");
     };
     auto results = quality::Evaluate(conn, step.target, step.target, rules, history);
     json checks = json::array();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -102,7 +103,7 @@ bool Tokenize(const std::string& s, std::vector<Token>& out, ParseError& error) 
       std::string text;
       size_t j = i + 1;
       for (; j < s.size() && s[j] != c; ++j) {
-        if (s[j] == '\\' && j + 1 < s.size()) ++j;
+        if (s[j] == '\\' && j + 1 < s.size() && (s[j + 1] == c || s[j + 1] == '\\')) ++j;
         text += s[j];
       }
       if (j >= s.size()) {
@@ -310,9 +311,11 @@ class Parser {
       if (Peek().text != "[") return Err(Peek(), "expected '[' to start the list of values");
       Next();
       while (true) {
+        bool negative = Peek().text == "-" && Peek(1).kind == Token::kNumber;
+        if (negative) Next();
         const Token& v = Next();
         if (v.kind == Token::kNumber) {
-          c.operands.push_back({v.text});
+          c.operands.push_back({(negative ? "-" : "") + v.text});
         } else if (v.kind == Token::kString) {
           c.operands.push_back({SqlString(v.text)});
         } else if (IsWord(v, "null")) {
@@ -419,8 +422,14 @@ class Parser {
       }
       Next();
       Next();
-      if (Peek().kind != Token::kNumber) return Err(Peek(), "expected a number of runs"), false;
-      int n = std::stoi(Next().text);
+      const Token& count = Peek();
+      int n = 0;
+      auto [end, ec] = std::from_chars(count.text.data(), count.text.data() + count.text.size(), n);
+      if (count.kind != Token::kNumber || ec != std::errc() ||
+          end != count.text.data() + count.text.size() || n < 1 || n > 1000) {
+        return Err(count, "expected a number of runs from 1 to 1000"), false;
+      }
+      Next();
       if (Peek().text != ")") return Err(Peek(), "expected ')'"), false;
       Next();
       if (Peek().text != ")") return Err(Peek(), "expected ')'"), false;
@@ -453,8 +462,26 @@ std::string Col(const std::string& name) { return SqlIdent(name); }
 std::string CompareSql(const std::string& lhs, const std::string& op,
                        const std::vector<std::string>& v) {
   if (op == "between") return fmt::format("({} BETWEEN {} AND {})", lhs, v[0], v[1]);
-  if (op == "in") return fmt::format("({} IN ({}))", lhs, Join(v, ", "));
-  if (op == "notin") return fmt::format("({} NOT IN ({}))", lhs, Join(v, ", "));
+  if (op == "in" || op == "notin") {
+    // NULL in the list means "NULL is allowed" (in) or "NULL is not" (not in); SQL's IN would
+    // make every non-member NULL instead.
+    std::vector<std::string> values;
+    bool has_null = false;
+    for (const auto& x : v) {
+      if (x == "NULL") {
+        has_null = true;
+      } else {
+        values.push_back(x);
+      }
+    }
+    std::string list =
+        values.empty() ? "false" : fmt::format("{} IN ({})", lhs, Join(values, ", "));
+    if (op == "in") {
+      return has_null ? fmt::format("({} IS NULL OR {})", lhs, list) : "(" + list + ")";
+    }
+    return has_null ? fmt::format("({} IS NOT NULL AND NOT {})", lhs, list)
+                    : fmt::format("(NOT {})", list);
+  }
   if (op == "matches") return fmt::format("regexp_full_match({}, {})", lhs, v[0]);
   return fmt::format("({} {} {})", lhs, op == "!=" ? "<>" : op, v[0]);
 }
@@ -596,11 +623,12 @@ struct Plan {
   // Aggregates over the table, computed once each in the inner query; observed, pass and
   // failing refer to them as @@F0@@, @@F1@@, ...
   std::vector<std::string> figures;
-  std::string observed;  // SQL for the observed value (a number, or text)
-  std::string pass;      // SQL for the outcome (true = pass)
-  std::string failing;   // SQL counting rows that break a row-level rule ("" otherwise)
-  std::string error;     // set when the rule cannot be evaluated
-  std::string note;      // e.g. the history a dynamic threshold used
+  std::string observed;   // SQL for the observed value (a number, or text)
+  std::string pass;       // SQL for the outcome (true = pass)
+  std::string failing;    // SQL counting rows that break a row-level rule ("" otherwise)
+  std::string error;      // set when the rule cannot be compiled (it has no slot in the query)
+  std::string run_error;  // set when its SQL failed to run (its slot holds nothing)
+  std::string note;       // e.g. the history a dynamic threshold used
   bool no_history = false;
 };
 
@@ -645,7 +673,6 @@ std::string CanonicalType(std::string t) {
       {"STRING", "VARCHAR"}, {"TEXT", "VARCHAR"}, {"BOOL", "BOOLEAN"},  {"FLOAT8", "DOUBLE"},
       {"FLOAT4", "FLOAT"},   {"REAL", "FLOAT"},   {"SHORT", "SMALLINT"}};
   if (auto it = aliases.find(t); it != aliases.end()) return it->second;
-  if (t.rfind("DECIMAL", 0) == 0) return t == "DECIMAL" ? "DECIMAL" : t;
   return t;
 }
 
@@ -700,6 +727,11 @@ Plan Compile(const Rule& r, Context& ctx) {
       std::string v = o.sql;
       if (v.size() >= 2 && v.front() == '\'') v = v.substr(1, v.size() - 2);
       wanted.push_back(SqlString(CanonicalType(v)));
+    }
+    // "DECIMAL" without precision matches every DECIMAL(p,s).
+    if (type.rfind("DECIMAL(", 0) == 0 &&
+        std::find(wanted.begin(), wanted.end(), SqlString("DECIMAL")) != wanted.end()) {
+      type = "DECIMAL";
     }
     p.observed = SqlString(type);
     p.pass = CompareSql(SqlString(type), r.condition->op == "=" ? "in" : r.condition->op, wanted);
@@ -944,7 +976,7 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
           values.push_back(res.GetOr(1, 0, ""));
           values.push_back(res.GetOr(2, 0, ""));
         } catch (const Error& each) {
-          plans[i].error = each.what();
+          plans[i].run_error = each.what();
           values.insert(values.end(), {"", "", ""});
         }
         c += 3;
@@ -962,6 +994,10 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
     if (!p.error.empty()) {
       res.outcome = "error";
       res.message = p.error;
+    } else if (!p.run_error.empty()) {
+      c += 3;
+      res.outcome = "error";
+      res.message = p.run_error;
     } else {
       std::string observed = values[c], pass = values[c + 1], failing = values[c + 2];
       c += 3;

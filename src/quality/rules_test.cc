@@ -191,6 +191,31 @@ TEST_F(Eval, CompositesWhereAndThresholds) {
   EXPECT_EQ(r.threshold, "= 4");
 }
 
+TEST_F(Eval, NullsInListsBackslashesNegativesAndDecimalTypes) {
+  Expect(R"(ColumnValues "country" in ["XX", NULL])", "fail");
+  Expect(R"(ColumnValues "country" in ["DE", "FR", NULL])", "pass");
+  Expect(R"(ColumnValues "s" matches "\w+")", "pass");
+  Expect(R"(ColumnValues "s" matches "\d+")", "fail");
+  Expect(R"(ColumnValues "id" in [-1, 1, 2, 4])", "pass");
+  Expect(R"(ColumnDataType "x" = "DECIMAL")", "pass");
+  ParseError error;
+  EXPECT_FALSE(Parse("RowCount > avg(last(0))", error));
+  EXPECT_FALSE(Parse("RowCount > avg(last(99999999999))", error));
+  EXPECT_NE(error.message.find("from 1 to 1000"), std::string::npos);
+}
+
+TEST_F(Eval, ARuleFailingOnlyWhenRunAloneKeepsTheOthersInPlace) {
+  auto results =
+      Evaluate(conn_, "t", "t",
+               {MustParse(R"(CustomSql "SELECT nope FROM primary" > 0)"), MustParse("RowCount > 0"),
+                MustParse(R"(IsComplete "s")"), MustParse("RowCount < 0")});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].outcome, "error");
+  EXPECT_EQ(results[1].outcome, "pass");
+  EXPECT_EQ(results[2].outcome, "fail");
+  EXPECT_EQ(results[3].outcome, "fail");
+}
+
 TEST_F(Eval, DynamicThresholdsUseTheRulesHistory) {
   std::vector<double> seen;
   History history = [&](const std::string& rule, size_t n) {

@@ -27,7 +27,16 @@ std::vector<quality::Rule> ReadRuleFile(const fs::path& path, const std::string&
 
 std::vector<quality::Rule> TableRules(const Workspace& ws, const project::TableName& table,
                                       const std::string& rules_file) {
-  if (!rules_file.empty()) return ReadRuleFile(rules_file, rules_file);
+  if (!rules_file.empty()) {
+    // A relative path is looked for where the command runs, then in the project (as
+    // `sluice profile --suggest` writes it).
+    fs::path path = rules_file;
+    std::error_code ec;
+    if (path.is_relative() && !fs::exists(path, ec) && fs::exists(ws.project.root / path, ec)) {
+      path = ws.project.root / path;
+    }
+    return ReadRuleFile(path, rules_file);
+  }
   std::string rel = fmt::format("checks/{}.dqdl", table.str());
   std::error_code ec;
   if (!fs::exists(ws.project.root / rel, ec)) {
@@ -60,7 +69,7 @@ CheckReport CheckTable(Workspace& ws, const project::TableName& table,
     engine::Connection conn(db);
     catalog::AttachTables(conn, m, *ws.store);
     quality::History history = [&](const std::string& rule, size_t n) {
-      return m.RuleHistory(table.str(), rule, n);
+      return m.RuleHistory(table.str(), rule, n, "check");
     };
     report.results = quality::Evaluate(conn, table.str(), table.str(), rules, history);
   } catch (const Error& e) {

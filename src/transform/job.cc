@@ -210,9 +210,10 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
   if (step.kind == "mask") {
     std::vector<std::string> replace;
     for (const auto& [col, spec] : step.masks) {
-      bool present = std::any_of(columns.begin(), columns.end(),
-                                 [&](const ColumnInfo& c) { return c.name == col; });
-      if (step.optional_columns && !present) continue;  // pii: auto, a column the steps dropped
+      bool present = std::any_of(columns.begin(), columns.end(), [&](const ColumnInfo& c) {
+        return ToLower(c.name) == ToLower(col);
+      });
+      if (step.optional_columns && !present) continue;  // pii: auto, a column not in the input
       std::string c = ident(col), text = fmt::format("CAST({} AS VARCHAR)", c), expr;
       if (spec.method == "hash") {
         const char* salt = std::getenv("SLUICE_MASK_SALT");
@@ -233,6 +234,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
       replace.push_back(
           fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END AS {}", c, expr, c));
     }
+    if (replace.empty()) return prev;  // nothing left to mask
     return add(name, fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev));
   }
   // sql: the user's SELECT over `input`, the rows still in play. Its rows come from no one file.
@@ -262,23 +264,28 @@ std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string
                      RowJson(columns)));
 }
 
-// `pii: auto`: a last mask step for every column of the input the catalog tags as sensitive
+// `pii: auto`: a first mask step for every column of the input the catalog tags as sensitive
 // that no mask step of the job covers, with the project's default action.
 void AddPiiMasks(project::Job& job, meta::Metastore& metastore, const meta::Table& input,
                  const std::string& method) {
   std::set<std::string> masked;
   for (const auto& step : job.steps) {
-    for (const auto& [col, spec] : step.masks) masked.insert(col);
+    for (const auto& [col, spec] : step.masks) masked.insert(ToLower(col));
   }
   project::Step step;
   step.kind = "mask";
   step.optional_columns = true;
   step.where = job.where;
   for (const auto& [column, tags] : metastore.ColumnTags(input.id)) {
-    if (masked.count(column) || catalog::PiiEntities(tags).empty()) continue;
+    // Columns masked already upstream carry "masked" in their tags: not masked twice.
+    if (masked.count(ToLower(column)) || catalog::PiiEntities(tags).empty() ||
+        tags.find("\"masked\"") != std::string::npos) {
+      continue;
+    }
     step.masks.push_back({column, project::MaskSpec{method}});
   }
-  if (!step.masks.empty()) job.steps.push_back(std::move(step));
+  // First, before any step can rename, copy or filter on the raw values.
+  if (!step.masks.empty()) job.steps.insert(job.steps.begin(), std::move(step));
 }
 
 // Records on the output table which columns are masked, and how (with what the input's
@@ -532,7 +539,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
       if (r.on_fail != "quarantine") judged.push_back(r);
     }
     quality::History history = [&](const std::string& rule, size_t n) {
-      return metastore.RuleHistory(report.output, rule, n);
+      return metastore.RuleHistory(report.output, rule, n, "job");
     };
     report.checks = quality::Evaluate(conn, batch->ScanSql(), report.output, judged, history);
     // Quarantining rules report how many rows they set aside.
