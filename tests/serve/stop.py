@@ -72,7 +72,7 @@ def main():
     try:
         files = {
             "sluice.yaml": "project: stop\n",
-            "workflows/short.yaml": "workflow: short\nsteps: [ { wait: 300ms }, { pass: done } ]\n",
+            "workflows/short.yaml": "workflow: short\nsteps: [ { wait: 1s }, { pass: done } ]\n",
             "workflows/long.yaml": "workflow: long\nsteps: [ { wait: 3s }, { pass: done } ]\n",
             "workflows/single.yaml": ("workflow: single\nmax_concurrent_runs: 1\n"
                                       "steps: [ { wait: 200ms } ]\n"),
