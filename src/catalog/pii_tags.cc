@@ -66,4 +66,13 @@ std::vector<std::string> PiiEntities(const std::string& tags_json) {
   return out;
 }
 
+std::string MaskedBy(const std::string& tags_json) {
+  json arr = json::parse(tags_json.empty() ? "[]" : tags_json, nullptr, false);
+  if (!arr.is_array()) return "";
+  for (const auto& t : arr) {
+    if (t.is_object() && t.contains("masked")) return t.value("masked", "");
+  }
+  return "";
+}
+
 }  // namespace sluice::catalog

@@ -22,5 +22,7 @@ std::map<std::string, std::vector<quality::EntityMatch>> TagPii(
 
 // The entity names stored for a column ("" JSON or none: empty).
 std::vector<std::string> PiiEntities(const std::string& tags_json);
+// How a job masked the column ("hash", "tokenize", ...), or "" when it is not masked.
+std::string MaskedBy(const std::string& tags_json);
 
 }  // namespace sluice::catalog

@@ -366,10 +366,7 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
     json cols = json::array(), parts = json::array(), vers = json::array();
     for (const auto& c : tb->columns) {
       json detail = json::parse(tag_of(c.name), nullptr, false);
-      std::string masked;
-      for (const auto& t : detail.is_array() ? detail : json::array()) {
-        if (t.contains("masked")) masked = t.value("masked", "");
-      }
+      std::string masked = catalog::MaskedBy(tag_of(c.name));
       cols.push_back({{"name", c.name},
                       {"masked", masked.empty() ? json(nullptr) : json(masked)},
                       {"type", c.type},
@@ -596,14 +593,8 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
     auto tb = ws.metastore->GetTable(tn->db, tn->name);
     if (!tb) continue;
     for (const auto& [column, tags] : ws.metastore->ColumnTags(tb->id)) {
-      json arr = json::parse(tags, nullptr, false);
-      if (!arr.is_array() || arr.empty()) continue;
-      std::vector<std::string> entities;
-      std::string masked;
-      for (const auto& a : arr) {
-        if (!a.value("entity", "").empty()) entities.push_back(a.value("entity", ""));
-        if (a.contains("masked")) masked = a.value("masked", "");
-      }
+      auto entities = catalog::PiiEntities(tags);
+      std::string masked = catalog::MaskedBy(tags);
       if (entities.empty() && masked.empty()) continue;
       pii.rows.push_back({name, column, Join(entities, ", "), masked});
     }

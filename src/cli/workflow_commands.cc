@@ -27,10 +27,6 @@ using nlohmann::json;
 
 namespace {
 
-bool Terminal(const std::string& status) {
-  return status == "succeeded" || status == "failed" || status == "cancelled";
-}
-
 std::string LogText(const meta::LogLine& l) {
   return fmt::format("{} {:<5} {}{}", Rfc3339(l.time_ms), l.level,
                      l.step.empty() ? "" : "[" + l.step + "] ", Redact(l.message));
@@ -224,7 +220,7 @@ int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {
         std::cout << LogText(l) << std::endl;
       }
     }
-    if (!follow || Terminal(run->status) || Interrupted()) break;
+    if (!follow || meta::IsTerminal(run->status) || Interrupted()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (format == "json" && !follow) PrintJson(all);

@@ -87,6 +87,11 @@ struct Run {
   int64_t queued_ms = 0;
 };
 
+// Whether a run status is final (succeeded, failed or cancelled).
+inline bool IsTerminal(const std::string& status) {
+  return status == "succeeded" || status == "failed" || status == "cancelled";
+}
+
 // Which runs ListRuns returns, newest first.
 struct RunFilter {
   std::vector<std::string> statuses;  // empty: any

@@ -16,10 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-bool Terminal(const std::string& status) {
-  return status == "succeeded" || status == "failed" || status == "cancelled";
-}
-
 void Send(httplib::Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(2) + "\n", "application/json");
@@ -238,7 +234,7 @@ struct HttpServer::Impl {
           auto& m = service.metastore();
           for (int i = 0; i < 6000 && sink.is_writable() && !stopping; ++i) {  // 10 min at most
             auto run = m.GetRun(id);
-            bool ended = !run || Terminal(run->status);
+            bool ended = !run || meta::IsTerminal(run->status);
             for (const auto& l : m.Logs(id, after, 1000)) {
               std::string line = LogJson(l).dump() + "\n";
               if (!sink.write(line.data(), line.size())) return false;

@@ -279,7 +279,7 @@ void AddPiiMasks(project::Job& job, meta::Metastore& metastore, const meta::Tabl
   for (const auto& [column, tags] : metastore.ColumnTags(input.id)) {
     // Columns masked already upstream carry "masked" in their tags: not masked twice.
     if (masked.count(ToLower(column)) || catalog::PiiEntities(tags).empty() ||
-        tags.find("\"masked\"") != std::string::npos) {
+        !catalog::MaskedBy(tags).empty()) {
       continue;
     }
     step.masks.push_back({column, project::MaskSpec{method}});
