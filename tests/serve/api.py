@@ -16,28 +16,16 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "support"))
+from servetest import Deadline, check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUPPORT = os.path.join(os.path.dirname(HERE), "support")
-DEADLINE = time.monotonic() + 120
+DEADLINE = Deadline(120)
+until = DEADLINE.until
 SECRET = "hook-secret-4f9a1c"
-
-
-def check(cond, message):
-    if not cond:
-        print("FAIL: " + message)
-        sys.exit(1)
-
-
-def until(what, fn, timeout=20):
-    end = min(time.monotonic() + timeout, DEADLINE)
-    while time.monotonic() < end:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    check(False, "timed out waiting for " + what)
 
 
 class Api:

@@ -17,23 +17,12 @@ import sys
 import tempfile
 import time
 
-DEADLINE = time.monotonic() + 90
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "support"))
+from servetest import Deadline, check  # noqa: E402
 
-
-def check(cond, message):
-    if not cond:
-        print("FAIL: " + message)
-        sys.exit(1)
-
-
-def until(what, fn, timeout=20):
-    end = min(time.monotonic() + timeout, DEADLINE)
-    while time.monotonic() < end:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    check(False, "timed out waiting for " + what)
+DEADLINE = Deadline(90)
+until = DEADLINE.until
 
 
 def ms(text):
