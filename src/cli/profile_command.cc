@@ -19,16 +19,11 @@ using nlohmann::json;
 int Profile(const Global& g, const std::string& table_text, const std::string& suggest,
             const std::string& format) {
   auto ws = Open(g);
-  auto table = project::TableName::Parse(table_text);
-  if (!table) Fail(ErrorKind::kUsage, "'{}' is not a table name; write it as db.table", table_text);
-  if (!ws.metastore->GetTable(table->db, table->name)) {
-    Fail(ErrorKind::kUsage, "no table {} in the catalog; `sluice catalog` lists them",
-         table->str());
-  }
+  auto table = CatalogTable(ws, table_text);
   engine::Database db;
   engine::Connection conn(db);
   catalog::AttachTables(conn, *ws.metastore, *ws.store);
-  auto profile = quality::Profile(conn, table->str());
+  auto profile = quality::Profile(conn, table.str());
   if (!suggest.empty()) {
     fs::path out = fs::path(suggest).is_absolute() ? fs::path(suggest) : Root(g) / suggest;
     std::error_code ec;
@@ -36,7 +31,7 @@ int Profile(const Global& g, const std::string& table_text, const std::string& s
       Fail(ErrorKind::kUsage, "{} exists; pick another file or remove it first", suggest);
     }
     if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
-    WriteFileAtomic(out, quality::SuggestRules(table->str(), profile));
+    WriteFileAtomic(out, quality::SuggestRules(table.str(), profile));
   }
   if (format == "json") {
     json cols = json::array();
@@ -56,10 +51,10 @@ int Profile(const Global& g, const std::string& table_text, const std::string& s
                       {"max_length", c.max_length ? json(*c.max_length) : json(nullptr)},
                       {"top_values", top}});
     }
-    PrintJson({{"table", table->str()}, {"rows", profile.rows}, {"columns", cols}});
+    PrintJson({{"table", table.str()}, {"rows", profile.rows}, {"columns", cols}});
     return 0;
   }
-  std::cout << fmt::format("{}: {} rows\n\n", table->str(), HumanCount(profile.rows));
+  std::cout << fmt::format("{}: {} rows\n\n", table.str(), HumanCount(profile.rows));
   TextTable t{{"column", "type", "nulls", "distinct", "min", "max", "mean", "length", "top values"},
               {false, false, true, true, false, false, true, false, false},
               {}};
@@ -82,7 +77,7 @@ int Profile(const Global& g, const std::string& table_text, const std::string& s
     std::cout << fmt::format(
         "\nwrote a starting rule set to {}; check it with `sluice check {} "
         "--rules {}`\n",
-        suggest, table->str(), suggest);
+        suggest, table.str(), suggest);
   }
   return 0;
 }

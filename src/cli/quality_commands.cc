@@ -19,12 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-project::TableName TableArg(const std::string& text) {
-  auto t = project::TableName::Parse(text);
-  if (!t) Fail(ErrorKind::kUsage, "'{}' is not a table name; write it as db.table", text);
-  return *t;
-}
-
 json ResultJson(const meta::CheckResult& c) {
   return {{"rule", c.rule},
           {"outcome", c.outcome},
@@ -41,10 +35,7 @@ json ResultJson(const meta::CheckResult& c) {
 int Check(const Global& g, const std::string& table_text, const std::string& rules_file,
           const std::string& format) {
   auto ws = Open(g);
-  auto table = TableArg(table_text);
-  if (!ws.metastore->GetTable(table.db, table.name)) {
-    Fail(ErrorKind::kUsage, "no table {} in the catalog; `sluice catalog` lists them", table.str());
-  }
+  auto table = CatalogTable(ws, table_text);
   auto rules = transform::TableRules(ws, table, rules_file);
   auto report = transform::CheckTable(ws, table, rules, "manual");
   if (format == "json") {

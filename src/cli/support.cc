@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/error.h"
 #include "common/time.h"
 #include "orchestrator/plan.h"
 
@@ -15,6 +16,20 @@ transform::Workspace Open(const Global& g) {
   orchestrator::ValidateWorkflows(ws, diagnostics);
   diagnostics.ThrowIfAny();
   return ws;
+}
+
+project::TableName TableArg(const std::string& text) {
+  auto t = project::TableName::Parse(text);
+  if (!t) Fail(ErrorKind::kUsage, "'{}' is not a table name; write it as db.table", text);
+  return *t;
+}
+
+project::TableName CatalogTable(const transform::Workspace& ws, const std::string& text) {
+  auto table = TableArg(text);
+  if (!ws.metastore->GetTable(table.db, table.name)) {
+    Fail(ErrorKind::kUsage, "no table {} in the catalog; `sluice catalog` lists them", table.str());
+  }
+  return table;
 }
 
 std::string Time(int64_t ms) { return ms ? Rfc3339(ms) : ""; }

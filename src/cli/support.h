@@ -11,6 +11,10 @@ namespace sluice::cli {
 fs::path Root(const Global& g);
 // The project with its backends, checked whole (workflows included).
 transform::Workspace Open(const Global& g);
+// A `db.table` argument (kUsage when it is not one).
+project::TableName TableArg(const std::string& text);
+// A `db.table` argument that must name a table in the catalog.
+project::TableName CatalogTable(const transform::Workspace& ws, const std::string& text);
 // RFC 3339, or "" for 0.
 std::string Time(int64_t ms);
 // "120 ms", "3.4 s", "2m05s".
