@@ -85,8 +85,10 @@ def main():
         # SIGTERM with a short step in flight: the step finishes within the grace period, no
         # new step starts, and the run waits in the queue for the next start.
         short = server.call("POST", "/api/workflows/short/runs", {})["id"]
-        until("short running", lambda: server.call("GET", f"/api/runs/{short}")["status"]
-              == "running")
+        # Its step has started (a claimed run whose first step has not begun just waits).
+        until("short running", lambda: any(
+            st["path"] == "wait" and st["status"] == "running"
+            for st in server.call("GET", f"/api/runs/{short}")["steps"]))
         code, took = server.stop()
         check(code == 0, f"exit status {code}")
         out = subprocess.run([sluice, "-C", root, "runs", "show", str(short), "--format",
@@ -99,8 +101,9 @@ def main():
         # SIGTERM with a long step in flight: interrupted after the grace, queued, resumed.
         server = Server(sluice, root, "300ms")
         long = server.call("POST", "/api/workflows/long/runs", {})["id"]
-        until("long running", lambda: server.call("GET", f"/api/runs/{long}")["status"]
-              == "running")
+        until("long running", lambda: any(
+            st["path"] == "wait" and st["status"] == "running"
+            for st in server.call("GET", f"/api/runs/{long}")["steps"]))
         time.sleep(0.2)
         code, took = server.stop()
         check(code == 0 and took < 5, f"stop took {took:.1f} s, exit {code}")
