@@ -15,7 +15,8 @@ The case folder:
     remove: PATH       delete PATH in the project
     env: NAME=VALUE    set an environment variable for the following commands
 
-  then optional lines `exit: N` and `contains: TEXT` (stdout or stderr must contain TEXT), and
+  then optional lines `exit: N`, `contains: TEXT` (stdout or stderr must contain TEXT) and
+  `lacks: TEXT` (neither may contain it), and
   for run:/error: the lines after ---- must each appear in the output (stdout for run:, stderr
   for error:), in order. Lines starting with # are comments.
 """
@@ -73,7 +74,7 @@ def main():
             head, rest = block[0], block[1:]
             kind, _, arg = head.partition(":")
             kind, arg = kind.strip(), arg.strip()
-            opts, expected, in_expected = {"contains": []}, [], False
+            opts, expected, in_expected = {"contains": [], "lacks": []}, [], False
             for line in rest:
                 if in_expected:
                     expected.append(line)
@@ -83,6 +84,8 @@ def main():
                     opts["exit"] = int(line[5:].strip())
                 elif line.startswith("contains:"):
                     opts["contains"].append(line[9:].strip())
+                elif line.startswith("lacks:"):
+                    opts["lacks"].append(line[6:].strip())
                 else:
                     fail(case, lineno, f"cannot read line {line!r}")
             if kind == "env":
@@ -113,6 +116,9 @@ def main():
             for text in opts["contains"]:
                 if text not in p.stdout and text not in p.stderr:
                     fail(case, lineno, f"output does not contain {text!r}{shown}")
+            for text in opts["lacks"]:
+                if text in p.stdout or text in p.stderr:
+                    fail(case, lineno, f"output contains {text!r}{shown}")
             if kind == "query":
                 got = p.stdout.rstrip("\n").split("\n") if p.stdout.strip() else []
                 if expected and got != expected:

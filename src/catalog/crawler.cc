@@ -17,6 +17,7 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "quality/check_specs.h"
 
 namespace sluice::catalog {
 
@@ -306,10 +307,89 @@ void Apply(const Drift& drift, std::vector<meta::Column>& columns) {
     first_partition = columns.insert(first_partition, Storable(c)) + 1;
 }
 
+// The source's checks over the rows of the files a crawl is about to register (the `active` ones
+// of `change`). A quarantining rule keeps out whole files holding rows that break it (a landed
+// file is kept as it came); fail and warn rules then judge the rows of the files that remain.
+std::vector<meta::CheckResult> CheckNewFiles(const std::vector<quality::Rule>& rules,
+                                             meta::TableChange& change, CrawlReport& report,
+                                             lake::Store& store, meta::Metastore& metastore,
+                                             engine::Connection& conn) {
+  meta::Table table;
+  table.db = change.db;
+  table.name = change.name;
+  table.format = change.format;
+  table.options = change.options;
+  table.columns = change.columns;
+  auto active = [&] {
+    std::vector<meta::TableFile> files;
+    for (const auto& f : change.added) {
+      if (f.status == "active") files.push_back(f);
+    }
+    return files;
+  };
+  AttachTables(conn, metastore, store);
+  std::vector<std::string> passes, counts;
+  for (const auto& r : rules) {
+    if (r.on_fail != "quarantine") continue;
+    passes.push_back(fmt::format("coalesce(({}), false) AS p{}", r.PassSql(), passes.size()));
+    counts.push_back(fmt::format("count(*) FILTER (WHERE NOT p{})", counts.size()));
+  }
+  if (!passes.empty()) {
+    auto files = active();
+    auto broken = conn.Query(fmt::format(
+        "SELECT _sluice_file, {} FROM (SELECT _sluice_file, {} FROM {}) GROUP BY 1 ORDER BY 1",
+        Join(counts, ", "), Join(passes, ", "),
+        ScanSql(table, files, store, {.capture_rejects = true, .file_index = true})));
+    std::set<std::string> kept_out;
+    for (size_t row = 0; row < broken.row_count(); ++row) {
+      std::vector<std::string> reasons;
+      size_t col = 1;
+      for (const auto& r : rules) {
+        if (r.on_fail != "quarantine") continue;
+        int64_t n = broken.GetInt(col++, row);
+        if (n > 0) {
+          reasons.push_back(fmt::format("check: {} ({} row{})", r.text, n, n == 1 ? "" : "s"));
+        }
+      }
+      if (reasons.empty()) continue;
+      const std::string& key = files.at(broken.GetInt(0, row) - 1).key;
+      kept_out.insert(key);
+      for (auto& f : change.added) {
+        if (f.key != key) continue;
+        f.status = "quarantined";
+        f.reason = Join(reasons, "; ");
+        report.quarantined.push_back({key, f.reason});
+      }
+    }
+  }
+  std::vector<quality::Rule> judged;
+  for (const auto& r : rules) {
+    if (r.on_fail != "quarantine") judged.push_back(r);
+  }
+  std::string output = table.full_name();
+  quality::History history = [&](const std::string& rule, size_t n) {
+    return metastore.RuleHistory(output, rule, n, "crawl");
+  };
+  auto results = quality::Evaluate(conn, ScanSql(table, active(), store, {.capture_rejects = true}),
+                                   output, judged, history);
+  for (const auto& r : rules) {
+    if (r.on_fail != "quarantine") continue;
+    int64_t files = 0;
+    for (const auto& [key, reason] : report.quarantined) {
+      files += reason.find(fmt::format("check: {} (", r.text)) != std::string::npos;
+    }
+    results.push_back({output, r.text, r.on_fail, files ? "fail" : "pass",
+                       fmt::format("{} file{} quarantined", files, files == 1 ? "" : "s"), files,
+                       fmt::format("{} file{} kept out", files, files == 1 ? "" : "s")});
+  }
+  return results;
+}
+
 }  // namespace
 
-CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metastore& metastore,
-                  engine::Connection& conn, const std::string& trigger) {
+CrawlReport Crawl(const project::Source& source, const fs::path& project_root, lake::Store& store,
+                  meta::Metastore& metastore, engine::Connection& conn,
+                  const std::string& trigger) {
   CrawlReport report;
   report.source = source.name;
   const std::string prefix = LandingPrefix(source.name);
@@ -492,6 +572,18 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
       change.added.push_back(file);
     }
 
+    change.format = table_format;
+    change.options = dialect.dump();
+    change.columns = columns;
+    bool any_active = std::any_of(change.added.begin(), change.added.end(),
+                                  [](const meta::TableFile& f) { return f.status == "active"; });
+    if (!source.checks.empty() && any_active) {
+      project::Diagnostics diagnostics;
+      auto rules = quality::ParseCheckSpecs(source.checks, project_root, diagnostics);
+      diagnostics.ThrowIfAny();
+      report.checks = CheckNewFiles(rules, change, report, store, metastore, conn);
+      quality::RequirePassing(report.checks, "source " + source.name);
+    }
     report.registered = change.added.size() - report.quarantined.size();
     if (change.added.empty()) {
       run.status = "succeeded";
@@ -500,9 +592,6 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
       metastore.FinishRun(run, {}, {});
       return report;
     }
-    change.format = table_format;
-    change.options = dialect.dump();
-    change.columns = columns;
     if (schema_changed) report.schema_change = Join(change_notes, "; ");
     change.change = fmt::format(
         "crawl: {} new file{}{}{}", report.registered, report.registered == 1 ? "" : "s",
@@ -521,6 +610,7 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     meta::RunCommit commit;
     commit.run = run;
     commit.tables.push_back(change);
+    commit.checks = report.checks;
     metastore.CommitRun(commit);
     report.version = existing ? existing->version + 1 : 1;
     report.changed = true;
@@ -535,7 +625,7 @@ CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metas
     }
     return report;
   } catch (const std::exception& e) {
-    metastore.FailRun(run, Redact(e.what()));
+    metastore.FailRun(run, Redact(e.what()), {}, report.checks);
     throw;
   }
 }

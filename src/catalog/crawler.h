@@ -22,12 +22,15 @@ struct CrawlReport {
   int64_t version = 0;        // the table's version after the crawl
   bool changed = false;       // a new version was published
   std::string schema_change;  // e.g. "added coupon VARCHAR; widened amount BIGINT -> DOUBLE"
+  std::vector<meta::CheckResult> checks;  // the source's checks over the new files
 };
 
-// Throws sluice::Error(kInput) when the source's policy is `fail` and a file drifts; nothing is
-// published then.
-CrawlReport Crawl(const project::Source& source, lake::Store& store, meta::Metastore& metastore,
-                  engine::Connection& conn, const std::string& trigger = "manual");
+// The source's `checks:` (rule files under `project_root`) judge the new files' rows before they
+// are registered. Throws sluice::Error(kInput) when the source's policy is `fail` and a file
+// drifts, kQuality when a check with on_fail: fail does not pass; nothing is published then.
+CrawlReport Crawl(const project::Source& source, const fs::path& project_root, lake::Store& store,
+                  meta::Metastore& metastore, engine::Connection& conn,
+                  const std::string& trigger = "manual");
 
 // The landing prefix of a source: "landing/<name>/".
 std::string LandingPrefix(const std::string& source);

@@ -58,6 +58,15 @@ json CheckJson(const meta::CheckResult& c) {
           {"message", c.message}};
 }
 
+// The checks that did not pass, a line each.
+void PrintFailedChecks(const std::vector<meta::CheckResult>& checks) {
+  for (const auto& c : checks) {
+    if (c.outcome == "pass") continue;
+    std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule,
+                             c.message.empty() ? "observed " + c.observed : c.message);
+  }
+}
+
 json ReportJson(const transform::RunReport& r) {
   json checks = json::array();
   for (const auto& c : r.checks) checks.push_back(CheckJson(c));
@@ -97,10 +106,7 @@ void PrintReport(const transform::RunReport& r) {
   for (const auto& [reason, n] : r.quarantine_reasons) {
     std::cout << fmt::format("  quarantined {:>9}  {}\n", HumanCount(n), reason);
   }
-  for (const auto& c : r.checks) {
-    if (c.outcome == "pass") continue;
-    std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule, c.message);
-  }
+  PrintFailedChecks(r.checks);
 }
 
 }  // namespace
@@ -216,10 +222,12 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   engine::Connection conn(db);
   json out = json::array();
   for (const auto* s : todo) {
-    auto r = catalog::Crawl(*s, *ws.store, *ws.metastore, conn);
-    json q = json::array();
-    for (const auto& [key, reason] : r.quarantined)
+    auto r = catalog::Crawl(*s, ws.project.root, *ws.store, *ws.metastore, conn);
+    json q = json::array(), checks = json::array();
+    for (const auto& [key, reason] : r.quarantined) {
       q.push_back({{"file", key}, {"reason", reason}});
+    }
+    for (const auto& c : r.checks) checks.push_back(CheckJson(c));
     out.push_back({{"source", r.source},
                    {"table", "bronze." + r.source},
                    {"run_id", r.run_id},
@@ -227,7 +235,8 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
                    {"registered", r.registered},
                    {"quarantined", q},
                    {"version", r.version},
-                   {"schema_change", r.schema_change}});
+                   {"schema_change", r.schema_change},
+                   {"checks", checks}});
     if (format == "json") continue;
     if (!r.changed) {
       std::cout << fmt::format("bronze.{}: no new files (version {})\n", r.source, r.version);
@@ -239,6 +248,7 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
     for (const auto& [key, reason] : r.quarantined) {
       std::cout << fmt::format("  quarantined file {}: {}\n", key, reason);
     }
+    PrintFailedChecks(r.checks);
   }
   if (format == "json") PrintJson(out);
   return 0;

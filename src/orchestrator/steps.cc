@@ -13,9 +13,9 @@
 #include "common/time.h"
 #include "engine/engine.h"
 #include "orchestrator/executor.h"
+#include "quality/check_specs.h"
 #include "quality/rules.h"
 #include "transform/run.h"
-#include "transform/validate.h"
 
 namespace sluice::orchestrator {
 
@@ -69,6 +69,40 @@ class ProjectRunner : public StepRunner {
     return fmt::format("workflow {} run {}", run.value("workflow", ""), ctx.run_id);
   }
 
+  // quality_failed when a run stopped on a failing check (`e` of kind kQuality).
+  void QualityFailed(transform::Workspace& ws, StepContext& ctx, const std::string& what,
+                     const Error& e) {
+    if (e.kind() != ErrorKind::kQuality) return;
+    auto ev = EventFor(ws, ctx, "quality_failed", fmt::format("{}: a check failed", what));
+    ev.error_kind = "quality";
+    ev.error = Redact(e.what());
+    Publish(ev);
+  }
+
+  // The checks a run judged by, as the step's output; quality_warned when a rule with
+  // on_fail: warn did not pass.
+  json ReportChecks(transform::Workspace& ws, StepContext& ctx, const std::string& what,
+                    const std::vector<meta::CheckResult>& results) {
+    json checks = json::array();
+    std::vector<std::string> warned;
+    for (const auto& c : results) {
+      checks.push_back({{"rule", c.rule},
+                        {"on_fail", c.on_fail},
+                        {"outcome", c.outcome},
+                        {"observed", c.observed},
+                        {"failing_rows", c.failing_rows}});
+      if (c.outcome != "pass" && c.on_fail == "warn") warned.push_back(c.rule);
+    }
+    if (!warned.empty()) {
+      auto ev = EventFor(
+          ws, ctx, "quality_warned",
+          fmt::format("{}: {} check(s) warned: {}", what, warned.size(), Join(warned, "; ")));
+      ev.details = {{"checks", checks}};
+      Publish(ev);
+    }
+    return checks;
+  }
+
   json Crawl(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
     auto it = ws.project.sources.find(step.target);
     if (it == ws.project.sources.end()) {
@@ -77,7 +111,14 @@ class ProjectRunner : public StepRunner {
     std::lock_guard lock(LockFor("crawl:" + step.target));
     engine::Database db;
     engine::Connection conn(db);
-    auto r = catalog::Crawl(it->second, *ws.store, *ws.metastore, conn, Trigger(ctx));
+    std::string what = "source " + step.target;
+    catalog::CrawlReport r;
+    try {
+      r = catalog::Crawl(it->second, ws.project.root, *ws.store, *ws.metastore, conn, Trigger(ctx));
+    } catch (const Error& e) {
+      QualityFailed(ws, ctx, what, e);
+      throw;
+    }
     if (r.run_id) ctx.set_child(r.run_id);
     json out = {{"files", r.new_files},
                 {"registered", r.registered},
@@ -85,7 +126,8 @@ class ProjectRunner : public StepRunner {
                 {"version", r.version},
                 {"changed", r.changed},
                 {"schema_change", r.schema_change},
-                {"child_run_id", r.run_id}};
+                {"child_run_id", r.run_id},
+                {"checks", ReportChecks(ws, ctx, what, r.checks)}};
     // A first crawl creates the table: that is not drift.
     if (!r.schema_change.empty() && r.schema_change.rfind("created", 0) != 0) {
       auto e = EventFor(ws, ctx, "schema_drift",
@@ -188,31 +230,10 @@ class ProjectRunner : public StepRunner {
         report = transform::RunModel(ws, it->second, options);
       }
     } catch (const Error& e) {
-      if (e.kind() == ErrorKind::kQuality) {
-        auto ev = EventFor(ws, ctx, "quality_failed",
-                           fmt::format("{} {}: a check failed", step.kind, step.target));
-        ev.error_kind = "quality";
-        ev.error = Redact(e.what());
-        Publish(ev);
-      }
+      QualityFailed(ws, ctx, step.kind + " " + step.target, e);
       throw;
     }
-    json checks = json::array();
-    std::vector<std::string> warned;
-    for (const auto& c : report.checks) {
-      checks.push_back({{"rule", c.rule},
-                        {"on_fail", c.on_fail},
-                        {"outcome", c.outcome},
-                        {"observed", c.observed}});
-      if (c.outcome != "pass" && c.on_fail == "warn") warned.push_back(c.rule);
-    }
-    if (!warned.empty()) {
-      auto ev = EventFor(ws, ctx, "quality_warned",
-                         fmt::format("{} {}: {} check(s) warned: {}", step.kind, step.target,
-                                     warned.size(), Join(warned, "; ")));
-      ev.details = {{"checks", checks}};
-      Publish(ev);
-    }
+    json checks = ReportChecks(ws, ctx, step.kind + " " + step.target, report.checks);
     return {{"child_run_id", report.run_id},
             {"output", report.output},
             {"version", report.version},
@@ -230,7 +251,7 @@ class ProjectRunner : public StepRunner {
     for (auto& spec : specs) {
       if (spec.on_fail == "quarantine") spec.on_fail = "fail";  // nothing to set aside here
     }
-    auto rules = transform::ParseCheckSpecs(specs, ws.project.root, diagnostics);
+    auto rules = quality::ParseCheckSpecs(specs, ws.project.root, diagnostics);
     diagnostics.ThrowIfAny();
     engine::Database db;
     engine::Connection conn(db);
@@ -243,26 +264,19 @@ class ProjectRunner : public StepRunner {
       return ws.metastore->RuleHistory(step.target, rule, n, "check");
     };
     auto results = quality::Evaluate(conn, step.target, step.target, rules, history);
-    json checks = json::array();
-    std::vector<std::string> failed, warned;
+    json checks = ReportChecks(ws, ctx, step.target, results);
+    std::vector<std::string> failed;
+    size_t warned = 0;
     for (const auto& c : results) {
-      checks.push_back({{"rule", c.rule},
-                        {"on_fail", c.on_fail},
-                        {"outcome", c.outcome},
-                        {"observed", c.observed},
-                        {"failing_rows", c.failing_rows}});
       if (c.outcome == "pass") continue;
-      (c.on_fail == "warn" ? warned : failed).push_back(c.rule);
+      if (c.on_fail == "warn") {
+        ++warned;
+      } else {
+        failed.push_back(c.rule);
+      }
       ctx.log(c.on_fail == "warn" ? "warn" : "error",
               fmt::format("check {} on {}: {} (observed {})", c.rule, step.target, c.outcome,
                           c.observed));
-    }
-    if (!warned.empty()) {
-      auto ev = EventFor(
-          ws, ctx, "quality_warned",
-          fmt::format("{}: {} rule(s) warned: {}", step.target, warned.size(), Join(warned, "; ")));
-      ev.details = {{"checks", checks}};
-      Publish(ev);
     }
     if (!failed.empty()) {
       auto ev = EventFor(
@@ -274,7 +288,7 @@ class ProjectRunner : public StepRunner {
       Fail(ErrorKind::kQuality, "{} rule(s) failed on {}: {}", failed.size(), step.target,
            Join(failed, "; "));
     }
-    return {{"checks", checks}, {"failed", failed.size()}, {"warned", warned.size()}};
+    return {{"checks", checks}, {"failed", failed.size()}, {"warned", warned}};
   }
 
   json Notify(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {

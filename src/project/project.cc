@@ -472,7 +472,8 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
 }
 
 void LoadSource(FileReader& r, const YAML::Node& doc, Project& project) {
-  r.CheckKeys(doc, {"source", "description", "format", "on_schema_change", "csv"}, "a source");
+  r.CheckKeys(doc, {"source", "description", "format", "on_schema_change", "csv", "checks"},
+              "a source");
   Source s;
   s.where = r.At(doc["source"]);
   auto name = r.Scalar(doc["source"], "source");
@@ -500,6 +501,7 @@ void LoadSource(FileReader& r, const YAML::Node& doc, Project& project) {
       if (auto n = csv["header"]) s.header = r.Bool(n, "header");
     }
   }
+  if (auto checks = doc["checks"]) s.checks = ReadChecks(r, checks);
   if (project.sources.count(s.name)) {
     r.Error(doc["source"], fmt::format("source '{}' is defined twice (also at {})", s.name,
                                        project.sources[s.name].where.str()));
@@ -722,6 +724,30 @@ void LoadResourceFiles(const fs::path& root, Project& project, Diagnostics& diag
   }
 }
 
+// models/<db>/<name>.yaml (or .yml) beside the model's SQL: its checks.
+void LoadModelSettings(const fs::path& root, const fs::path& sql, Model& model,
+                       Diagnostics& diagnostics) {
+  for (const char* ext : {".yaml", ".yml"}) {
+    fs::path path = sql;
+    path.replace_extension(ext);
+    std::error_code ec;
+    if (!fs::exists(path, ec)) continue;
+    std::string rel = fs::relative(path, root).string();
+    auto doc = ParseYaml(root, rel, diagnostics);
+    if (!doc || doc->IsNull()) continue;
+    FileReader r(rel, diagnostics);
+    if (!doc->IsMap()) {
+      r.Error(*doc, "a model's settings file must be a mapping", "e.g. checks: [ RowCount > 0 ]");
+      continue;
+    }
+    r.CheckKeys(*doc, {"description", "checks"}, "a model's settings");
+    if (auto checks = (*doc)["checks"]) {
+      auto read = ReadChecks(r, checks);
+      model.checks.insert(model.checks.end(), read.begin(), read.end());
+    }
+  }
+}
+
 void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics) {
   std::error_code ec;
   if (!fs::is_directory(root / "models", ec)) return;
@@ -789,7 +815,21 @@ void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics
       model.refs.push_back({*target, where});
     }
     if (Trim(model.sql).empty()) diagnostics.Add({rel, 0, 0}, "the model is empty");
+    LoadModelSettings(root, path, model, diagnostics);
     project.models[model.table] = model;
+  }
+  // A settings file belongs to the model of the same name.
+  for (const auto& entry : fs::recursive_directory_iterator(root / "models", ec)) {
+    auto ext = entry.path().extension();
+    if (!entry.is_regular_file() || (ext != ".yaml" && ext != ".yml")) continue;
+    fs::path sql = entry.path();
+    sql.replace_extension(".sql");
+    if (!fs::exists(sql, ec)) {
+      diagnostics.Add(
+          {fs::relative(entry.path(), root).string(), 0, 0},
+          fmt::format("no model {} beside this settings file", fs::relative(sql, root).string()),
+          "a model's settings (its checks) sit beside its SQL under the same name");
+    }
   }
 }
 

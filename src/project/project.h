@@ -68,6 +68,13 @@ struct PiiSettings {
   std::vector<PiiEntity> entities;
 };
 
+struct CheckSpec {
+  std::string rule;              // one DQDL rule, or a `Rules = [ ... ]` set
+  std::string file;              // or a DQDL file, relative to the project root
+  std::string on_fail = "fail";  // fail | warn | quarantine
+  Location where;
+};
+
 struct Source {
   std::string name;
   std::string format = "auto";              // csv | json | parquet | auto
@@ -76,6 +83,9 @@ struct Source {
   std::string delimiter, quote;
   std::optional<bool> header;
   std::vector<PiiEntity> pii_entities;  // the project's custom entities, for the crawler
+  // Rules over each crawl's new files: fail publishes none of them, warn publishes and says so,
+  // quarantine keeps out whole files holding rows that break a row-level rule.
+  std::vector<CheckSpec> checks;
   Location where;
 };
 
@@ -95,13 +105,6 @@ struct Step {
   std::vector<std::string> key, order_by;                  // dedupe
   std::string keep = "last";                               // dedupe
   bool optional_columns = false;  // mask: skip columns the data no longer has (pii: auto)
-};
-
-struct CheckSpec {
-  std::string rule;              // one DQDL rule, or a `Rules = [ ... ]` set
-  std::string file;              // or a DQDL file, relative to the project root
-  std::string on_fail = "fail";  // fail | warn | quarantine
-  Location where;
 };
 
 struct Output {
@@ -132,6 +135,8 @@ struct Model {
   TableName table;
   std::string sql;  // as written, with {{ ref() }} still in
   std::vector<Ref> refs;
+  // From models/<db>/<name>.yaml beside the SQL (a model's settings file), if there is one.
+  std::vector<CheckSpec> checks;
   Location where;
 };
 

@@ -1042,4 +1042,15 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
   return out;
 }
 
+void RequirePassing(const std::vector<meta::CheckResult>& results, const std::string& what) {
+  std::vector<std::string> failed;
+  for (const auto& c : results) {
+    if (c.outcome != "pass" && c.on_fail == "fail") failed.push_back(c.rule + ": " + c.message);
+  }
+  if (!failed.empty()) {
+    Fail(ErrorKind::kQuality, "{}: {} check{} failed, nothing was published:\n  {}", what,
+         failed.size(), failed.size() == 1 ? "" : "s", Join(failed, "\n  "));
+  }
+}
+
 }  // namespace sluice::quality

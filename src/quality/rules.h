@@ -97,4 +97,8 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
                                         const std::vector<Rule>& rules,
                                         const History& history = nullptr);
 
+// Throws sluice::Error(kQuality) "<what>: N check(s) failed, nothing was published: ..." naming
+// each rule with on_fail: fail that did not pass (failed, or could not be evaluated).
+void RequirePassing(const std::vector<meta::CheckResult>& results, const std::string& what);
+
 }  // namespace sluice::quality

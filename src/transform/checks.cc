@@ -6,7 +6,9 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/redact.h"
+#include "common/strings.h"
 #include "common/time.h"
+#include "transform/set_aside.h"
 
 namespace sluice::transform {
 
@@ -46,6 +48,31 @@ std::vector<quality::Rule> TableRules(const Workspace& ws, const project::TableN
          table.str(), rel);
   }
   return ReadRuleFile(ws.project.root / rel, rel);
+}
+
+std::vector<meta::CheckResult> JudgeBatch(engine::Connection& conn, const std::string& batch,
+                                          const std::string& output,
+                                          const std::vector<quality::Rule>& rules,
+                                          const quality::History& history,
+                                          const std::string& quarantine) {
+  std::vector<quality::Rule> judged;
+  for (const auto& r : rules) {
+    if (r.on_fail != "quarantine") judged.push_back(r);
+  }
+  auto results = quality::Evaluate(conn, batch, output, judged, history);
+  for (const auto& r : rules) {
+    if (r.on_fail != "quarantine") continue;
+    int64_t failing = 0;
+    if (!quarantine.empty()) {
+      failing = conn.Query(fmt::format("SELECT count(*) FROM {} WHERE contains(_reason, {})",
+                                       quarantine, SqlString(CheckReason(r))))
+                    .GetInt(0, 0);
+    }
+    results.push_back({output, r.text, r.on_fail, failing ? "fail" : "pass",
+                       fmt::format("{} quarantined", failing), failing,
+                       fmt::format("{} row{} quarantined", failing, failing == 1 ? "" : "s")});
+  }
+  return results;
 }
 
 bool CheckReport::failed() const {

@@ -28,6 +28,15 @@ struct CheckReport {
   bool failed() const;  // a rule with on_fail: fail failed or could not be evaluated
 };
 
+// Judges a run's new rows before they are published: rules with on_fail fail or warn evaluated
+// over `batch` (a table expression), then each quarantining rule with the number of rows of
+// `quarantine` (a table with a `_reason` column, see set_aside.h; "" for none) it set aside.
+std::vector<meta::CheckResult> JudgeBatch(engine::Connection& conn, const std::string& batch,
+                                          const std::string& output,
+                                          const std::vector<quality::Rule>& rules,
+                                          const quality::History& history,
+                                          const std::string& quarantine);
+
 // Evaluates `rules` on `table` as a run of kind `check`, recorded with its results.
 CheckReport CheckTable(Workspace& ws, const project::TableName& table,
                        const std::vector<quality::Rule>& rules, const std::string& trigger);

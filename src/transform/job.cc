@@ -15,9 +15,11 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "engine/capture.h"
+#include "quality/check_specs.h"
+#include "transform/checks.h"
 #include "transform/output.h"
 #include "transform/run.h"
-#include "transform/validate.h"
+#include "transform/set_aside.h"
 
 namespace sluice::transform {
 
@@ -25,16 +27,8 @@ using nlohmann::json;
 
 namespace {
 
-// Rows carry one column beside their data while the steps run: `_sluice_file`, the input file
-// each came from (1-based index into the run's file list). A step that drops or rejects a row
-// hands it to the SQL function sluice_set_aside(file, reason, raw) where it happens, so later
-// steps never see it: dropped rows ('drop:filter', 'drop:dedupe') are counted, quarantined rows
-// are kept with their reason and the row as JSON.
-constexpr const char* kSetAside = "sluice_set_aside";
 // Counts the rows read, before any step (engine::RowCounter).
 constexpr const char* kRead = "sluice_read";
-// Keyed tokens for `mask: tokenize` (engine::Tokenizer).
-constexpr const char* kToken = "sluice_token";
 
 // The key of `mask: tokenize`, from SLUICE_TOKEN_KEY (a secret: never printed or stored).
 std::string TokenKey() {
@@ -55,36 +49,6 @@ bool UsesTokens(const project::Job& job) {
     }
   }
   return false;
-}
-
-struct ColumnInfo {
-  std::string name, type;
-};
-
-std::vector<ColumnInfo> DataColumns(engine::Connection& conn, const std::string& ctes,
-                                    const std::string& last) {
-  auto r = conn.Query(fmt::format("DESCRIBE {} SELECT * FROM {}", ctes, last));
-  std::vector<ColumnInfo> out;
-  for (size_t i = 0; i < r.row_count(); ++i) {
-    std::string name = r.GetOr(0, i);
-    if (!StartsWith(name, "_sluice_")) out.push_back({name, r.GetOr(1, i)});
-  }
-  return out;
-}
-
-std::string RowJson(const std::vector<ColumnInfo>& columns) {
-  std::vector<std::string> fields;
-  for (const auto& c : columns) {
-    fields.push_back(fmt::format("{} := {}", SqlIdent(c.name), SqlIdent(c.name)));
-  }
-  return fmt::format("to_json(struct_pack({}))::VARCHAR", Join(fields, ", "));
-}
-
-// `keep` true: the row goes on; otherwise it is set aside with `reason` and `raw`.
-std::string KeepOrSetAside(const std::string& keep, const std::string& reason,
-                           const std::string& raw) {
-  return fmt::format("CASE WHEN {} THEN true ELSE {}(_sluice_file, {}, {}) END", keep, kSetAside,
-                     reason, raw);
 }
 
 // A YAML value as an SQL literal: numbers and booleans as they are, the rest as text.
@@ -118,7 +82,8 @@ std::string NormalType(std::string type) {
 
 // One step as one or more CTEs appended to `ctes`; returns the name of the last.
 std::string StepSql(const project::Step& step, const std::string& name, const std::string& prev,
-                    const std::vector<ColumnInfo>& columns, std::string& ctes) {
+                    const std::vector<ColumnInfo>& columns, const PendingMasks& pending,
+                    std::string& ctes) {
   auto ident = [](const std::string& n) { return SqlIdent(n); };
   auto add = [&](const std::string& cte, const std::string& sql) {
     ctes += fmt::format(", {} AS ({})", cte, sql);
@@ -152,19 +117,21 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
       replace.push_back(fmt::format("{} AS {}", t, c));
       std::string fail = fmt::format("({} IS NOT NULL AND {} IS NULL)", c, t);
       fails.push_back(fail);
-      reasons.push_back(
-          fmt::format("WHEN {} THEN 'cast: ' || {} || ' value ''' || "
-                      "CAST({} AS VARCHAR) || ''' is not a valid ' || {}",
-                      fail, SqlString(col), c, SqlString(type)));
+      auto mask = pending.find(ToLower(col));
+      reasons.push_back(fmt::format(
+          "WHEN {} THEN 'cast: ' || {} || ' value ''' || {} || ''' is not a valid ' || {}", fail,
+          SqlString(col),
+          mask == pending.end() ? fmt::format("CAST({} AS VARCHAR)", c) : MaskSql(c, mask->second),
+          SqlString(type)));
     }
     if (tries.empty()) return prev;
     std::string tried =
         add(name + "_try", fmt::format("SELECT *, {} FROM {}", Join(tries, ", "), prev));
-    return add(
-        name, fmt::format("SELECT * EXCLUDE ({}) REPLACE ({}) FROM {} WHERE {}",
-                          Join(scratch, ", "), Join(replace, ", "), tried,
-                          KeepOrSetAside("NOT (" + Join(fails, " OR ") + ")",
-                                         "CASE " + Join(reasons, " ") + " END", RowJson(columns))));
+    return add(name, fmt::format("SELECT * EXCLUDE ({}) REPLACE ({}) FROM {} WHERE {}",
+                                 Join(scratch, ", "), Join(replace, ", "), tried,
+                                 KeepOrSetAside("NOT (" + Join(fails, " OR ") + ")",
+                                                "CASE " + Join(reasons, " ") + " END",
+                                                RowJson(columns, pending))));
   }
   if (step.kind == "filter") {
     return add(name, fmt::format("SELECT * FROM {} WHERE {}", prev,
@@ -214,25 +181,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
         return ToLower(c.name) == ToLower(col);
       });
       if (step.optional_columns && !present) continue;  // pii: auto, a column not in the input
-      std::string c = ident(col), text = fmt::format("CAST({} AS VARCHAR)", c), expr;
-      if (spec.method == "hash") {
-        const char* salt = std::getenv("SLUICE_MASK_SALT");
-        if (salt) RegisterSecret(salt);
-        expr = fmt::format("sha256({} || {})", SqlString(salt ? salt : ""), text);
-      } else if (spec.method == "redact") {
-        expr = "'[REDACTED]'";
-      } else if (spec.method == "tokenize") {
-        expr = fmt::format("{}({})", kToken, text);
-      } else {
-        // A value no longer than what would be kept is masked whole.
-        int keep = spec.keep + spec.keep_left;
-        expr = fmt::format(
-            "CASE WHEN length({0}) <= {1} THEN repeat('*', length({0})) "
-            "ELSE left({0}, {2}) || repeat('*', length({0}) - {1}) || right({0}, {3}) END",
-            text, keep, spec.keep_left, spec.keep);
-      }
-      replace.push_back(
-          fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END AS {}", c, expr, c));
+      replace.push_back(fmt::format("{} AS {}", MaskSql(ident(col), spec), ident(col)));
     }
     if (replace.empty()) return prev;  // nothing left to mask
     return add(name, fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev));
@@ -243,25 +192,25 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
                                prev, step.text));
 }
 
-// Row-level checks with on_fail: quarantine, as one step that sets breaking rows aside with
-// every rule they break.
-std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string& prev,
-                      const std::vector<ColumnInfo>& columns) {
-  std::vector<std::string> reasons, passes;
-  bool windowed = false;
-  for (const auto& r : rules) {
-    if (r.on_fail != "quarantine") continue;
-    windowed = windowed || r.windowed();
-    std::string pass = r.PassSql();
-    passes.push_back("(" + pass + ")");
-    reasons.push_back(
-        fmt::format("CASE WHEN NOT ({}) THEN {} END", pass, SqlString("check: " + r.text)));
+// For each step, the masks of the steps after it, by the names columns have where it runs (a
+// rename further on is followed back).
+std::vector<PendingMasks> MasksAhead(const project::Job& job) {
+  std::vector<PendingMasks> ahead(job.steps.size() + 1);
+  for (size_t i = job.steps.size(); i-- > 0;) {
+    ahead[i] = ahead[i + 1];
+    const auto& step = job.steps[i];
+    if (step.kind == "rename") {
+      for (const auto& [from, to] : step.pairs) {
+        auto it = ahead[i].find(ToLower(to));
+        if (it == ahead[i].end()) continue;
+        auto spec = it->second;
+        ahead[i].erase(it);
+        ahead[i][ToLower(from)] = spec;
+      }
+    }
+    for (const auto& [col, spec] : step.masks) ahead[i][ToLower(col)] = spec;
   }
-  if (passes.empty()) return "";
-  return fmt::format(
-      "SELECT * FROM {} {} {}", prev, windowed ? "QUALIFY" : "WHERE",
-      KeepOrSetAside(Join(passes, " AND "), "concat_ws('; ', " + Join(reasons, ", ") + ")",
-                     RowJson(columns)));
+  return ahead;
 }
 
 // `pii: auto`: a first mask step for every column of the input the catalog tags as sensitive
@@ -288,25 +237,35 @@ void AddPiiMasks(project::Job& job, meta::Metastore& metastore, const meta::Tabl
   if (!step.masks.empty()) job.steps.insert(job.steps.begin(), std::move(step));
 }
 
-// Records on the output table which columns are masked, and how (with what the input's
-// sensitive-data tags said of them).
+// Records on the output table what is sensitive in each column: a column the job masks, how
+// (with what the input's tags said of it); any other column, what the input's tags say of the
+// column of that name (sensitive values passed on, or masked upstream), or nothing. So a column
+// that stops being masked no longer reads as masked.
 void RecordMasks(const project::Job& job, meta::Metastore& metastore, const meta::Table& input) {
   auto output = metastore.GetTable(job.output.table.db, job.output.table.name);
   if (!output) return;
   auto input_tags = metastore.ColumnTags(input.id);
-  std::map<std::string, std::string> tags;
+  std::map<std::string, project::MaskSpec> masks;
   for (const auto& step : job.steps) {
-    for (const auto& [col, spec] : step.masks) {
-      json entry = json::array();
-      auto entities = catalog::PiiEntities(input_tags.count(col) ? input_tags[col] : "[]");
-      if (entities.empty()) entities.push_back("");
-      for (const auto& e : entities) {
-        entry.push_back({{"entity", e}, {"masked", spec.method}});
-      }
-      tags[col] = entry.dump();
-    }
+    for (const auto& [col, spec] : step.masks) masks[ToLower(col)] = spec;
   }
-  if (!tags.empty()) metastore.SetColumnTags(output->id, tags);
+  std::map<std::string, std::string> tags;
+  for (const auto& column : output->columns) {
+    auto in = input_tags.find(column.name);
+    std::string upstream = in == input_tags.end() ? "[]" : in->second;
+    auto mask = masks.find(ToLower(column.name));
+    if (mask == masks.end()) {
+      tags[column.name] = upstream;
+      continue;
+    }
+    json entry = json::array();
+    auto entities = catalog::PiiEntities(upstream);
+    if (entities.empty()) entities.push_back("");
+    for (const auto& e : entities)
+      entry.push_back({{"entity", e}, {"masked", mask->second.method}});
+    tags[column.name] = entry.dump();
+  }
+  metastore.SetColumnTags(output->id, tags);
 }
 
 // A file the JSON reader could not parse, kept out of the run whole.
@@ -357,10 +316,12 @@ std::string CompileJob(engine::Connection& conn, const project::Job& job,
       fmt::format("WITH s0 AS (SELECT * FROM {} WHERE {}(_sluice_file))", input, kRead);
   std::string prev = "s0";
   auto columns = DataColumns(conn, ctes, prev);
+  auto pending = MasksAhead(job);
   for (size_t i = 0; i < job.steps.size(); ++i) {
     const auto& step = job.steps[i];
     std::string candidate = ctes;
-    std::string last = StepSql(step, fmt::format("s{}", i + 1), prev, columns, candidate);
+    std::string last =
+        StepSql(step, fmt::format("s{}", i + 1), prev, columns, pending[i], candidate);
     try {
       columns = DataColumns(conn, candidate, last);
     } catch (const Error& e) {
@@ -403,7 +364,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
   };
   try {
     project::Diagnostics diagnostics;
-    auto rules = ParseChecks(job, ws.project.root, diagnostics);
+    auto rules = quality::ParseCheckSpecs(job.checks, ws.project.root, diagnostics);
     diagnostics.ThrowIfAny();
     auto input = metastore.GetTable(job.input.db, job.input.name);
     if (input && job.pii_auto) AddPiiMasks(job, metastore, *input, ws.project.pii.mask);
@@ -495,20 +456,27 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
         "SELECT list_extract({}, file) AS _source_file, CAST(NULL AS BIGINT) AS _line, "
         "reason AS _reason, raw AS _raw FROM _set_aside",
         SqlStringList(read_keys));
+    // A job that masks columns keeps no unparsed text in quarantine (it cannot tell which part
+    // is which column): the file and line point at it in the landing zone.
+    bool masks = std::any_of(job.steps.begin(), job.steps.end(),
+                             [](const project::Step& s) { return !s.masks.empty(); });
     for (const auto& b : bad_files) {
       quarantine_sql +=
           fmt::format(" UNION ALL SELECT {}, CAST({} AS BIGINT), {}, {}", SqlString(b.key), b.line,
-                      SqlString(b.reason), SqlString(b.raw));
+                      SqlString(b.reason), masks ? "NULL" : SqlString(b.raw));
     }
     if (csv) {
       // DuckDB may report several errors for one line (one per missing column): keep the first.
       quarantine_sql += fmt::format(
           " UNION ALL SELECT substr(s.file_path, {}), CAST(e.line AS BIGINT), "
-          "'malformed: ' || e.error_message, e.csv_line "
+          "'malformed: ' || {}, {} "
           "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
           "QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line "
           "ORDER BY e.column_idx NULLS LAST, e.error_message) = 1",
-          catalog::LocalRoot(*ws.store).size() + 1);
+          catalog::LocalRoot(*ws.store).size() + 1,
+          masks ? "regexp_replace(e.error_message, 'string \"[^\"]*\"', 'string \"...\"', 'g')"
+                : "e.error_message",
+          masks ? "NULL" : "e.csv_line");
     }
     conn.Execute("CREATE TEMP TABLE _quarantine AS " + quarantine_sql);
     auto reasons = conn.Query(
@@ -534,35 +502,13 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
 
     // Checks that judge the output as a whole (fail and warn), over the batch.
     t = NowMs();
-    std::vector<quality::Rule> judged;
-    for (const auto& r : rules) {
-      if (r.on_fail != "quarantine") judged.push_back(r);
-    }
     quality::History history = [&](const std::string& rule, size_t n) {
       return metastore.RuleHistory(report.output, rule, n, "job");
     };
-    report.checks = quality::Evaluate(conn, batch->ScanSql(), report.output, judged, history);
-    // Quarantining rules report how many rows they set aside.
-    for (const auto& r : rules) {
-      if (r.on_fail != "quarantine") continue;
-      auto n =
-          conn.Query(fmt::format("SELECT count(*) FROM _quarantine WHERE contains(_reason, {})",
-                                 SqlString("check: " + r.text)));
-      int64_t failing = n.GetInt(0, 0);
-      report.checks.push_back(
-          {report.output, r.text, r.on_fail, failing ? "fail" : "pass",
-           fmt::format("{} quarantined", failing), failing,
-           fmt::format("{} row{} quarantined", failing, failing == 1 ? "" : "s")});
-    }
+    report.checks =
+        JudgeBatch(conn, batch->ScanSql(), report.output, rules, history, "_quarantine");
     step_done("checks", t, -1);
-    std::vector<std::string> failed;
-    for (const auto& c : report.checks) {
-      if (c.outcome != "pass" && c.on_fail == "fail") failed.push_back(c.rule + ": " + c.message);
-    }
-    if (!failed.empty()) {
-      Fail(ErrorKind::kQuality, "job {}: {} check{} failed, nothing was published:\n  {}", job.name,
-           failed.size(), failed.size() == 1 ? "" : "s", Join(failed, "\n  "));
-    }
+    quality::RequirePassing(report.checks, "job " + job.name);
 
     t = NowMs();
     auto change = Publish(conn, *ws.store, metastore, spec, *batch, run.id, options);

@@ -44,7 +44,8 @@ class JobTest : public ::testing::Test {
     catalog::Ingest("orders", {(root_ / "in").string()}, *ws_.store, *ws_.metastore);
     engine::Database db;
     engine::Connection conn(db);
-    catalog::Crawl(ws_.project.sources.at("orders"), *ws_.store, *ws_.metastore, conn);
+    catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
+                   conn);
   }
   void TearDown() override { fs::remove_all(root_); }
 

@@ -7,8 +7,12 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "engine/capture.h"
+#include "quality/check_specs.h"
+#include "transform/checks.h"
 #include "transform/output.h"
 #include "transform/run.h"
+#include "transform/set_aside.h"
 
 namespace sluice::transform {
 
@@ -23,6 +27,9 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
   if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id, "model", report.name, "running", options.trigger, started};
   try {
+    project::Diagnostics diagnostics;
+    auto rules = quality::ParseCheckSpecs(model.checks, ws.project.root, diagnostics);
+    diagnostics.ThrowIfAny();
     for (const auto& ref : model.refs) {
       if (!metastore.GetTable(ref.table.db, ref.table.name)) {
         Fail(ErrorKind::kInput,
@@ -41,32 +48,75 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     } catch (const Error& e) {
       Fail(ErrorKind::kInput, "{}: {}", model.where.file, e.what());
     }
+    // Rows breaking a quarantining check are set aside while the batch is written.
+    bool quarantining = std::any_of(rules.begin(), rules.end(), [](const quality::Rule& r) {
+      return r.on_fail == "quarantine";
+    });
+    std::optional<engine::RowCapture> aside;
+    if (quarantining) {
+      aside.emplace(conn, kSetAside);
+      std::string ctes = fmt::format(
+          "WITH m AS (SELECT *, CAST(NULL AS INTEGER) AS _sluice_file FROM ({}\n))", sql);
+      sql = fmt::format("{}, checked AS ({}) SELECT * EXCLUDE (_sluice_file) FROM checked", ctes,
+                        ChecksSql(rules, "m", DataColumns(conn, ctes, "m")));
+    }
     OutputSpec spec{model.table, "model", "overwrite", {}, {}};
-    WrittenTable written;
+    std::unique_ptr<Batch> batch;
     try {
-      written = WriteTable(conn, *ws.store, metastore, spec, sql, run.id, options);
+      batch = WriteBatch(conn, *ws.store, spec, sql, run.id, options);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::kIo) throw;
       Fail(ErrorKind::kInput, "{}: {}", model.where.file, e.what());
     }
-    report.rows_out = run.rows_out = written.rows;
+    if (aside) {
+      aside->Materialize(conn, "_set_aside");
+      conn.Execute(
+          "CREATE TEMP TABLE _quarantine AS SELECT CAST(NULL AS VARCHAR) AS _source_file, "
+          "CAST(NULL AS BIGINT) AS _line, reason AS _reason, raw AS _raw FROM _set_aside");
+    }
+    quality::History history = [&](const std::string& rule, size_t n) {
+      return metastore.RuleHistory(report.output, rule, n, "model");
+    };
+    report.checks = JudgeBatch(conn, batch->ScanSql(), report.output, rules, history,
+                               aside ? "_quarantine" : "");
+    quality::RequirePassing(report.checks, "model " + report.name);
+    meta::RunCommit commit;
+    commit.tables.push_back(Publish(conn, *ws.store, metastore, spec, *batch, run.id, options));
+    commit.steps.push_back(
+        {run.id, 0, "write " + report.output, "succeeded", started, NowMs(), batch->rows(), ""});
+    report.rows_out = run.rows_out = batch->rows();
+    report.rows_quarantined = run.rows_quarantined =
+        aside ? static_cast<int64_t>(aside->rows().size()) : 0;
+    if (report.rows_quarantined > 0) {
+      // quarantine.<db>_<name>: a model's rows set aside, beside the jobs' quarantine tables.
+      OutputSpec q{
+          {"quarantine", model.table.db + "_" + model.table.name}, "quarantine", "append", {}, {}};
+      int64_t t = NowMs();
+      auto qw = WriteTable(
+          conn, *ws.store, metastore, q,
+          fmt::format("SELECT *, CAST({} AS BIGINT) AS _run_id FROM _quarantine", run.id), run.id,
+          {});
+      commit.steps.push_back(
+          {run.id, 1, "write " + q.table.str(), "succeeded", t, NowMs(), qw.rows, ""});
+      commit.tables.push_back(qw.change);
+    }
     auto existing = metastore.GetTable(model.table.db, model.table.name);
     report.version = existing ? existing->version + 1 : 1;
     run.status = report.status = "succeeded";
     run.ended_ms = NowMs();
     run.details = nlohmann::json{{"output", report.output}, {"version", report.version}}.dump();
-    meta::RunCommit commit;
     commit.run = run;
-    commit.tables.push_back(written.change);
-    commit.steps.push_back({run.id, 0, "write " + report.output, "succeeded", started, run.ended_ms,
-                            written.rows, ""});
+    commit.checks = report.checks;
     metastore.CommitRun(commit);
     report.duration_ms = run.ended_ms - started;
     report.message =
         fmt::format("{} row{}", HumanCount(report.rows_out), report.rows_out == 1 ? "" : "s");
+    if (report.rows_quarantined > 0) {
+      report.message += fmt::format(", {} quarantined", HumanCount(report.rows_quarantined));
+    }
     return report;
   } catch (const std::exception& e) {
-    metastore.FailRun(run, Redact(e.what()));
+    metastore.FailRun(run, Redact(e.what()), {}, report.checks);
     throw;
   }
 }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/strings.h"
+#include "quality/check_specs.h"
 
 namespace sluice::transform {
 
@@ -119,55 +120,16 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
   return dag;
 }
 
-std::vector<quality::Rule> ParseChecks(const project::Job& job, const fs::path& root,
-                                       project::Diagnostics& diagnostics) {
-  return ParseCheckSpecs(job.checks, root, diagnostics);
-}
-
-std::vector<quality::Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
-                                           const fs::path& root,
-                                           project::Diagnostics& diagnostics) {
-  std::vector<quality::Rule> rules;
-  for (const auto& check : checks) {
-    quality::ParseError error;
-    std::string text = check.rule;
-    project::Location at = check.where;
-    if (!check.file.empty()) {
-      std::error_code ec;
-      if (!fs::exists(root / check.file, ec)) {
-        diagnostics.Add(at, fmt::format("no rule file {}", check.file));
-        continue;
-      }
-      text = ReadFile(root / check.file);
-    }
-    auto parsed = quality::ParseRuleSet(text, error);
-    if (!parsed) {
-      if (!check.file.empty()) {
-        auto [line, column] = quality::LineColumn(text, error.offset);
-        diagnostics.Add({check.file, line, column}, error.message);
-      } else {
-        diagnostics.Add(at, fmt::format("in rule '{}' at character {}: {}", check.rule,
-                                        error.offset + 1, error.message));
-      }
-      continue;
-    }
-    for (auto& rule : *parsed) {
-      rule.on_fail = check.on_fail;
-      if (rule.on_fail == "quarantine" && !rule.row_level()) {
-        diagnostics.Add(
-            at, fmt::format("{} judges the whole table, so it cannot quarantine rows", rule.text),
-            "use on_fail: fail or on_fail: warn");
-        continue;
-      }
-      rules.push_back(std::move(rule));
-    }
-  }
-  return rules;
-}
-
 void Validate(const project::Project& project, project::Diagnostics& diagnostics) {
   BuildDag(project, diagnostics);
-  for (const auto& [name, job] : project.jobs) ParseChecks(job, project.root, diagnostics);
+  for (const auto& [name, job] : project.jobs)
+    quality::ParseCheckSpecs(job.checks, project.root, diagnostics);
+  for (const auto& [table, model] : project.models) {
+    quality::ParseCheckSpecs(model.checks, project.root, diagnostics);
+  }
+  for (const auto& [name, source] : project.sources) {
+    quality::ParseCheckSpecs(source.checks, project.root, diagnostics);
+  }
 }
 
 }  // namespace sluice::transform

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "project/project.h"
-#include "quality/rules.h"
 
 namespace sluice::transform {
 
@@ -30,12 +29,6 @@ struct Dag {
 
 // Adds problems to `diagnostics`; returns the graph (ordered when there is no cycle).
 Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics);
-
-// Parses a job's checks (rules, rule sets and rule files under `root`); errors name the place.
-std::vector<quality::Rule> ParseChecks(const project::Job& job, const fs::path& root,
-                                       project::Diagnostics& diagnostics);
-std::vector<quality::Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
-                                           const fs::path& root, project::Diagnostics& diagnostics);
 
 // Every whole-project check.
 void Validate(const project::Project& project, project::Diagnostics& diagnostics);

@@ -1,0 +1,47 @@
+#include "quality/check_specs.h"
+
+#include <fmt/format.h>
+
+namespace sluice::quality {
+
+std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
+                                  const fs::path& root, project::Diagnostics& diagnostics) {
+  std::vector<Rule> rules;
+  for (const auto& check : checks) {
+    ParseError error;
+    std::string text = check.rule;
+    project::Location at = check.where;
+    if (!check.file.empty()) {
+      std::error_code ec;
+      if (!fs::exists(root / check.file, ec)) {
+        diagnostics.Add(at, fmt::format("no rule file {}", check.file));
+        continue;
+      }
+      text = ReadFile(root / check.file);
+    }
+    auto parsed = ParseRuleSet(text, error);
+    if (!parsed) {
+      if (!check.file.empty()) {
+        auto [line, column] = LineColumn(text, error.offset);
+        diagnostics.Add({check.file, line, column}, error.message);
+      } else {
+        diagnostics.Add(at, fmt::format("in rule '{}' at character {}: {}", check.rule,
+                                        error.offset + 1, error.message));
+      }
+      continue;
+    }
+    for (auto& rule : *parsed) {
+      rule.on_fail = check.on_fail;
+      if (rule.on_fail == "quarantine" && !rule.row_level()) {
+        diagnostics.Add(
+            at, fmt::format("{} judges the whole table, so it cannot quarantine rows", rule.text),
+            "use on_fail: fail or on_fail: warn");
+        continue;
+      }
+      rules.push_back(std::move(rule));
+    }
+  }
+  return rules;
+}
+
+}  // namespace sluice::quality

@@ -1,0 +1,3 @@
+SELECT customer, sum(amount) AS total, count(*) AS orders
+FROM {{ ref('bronze.orders') }}
+GROUP BY customer
