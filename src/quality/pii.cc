@@ -107,6 +107,24 @@ bool ParsePhone(std::string_view v, PhoneShape& s) {
   return true;
 }
 
+// The number without a trailing extension of 1-5 digits after a space and "x", "ext" or
+// "ext." ("555-123-4567 x6280", "(555) 123-4567 ext. 12"); `v` itself when there is none.
+std::string_view WithoutPhoneExtension(std::string_view v) {
+  size_t i = v.size();
+  while (i > 0 && IsDigit(v[i - 1])) --i;
+  if (i == v.size() || v.size() - i > 5) return v;
+  std::string_view head = v.substr(0, i);
+  if (!head.empty() && head.back() == ' ') head.remove_suffix(1);  // "x 12", "ext. 12"
+  for (std::string_view mark : {" x", " ext", " ext."}) {
+    if (head.size() <= mark.size()) continue;
+    std::string_view tail = head.substr(head.size() - mark.size());
+    bool same = true;
+    for (size_t k = 0; k < mark.size(); ++k) same &= Lower(tail[k]) == mark[k];
+    if (same) return head.substr(0, head.size() - mark.size());
+  }
+  return v;
+}
+
 // ---- card IINs ---------------------------------------------------------------------------
 
 struct Iin {
@@ -127,6 +145,7 @@ constexpr Iin kIins[] = {
     {65, 65, 2, 16, 19, false},      // Discover
     {3528, 3589, 4, 16, 19, false},  // JCB
     {62, 62, 2, 16, 19, false},      // UnionPay (and Discover 622126-622925)
+    {8100, 8171, 4, 16, 19, false},  // UnionPay
     {300, 305, 3, 14, 19, false},    // Diners Club
     {36, 36, 2, 14, 19, false},      // Diners Club International
     {38, 39, 2, 14, 19, false},      // Diners Club
@@ -155,19 +174,20 @@ struct IbanCountry {
   int length;
 };
 
-// The SWIFT IBAN registry: country code and IBAN length.
+// The SWIFT IBAN registry: country code and IBAN length; also IR (Iran), whose national IBAN
+// (the Sheba number) follows ISO 13616 though Iran is not in the SWIFT registry.
 constexpr IbanCountry kIbanCountries[] = {
     {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16}, {"BG", 22},
     {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24},
     {"DE", 22}, {"DJ", 27}, {"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18},
     {"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27},
-    {"GT", 28}, {"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27},
-    {"JO", 30}, {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20},
-    {"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MN", 20}, {"MR", 27},
-    {"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18}, {"NO", 15}, {"OM", 23}, {"PK", 24}, {"PL", 28},
-    {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"RU", 33}, {"SA", 24}, {"SC", 31},
-    {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"SO", 23}, {"ST", 25}, {"SV", 28},
-    {"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20},
+    {"GT", 28}, {"HR", 21}, {"HU", 28}, {"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IR", 26}, {"IS", 26},
+    {"IT", 27}, {"JO", 30}, {"KW", 30}, {"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20},
+    {"LU", 20}, {"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MN", 20},
+    {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18}, {"NO", 15}, {"OM", 23}, {"PK", 24},
+    {"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"RU", 33}, {"SA", 24},
+    {"SC", 31}, {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"SO", 23}, {"ST", 25},
+    {"SV", 28}, {"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29}, {"VA", 22}, {"VG", 24}, {"XK", 20},
 };
 
 int IbanLength(char a, char b) {
@@ -219,6 +239,7 @@ uint32_t ClassifyBuiltin(std::string_view v) {
   if (letter) {
     if (IsMacAddress(v)) mask |= 1u << kMac;
     if (IbanValid(v)) mask |= 1u << kIban;
+    if (IsPhoneNumber(v)) mask |= 1u << kPhone;  // with an extension: "555-123-4567 x12"
     return mask;
   }
   if (IsPhoneNumber(v)) mask |= 1u << kPhone;
@@ -596,7 +617,17 @@ bool IsEmail(std::string_view v) {
 }
 
 bool IsPhoneNumber(std::string_view v) {
+  v = WithoutPhoneExtension(v);
   if (v.size() < 9 || v.size() > 32) return false;
+  // "(+62) 812 3456 7890": a parenthesised country code, read as "+62 812 3456 7890".
+  if (v[0] == '(' && v.size() > 1 && v[1] == '+') {
+    size_t close = v.find(')');
+    if (close == std::string_view::npos || close < 3 || close > 5) return false;
+    std::string plain = "+";
+    plain += v.substr(2, close - 2);
+    plain += v.substr(close + 1);
+    return plain.find('(') == std::string::npos && IsPhoneNumber(plain);
+  }
   bool plus = v[0] == '+';
   if (plus) {
     v.remove_prefix(1);
@@ -620,24 +651,40 @@ bool IsPhoneNumber(std::string_view v) {
     if (s.groups[g] > 8) return false;
   }
   const int* g = s.groups;
-  bool nanp = (s.count == 3 && g[0] == 3 && g[1] == 3 && g[2] == 4 && s.d[0] >= '2') ||
-              (s.count == 4 && g[0] == 1 && g[1] == 3 && g[2] == 3 && g[3] == 4 && s.d[0] == '1' &&
+  const int n = s.count;
+  bool nanp = (n == 3 && g[0] == 3 && g[1] == 3 && g[2] == 4 && s.d[0] >= '2') ||
+              (n == 4 && g[0] == 1 && g[1] == 3 && g[2] == 3 && g[3] == 4 && s.d[0] == '1' &&
                s.d[1] >= '2');
+  // A parenthesised area code, first or after a trunk 8 (or 1): "(11) 91234-5678",
+  // "(495) 123-45-67", "8 (495) 123-45-67".
+  bool area_code =
+      (s.paren_group == 0 && g[0] >= 2 && g[0] <= 4 && s.digits >= 10 && s.digits <= 11) ||
+      (s.paren_group == 1 && g[0] == 1 && (s.d[0] == '8' || s.d[0] == '1') && g[1] >= 3 &&
+       g[1] <= 4 && s.digits == 11);
+  // 8-9 digits ending in two pairs, without a trunk prefix: "12 34 56 78", "912 34 56 78",
+  // "12-345-67-89" (Denmark, Norway, Spain, Poland).
+  bool pairs = n >= 4 && s.digits >= 8 && s.digits <= 9 && g[0] >= 2 && g[0] <= 3 &&
+               g[n - 1] == 2 && g[n - 2] == 2 && s.paren_group < 0 && !s.dot && !s.slashes;
   if (s.d[0] == '0' && s.d[1] == '0') {  // 00 + country code
     if (s.d[2] == '0' || s.digits < 10 || s.digits > 17) return false;
   } else if (s.d[0] == '0') {  // trunk prefix
-    if (s.digits < 10 || s.digits > 12) return false;
-  } else if (!nanp) {
-    return false;  // without a leading 0 or +, only North American numbers
+    // 10-12 digits, or 9 after an area code of <= 4 digits ("02 123 45 67", "03-123-4567"),
+    // but not shaped like an SSN (012-34-5678) or a ZIP+4 code (02134-1234).
+    bool ssn_shape = n == 3 && g[0] == 3 && g[1] == 2 && g[2] == 4;
+    if (s.digits < 9 || s.digits > 12 || (s.digits == 9 && (g[0] > 4 || ssn_shape))) {
+      return false;
+    }
+  } else if (!nanp && !area_code && !pairs) {
+    return false;  // other national numbers without a leading 0 or + are not told apart
   }
   if (s.dot) {
     // Dotted national numbers are North American (555.123.4567) or French (06.12.34.56.78);
     // other dotted numbers are IPv4 addresses, versions or amounts.
-    bool fr = s.count == 5 && s.d[0] == '0' && g[0] == 2 && g[1] == 2 && g[2] == 2 && g[3] == 2 &&
-              g[4] == 2;
+    bool fr =
+        n == 5 && s.d[0] == '0' && g[0] == 2 && g[1] == 2 && g[2] == 2 && g[3] == 2 && g[4] == 2;
     if (!nanp && !fr) return false;
   }
-  if (s.dash && s.count == 6 && IsMacAddress(v)) return false;  // 00-11-22-33-44-55
+  if (s.dash && n == 6 && IsMacAddress(v)) return false;  // 00-11-22-33-44-55
   return true;
 }
 

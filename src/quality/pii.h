@@ -9,14 +9,24 @@
 //                 (<= 63 each), the last one (the TLD) >= 2 letters; <= 254 in all. So
 //                 user@localhost (no dot in the domain) is not an e-mail.
 //   PHONE_NUMBER  digits in groups separated by ' ', '-' or '.', with at most one group in
-//                 parentheses ("(555) 123-4567", "+44 (0)20 7946 0958"):
-//                 - "+CC...": E.164, 8-15 digits, the first not 0; separators optional.
+//                 parentheses ("(555) 123-4567", "+44 (0)20 7946 0958"), optionally followed by
+//                 an extension of 1-5 digits after a space and x, ext or ext. ("555-123-4567
+//                 x6280", "(555) 123-4567 ext. 12"; not "555-123-4567x12"):
+//                 - "+CC...": E.164, 8-15 digits, the first not 0; separators optional; the
+//                   country code may be parenthesised as a whole ("(+62) 812 3456 7890").
 //                 - otherwise 2-6 groups of <= 8 digits, and either a trunk 0 and 10-12 digits
-//                   ("020 7946 0958", "030 12345678", "030/12345678", "01 23 45 67 89"), or
-//                   00 + a country code and 10-17 digits ("0044 20 7946 0958"), or North
-//                   American: 3-3-4 or 1-3-3-4 with an area code starting 2-9 ("555-123-4567",
-//                   "1-800-555-0199"). Other national numbers without a 0 (Chinese, Indian
-//                   mobiles) need the +CC form.
+//                   ("020 7946 0958", "030 12345678", "030/12345678", "01 23 45 67 89"), or a
+//                   trunk 0 and 9 digits after an area code of <= 4 digits, not shaped like an
+//                   SSN (3-2-4) ("02 123 45 67", "03-123-4567", "0 2189 3688"; not the ZIP+4
+//                   02134-1234), or 00 + a country code and 10-17 digits ("0044 20 7946 0958"),
+//                   or North American: 3-3-4 or 1-3-3-4 with an area code starting 2-9
+//                   ("555-123-4567", "1-800-555-0199"), or a parenthesised area code of 2-4
+//                   digits first, 10-11 digits in all ("(11) 91234-5678", "(495) 123-45-67"), or
+//                   after a trunk 8 or 1, 11 digits ("8 (495) 123-45-67"), or 8-9 digits in
+//                   >= 4 groups, the first of 2-3 digits and the last two pairs ("12 34 56 78",
+//                   "912 34 56 78", "12-345-67-89"). Other national numbers without a 0 (bare
+//                   digits, Chinese and Indian mobiles, 3-3-3 and 4-4 groups, which are also
+//                   amounts and codes) need the +CC form.
 //                 - every group after the first >= 2 digits, except a parenthesised one and the
 //                   one after a country code ("+33 1 23 45 67 89");
 //                 - '.' only as the sole separator: with '+' in >= 3 groups, else North American
@@ -24,15 +34,17 @@
 //                   not a MAC address.
 //                 So plain integers, ISO dates and times, amounts, card numbers, IPv4 addresses,
 //                 versions, order numbers like 2023-000123 and short local numbers ("555-1234")
-//                 are not phone numbers. Extensions ("x12") are not understood.
+//                 are not phone numbers, nor is a number with an extension glued on
+//                 ("555-123-4567x12").
 //   CREDIT_CARD   13-19 digits, optionally in groups separated by one kind of separator (' ' or
 //                 '-'): groups of 4 with a last group of 1-4 (4-4-4-4, 4-4-4-4-3, 4-4-4-1, ...),
 //                 or 4-6-4 / 4-6-5 (Diners, Amex); a known IIN prefix with a length the scheme
 //                 issues (Visa 4: 13/16/19; Mastercard 51-55, 2221-2720: 16; Amex 34/37: 15;
-//                 Discover 6011/644-649/65, JCB 3528-3589, UnionPay 62: 16-19; Diners 300-305/36/
-//                 38/39: 14-19; Maestro 50/56-58/6304/67: 13-19); and a valid Luhn check digit.
-//                 So a 16-digit order number that fails Luhn or starts with 1, 7, 8, 9 or 0 is not
-//                 a card; one that passes both cannot be told from a card and is reported.
+//                 Discover 6011/644-649/65, JCB 3528-3589, UnionPay 62/8100-8171: 16-19; Diners
+//                 300-305/36/38/39: 14-19; Maestro 50/56-58/6304/67: 13-19); and a valid Luhn
+//                 check digit. So a 16-digit order number that fails Luhn or starts with 1, 7, 9,
+//                 0 or 8 (but 8100-8171) is not a card; one that passes both cannot be told from
+//                 a card and is reported.
 //   IP_ADDRESS    IPv4: four dotted decimal octets 0-255 without leading zeros ("01" is not an
 //                 octet). A version string with four such parts, e.g. 1.2.3.4, IS a valid IPv4
 //                 address and is reported as one; 1.2.3, 1.2.3.4.5, v1.2.3.4, 1.02.3.4 and
@@ -40,13 +52,15 @@
 //                 "::"; optionally ending in a dotted IPv4 (::ffff:192.0.2.1, two groups) and a
 //                 %zone (fe80::1%eth0). No CIDR suffixes or ports.
 //   MAC_ADDRESS   six groups of two hex digits separated by one kind of separator, ':' or '-'.
+//                 Twelve bare hex digits (001a2b3c4d5e) are not: they are as often hashes or ids.
 //   USA_SSN       AAA-GG-SSSS (or with spaces) per the SSA rules: area not 000, 666 or 900-999,
 //                 group not 00, serial not 0000; the two numbers the SSA voided after they were
 //                 printed in advertising (078-05-1120, 219-09-9999) are not SSNs either. Nine bare
 //                 digits count only in DetectEntities, when the column name says ssn.
-//   IBAN          two-letter country code of the IBAN registry, two check digits (02-98), an
-//                 alphanumeric BBAN, the registry's length for that country, mod-97 == 1; spaces
-//                 allowed (print format), letters in either case.
+//   IBAN          two-letter country code of the IBAN registry (or IR: Iran's national IBAN,
+//                 outside the SWIFT registry), two check digits (02-98), an alphanumeric BBAN,
+//                 the registry's length for that country, mod-97 == 1; spaces allowed (print
+//                 format), letters in either case.
 //   custom        the whole value matches the entity's ECMAScript regex.
 //
 // Column-level rules (DetectEntities):

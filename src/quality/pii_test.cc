@@ -9,6 +9,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "common/error.h"
 
@@ -54,12 +56,14 @@ TEST(Pii, CreditCards) {
        {"4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111", "5555555555554444",
         "2223003122003222", "378282246310005", "3782 822463 10005", "6011111111111117",
         "3530111333300000", "30569309025904", "3056 930902 5904", "4222222222222",
-        "4111 1111 1111 1111 003", "6200000000000005"}) {
+        "4111 1111 1111 1111 003", "6200000000000005", "8100123456789017", "8171123456789011",
+        "8100123456789012347"}) {
     EXPECT_EQ(Only(v), "CREDIT_CARD") << v;
   }
   EXPECT_FALSE(IsCreditCard("4111111111111112"));     // Luhn
   EXPECT_FALSE(IsCreditCard("1234567812345670"));     // Luhn-valid, no scheme starts with 1
   EXPECT_FALSE(IsCreditCard("9111111111111110"));     // nor with 9
+  EXPECT_FALSE(IsCreditCard("8172123456789010"));     // UnionPay's 81 ends at 8171
   EXPECT_FALSE(IsCreditCard("341111111111111111"));   // Amex has 15 digits, not 18
   EXPECT_FALSE(IsCreditCard("4111 1111-1111 1111"));  // mixed separators
   EXPECT_FALSE(IsCreditCard("4111 11111111 1111"));   // not a card grouping
@@ -74,7 +78,7 @@ TEST(Pii, Iban) {
        {"DE89370400440532013000", "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432",
         "GB82 WEST 1234 5698 7654 32", "FR1420041010050500013M02606", "NL91ABNA0417164300",
         "ES9121000418450200051332", "BE68539007547034", "gb82west12345698765432",
-        "CH9300762011623852957", "NO9386011117947"}) {
+        "CH9300762011623852957", "NO9386011117947", "IR157100720630053333140053"}) {
     EXPECT_TRUE(IbanValid(v)) << v;
     EXPECT_EQ(Only(v), "IBAN") << v;
   }
@@ -178,6 +182,14 @@ TEST(Pii, PhoneNumbers) {
         "0044 20 7946 0958", "+61 2 9876 5432",   "0412 345 678",        "+1.555.123.4567"}) {
     EXPECT_EQ(Only(v), "PHONE_NUMBER") << v;
   }
+  // Extensions; a parenthesised country or area code; 9 digits after a trunk 0; 8-9 digits
+  // ending in two pairs.
+  for (const char* v :
+       {"555-123-4567 x6280", "(555) 123-4567 ext. 12", "1-800-555-0199 X 7", "(+62) 812 3456 7890",
+        "(11) 91234-5678", "(495) 123-45-67", "8 (495) 123-45-67", "02 123 45 67", "03-123-4567",
+        "0 2189 3688", "12 34 56 78", "912 34 56 78", "12-345-67-89"}) {
+    EXPECT_EQ(Only(v), "PHONE_NUMBER") << v;
+  }
   for (const char* v : {"5551234567",
                         "1234567890",
                         "555-1234",
@@ -213,7 +225,22 @@ TEST(Pii, PhoneNumbers) {
                         "000123-4567",
                         "2023-0001-2345",
                         "123-456-7890",
-                        "00-11-22-33-44-55"}) {
+                        "00-11-22-33-44-55",
+                        "555-123-4567 x123456",
+                        "555-123-4567 y12",
+                        "ext. 1234",
+                        "1234 x12",
+                        "(+62)",
+                        "(+62 812 3456 7890",
+                        "(+6212) 812 3456",
+                        "(555) 123-4567 (+1)",
+                        "(1) 2345-6789",
+                        "012-34-5678",
+                        "02134-1234",
+                        "12 34 56",
+                        "1234 5678",
+                        "934 365 107",
+                        "12.34.56.78"}) {
     EXPECT_FALSE(IsPhoneNumber(v)) << v;
   }
 }
@@ -288,31 +315,46 @@ std::vector<std::string> CsvFields(const std::string& line) {
   return fields;
 }
 
-TEST(Pii, LabelledSetPrecisionAndRecall) {
-  std::ifstream in(DataDir() / "labelled.csv");
-  ASSERT_TRUE(in) << DataDir() / "labelled.csv";
-  const std::vector<std::string> entities = {
+// Per-entity counts of ClassifyValue on one labelled set.
+struct EntityCounts {
+  size_t positives = 0, tp = 0, fp = 0, fn = 0;
+  std::vector<std::string> examples;  // a few mistakes, to print
+  double Precision() const { return tp + fp ? static_cast<double>(tp) / (tp + fp) : 1.0; }
+  double Recall() const { return positives ? static_cast<double>(tp) / positives : 1.0; }
+};
+
+struct SetCounts {
+  size_t rows = 0, negatives = 0;
+  std::map<std::string, EntityCounts> entities;
+};
+
+const std::vector<std::string>& ValueEntities() {
+  static const std::vector<std::string> kEntities = {
       "EMAIL", "PHONE_NUMBER", "CREDIT_CARD", "IP_ADDRESS", "MAC_ADDRESS", "USA_SSN", "IBAN"};
-  struct Counts {
-    size_t positives = 0, tp = 0, fp = 0, fn = 0;
-    std::vector<std::string> examples;  // a few mistakes, to print
-  };
-  std::map<std::string, Counts> counts;
+  return kEntities;
+}
+
+// Classifies every value of a `value,label` CSV under tests/data/pii (label: a value entity or
+// NONE) and prints precision and recall per entity, with a few mistakes; "-" where there is
+// nothing to measure.
+void MeasureLabelledSet(const std::string& name, SetCounts* set) {
+  const std::filesystem::path path = DataDir() / name;
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
   std::string line;
   std::getline(in, line);
-  ASSERT_EQ(line, "value,label");
-  size_t rows = 0, negatives = 0;
+  ASSERT_EQ(line, "value,label") << path;
   while (std::getline(in, line)) {
     auto fields = CsvFields(line);
     ASSERT_EQ(fields.size(), 2u) << line;
     const std::string& value = fields[0];
     const std::string& label = fields[1];
-    ++rows;
-    negatives += label == "NONE";
-    ASSERT_TRUE(label == "NONE" || Has(entities, label)) << label;
+    ++set->rows;
+    set->negatives += label == "NONE";
+    ASSERT_TRUE(label == "NONE" || Has(ValueEntities(), label)) << label;
     auto found = ClassifyValue(value);
-    for (const std::string& entity : entities) {
-      Counts& c = counts[entity];
+    for (const std::string& entity : ValueEntities()) {
+      EntityCounts& c = set->entities[entity];
       bool predicted = Has(found, entity), actual = label == entity;
       c.positives += actual;
       c.tp += predicted && actual;
@@ -323,22 +365,63 @@ TEST(Pii, LabelledSetPrecisionAndRecall) {
       }
     }
   }
-  EXPECT_GE(rows, 5000u);
-  EXPECT_GE(negatives, 2000u);
-  std::printf("\n%-14s %9s %6s %6s %6s %9s %9s\n", "entity", "positives", "tp", "fp", "fn",
-              "precision", "recall");
-  for (const std::string& entity : entities) {
-    const Counts& c = counts[entity];
-    double precision = c.tp + c.fp ? static_cast<double>(c.tp) / (c.tp + c.fp) : 1.0;
-    double recall = c.positives ? static_cast<double>(c.tp) / c.positives : 1.0;
-    std::printf("%-14s %9zu %6zu %6zu %6zu %9.4f %9.4f\n", entity.c_str(), c.positives, c.tp, c.fp,
-                c.fn, precision, recall);
+  auto ratio = [](double r, bool defined) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "%.4f", r);
+    return defined ? std::string(buf) : std::string("-");
+  };
+  std::printf("\ntests/data/pii/%s\n%-14s %9s %6s %6s %6s %9s %9s\n", name.c_str(), "entity",
+              "positives", "tp", "fp", "fn", "precision", "recall");
+  for (const std::string& entity : ValueEntities()) {
+    const EntityCounts& c = set->entities[entity];
+    std::printf("%-14s %9zu %6zu %6zu %6zu %9s %9s\n", entity.c_str(), c.positives, c.tp, c.fp,
+                c.fn, ratio(c.Precision(), c.tp + c.fp > 0).c_str(),
+                ratio(c.Recall(), c.positives > 0).c_str());
     for (const std::string& example : c.examples) std::printf("    %s\n", example.c_str());
-    EXPECT_GE(c.positives, 300u) << entity;
-    EXPECT_GE(precision, 0.95) << entity;
-    EXPECT_GE(recall, 0.95) << entity;
   }
-  std::printf("%zu rows, %zu hard negatives\n", rows, negatives);
+  std::printf("%zu rows, %zu hard negatives\n", set->rows, set->negatives);
+}
+
+// The set generated with the detectors (tests/data/pii/generate.py).
+TEST(Pii, LabelledSetPrecisionAndRecall) {
+  SetCounts set;
+  ASSERT_NO_FATAL_FAILURE(MeasureLabelledSet("labelled.csv", &set));
+  EXPECT_GE(set.rows, 5000u);
+  EXPECT_GE(set.negatives, 2000u);
+  for (const std::string& entity : ValueEntities()) {
+    const EntityCounts& c = set.entities[entity];
+    EXPECT_GE(c.positives, 300u) << entity;
+    EXPECT_GE(c.Precision(), 0.95) << entity;
+    EXPECT_GE(c.Recall(), 0.95) << entity;
+  }
+}
+
+// An independent set: values from a third-party generator, @faker-js/faker, in 54 locales
+// (tests/data/pii/faker/generate.mjs says how it was made).
+TEST(Pii, FakerSetPrecisionAndRecall) {
+  SetCounts set;
+  ASSERT_NO_FATAL_FAILURE(MeasureLabelledSet("faker/labelled.csv", &set));
+  EXPECT_GE(set.rows, 7000u);
+  EXPECT_GE(set.negatives, 3000u);
+  // The entities with a fixed format or a checksum.
+  for (const char* entity : {"EMAIL", "CREDIT_CARD", "IP_ADDRESS", "MAC_ADDRESS", "IBAN"}) {
+    const EntityCounts& c = set.entities[entity];
+    EXPECT_GE(c.positives, 500u) << entity;
+    EXPECT_GE(c.Precision(), 0.95) << entity;
+    EXPECT_GE(c.Recall(), 0.95) << entity;
+  }
+  // Faker has no SSN generator, so there are no positives; none of its values is taken for one.
+  EXPECT_EQ(set.entities["USA_SSN"].positives, 0u);
+  EXPECT_EQ(set.entities["USA_SSN"].fp, 0u);
+  // Phone numbers have no fixed format. Faker prints many national numbers as bare digits
+  // ("4317679560", Chinese mobiles "13680797271") or as 3-3-3 / 4-4 groups ("934 365 107",
+  // "9343 5151"), which the detector deliberately does not take for phone numbers without a
+  // leading 0 or + (they are order numbers, amounts with space separators, codes). So precision
+  // is held to the target, and recall (about 0.81 here) only to a floor against regressions.
+  const EntityCounts& phone = set.entities["PHONE_NUMBER"];
+  EXPECT_GE(phone.positives, 500u);
+  EXPECT_GE(phone.Precision(), 0.95);
+  EXPECT_GE(phone.Recall(), 0.80);
 }
 
 // ---- the column-level set -----------------------------------------------------------------
