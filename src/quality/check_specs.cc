@@ -38,6 +38,14 @@ std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
             "use on_fail: fail or on_fail: warn");
         continue;
       }
+      if (rule.on_fail == "quarantine" && rule.dynamic()) {
+        diagnostics.Add(at,
+                        fmt::format("{} has a dynamic threshold, so it cannot quarantine rows: "
+                                    "history judges a whole run, not a row",
+                                    rule.text),
+                        "use on_fail: fail or on_fail: warn, or a fixed threshold");
+        continue;
+      }
       rules.push_back(std::move(rule));
     }
   }

@@ -197,23 +197,34 @@ class Parser {
   // rule ((and|or) rule)*, where a part of a composite is parenthesized.
   std::optional<Rule> Composite() {
     size_t start = Peek().offset;
+    Token first_at = Peek();
     auto first = Term();
     if (!first) return std::nullopt;
     if (!IsWord(Peek(), "and") && !IsWord(Peek(), "or")) return first;
     Rule c;
     c.type = ToLower(Peek().text);
+    if (first->dynamic()) return DynamicPart(first_at);
     c.parts.push_back(std::move(*first));
     while (IsWord(Peek(), "and") || IsWord(Peek(), "or")) {
       if (ToLower(Peek().text) != c.type) {
         return Err(Peek(), "mixing 'and' and 'or' needs parentheses around each group");
       }
       Next();
+      Token at = Peek();
       auto next = Term();
       if (!next) return std::nullopt;
+      if (next->dynamic()) return DynamicPart(at);
       c.parts.push_back(std::move(*next));
     }
     c.text = Text(start, Peek().offset);
     return c;
+  }
+
+  // History is kept per rule: a part of a composite has none of its own.
+  std::nullopt_t DynamicPart(const Token& at) {
+    return Err(at,
+               "a dynamic threshold (avg(last(N)), ...) cannot be part of an and/or rule: its "
+               "history is kept per rule; write it as a rule of its own");
   }
 
   std::optional<Rule> Term() {
@@ -573,6 +584,11 @@ const std::vector<std::string>& RuleTypes() { return kRuleTypes; }
 
 bool Rule::row_level() const { return RowLevel(*this); }
 
+bool Rule::dynamic() const {
+  return (condition && condition->dynamic()) || (threshold && threshold->dynamic()) ||
+         std::any_of(parts.begin(), parts.end(), [](const Rule& p) { return p.dynamic(); });
+}
+
 bool Rule::windowed() const {
   if (type == "IsUnique") return true;
   return std::any_of(parts.begin(), parts.end(), [](const Rule& p) { return p.windowed(); });
@@ -665,6 +681,26 @@ std::string TableSql(const std::string& name) {
   return Join(quoted, ".");
 }
 
+// The range of an integer column from the statistics DuckDB keeps of the relation (Parquet
+// files carry them), read without a scan; nullopt when they say nothing.
+std::optional<std::pair<int64_t, int64_t>> IntegerRange(const Context& ctx,
+                                                        const std::string& column) {
+  static const std::set<std::string> integers = {"TINYINT",  "SMALLINT",  "INTEGER", "BIGINT",
+                                                 "UTINYINT", "USMALLINT", "UINTEGER"};
+  if (!integers.count(TypeOf(ctx, column))) return std::nullopt;
+  try {
+    auto r = ctx.conn.Query(
+        fmt::format("SELECT stats({}) FROM {} LIMIT 1", SqlIdent(column), ctx.relation));
+    static const std::regex range_re(R"(^\[Min: (-?\d+), Max: (-?\d+)\])");
+    std::smatch m;
+    std::string text = r.row_count() ? r.GetOr(0, 0) : "";
+    if (!std::regex_search(text, m, range_re)) return std::nullopt;
+    return std::make_pair(std::stoll(m[1]), std::stoll(m[2]));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 // Canonical type names, so that "INT" matches "INTEGER" and "STRING" matches "VARCHAR".
 std::string CanonicalType(std::string t) {
   t = ToUpper(Trim(t));
@@ -752,8 +788,17 @@ Plan Compile(const Rule& r, Context& ctx) {
   } else if (t == "Completeness") {
     judge(fmt::format("coalesce(count({}){} / nullif(count(*){}, 0), 1.0)", col, where, where));
   } else if (t == "IsUnique") {
-    // Values repeated: the extra copies, counted in the same pass as everything else.
-    count_breaking(fmt::format("count({0}){1} - count(DISTINCT {0}){1}", col, where));
+    // Values repeated: the extra copies, counted in the same pass as everything else. Integers
+    // in a known range of up to 2^26 values are marked in a bitmap (8 MiB per thread), which
+    // costs a fraction of hashing them.
+    auto range = IntegerRange(ctx, r.args[0]);
+    if (range && range->second - range->first < (int64_t{1} << 26)) {
+      count_breaking(
+          fmt::format("count({0}){1} - coalesce(bit_count(bitstring_agg({0}, {2}, {3}){1}), 0)",
+                      col, where, range->first, range->second));
+    } else {
+      count_breaking(fmt::format("count({0}){1} - count(DISTINCT {0}){1}", col, where));
+    }
   } else if (t == "Uniqueness" || t == "UniqueValueRatio") {
     std::string counts = fmt::format(
         "(SELECT count(*) AS n FROM {} WHERE {} IS NOT NULL GROUP BY {})", rel_where, col, col);

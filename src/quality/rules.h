@@ -61,6 +61,8 @@ struct Rule {
   std::string on_fail = "fail";        // fail | warn | quarantine
 
   bool row_level() const;
+  // Whether its condition or threshold reads the rule's history (avg(last(10)), ...).
+  bool dynamic() const;
   // Whether PassSql() is a window expression (it then belongs in QUALIFY, not WHERE).
   bool windowed() const;
   // SQL that is true for a row that passes (row-level rules only).

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/strings.h"
+#include "quality/check_specs.h"
 
 namespace sluice::quality {
 namespace {
@@ -83,6 +84,27 @@ TEST(Rules, ErrorsPointAtTheTokenWithTheExpectedOne) {
   EXPECT_EQ(LineColumn("Rules = [\n  RowCount > 0\n  IsComplete \"a\"\n]", error.offset),
             (std::pair<int, int>{3, 3}));
   EXPECT_NE(error.message.find("expected ','"), std::string::npos);
+  // History is kept per rule, so a composite's part cannot have a dynamic threshold.
+  EXPECT_FALSE(Parse(R"((IsComplete "a") and (RowCount > avg(last(3))))", error));
+  EXPECT_EQ(error.offset, 21u);
+  EXPECT_NE(error.message.find("cannot be part of an and/or rule"), std::string::npos);
+  EXPECT_FALSE(Parse(R"((Mean "a" > max(last(2))) or (RowCount > 0))", error));
+  EXPECT_EQ(error.offset, 0u);
+}
+
+TEST(Rules, QuarantineNeedsARowLevelRuleWithAFixedThreshold) {
+  project::Diagnostics diagnostics;
+  auto rules = ParseCheckSpecs(
+      {{R"(ColumnValues "a" > avg(last(3)))", "", "quarantine", {"jobs/j.yaml", 7, 5}},
+       {"RowCount > 0", "", "quarantine", {"jobs/j.yaml", 9, 5}},
+       {R"(ColumnValues "a" > 0)", "", "quarantine", {"jobs/j.yaml", 11, 5}}},
+      ".", diagnostics);
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].text, R"(ColumnValues "a" > 0)");
+  ASSERT_EQ(diagnostics.items().size(), 2u);
+  EXPECT_EQ(diagnostics.items()[0].where.str(), "jobs/j.yaml:7:5");
+  EXPECT_NE(diagnostics.items()[0].message.find("dynamic threshold"), std::string::npos);
+  EXPECT_NE(diagnostics.items()[1].message.find("judges the whole table"), std::string::npos);
 }
 
 class Eval : public ::testing::Test {
@@ -127,6 +149,8 @@ TEST_F(Eval, EveryRuleTypePassesAndFails) {
       {R"(Completeness "s" > 0.8)", "fail"},
       {R"(IsUnique "s")", "pass"},
       {R"(IsUnique "id")", "fail"},
+      {R"(IsUnique "id" where "x > 15")", "fail"},
+      {R"(IsUnique "id" where "x < 25")", "pass"},
       {R"(Uniqueness "id" = 0.5)", "pass"},
       {R"(Uniqueness "id" > 0.5)", "fail"},
       {R"(UniqueValueRatio "id" between 0.6 and 0.7)", "pass"},
