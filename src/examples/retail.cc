@@ -57,6 +57,10 @@ const char* kSource = R"x(source: orders
 description: Daily order exports from the partner shops (CSV, one folder per day).
 format: csv
 on_schema_change: evolve
+checks:                    # judged on each crawl's new files, before they are registered
+  - rule: ColumnExists "OrderID"
+  - rule: RowCount > 0
+    on_fail: warn
 )x";
 
 const char* kJob = R"x(job: clean_orders
@@ -123,6 +127,16 @@ FROM {{ ref('silver.orders') }}
 GROUP BY ALL
 )x";
 
+const char* kDailyRevenueSettings =
+    R"x(description: Revenue per day and country, for the finance dashboard.
+checks:                    # judged before each rebuild is published
+  - rule: IsPrimaryKey "order_date" "country"
+  - rule: ColumnValues "revenue" >= 0
+    on_fail: quarantine    # into quarantine.gold_daily_revenue
+  - rule: RowCount > avg(last(5)) * 0.5
+    on_fail: warn
+)x";
+
 const char* kCountryRevenue = R"x(-- Revenue per country over the whole period, ranked.
 SELECT country, CAST(sum(orders) AS BIGINT) AS orders, sum(revenue) AS revenue,
        rank() OVER (ORDER BY sum(revenue) DESC) AS rank
@@ -145,6 +159,7 @@ void WriteRetailProject(const fs::path& dir) {
   Write(dir / "sources" / "orders.yaml", kSource);
   Write(dir / "jobs" / "clean_orders.yaml", kJob);
   Write(dir / "models" / "gold" / "daily_revenue.sql", kDailyRevenue);
+  Write(dir / "models" / "gold" / "daily_revenue.yaml", kDailyRevenueSettings);
   Write(dir / "models" / "gold" / "country_revenue.sql", kCountryRevenue);
   Write(dir / "models" / "gold" / "product_sales.sql", kProductSales);
   Write(dir / "workflows" / "orders.yaml", kWorkflow);
