@@ -10,6 +10,7 @@
 #include "common/interrupt.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "engine/pattern.h"
 
 namespace sluice::engine {
 
@@ -72,6 +73,9 @@ Database::Database(const std::string& path, int threads) {
     Fail(ErrorKind::kIo, "cannot open DuckDB database {}: {}", path.empty() ? "(memory)" : path,
          message);
   }
+  // Sluice's stateless SQL functions, for every connection: sluice_match (engine/pattern.h).
+  Connection conn(*this);
+  RegisterPatternMatch(conn);
 }
 
 Database::~Database() { duckdb_close(&db_); }

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/strings.h"
+#include "engine/pattern.h"
 
 namespace sluice::quality {
 
@@ -469,6 +470,20 @@ class Parser {
 
 std::string Col(const std::string& name) { return SqlIdent(name); }
 
+// The text of an SQL string literal ('it''s' -> it's); nullopt for anything else.
+std::optional<std::string> SqlStringValue(const std::string& sql) {
+  if (sql.size() < 2 || sql.front() != '\'' || sql.back() != '\'') return std::nullopt;
+  std::string out;
+  for (size_t i = 1; i + 1 < sql.size(); ++i) {
+    if (sql[i] == '\'') {
+      if (sql[i + 1] != '\'' || i + 2 >= sql.size()) return std::nullopt;
+      ++i;
+    }
+    out += sql[i];
+  }
+  return out;
+}
+
 // SQL for `lhs <condition>` with operands already resolved to SQL.
 std::string CompareSql(const std::string& lhs, const std::string& op,
                        const std::vector<std::string>& v) {
@@ -493,7 +508,15 @@ std::string CompareSql(const std::string& lhs, const std::string& op,
     return has_null ? fmt::format("({} IS NOT NULL AND NOT {})", lhs, list)
                     : fmt::format("(NOT {})", list);
   }
-  if (op == "matches") return fmt::format("regexp_full_match({}, {})", lhs, v[0]);
+  if (op == "matches") {
+    // Patterns of classes and quantifiers go to Sluice's own matcher (engine/pattern.h), several
+    // times faster than RE2; the rest to DuckDB's regexp_full_match. Both answer alike.
+    auto pattern = SqlStringValue(v[0]);
+    return fmt::format("{}({}, {})",
+                       pattern && engine::SupportsPattern(*pattern) ? engine::kPatternMatchFunction
+                                                                    : "regexp_full_match",
+                       lhs, v[0]);
+  }
   return fmt::format("({} {} {})", lhs, op == "!=" ? "<>" : op, v[0]);
 }
 
