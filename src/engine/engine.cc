@@ -10,6 +10,7 @@
 #include "common/interrupt.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "engine/duplicates.h"
 #include "engine/pattern.h"
 
 namespace sluice::engine {
@@ -73,9 +74,11 @@ Database::Database(const std::string& path, int threads) {
     Fail(ErrorKind::kIo, "cannot open DuckDB database {}: {}", path.empty() ? "(memory)" : path,
          message);
   }
-  // Sluice's stateless SQL functions, for every connection: sluice_match (engine/pattern.h).
+  // Sluice's own SQL functions, for every connection: sluice_match (engine/pattern.h) and
+  // sluice_duplicates (engine/duplicates.h).
   Connection conn(*this);
   RegisterPatternMatch(conn);
+  RegisterDuplicates(conn);
 }
 
 Database::~Database() { duckdb_close(&db_); }
@@ -225,6 +228,13 @@ std::vector<StatementInfo> Connection::Inspect(const std::string& sql) {
   }
   duckdb_destroy_extracted(&statements);
   return out;
+}
+
+bool HasFunction(Connection& conn, const std::string& name, const std::string& type) {
+  return conn.Query(fmt::format("SELECT count(*) FROM duckdb_functions() WHERE function_name = {} "
+                                "AND function_type = {}",
+                                SqlString(name), SqlString(type)))
+             .GetInt(0, 0) > 0;
 }
 
 }  // namespace sluice::engine

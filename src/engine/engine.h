@@ -83,4 +83,7 @@ class Connection {
   duckdb_connection conn_ = nullptr;
 };
 
+// Whether the connection's database has a function `name` of `type` (scalar, aggregate, ...).
+bool HasFunction(Connection& conn, const std::string& name, const std::string& type);
+
 }  // namespace sluice::engine

@@ -850,18 +850,9 @@ struct LogicalType {
   duckdb_logical_type type;
 };
 
-bool Registered(Connection& conn) {
-  auto r = conn.Query(fmt::format(
-      "SELECT count(*) FROM duckdb_functions() WHERE function_name = {} AND function_type = "
-      "'scalar'",
-      SqlString(kPatternMatchFunction)));
-  return r.GetInt(0, 0) > 0;
-}
-
 }  // namespace
 
 void RegisterPatternMatch(Connection& conn) {
-  if (Registered(conn)) return;
   duckdb_scalar_function f = duckdb_create_scalar_function();
   duckdb_scalar_function_set_name(f, kPatternMatchFunction);
   LogicalType varchar(DUCKDB_TYPE_VARCHAR), boolean(DUCKDB_TYPE_BOOLEAN);
@@ -871,8 +862,8 @@ void RegisterPatternMatch(Connection& conn) {
   duckdb_scalar_function_set_function(f, &PatternMatch);
   duckdb_state state = duckdb_register_scalar_function(conn.handle(), f);
   duckdb_destroy_scalar_function(&f);
-  // Another connection may have registered it meanwhile.
-  if (state == DuckDBError && !Registered(conn)) {
+  // Registering it again fails (asking duckdb_functions() first would cost more, every time).
+  if (state == DuckDBError && !HasFunction(conn, kPatternMatchFunction, "scalar")) {
     Fail(ErrorKind::kInternal, "cannot register SQL function {}", kPatternMatchFunction);
   }
 }

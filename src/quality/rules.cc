@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/strings.h"
+#include "engine/duplicates.h"
 #include "engine/pattern.h"
 
 namespace sluice::quality {
@@ -704,26 +705,6 @@ std::string TableSql(const std::string& name) {
   return Join(quoted, ".");
 }
 
-// The range of an integer column from the statistics DuckDB keeps of the relation (Parquet
-// files carry them), read without a scan; nullopt when they say nothing.
-std::optional<std::pair<int64_t, int64_t>> IntegerRange(const Context& ctx,
-                                                        const std::string& column) {
-  static const std::set<std::string> integers = {"TINYINT",  "SMALLINT",  "INTEGER", "BIGINT",
-                                                 "UTINYINT", "USMALLINT", "UINTEGER"};
-  if (!integers.count(TypeOf(ctx, column))) return std::nullopt;
-  try {
-    auto r = ctx.conn.Query(
-        fmt::format("SELECT stats({}) FROM {} LIMIT 1", SqlIdent(column), ctx.relation));
-    static const std::regex range_re(R"(^\[Min: (-?\d+), Max: (-?\d+)\])");
-    std::smatch m;
-    std::string text = r.row_count() ? r.GetOr(0, 0) : "";
-    if (!std::regex_search(text, m, range_re)) return std::nullopt;
-    return std::make_pair(std::stoll(m[1]), std::stoll(m[2]));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 // Canonical type names, so that "INT" matches "INTEGER" and "STRING" matches "VARCHAR".
 std::string CanonicalType(std::string t) {
   t = ToUpper(Trim(t));
@@ -812,13 +793,13 @@ Plan Compile(const Rule& r, Context& ctx) {
     judge(fmt::format("coalesce(count({}){} / nullif(count(*){}, 0), 1.0)", col, where, where));
   } else if (t == "IsUnique") {
     // Values repeated: the extra copies, counted in the same pass as everything else. Integers
-    // in a known range of up to 2^26 values are marked in a bitmap (8 MiB per thread), which
-    // costs a fraction of hashing them.
-    auto range = IntegerRange(ctx, r.args[0]);
-    if (range && range->second - range->first < (int64_t{1} << 26)) {
+    // go to sluice_duplicates (engine/duplicates.h: Roaring bitmaps), several times cheaper than
+    // hashing them for DISTINCT.
+    static const std::set<std::string> integers = {"TINYINT",  "SMALLINT",  "INTEGER", "BIGINT",
+                                                   "UTINYINT", "USMALLINT", "UINTEGER"};
+    if (integers.count(TypeOf(ctx, r.args[0]))) {
       count_breaking(
-          fmt::format("count({0}){1} - coalesce(bit_count(bitstring_agg({0}, {2}, {3}){1}), 0)",
-                      col, where, range->first, range->second));
+          fmt::format("{}(CAST({} AS BIGINT)){}", engine::kDuplicatesFunction, col, where));
     } else {
       count_breaking(fmt::format("count({0}){1} - count(DISTINCT {0}){1}", col, where));
     }
