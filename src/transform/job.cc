@@ -117,12 +117,9 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
       replace.push_back(fmt::format("{} AS {}", t, c));
       std::string fail = fmt::format("({} IS NOT NULL AND {} IS NULL)", c, t);
       fails.push_back(fail);
-      auto mask = pending.find(ToLower(col));
       reasons.push_back(fmt::format(
           "WHEN {} THEN 'cast: ' || {} || ' value ''' || {} || ''' is not a valid ' || {}", fail,
-          SqlString(col),
-          mask == pending.end() ? fmt::format("CAST({} AS VARCHAR)", c) : MaskSql(c, mask->second),
-          SqlString(type)));
+          SqlString(col), pending.Shown(col, c), SqlString(type)));
     }
     if (tries.empty()) return prev;
     std::string tried =
@@ -192,23 +189,37 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
                                prev, step.text));
 }
 
-// For each step, the masks of the steps after it, by the names columns have where it runs (a
-// rename further on is followed back).
+// For each step, the masks of the steps after it, by the names columns have where it runs: a
+// rename further on is followed back (all pairs of a step at once, as they apply); an `sql` step,
+// or a `derive` of a column masked later, hides where values come from, so rows set aside
+// before it show nothing.
 std::vector<PendingMasks> MasksAhead(const project::Job& job) {
   std::vector<PendingMasks> ahead(job.steps.size() + 1);
   for (size_t i = job.steps.size(); i-- > 0;) {
-    ahead[i] = ahead[i + 1];
+    const PendingMasks& after = ahead[i + 1];
+    PendingMasks& here = ahead[i];
+    here.withhold = after.withhold;
     const auto& step = job.steps[i];
+    std::map<std::string, std::string> renamed_from;  // new name -> old name
+    std::set<std::string> renamed_away;
     if (step.kind == "rename") {
       for (const auto& [from, to] : step.pairs) {
-        auto it = ahead[i].find(ToLower(to));
-        if (it == ahead[i].end()) continue;
-        auto spec = it->second;
-        ahead[i].erase(it);
-        ahead[i][ToLower(from)] = spec;
+        renamed_from[ToLower(to)] = ToLower(from);
+        renamed_away.insert(ToLower(from));
       }
     }
-    for (const auto& [col, spec] : step.masks) ahead[i][ToLower(col)] = spec;
+    for (const auto& [name, spec] : after.columns) {
+      if (auto it = renamed_from.find(name); it != renamed_from.end()) {
+        here.columns[it->second] = spec;
+      } else if (!renamed_away.count(name)) {
+        here.columns[name] = spec;
+      }
+    }
+    if (step.kind == "sql" && !after.columns.empty()) here.withhold = true;
+    for (const auto& [col, expr] : step.pairs) {
+      if (step.kind == "derive" && after.columns.count(ToLower(col))) here.withhold = true;
+    }
+    for (const auto& [col, spec] : step.masks) here.columns[ToLower(col)] = spec;
   }
   return ahead;
 }
@@ -474,7 +485,9 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
           "QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line "
           "ORDER BY e.column_idx NULLS LAST, e.error_message) = 1",
           catalog::LocalRoot(*ws.store).size() + 1,
-          masks ? "regexp_replace(e.error_message, 'string \"[^\"]*\"', 'string \"...\"', 'g')"
+          // DuckDB's message may quote the value: a masking job names the kind of fault and the
+          // column only.
+          masks ? "lower(e.error_type::VARCHAR) || coalesce(' at column ' || e.column_name, '')"
                 : "e.error_message",
           masks ? "NULL" : "e.csv_line");
     }

@@ -20,13 +20,22 @@ std::vector<ColumnInfo> DataColumns(engine::Connection& conn, const std::string&
   return out;
 }
 
+std::string PendingMasks::Shown(const std::string& name, const std::string& column) const {
+  if (withhold) return "'[withheld]'";
+  auto mask = columns.find(ToLower(name));
+  return mask == columns.end() ? fmt::format("CAST({} AS VARCHAR)", column)
+                               : MaskSql(column, mask->second);
+}
+
 std::string RowJson(const std::vector<ColumnInfo>& columns, const PendingMasks& masks) {
+  // A JSON text, not NULL: a set-aside row without one is a dropped row (engine::RowCapture).
+  if (masks.withhold) return "'\"[withheld]\"'";
   std::vector<std::string> fields;
   for (const auto& c : columns) {
-    auto mask = masks.find(ToLower(c.name));
+    auto mask = masks.columns.find(ToLower(c.name));
     fields.push_back(fmt::format(
         "{} := {}", SqlIdent(c.name),
-        mask == masks.end() ? SqlIdent(c.name) : MaskSql(SqlIdent(c.name), mask->second)));
+        mask == masks.columns.end() ? SqlIdent(c.name) : MaskSql(SqlIdent(c.name), mask->second)));
   }
   return fmt::format("to_json(struct_pack({}))::VARCHAR", Join(fields, ", "));
 }

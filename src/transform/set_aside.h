@@ -28,10 +28,16 @@ std::vector<ColumnInfo> DataColumns(engine::Connection& conn, const std::string&
                                     const std::string& last);
 
 // Columns masked further on, by their name at this point: a row set aside before its job's mask
-// step shows those columns masked, never as they came.
-using PendingMasks = std::map<std::string, project::MaskSpec>;  // lower-case name -> mask
+// step shows those columns masked, never as they came. Where an `sql` or `derive` step between
+// here and a mask makes the names impossible to follow, nothing of the row is shown.
+struct PendingMasks {
+  std::map<std::string, project::MaskSpec> columns;  // lower-case name -> mask
+  bool withhold = false;
+  // `column`'s value (an SQL identifier named `name`) as quarantine may show it, as text.
+  std::string Shown(const std::string& name, const std::string& column) const;
+};
 
-// The row as JSON text, with pending masks applied.
+// The row as JSON text, with pending masks applied ("[withheld]" when withheld).
 std::string RowJson(const std::vector<ColumnInfo>& columns, const PendingMasks& masks = {});
 
 // `keep` true: the row goes on; otherwise it is set aside with `reason` and `raw`.
