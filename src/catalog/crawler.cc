@@ -307,80 +307,99 @@ void Apply(const Drift& drift, std::vector<meta::Column>& columns) {
     first_partition = columns.insert(first_partition, Storable(c)) + 1;
 }
 
-// The source's checks over the rows of the files a crawl is about to register (the `active` ones
-// of `change`). A quarantining rule keeps out whole files holding rows that break it (a landed
-// file is kept as it came); fail and warn rules then judge the rows of the files that remain.
-std::vector<meta::CheckResult> CheckNewFiles(const std::vector<quality::Rule>& rules,
-                                             meta::TableChange& change, CrawlReport& report,
-                                             lake::Store& store, meta::Metastore& metastore,
-                                             engine::Connection& conn) {
+// The rows of the files a crawl is about to register (the `active` ones of `change`), with
+// every column of the table: a column no new file has reads as NULL. With `file_index`, each
+// row's `_sluice_file` numbers its file in `files` (1-based). "" when no file is left.
+std::string NewRows(const meta::TableChange& change, std::vector<meta::TableFile>& files,
+                    lake::Store& store, engine::Connection& conn, bool file_index) {
   meta::Table table;
   table.db = change.db;
   table.name = change.name;
   table.format = change.format;
   table.options = change.options;
   table.columns = change.columns;
-  auto active = [&] {
-    std::vector<meta::TableFile> files;
-    for (const auto& f : change.added) {
-      if (f.status == "active") files.push_back(f);
+  files.clear();
+  for (const auto& f : change.added) {
+    if (f.status == "active") files.push_back(f);
+  }
+  if (files.empty()) return "";
+  std::string scan =
+      ScanSql(table, files, store, {.capture_rejects = true, .file_index = file_index});
+  std::set<std::string> have;
+  auto d = conn.Query("DESCRIBE SELECT * FROM " + scan);
+  for (size_t i = 0; i < d.row_count(); ++i) have.insert(ToLower(d.GetOr(0, i)));
+  std::vector<std::string> missing;
+  for (const auto& c : table.columns) {
+    if (!have.count(ToLower(c.name))) {
+      missing.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.type, SqlIdent(c.name)));
     }
-    return files;
-  };
-  AttachTables(conn, metastore, store);
+  }
+  if (missing.empty()) return scan;
+  return fmt::format("(SELECT *, {} FROM {})", Join(missing, ", "), scan);
+}
+
+// The source's quarantining checks over the new files: the files holding rows that break them
+// (key -> reason). A landed file is kept as it came, so a file is kept out whole.
+std::map<std::string, std::string> FilesBreaking(const std::vector<quality::Rule>& rules,
+                                                 const meta::TableChange& change,
+                                                 lake::Store& store, engine::Connection& conn) {
   std::vector<std::string> passes, counts;
   for (const auto& r : rules) {
     if (r.on_fail != "quarantine") continue;
     passes.push_back(fmt::format("coalesce(({}), false) AS p{}", r.PassSql(), passes.size()));
     counts.push_back(fmt::format("count(*) FILTER (WHERE NOT p{})", counts.size()));
   }
-  if (!passes.empty()) {
-    auto files = active();
-    auto broken = conn.Query(fmt::format(
-        "SELECT _sluice_file, {} FROM (SELECT _sluice_file, {} FROM {}) GROUP BY 1 ORDER BY 1",
-        Join(counts, ", "), Join(passes, ", "),
-        ScanSql(table, files, store, {.capture_rejects = true, .file_index = true})));
-    std::set<std::string> kept_out;
-    for (size_t row = 0; row < broken.row_count(); ++row) {
-      std::vector<std::string> reasons;
-      size_t col = 1;
-      for (const auto& r : rules) {
-        if (r.on_fail != "quarantine") continue;
-        int64_t n = broken.GetInt(col++, row);
-        if (n > 0) {
-          reasons.push_back(fmt::format("check: {} ({} row{})", r.text, n, n == 1 ? "" : "s"));
-        }
-      }
-      if (reasons.empty()) continue;
-      const std::string& key = files.at(broken.GetInt(0, row) - 1).key;
-      kept_out.insert(key);
-      for (auto& f : change.added) {
-        if (f.key != key) continue;
-        f.status = "quarantined";
-        f.reason = Join(reasons, "; ");
-        report.quarantined.push_back({key, f.reason});
+  std::map<std::string, std::string> out;
+  std::vector<meta::TableFile> files;
+  if (passes.empty()) return out;
+  std::string rows = NewRows(change, files, store, conn, true);
+  if (rows.empty()) return out;
+  auto broken = conn.Query(fmt::format(
+      "SELECT _sluice_file, {} FROM (SELECT _sluice_file, {} FROM {}) GROUP BY 1 ORDER BY 1",
+      Join(counts, ", "), Join(passes, ", "), rows));
+  for (size_t row = 0; row < broken.row_count(); ++row) {
+    std::vector<std::string> reasons;
+    size_t col = 1;
+    for (const auto& r : rules) {
+      if (r.on_fail != "quarantine") continue;
+      int64_t n = broken.GetInt(col++, row);
+      if (n > 0) {
+        reasons.push_back(fmt::format("check: {} ({} row{})", r.text, n, n == 1 ? "" : "s"));
       }
     }
+    if (!reasons.empty()) out[files.at(broken.GetInt(0, row) - 1).key] = Join(reasons, "; ");
   }
+  return out;
+}
+
+// The source's fail and warn checks over the rows of the new files that remain, then each
+// quarantining rule with the number of files it kept out.
+std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& rules,
+                                             const meta::TableChange& change,
+                                             const CrawlReport& report, lake::Store& store,
+                                             meta::Metastore& metastore, engine::Connection& conn) {
   std::vector<quality::Rule> judged;
   for (const auto& r : rules) {
     if (r.on_fail != "quarantine") judged.push_back(r);
   }
-  std::string output = table.full_name();
+  std::string output = change.db + "." + change.name;
   quality::History history = [&](const std::string& rule, size_t n) {
     return metastore.RuleHistory(output, rule, n, "crawl");
   };
-  auto results = quality::Evaluate(conn, ScanSql(table, active(), store, {.capture_rejects = true}),
-                                   output, judged, history);
+  std::vector<meta::TableFile> files;
+  std::string rows = NewRows(change, files, store, conn, false);
+  // No file left to register: nothing to judge (and no figure for the history).
+  std::vector<meta::CheckResult> results;
+  if (!rows.empty()) results = quality::Evaluate(conn, rows, output, judged, history);
   for (const auto& r : rules) {
     if (r.on_fail != "quarantine") continue;
-    int64_t files = 0;
+    int64_t kept = 0;
     for (const auto& [key, reason] : report.quarantined) {
-      files += reason.find(fmt::format("check: {} (", r.text)) != std::string::npos;
+      kept += reason.find(fmt::format("check: {} (", r.text)) != std::string::npos;
     }
-    results.push_back({output, r.text, r.on_fail, files ? "fail" : "pass",
-                       fmt::format("{} file{} quarantined", files, files == 1 ? "" : "s"), files,
-                       fmt::format("{} file{} kept out", files, files == 1 ? "" : "s")});
+    results.push_back({output, r.text, r.on_fail, kept ? "fail" : "pass",
+                       fmt::format("{} file{} quarantined", kept, kept == 1 ? "" : "s"), kept,
+                       fmt::format("{} file{} kept out", kept, kept == 1 ? "" : "s")});
   }
   return results;
 }
@@ -405,17 +424,13 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
   try {
     auto existing = metastore.GetTable("bronze", source.name);
     std::set<std::string> known;
-    std::vector<meta::Column> columns;
-    json dialect = json::object();
-    std::string table_format;
+    json existing_dialect = json::object();
     if (existing) {
       for (const auto& f : metastore.TableFiles(existing->id, existing->version, true)) {
         known.insert(f.key);
       }
-      columns = existing->columns;
-      dialect = json::parse(existing->options, nullptr, false);
-      if (dialect.is_discarded()) dialect = json::object();
-      table_format = existing->format;
+      existing_dialect = json::parse(existing->options, nullptr, false);
+      if (existing_dialect.is_discarded()) existing_dialect = json::object();
     }
 
     std::vector<lake::ObjectInfo> fresh;
@@ -431,6 +446,9 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
     change.kind = "source";
     std::vector<std::string> change_notes;
     bool schema_changed = false;
+    std::vector<meta::Column> columns;
+    json dialect;
+    std::string table_format;
 
     std::map<std::string, std::string> formats;
     std::vector<lake::ObjectInfo> readable;
@@ -440,148 +458,170 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
     }
     auto inferred = InferSchemas(conn, store, readable, formats, source);
 
-    for (const auto& obj : fresh) {
-      meta::TableFile file{obj.key, obj.size, PartitionOf(obj.key, prefix), -1, "active", "", ""};
-      auto quarantine = [&](const std::string& reason) {
-        file.status = "quarantined";
-        file.reason = reason;
-        report.quarantined.push_back({obj.key, reason});
-        change.added.push_back(file);
-      };
-      const std::string& format = formats[obj.key];
-      if (char c = PatternCharacter(obj.key)) {
-        quarantine(
-            fmt::format("the name holds '{}', which DuckDB reads as a file pattern; rename "
-                        "the file without *, ? or [",
-                        c));
-        continue;
-      }
-      if (format.empty()) {
-        quarantine("cannot tell the format from the file name; set `format:` on the source");
-        continue;
-      }
-      if (!table_format.empty() && format != table_format) {
-        std::string reason =
-            fmt::format("format {} differs from the table's {}", format, table_format);
-        if (source.on_schema_change == "fail") {
-          Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key, reason,
-               source.name);
+    // Which new files join the table and what the table becomes, with the files in `kept_out`
+    // (key -> reason) quarantined first: run again when the source's checks keep files out, so
+    // that their schema changes no longer count.
+    auto classify = [&](const std::map<std::string, std::string>& kept_out) {
+      change.added.clear();
+      change_notes.clear();
+      schema_changed = false;
+      report.quarantined.clear();
+      columns = existing ? existing->columns : std::vector<meta::Column>{};
+      dialect = existing_dialect;
+      table_format = existing ? existing->format : "";
+      for (const auto& obj : fresh) {
+        meta::TableFile file{obj.key, obj.size, PartitionOf(obj.key, prefix), -1, "active", "", ""};
+        auto quarantine = [&](const std::string& reason) {
+          file.status = "quarantined";
+          file.reason = reason;
+          report.quarantined.push_back({obj.key, reason});
+          change.added.push_back(file);
+        };
+        if (auto out = kept_out.find(obj.key); out != kept_out.end()) {
+          quarantine(out->second);
+          continue;
         }
-        quarantine(reason);
-        continue;
-      }
-      const Inferred& got = inferred.at(obj.key);
-      if (!got.error.empty()) {
-        quarantine(got.error);
-        continue;
-      }
-      const FileSchema& schema = got.schema;
-      if (obj.size == 0 || schema.columns.empty()) {
-        quarantine(obj.size == 0 ? "the file is empty" : "the file holds no columns");
-        continue;
-      }
-      json names = json::array();
-      for (const auto& c : schema.columns) names.push_back(c.name);
-      file.columns = names.dump();
-      // Partition columns from key=value folders.
-      std::vector<meta::Column> partition_columns;
-      if (!file.partition.empty()) {
-        for (const auto& kv : Split(file.partition, '/')) {
-          auto eq = kv.find('=');
-          partition_columns.push_back(
-              {kv.substr(0, eq), PartitionValueType(kv.substr(eq + 1)), true});
+        const std::string& format = formats[obj.key];
+        if (char c = PatternCharacter(obj.key)) {
+          quarantine(
+              fmt::format("the name holds '{}', which DuckDB reads as a file pattern; rename "
+                          "the file without *, ? or [",
+                          c));
+          continue;
         }
-      }
-      // A key=value folder naming a column of the file would hide the file's values.
-      std::string clash;
-      for (const auto& pc : partition_columns) {
-        for (const auto& c : schema.columns) {
-          if (ToLower(c.name) == ToLower(pc.name)) clash = pc.name;
+        if (format.empty()) {
+          quarantine("cannot tell the format from the file name; set `format:` on the source");
+          continue;
         }
-      }
-      std::string partition_drift;
-      if (!clash.empty()) {
-        partition_drift = fmt::format("the folder {}=... names a column the file has too", clash);
-      } else if (!table_format.empty()) {
-        // Every file of a table sits in the same key=value folders, or the table cannot be read.
-        std::vector<std::string> have, want;
-        for (const auto& c : columns) {
-          if (c.partition) want.push_back(c.name);
+        if (!table_format.empty() && format != table_format) {
+          std::string reason =
+              fmt::format("format {} differs from the table's {}", format, table_format);
+          if (source.on_schema_change == "fail") {
+            Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key,
+                 reason, source.name);
+          }
+          quarantine(reason);
+          continue;
         }
-        for (const auto& pc : partition_columns) have.push_back(pc.name);
-        if (have != want) {
-          partition_drift = fmt::format("partition folders [{}] differ from the table's [{}]",
-                                        Join(have, ", "), Join(want, ", "));
+        const Inferred& got = inferred.at(obj.key);
+        if (!got.error.empty()) {
+          quarantine(got.error);
+          continue;
         }
-      }
-      if (!partition_drift.empty()) {
-        if (source.on_schema_change == "fail") {
-          Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key,
-               partition_drift, source.name);
+        const FileSchema& schema = got.schema;
+        if (obj.size == 0 || schema.columns.empty()) {
+          quarantine(obj.size == 0 ? "the file is empty" : "the file holds no columns");
+          continue;
         }
-        quarantine(partition_drift);
-        continue;
-      }
-      if (table_format.empty()) {
-        // The first file defines the table.
-        table_format = format;
-        dialect = schema.dialect;
-        columns.clear();
-        for (const auto& c : schema.columns) columns.push_back(Storable(c));
-        columns.insert(columns.end(), partition_columns.begin(), partition_columns.end());
-        schema_changed = true;
-        change_notes.push_back(fmt::format("created with {} columns", columns.size()));
-        change.added.push_back(file);
-        continue;
-      }
-      for (const auto& pc : partition_columns) {
-        auto it = std::find_if(columns.begin(), columns.end(),
-                               [&](const meta::Column& c) { return c.name == pc.name; });
-        if (!FitsIn(pc.type, it->type)) {
-          it->type = WidenType(pc.type, it->type);
+        json names = json::array();
+        for (const auto& c : schema.columns) names.push_back(c.name);
+        file.columns = names.dump();
+        // Partition columns from key=value folders.
+        std::vector<meta::Column> partition_columns;
+        if (!file.partition.empty()) {
+          for (const auto& kv : Split(file.partition, '/')) {
+            auto eq = kv.find('=');
+            partition_columns.push_back(
+                {kv.substr(0, eq), PartitionValueType(kv.substr(eq + 1)), true});
+          }
+        }
+        // A key=value folder naming a column of the file would hide the file's values.
+        std::string clash;
+        for (const auto& pc : partition_columns) {
+          for (const auto& c : schema.columns) {
+            if (ToLower(c.name) == ToLower(pc.name)) clash = pc.name;
+          }
+        }
+        std::string partition_drift;
+        if (!clash.empty()) {
+          partition_drift = fmt::format("the folder {}=... names a column the file has too", clash);
+        } else if (!table_format.empty()) {
+          // Every file of a table sits in the same key=value folders, or the table cannot be read.
+          std::vector<std::string> have, want;
+          for (const auto& c : columns) {
+            if (c.partition) want.push_back(c.name);
+          }
+          for (const auto& pc : partition_columns) have.push_back(pc.name);
+          if (have != want) {
+            partition_drift = fmt::format("partition folders [{}] differ from the table's [{}]",
+                                          Join(have, ", "), Join(want, ", "));
+          }
+        }
+        if (!partition_drift.empty()) {
+          if (source.on_schema_change == "fail") {
+            Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key,
+                 partition_drift, source.name);
+          }
+          quarantine(partition_drift);
+          continue;
+        }
+        if (table_format.empty()) {
+          // The first file defines the table.
+          table_format = format;
+          dialect = schema.dialect;
+          columns.clear();
+          for (const auto& c : schema.columns) columns.push_back(Storable(c));
+          columns.insert(columns.end(), partition_columns.begin(), partition_columns.end());
           schema_changed = true;
+          change_notes.push_back(fmt::format("created with {} columns", columns.size()));
+          change.added.push_back(file);
+          continue;
         }
-      }
-      Drift drift = Compare(columns, schema, dialect);
-      if (!drift.any()) {
+        for (const auto& pc : partition_columns) {
+          auto it = std::find_if(columns.begin(), columns.end(),
+                                 [&](const meta::Column& c) { return c.name == pc.name; });
+          if (!FitsIn(pc.type, it->type)) {
+            it->type = WidenType(pc.type, it->type);
+            schema_changed = true;
+          }
+        }
+        Drift drift = Compare(columns, schema, dialect);
+        if (!drift.any()) {
+          change.added.push_back(file);
+          continue;
+        }
+        bool absorbable = drift.dialect.empty();
+        if (source.on_schema_change == "fail") {
+          auto table = existing
+                           ? fmt::format("bronze.{} (version {})", source.name, existing->version)
+                           : fmt::format("bronze.{}", source.name);
+          Fail(ErrorKind::kInput,
+               "{}: schema drift against {}: {}\n  hint: source {} has on_schema_change: fail; "
+               "set it to evolve to widen the table, or quarantine to keep such files out",
+               obj.key, table, drift.str(), source.name);
+        }
+        if (source.on_schema_change == "quarantine" || !absorbable) {
+          quarantine("schema drift: " + drift.str());
+          continue;
+        }
+        // evolve: widen and add; a missing column reads as NULL.
+        if (!drift.added.empty() || !drift.widened.empty()) {
+          Drift widening = drift;
+          widening.missing.clear();
+          Apply(widening, columns);
+          schema_changed = true;
+          change_notes.push_back(fmt::format("{}: {}", obj.key, widening.str()));
+        }
         change.added.push_back(file);
-        continue;
       }
-      bool absorbable = drift.dialect.empty();
-      if (source.on_schema_change == "fail") {
-        auto table = existing
-                         ? fmt::format("bronze.{} (version {})", source.name, existing->version)
-                         : fmt::format("bronze.{}", source.name);
-        Fail(ErrorKind::kInput,
-             "{}: schema drift against {}: {}\n  hint: source {} has on_schema_change: fail; "
-             "set it to evolve to widen the table, or quarantine to keep such files out",
-             obj.key, table, drift.str(), source.name);
-      }
-      if (source.on_schema_change == "quarantine" || !absorbable) {
-        quarantine("schema drift: " + drift.str());
-        continue;
-      }
-      // evolve: widen and add; a missing column reads as NULL.
-      if (!drift.added.empty() || !drift.widened.empty()) {
-        Drift widening = drift;
-        widening.missing.clear();
-        Apply(widening, columns);
-        schema_changed = true;
-        change_notes.push_back(fmt::format("{}: {}", obj.key, widening.str()));
-      }
-      change.added.push_back(file);
-    }
-
-    change.format = table_format;
-    change.options = dialect.dump();
-    change.columns = columns;
-    bool any_active = std::any_of(change.added.begin(), change.added.end(),
-                                  [](const meta::TableFile& f) { return f.status == "active"; });
-    if (!source.checks.empty() && any_active) {
+      change.format = table_format;
+      change.options = dialect.dump();
+      change.columns = columns;
+    };
+    std::map<std::string, std::string> kept_out;
+    classify(kept_out);
+    if (!source.checks.empty() && !fresh.empty()) {
       project::Diagnostics diagnostics;
       auto rules = quality::ParseCheckSpecs(source.checks, project_root, diagnostics);
       diagnostics.ThrowIfAny();
-      report.checks = CheckNewFiles(rules, change, report, store, metastore, conn);
+      AttachTables(conn, metastore, store);
+      // Every round keeps at least one more file out, so this ends.
+      for (auto more = FilesBreaking(rules, change, store, conn); !more.empty();
+           more = FilesBreaking(rules, change, store, conn)) {
+        kept_out.insert(more.begin(), more.end());
+        classify(kept_out);
+      }
+      report.checks = JudgeNewFiles(rules, change, report, store, metastore, conn);
       quality::RequirePassing(report.checks, "source " + source.name);
     }
     report.registered = change.added.size() - report.quarantined.size();
