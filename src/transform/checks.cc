@@ -64,8 +64,10 @@ std::vector<meta::CheckResult> JudgeBatch(engine::Connection& conn, const std::s
     if (r.on_fail != "quarantine") continue;
     int64_t failing = 0;
     if (!quarantine.empty()) {
-      failing = conn.Query(fmt::format("SELECT count(*) FROM {} WHERE contains(_reason, {})",
-                                       quarantine, SqlString(CheckReason(r))))
+      // Reasons are joined by "; ": match a whole one (a rule's text may start another's).
+      failing = conn.Query(fmt::format("SELECT count(*) FROM {} WHERE contains('; ' || _reason || "
+                                       "'; ', {})",
+                                       quarantine, SqlString("; " + CheckReason(r) + "; ")))
                     .GetInt(0, 0);
     }
     results.push_back({output, r.text, r.on_fail, failing ? "fail" : "pass",

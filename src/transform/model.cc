@@ -13,6 +13,7 @@
 #include "transform/output.h"
 #include "transform/run.h"
 #include "transform/set_aside.h"
+#include "transform/validate.h"
 
 namespace sluice::transform {
 
@@ -57,8 +58,14 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
       aside.emplace(conn, kSetAside);
       std::string ctes = fmt::format(
           "WITH m AS (SELECT *, CAST(NULL AS INTEGER) AS _sluice_file FROM ({}\n))", sql);
-      sql = fmt::format("{}, checked AS ({}) SELECT * EXCLUDE (_sluice_file) FROM checked", ctes,
-                        ChecksSql(rules, "m", DataColumns(conn, ctes, "m")));
+      ctes += fmt::format(", checked AS ({})", ChecksSql(rules, "m", DataColumns(conn, ctes, "m")));
+      try {
+        DataColumns(conn, ctes, "checked");
+      } catch (const Error& e) {
+        Fail(ErrorKind::kConfig, "{}: the checks of model {} do not fit its output: {}",
+             model.checks.front().where.str(), report.name, e.what());
+      }
+      sql = ctes + " SELECT * EXCLUDE (_sluice_file) FROM checked";
     }
     OutputSpec spec{model.table, "model", "overwrite", {}, {}};
     std::unique_ptr<Batch> batch;
@@ -89,8 +96,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
         aside ? static_cast<int64_t>(aside->rows().size()) : 0;
     if (report.rows_quarantined > 0) {
       // quarantine.<db>_<name>: a model's rows set aside, beside the jobs' quarantine tables.
-      OutputSpec q{
-          {"quarantine", model.table.db + "_" + model.table.name}, "quarantine", "append", {}, {}};
+      OutputSpec q{{"quarantine", QuarantineName(model.table)}, "quarantine", "append", {}, {}};
       int64_t t = NowMs();
       auto qw = WriteTable(
           conn, *ws.store, metastore, q,

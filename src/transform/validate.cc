@@ -120,12 +120,30 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
   return dag;
 }
 
+std::string QuarantineName(const project::TableName& model) { return model.db + "_" + model.name; }
+
 void Validate(const project::Project& project, project::Diagnostics& diagnostics) {
   BuildDag(project, diagnostics);
-  for (const auto& [name, job] : project.jobs)
+  // quarantine.<job> and quarantine.<db>_<model> (for a model that quarantines): one owner each.
+  std::map<std::string, std::string> quarantine_owner;
+  for (const auto& [name, job] : project.jobs) {
     quality::ParseCheckSpecs(job.checks, project.root, diagnostics);
+    quarantine_owner[name] = "job " + name;
+  }
   for (const auto& [table, model] : project.models) {
     quality::ParseCheckSpecs(model.checks, project.root, diagnostics);
+    bool quarantines =
+        std::any_of(model.checks.begin(), model.checks.end(),
+                    [](const project::CheckSpec& c) { return c.on_fail == "quarantine"; });
+    if (!quarantines) continue;
+    std::string q = QuarantineName(table);
+    auto [it, fresh] = quarantine_owner.emplace(q, "model " + table.str());
+    if (!fresh) {
+      diagnostics.Add(model.where,
+                      fmt::format("model {} and {} would both set rows aside in quarantine.{}",
+                                  table.str(), it->second, q),
+                      "rename one of them");
+    }
   }
   for (const auto& [name, source] : project.sources) {
     quality::ParseCheckSpecs(source.checks, project.root, diagnostics);

@@ -30,6 +30,9 @@ struct Dag {
 // Adds problems to `diagnostics`; returns the graph (ordered when there is no cycle).
 Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics);
 
+// The quarantine table of a model (quarantine.<db>_<name>) that sets rows aside.
+std::string QuarantineName(const project::TableName& model);
+
 // Every whole-project check.
 void Validate(const project::Project& project, project::Diagnostics& diagnostics);
 
