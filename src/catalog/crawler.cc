@@ -378,30 +378,26 @@ std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& r
                                              const meta::TableChange& change,
                                              const CrawlReport& report, lake::Store& store,
                                              meta::Metastore& metastore, engine::Connection& conn) {
-  std::vector<quality::Rule> judged;
-  for (const auto& r : rules) {
-    if (r.on_fail != "quarantine") judged.push_back(r);
-  }
   std::string output = change.db + "." + change.name;
   quality::History history = [&](const std::string& rule, size_t n) {
     return metastore.RuleHistory(output, rule, n, "crawl");
   };
   std::vector<meta::TableFile> files;
   std::string rows = NewRows(change, files, store, conn, false);
-  // No file left to register: nothing to judge (and no figure for the history).
-  std::vector<meta::CheckResult> results;
-  if (!rows.empty()) results = quality::Evaluate(conn, rows, output, judged, history);
-  for (const auto& r : rules) {
-    if (r.on_fail != "quarantine") continue;
+  // No file left to register (rows ""): nothing to judge, and no figure for the history.
+  return quality::Judge(conn, rows, output, rules, history, [&](const quality::Rule& r) {
     int64_t kept = 0;
     for (const auto& [key, reason] : report.quarantined) {
       kept += reason.find(fmt::format("check: {} (", r.text)) != std::string::npos;
     }
-    results.push_back({output, r.text, r.on_fail, kept ? "fail" : "pass",
-                       fmt::format("{} file{} quarantined", kept, kept == 1 ? "" : "s"), kept,
-                       fmt::format("{} file{} kept out", kept, kept == 1 ? "" : "s")});
-  }
-  return results;
+    return meta::CheckResult{output,
+                             r.text,
+                             r.on_fail,
+                             kept ? "fail" : "pass",
+                             fmt::format("{} file{} quarantined", kept, kept == 1 ? "" : "s"),
+                             kept,
+                             fmt::format("{} file{} kept out", kept, kept == 1 ? "" : "s")};
+  });
 }
 
 }  // namespace

@@ -1091,10 +1091,30 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
   return out;
 }
 
+std::vector<meta::CheckResult> Judge(
+    engine::Connection& conn, const std::string& relation, const std::string& table_name,
+    const std::vector<Rule>& rules, const History& history,
+    const std::function<meta::CheckResult(const Rule&)>& set_aside) {
+  std::vector<Rule> judged;
+  for (const auto& r : rules) {
+    if (r.on_fail != "quarantine") judged.push_back(r);
+  }
+  std::vector<meta::CheckResult> results;
+  if (!relation.empty()) results = Evaluate(conn, relation, table_name, judged, history);
+  for (const auto& r : rules) {
+    if (r.on_fail == "quarantine") results.push_back(set_aside(r));
+  }
+  return results;
+}
+
+bool Failed(const meta::CheckResult& result) {
+  return result.on_fail == "fail" && result.outcome != "pass";
+}
+
 void RequirePassing(const std::vector<meta::CheckResult>& results, const std::string& what) {
   std::vector<std::string> failed;
   for (const auto& c : results) {
-    if (c.outcome != "pass" && c.on_fail == "fail") failed.push_back(c.rule + ": " + c.message);
+    if (Failed(c)) failed.push_back(c.rule + ": " + c.message);
   }
   if (!failed.empty()) {
     Fail(ErrorKind::kQuality, "{}: {} check{} failed, nothing was published:\n  {}", what,

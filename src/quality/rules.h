@@ -99,8 +99,20 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
                                         const std::vector<Rule>& rules,
                                         const History& history = nullptr);
 
+// Judges a run's rules where the quarantining ones set things aside as the run goes (rows of a
+// batch, files of a crawl): rules with on_fail fail or warn are evaluated over `relation` (none
+// when it is "": nothing is left to judge), then each quarantining rule gets the result
+// `set_aside` gives it.
+std::vector<meta::CheckResult> Judge(
+    engine::Connection& conn, const std::string& relation, const std::string& table_name,
+    const std::vector<Rule>& rules, const History& history,
+    const std::function<meta::CheckResult(const Rule&)>& set_aside);
+
+// A rule with on_fail: fail that did not pass (failed, or could not be evaluated).
+bool Failed(const meta::CheckResult& result);
+
 // Throws sluice::Error(kQuality) "<what>: N check(s) failed, nothing was published: ..." naming
-// each rule with on_fail: fail that did not pass (failed, or could not be evaluated).
+// each Failed() rule.
 void RequirePassing(const std::vector<meta::CheckResult>& results, const std::string& what);
 
 }  // namespace sluice::quality

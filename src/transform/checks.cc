@@ -55,13 +55,7 @@ std::vector<meta::CheckResult> JudgeBatch(engine::Connection& conn, const std::s
                                           const std::vector<quality::Rule>& rules,
                                           const quality::History& history,
                                           const std::string& quarantine) {
-  std::vector<quality::Rule> judged;
-  for (const auto& r : rules) {
-    if (r.on_fail != "quarantine") judged.push_back(r);
-  }
-  auto results = quality::Evaluate(conn, batch, output, judged, history);
-  for (const auto& r : rules) {
-    if (r.on_fail != "quarantine") continue;
+  return quality::Judge(conn, batch, output, rules, history, [&](const quality::Rule& r) {
     int64_t failing = 0;
     if (!quarantine.empty()) {
       // Reasons are joined by "; ": match a whole one (a rule's text may start another's).
@@ -70,17 +64,18 @@ std::vector<meta::CheckResult> JudgeBatch(engine::Connection& conn, const std::s
                                        quarantine, SqlString("; " + CheckReason(r) + "; ")))
                     .GetInt(0, 0);
     }
-    results.push_back({output, r.text, r.on_fail, failing ? "fail" : "pass",
-                       fmt::format("{} quarantined", failing), failing,
-                       fmt::format("{} row{} quarantined", failing, failing == 1 ? "" : "s")});
-  }
-  return results;
+    return meta::CheckResult{output,
+                             r.text,
+                             r.on_fail,
+                             failing ? "fail" : "pass",
+                             fmt::format("{} quarantined", failing),
+                             failing,
+                             fmt::format("{} row{} quarantined", failing, failing == 1 ? "" : "s")};
+  });
 }
 
 bool CheckReport::failed() const {
-  return std::any_of(results.begin(), results.end(), [](const meta::CheckResult& c) {
-    return c.on_fail == "fail" && c.outcome != "pass";
-  });
+  return std::any_of(results.begin(), results.end(), quality::Failed);
 }
 
 CheckReport CheckTable(Workspace& ws, const project::TableName& table,
@@ -109,8 +104,7 @@ CheckReport CheckTable(Workspace& ws, const project::TableName& table,
   report.duration_ms = run.ended_ms - t0;
   run.status = report.failed() ? "failed" : "succeeded";
   if (report.failed()) {
-    int failed = 0;
-    for (const auto& c : report.results) failed += c.on_fail == "fail" && c.outcome != "pass";
+    auto failed = std::count_if(report.results.begin(), report.results.end(), quality::Failed);
     run.error = fmt::format("{} rule{} failed", failed, failed == 1 ? "" : "s");
   }
   m.FinishRun(run, {}, report.results);
