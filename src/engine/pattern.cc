@@ -3,11 +3,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cctype>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "common/error.h"
 #include "common/strings.h"
@@ -455,6 +460,22 @@ struct Pattern::Program {
     return g;
   }
 
+  // kFixed on a text of exactly min_len bytes (at least 16): 16 characters at a time. A byte b
+  // is in set s when nibbles[s][b & 15] has bit b >> 4 (so only ASCII is). Each block is 16
+  // positions of the match (the last one overlaps the one before it when the length is not a
+  // multiple of 16), with the lanes of each set among them.
+  struct Lanes {
+    uint32_t set;
+    std::array<uint8_t, 16> mask;  // 0xFF for the lanes whose class is `set`
+  };
+  struct Block {
+    uint32_t offset;
+    std::vector<Lanes> lanes;
+  };
+  std::vector<std::array<uint8_t, 16>> nibbles;
+  std::vector<Block> blocks;  // empty: the bytes are checked one by one
+
+  bool MatchBlocks(const unsigned char* s) const;
   bool MatchFixed(std::string_view text) const;
   bool MatchGreedy(std::string_view text) const;
   bool MatchBitset(std::string_view text) const;
@@ -555,6 +576,33 @@ std::shared_ptr<Pattern::Program> Build(std::vector<RawItem> raw) {
     }
   }
 
+  // kFixed blocks.
+  if (prog->fixed && prog->min_len >= 16) {
+    for (const Set& set : prog->sets) {
+      std::array<uint8_t, 16> t{};
+      for (unsigned c = 0; c < 128; ++c) {
+        if (set.table[c]) t[c & 15] |= static_cast<uint8_t>(1u << (c >> 4));
+      }
+      prog->nibbles.push_back(t);
+    }
+    std::vector<uint32_t> set_at;  // the set of each position
+    for (const Item& it : prog->items) set_at.insert(set_at.end(), it.min, it.set);
+    auto n = static_cast<uint32_t>(set_at.size());
+    for (uint32_t offset = 0;; offset += 16) {
+      offset = std::min(offset, n - 16);
+      Pattern::Program::Block block{offset, {}};
+      for (uint32_t lane = 0; lane < 16; ++lane) {
+        uint32_t set = set_at[offset + lane];
+        auto it = std::find_if(block.lanes.begin(), block.lanes.end(),
+                               [&](const auto& l) { return l.set == set; });
+        if (it == block.lanes.end()) it = block.lanes.insert(block.lanes.end(), {set, {}});
+        it->mask[lane] = 0xFF;
+      }
+      prog->blocks.push_back(std::move(block));
+      if (offset + 16 >= n) break;
+    }
+  }
+
   // kPerItem layout.
   for (const Item& it : prog->items) {
     Pattern::Program::Slot slot{};
@@ -584,9 +632,43 @@ std::shared_ptr<Pattern::Program> Build(std::vector<RawItem> raw) {
 
 }  // namespace
 
+#if defined(__x86_64__)
+namespace {
+const bool kSsse3 = __builtin_cpu_supports("ssse3");
+}  // namespace
+
+// Whether every block's bytes are in their sets: per block two table lookups (pshufb) and a
+// compare for 16 characters.
+__attribute__((target("ssse3"))) bool Pattern::Program::MatchBlocks(const unsigned char* s) const {
+  const Program& p = *this;
+  const __m128i low4 = _mm_set1_epi8(0x0F);
+  const __m128i high_bit =
+      _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, static_cast<char>(0x80), 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m128i zero = _mm_setzero_si128();
+  for (const auto& block : p.blocks) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + block.offset));
+    __m128i low = _mm_and_si128(v, low4);
+    __m128i high = _mm_shuffle_epi8(high_bit, _mm_and_si128(_mm_srli_epi16(v, 4), low4));
+    __m128i ok = zero;
+    for (const auto& lanes : block.lanes) {
+      __m128i table =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p.nibbles[lanes.set].data()));
+      __m128i in = _mm_and_si128(_mm_shuffle_epi8(table, low), high);
+      __m128i mask = _mm_loadu_si128(reinterpret_cast<const __m128i*>(lanes.mask.data()));
+      ok = _mm_or_si128(ok, _mm_and_si128(in, mask));
+    }
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(ok, zero)) != 0) return false;
+  }
+  return true;
+}
+#endif
+
 bool Pattern::Program::MatchFixed(std::string_view text) const {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   size_t n = text.size();
+#if defined(__x86_64__)
+  if (n == min_len && !blocks.empty() && kSsse3) return MatchBlocks(s);
+#endif
   if (n == min_len) {
     // As many bytes as the match has characters: it matches only if every byte is an ASCII
     // character of its class (a multi-byte character would leave too few characters). One table
