@@ -11,6 +11,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "engine/duplicates.h"
+#include "engine/moments.h"
 #include "engine/pattern.h"
 
 namespace sluice::engine {
@@ -74,11 +75,13 @@ Database::Database(const std::string& path, int threads) {
     Fail(ErrorKind::kIo, "cannot open DuckDB database {}: {}", path.empty() ? "(memory)" : path,
          message);
   }
-  // Sluice's own SQL functions, for every connection: sluice_match (engine/pattern.h) and
-  // sluice_duplicates (engine/duplicates.h).
+  // Sluice's own SQL functions, for every connection: sluice_match (engine/pattern.h),
+  // sluice_duplicates (engine/duplicates.h), sluice_stddev_samp and sluice_corr
+  // (engine/moments.h).
   Connection conn(*this);
   RegisterPatternMatch(conn);
   RegisterDuplicates(conn);
+  RegisterMoments(conn);
 }
 
 Database::~Database() { duckdb_close(&db_); }
