@@ -160,6 +160,86 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
       PathList(keys, store), scan);
 }
 
+namespace {
+void CreateView(engine::Connection& conn, const meta::Table& table,
+                const std::vector<meta::TableFile>& files, const lake::Store& store) {
+  conn.Execute(fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {}", SqlIdent(table.db),
+                           SqlIdent(table.name), ScanSql(table, files, store)));
+}
+
+// Column types whose Parquet statistics Sluice takes as the least and greatest value: exact
+// values with one order everywhere. Not floating point (NaN, -0.0), not strings (writers may
+// truncate them, and order them differently), not time zones.
+bool RangeType(const std::string& type) {
+  static const std::set<std::string> types = {"TINYINT", "SMALLINT", "INTEGER",   "BIGINT",
+                                              "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                                              "UBIGINT", "UHUGEINT", "DATE",      "TIMESTAMP"};
+  return types.count(type) > 0 || type.rfind("DECIMAL(", 0) == 0;
+}
+}  // namespace
+
+quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::Metastore& metastore,
+                                    const lake::Store& store, const std::string& db,
+                                    const std::string& name) {
+  auto table = metastore.GetTable(db, name);
+  if (!table) return {};
+  table->columns = metastore.TableColumns(table->id, table->version);
+  auto files = metastore.TableFiles(table->id, table->version, false);
+  CreateView(conn, *table, files, store);
+  if (table->format != "parquet" || files.empty()) return {};
+  // Per column: its chunks (a column of a row group of a file), those with a NULL count, their
+  // sum, and for range types the least and greatest value with how many chunks have them. A
+  // fact holds only if every chunk of every file gives it (union_by_name lets files lack
+  // columns; a hive partition column is in no file at all).
+  std::vector<std::string> keys;
+  for (const auto& f : files) keys.push_back(f.key);
+  auto described = conn.Query(
+      fmt::format("DESCRIBE SELECT * FROM {}.{}", SqlIdent(table->db), SqlIdent(table->name)));
+  std::vector<std::pair<std::string, std::string>> columns;  // name, type
+  std::vector<std::string> figures = {
+      "(SELECT count(*) FROM (SELECT DISTINCT file_name, row_group_id FROM m))"};
+  for (size_t i = 0; i < described.row_count(); ++i) {
+    std::string column = described.GetOr(0, i), type = described.GetOr(1, i);
+    // A nested column's chunks are its leaves ("a.b"): a dot would make the names ambiguous.
+    if (column.find('.') != std::string::npos) continue;
+    std::string of = fmt::format(" FILTER (WHERE path_in_schema = {})", SqlString(column));
+    figures.push_back("count(*)" + of);
+    figures.push_back("count(stats_null_count)" + of);
+    figures.push_back("sum(stats_null_count)" + of);
+    if (RangeType(type)) {
+      for (const char* end : {"min", "max"}) {
+        std::string value = fmt::format("TRY_CAST(stats_{}_value AS {})", end, type);
+        figures.push_back(fmt::format("CAST({}({}){} AS VARCHAR)", end, value, of));
+        figures.push_back(fmt::format("count({}){}", value, of));
+      }
+    }
+    columns.emplace_back(column, type);
+  }
+  auto res = conn.Query(fmt::format(
+      "WITH m AS MATERIALIZED (SELECT file_name, row_group_id, path_in_schema, stats_null_count, "
+      "stats_min_value, stats_max_value FROM parquet_metadata({})) SELECT {} FROM m",
+      PathList(keys, store), Join(figures, ", ")));
+  std::string chunks = res.GetOr(0, 0);
+  quality::TableFacts facts;
+  if (chunks == "0") return facts;  // no row group: no rows, nothing to save
+  size_t at = 1;
+  for (const auto& [column, type] : columns) {
+    bool everywhere = res.GetOr(at, 0) == chunks;
+    quality::ColumnFacts f;
+    if (everywhere && res.GetOr(at + 1, 0) == chunks) f.nulls = std::stoll(res.GetOr(at + 2, 0));
+    at += 3;
+    if (RangeType(type)) {
+      if (everywhere && res.GetOr(at + 1, 0) == chunks && res.GetOr(at + 3, 0) == chunks) {
+        f.min = fmt::format("CAST({} AS {})", SqlString(res.GetOr(at, 0)), type);
+        f.max = fmt::format("CAST({} AS {})", SqlString(res.GetOr(at + 2, 0)), type);
+      }
+      at += 4;
+    }
+    if (f.nulls || f.min) facts[column] = f;
+  }
+  return facts;
+}
+
 std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
                                      const lake::Store& store) {
   std::vector<Unreadable> unreadable;
@@ -171,9 +251,7 @@ std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& 
     table.columns = metastore.TableColumns(table.id, table.version);
     auto files = metastore.TableFiles(table.id, table.version, false);
     try {
-      conn.Execute(fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {}",
-                               SqlIdent(table.db), SqlIdent(table.name),
-                               ScanSql(table, files, store)));
+      CreateView(conn, table, files, store);
     } catch (const Error& e) {
       unreadable.push_back({table.full_name(), Split(e.what(), '\n').front()});
     }

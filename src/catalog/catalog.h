@@ -6,6 +6,7 @@
 #include "engine/engine.h"
 #include "lake/store.h"
 #include "meta/metastore.h"
+#include "quality/rules.h"
 
 namespace sluice::catalog {
 
@@ -33,6 +34,15 @@ struct Unreadable {
 // read is left out (so the rest stay usable) and returned with the reason.
 std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
                                      const lake::Store& store);
+
+// Attaches `db.name` afresh (as AttachTables does, whose schemas it needs) and returns what the
+// footers of the files its view reads say of its columns (see quality::TableFacts): for a
+// Parquet table, NULL counts, and the least and greatest value of integer, decimal, date and
+// timestamp columns. Nothing for other formats. One read of the metastore serves both, so the
+// facts are those of the rows the view reads even if the table changes meanwhile.
+quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::Metastore& metastore,
+                                    const lake::Store& store, const std::string& db,
+                                    const std::string& name);
 
 // The local folder ReadablePath puts before every key (ending in '/'): DuckDB sees lake files
 // under it, and reports them by paths that start with it.

@@ -263,7 +263,8 @@ class ProjectRunner : public StepRunner {
     quality::History history = [&](const std::string& rule, size_t n) {
       return ws.metastore->RuleHistory(step.target, rule, n, "check");
     };
-    auto results = quality::Evaluate(conn, step.target, step.target, rules, history);
+    auto facts = catalog::AttachWithFacts(conn, *ws.metastore, *ws.store, table->db, table->name);
+    auto results = quality::Evaluate(conn, step.target, step.target, rules, history, facts);
     json checks = ReportChecks(ws, ctx, step.target, results);
     std::vector<std::string> failed;
     size_t warned = 0;

@@ -23,7 +23,9 @@
 // Row-level rules (IsComplete, IsUnique, ColumnValues, ColumnLength, DataFreshness, and
 // composites of them) can also quarantine the rows that break them. NULL values pass
 // ColumnValues, ColumnLength and DataFreshness: completeness is IsComplete's business.
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,14 +92,25 @@ std::pair<int, int> LineColumn(const std::string& text, size_t offset);
 // A rule's earlier numeric results, newest first (at most n).
 using History = std::function<std::vector<double>(const std::string& rule, size_t n)>;
 
+// What the footers of a table's files (Parquet statistics) say of one column over all its rows.
+// A field is set only when every file says it.
+struct ColumnFacts {
+  std::optional<int64_t> nulls;         // how many values are NULL
+  std::optional<std::string> min, max;  // the least and greatest value, as SQL of the column's type
+};
+using TableFacts = std::map<std::string, ColumnFacts>;  // by column name
+
 // Evaluates `rules` over `relation` (a table or view name, or a parenthesized query) in one
 // pass, returning one result per rule in order: outcome pass | fail | error, the observed
 // value, and for row-level rules the failing rows. Reference tables in rules are catalog names
-// attached on `conn`.
+// attached on `conn`. `facts` (of the rows `relation` reads, nothing else) settle some rules
+// without reading the column: IsComplete and Completeness by NULL counts, a ColumnValues
+// comparison or range that the least and greatest value both pass (no row can break it).
 std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::string& relation,
                                         const std::string& table_name,
                                         const std::vector<Rule>& rules,
-                                        const History& history = nullptr);
+                                        const History& history = nullptr,
+                                        const TableFacts& facts = {});
 
 // Judges a run's rules where the quarantining ones set things aside as the run goes (rows of a
 // batch, files of a crawl): rules with on_fail fail or warn are evaluated over `relation` (none

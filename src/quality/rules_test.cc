@@ -258,6 +258,36 @@ TEST_F(Eval, DynamicThresholdsUseTheRulesHistory) {
   EXPECT_NE(r.message.find("avg(last(3)) = 4"), std::string::npos);
 }
 
+// The facts are taken as given: these say what the rows do not, to show which figures come from
+// them (tests/cases/footer_facts checks real footers against every row).
+TEST_F(Eval, FooterFactsSettleRulesWithoutReadingTheColumn) {
+  TableFacts facts;
+  facts["s"].nulls = 7;  // the rows have 1
+  facts["x"].nulls = 1;
+  facts["id"].nulls = 0;
+  facts["id"].min = "CAST(1 AS INTEGER)";
+  facts["id"].max = "CAST(3 AS INTEGER)";  // the rows go up to 4
+  std::vector<Rule> rules;
+  for (const char* text :
+       {R"(IsComplete "s")", R"(IsComplete "s" where "id > 1")", R"(IsComplete "id" where "x > 0")",
+        R"(Completeness "x" > 0.5)", R"(ColumnValues "id" <= 3)", R"(ColumnValues "id" < 3)",
+        R"(ColumnValues "id" between 1 and 3 with threshold > 0.9)",
+        R"(ColumnValues "id" in [1, 2, 3])"}) {
+    rules.push_back(MustParse(text));
+  }
+  auto r = Evaluate(conn_, "t", "t", rules, nullptr, facts);
+  ASSERT_EQ(r.size(), rules.size());
+  EXPECT_EQ(r[0].failing_rows, 7);   // the NULL count
+  EXPECT_EQ(r[1].failing_rows, 1);   // NULLs, but where the filter holds: read
+  EXPECT_EQ(r[2].failing_rows, 0);   // no NULL at all: none where the filter holds either
+  EXPECT_EQ(r[3].observed, "0.75");  // (4 rows - 1 NULL) / 4
+  EXPECT_EQ(r[4].failing_rows, 0);   // 1 and 3 are <= 3: so is everything between
+  EXPECT_EQ(r[5].failing_rows, 1);   // 3 is not < 3: read (the row with 4)
+  EXPECT_EQ(r[6].observed, "1.0");   // settled: no row outside
+  EXPECT_EQ(r[7].failing_rows, 1);   // a list is not a range: read
+  for (const auto& res : r) EXPECT_NE(res.outcome, "error") << res.rule << ": " << res.message;
+}
+
 TEST_F(Eval, ARuleThatCannotBeEvaluatedIsAnErrorAndTheOthersStillCount) {
   auto results = Evaluate(conn_, "t", "t",
                           {MustParse(R"(IsComplete "nope")"), MustParse("RowCount = 4"),

@@ -95,7 +95,8 @@ CheckReport CheckTable(Workspace& ws, const project::TableName& table,
     quality::History history = [&](const std::string& rule, size_t n) {
       return m.RuleHistory(table.str(), rule, n, "check");
     };
-    report.results = quality::Evaluate(conn, table.str(), table.str(), rules, history);
+    auto facts = catalog::AttachWithFacts(conn, m, *ws.store, table.db, table.name);
+    report.results = quality::Evaluate(conn, table.str(), table.str(), rules, history, facts);
   } catch (const Error& e) {
     m.FailRun(run, Redact(e.what()));
     throw;

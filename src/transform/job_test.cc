@@ -1,6 +1,7 @@
 // Jobs against real backends, with faults injected into the metastore commit.
 #include <gtest/gtest.h>
 
+#include "catalog/catalog.h"
 #include "catalog/crawler.h"
 #include "catalog/ingest.h"
 #include "common/error.h"
@@ -77,6 +78,29 @@ TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
   auto again = RunJob(ws_, ws_.project.jobs.at("clean"), {});
   EXPECT_EQ(again.version, 0);
   EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, 1);
+}
+
+// What `sluice check` takes from a Parquet table's footers: over every file, the NULL counts and
+// the least and greatest values; nothing for a CSV table.
+TEST_F(JobTest, FooterFactsSpanEveryFileOfTheTable) {
+  RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  WriteFileAtomic(root_ / "in2/b.csv", "id,amount\n9,2\n");
+  catalog::Ingest("orders", {(root_ / "in2").string()}, *ws_.store, *ws_.metastore);
+  engine::Database db;
+  engine::Connection conn(db);
+  catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
+                 conn);
+  RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  catalog::AttachTables(conn, *ws_.metastore, *ws_.store);
+  auto facts = catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "silver", "orders");
+  ASSERT_EQ(facts.size(), 2u);
+  EXPECT_EQ(facts["id"].nulls, 0);
+  EXPECT_EQ(facts["id"].min, "CAST('1' AS BIGINT)");
+  EXPECT_EQ(facts["id"].max, "CAST('9' AS BIGINT)");  // the second file's
+  EXPECT_EQ(facts["amount"].min, "CAST('2' AS BIGINT)");
+  EXPECT_EQ(facts["amount"].max, "CAST('7' AS BIGINT)");
+  EXPECT_TRUE(
+      catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "bronze", "orders").empty());
 }
 
 TEST_F(JobTest, CompileErrorsNameTheStep) {
