@@ -200,8 +200,11 @@ quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::Metastore& m
       "(SELECT count(*) FROM (SELECT DISTINCT file_name, row_group_id FROM m))"};
   for (size_t i = 0; i < described.row_count(); ++i) {
     std::string column = described.GetOr(0, i), type = described.GetOr(1, i);
-    // A nested column's chunks are its leaves ("a.b"): a dot would make the names ambiguous.
-    if (column.find('.') != std::string::npos) continue;
+    // Plain values only: a nested column's chunks are its leaves ("s, x"; a legacy repeated
+    // field's null count counts empty lists), and a name holding ", " could be such a leaf's.
+    bool nested = type.find('[') != std::string::npos || type.rfind("STRUCT", 0) == 0 ||
+                  type.rfind("MAP", 0) == 0 || type.rfind("UNION", 0) == 0;
+    if (nested || column.find(", ") != std::string::npos) continue;
     std::string of = fmt::format(" FILTER (WHERE path_in_schema = {})", SqlString(column));
     figures.push_back("count(*)" + of);
     figures.push_back("count(stats_null_count)" + of);

@@ -46,27 +46,29 @@ void Join(Moments& into, const Moments& run) {
   into.n += run.n;
 }
 
-// The moments of y[0, n) (and x[0, n) when kPairs) in two passes, four sums at a time.
+// The moments of y[0, n) (and x[0, n) when kPairs) in two passes, four sums at a time. The mean
+// sums differences from the first value: 1e308 twice does not overflow (nor does DuckDB's).
 template <bool kPairs>
 Moments OfRun(const double* y, const double* x, size_t n) {
   Moments m{};
   if (n == 0) return m;
+  const double ky = y[0], kx = kPairs ? x[0] : 0;
   double sy[4] = {}, sx[4] = {};
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     for (int k = 0; k < 4; ++k) {
-      sy[k] += y[i + k];
-      if constexpr (kPairs) sx[k] += x[i + k];
+      sy[k] += y[i + k] - ky;
+      if constexpr (kPairs) sx[k] += x[i + k] - kx;
     }
   }
   for (; i < n; ++i) {
-    sy[0] += y[i];
-    if constexpr (kPairs) sx[0] += x[i];
+    sy[0] += y[i] - ky;
+    if constexpr (kPairs) sx[0] += x[i] - kx;
   }
   auto count = static_cast<double>(n);
   m.n = n;
-  m.mean_y = (sy[0] + sy[1] + sy[2] + sy[3]) / count;
-  m.mean_x = (sx[0] + sx[1] + sx[2] + sx[3]) / count;
+  m.mean_y = ky + (sy[0] + sy[1] + sy[2] + sy[3]) / count;
+  m.mean_x = kx + (sx[0] + sx[1] + sx[2] + sx[3]) / count;
   double qy[4] = {}, qx[4] = {}, c[4] = {};
   for (i = 0; i + 4 <= n; i += 4) {
     for (int k = 0; k < 4; ++k) {

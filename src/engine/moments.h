@@ -3,7 +3,8 @@
 // stddev_samp and corr (the data-quality rules StandardDeviation and ColumnCorrelation), with the
 // same answers up to rounding, the same NULLs and NaN (stddev_samp: NULL below two values; corr:
 // NULL without a pair of non-NULL values, NaN when either side does not vary) and the same
-// out-of-range errors, about three times cheaper per value.
+// out-of-range error messages (as an Invalid Input Error: the C API has no other kind), about
+// three times cheaper per value.
 //
 // How: DuckDB updates a running mean and sum of squared deviations value by value (Welford's
 // method: a division per value and per moment, each waiting for the one before). These take the

@@ -149,6 +149,8 @@ TEST(Moments, NullsNanAndErrorsAsDuckDB) {
   EXPECT_EQ(row("(1.0::DOUBLE, 1.0::DOUBLE), (1, 2)"), "0.0 nan");  // y does not vary
   EXPECT_EQ(row("(1.0::DOUBLE, 1.0::DOUBLE), (2, 2), (3, 3)"), "1.0 1.0");
   EXPECT_EQ(row("(1.0::DOUBLE, 3.0::DOUBLE), (2, 2), (3, 1)"), "1.0 -1.0");
+  EXPECT_EQ(row("(1e308::DOUBLE, 1e308::DOUBLE), (1e308, 1e308)"), "0.0 nan");  // no overflow
+  EXPECT_EQ(row("(7e307::DOUBLE, 1.0::DOUBLE), (7e307, 2), (7e307, 3)"), "0.0 nan");
   EXPECT_EQ(conn.Query("SELECT sluice_stddev_samp(i) FROM range(0) t(i)").GetOr(0, 0, "NULL"),
             "NULL");
   for (const char* bad : {"'inf'::DOUBLE", "'-inf'::DOUBLE", "'nan'::DOUBLE", "1e300::DOUBLE"}) {

@@ -505,6 +505,7 @@ std::string CompareSql(const std::string& lhs, const std::string& op,
     // A VARCHAR against string literals: list_contains, one pass over the list per value where
     // IN compares the whole column with each literal in turn (5x cheaper with 8 values). Same
     // answers, NULL for NULL; other types stay with IN, whose implicit casts list_contains lacks.
+    // (list_contains ignores collations; no relation Sluice checks has one.)
     bool literals = text && std::all_of(values.begin(), values.end(), [](const std::string& x) {
                       return SqlStringValue(x).has_value();
                     });
@@ -693,25 +694,34 @@ struct Context {
   std::set<const Rule*> settled;  // rules no row breaks, by the facts (SettledByRange)
 };
 
-// The NULL count of a column, when the facts say it.
-std::optional<int64_t> KnownNulls(const Context& ctx, const std::string& column) {
-  auto it = ctx.facts.find(column);
+// The NULL count of a rule's column, when the facts say it. Not for a rule with a `where`
+// filter: the filter must still run (it may not bind, or fail on some row: the rule's error).
+std::optional<int64_t> KnownNulls(const Context& ctx, const Rule& r) {
+  if (!r.where.empty()) return std::nullopt;
+  auto it = ctx.facts.find(r.args[0]);
   return it == ctx.facts.end() ? std::nullopt : it->second.nulls;
 }
 
 // The rules among `simple` that no row can break, by the least and greatest value of their column:
 // a ColumnValues comparison or range passes a single interval of values, so when both ends of
 // the column's values pass, every value between them does. One small query decides them all.
+// Not with a `where` filter (as KnownNulls), nor against now(), which moves between that query
+// and the scan.
 std::set<const Rule*> SettledByRange(const std::vector<const Rule*>& simple, const Context& ctx) {
   static const std::set<std::string> interval = {"=", ">", ">=", "<", "<=", "between"};
   std::vector<const Rule*> candidates;
   std::vector<std::string> proofs;
   for (const Rule* r : simple) {
     if (r->type != "ColumnValues" || !r->condition || !interval.count(r->condition->op)) continue;
+    if (!r->where.empty()) continue;
     auto it = ctx.facts.find(r->args[0]);
     if (it == ctx.facts.end() || !it->second.min || !it->second.max) continue;
     auto ops = Operands(*r->condition, r->text, ctx.history, nullptr);
-    if (!ops) continue;
+    if (!ops || std::any_of(ops->begin(), ops->end(), [](const std::string& o) {
+          return o.find("now()") != std::string::npos;
+        })) {
+      continue;
+    }
     const std::string& op = r->condition->op;
     proofs.push_back(fmt::format("coalesce({} AND {}, false)",
                                  CompareSql(*it->second.min, op, *ops),
@@ -839,16 +849,14 @@ Plan Compile(const Rule& r, Context& ctx) {
         fmt::format("(SELECT bool_and(regexp_full_match(n, {})) FROM (SELECT unnest([{}]) AS n))",
                     SqlString(r.args[0]), Join(names, ", "));
   } else if (t == "IsComplete") {
-    auto nulls = KnownNulls(ctx, r.args[0]);
-    if (nulls && (*nulls == 0 || r.where.empty())) {
-      count_breaking(std::to_string(*nulls));  // no NULL at all is none where it applies too
+    if (auto nulls = KnownNulls(ctx, r)) {
+      count_breaking(std::to_string(*nulls));
     } else {
       count_breaking(fmt::format("count(*) FILTER (WHERE {} IS NULL{})", col,
                                  r.where.empty() ? "" : " AND (" + r.where + ")"));
     }
   } else if (t == "Completeness") {
-    auto nulls = KnownNulls(ctx, r.args[0]);
-    if (nulls && r.where.empty()) {
+    if (auto nulls = KnownNulls(ctx, r)) {
       judge(fmt::format("coalesce((count(*) - {}) / nullif(count(*), 0), 1.0)", *nulls));
     } else {
       judge(fmt::format("coalesce(count({}){} / nullif(count(*){}, 0), 1.0)", col, where, where));

@@ -272,20 +272,25 @@ TEST_F(Eval, FooterFactsSettleRulesWithoutReadingTheColumn) {
        {R"(IsComplete "s")", R"(IsComplete "s" where "id > 1")", R"(IsComplete "id" where "x > 0")",
         R"(Completeness "x" > 0.5)", R"(ColumnValues "id" <= 3)", R"(ColumnValues "id" < 3)",
         R"(ColumnValues "id" between 1 and 3 with threshold > 0.9)",
-        R"(ColumnValues "id" in [1, 2, 3])"}) {
+        R"(ColumnValues "id" in [1, 2, 3])", R"(ColumnValues "id" <= 3 where "id > 0")",
+        R"(IsComplete "id" where "no_such_column > 1")",
+        R"(ColumnValues "id" > 0 where "no_such_column > 1")"}) {
     rules.push_back(MustParse(text));
   }
   auto r = Evaluate(conn_, "t", "t", rules, nullptr, facts);
   ASSERT_EQ(r.size(), rules.size());
-  EXPECT_EQ(r[0].failing_rows, 7);   // the NULL count
-  EXPECT_EQ(r[1].failing_rows, 1);   // NULLs, but where the filter holds: read
-  EXPECT_EQ(r[2].failing_rows, 0);   // no NULL at all: none where the filter holds either
-  EXPECT_EQ(r[3].observed, "0.75");  // (4 rows - 1 NULL) / 4
-  EXPECT_EQ(r[4].failing_rows, 0);   // 1 and 3 are <= 3: so is everything between
-  EXPECT_EQ(r[5].failing_rows, 1);   // 3 is not < 3: read (the row with 4)
-  EXPECT_EQ(r[6].observed, "1.0");   // settled: no row outside
-  EXPECT_EQ(r[7].failing_rows, 1);   // a list is not a range: read
-  for (const auto& res : r) EXPECT_NE(res.outcome, "error") << res.rule << ": " << res.message;
+  EXPECT_EQ(r[0].failing_rows, 7);    // the NULL count
+  EXPECT_EQ(r[1].failing_rows, 1);    // a where filter must run: read
+  EXPECT_EQ(r[2].failing_rows, 0);    // read too
+  EXPECT_EQ(r[3].observed, "0.75");   // (4 rows - 1 NULL) / 4
+  EXPECT_EQ(r[4].failing_rows, 0);    // 1 and 3 are <= 3: so is everything between
+  EXPECT_EQ(r[5].failing_rows, 1);    // 3 is not < 3: read (the row with 4)
+  EXPECT_EQ(r[6].observed, "1.0");    // settled: no row outside
+  EXPECT_EQ(r[7].failing_rows, 1);    // a list is not a range: read
+  EXPECT_EQ(r[8].failing_rows, 1);    // with a where filter: read (the row with 4)
+  EXPECT_EQ(r[9].outcome, "error");   // a filter that does not bind is the rule's error,
+  EXPECT_EQ(r[10].outcome, "error");  // whatever the facts say
+  for (size_t i = 0; i < 9; ++i) EXPECT_NE(r[i].outcome, "error") << r[i].rule << r[i].message;
 }
 
 TEST_F(Eval, ARuleThatCannotBeEvaluatedIsAnErrorAndTheOthersStillCount) {
