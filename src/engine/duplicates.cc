@@ -1,7 +1,5 @@
 #include "engine/duplicates.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -11,8 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/error.h"
-#include "common/strings.h"
+#include "engine/aggregate.h"
 
 namespace sluice::engine {
 
@@ -333,19 +330,14 @@ void Update(duckdb_function_info info, duckdb_data_chunk input, duckdb_aggregate
     duckdb_vector vector = duckdb_data_chunk_get_vector(input, 0);
     const auto* values = static_cast<const int64_t*>(duckdb_vector_get_data(vector));
     const uint64_t* validity = duckdb_vector_get_validity(vector);
-    // Rows come with one state each; without GROUP BY they all share one.
-    for (idx_t row = 0; row < n;) {
-      duckdb_aggregate_state state = states[row];
-      idx_t end = row + 1;
-      while (end < n && states[end] == state) ++end;
+    ForEachStateRun(states, n, [&](duckdb_aggregate_state state, idx_t begin, idx_t end) {
       DistinctSet* set = Get(state);
       if (!set) {
         set = new DistinctSet;
         Put(state, set);
       }
-      set->Add(values, validity, row, end);
-      row = end;
-    }
+      set->Add(values, validity, begin, end);
+    });
   } catch (const std::exception& e) {
     duckdb_aggregate_function_set_error(info, e.what());
   }
@@ -384,20 +376,8 @@ void Finalize(duckdb_function_info info, duckdb_aggregate_state* source, duckdb_
 }  // namespace
 
 void RegisterDuplicates(Connection& conn) {
-  duckdb_aggregate_function f = duckdb_create_aggregate_function();
-  duckdb_aggregate_function_set_name(f, kDuplicatesFunction);
-  duckdb_logical_type bigint = duckdb_create_logical_type(DUCKDB_TYPE_BIGINT);
-  duckdb_aggregate_function_add_parameter(f, bigint);
-  duckdb_aggregate_function_set_return_type(f, bigint);
-  duckdb_destroy_logical_type(&bigint);
-  duckdb_aggregate_function_set_functions(f, &StateSize, &Init, &Update, &Combine, &Finalize);
-  duckdb_aggregate_function_set_destructor(f, &Destroy);
-  duckdb_state state = duckdb_register_aggregate_function(conn.handle(), f);
-  duckdb_destroy_aggregate_function(&f);
-  // Registering it again fails (asking duckdb_functions() first would cost more, every time).
-  if (state == DuckDBError && !HasFunction(conn, kDuplicatesFunction, "aggregate")) {
-    Fail(ErrorKind::kInternal, "cannot register SQL function {}", kDuplicatesFunction);
-  }
+  RegisterAggregate(conn, {kDuplicatesFunction, DUCKDB_TYPE_BIGINT, 1, DUCKDB_TYPE_BIGINT,
+                           &StateSize, &Init, &Update, &Combine, &Finalize, &Destroy});
 }
 
 }  // namespace sluice::engine

@@ -4,9 +4,10 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <tuple>
 #include <vector>
 
-#include "common/error.h"
+#include "engine/aggregate.h"
 
 namespace sluice::engine {
 
@@ -118,17 +119,13 @@ void Update(duckdb_function_info, duckdb_data_chunk input, duckdb_aggregate_stat
     x_valid = duckdb_vector_get_validity(xv);
   }
   std::vector<double> ys, xs;  // a run's values (pairs) without NULLs
-  // Rows come with one state each; without GROUP BY they all share one.
-  for (idx_t row = 0; row < n;) {
-    duckdb_aggregate_state state = states[row];
-    idx_t end = row + 1;
-    while (end < n && states[end] == state) ++end;
+  ForEachStateRun(states, n, [&](duckdb_aggregate_state state, idx_t begin, idx_t end) {
     Moments run;
     if (!y_valid && !x_valid) {
-      run = OfRun<kPairs>(y + row, kPairs ? x + row : nullptr, end - row);
+      run = OfRun<kPairs>(y + begin, kPairs ? x + begin : nullptr, end - begin);
     } else {
       ys.clear(), xs.clear();
-      for (idx_t r = row; r < end; ++r) {
+      for (idx_t r = begin; r < end; ++r) {
         if (!Valid(y_valid, r) || !Valid(x_valid, r)) continue;
         ys.push_back(y[r]);
         if constexpr (kPairs) xs.push_back(x[r]);
@@ -138,8 +135,7 @@ void Update(duckdb_function_info, duckdb_data_chunk input, duckdb_aggregate_stat
     Moments m = Load(state);
     Join(m, run);
     Store(state, m);
-    row = end;
-  }
+  });
 }
 
 void Combine(duckdb_function_info, duckdb_aggregate_state* source, duckdb_aggregate_state* target,
@@ -196,28 +192,15 @@ void FinalizeCorr(duckdb_function_info info, duckdb_aggregate_state* source, duc
   }
 }
 
-void Register(Connection& conn, const char* name, int arguments, duckdb_aggregate_update_t update,
-              duckdb_aggregate_finalize_t finalize) {
-  duckdb_aggregate_function f = duckdb_create_aggregate_function();
-  duckdb_aggregate_function_set_name(f, name);
-  duckdb_logical_type dbl = duckdb_create_logical_type(DUCKDB_TYPE_DOUBLE);
-  for (int i = 0; i < arguments; ++i) duckdb_aggregate_function_add_parameter(f, dbl);
-  duckdb_aggregate_function_set_return_type(f, dbl);
-  duckdb_destroy_logical_type(&dbl);
-  duckdb_aggregate_function_set_functions(f, &StateSize, &Init, update, &Combine, finalize);
-  duckdb_state state = duckdb_register_aggregate_function(conn.handle(), f);
-  duckdb_destroy_aggregate_function(&f);
-  // Registering it again fails (asking duckdb_functions() first would cost more, every time).
-  if (state == DuckDBError && !HasFunction(conn, name, "aggregate")) {
-    Fail(ErrorKind::kInternal, "cannot register SQL function {}", name);
-  }
-}
-
 }  // namespace
 
 void RegisterMoments(Connection& conn) {
-  Register(conn, kStddevFunction, 1, &Update<false>, &FinalizeStddev);
-  Register(conn, kCorrFunction, 2, &Update<true>, &FinalizeCorr);
+  for (const auto& [name, arguments, update, finalize] :
+       {std::tuple{kStddevFunction, 1, &Update<false>, &FinalizeStddev},
+        std::tuple{kCorrFunction, 2, &Update<true>, &FinalizeCorr}}) {
+    RegisterAggregate(conn, {name, DUCKDB_TYPE_DOUBLE, arguments, DUCKDB_TYPE_DOUBLE, &StateSize,
+                             &Init, update, &Combine, finalize});
+  }
 }
 
 }  // namespace sluice::engine

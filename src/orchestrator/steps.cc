@@ -5,7 +5,6 @@
 #include <mutex>
 #include <random>
 
-#include "catalog/catalog.h"
 #include "catalog/crawler.h"
 #include "common/error.h"
 #include "common/redact.h"
@@ -15,6 +14,7 @@
 #include "orchestrator/executor.h"
 #include "quality/check_specs.h"
 #include "quality/rules.h"
+#include "transform/checks.h"
 #include "transform/run.h"
 
 namespace sluice::orchestrator {
@@ -253,18 +253,11 @@ class ProjectRunner : public StepRunner {
     }
     auto rules = quality::ParseCheckSpecs(specs, ws.project.root, diagnostics);
     diagnostics.ThrowIfAny();
-    engine::Database db;
-    engine::Connection conn(db);
-    catalog::AttachTables(conn, *ws.metastore, *ws.store);
     auto table = project::TableName::Parse(step.target);
     if (!table || !ws.metastore->GetTable(table->db, table->name)) {
       Fail(ErrorKind::kInput, "table {} does not exist yet", step.target);
     }
-    quality::History history = [&](const std::string& rule, size_t n) {
-      return ws.metastore->RuleHistory(step.target, rule, n, "check");
-    };
-    auto facts = catalog::AttachWithFacts(conn, *ws.metastore, *ws.store, table->db, table->name);
-    auto results = quality::Evaluate(conn, step.target, step.target, rules, history, facts);
+    auto results = transform::EvaluateTable(ws, *table, rules);
     json checks = ReportChecks(ws, ctx, step.target, results);
     std::vector<std::string> failed;
     size_t warned = 0;

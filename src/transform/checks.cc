@@ -78,6 +78,18 @@ bool CheckReport::failed() const {
   return std::any_of(results.begin(), results.end(), quality::Failed);
 }
 
+std::vector<meta::CheckResult> EvaluateTable(Workspace& ws, const project::TableName& table,
+                                             const std::vector<quality::Rule>& rules) {
+  engine::Database db;
+  engine::Connection conn(db);
+  catalog::AttachTables(conn, *ws.metastore, *ws.store);
+  quality::History history = [&](const std::string& rule, size_t n) {
+    return ws.metastore->RuleHistory(table.str(), rule, n, "check");
+  };
+  auto facts = catalog::AttachWithFacts(conn, *ws.metastore, *ws.store, table.db, table.name);
+  return quality::Evaluate(conn, table.str(), table.str(), rules, history, facts);
+}
+
 CheckReport CheckTable(Workspace& ws, const project::TableName& table,
                        const std::vector<quality::Rule>& rules, const std::string& trigger) {
   auto& m = *ws.metastore;
@@ -89,14 +101,7 @@ CheckReport CheckTable(Workspace& ws, const project::TableName& table,
   report.run_id = m.StartRun("check", table.str(), trigger);
   meta::Run run{report.run_id, "check", table.str(), "running", trigger, t0};
   try {
-    engine::Database db;
-    engine::Connection conn(db);
-    catalog::AttachTables(conn, m, *ws.store);
-    quality::History history = [&](const std::string& rule, size_t n) {
-      return m.RuleHistory(table.str(), rule, n, "check");
-    };
-    auto facts = catalog::AttachWithFacts(conn, m, *ws.store, table.db, table.name);
-    report.results = quality::Evaluate(conn, table.str(), table.str(), rules, history, facts);
+    report.results = EvaluateTable(ws, table, rules);
   } catch (const Error& e) {
     m.FailRun(run, Redact(e.what()));
     throw;

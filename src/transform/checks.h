@@ -37,6 +37,11 @@ std::vector<meta::CheckResult> JudgeBatch(engine::Connection& conn, const std::s
                                           const quality::History& history,
                                           const std::string& quarantine);
 
+// Evaluates `rules` on catalog table `table` (its Parquet footers settling what they can), with
+// the history of earlier runs of kind `check`. Records nothing.
+std::vector<meta::CheckResult> EvaluateTable(Workspace& ws, const project::TableName& table,
+                                             const std::vector<quality::Rule>& rules);
+
 // Evaluates `rules` on `table` as a run of kind `check`, recorded with its results.
 CheckReport CheckTable(Workspace& ws, const project::TableName& table,
                        const std::vector<quality::Rule>& rules, const std::string& trigger);
