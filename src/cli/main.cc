@@ -229,7 +229,11 @@ int main(int argc, char** argv) {
     if (*serve) return cli::Serve(g, listen, workers, rescan, grace);
     if (*demo) return cli::Demo(demo_dir, days, rows_per_day);
   } catch (const Error& e) {
-    std::cerr << "error: " << Redact(e.what()) << "\n";
+    if (e.code().empty()) {
+      std::cerr << "error: " << Redact(e.what()) << "\n";
+    } else {
+      std::cerr << "error[" << e.code() << "]: " << Redact(e.what()) << "\n";
+    }
     return ExitCodeFor(e.kind());
   } catch (const std::exception& e) {
     std::cerr << "internal error: " << Redact(e.what()) << "\n";

@@ -1,11 +1,14 @@
 #pragma once
-// Errors are exceptions of one type that carry a kind. The kind decides the exit code and, in
-// workflows, which retry/catch rules apply. Messages name the place (file:line:col, table, file)
-// and the value at fault; they never contain resolved secrets.
+// Errors are exceptions of one type that carry a kind and, where users or clients may switch on
+// it, a stable code (`query.row_limit`, `api.body_too_large`). The kind decides the exit code and,
+// in workflows, which retry/catch rules apply; the code is the contract that tests pin, while the
+// message may improve. Messages name the place (file:line:col, table, file) and the value at fault;
+// they never contain resolved secrets.
 #include <fmt/format.h>
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace sluice {
 
@@ -25,15 +28,27 @@ int ExitCodeFor(ErrorKind kind);
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Error(ErrorKind kind, std::string code, const std::string& message)
+      : std::runtime_error(message), kind_(kind), code_(std::move(code)) {}
   ErrorKind kind() const { return kind_; }
+  // The stable code, or "" for an error that has none yet (its kind's name stands in for it).
+  const std::string& code() const { return code_; }
 
  private:
   ErrorKind kind_;
+  std::string code_;
 };
 
 template <typename... Args>
 [[noreturn]] void Fail(ErrorKind kind, fmt::format_string<Args...> format, Args&&... args) {
   throw Error(kind, fmt::format(format, std::forward<Args>(args)...));
+}
+
+// As Fail, with a stable code beside the message.
+template <typename... Args>
+[[noreturn]] void FailWithCode(ErrorKind kind, std::string code, fmt::format_string<Args...> format,
+                               Args&&... args) {
+  throw Error(kind, std::move(code), fmt::format(format, std::forward<Args>(args)...));
 }
 
 }  // namespace sluice
