@@ -33,6 +33,10 @@ int RunWorkflow(const Global& g, const std::string& name, const std::vector<std:
                 const std::string& format);
 int Serve(const Global& g, const std::string& listen, int workers, const std::string& rescan,
           const std::string& grace);
+// API tokens: create prints the secret once (stdout) and stores its hash; list and revoke.
+int TokenCreate(const Global& g, const std::string& name);
+int TokenList(const Global& g, const std::string& format);
+int TokenRevoke(const Global& g, const std::string& name);
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format);
 int Cancel(const Global& g, int64_t id, const std::string& format);
 int Retry(const Global& g, int64_t id, const std::string& format);

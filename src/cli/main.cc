@@ -128,6 +128,17 @@ int main(int argc, char** argv) {
   serve->add_option("--grace", grace, "On SIGTERM, how long running steps may take to finish")
       ->default_str(grace);
 
+  std::string token_name;
+  auto* token = app.add_subcommand("token", "API tokens for `sluice serve`: create, list, revoke");
+  token->require_subcommand(1);
+  auto* token_create =
+      token->add_subcommand("create", "Create a token; its secret is printed once, only here");
+  token_create->add_option("NAME", token_name, "Token name (who or what uses it)")->required();
+  auto* token_list = token->add_subcommand("list", "Tokens with their creation and last use");
+  AddFormat(token_list, format);
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke a token at once");
+  token_revoke->add_option("NAME", token_name, "Token name")->required();
+
   std::string rules_file;
   auto* check =
       app.add_subcommand("check", "Evaluate a table's DQDL rules (exit 3 when one fails)");
@@ -227,6 +238,9 @@ int main(int argc, char** argv) {
     if (*cancel) return cli::Cancel(g, run_id, format);
     if (*retry) return cli::Retry(g, run_id, format);
     if (*serve) return cli::Serve(g, listen, workers, rescan, grace);
+    if (*token_create) return cli::TokenCreate(g, token_name);
+    if (*token_list) return cli::TokenList(g, format);
+    if (*token_revoke) return cli::TokenRevoke(g, token_name);
     if (*demo) return cli::Demo(demo_dir, days, rows_per_day);
   } catch (const Error& e) {
     if (e.code().empty()) {

@@ -1,4 +1,4 @@
-// Commands for workflows and the server: run WORKFLOW, serve, logs, cancel, retry.
+// Commands for workflows and the server: run WORKFLOW, serve, token, logs, cancel, retry.
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -20,6 +20,7 @@
 #include "orchestrator/service.h"
 #include "server/api.h"
 #include "server/http.h"
+#include "server/tokens.h"
 
 namespace sluice::cli {
 
@@ -289,13 +290,14 @@ int Serve(const Global& g, const std::string& listen, int workers, const std::st
   options.log({{"time", Rfc3339(NowMs())},
                {"level", "info"},
                {"message", fmt::format("listening on http://{}:{}", host, bound)},
-               {"port", bound}});
-  if (host != "127.0.0.1" && host != "localhost" && host != "::1") {
+               {"port", bound},
+               {"tokens", http.RequiresTokens() ? "required" : "not required on loopback"}});
+  if (http.RequiresTokens() && service.metastore().Tokens().empty()) {
     options.log({{"time", Rfc3339(NowMs())},
                  {"level", "warn"},
-                 {"message", fmt::format("the API on {} has no authentication yet: anyone who "
-                                         "reaches it can start and cancel runs",
-                                         host)}});
+                 {"message",
+                  "the API needs a bearer token and none exists yet: create one with "
+                  "`sluice token create NAME`"}});
   }
   while (true) {
     int sig = 0;
@@ -316,6 +318,59 @@ int Serve(const Global& g, const std::string& listen, int workers, const std::st
   service.Stop(*grace_ms);
   http.Stop();
   serving.join();
+  return 0;
+}
+
+int TokenCreate(const Global& g, const std::string& name) {
+  if (!server::IsTokenName(name)) {
+    FailWithCode(ErrorKind::kUsage, "token.name",
+                 "token name '{}' must be 1 to 64 letters, digits, '_', '-' or '.'", name);
+  }
+  auto ws = Open(g);
+  std::string secret = server::NewTokenSecret();
+  if (!ws.metastore->CreateToken(name, server::TokenHash(secret))) {
+    FailWithCode(ErrorKind::kUsage, "token.exists",
+                 "token '{}' already exists; revoke it first (`sluice token revoke {}`) or choose "
+                 "another name",
+                 name, name);
+  }
+  std::cout << secret << std::endl;
+  std::cerr << fmt::format(
+      "token '{}' created; copy it now, it is not shown again (only its hash is stored). "
+      "Send it as `Authorization: Bearer TOKEN`.\n",
+      name);
+  return 0;
+}
+
+int TokenList(const Global& g, const std::string& format) {
+  auto ws = Open(g);
+  auto tokens = ws.metastore->Tokens();
+  if (format == "json") {
+    json out = json::array();
+    for (const auto& t : tokens) {
+      out.push_back({{"name", t.name},
+                     {"created_at", server::TimeJson(t.created_ms)},
+                     {"last_used_at", server::TimeJson(t.last_used_ms)}});
+    }
+    PrintJson(out);
+    return 0;
+  }
+  TextTable table{{"name", "created", "last used"}, {false, false, false}, {}};
+  for (const auto& t : tokens) {
+    table.rows.push_back(
+        {t.name, Rfc3339(t.created_ms), t.last_used_ms ? Rfc3339(t.last_used_ms) : "never"});
+  }
+  table.Print();
+  return 0;
+}
+
+int TokenRevoke(const Global& g, const std::string& name) {
+  auto ws = Open(g);
+  if (!ws.metastore->RevokeToken(name)) {
+    FailWithCode(ErrorKind::kUsage, "token.not_found",
+                 "no token '{}'; `sluice token list` shows them", name);
+  }
+  std::cout << fmt::format("token '{}' revoked; calls with it are refused from now on\n", name);
   return 0;
 }
 

@@ -167,6 +167,14 @@ struct RunCommit {
   std::vector<RunStep> steps;
 };
 
+// An API token of `sluice serve`: only the SHA-256 of its secret is stored.
+struct ApiToken {
+  std::string name;
+  std::string hash;  // hex SHA-256 of the secret
+  int64_t created_ms = 0;
+  int64_t last_used_ms = 0;  // 0: never used
+};
+
 struct LandedFile {
   std::string source, key, sha256;
   uint64_t size = 0;
@@ -265,6 +273,14 @@ class Metastore {
   virtual std::optional<LandedFile> FindLanded(const std::string& source,
                                                const std::string& sha256) = 0;
   virtual void RecordLanded(const LandedFile& file) = 0;
+
+  // API tokens. CreateToken answers false when `name` is taken; RevokeToken false when there
+  // is no such token; TouchToken records a use (a no-op for a revoked token). Any process may
+  // call them concurrently.
+  virtual bool CreateToken(const std::string& name, const std::string& hash) = 0;
+  virtual std::vector<ApiToken> Tokens() = 0;  // by name
+  virtual bool RevokeToken(const std::string& name) = 0;
+  virtual void TouchToken(const std::string& name, int64_t now_ms) = 0;
 };
 
 }  // namespace sluice::meta

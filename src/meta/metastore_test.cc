@@ -252,6 +252,25 @@ TEST_P(MetastoreTest, ReopensWithItsData) {
   EXPECT_EQ(m_->GetTable("silver", "orders")->version, 1);
 }
 
+TEST_P(MetastoreTest, TokensKeepTheirHashAndLastUse) {
+  EXPECT_TRUE(m_->CreateToken("ci", "aa11"));
+  EXPECT_FALSE(m_->CreateToken("ci", "bb22"));  // the name is taken; the first hash stays
+  EXPECT_TRUE(m_->CreateToken("app", "cc33"));
+  auto tokens = m_->Tokens();
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(tokens[0].name, "app");
+  EXPECT_EQ(tokens[1].hash, "aa11");
+  EXPECT_GT(tokens[1].created_ms, 0);
+  EXPECT_EQ(tokens[1].last_used_ms, 0);
+  m_->TouchToken("ci", 1234);
+  EXPECT_EQ(m_->Tokens()[1].last_used_ms, 1234);
+  EXPECT_TRUE(m_->RevokeToken("ci"));
+  EXPECT_FALSE(m_->RevokeToken("ci"));
+  m_->TouchToken("ci", 5678);  // revoked: nothing comes back
+  ASSERT_EQ(m_->Tokens().size(), 1u);
+  EXPECT_EQ(m_->Tokens()[0].name, "app");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, MetastoreTest,
                          ::testing::Values(Backend{"sqlite",
                                                    [](const fs::path& d) {

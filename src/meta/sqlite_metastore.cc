@@ -171,6 +171,14 @@ CREATE TABLE column_tags (
   updated_ms INTEGER NOT NULL,
   PRIMARY KEY (table_id, column_name));
 )sql",
+    // API tokens of `sluice serve`: the SHA-256 of each secret, never the secret.
+    R"sql(
+CREATE TABLE api_tokens (
+  name TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_used_ms INTEGER NOT NULL DEFAULT 0);
+)sql",
 };
 
 }  // namespace
@@ -916,6 +924,36 @@ std::map<std::string, std::string> SqliteMetastore::ColumnTags(int64_t table_id)
   std::map<std::string, std::string> out;
   while (s.Step()) out[s.Text(0)] = s.Text(1);
   return out;
+}
+
+bool SqliteMetastore::CreateToken(const std::string& name, const std::string& hash) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "INSERT INTO api_tokens (name, hash, created_ms) VALUES (?, ?, ?) "
+         "ON CONFLICT (name) DO NOTHING");
+  s.Bind(1, name).Bind(2, hash).Bind(3, NowMs()).Run();
+  return sqlite3_changes(db_) == 1;
+}
+
+std::vector<ApiToken> SqliteMetastore::Tokens() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT name, hash, created_ms, last_used_ms FROM api_tokens ORDER BY name");
+  std::vector<ApiToken> out;
+  while (s.Step()) out.push_back({s.Text(0), s.Text(1), s.Int(2), s.Int(3)});
+  return out;
+}
+
+bool SqliteMetastore::RevokeToken(const std::string& name) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "DELETE FROM api_tokens WHERE name = ?");
+  s.Bind(1, name).Run();
+  return sqlite3_changes(db_) == 1;
+}
+
+void SqliteMetastore::TouchToken(const std::string& name, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "UPDATE api_tokens SET last_used_ms = ? WHERE name = ?");
+  s.Bind(1, now_ms).Bind(2, name).Run();
 }
 
 }  // namespace sluice::meta

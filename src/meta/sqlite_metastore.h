@@ -68,6 +68,11 @@ class SqliteMetastore : public Metastore {
                                        const std::string& sha256) override;
   void RecordLanded(const LandedFile& file) override;
 
+  bool CreateToken(const std::string& name, const std::string& hash) override;
+  std::vector<ApiToken> Tokens() override;
+  bool RevokeToken(const std::string& name) override;
+  void TouchToken(const std::string& name, int64_t now_ms) override;
+
   // The schema version after migrations.
   int schema_version();
 

@@ -44,6 +44,10 @@ std::string Substitute(const std::string& text, const json& scope) {
   return out + text.substr(last);
 }
 
+bool IsReservedParam(const std::string& name) {
+  return name == "files" || name == "item" || name == "upstream_run_id" || name == "scheduled_at";
+}
+
 int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
                 const std::string& trigger, const json& params, int64_t parent_run_id) {
   // Only what the run is given is stored (redacted): defaults, which may come from
@@ -52,10 +56,7 @@ int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
   std::vector<std::string> known;
   for (const auto& [name, value] : workflow.parameters) known.push_back(name);
   for (const auto& [name, value] : params.items()) {
-    // Set by triggers: the files that arrived, the map item, the upstream run, the fire time.
-    static const std::set<std::string> reserved = {"files", "item", "upstream_run_id",
-                                                   "scheduled_at"};
-    if (!reserved.count(name) && std::find(known.begin(), known.end(), name) == known.end()) {
+    if (!IsReservedParam(name) && std::find(known.begin(), known.end(), name) == known.end()) {
       std::string near = Nearest(name, known);
       Fail(ErrorKind::kUsage, "workflow {} has no parameter '{}'{}", workflow.name, name,
            near.empty() ? (known.empty() ? " (it takes none)"

@@ -73,6 +73,10 @@ struct ExecutorOptions {
 std::string Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
                     const ExecutorOptions& options);
 
+// Parameters only triggers set: the files that arrived, the map item, the upstream run, the fire
+// time. The API refuses them from callers.
+bool IsReservedParam(const std::string& name);
+
 // Queues a run of `workflow` with `params` over its defaults; returns its id. Unknown
 // parameters are refused (kUsage) with the nearest known name.
 int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "common/error.h"
 #include "common/redact.h"
@@ -361,6 +362,83 @@ void ReadLineage(FileReader& r, const YAML::Node& node, Lineage& lineage) {
   }
 }
 
+// A whole number from `min` to `max`, optionally with a KB/MB/GB suffix (powers of 1024) where
+// `bytes`; nullopt (and a diagnostic naming `what`) otherwise.
+std::optional<int64_t> ReadCount(FileReader& r, const YAML::Node& node, const std::string& what,
+                                 int64_t min, int64_t max, bool bytes = false) {
+  auto text = r.Scalar(node, what);
+  if (!text) return std::nullopt;
+  std::string digits = *text;
+  int64_t unit = 1;
+  if (bytes) {
+    for (auto [suffix, size] :
+         {std::pair{"KB", int64_t{1} << 10}, std::pair{"MB", int64_t{1} << 20},
+          std::pair{"GB", int64_t{1} << 30}}) {
+      if (EndsWith(ToUpper(digits), suffix)) {
+        digits = Trim(digits.substr(0, digits.size() - 2));
+        unit = size;
+      }
+    }
+  }
+  int64_t n = -1;
+  if (!digits.empty() && digits.size() <= 12 &&
+      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    n = std::stoll(digits) * unit;
+  }
+  if (n < min || n > max) {
+    r.Error(node,
+            fmt::format("{} must be a whole number from {} to {}{}, not '{}'", what, min, max,
+                        bytes ? " bytes" : "", *text),
+            bytes ? "e.g. 1MB, 256KB or 65536" : "");
+    return std::nullopt;
+  }
+  return n;
+}
+
+// `serve:` of sluice.yaml: the HTTP API's admission settings.
+void ReadServe(FileReader& r, const YAML::Node& node, ServeSettings& serve) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    r.Error(node, "serve must be a mapping of settings",
+            "e.g. `serve: { allowed_hosts: [sluice.example.com], auth: required }`");
+    return;
+  }
+  r.CheckKeys(
+      node,
+      {"allowed_hosts", "auth", "max_body", "max_connections", "max_followers", "runs_per_minute"},
+      "serve");
+  if (auto n = node["allowed_hosts"]) {
+    for (const auto& host : r.NameList(n, "serve allowed_hosts")) {
+      if (host.empty() || host.find_first_of(":/ ") != std::string::npos) {
+        r.Error(n,
+                fmt::format("serve allowed_hosts '{}' must be a host name, without scheme "
+                            "or port",
+                            host),
+                "e.g. allowed_hosts: [sluice.example.com]");
+      } else {
+        serve.allowed_hosts.push_back(ToLower(host));
+      }
+    }
+  }
+  if (auto n = node["auth"]) {
+    if (auto v = r.Choice(n, "serve auth", {"auto", "required"})) {
+      serve.auth = *v == "required" ? ServeAuth::kRequired : ServeAuth::kAuto;
+    }
+  }
+  if (auto n = node["max_body"]) {
+    serve.max_body =
+        ReadCount(r, n, "serve max_body", 1024, int64_t{1} << 30, true).value_or(serve.max_body);
+  }
+  for (auto [key, field, max] : {std::tuple{"max_connections", &serve.max_connections, 65536},
+                                 std::tuple{"max_followers", &serve.max_followers, 65536},
+                                 std::tuple{"runs_per_minute", &serve.runs_per_minute, 1000000}}) {
+    if (auto n = node[key]) {
+      *field =
+          static_cast<int>(ReadCount(r, n, fmt::format("serve {}", key), 1, max).value_or(*field));
+    }
+  }
+}
+
 void LoadSettings(const fs::path& root, const std::string& env_name, Project& project,
                   Diagnostics& diagnostics) {
   const std::string rel = "sluice.yaml";
@@ -373,8 +451,9 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
     r.Error(*doc, "sluice.yaml must be a mapping with at least `project: NAME`");
     return;
   }
-  r.CheckKeys(*doc, {"project", "description", "environments", "notifications", "lineage", "pii"},
-              "sluice.yaml");
+  r.CheckKeys(
+      *doc, {"project", "description", "environments", "notifications", "lineage", "pii", "serve"},
+      "sluice.yaml");
   if (auto n = (*doc)["pii"]) {
     if (!n.IsMap()) {
       r.Error(n, "pii must be a mapping", "e.g. pii: { mask: tokenize }");
@@ -422,6 +501,7 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
   }
   if (auto n = (*doc)["notifications"]) ReadChannels(r, root, n, project);
   if (auto n = (*doc)["lineage"]) ReadLineage(r, n, project.lineage);
+  if (auto n = (*doc)["serve"]) ReadServe(r, n, project.serve);
   YAML::Node envs = (*doc)["environments"];
   bool found = env_name == "dev";  // dev needs no declaration
   if (envs && !envs.IsMap()) {

@@ -167,6 +167,23 @@ struct Lineage {
   std::string namespace_name = "sluice";
 };
 
+// `serve:` of sluice.yaml: who may reach `sluice serve` and how much one client may take of it
+// (docs/project-reference.md, docs/api.md).
+enum class ServeAuth {
+  kAuto,      // bearer tokens when the server listens beyond loopback
+  kRequired,  // bearer tokens always (except /api/health)
+};
+struct ServeSettings {
+  // Host names (besides the listen address and loopback names) the Host header and a
+  // cross-origin Origin may name: the names a proxy or the other nodes are reached by.
+  std::vector<std::string> allowed_hosts;
+  ServeAuth auth = ServeAuth::kAuto;
+  int64_t max_body = 1 << 20;  // bytes of a request body
+  int max_connections = 512;   // connections served at once; more wait to be accepted
+  int max_followers = 64;      // `logs?follow=1` streams at once; more are refused (503)
+  int runs_per_minute = 60;    // runs created through the API (POST .../runs, retry)
+};
+
 struct Project {
   fs::path root;
   std::string name;
@@ -178,6 +195,7 @@ struct Project {
   std::map<std::string, Channel> channels;
   PiiSettings pii;
   Lineage lineage;
+  ServeSettings serve;
 
   // The model SQL with every {{ ref('db.table') }} replaced by the table's SQL name.
   std::string CompiledModelSql(const Model& model) const;

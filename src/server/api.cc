@@ -94,4 +94,9 @@ json LogJson(const meta::LogLine& l) {
           {"level", l.level}, {"step", l.step},     {"message", Redact(l.message)}};
 }
 
+json ErrorJson(const Error& e) {
+  return {{"error", Redact(e.what())},
+          {"code", e.code().empty() ? std::string(ErrorKindName(e.kind())) : e.code()}};
+}
+
 }  // namespace sluice::server

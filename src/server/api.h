@@ -3,6 +3,7 @@
 // `sluice runs show`, `sluice logs` and the HTTP API (docs/api.md).
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "meta/metastore.h"
 
 namespace sluice::server {
@@ -19,5 +20,9 @@ nlohmann::json RunJson(const meta::Run& run);
 std::optional<nlohmann::json> RunDetailJson(meta::Metastore& metastore, int64_t id);
 
 nlohmann::json LogJson(const meta::LogLine& line);
+
+// An error answer: {"error": its redacted text, "code": its stable code, or its kind's name
+// (`usage`, `io`, ...) where it has none}.
+nlohmann::json ErrorJson(const Error& error);
 
 }  // namespace sluice::server

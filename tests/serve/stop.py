@@ -41,7 +41,8 @@ class Server:
 
     def call(self, method, path, body=None):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        c.request(method, path, body=None if body is None else json.dumps(body))
+        c.request(method, path, body=None if body is None else json.dumps(body),
+                  headers={"Content-Type": "application/json"})
         r = c.getresponse()
         data = json.loads(r.read())
         c.close()

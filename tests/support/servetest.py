@@ -59,7 +59,8 @@ class Server:
             self.port = json.loads(line).get("port")
 
     def stderr(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 
@@ -88,11 +89,13 @@ class Server:
         return self.proc.poll() is None
 
     def stop(self):
-        """SIGTERM; the exit status."""
+        """SIGTERM; the exit status. The rest of stdout joins self.lines."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout=30)
+            code = self.proc.wait(timeout=30)
+            self.lines += self.proc.stdout.readlines()
+            return code
         finally:
             self.log.close()
 

@@ -1,0 +1,111 @@
+#include "server/admission.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/strings.h"
+
+namespace sluice::server {
+
+int JsonDepth(std::string_view text, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+std::string HostName(std::string_view authority) {
+  std::string host = ToLower(Trim(authority));
+  if (!host.empty() && host[0] == '[') {
+    size_t close = host.find(']');
+    return close == std::string::npos ? "" : host.substr(1, close - 1);
+  }
+  size_t colon = host.find(':');
+  if (colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
+    host.resize(colon);  // one colon: a port; more: a bare IPv6 address
+  }
+  return host;
+}
+
+namespace {
+
+bool IsIpAddress(const std::string& host) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+bool ListensEverywhere(const std::string& listen) {
+  return listen.empty() || listen == "0.0.0.0" || listen == "::";
+}
+
+bool Allowed(const std::string& host, const std::vector<std::string>& allowed) {
+  return std::find(allowed.begin(), allowed.end(), host) != allowed.end();
+}
+
+}  // namespace
+
+bool IsLoopback(std::string_view host_view) {
+  std::string host = HostName(host_view);
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+bool HostAllowed(std::string_view host_header, std::string_view listen_host,
+                 const std::vector<std::string>& allowed) {
+  std::string host = HostName(host_header);
+  std::string listen = HostName(listen_host);
+  if (host.empty()) return false;
+  if (Allowed(host, allowed) || host == listen) return true;
+  if (IsLoopback(host) && (IsLoopback(listen) || ListensEverywhere(listen))) return true;
+  return ListensEverywhere(listen) && IsIpAddress(host);
+}
+
+bool OriginAllowed(std::string_view origin, std::string_view sec_fetch_site,
+                   std::string_view host_header, const std::vector<std::string>& allowed) {
+  std::string site = ToLower(Trim(sec_fetch_site));
+  bool cross = !site.empty() && site != "same-origin" && site != "none";
+  if (origin.empty()) return !cross;
+  size_t scheme = origin.find("://");
+  if (scheme == std::string_view::npos) return false;  // "null" and anything malformed
+  std::string_view authority = origin.substr(scheme + 3);
+  if (Allowed(HostName(authority), allowed)) return true;
+  return !cross && ToLower(authority) == ToLower(Trim(host_header));
+}
+
+int64_t RateLimit::Take(int per_minute, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  double per_ms = per_minute / 60000.0;
+  if (tokens_ < 0) {
+    tokens_ = per_minute;
+  } else {
+    tokens_ = std::min<double>(per_minute, tokens_ + (now_ms - last_ms_) * per_ms);
+  }
+  last_ms_ = now_ms;
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    return 0;
+  }
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil((1 - tokens_) / per_ms / 1000)));
+}
+
+}  // namespace sluice::server
