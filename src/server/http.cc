@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <system_error>
@@ -29,6 +32,9 @@ namespace {
 constexpr int kMaxJsonDepth = 64;
 // How long a stopping server waits for open connections (a slow client may hold one).
 constexpr int64_t kDrainMs = 10'000;
+// Connections the kernel holds until they are accepted (cpp-httplib listens with 5: a burst of
+// connections then waits a second for a SYN to be sent again).
+constexpr int kListenBacklog = 1024;
 // A token's last use is written at most this often.
 constexpr int64_t kTouchEveryMs = 60'000;
 
@@ -522,11 +528,21 @@ int HttpServer::Bind(const std::string& host, int port) {
   impl_->http.set_keep_alive_max_count(100);
   // Bodies of routes that read them whole (anything but the POSTs, which stream into ReadBody).
   impl_->http.set_payload_max_length(serve.max_body);
+  int listening = -1;
+  impl_->http.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;
+  });
   int bound = port == 0 ? impl_->http.bind_to_any_port(host)
                         : (impl_->http.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     Fail(ErrorKind::kUsage, "cannot listen on {}:{} (in use, or not an address of this machine)",
          host, port);
+  }
+  // Listening again on a listening socket only changes its backlog (Linux).
+  if (listening >= 0 && ::listen(listening, kListenBacklog) != 0) {
+    Fail(ErrorKind::kIo, "cannot listen on {}:{} with a backlog of {}: {}", host, bound,
+         kListenBacklog, std::strerror(errno));
   }
   return bound;
 }
