@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What `sluice serve` refuses before doing any work, with the stable code of each refusal: a
 POST nested 70,000 levels deep (as text/plain, to a missing workflow, and as JSON), a body over
-`serve.max_body` (a 400 MB Content-Length is answered without reading it), a body without
+`serve.max_body` (a 400 MB Content-Length is answered without reading it; a chunked body is
+cut at the limit), a body without
 Content-Type: application/json, reserved parameters, and more runs than `runs_per_minute`.
 Errors answer {"error", "code"}. The server stays up throughout. Bounded: 60 s.
 
@@ -36,6 +37,39 @@ def raw(port, head, timeout=3):
         return data.decode(errors="replace"), time.monotonic() - t0
     except socket.timeout:
         return "", timeout
+    finally:
+        s.close()
+
+
+def chunked(port, size, count):
+    """Sends a chunked JSON body of `count` chunks of `size` bytes, one at a time, until the
+    server answers; returns the answer."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    try:
+        s.sendall(b"POST /api/workflows/wf/runs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        data = b""
+        for _ in range(count):
+            try:
+                s.sendall(b"%x\r\n%s\r\n" % (size, b" " * size))
+            except OSError:
+                break  # the server answered and closed
+            s.settimeout(0.3)
+            try:
+                data += s.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if data:
+                break
+        s.settimeout(3)
+        while data and not data.rstrip().endswith(b"}"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data.decode(errors="replace")
     finally:
         s.close()
 
@@ -84,6 +118,10 @@ def main():
         check(answer.startswith("HTTP/1.1 413") and "api.body_too_large" in answer and took < 2,
               f"a 400 MB Content-Length: {took:.1f} s: {answer[:300]!r}")
         alive("a 400 MB Content-Length")
+        answer = chunked(server.port, 64 * 1024, 8)
+        check(answer.startswith("HTTP/1.1 413") and "api.body_too_large" in answer,
+              f"a chunked body over max_body: {answer[:300]!r}")
+        alive("a chunked body over max_body")
 
         # A body needs Content-Type: application/json; an empty POST needs none.
         status, err = server.call("POST", "/api/workflows/wf/runs", '{"params": {}}')
