@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """What `sluice serve` refuses before doing any work, with the stable code of each refusal: a
 POST nested 70,000 levels deep (as text/plain, to a missing workflow, and as JSON), a body over
-`serve.max_body` (a 400 MB Content-Length is answered without reading it; a chunked body is
-cut at the limit), a body without
-Content-Type: application/json, reserved parameters, and more runs than `runs_per_minute`.
+`serve.max_body` (a 400 MB Content-Length is answered without reading it; a chunked body is cut
+at the limit), a body without Content-Type: application/json, reserved parameters, and more
+runs than `runs_per_minute`.
 Errors answer {"error", "code"}. The server stays up throughout. Bounded: 60 s.
 
 Usage: limits.py SLUICE
