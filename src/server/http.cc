@@ -228,6 +228,7 @@ struct HttpServer::Impl {
   httplib::Server http;
   std::string listen_host;
   std::shared_ptr<ConnectionThreads> threads;
+  int listening_socket = -1;
   std::atomic<bool> stopping{false};  // ends followed logs
   std::atomic<int> followers{0};
   RateLimit runs_rate;
@@ -528,10 +529,10 @@ int HttpServer::Bind(const std::string& host, int port) {
   impl_->http.set_keep_alive_max_count(100);
   // Bodies of routes that read them whole (anything but the POSTs, which stream into ReadBody).
   impl_->http.set_payload_max_length(serve.max_body);
-  int listening = -1;
-  impl_->http.set_socket_options([&listening](socket_t sock) {
+  // cpp-httplib applies socket options to the listening socket only (not to accepted ones).
+  impl_->http.set_socket_options([impl = impl_.get()](socket_t sock) {
     httplib::default_socket_options(sock);
-    listening = sock;
+    impl->listening_socket = sock;
   });
   int bound = port == 0 ? impl_->http.bind_to_any_port(host)
                         : (impl_->http.bind_to_port(host, port) ? port : -1);
@@ -540,7 +541,7 @@ int HttpServer::Bind(const std::string& host, int port) {
          host, port);
   }
   // Listening again on a listening socket only changes its backlog (Linux).
-  if (listening >= 0 && ::listen(listening, kListenBacklog) != 0) {
+  if (impl_->listening_socket >= 0 && ::listen(impl_->listening_socket, kListenBacklog) != 0) {
     Fail(ErrorKind::kIo, "cannot listen on {}:{} with a backlog of {}: {}", host, bound,
          kListenBacklog, std::strerror(errno));
   }
