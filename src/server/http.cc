@@ -175,7 +175,8 @@ class ConnectionThreads : public std::enable_shared_from_this<ConnectionThreads>
       }).detach();
       ++running_;
     } catch (const std::system_error&) {
-      // No thread to be had now: the connection waits for one of the running threads.
+      // No thread to be had now: the connection waits until a running thread, or the thread of
+      // a later connection, takes it.
       waiting_.push_back(std::move(connection));
     }
   }
