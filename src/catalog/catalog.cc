@@ -95,6 +95,11 @@ std::string CsvArgs(const meta::Table& table, const json& opts,
     }
     args.push_back("columns = {" + Join(items, ", ") + "}");
     args.push_back("auto_detect = false");
+    // Unsniffed, DuckDB takes no escape: a doubled quote ("we""ird") would then open a quote
+    // that never closes and swallow the rest of the file. RFC 4180 escapes a quote by doubling.
+    if (!opts.contains("escape")) {
+      args.push_back("escape = " + SqlString(opts.value("quote", std::string("\""))));
+    }
   }
   for (const char* key : {"delim", "quote", "escape", "dateformat", "timestampformat"}) {
     if (opts.contains(key)) {
@@ -158,6 +163,25 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
       "(SELECT * EXCLUDE (_sluice_path), CAST(list_position({}, _sluice_path) AS INTEGER) "
       "AS _sluice_file FROM {})",
       PathList(keys, store), scan);
+}
+
+bool HoldsData(engine::Connection& conn, const meta::Table& table, const std::string& key,
+               const lake::Store& store) {
+  std::string path = SqlString(store.ReadablePath(key));
+  if (table.format == "parquet") {
+    auto r = conn.Query(
+        fmt::format("SELECT coalesce(sum(num_rows), 0) > 0 FROM parquet_file_metadata({})", path));
+    return r.GetOr(0, 0) == "true";
+  }
+  json opts = json::parse(table.options.empty() ? "{}" : table.options, nullptr, false);
+  bool header = table.format == "csv" && !opts.is_discarded() && opts.value("header", true);
+  // Whole lines (no quoting, a delimiter no text uses), so a stray quote cannot hide the rest.
+  auto r = conn.Query(fmt::format(
+      "SELECT count(*) FROM (SELECT 1 FROM read_csv({}, header = false, auto_detect = false, "
+      "columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '', "
+      "strict_mode = false, ignore_errors = true) WHERE trim(line) NOT IN ({}) LIMIT 2)",
+      path, table.format == "json" ? "'', '[', ']', '[]'" : "''"));
+  return std::stoll(r.GetOr(0, 0)) > (header ? 1 : 0);
 }
 
 namespace {

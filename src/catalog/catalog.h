@@ -25,6 +25,13 @@ struct ScanOptions {
 std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>& files,
                     const lake::Store& store, const ScanOptions& options = {});
 
+// Whether the lake file `key` of `table` holds data rows, judged without parsing them: a Parquet
+// footer's row count; for text, a line that is not blank (nor `[`, `]` or `[]` in JSON) besides a
+// CSV's header line. Reads no more than the first few such lines (through DuckDB, so compressed
+// files too). A job asks this only of a file its scan yielded no row from.
+bool HoldsData(engine::Connection& conn, const meta::Table& table, const std::string& key,
+               const lake::Store& store);
+
 struct Unreadable {
   std::string table;  // db.name
   std::string error;  // why its view could not be made, e.g. a file missing from the lake

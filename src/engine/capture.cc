@@ -53,9 +53,37 @@ RowCounter::RowCounter(Connection& conn, const std::string& name) {
 void RowCounter::Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
   auto* self = static_cast<RowCounter*>(duckdb_scalar_function_get_extra_info(info));
   idx_t n = duckdb_data_chunk_get_size(input);
+  duckdb_vector values = duckdb_data_chunk_get_vector(input, 0);
+  auto* data = static_cast<int32_t*>(duckdb_vector_get_data(values));
+  uint64_t* validity = duckdb_vector_get_validity(values);
   auto* out = static_cast<bool*>(duckdb_vector_get_data(output));
-  for (idx_t i = 0; i < n; ++i) out[i] = true;
-  self->count_ += static_cast<int64_t>(n);
+  // A chunk usually comes from one file: count runs of one value, then take the lock once.
+  std::map<std::optional<int32_t>, int64_t> chunk;
+  for (idx_t i = 0; i < n; ++i) {
+    out[i] = true;
+    std::optional<int32_t> value;
+    if (!validity || duckdb_validity_row_is_valid(validity, i)) value = data[i];
+    chunk[value]++;
+  }
+  std::lock_guard lock(self->mu_);
+  for (const auto& [value, count] : chunk) self->counts_[value] += count;
+}
+
+int64_t RowCounter::count() const {
+  std::lock_guard lock(mu_);
+  int64_t total = 0;
+  for (const auto& [value, count] : counts_) total += count;
+  return total;
+}
+
+std::map<std::optional<int32_t>, int64_t> RowCounter::counts() const {
+  std::lock_guard lock(mu_);
+  return counts_;
+}
+
+void RowCounter::Reset() {
+  std::lock_guard lock(mu_);
+  counts_.clear();
 }
 
 RowCapture::RowCapture(Connection& conn, const std::string& name) {

@@ -15,19 +15,23 @@
 
 namespace sluice::engine {
 
-// The SQL function NAME(INTEGER) -> BOOLEAN, always true, counts the rows it is called for:
-// `WHERE NAME(x)` counts what flows past that point without stopping any of it.
+// The SQL function NAME(INTEGER) -> BOOLEAN, always true, counts the rows it is called for, per
+// value of its argument: `WHERE NAME(file)` counts what flows past that point, per file, without
+// stopping any of it. Safe to call from DuckDB's worker threads.
 class RowCounter {
  public:
   RowCounter(Connection& conn, const std::string& name);
   RowCounter(const RowCounter&) = delete;
   RowCounter& operator=(const RowCounter&) = delete;
-  int64_t count() const { return count_.load(); }
-  void Reset() { count_ = 0; }
+  // Every row counted, and the rows per argument value (NULL counted under nullopt).
+  int64_t count() const;
+  std::map<std::optional<int32_t>, int64_t> counts() const;
+  void Reset();
 
  private:
   static void Call(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output);
-  std::atomic<int64_t> count_{0};
+  mutable std::mutex mu_;
+  std::map<std::optional<int32_t>, int64_t> counts_;
 };
 
 class RowCapture {

@@ -84,14 +84,13 @@ std::string NormalType(std::string type) {
 std::string StepSql(const project::Step& step, const std::string& name, const std::string& prev,
                     const std::vector<ColumnInfo>& columns, const PendingMasks& pending,
                     std::string& ctes) {
-  auto ident = [](const std::string& n) { return SqlIdent(n); };
   auto add = [&](const std::string& cte, const std::string& sql) {
     ctes += fmt::format(", {} AS ({})", cte, sql);
     return cte;
   };
   if (step.kind == "select") {
     std::vector<std::string> cols;
-    for (const auto& c : step.columns) cols.push_back(ident(c));
+    for (const auto& c : step.columns) cols.push_back(SqlIdent(c));
     return add(name, fmt::format("SELECT {}, _sluice_file FROM {}", Join(cols, ", "), prev));
   }
   if (step.kind == "rename") {
@@ -100,7 +99,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
       if (!Find(columns, from)) {
         Fail(ErrorKind::kConfig, "{}: rename: no column '{}' to rename", step.where.str(), from);
       }
-      items.push_back(ident(from) + " AS " + ident(to));
+      items.push_back(SqlIdent(from) + " AS " + SqlIdent(to));
     }
     return add(name, fmt::format("SELECT * RENAME ({}) FROM {}", Join(items, ", "), prev));
   }
@@ -111,7 +110,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
     for (const auto& [col, type] : step.pairs) {
       const ColumnInfo* have = Find(columns, col);
       if (have && NormalType(have->type) == NormalType(type)) continue;
-      std::string c = ident(col), t = ident(fmt::format("_sluice_cast_{}", tries.size()));
+      std::string c = SqlIdent(col), t = SqlIdent(fmt::format("_sluice_cast_{}", tries.size()));
       tries.push_back(fmt::format("TRY_CAST({} AS {}) AS {}", c, type, t));
       scratch.push_back(t);
       replace.push_back(fmt::format("{} AS {}", t, c));
@@ -139,7 +138,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
     std::vector<std::string> replace, added;
     for (const auto& [col, expr] : step.pairs) {
       (Find(columns, col) ? replace : added)
-          .push_back(fmt::format("({}\n) AS {}", expr, ident(col)));
+          .push_back(fmt::format("({}\n) AS {}", expr, SqlIdent(col)));
     }
     std::string star = replace.empty() ? "*" : "* REPLACE (" + Join(replace, ", ") + ")";
     return add(name, fmt::format("SELECT {}{} FROM {}", star,
@@ -151,8 +150,8 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
       // Text columns get text ("00000" stays a string); others take the value as SQL reads it.
       const ColumnInfo* have = Find(columns, col);
       bool text = have && NormalType(have->type) == "varchar";
-      replace.push_back(fmt::format("coalesce({}, {}) AS {}", ident(col),
-                                    text ? SqlString(value) : Literal(value), ident(col)));
+      replace.push_back(fmt::format("coalesce({}, {}) AS {}", SqlIdent(col),
+                                    text ? SqlString(value) : Literal(value), SqlIdent(col)));
     }
     return add(name, fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev));
   }
@@ -160,7 +159,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
     std::vector<std::string> order;
     const char* dir = step.keep == "last" ? "DESC" : "ASC";
     for (const auto& o : step.order_by) {
-      order.push_back(fmt::format("{} {} NULLS LAST", ident(o), dir));
+      order.push_back(fmt::format("{} {} NULLS LAST", SqlIdent(o), dir));
     }
     // Arrival order decides where order_by does not (files land, and are read, in name order).
     order.push_back(fmt::format("_sluice_file {} NULLS LAST", dir));
@@ -178,7 +177,7 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
         return ToLower(c.name) == ToLower(col);
       });
       if (step.optional_columns && !present) continue;  // pii: auto, a column not in the input
-      replace.push_back(fmt::format("{} AS {}", MaskSql(ident(col), spec), ident(col)));
+      replace.push_back(fmt::format("{} AS {}", MaskSql(SqlIdent(col), spec), SqlIdent(col)));
     }
     if (replace.empty()) return prev;  // nothing left to mask
     return add(name, fmt::format("SELECT * REPLACE ({}) FROM {}", Join(replace, ", "), prev));
@@ -279,12 +278,36 @@ void RecordMasks(const project::Job& job, meta::Metastore& metastore, const meta
   metastore.SetColumnTags(output->id, tags);
 }
 
-// A file the JSON reader could not parse, kept out of the run whole.
+// A file kept out of the run whole, as one quarantine record: one the JSON reader could not
+// parse, or one that holds data but yielded no row.
 struct BadFile {
   std::string key;
-  int64_t line = 0;
+  std::optional<int64_t> line;
   std::string reason, raw;
 };
+
+// Every file of the scan must account for itself: rows read, or lines the reader rejected. A
+// file with neither that still holds data lost its rows somewhere between the crawler and the
+// reader (a header the reader parses differently, a quote left open): it is kept out with the
+// reason, never passed over silently. `counted` is rows per `_sluice_file`, `rejected` the keys
+// of files with rejected lines.
+std::vector<BadFile> FilesWithoutRows(engine::Connection& conn, const meta::Table& input,
+                                      const std::vector<meta::TableFile>& files,
+                                      const std::map<std::optional<int32_t>, int64_t>& counted,
+                                      const std::set<std::string>& rejected,
+                                      const lake::Store& store) {
+  std::vector<BadFile> out;
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto it = counted.find(static_cast<int32_t>(i + 1));
+    if ((it != counted.end() && it->second > 0) || rejected.count(files[i].key)) continue;
+    if (!catalog::HoldsData(conn, input, files[i].key, store)) continue;  // empty, or a header
+    out.push_back({files[i].key, std::nullopt,
+                   "no rows read: the file holds data but the reader yielded no row (look at its "
+                   "header line and quotes); the whole file is kept out",
+                   ""});
+  }
+  return out;
+}
 
 // The file named by DuckDB's "Malformed JSON in file "PATH", at byte B in line L: WHAT" among
 // `files`, or nullopt when the error is something else.
@@ -300,7 +323,8 @@ std::optional<BadFile> MalformedJsonFile(const std::string& error,
     // DuckDB names the line where its parser stopped; the fault may start on the line before.
     std::string what = Trim(m[3].str());
     while (!what.empty() && what.back() == '.') what.pop_back();
-    BadFile bad{f.key, std::stoll(m[2].str()),
+    int64_t at = std::stoll(m[2].str());
+    BadFile bad{f.key, at,
                 fmt::format("malformed JSON near line {}: {}; the whole file is kept out",
                             m[2].str(), what),
                 ""};
@@ -309,9 +333,9 @@ std::optional<BadFile> MalformedJsonFile(const std::string& error,
     if (!EndsWith(ToLower(path), ".gz") && !EndsWith(ToLower(path), ".zst")) {
       std::ifstream in(path);
       std::string line, before;
-      for (int64_t n = 1; std::getline(in, line) && n <= bad.line; ++n) {
-        if (n == bad.line - 1) before = line;
-        if (n == bad.line) bad.raw = before.empty() ? line : before + "\n" + line;
+      for (int64_t n = 1; std::getline(in, line) && n <= at; ++n) {
+        if (n == at - 1) before = line;
+        if (n == at) bad.raw = before.empty() ? line : before + "\n" + line;
       }
     }
     return bad;
@@ -449,6 +473,20 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
         read.Reset();
       }
     }
+    {
+      // Which files had lines rejected, so that a file of only bad lines counts as read.
+      std::set<std::string> rejected;
+      if (csv) {
+        auto r =
+            conn.Query(fmt::format("SELECT DISTINCT substr(s.file_path, {}) FROM reject_errors e "
+                                   "JOIN reject_scans s USING (scan_id, file_id)",
+                                   catalog::LocalRoot(*ws.store).size() + 1));
+        for (size_t i = 0; i < r.row_count(); ++i) rejected.insert(r.GetOr(0, i));
+      }
+      for (auto& b : FilesWithoutRows(conn, *input, files, read.counts(), rejected, *ws.store)) {
+        bad_files.push_back(std::move(b));
+      }
+    }
     report.rows_out = batch->rows();
     auto count = [&](const char* reason) {
       auto it = aside.counts().find(reason);
@@ -460,7 +498,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
 
     // Quarantine: rows rejected by a step or a check, and lines the reader could not parse.
     aside.Materialize(conn, "_set_aside");
-    // _sluice_file numbers the files of the scan that went through.
+    // _sluice_file numbers the files of the scan that went through (files without rows
+    // included: their number yields nothing).
     std::vector<std::string> read_keys;
     for (const auto& f : files) read_keys.push_back(f.key);
     std::string quarantine_sql = fmt::format(
@@ -473,8 +512,9 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                              [](const project::Step& s) { return !s.masks.empty(); });
     for (const auto& b : bad_files) {
       quarantine_sql +=
-          fmt::format(" UNION ALL SELECT {}, CAST({} AS BIGINT), {}, {}", SqlString(b.key), b.line,
-                      SqlString(b.reason), masks ? "NULL" : SqlString(b.raw));
+          fmt::format(" UNION ALL SELECT {}, CAST({} AS BIGINT), {}, {}", SqlString(b.key),
+                      b.line ? std::to_string(*b.line) : "NULL", SqlString(b.reason),
+                      masks || b.raw.empty() ? "NULL" : SqlString(b.raw));
     }
     if (csv) {
       // DuckDB may report several errors for one line (one per missing column): keep the first.
@@ -494,6 +534,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     conn.Execute("CREATE TEMP TABLE _quarantine AS " + quarantine_sql);
     auto reasons = conn.Query(
         "SELECT CASE WHEN starts_with(_reason, 'malformed JSON') THEN 'malformed JSON file' "
+        "WHEN starts_with(_reason, 'no rows read') THEN 'file with no readable rows' "
         "WHEN starts_with(_reason, 'malformed') THEN 'malformed line' "
         "WHEN starts_with(_reason, 'cast: ') THEN split_part(_reason, ' value ', 1) "
         "ELSE _reason END AS reason, count(*) FROM _quarantine GROUP BY ALL ORDER BY 2 DESC");
@@ -507,7 +548,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                             ? report.quarantine_reasons.at("malformed line")
                             : 0;
     report.rows_in = read.count() + malformed;
-    // A malformed JSON file is one quarantined record standing for a file whose rows were not
+    // A file kept out whole is one quarantined record standing for a file whose rows were not
     // read: it is not in the row arithmetic.
     report.rows_left_out = report.rows_in - report.rows_out - report.rows_filtered -
                            report.rows_deduplicated -
