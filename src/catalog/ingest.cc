@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "catalog/catalog.h"
 #include "catalog/crawler.h"
@@ -18,12 +19,39 @@ struct Planned {
   std::string sha256;
 };
 
-bool Hidden(const fs::path& rel) {
-  for (const auto& part : rel) {
-    std::string s = part.string();
-    if (!s.empty() && (s[0] == '.' || s[0] == '_')) return true;
+bool Hidden(const std::string& name) { return !name.empty() && (name[0] == '.' || name[0] == '_'); }
+
+// The files under `dir`, following symbolic links as ingesting a link by its own name does: a
+// link to a file lands the file's bytes under the link's name, a link to a folder is walked
+// (once: a link back up the tree is not walked again). Hidden names are skipped; a link to
+// nothing, or anything that is neither a file nor a folder, is an error naming it.
+void FilesUnder(const fs::path& dir, const fs::path& rel_dir, std::set<fs::path>& walked,
+                std::vector<std::pair<fs::path, fs::path>>& out) {
+  std::error_code ec;
+  if (!walked.insert(fs::canonical(dir, ec)).second) return;
+  std::vector<fs::path> entries;
+  for (const auto& e : fs::directory_iterator(dir, ec)) entries.push_back(e.path());
+  if (ec) Fail(ErrorKind::kInput, "{}: cannot list the folder: {}", dir.string(), ec.message());
+  std::sort(entries.begin(), entries.end());
+  for (const auto& path : entries) {
+    std::string name = path.filename().string();
+    if (Hidden(name)) continue;
+    fs::path rel = rel_dir / name;
+    auto status = fs::status(path, ec);  // follows links
+    if (fs::is_directory(status)) {
+      FilesUnder(path, rel, walked, out);
+    } else if (fs::is_regular_file(status)) {
+      out.emplace_back(path, rel);
+    } else if (fs::is_symlink(fs::symlink_status(path, ec))) {
+      Fail(ErrorKind::kInput, "{}: a symbolic link to nothing ({})\n  hint: remove it or fix it",
+           path.string(), fs::read_symlink(path, ec).string());
+    } else {
+      Fail(ErrorKind::kInput,
+           "{}: not a regular file (a pipe, socket or device); ingest lands files\n  hint: move "
+           "it out of the folder",
+           path.string());
+    }
   }
-  return false;
 }
 }  // namespace
 
@@ -35,15 +63,11 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
     fs::path path(p);
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
-      std::vector<fs::path> files;
-      for (const auto& e : fs::recursive_directory_iterator(path, ec)) {
-        if (e.is_regular_file() && !Hidden(fs::relative(e.path(), path))) files.push_back(e.path());
-      }
-      std::sort(files.begin(), files.end());
+      std::vector<std::pair<fs::path, fs::path>> files;  // path, path relative to the folder
+      std::set<fs::path> walked;
+      FilesUnder(path, "", walked, files);
       if (files.empty()) Fail(ErrorKind::kInput, "{}: the folder holds no files to ingest", p);
-      for (const auto& f : files) {
-        plan.push_back({f, prefix + fs::relative(f, path).generic_string(), ""});
-      }
+      for (const auto& [f, rel] : files) plan.push_back({f, prefix + rel.generic_string(), ""});
     } else if (fs::is_regular_file(path, ec)) {
       std::string name = path.filename().string();
       if (name[0] == '.' || name[0] == '_') {
@@ -53,6 +77,9 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
              p);
       }
       plan.push_back({path, prefix + name, ""});
+    } else if (fs::exists(fs::symlink_status(path, ec))) {
+      Fail(ErrorKind::kInput,
+           "{}: not a regular file (a link to nothing, a pipe, socket or device)", p);
     } else {
       Fail(ErrorKind::kInput, "{}: no such file or folder", p);
     }

@@ -287,11 +287,15 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
       if (format != "json") PrintReport(report);
     } catch (const Error& e) {
       ClearProgress();
-      std::cerr << fmt::format("{} {} failed: {}\n", node.kind, node.name, Redact(e.what()));
+      // With a stable code, as main prints errors: error[publish.conflict]: job x failed: ...
+      std::cerr << fmt::format("{}{} {} failed: {}\n",
+                               e.code().empty() ? "" : "error[" + e.code() + "]: ", node.kind,
+                               node.name, Redact(e.what()));
       out.push_back({{"kind", node.kind},
                      {"name", node.name},
                      {"status", "failed"},
                      {"error_kind", ErrorKindName(e.kind())},
+                     {"error_code", e.code().empty() ? ErrorKindName(e.kind()) : e.code()},
                      {"error", Redact(e.what())}});
       exit_code = ExitCodeFor(e.kind());
       break;

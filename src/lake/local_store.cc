@@ -1,5 +1,6 @@
 #include "lake/local_store.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/process.h"
 #include "common/strings.h"
 
 namespace sluice::lake {
@@ -23,12 +25,37 @@ int64_t ModifiedMs(const fs::path& path) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
 }
 
-void CopyToTemp(const fs::path& source, const fs::path& tmp) {
+// Copies `source` to `tmp` (a hidden name beside the target). On failure, such as a full disk,
+// no part of the copy is left behind, and the error says what the system said
+// (std::filesystem::copy_file reports a short copy as "Input/output error").
+void CopyToTemp(const fs::path& source, const fs::path& tmp, const fs::path& target) {
   std::error_code ec;
   fs::create_directories(tmp.parent_path(), ec);
-  if (!fs::copy_file(source, tmp, fs::copy_options::overwrite_existing, ec)) {
-    Fail(ErrorKind::kIo, "cannot copy {}: {}", source.string(), ec.message());
+  int err = ec.value();
+  if (!err) {
+    int in = ::open(source.c_str(), O_RDONLY | O_CLOEXEC);
+    int out = in < 0 ? -1 : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    err = out < 0 ? errno : 0;
+    std::vector<char> buffer(1 << 20);
+    while (!err) {
+      ssize_t n = ::read(in, buffer.data(), buffer.size());
+      if (n <= 0) {
+        err = n < 0 ? errno : 0;
+        break;
+      }
+      for (ssize_t done = 0; done < n && !err;) {
+        ssize_t w = ::write(out, buffer.data() + done, static_cast<size_t>(n - done));
+        if (w < 0) err = errno;
+        done += w;
+      }
+    }
+    if (out >= 0 && ::close(out) != 0 && !err) err = errno;
+    if (in >= 0) ::close(in);
   }
+  if (!err) return;
+  fs::remove(tmp, ec);
+  Fail(ErrorKind::kIo, "cannot copy {} to {}: {}", source.string(), target.string(),
+       std::strerror(err));
 }
 }  // namespace
 
@@ -40,7 +67,10 @@ LocalStore::LocalStore(fs::path root) : root_(fs::absolute(root).lexically_norma
 }
 
 fs::path LocalStore::PathOf(const std::string& key) const {
-  if (key.empty() || key[0] == '/' || key.find("..") != std::string::npos) {
+  // `..` as a whole segment would leave the lake; inside a name (a..b.csv) it is just a name.
+  bool climbs = false;
+  for (const auto& segment : Split(key, '/')) climbs = climbs || segment == "..";
+  if (key.empty() || key[0] == '/' || climbs) {
     Fail(ErrorKind::kInternal, "invalid lake key '{}'", key);
   }
   return root_ / key;
@@ -97,7 +127,7 @@ void LocalStore::PutFile(const std::string& key, const fs::path& source) {
   if (!ec) return;
   // Another filesystem: copy next to the target, then rename.
   fs::path tmp = target.parent_path() / (".tmp-" + UniqueSuffix());
-  CopyToTemp(source, tmp);
+  CopyToTemp(source, tmp, target);
   fs::rename(tmp, target, ec);
   if (ec) {
     fs::remove(tmp, ec);
@@ -108,7 +138,7 @@ void LocalStore::PutFile(const std::string& key, const fs::path& source) {
 bool LocalStore::PutFileIfAbsent(const std::string& key, const fs::path& source) {
   fs::path target = PathOf(key);
   fs::path tmp = target.parent_path() / (".tmp-" + UniqueSuffix());
-  CopyToTemp(source, tmp);
+  CopyToTemp(source, tmp, target);
   // link(2) creates the name only if it does not exist: no window where two writers both win.
   int rc = ::link(tmp.c_str(), target.c_str());
   int err = errno;
@@ -127,12 +157,26 @@ void LocalStore::Delete(const std::string& key) {
 
 std::string LocalStore::ReadablePath(const std::string& key) const { return PathOf(key).string(); }
 
+// _scratch/<owner>/<unique>: the owner (common/process.h) tells whose a folder is after a crash.
 fs::path LocalStore::ScratchDir() const {
-  fs::path dir = root_ / "_scratch" / UniqueSuffix();
+  fs::path dir = root_ / "_scratch" / ProcessOwner() / UniqueSuffix();
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) Fail(ErrorKind::kIo, "cannot create {}: {}", dir.string(), ec.message());
   return dir;
+}
+
+size_t LocalStore::RemoveAbandonedScratch() {
+  size_t removed = 0;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(root_ / "_scratch", ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (OwnerAlive(it->path().filename().string())) continue;
+    std::error_code rm;
+    fs::remove_all(it->path(), rm);
+    removed += !rm;
+  }
+  return removed;
 }
 
 std::string LocalStore::Uri(const std::string& key) const { return (root_ / key).string(); }

@@ -19,6 +19,7 @@ class LocalStore : public Store {
   void Delete(const std::string& key) override;
   std::string ReadablePath(const std::string& key) const override;
   fs::path ScratchDir() const override;
+  size_t RemoveAbandonedScratch() override;
   std::string Uri(const std::string& key) const override;
 
  private:

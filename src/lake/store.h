@@ -46,8 +46,13 @@ class Store {
   // A local path where DuckDB can read the object's bytes (the file itself for a local lake).
   virtual std::string ReadablePath(const std::string& key) const = 0;
   // A local folder for a run's output before it is committed with PutFile. Same filesystem as
-  // the lake when the lake is local, so commit is a rename.
+  // the lake when the lake is local, so commit is a rename. It belongs to this process: the
+  // caller removes it when done, and RemoveAbandonedScratch removes it after the process died.
   virtual fs::path ScratchDir() const = 0;
+  // Removes the scratch folders of processes of this host that are gone (a kill -9 leaves its
+  // batch behind, maybe hundreds of MB); returns how many. Folders of live processes, and of
+  // other hosts, stay. Best effort: a folder that cannot be removed stays for the next call.
+  virtual size_t RemoveAbandonedScratch() = 0;
   // The URI users see: /abs/path/lake/KEY or s3://bucket/prefix/KEY.
   virtual std::string Uri(const std::string& key) const = 0;
 };

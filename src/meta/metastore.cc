@@ -1,5 +1,8 @@
 #include "meta/metastore.h"
 
+#include <fmt/format.h>
+
+#include "common/process.h"
 #include "common/time.h"
 
 namespace sluice::meta {
@@ -10,6 +13,18 @@ void Metastore::FailRun(Run run, const std::string& error, const std::vector<Run
   run.error = error;
   run.ended_ms = NowMs();
   FinishRun(run, steps, checks);
+}
+
+std::vector<Run> Metastore::FailAbandonedRuns() {
+  std::vector<Run> failed;
+  for (auto& run : ListRuns({.statuses = {"running"}, .limit = 100000})) {
+    if (run.kind == "workflow" || OwnerAlive(run.owner)) continue;
+    FailRun(run, fmt::format("interrupted: the process running it ({}) stopped before it "
+                             "finished; nothing it wrote was published",
+                             run.owner.empty() ? "unknown" : run.owner));
+    failed.push_back(std::move(run));
+  }
+  return failed;
 }
 
 }  // namespace sluice::meta

@@ -66,6 +66,10 @@ struct TableChange {
   std::vector<std::string> removed;  // keys that leave the table
   bool remove_all = false;           // overwrite: every active file leaves
   std::string change;
+  // The table version the change was built on (0: the table did not exist). When set, the
+  // commit fails with kIo, code publish.conflict, naming both versions, if the table moved
+  // meanwhile: nothing of that commit is published.
+  std::optional<int64_t> base_version;
 };
 
 struct Run {
@@ -209,6 +213,12 @@ class Metastore {
                const std::vector<CheckResult>& checks = {});
   virtual std::vector<Run> ListRuns(const RunFilter& filter) = 0;
   virtual std::optional<Run> GetRun(int64_t id) = 0;
+  // Ends as failed, with the reason, every crawl, job and model run left `running` by a process
+  // of this host that is gone (common/process.h: host, pid and start time, so a reused pid does
+  // not pass for it); returns them. Nothing such a run wrote was published. Workflow runs are
+  // left as they are: they resume (a server's start, `sluice retry`). Every command that opens
+  // the metastore calls it; two processes calling it at once fail each run once.
+  std::vector<Run> FailAbandonedRuns();
 
   // Workflow runs. EnqueueRun records `run` as queued and returns its id.
   virtual int64_t EnqueueRun(const Run& run) = 0;

@@ -434,6 +434,18 @@ void SqliteMetastore::WriteRunLocked(const Run& run, const std::vector<RunStep>&
 
 void SqliteMetastore::ApplyTableChangeLocked(const TableChange& change, int64_t run_id) {
   int64_t now = NowMs();
+  if (change.base_version) {
+    Stmt s(db_, "SELECT current_version FROM tables WHERE db = ? AND name = ?");
+    s.Bind(1, change.db).Bind(2, change.name);
+    int64_t current = s.Step() ? s.Int(0) : 0;
+    if (current != *change.base_version) {
+      FailWithCode(ErrorKind::kIo, "publish.conflict",
+                   "{}.{} moved to version {} while this run built on version {} (another run "
+                   "published first); nothing of this run was published\n  hint: run it again "
+                   "to build on the new version",
+                   change.db, change.name, current, *change.base_version);
+    }
+  }
   {
     Stmt s(db_, "INSERT OR IGNORE INTO databases (name, created_ms) VALUES (?, ?)");
     s.Bind(1, change.db).Bind(2, now).Run();

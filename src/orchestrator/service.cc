@@ -193,25 +193,22 @@ void Service::Reload() {
 
 void Service::Recover() {
   auto& m = *metastore_;
-  for (const auto& run : m.ListRuns({.statuses = {"running"}, .limit = 100000})) {
+  for (const auto& run : m.FailAbandonedRuns()) {
+    Log("warn",
+        fmt::format("{} run {} ({}) was left running by a stopped process; marked failed", run.kind,
+                    run.id, run.name),
+        {{"run_id", run.id}});
+  }
+  for (const auto& run :
+       m.ListRuns({.statuses = {"running"}, .kind = "workflow", .limit = 100000})) {
     if (OwnerAlive(run.owner)) continue;
-    if (run.kind == "workflow") {
-      m.RequeueRun(run.id);
-      m.AppendLog(run.id, "warn", "",
-                  "the process running this run stopped; it resumes from its last committed step");
-      Log("warn",
-          fmt::format("run {} ({}) was left running by a stopped process; resuming it", run.id,
-                      run.name),
-          {{"run_id", run.id}});
-    } else {
-      m.FailRun(run, fmt::format("interrupted: the process running it ({}) stopped before it "
-                                 "finished; nothing it wrote was published",
-                                 run.owner.empty() ? "unknown" : run.owner));
-      Log("warn",
-          fmt::format("{} run {} ({}) was left running by a stopped process; marked failed",
-                      run.kind, run.id, run.name),
-          {{"run_id", run.id}});
-    }
+    m.RequeueRun(run.id);
+    m.AppendLog(run.id, "warn", "",
+                "the process running this run stopped; it resumes from its last committed step");
+    Log("warn",
+        fmt::format("run {} ({}) was left running by a stopped process; resuming it", run.id,
+                    run.name),
+        {{"run_id", run.id}});
   }
   auto queued = m.ListRuns({.statuses = {"queued"}, .top_level = true, .limit = 1000000});
   std::reverse(queued.begin(), queued.end());  // oldest first

@@ -442,6 +442,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     conn.Execute(
         "SET preserve_insertion_order = false; "
         "SET disabled_optimizers = 'filter_pushdown,filter_pullup';");
+    // The output's version as this run sees it: a merge rewrites it from these rows.
+    int64_t base_version = CurrentVersion(metastore, job.output.table);
     catalog::AttachTables(conn, metastore, *ws.store);
     bool csv = input->format == "csv";
     int64_t t = NowMs();
@@ -451,8 +453,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     if (UsesTokens(job)) tokens.emplace(conn, kToken, TokenKey());
     // One pass: rows in play stream to the output batch; the steps hand every other row to
     // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
-    OutputSpec spec{job.output.table,        "job",         job.output.mode, job.output.key,
-                    job.output.partition_by, "_sluice_file"};
+    OutputSpec spec{job.output.table,        "job",          job.output.mode, job.output.key,
+                    job.output.partition_by, "_sluice_file", base_version};
     // DuckDB's JSON reader has no reject table: a malformed JSON file stops the statement.
     // Such a file is kept out whole (quarantined with the line at fault) and the rest runs again.
     std::vector<BadFile> bad_files;
@@ -600,14 +602,17 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     commit.run = run;
     commit.checks = report.checks;
     commit.steps = steps;
-    metastore.CommitRun(commit);
+    CommitOrDiscard(*ws.store, metastore, commit);
     RecordMasks(job, metastore, *input);
     report.duration_ms = run.ended_ms - started;
     report.message = fmt::format("{} rows in, {} out, {} quarantined", HumanCount(report.rows_in),
                                  HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
     return report;
   } catch (const std::exception& e) {
+    // Nothing was published: the failed run counts rows read only.
     run.rows_in = report.rows_in;
+    run.rows_out = run.rows_quarantined = 0;
+    run.details.clear();
     metastore.FailRun(run, Redact(e.what()), steps, report.checks);
     throw;
   }

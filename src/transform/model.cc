@@ -41,6 +41,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     }
     engine::Database db;
     engine::Connection conn(db);
+    int64_t base_version = CurrentVersion(metastore, model.table);
     catalog::AttachTables(conn, metastore, *ws.store);
     std::string sql = Trim(ws.project.CompiledModelSql(model));
     while (!sql.empty() && sql.back() == ';') sql = Trim(sql.substr(0, sql.size() - 1));
@@ -67,7 +68,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
       }
       sql = ctes + " SELECT * EXCLUDE (_sluice_file) FROM checked";
     }
-    OutputSpec spec{model.table, "model", "overwrite", {}, {}};
+    OutputSpec spec{model.table, "model", "overwrite", {}, {}, "", base_version};
     std::unique_ptr<Batch> batch;
     try {
       batch = WriteBatch(conn, *ws.store, spec, sql, run.id, options);
@@ -113,7 +114,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     run.details = nlohmann::json{{"output", report.output}, {"version", report.version}}.dump();
     commit.run = run;
     commit.checks = report.checks;
-    metastore.CommitRun(commit);
+    CommitOrDiscard(*ws.store, metastore, commit);
     report.duration_ms = run.ended_ms - started;
     report.message =
         fmt::format("{} row{}", HumanCount(report.rows_out), report.rows_out == 1 ? "" : "s");
@@ -122,6 +123,8 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     }
     return report;
   } catch (const std::exception& e) {
+    run.rows_out = run.rows_quarantined = 0;  // nothing was published
+    run.details.clear();
     metastore.FailRun(run, Redact(e.what()), {}, report.checks);
     throw;
   }

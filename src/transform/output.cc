@@ -178,6 +178,7 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Me
     }
   }
   meta::TableChange change;
+  change.base_version = spec.base_version;
   change.db = spec.table.db;
   change.name = spec.table.name;
   change.kind = spec.kind;
@@ -231,6 +232,33 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Me
                                 files.size() == 1 ? "" : "s");
   }
   return change;
+}
+
+int64_t CurrentVersion(meta::Metastore& metastore, const project::TableName& table) {
+  auto t = metastore.GetTable(table.db, table.name);
+  return t ? t->version : 0;
+}
+
+void CommitOrDiscard(lake::Store& store, meta::Metastore& metastore,
+                     const meta::RunCommit& commit) {
+  try {
+    metastore.CommitRun(commit);
+  } catch (const Error& e) {
+    // The files are referenced by nothing: remove them. One that cannot be removed is named in
+    // the error, which the run records.
+    std::string left;
+    for (const auto& change : commit.tables) {
+      for (const auto& file : change.added) {
+        try {
+          store.Delete(file.key);
+        } catch (const Error& d) {
+          left += fmt::format("\n  note: {}", d.what());
+        }
+      }
+    }
+    if (left.empty()) throw;
+    throw Error(e.kind(), e.code(), e.what() + left);
+  }
 }
 
 WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,

@@ -6,6 +6,7 @@
 // results in one metastore transaction. Until that commit nothing is visible, so a failed run
 // leaves nothing readers could see.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct OutputSpec {
   // A column of the rows that orders them by arrival (later wins in a merge) and is not written;
   // "" when the rows have none.
   std::string arrival_column;
+  // The table's version when the run attached the catalog (0: no table yet): the commit fails
+  // with publish.conflict if another run published meanwhile. nullopt: not checked.
+  std::optional<int64_t> base_version;
 };
 
 // Parquet files in a scratch folder, removed with the batch.
@@ -67,6 +71,14 @@ struct WrittenTable {
   meta::TableChange change;
   int64_t rows = 0;
 };
+
+// The version `table` has now, as OutputSpec::base_version wants it (0: no table yet).
+int64_t CurrentVersion(meta::Metastore& metastore, const project::TableName& table);
+
+// Commits `commit`; if the commit fails (a conflict, a full disk), deletes every file its table
+// changes added to the lake, so a run that published nothing leaves nothing behind, and
+// rethrows.
+void CommitOrDiscard(lake::Store& store, meta::Metastore& metastore, const meta::RunCommit& commit);
 
 // WriteBatch and Publish in one go, for callers that check nothing in between.
 WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,

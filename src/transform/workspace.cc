@@ -37,6 +37,9 @@ Workspace Workspace::Open(const fs::path& root, const std::string& env) {
   }
   ws.store = std::make_shared<lake::LocalStore>(ws.project.env.lake);
   ws.metastore = std::make_shared<meta::SqliteMetastore>(ws.project.env.metastore);
+  // What a killed process left: its runs end failed, its scratch files go.
+  ws.metastore->FailAbandonedRuns();
+  ws.store->RemoveAbandonedScratch();
   return ws;
 }
 

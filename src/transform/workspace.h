@@ -21,7 +21,9 @@ struct Workspace {
   std::shared_ptr<meta::Metastore> metastore;
 
   // Loads the project at `root` for `env` and opens its backends. Config problems throw
-  // sluice::Error(kConfig) listing every one (run Validate first for the full picture).
+  // sluice::Error(kConfig) listing every one (run Validate first for the full picture). Then
+  // cleans up after processes of this host that died: their crawl/job/model runs end failed
+  // (meta::Metastore::FailAbandonedRuns) and their scratch folders are removed.
   static Workspace Open(const fs::path& root, const std::string& env);
   // Loads the project again, keeping the backends (a server's SIGHUP).
   Workspace Reload() const;

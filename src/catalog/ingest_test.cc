@@ -1,0 +1,113 @@
+// sluice ingest against a real folder lake and a real SQLite metastore: names, symbolic links and
+// a full disk.
+#include "catalog/ingest.h"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <fstream>
+
+#include "common/error.h"
+#include "lake/local_store.h"
+#include "meta/sqlite_metastore.h"
+
+namespace sluice::catalog {
+namespace {
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sluice-ingest-" + UniqueSuffix());
+    fs::create_directories(dir_ / "in");
+    store_ = std::make_unique<lake::LocalStore>(dir_ / "lake");
+    metastore_ = std::make_unique<meta::SqliteMetastore>(dir_ / "meta.db");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path Write(const std::string& rel, const std::string& content) {
+    fs::path p = dir_ / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << content;
+    return p;
+  }
+  std::vector<std::string> Keys() {
+    std::vector<std::string> keys;
+    for (const auto& o : store_->List("landing/")) keys.push_back(o.key);
+    return keys;
+  }
+  fs::path dir_;
+  std::unique_ptr<lake::Store> store_;
+  std::unique_ptr<meta::Metastore> metastore_;
+};
+
+TEST_F(IngestTest, DotsInsideANameAreJustAName) {
+  Write("in/a..b.csv", "id\n1\n");
+  auto out = Ingest("o", {(dir_ / "in/a..b.csv").string()}, *store_, *metastore_);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "landing/o/a..b.csv");
+  EXPECT_EQ(out[0].outcome, "landed");
+  EXPECT_EQ(store_->Get("landing/o/a..b.csv"), "id\n1\n");
+}
+
+// A folder's links are followed as a link given by name is: its target's bytes land under the
+// link's name; a linked folder is walked once (a link back up the tree does not loop).
+TEST_F(IngestTest, FolderIngestFollowsLinksAsSingleFileIngestDoes) {
+  Write("in/real.csv", "id\n1\n");
+  Write("outside/x.csv", "id\n2\n");
+  Write("outside/dir/y.csv", "id\n3\n");
+  fs::create_symlink(dir_ / "outside/x.csv", dir_ / "in/link.csv");
+  fs::create_directory_symlink(dir_ / "outside/dir", dir_ / "in/sub");
+  fs::create_directory_symlink(dir_ / "in", dir_ / "in/loop");
+  Ingest("o", {(dir_ / "in").string()}, *store_, *metastore_);
+  EXPECT_EQ(Keys(), (std::vector<std::string>{"landing/o/link.csv", "landing/o/real.csv",
+                                              "landing/o/sub/y.csv"}));
+  EXPECT_EQ(store_->Get("landing/o/link.csv"), "id\n2\n");
+  // The same link given by name lands the same bytes.
+  auto one = Ingest("p", {(dir_ / "in/link.csv").string()}, *store_, *metastore_);
+  EXPECT_EQ(store_->Get(one[0].key), "id\n2\n");
+}
+
+TEST_F(IngestTest, ALinkToNothingIsAnErrorNotASkip) {
+  Write("in/real.csv", "id\n1\n");
+  fs::create_symlink(dir_ / "gone.csv", dir_ / "in/dangling.csv");
+  try {
+    Ingest("o", {(dir_ / "in").string()}, *store_, *metastore_);
+    FAIL() << "ingest took a folder with a dangling link";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInput);
+    EXPECT_NE(std::string(e.what()).find("dangling.csv: a symbolic link to nothing"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(Keys().empty());  // nothing landed before the check
+}
+
+// A real full filesystem (tmpfs of 1 MiB under the lake; needs root, as CI has).
+TEST_F(IngestTest, AFullDiskSaysSoAndLeavesNoPartFile) {
+  fs::path lake = dir_ / "lake";
+  if (::mount("tmpfs", lake.c_str(), "tmpfs", 0, "size=1m") != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  }
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount(at.c_str()); }
+  } unmount{lake};
+  fs::path big = Write("in/big.csv", "id\n" + std::string(3 << 20, '7') + "\n");
+  try {
+    Ingest("o", {big.string()}, *store_, *metastore_);
+    FAIL() << "a 3 MiB file landed on a 1 MiB disk";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo);
+    EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos) << e.what();
+  }
+  // Not the file, nor a hidden temporary of it.
+  std::vector<std::string> left;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(lake / "landing", ec)) {
+    if (e.is_regular_file()) left.push_back(e.path().string());
+  }
+  EXPECT_TRUE(left.empty()) << left.front();
+  EXPECT_FALSE(metastore_->FindLanded("o", Sha256File(big)));
+}
+
+}  // namespace
+}  // namespace sluice::catalog
