@@ -597,7 +597,11 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                     {"rows_filtered", report.rows_filtered},
                     {"rows_deduplicated", report.rows_deduplicated},
                     {"rows_left_out_by_sql", report.rows_left_out},
-                    {"quarantine_reasons", report.quarantine_reasons}};
+                    {"quarantine_reasons", report.quarantine_reasons},
+                    {"files_kept_out", json::array()}};
+    for (const auto& b : bad_files) {
+      details["files_kept_out"].push_back({{"file", b.key}, {"reason", b.reason}});
+    }
     run.details = details.dump();
     commit.run = run;
     commit.checks = report.checks;
