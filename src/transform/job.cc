@@ -613,10 +613,12 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                                  HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
     return report;
   } catch (const std::exception& e) {
-    // Nothing was published: the failed run counts rows read only.
+    // Nothing was published: the failed run counts rows read only, and keeps no "write" step
+    // (its files were discarded).
     run.rows_in = report.rows_in;
     run.rows_out = run.rows_quarantined = 0;
     run.details.clear();
+    std::erase_if(steps, [](const meta::RunStep& s) { return StartsWith(s.name, "write "); });
     metastore.FailRun(run, Redact(e.what()), steps, report.checks);
     throw;
   }
