@@ -59,12 +59,21 @@ void RowCounter::Call(duckdb_function_info info, duckdb_data_chunk input, duckdb
   auto* out = static_cast<bool*>(duckdb_vector_get_data(output));
   // A chunk usually comes from one file: count runs of one value, then take the lock once.
   std::map<std::optional<int32_t>, int64_t> chunk;
+  std::optional<int32_t> last;
+  int64_t run = 0;
   for (idx_t i = 0; i < n; ++i) {
     out[i] = true;
     std::optional<int32_t> value;
     if (!validity || duckdb_validity_row_is_valid(validity, i)) value = data[i];
-    chunk[value]++;
+    if (run > 0 && value == last) {
+      ++run;
+      continue;
+    }
+    if (run > 0) chunk[last] += run;
+    last = value;
+    run = 1;
   }
+  if (run > 0) chunk[last] += run;
   std::lock_guard lock(self->mu_);
   for (const auto& [value, count] : chunk) self->counts_[value] += count;
 }
