@@ -199,6 +199,8 @@ void Service::Recover() {
                     run.id, run.name),
         {{"run_id", run.id}});
   }
+  // A CLI run killed while the server runs leaves scratch files too.
+  definitions()->store->RemoveAbandonedScratch();
   for (const auto& run :
        m.ListRuns({.statuses = {"running"}, .kind = "workflow", .limit = 100000})) {
     if (OwnerAlive(run.owner)) continue;
