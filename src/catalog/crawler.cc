@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include <set>
 
 #include "catalog/catalog.h"
+#include "catalog/integrity.h"
 #include "catalog/pii_tags.h"
 #include "catalog/types.h"
 #include "common/error.h"
@@ -35,43 +37,37 @@ struct FileSchema {
 
 std::string Scalar(engine::Result& r, size_t col) { return r.GetOr(col, 0); }
 
-// Types every column of `paths` (files of one header) with the narrowest type that all its
-// values cast to, reading them as text in one query. DuckDB's sniffer cannot type a file with a
-// single data row (it calls every column VARCHAR), and it samples one file at a time; this sees
-// every value of every file.
+// The rows DuckDB's sniffer samples; a large or compressed CSV file is typed by these.
+constexpr int64_t kSampleRows = 20480;
+
+// Types every column of `paths` (files of one header and dialect) by its values: the first of
+// kValueTypes that every value converts to without loss (VARCHAR when none does; "NULL", which
+// fits any type, when the column holds no value). The files are read as the job will read them,
+// with the dialect and the header's columns, all as text; malformed lines are skipped, so a few
+// bad lines never type a column. `sample_rows` > 0 reads only that many rows. DuckDB's sniffer
+// is no judge here: it types a one-row file's columns VARCHAR, samples one file at a time, and
+// takes lossy casts (a 20-digit integer as DOUBLE).
 void TypeByValues(engine::Connection& conn, const std::vector<std::string>& paths,
-                  FileSchema& schema) {
-  static const char* kCandidates[] = {"BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "BOOLEAN"};
-  std::vector<std::string> tests;
+                  FileSchema& schema, int64_t sample_rows) {
+  std::vector<std::string> tests, as_text;
   for (const auto& c : schema.columns) {
     std::string col = SqlIdent(c.name);
+    as_text.push_back(SqlString(c.name) + ": 'VARCHAR'");
     tests.push_back(fmt::format("count({}) > 0", col));
-    // Codes such as zip codes and phone numbers keep their leading zeros and plus signs: such a
-    // value makes its column text.
-    std::string numeric_looking =
-        fmt::format("NOT regexp_matches(trim({}), '^[+]|^-?0[0-9]')", col);
-    for (const char* type : kCandidates) {
-      // Integers must look like integers: DuckDB would round '1.5' into a BIGINT.
-      std::string fits =
-          std::string(type) == "BIGINT"
-              ? fmt::format(
-                    "regexp_full_match(trim({0}), '-?[0-9]+') AND {1} AND "
-                    "TRY_CAST({0} AS BIGINT) IS NOT NULL",
-                    col, numeric_looking)
-          : std::string(type) == "DOUBLE"
-              ? fmt::format("{} AND TRY_CAST({} AS DOUBLE) IS NOT NULL", numeric_looking, col)
-              : fmt::format("TRY_CAST({} AS {}) IS NOT NULL", col, type);
+    for (const char* type : kValueTypes) {
       const char* format_key = std::string(type) == "DATE"        ? "dateformat"
                                : std::string(type) == "TIMESTAMP" ? "timestampformat"
                                                                   : nullptr;
-      if (format_key && schema.dialect.contains(format_key)) {
-        fits = fmt::format("try_strptime({}, {}) IS NOT NULL", col,
-                           SqlString(schema.dialect[format_key].get<std::string>()));
-      }
-      tests.push_back(fmt::format("bool_and({0} IS NULL OR ({1}))", col, fits));
+      std::string format = format_key && schema.dialect.contains(format_key)
+                               ? schema.dialect[format_key].get<std::string>()
+                               : "";
+      tests.push_back(fmt::format("bool_and({0} IS NULL OR coalesce(({1}), false))", col,
+                                  ConvertsLosslessly(type, col, format)));
     }
   }
-  std::vector<std::string> args = {SqlStringList(paths), "all_varchar = true"};
+  std::vector<std::string> args = {SqlStringList(paths), "columns = {" + Join(as_text, ", ") + "}",
+                                   "auto_detect = false", "ignore_errors = true",
+                                   "hive_partitioning = false"};
   for (const char* key : {"delim", "quote", "escape"}) {
     if (schema.dialect.contains(key)) {
       args.push_back(
@@ -80,14 +76,14 @@ void TypeByValues(engine::Connection& conn, const std::vector<std::string>& path
   }
   args.push_back(std::string("header = ") +
                  (schema.dialect.value("header", true) ? "true" : "false"));
-  auto r =
-      conn.Query(fmt::format("SELECT {} FROM read_csv({})", Join(tests, ", "), Join(args, ", ")));
+  auto r = conn.Query(fmt::format("SELECT {} FROM (SELECT * FROM read_csv({}){})",
+                                  Join(tests, ", "), Join(args, ", "),
+                                  sample_rows > 0 ? fmt::format(" LIMIT {}", sample_rows) : ""));
   size_t i = 0;
   for (auto& c : schema.columns) {
-    // A column with no value at all says nothing about its type: "NULL" fits any.
     bool has_values = r.GetOr(i++, 0) == "true";
     c.type = has_values ? "VARCHAR" : "NULL";
-    for (const char* type : kCandidates) {
+    for (const char* type : kValueTypes) {
       if (r.GetOr(i++, 0) == "true" && has_values && c.type == "VARCHAR") c.type = type;
     }
   }
@@ -125,10 +121,13 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
       return sniff(padded_args);
     }();
     schema.dialect["delim"] = Scalar(r, 0);
-    // DuckDB reports "no quote" as the text "(empty)".
+    // DuckDB reports "no quote" as the text "(empty)". A file without quotes says nothing about
+    // how the source quotes: its later files may well quote, so the table reads them by RFC 4180
+    // (a field in '"', a '"' in it doubled) unless the sniffer saw other characters.
     auto one_char = [](const std::string& v) { return v.size() == 1 && v[0] != '\0'; };
-    if (one_char(Scalar(r, 1))) schema.dialect["quote"] = Scalar(r, 1);
-    if (one_char(Scalar(r, 2))) schema.dialect["escape"] = Scalar(r, 2);
+    std::string quote = one_char(Scalar(r, 1)) ? Scalar(r, 1) : "\"";
+    schema.dialect["quote"] = quote;
+    schema.dialect["escape"] = one_char(Scalar(r, 2)) ? Scalar(r, 2) : quote;
     schema.dialect["header"] = Scalar(r, 3) == "true";
     if (auto v = r.Get(4, 0)) schema.dialect["dateformat"] = *v;
     if (auto v = r.Get(5, 0)) schema.dialect["timestampformat"] = *v;
@@ -139,7 +138,7 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
       // Padding sizes the table by its longest line; the header line decides the columns.
       auto first = conn.Query(fmt::format(
           "SELECT * FROM read_csv({}, header = false, all_varchar = true, null_padding = true, "
-          "delim = {}) LIMIT 1",
+          "hive_partitioning = false, delim = {}) LIMIT 1",
           SqlString(path), SqlString(schema.dialect["delim"].get<std::string>())));
       size_t fields = 0;
       for (size_t c = 0; c < first.column_count(); ++c) fields += first.Get(c, 0).has_value();
@@ -147,19 +146,44 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
     }
     return schema;
   }
-  std::string reader = format == "json" ? "read_json" : "read_parquet";
-  std::string extra = format == "json" ? ", format = 'auto'" : "";
-  auto r = conn.Query(fmt::format("DESCRIBE SELECT * FROM {}({}, hive_partitioning = false{})",
-                                  reader, SqlString(path), extra));
-  for (size_t i = 0; i < r.row_count(); ++i) {
-    schema.columns.push_back({r.GetOr(0, i), r.GetOr(1, i), false});
+  if (format == "parquet") {
+    auto r = conn.Query(fmt::format(
+        "DESCRIBE SELECT * FROM read_parquet({}, hive_partitioning = false)", SqlString(path)));
+    for (size_t i = 0; i < r.row_count(); ++i) {
+      schema.columns.push_back({r.GetOr(0, i), r.GetOr(1, i), false});
+    }
+    return schema;
+  }
+  // JSON: the job reads records (objects) with named columns. records = true refuses a sample
+  // whose top level holds other values (DuckDB would otherwise describe one column `json`).
+  std::string args = fmt::format("{}, hive_partitioning = false, format = 'auto', records = true",
+                                 SqlString(path));
+  try {
+    auto r = conn.Query(fmt::format("DESCRIBE SELECT * FROM read_json({})", args));
+    std::vector<std::string> types;
+    for (size_t i = 0; i < r.row_count(); ++i) {
+      schema.columns.push_back({r.GetOr(0, i), r.GetOr(1, i), false});
+      types.push_back(SqlString(r.GetOr(0, i)) + ": " + SqlString(r.GetOr(1, i)));
+    }
+    // Describing looks at the structure only; reading the sample as the job will (these columns)
+    // finds what only reading does, such as an object with a key twice.
+    conn.Query(fmt::format(
+        "SELECT count(COLUMNS(*)) FROM (SELECT * FROM read_json({}, columns = {{{}}}) LIMIT {})",
+        args, Join(types, ", "), kSampleRows));
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("expected records") != std::string::npos) {
+      Fail(ErrorKind::kInput,
+           "its top level holds values other than objects; each record must be a JSON object");
+    }
+    throw;
   }
   return schema;
 }
 
 struct Inferred {
   FileSchema schema;
-  std::string error;  // why the file cannot be read; empty when `schema` holds
+  std::string error;     // why the file cannot be read; empty when `schema` holds
+  bool damaged = false;  // its compressed data is cut short or corrupt (`error` says how)
 };
 
 // Reads the first line of a small plain file ("" when it cannot).
@@ -183,11 +207,16 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
     Inferred& inferred = out[f.key];
     const std::string& format = formats.at(f.key);
     try {
+      if (Compression c = CompressionOf(f.key); c != Compression::kNone && f.size > 0) {
+        inferred.error = CompressedDamage(store.ReadablePath(f.key), c);
+        inferred.damaged = !inferred.error.empty();
+        if (inferred.damaged) return;
+      }
       inferred.schema = Inspect(conn, store.ReadablePath(f.key), format, source);
-      bool all_text = std::all_of(inferred.schema.columns.begin(), inferred.schema.columns.end(),
-                                  [](const meta::Column& c) { return c.type == "VARCHAR"; });
-      if (format == "csv" && all_text && f.size < kSmall) {
-        TypeByValues(conn, {store.ReadablePath(f.key)}, inferred.schema);
+      if (format == "csv") {
+        bool whole = f.size < kSmall && FormatOfKey(f.key) == "csv" &&
+                     CompressionOf(f.key) == Compression::kNone;
+        TypeByValues(conn, {store.ReadablePath(f.key)}, inferred.schema, whole ? 0 : kSampleRows);
       }
     } catch (const Error& e) {
       inferred.error =
@@ -197,7 +226,7 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
   std::map<std::string, std::vector<const lake::ObjectInfo*>> groups;
   for (const auto& f : files) {
     bool groupable = formats.at(f.key) == "csv" && f.size < kSmall && FormatOfKey(f.key) == "csv" &&
-                     !EndsWith(ToLower(f.key), ".gz") && !EndsWith(ToLower(f.key), ".zst");
+                     CompressionOf(f.key) == Compression::kNone;
     std::string header = groupable ? FirstLine(store.ReadablePath(f.key)) : "";
     if (header.empty()) {
       one(f);
@@ -214,7 +243,7 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
       FileSchema schema = Inspect(conn, store.ReadablePath(members.front()->key), "csv", source);
       std::vector<std::string> paths;
       for (const auto* m : members) paths.push_back(store.ReadablePath(m->key));
-      TypeByValues(conn, paths, schema);
+      TypeByValues(conn, paths, schema, 0);
       for (const auto* m : members) out[m->key].schema = schema;
     } catch (const Error&) {
       // Some file of the group does not read like the first one: look at each on its own.
@@ -224,13 +253,48 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
   return out;
 }
 
-// The type of a partition value: BIGINT, DATE or VARCHAR.
+// The type of a partition value: BIGINT, DATE or VARCHAR; "" for a value shaped like a date
+// that is none (2026-02-30), which DuckDB would fail to cast, and so fail the whole table.
 std::string PartitionValueType(const std::string& value) {
   static const std::regex int_re(R"(-?\d{1,18})");
-  static const std::regex date_re(R"(\d{4}-\d{2}-\d{2})");
+  static const std::regex date_re(R"((\d{4})-(\d{2})-(\d{2}))");
+  std::smatch m;
   if (std::regex_match(value, int_re)) return "BIGINT";
-  if (std::regex_match(value, date_re)) return "DATE";
+  if (std::regex_match(value, m, date_re)) {
+    std::chrono::year_month_day day{std::chrono::year(std::stoi(m[1])),
+                                    std::chrono::month(std::stoul(m[2])),
+                                    std::chrono::day(std::stoul(m[3]))};
+    return day.ok() ? "DATE" : "";
+  }
   return "VARCHAR";
+}
+
+// The partition columns of a file's key=value folders ("k=v/k2=v2"), or in `fault` why the
+// table could not read them: DuckDB takes a folder as a partition only with one '=' after a
+// non-empty key (others would make the file lack the table's partition columns), and a key twice
+// gives one column two values.
+std::vector<meta::Column> PartitionColumns(const std::string& partition, std::string& fault) {
+  std::vector<meta::Column> columns;
+  if (partition.empty()) return columns;
+  std::set<std::string> keys;
+  for (const auto& kv : Split(partition, '/')) {
+    auto eq = kv.find('=');
+    std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    if (key.empty()) {
+      fault = fmt::format("the folder {} has no name before '='; name it key=value", kv);
+    } else if (value.find('=') != std::string::npos) {
+      fault = fmt::format("the folder {} holds '=' twice; a partition folder is key=value", kv);
+    } else if (!keys.insert(ToLower(key)).second) {
+      fault = fmt::format("the partition {} appears twice in the path ({})", key, partition);
+    } else if (std::string type = PartitionValueType(value); type.empty()) {
+      fault = fmt::format("the folder {}: {} is not a valid date (YYYY-MM-DD)", kv, value);
+    } else {
+      columns.push_back({key, type, true});
+      continue;
+    }
+    return {};
+  }
+  return columns;
 }
 
 // How a file's columns differ from the table's: empty when it fits as is.
@@ -238,22 +302,29 @@ struct Drift {
   std::vector<meta::Column> added;
   std::vector<std::pair<meta::Column, std::string>> widened;  // column (new type), old type
   std::vector<std::string> missing;
-  std::string dialect;  // a CSV dialect mismatch, which no schema change can absorb
+  // What no schema change can absorb: a CSV dialect mismatch, or a Parquet column whose type
+  // changes to or from a nested one (DuckDB cannot read both as one column).
+  std::string unabsorbable;
   bool any() const {
-    return !added.empty() || !widened.empty() || !missing.empty() || !dialect.empty();
+    return !added.empty() || !widened.empty() || !missing.empty() || !unabsorbable.empty();
   }
   std::string str() const {
-    if (!dialect.empty()) return dialect;  // the column differences follow from it
+    if (!unabsorbable.empty()) return unabsorbable;  // the column differences follow from it
     std::vector<std::string> parts;
     for (const auto& c : added) parts.push_back(fmt::format("new column {} {}", c.name, c.type));
     for (const auto& [c, old] : widened) {
       parts.push_back(fmt::format("column {} changes type {} -> {}", c.name, old, c.type));
     }
     for (const auto& m : missing) parts.push_back(fmt::format("column {} is missing", m));
-    if (!dialect.empty()) parts.push_back(dialect);
     return Join(parts, "; ");
   }
 };
+
+// A STRUCT, MAP, UNION or list type.
+bool Nested(const std::string& type) {
+  return type.find('[') != std::string::npos || type.rfind("STRUCT", 0) == 0 ||
+         type.rfind("MAP", 0) == 0 || type.rfind("UNION", 0) == 0;
+}
 
 Drift Compare(const std::vector<meta::Column>& table, const FileSchema& file,
               const json& table_dialect) {
@@ -268,6 +339,12 @@ Drift Compare(const std::vector<meta::Column>& table, const FileSchema& file,
     auto it = have.find(ToLower(c.name));
     if (it == have.end()) {
       drift.added.push_back(c);
+    } else if (file.format == "parquet" && c.type != it->second &&
+               (Nested(c.type) || Nested(it->second))) {
+      drift.unabsorbable = fmt::format(
+          "column {} changes type {} -> {}, which no one column can hold: DuckDB cannot read "
+          "both as one",
+          c.name, it->second, c.type);
     } else if (!FitsIn(c.type, it->second)) {
       drift.widened.push_back({{c.name, WidenType(c.type, it->second), false}, it->second});
     }
@@ -277,13 +354,14 @@ Drift Compare(const std::vector<meta::Column>& table, const FileSchema& file,
   }
   if (file.format == "csv" && table_dialect.contains("delim") &&
       file.dialect.value("delim", "") != table_dialect.value("delim", "")) {
-    drift.dialect = fmt::format("delimiter '{}' differs from the table's '{}'",
-                                file.dialect.value("delim", ""), table_dialect.value("delim", ""));
+    drift.unabsorbable =
+        fmt::format("delimiter '{}' differs from the table's '{}'", file.dialect.value("delim", ""),
+                    table_dialect.value("delim", ""));
   } else if (file.format == "csv" && table_dialect.contains("header") &&
              file.dialect.value("header", true) != table_dialect.value("header", true)) {
-    drift.dialect = file.dialect.value("header", true)
-                        ? "the file has a header line and the table's files have none"
-                        : "the file has no header line and the table's files have one";
+    drift.unabsorbable = file.dialect.value("header", true)
+                             ? "the file has a header line and the table's files have none"
+                             : "the file has no header line and the table's files have one";
   }
   return drift;
 }
@@ -417,6 +495,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
   run.trigger = trigger;
   run.started_ms = started;
 
+  std::vector<std::pair<std::string, std::string>> moves;  // damaged files: from, to
   try {
     auto existing = metastore.GetTable("bronze", source.name);
     std::set<std::string> known;
@@ -459,6 +538,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
     // that their schema changes no longer count.
     auto classify = [&](const std::map<std::string, std::string>& kept_out) {
       change.added.clear();
+      moves.clear();
       change_notes.clear();
       schema_changed = false;
       report.quarantined.clear();
@@ -500,6 +580,16 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
           continue;
         }
         const Inferred& got = inferred.at(obj.key);
+        if (got.damaged) {
+          // Landed files are never replaced, so a damaged file leaves landing: the whole file
+          // can then land under its name. The catalog keeps it where it goes.
+          file.key = fmt::format("{}{}run-{}/{}", lake::kQuarantineZone, prefix, report.run_id,
+                                 obj.key.substr(prefix.size()));
+          moves.emplace_back(obj.key, file.key);
+          quarantine(fmt::format("{}; moved to {} so that the whole file can land under its name",
+                                 got.error, file.key));
+          continue;
+        }
         if (!got.error.empty()) {
           quarantine(got.error);
           continue;
@@ -512,14 +602,12 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
         json names = json::array();
         for (const auto& c : schema.columns) names.push_back(c.name);
         file.columns = names.dump();
-        // Partition columns from key=value folders.
-        std::vector<meta::Column> partition_columns;
-        if (!file.partition.empty()) {
-          for (const auto& kv : Split(file.partition, '/')) {
-            auto eq = kv.find('=');
-            partition_columns.push_back(
-                {kv.substr(0, eq), PartitionValueType(kv.substr(eq + 1)), true});
-          }
+        std::string partition_fault;
+        std::vector<meta::Column> partition_columns =
+            PartitionColumns(file.partition, partition_fault);
+        if (!partition_fault.empty()) {
+          quarantine(partition_fault);
+          continue;
         }
         // A key=value folder naming a column of the file would hide the file's values.
         std::string clash;
@@ -576,7 +664,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
           change.added.push_back(file);
           continue;
         }
-        bool absorbable = drift.dialect.empty();
+        bool absorbable = drift.unabsorbable.empty();
         if (source.on_schema_change == "fail") {
           auto table = existing
                            ? fmt::format("bronze.{} (version {})", source.name, existing->version)
@@ -659,11 +747,17 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
       } catch (const std::exception&) {
       }
     }
-    return report;
   } catch (const std::exception& e) {
     metastore.FailRun(run, Redact(e.what()), {}, report.checks);
     throw;
   }
+  // After the commit, which already records the damaged files where they go: if moving one
+  // fails, it is still in landing and unknown to the catalog, so the next crawl moves it.
+  for (const auto& [from, to] : moves) {
+    store.PutFile(to, store.ReadablePath(from));
+    store.Delete(from);
+  }
+  return report;
 }
 
 }  // namespace sluice::catalog
