@@ -219,8 +219,10 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
         TypeByValues(conn, {store.ReadablePath(f.key)}, inferred.schema, whole ? 0 : kSampleRows);
       }
     } catch (const Error& e) {
-      inferred.error =
-          fmt::format("cannot read the file as {}: {}", format, Split(e.what(), '\n').front());
+      // DuckDB names the file by its local path; the reason names it by its key.
+      std::string why = Split(e.what(), '\n').front();
+      ReplaceAll(why, store.ReadablePath(f.key), f.key);
+      inferred.error = fmt::format("cannot read the file as {}: {}", format, why);
     }
   };
   std::map<std::string, std::vector<const lake::ObjectInfo*>> groups;
