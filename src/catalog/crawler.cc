@@ -105,17 +105,23 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
                       "to_json(Columns) FROM sniff_csv({})",
                       Join(a, ", ")));
     };
-    // A short (malformed) line in the sample can make the strict sniffer settle for one
-    // column; null_padding gets past it. Strict is preferred otherwise: with padding, one long
-    // line would add a column. Reading later is strict either way and quarantines bad lines.
+    // A malformed line in the sample can make the strict sniffer fail, or settle for one
+    // column. Skipping such lines (ignore_errors) finds the shape of the others, so that a few
+    // bad lines never define the columns (padding would size the table by the longest line);
+    // null_padding is the last resort. Reading later is strict and quarantines bad lines.
+    auto tolerant_args = args;
+    tolerant_args.push_back("ignore_errors = true");
     auto padded_args = args;
     padded_args.push_back("null_padding = true");
     bool padded = false;
     auto r = [&] {
-      try {
-        auto strict = sniff(args);
-        if (json::parse(Scalar(strict, 6)).size() > 1) return strict;
-      } catch (const Error&) {
+      for (const auto* attempt : {&args, &tolerant_args}) {
+        try {
+          auto sniffed = sniff(*attempt);
+          if (json::parse(Scalar(sniffed, 6)).size() > 1) return sniffed;
+        } catch (const Error&) {
+          // This sniff found no dialect: the next, more tolerant one may.
+        }
       }
       padded = true;
       return sniff(padded_args);
