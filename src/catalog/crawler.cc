@@ -213,8 +213,12 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
     Inferred& inferred = out[f.key];
     const std::string& format = formats.at(f.key);
     try {
-      if (Compression c = CompressionOf(f.key); c != Compression::kNone && f.size > 0) {
-        inferred.error = CompressedDamage(store.ReadablePath(f.key), c);
+      if (f.size > 0) {
+        std::string path = store.ReadablePath(f.key);
+        Compression c = CompressionOf(f.key);
+        inferred.error = c != Compression::kNone ? CompressedDamage(path, c)
+                         : format == "parquet"   ? ParquetDamage(path)
+                                                 : "";
         inferred.damaged = !inferred.error.empty();
         if (inferred.damaged) return;
       }

@@ -133,6 +133,31 @@ std::string ZstdDamage(const std::string& path) {
 
 }  // namespace
 
+std::string ParquetDamage(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) Fail(ErrorKind::kIo, "cannot open {}", path);
+  auto size = static_cast<uint64_t>(in.tellg());
+  constexpr uint64_t kFrame = 12;  // "PAR1", then at the end a 4-byte footer length and "PAR1"
+  if (size < kFrame) return fmt::format("the file holds {} bytes, too few for Parquet", size);
+  char head[4], tail[8];
+  in.seekg(0);
+  in.read(head, 4);
+  in.seekg(static_cast<std::streamoff>(size - 8));
+  in.read(tail, 8);
+  if (!in) Fail(ErrorKind::kIo, "cannot read {}", path);
+  if (std::string_view(head, 4) != "PAR1") return "the file does not start as Parquet (PAR1)";
+  if (std::string_view(tail + 4, 4) != "PAR1") {
+    return "the file does not end with Parquet's footer (PAR1): it was cut short";
+  }
+  uint32_t footer = static_cast<uint8_t>(tail[0]) | static_cast<uint8_t>(tail[1]) << 8 |
+                    static_cast<uint8_t>(tail[2]) << 16 |
+                    static_cast<uint32_t>(static_cast<uint8_t>(tail[3])) << 24;
+  if (footer > size - kFrame) {
+    return fmt::format("its Parquet footer claims {} bytes, more than the file holds", footer);
+  }
+  return "";
+}
+
 std::string CompressedDamage(const std::string& path, Compression compression) {
   switch (compression) {
     case Compression::kNone:

@@ -18,4 +18,9 @@ Compression CompressionOf(const std::string& key);
 // be read at all.
 std::string CompressedDamage(const std::string& path, Compression compression);
 
+// Why the Parquet file at `path` is damaged, or "" when its frame is whole: "PAR1" at both ends
+// and a footer length that fits the file. A file cut short loses its footer, so DuckDB cannot
+// read it at all; this tells that from other faults by reading 8 bytes at each end.
+std::string ParquetDamage(const std::string& path);
+
 }  // namespace sluice::catalog

@@ -85,5 +85,25 @@ TEST_F(Integrity, ZstdChecksumAndEnd) {
   EXPECT_NE(Damage("sum.csv.zst", zst).find("doesn't match checksum"), std::string::npos);
 }
 
+TEST_F(Integrity, ParquetFrame) {
+  // The frame of a Parquet file: magic, pages, footer, footer length, magic.
+  std::string footer = "footer-bytes";
+  std::string whole = "PAR1" + std::string(100, 'p') + footer +
+                      std::string{static_cast<char>(footer.size()), 0, 0, 0} + "PAR1";
+  auto damage = [&](const std::string& bytes) {
+    fs::path path = dir_ / "a.parquet";
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    return ParquetDamage(path.string());
+  };
+  EXPECT_EQ(damage(whole), "");
+  EXPECT_EQ(damage(whole.substr(0, 60)),
+            "the file does not end with Parquet's footer (PAR1): it was cut short");
+  EXPECT_EQ(damage("PAR1"), "the file holds 4 bytes, too few for Parquet");
+  EXPECT_EQ(damage("id,v\n1,a\n2,b\nPAR1"), "the file does not start as Parquet (PAR1)");
+  std::string long_footer = whole;
+  long_footer[long_footer.size() - 6] = 1;  // footer length + 65,536
+  EXPECT_EQ(damage(long_footer), "its Parquet footer claims 65548 bytes, more than the file holds");
+}
+
 }  // namespace
 }  // namespace sluice::catalog
