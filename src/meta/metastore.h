@@ -282,6 +282,8 @@ class Metastore {
   // Landing registry, for ingest's "same bytes twice is a no-op".
   virtual std::optional<LandedFile> FindLanded(const std::string& source,
                                                const std::string& sha256) = 0;
+  // Records what `file.key` holds now, replacing an earlier record of that key: a key the
+  // crawler freed (a damaged file it moved out of landing) holds the file landed after it.
   virtual void RecordLanded(const LandedFile& file) = 0;
 
   // API tokens. CreateToken answers false when `name` is taken; RevokeToken false when there

@@ -242,6 +242,10 @@ TEST_P(MetastoreTest, LandingRegistry) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->key, "landing/orders/a.csv");
   EXPECT_FALSE(m_->FindLanded("other", "abc"));
+  // Another file at the same key (after the crawler moved a damaged one away) replaces it.
+  m_->RecordLanded({"orders", "landing/orders/a.csv", "def", 4, 2});
+  EXPECT_FALSE(m_->FindLanded("orders", "abc"));
+  EXPECT_EQ(m_->FindLanded("orders", "def")->key, "landing/orders/a.csv");
 }
 
 TEST_P(MetastoreTest, ReopensWithItsData) {

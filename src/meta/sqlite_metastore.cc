@@ -648,8 +648,9 @@ std::optional<LandedFile> SqliteMetastore::FindLanded(const std::string& source,
 void SqliteMetastore::RecordLanded(const LandedFile& file) {
   std::lock_guard lock(mu_);
   Stmt s(db_,
-         "INSERT OR IGNORE INTO landed_files (source, key, sha256, size, landed_ms) "
-         "VALUES (?, ?, ?, ?, ?)");
+         "INSERT INTO landed_files (source, key, sha256, size, landed_ms) VALUES (?, ?, ?, ?, ?) "
+         "ON CONFLICT (source, key) DO UPDATE SET sha256 = excluded.sha256, "
+         "size = excluded.size, landed_ms = excluded.landed_ms");
   s.Bind(1, file.source).Bind(2, file.key).Bind(3, file.sha256);
   s.Bind(4, static_cast<int64_t>(file.size)).Bind(5, file.landed_ms).Run();
 }
