@@ -267,16 +267,30 @@ quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::Metastore& m
   return facts;
 }
 
+std::vector<TableListing> ListTables(meta::Metastore& metastore) {
+  std::vector<TableListing> out;
+  for (auto table : metastore.ListTables()) {
+    table.columns = metastore.TableColumns(table.id, table.version);
+    auto files = metastore.TableFiles(table.id, table.version, false);
+    out.push_back({std::move(table), std::move(files)});
+  }
+  return out;
+}
+
 std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
+                                     const lake::Store& store) {
+  return AttachTables(conn, ListTables(metastore), store);
+}
+
+std::vector<Unreadable> AttachTables(engine::Connection& conn,
+                                     const std::vector<TableListing>& tables,
                                      const lake::Store& store) {
   std::vector<Unreadable> unreadable;
   std::set<std::string> schemas;
-  for (auto table : metastore.ListTables()) {
+  for (const auto& [table, files] : tables) {
     if (schemas.insert(table.db).second) {
       conn.Execute(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", SqlIdent(table.db)));
     }
-    table.columns = metastore.TableColumns(table.id, table.version);
-    auto files = metastore.TableFiles(table.id, table.version, false);
     try {
       CreateView(conn, table, files, store);
     } catch (const Error& e) {

@@ -37,9 +37,21 @@ struct Unreadable {
   std::string error;  // why its view could not be made, e.g. a file missing from the lake
 };
 
+// A table's current version as a view needs it: its columns and its files.
+struct TableListing {
+  meta::Table table;  // with columns
+  std::vector<meta::TableFile> files;
+};
+// Every catalog table, read from the metastore once (a sandboxed query reads it before it
+// gives up access to the metastore).
+std::vector<TableListing> ListTables(meta::Metastore& metastore);
+
 // Creates a schema per database and a view per table on `conn`. A table whose files cannot be
 // read is left out (so the rest stay usable) and returned with the reason.
 std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
+                                     const lake::Store& store);
+std::vector<Unreadable> AttachTables(engine::Connection& conn,
+                                     const std::vector<TableListing>& tables,
                                      const lake::Store& store);
 
 // Attaches `db.name` afresh (as AttachTables does, whose schemas it needs) and returns what the

@@ -1,116 +1,161 @@
 #include "catalog/query.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cctype>
 
 #include "catalog/catalog.h"
 #include "common/error.h"
+#include "common/sandbox.h"
 #include "common/strings.h"
+#include "engine/sql_shape.h"
 
 namespace sluice::catalog {
 
 namespace {
 
-// The first word of the first statement, upper-cased, past blanks, comments and parentheses.
-std::string FirstKeyword(const std::string& sql) {
+// Where the first word of `sql` starts, past blanks, comments and opening parentheses.
+size_t FirstWordAt(const std::string& sql) {
   size_t i = 0;
   while (i < sql.size()) {
     if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
       ++i;
     } else if (sql.compare(i, 2, "--") == 0) {
       i = sql.find('\n', i);
-      if (i == std::string::npos) return "";
+      if (i == std::string::npos) return sql.size();
     } else if (sql.compare(i, 2, "/*") == 0) {
       i = sql.find("*/", i);
-      if (i == std::string::npos) return "";
+      if (i == std::string::npos) return sql.size();
       i += 2;
     } else {
       break;
     }
   }
-  size_t end = i;
+  return i;
+}
+
+// The first word of `sql`, upper-cased: for messages only, never for a decision.
+std::string FirstWord(const std::string& sql) {
+  size_t i = FirstWordAt(sql), end = i;
   while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) ++end;
   std::string word = sql.substr(i, end - i);
   for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return word;
 }
 
-bool IsReadKeyword(const std::string& word) {
-  for (const char* w : {"SELECT", "WITH", "FROM", "VALUES", "TABLE", "EXPLAIN", "DESCRIBE", "SHOW",
-                        "SUMMARIZE", "PIVOT", "UNPIVOT"}) {
-    if (word == w) return true;
-  }
-  return false;
+[[noreturn]] void RefuseWrite(const std::string& what) {
+  FailWithCode(ErrorKind::kUsage, "query.write_refused",
+               "sluice query is read-only: {} statements are not allowed\n"
+               "  hint: tables are written by jobs and models (`sluice run`); query them with "
+               "SELECT",
+               what.empty() ? "such" : what);
 }
 
-[[noreturn]] void RefuseWrite(const std::string& keyword) {
-  Fail(ErrorKind::kUsage,
-       "sluice query is read-only: {} statements are not allowed\n"
-       "  hint: tables are written by jobs and models (`sluice run`); query them with SELECT",
-       keyword.empty() ? "such" : keyword);
+// Half the machine's memory, in DuckDB's notation: the default memory limit.
+std::string HalfOfMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return "1GB";
+  return fmt::format("{}MB", std::max<int64_t>(64, static_cast<int64_t>(pages) * page / 2 >> 20));
 }
 
 }  // namespace
 
-namespace {
-engine::Result CheckedQuery(engine::Connection& conn, const std::string& sql) {
-  std::vector<engine::StatementInfo> statements;
-  try {
-    statements = conn.Inspect(sql);
-  } catch (const Error& e) {
-    // A statement that fails to bind (a DELETE on a view, a COPY outside the lake) has no kind
-    // yet: its first word tells whether it meant to write.
-    if (StartsWith(e.what(), "Parser Error")) throw;  // not SQL at all: DuckDB says where
-    std::string keyword = FirstKeyword(sql);
-    if (!IsReadKeyword(keyword)) RefuseWrite(keyword);
-    if (!StartsWith(e.what(), "Permission Error")) throw;
-    Fail(ErrorKind::kUsage, "sluice query reads only the tables of the lake: {}", e.what());
+std::string CheckedStatement(engine::Connection& conn, const std::string& sql) {
+  auto parsed = engine::ParseSql(conn, sql);
+  if (parsed.statements > 1) {
+    FailWithCode(ErrorKind::kUsage, "query.multiple_statements",
+                 "sluice query runs one statement at a time; this text holds {}",
+                 parsed.statements);
   }
-  if (statements.size() > 1) {
-    Fail(ErrorKind::kUsage, "sluice query runs one statement at a time; this text holds {}",
-         statements.size());
-  }
-  if (statements.front().kind == engine::StatementKind::kOther) {
-    RefuseWrite(statements.front().keyword);
-  }
-  if (statements.front().kind == engine::StatementKind::kExplain) {
-    // EXPLAIN ANALYZE runs its statement: only a read may follow it.
-    std::string rest = sql.substr(sql.find_first_not_of(" \t\r\n("));
-    rest = Trim(rest.substr(FirstKeyword(rest).size()));
-    std::string word = FirstKeyword(rest);
-    if (word == "ANALYZE" || word == "ANALYSE") {
-      std::string inner = Trim(rest.substr(word.size()));
-      if (!IsReadKeyword(FirstKeyword(inner)) || FirstKeyword(inner) == "EXPLAIN") {
-        RefuseWrite("EXPLAIN ANALYZE " + FirstKeyword(inner));
-      }
-      auto inner_kinds = conn.Inspect(inner);
-      if (inner_kinds.front().kind != engine::StatementKind::kSelect) {
-        RefuseWrite("EXPLAIN ANALYZE " + inner_kinds.front().keyword);
-      }
+  if (!parsed.select.is_null()) return sql;
+  if (FirstWord(sql) == "EXPLAIN") {
+    // EXPLAIN ANALYZE runs its statement, and options may ask for it: only `EXPLAIN <SELECT>`
+    // passes, and what runs is EXPLAIN of the text that parsed as that one SELECT.
+    size_t at = FirstWordAt(sql);
+    std::string inner = sql.substr(at + std::string("EXPLAIN").size());
+    bool select = false;
+    try {
+      auto parsed_inner = engine::ParseSql(conn, inner);
+      select = parsed_inner.statements == 1 && !parsed_inner.select.is_null();
+    } catch (const Error&) {
+      select = false;  // "(FORMAT json, ANALYZE) ..." is no statement of its own: refused below
     }
+    if (!select) {
+      FailWithCode(ErrorKind::kUsage, "query.write_refused",
+                   "sluice query is read-only: EXPLAIN is allowed only as `EXPLAIN SELECT ...` "
+                   "(no ANALYZE, no options)");
+    }
+    return "EXPLAIN " + inner;
   }
-  // Through the interruptible path, so Ctrl-C or SIGTERM stops a long query.
-  return conn.QueryWithProgress(sql, nullptr);
+  // Named by its kind where it binds (a DELETE on a missing table does not): the message only.
+  std::string what;
+  try {
+    what = conn.Inspect(sql).front().keyword;
+  } catch (const Error&) {
+    what = FirstWord(sql);
+  }
+  RefuseWrite(what);
 }
-}  // namespace
 
-engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastore,
-                             const lake::Store& store, const std::string& sql) {
-  auto unreadable = AttachTables(conn, metastore, store);
-  conn.Execute(
-      fmt::format("SET allowed_directories = [{}]; SET enable_external_access = false; "
-                  "SET lock_configuration = true;",
-                  SqlString(LocalRoot(store))));
-  try {
-    return CheckedQuery(conn, sql);
-  } catch (const Error& e) {
-    if (unreadable.empty() || e.kind() == ErrorKind::kUsage) throw;
-    std::string note;
-    for (const auto& u : unreadable) {
-      note += fmt::format("\n  note: {} cannot be read and is left out: {}", u.table, u.error);
+void RunQuery(meta::Metastore& metastore, const lake::Store& store,
+              const std::filesystem::path& state_dir, const std::string& sql,
+              const project::QuerySettings& limits,
+              const std::function<void(engine::Result&)>& print) {
+  auto tables = ListTables(metastore);
+  const std::string root = LocalRoot(store);
+  const std::filesystem::path scratch = state_dir / fmt::format("query-{}", getpid());
+  SandboxPolicy policy{{root}, scratch, limits.timeout_ms};
+  auto end = RunSandboxed(policy, [&] {
+    // Opened here, inside the sandbox: DuckDB's threads start restricted.
+    engine::Database db;
+    engine::Connection conn(db);
+    conn.Execute(fmt::format(
+        "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
+        "SET temp_directory = {}; SET memory_limit = {};",
+        SqlString(scratch.string()),
+        SqlString(limits.memory_limit.empty() ? HalfOfMemory() : limits.memory_limit)));
+    auto unreadable = AttachTables(conn, tables, store);
+    conn.Execute(
+        fmt::format("SET allowed_directories = [{}]; SET enable_external_access = false; "
+                    "SET lock_configuration = true;",
+                    SqlString(root)));
+    try {
+      std::string statement = CheckedStatement(conn, sql);
+      engine::Result result = [&] {
+        try {
+          // Through the interruptible path, so Ctrl-C stops a long query.
+          return conn.QueryWithProgress(statement, nullptr);
+        } catch (const Error& e) {
+          if (!StartsWith(e.what(), "Permission Error")) throw;
+          FailWithCode(ErrorKind::kUsage, "query.outside_lake",
+                       "sluice query reads only the tables of the lake: {}", e.what());
+        }
+      }();
+      if (limits.max_rows > 0 && result.row_count() > static_cast<size_t>(limits.max_rows)) {
+        FailWithCode(ErrorKind::kInput, "query.row_limit",
+                     "the answer has {} rows, more than the limit of {}\n"
+                     "  hint: add a LIMIT or aggregate, or raise the limit with --max-rows N "
+                     "(or query: max_rows in sluice.yaml; 0 lifts it)",
+                     result.row_count(), limits.max_rows);
+      }
+      print(result);
+    } catch (const Error& e) {
+      if (unreadable.empty() || e.kind() == ErrorKind::kUsage) throw;
+      std::string note;
+      for (const auto& u : unreadable) {
+        note += fmt::format("\n  note: {} cannot be read and is left out: {}", u.table, u.error);
+      }
+      throw Error(e.kind(), e.code(), e.what() + note);
     }
-    throw Error(e.kind(), e.what() + note);
+  });
+  std::error_code ignored;  // a scratch folder left behind holds nothing anyone reads
+  std::filesystem::remove_all(scratch, ignored);
+  if (end == SandboxEnd::kTimedOut) {
+    FailWithCode(ErrorKind::kInput, "query.timeout",
+                 "the query ran longer than its limit of {} s and was stopped\n"
+                 "  hint: raise it with query: timeout in sluice.yaml, or narrow the query",
+                 limits.timeout_ms / 1000.0);
   }
 }
 

@@ -1,18 +1,35 @@
 #pragma once
 // Ad-hoc SQL over the catalog (Athena's job): read-only, and sandboxed to the lake.
+#include <filesystem>
+#include <functional>
 #include <string>
 
 #include "engine/engine.h"
 #include "lake/store.h"
 #include "meta/metastore.h"
+#include "project/project.h"
 
 namespace sluice::catalog {
 
-// Attaches every catalog table to `conn`, locks DuckDB down to reading the lake, and runs `sql`.
-// Statements that write, attach, install, copy or change settings are refused with
-// sluice::Error(kUsage) before anything runs; DuckDB's own errors (with the position in the
-// user's SQL) come back as sluice::Error(kInput).
-engine::Result QueryReadOnly(engine::Connection& conn, meta::Metastore& metastore,
-                             const lake::Store& store, const std::string& sql);
+// Runs `sql` over every catalog table and hands the answer to `print`. Contract:
+// - Decided from DuckDB's parse, before anything runs: the text must be exactly one SELECT, or
+//   EXPLAIN (without ANALYZE or options) of one. Anything else is refused with
+//   sluice::Error(kUsage) code query.write_refused or query.multiple_statements.
+// - It runs in a child process (common/sandbox.h) that can read the lake and write only
+//   `state_dir`/query-<pid> (DuckDB's temp files; removed afterwards), with DuckDB limited to
+//   the lake's folder, no extension loading or installing, and `limits.memory_limit`.
+//   `print` runs in that child: it may write to stdout and stderr, nothing else.
+// - An answer of more than `limits.max_rows` rows (when not 0) is Error(kInput,
+//   query.row_limit), never cut; past `limits.timeout_ms` the query is stopped with
+//   Error(kInput, query.timeout); Ctrl-C stops it with kInterrupted.
+// - DuckDB's own errors (with the position in the user's SQL) come back as Error(kInput).
+void RunQuery(meta::Metastore& metastore, const lake::Store& store,
+              const std::filesystem::path& state_dir, const std::string& sql,
+              const project::QuerySettings& limits,
+              const std::function<void(engine::Result&)>& print);
+
+// The statement gate of RunQuery alone, on `conn`: the SQL to run for `sql` (itself, or the
+// EXPLAIN of the checked SELECT), or the refusal as above.
+std::string CheckedStatement(engine::Connection& conn, const std::string& sql);
 
 }  // namespace sluice::catalog

@@ -305,12 +305,17 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
   return exit_code;
 }
 
-int Query(const Global& g, const std::string& sql, const std::string& format) {
+namespace {
+// The project's state folder, where a query's private scratch folder lives.
+fs::path StateDir(const transform::Workspace& ws) { return ws.project.root / ".sluice"; }
+}  // namespace
+
+int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows) {
   auto ws = Open(g);
-  engine::Database db;
-  engine::Connection conn(db);
-  auto result = catalog::QueryReadOnly(conn, *ws.metastore, *ws.store, sql);
-  PrintResult(result, format);
+  project::QuerySettings limits = ws.project.query;
+  if (max_rows >= 0) limits.max_rows = max_rows;
+  catalog::RunQuery(*ws.metastore, *ws.store, StateDir(ws), sql, limits,
+                    [&](engine::Result& result) { PrintResult(result, format); });
   return 0;
 }
 
@@ -570,10 +575,8 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   }
   auto q = [&](const std::string& title, const std::string& sql) {
     std::cout << "\n" << title << "\n";
-    engine::Database db;  // a query locks its database down: one each
-    engine::Connection c(db);
-    auto r = catalog::QueryReadOnly(c, *ws.metastore, *ws.store, sql);
-    PrintResult(r, "table");
+    catalog::RunQuery(*ws.metastore, *ws.store, StateDir(ws), sql, ws.project.query,
+                      [](engine::Result& r) { PrintResult(r, "table"); });
   };
   q("Rows per zone",
     "SELECT 'bronze.orders' AS \"table\", count(*) AS rows FROM bronze.orders "

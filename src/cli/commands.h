@@ -23,7 +23,8 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
                  const std::string& format);
 int Run(const Global& g, const std::vector<std::string>& names, bool all,
         const std::string& format);
-int Query(const Global& g, const std::string& sql, const std::string& format);
+// `max_rows` < 0: the project's query: max_rows.
+int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows);
 int Catalog(const Global& g, const std::string& table, const std::string& format);
 int Runs(const Global& g, const meta::RunFilter& filter, const std::string& format);
 int RunsShow(const Global& g, int64_t id, const std::string& format);

@@ -80,6 +80,12 @@ int main(int argc, char** argv) {
   std::string sql;
   auto* query = app.add_subcommand("query", "Run read-only SQL over every catalog table");
   query->add_option("SQL", sql, "A SELECT; tables are db.table, e.g. silver.orders")->required();
+  int64_t max_rows = -1;
+  query
+      ->add_option("--max-rows", max_rows,
+                   "Refuse an answer of more rows than this (default: query: max_rows in "
+                   "sluice.yaml, 100000; 0 lifts the limit)")
+      ->check(CLI::NonNegativeNumber);
   AddFormat(query, format, true);
 
   std::string table;
@@ -224,7 +230,7 @@ int main(int argc, char** argv) {
       }
       return cli::Run(g, names, all, format);
     }
-    if (*query) return cli::Query(g, sql, format);
+    if (*query) return cli::Query(g, sql, format, max_rows);
     if (*catalog) return cli::Catalog(g, table, format);
     if (*show) return cli::RunsShow(g, run_id, format);
     if (*runs) {

@@ -63,17 +63,30 @@ class RedactingBuffer : public std::streambuf {
   std::streambuf* target_;
   std::string line_;
 };
+
+// stdout as it was before RedactStandardStreams: where data goes.
+std::streambuf* raw_stdout = nullptr;
+
+// Data printed as it is: query answers are the user's values, not Sluice's messages, and a cell
+// that happens to equal a secret (or part of one) must not change.
+std::ostream& DataOut() {
+  static std::ostream out(nullptr);
+  std::cout.flush();  // what was printed before the data stays before it
+  out.rdbuf(raw_stdout ? raw_stdout : std::cout.rdbuf());
+  return out;
+}
 }  // namespace
 
 void RedactStandardStreams() {
   // Whole lines only (no unitbuf: a secret printed in two pieces is still one line). Never
   // freed: the streams flush through them while the process exits.
+  raw_stdout = std::cout.rdbuf();
   std::cout.rdbuf(new RedactingBuffer(std::cout.rdbuf()));
   std::cerr.unsetf(std::ios::unitbuf);
   std::cerr.rdbuf(new RedactingBuffer(std::cerr.rdbuf()));
 }
 
-void TextTable::Print() const {
+std::string TextTable::Render() const {
   std::vector<size_t> widths(headers.size());
   for (size_t c = 0; c < headers.size(); ++c) widths[c] = Width(headers[c]);
   for (const auto& row : rows) {
@@ -81,6 +94,7 @@ void TextTable::Print() const {
       widths[c] = std::max(widths[c], Width(row[c]));
     }
   }
+  std::string text;
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
     for (size_t c = 0; c < cells.size(); ++c) {
@@ -92,14 +106,17 @@ void TextTable::Print() const {
       if (!r && c + 1 < cells.size()) out += std::string(pad, ' ');
     }
     while (!out.empty() && out.back() == ' ') out.pop_back();
-    std::cout << Redact(out) << "\n";
+    text += out + "\n";
   };
   line(headers);
   std::vector<std::string> rule;
   for (size_t w : widths) rule.push_back(std::string(w, '-'));
   line(rule);
   for (const auto& row : rows) line(row);
+  return text;
 }
+
+void TextTable::Print() const { std::cout << Redact(Render()); }
 
 void PrintResult(engine::Result& result, const std::string& format) {
   size_t cols = result.column_count(), rows = result.row_count();
@@ -113,7 +130,7 @@ void PrintResult(engine::Result& result, const std::string& format) {
       }
       out += "\n";
     }
-    std::cout << Redact(out);
+    DataOut() << out << std::flush;
     return;
   }
   if (format == "json") {
@@ -133,7 +150,8 @@ void PrintResult(engine::Result& result, const std::string& format) {
       }
       arr.push_back(obj);
     }
-    PrintJson(arr);
+    DataOut() << arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"
+              << std::flush;
     return;
   }
   TextTable t;
@@ -146,8 +164,7 @@ void PrintResult(engine::Result& result, const std::string& format) {
     for (size_t c = 0; c < cols; ++c) row.push_back(result.GetOr(c, r, "NULL"));
     t.rows.push_back(row);
   }
-  t.Print();
-  std::cout << "(" << rows << " row" << (rows == 1 ? "" : "s") << ")\n";
+  DataOut() << t.Render() << "(" << rows << " row" << (rows == 1 ? "" : "s") << ")\n" << std::flush;
 }
 
 void PrintJson(const nlohmann::json& value) {

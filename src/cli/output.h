@@ -12,10 +12,12 @@ struct TextTable {
   std::vector<std::string> headers;
   std::vector<bool> right;  // right-align this column (numbers)
   std::vector<std::vector<std::string>> rows;
-  void Print() const;
+  std::string Render() const;  // aligned lines, as they are
+  void Print() const;          // Render() to stdout, secrets redacted (listings, not data)
 };
 
-// Prints a query answer as table | csv | json.
+// Prints a query answer as table | csv | json, values as they are (not redacted: they are the
+// user's data; secrets are redacted where Sluice's own messages go).
 void PrintResult(engine::Result& result, const std::string& format);
 
 void PrintJson(const nlohmann::json& value);
@@ -24,7 +26,8 @@ void PrintJson(const nlohmann::json& value);
 bool StderrIsTerminal();
 
 // Routes std::cout and std::cerr through Redact, line by line, for the life of the process:
-// no secret reaches the terminal whichever code path prints it.
+// no secret reaches the terminal in Sluice's messages, listings and logs, whichever code path
+// prints them. Query answers (PrintResult) bypass it: data is printed as it is.
 void RedactStandardStreams();
 
 }  // namespace sluice::cli

@@ -13,6 +13,7 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "project/reader.h"
+#include "project/workflow.h"
 
 namespace sluice::project {
 
@@ -439,6 +440,42 @@ void ReadServe(FileReader& r, const YAML::Node& node, ServeSettings& serve) {
   }
 }
 
+void ReadQuerySettings(FileReader& r, const YAML::Node& n, QuerySettings& query) {
+  if (!n.IsMap()) {
+    r.Error(n, "query must be a mapping", "e.g. query: { timeout: 5m, max_rows: 10000 }");
+    return;
+  }
+  r.CheckKeys(n, {"timeout", "memory_limit", "max_rows"}, "query");
+  if (auto t = n["timeout"]) {
+    auto v = r.Scalar(t, "query timeout");
+    auto ms = v ? ParseDurationMs(*v) : std::nullopt;
+    if (v && (!ms || *ms <= 0)) {
+      r.Error(t, fmt::format("query timeout '{}' is not a duration", *v), "e.g. 30s, 5m, 1h");
+    } else if (ms) {
+      query.timeout_ms = *ms;
+    }
+  }
+  if (auto m = n["memory_limit"]) {
+    static const std::regex size_re(R"(\d+(\.\d+)?\s*([KMGT]i?B|B))", std::regex::icase);
+    auto v = r.Scalar(m, "query memory_limit");
+    if (v && !std::regex_match(*v, size_re)) {
+      r.Error(m, fmt::format("query memory_limit '{}' is not a size", *v), "e.g. 512MB, 4GB");
+    } else if (v) {
+      query.memory_limit = *v;
+    }
+  }
+  if (auto m = n["max_rows"]) {
+    auto v = r.Scalar(m, "query max_rows");
+    static const std::regex count_re(R"(\d{1,15})");
+    if (v && !std::regex_match(*v, count_re)) {
+      r.Error(m, fmt::format("query max_rows '{}' is not a count of rows", *v),
+              "e.g. 10000; 0 lifts the limit");
+    } else if (v) {
+      query.max_rows = std::stoll(*v);
+    }
+  }
+}
+
 void LoadSettings(const fs::path& root, const std::string& env_name, Project& project,
                   Diagnostics& diagnostics) {
   const std::string rel = "sluice.yaml";
@@ -451,9 +488,10 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
     r.Error(*doc, "sluice.yaml must be a mapping with at least `project: NAME`");
     return;
   }
-  r.CheckKeys(
-      *doc, {"project", "description", "environments", "notifications", "lineage", "pii", "serve"},
-      "sluice.yaml");
+  r.CheckKeys(*doc,
+              {"project", "description", "environments", "notifications", "lineage", "pii", "serve",
+               "query"},
+              "sluice.yaml");
   if (auto n = (*doc)["pii"]) {
     if (!n.IsMap()) {
       r.Error(n, "pii must be a mapping", "e.g. pii: { mask: tokenize }");
@@ -502,6 +540,7 @@ void LoadSettings(const fs::path& root, const std::string& env_name, Project& pr
   if (auto n = (*doc)["notifications"]) ReadChannels(r, root, n, project);
   if (auto n = (*doc)["lineage"]) ReadLineage(r, n, project.lineage);
   if (auto n = (*doc)["serve"]) ReadServe(r, n, project.serve);
+  if (auto n = (*doc)["query"]) ReadQuerySettings(r, n, project.query);
   YAML::Node envs = (*doc)["environments"];
   bool found = env_name == "dev";  // dev needs no declaration
   if (envs && !envs.IsMap()) {

@@ -162,6 +162,13 @@ inline const std::vector<std::string> kEventTypes = {
     "quality_failed", "schema_drift", "file_quarantined"};
 
 // OpenLineage: run events POSTed to `url` (none when empty).
+// sluice.yaml's `query:`: the limits of `sluice query` (see docs/project-reference.md).
+struct QuerySettings {
+  int64_t timeout_ms = 10 * 60 * 1000;
+  std::string memory_limit;   // DuckDB's notation, e.g. "4GB"; "" for half the machine's memory
+  int64_t max_rows = 100000;  // more is an error (query.row_limit); 0 lifts the limit
+};
+
 struct Lineage {
   std::string url;
   std::string namespace_name = "sluice";
@@ -196,6 +203,7 @@ struct Project {
   PiiSettings pii;
   Lineage lineage;
   ServeSettings serve;
+  QuerySettings query;
 
   // The model SQL with every {{ ref('db.table') }} replaced by the table's SQL name.
   std::string CompiledModelSql(const Model& model) const;

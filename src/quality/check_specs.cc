@@ -2,11 +2,31 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
+#include "common/strings.h"
+
 namespace sluice::quality {
+
+namespace {
+bool CarriesSql(const Rule& rule) {
+  return rule.type == "CustomSql" || !rule.where.empty() ||
+         std::any_of(rule.parts.begin(), rule.parts.end(), CarriesSql);
+}
+}  // namespace
 
 std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
                                   const fs::path& root, project::Diagnostics& diagnostics) {
   std::vector<Rule> rules;
+  // DuckDB's parser judges the SQL rules carry; a database is opened only when one does, and
+  // closed before loading ends. Which tables exist is known only when the rule runs (Evaluate
+  // checks that too): here any db.table name passes.
+  std::optional<engine::Database> parser_db;
+  std::optional<engine::Connection> parser;
+  auto qualified = [](const std::string& schema, const std::string& name) {
+    return IsPlainName(schema) && IsPlainName(name);
+  };
   for (const auto& check : checks) {
     ParseError error;
     std::string text = check.rule;
@@ -32,6 +52,14 @@ std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
     }
     for (auto& rule : *parsed) {
       rule.on_fail = check.on_fail;
+      if (CarriesSql(rule)) {
+        if (!parser) parser.emplace(parser_db.emplace("", 1));
+        std::string refused = RefusedSql(*parser, rule, qualified);
+        if (!refused.empty()) {
+          diagnostics.Add(at, fmt::format("{}: {}", rule.text, refused));
+          continue;
+        }
+      }
       if (rule.on_fail == "quarantine" && !rule.row_level()) {
         diagnostics.Add(
             at, fmt::format("{} judges the whole table, so it cannot quarantine rows", rule.text),

@@ -16,6 +16,7 @@
 #include "engine/duplicates.h"
 #include "engine/moments.h"
 #include "engine/pattern.h"
+#include "engine/sql_shape.h"
 
 namespace sluice::quality {
 
@@ -579,6 +580,16 @@ bool RowLevel(const Rule& r) {
   return it != Shapes().end() && it->second.row;
 }
 
+// A where filter as it goes into SQL: on lines of its own inside parentheses, the form
+// RefusedSql checked, so a comment or a parenthesis in it cannot reach past it.
+std::string WhereSql(const std::string& where) { return "(\n" + where + "\n)"; }
+
+// A CustomSql statement with `primary`, the table under test, quoted (a reserved word in DuckDB).
+std::string PrimaryQuoted(const Rule& r) {
+  static const std::regex primary_re(R"(\bprimary\b)", std::regex::icase);
+  return std::regex_replace(r.args[0], primary_re, "\"primary\"");
+}
+
 // A column's type by its name ("" when unknown).
 using TypeOfColumn = std::function<std::string(const std::string&)>;
 
@@ -588,7 +599,9 @@ std::string RowPass(const Rule& r, const History& history, const TypeOfColumn& t
     std::vector<std::string> parts;
     for (const auto& p : r.parts) {
       std::string pass = RowPass(p, history, type_of);
-      if (!p.where.empty()) pass = fmt::format("(NOT coalesce(({}), false) OR {})", p.where, pass);
+      if (!p.where.empty()) {
+        pass = fmt::format("(NOT coalesce({}, false) OR {})", WhereSql(p.where), pass);
+      }
       parts.push_back(pass);
     }
     return "(" + Join(parts, r.type == "and" ? " AND " : " OR ") + ")";
@@ -633,7 +646,7 @@ bool Rule::windowed() const {
 
 std::string Rule::PassSql() const {
   std::string pass = RowPass(*this, nullptr);
-  if (!where.empty()) pass = fmt::format("(NOT coalesce(({}), false) OR {})", where, pass);
+  if (!where.empty()) pass = fmt::format("(NOT coalesce({}, false) OR {})", WhereSql(where), pass);
   return pass;
 }
 
@@ -780,10 +793,11 @@ std::string CanonicalType(std::string t) {
 
 Plan Compile(const Rule& r, Context& ctx) {
   Plan p;
-  const std::string where = r.where.empty() ? "" : fmt::format(" FILTER (WHERE {})", r.where);
+  const std::string where =
+      r.where.empty() ? "" : fmt::format(" FILTER (WHERE {})", WhereSql(r.where));
   const std::string rel_where =
       r.where.empty() ? ctx.relation
-                      : fmt::format("(SELECT * FROM {} WHERE {})", ctx.relation, r.where);
+                      : fmt::format("(SELECT * FROM {} WHERE {})", ctx.relation, WhereSql(r.where));
   for (size_t i = 0; i < r.args.size(); ++i) {
     bool is_column = r.type != "CustomSql" && r.type != "ColumnNamesMatchPattern" &&
                      r.type != "RowCountMatch" && r.type != "SchemaMatch" &&
@@ -853,7 +867,7 @@ Plan Compile(const Rule& r, Context& ctx) {
       count_breaking(std::to_string(*nulls));
     } else {
       count_breaking(fmt::format("count(*) FILTER (WHERE {} IS NULL{})", col,
-                                 r.where.empty() ? "" : " AND (" + r.where + ")"));
+                                 r.where.empty() ? "" : " AND " + WhereSql(r.where)));
     }
   } else if (t == "Completeness") {
     if (auto nulls = KnownNulls(ctx, r)) {
@@ -910,10 +924,9 @@ Plan Compile(const Rule& r, Context& ctx) {
   } else if (t == "ColumnCorrelation") {
     judge(fmt::format("{}({}, {}){}", engine::kCorrFunction, col, Col(r.args[1]), where));
   } else if (t == "CustomSql") {
-    // `primary` names the table under test (a reserved word in DuckDB: quoted here).
-    static const std::regex primary_re(R"(\bprimary\b)", std::regex::icase);
-    std::string sql = std::regex_replace(r.args[0], primary_re, "\"primary\"");
-    judge(fmt::format("(WITH \"primary\" AS (SELECT * FROM {}) {})", rel_where, sql));
+    // On a line of its own: a trailing comment in it cannot swallow the closing parenthesis.
+    judge(
+        fmt::format("(WITH \"primary\" AS (SELECT * FROM {})\n{}\n)", rel_where, PrimaryQuoted(r)));
   } else if (t == "ReferentialIntegrity") {
     auto [ref_table, ref_col] = SplitRef(r.args[1]);
     judge(fmt::format(
@@ -984,7 +997,7 @@ Plan Compile(const Rule& r, Context& ctx) {
   } else if (t == "ColumnValues" || t == "ColumnLength" || t == "DataFreshness") {
     std::string pass =
         RowPass(r, ctx.history, [&](const std::string& name) { return TypeOf(ctx, name); });
-    std::string scope = r.where.empty() ? "" : " AND (" + r.where + ")";
+    std::string scope = r.where.empty() ? "" : " AND " + WhereSql(r.where);
     std::string failing =
         ctx.settled.count(&r) ? "0" : fmt::format("count(*) FILTER (WHERE NOT {}{})", pass, scope);
     if (r.threshold) {
@@ -1025,6 +1038,55 @@ std::optional<double> Number(const std::string& text) {
 
 }  // namespace
 
+std::string RefusedSql(engine::Connection& conn, const Rule& rule,
+                       const engine::KnownRelation& known) {
+  for (const auto& part : rule.parts) {
+    std::string refused = RefusedSql(conn, part, known);
+    if (!refused.empty()) return refused;
+  }
+  auto allowed = [&](const std::string& schema, const std::string& name) {
+    return (schema.empty() && ToLower(name) == "primary") || known(schema, name);
+  };
+  const std::string hint = "only `primary` and catalog tables (db.table) may be read";
+  if (rule.type == "CustomSql") {
+    engine::ParsedSql parsed;
+    try {
+      parsed = engine::ParseSql(conn, PrimaryQuoted(rule));
+    } catch (const Error& e) {
+      return fmt::format("CustomSql is not SQL: {}", e.what());
+    }
+    if (parsed.statements != 1 || parsed.select.is_null()) {
+      return "CustomSql must be exactly one SELECT statement";
+    }
+    std::string foreign = engine::ForeignRead(parsed.select, allowed);
+    if (!foreign.empty()) return fmt::format("CustomSql reads {}: {}", foreign, hint);
+  }
+  if (!rule.where.empty()) {
+    // One expression: as a WHERE clause of its own it may add nothing else to the query.
+    const std::string refused = fmt::format("where \"{}\" is not one SQL expression", rule.where);
+    engine::ParsedSql parsed;
+    try {
+      parsed = engine::ParseSql(conn, "SELECT * FROM \"primary\" WHERE " + WhereSql(rule.where));
+    } catch (const Error& e) {
+      return fmt::format("{}: {}", refused, e.what());
+    }
+    if (parsed.statements != 1 || parsed.select.is_null()) return refused;
+    const auto& node = parsed.select["node"];
+    auto empty = [&](const char* key) {
+      return !node.contains(key) || node[key].is_null() || node[key].empty();
+    };
+    bool plain = node.value("type", "") == "SELECT_NODE" && empty("modifiers") &&
+                 empty("group_expressions") && empty("group_sets") && empty("having") &&
+                 empty("qualify") && empty("sample") && node["select_list"].size() == 1 &&
+                 node["cte_map"].value("map", nlohmann::json::array()).empty();
+    if (!plain) return refused;
+    std::string foreign = engine::ForeignRead(node["where_clause"], allowed);
+    if (!foreign.empty())
+      return fmt::format("where \"{}\" reads {}: {}", rule.where, foreign, hint);
+  }
+  return "";
+}
+
 std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::string& relation,
                                         const std::string& table_name,
                                         const std::vector<Rule>& rules, const History& history,
@@ -1055,9 +1117,22 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
   std::vector<std::string> select;   // the outer query: per rule observed, pass, failing
   std::vector<std::string> figures;  // the inner query: every aggregate once
   std::vector<std::vector<std::string>> rule_figures;  // each rule's own, for a retry alone
+  // Relations a rule's own SQL may name: the attached catalog tables (an unknown name that looks
+  // like a file would make DuckDB read that file).
+  engine::KnownRelation known = [&](const std::string& schema, const std::string& name) {
+    return !schema.empty() &&
+           conn.Query(fmt::format("SELECT count(*) FROM (SELECT schema_name, view_name AS n FROM "
+                                  "duckdb_views() UNION ALL SELECT schema_name, table_name FROM "
+                                  "duckdb_tables()) WHERE lower(schema_name) = lower({}) AND "
+                                  "lower(n) = lower({})",
+                                  SqlString(schema), SqlString(name)))
+                   .GetInt(0, 0) > 0;
+  };
   for (const Rule* r : simple) {
-    plans.push_back(Compile(*r, ctx));
+    std::string refused = RefusedSql(conn, *r, known);
+    plans.push_back(refused.empty() ? Compile(*r, ctx) : Plan{});
     Plan& p = plans.back();
+    if (!refused.empty()) p.error = refused;
     rule_figures.emplace_back();
     if (!p.error.empty()) continue;
     for (size_t k = 0; k < p.figures.size(); ++k) {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/sql_shape.h"
 #include "meta/metastore.h"
 
 namespace sluice::quality {
@@ -120,6 +121,14 @@ std::vector<meta::CheckResult> Judge(
     engine::Connection& conn, const std::string& relation, const std::string& table_name,
     const std::vector<Rule>& rules, const History& history,
     const std::function<meta::CheckResult(const Rule&)>& set_aside);
+
+// Why the SQL a rule carries may not run, or "" when it may (parts of composites included):
+// a CustomSql statement must be exactly one SELECT and a `where` filter exactly one expression,
+// by DuckDB's parser on `conn`; neither may call table functions (read_csv(...), ...), DESCRIBE,
+// or name a relation other than `primary`, its own WITH names and those `known` accepts.
+// Evaluate refuses such a rule (outcome error with this text); project loading refuses it too.
+std::string RefusedSql(engine::Connection& conn, const Rule& rule,
+                       const engine::KnownRelation& known);
 
 // A rule with on_fail: fail that did not pass (failed, or could not be evaluated).
 bool Failed(const meta::CheckResult& result);

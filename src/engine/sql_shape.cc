@@ -1,0 +1,85 @@
+#include "engine/sql_shape.h"
+
+#include <set>
+
+#include "common/error.h"
+#include "common/strings.h"
+
+namespace sluice::engine {
+
+ParsedSql ParseSql(Connection& conn, const std::string& sql) {
+  ParsedSql out;
+  duckdb_extracted_statements statements = nullptr;
+  out.statements = duckdb_extract_statements(conn.handle(), sql.c_str(), &statements);
+  if (out.statements == 0) {
+    const char* error = duckdb_extract_statements_error(statements);
+    std::string message = error ? error : "no statement";
+    duckdb_destroy_extracted(&statements);
+    throw Error(ErrorKind::kInput, message);
+  }
+  duckdb_destroy_extracted(&statements);
+  if (out.statements != 1) return out;
+  // json_serialize_sql serializes SELECT statements only; anything else is an error answer.
+  auto tree = nlohmann::json::parse(
+      conn.Query("SELECT json_serialize_sql(" + SqlString(sql) + ")").GetOr(0, 0), nullptr, false);
+  if (tree.is_object() && !tree.value("error", true) && tree["statements"].size() == 1) {
+    out.select = tree["statements"][0];
+  }
+  return out;
+}
+
+namespace {
+void CommonTableNames(const nlohmann::json& tree, std::set<std::string>& names) {
+  if (tree.is_object()) {
+    if (auto it = tree.find("cte_map"); it != tree.end() && it->is_object()) {
+      for (const auto& entry : it->value("map", nlohmann::json::array())) {
+        if (entry.contains("key") && entry["key"].is_string()) {
+          names.insert(ToLower(entry["key"].get<std::string>()));
+        }
+      }
+    }
+  }
+  if (tree.is_structured()) {
+    for (const auto& child : tree) CommonTableNames(child, names);
+  }
+}
+
+std::string FirstForeign(const nlohmann::json& tree, const std::set<std::string>& ctes,
+                         const KnownRelation& known) {
+  if (tree.is_object() && tree.contains("type") && tree["type"].is_string()) {
+    const std::string type = tree["type"].get<std::string>();
+    if (type == "TABLE_FUNCTION") {
+      std::string name = "?";
+      if (tree.contains("function") && tree["function"].is_object()) {
+        name = tree["function"].value("function_name", "?");
+      }
+      return "table function " + name;
+    }
+    if (type == "SHOW_REF") return "DESCRIBE/SUMMARIZE";
+    if (type == "BASE_TABLE") {
+      std::string catalog = tree.value("catalog_name", ""), schema = tree.value("schema_name", "");
+      std::string name = tree.value("table_name", "");
+      bool cte = catalog.empty() && schema.empty() && ctes.count(ToLower(name));
+      if (!cte && (!catalog.empty() || !known(schema, name))) {
+        return "'" + (catalog.empty() ? "" : catalog + ".") + (schema.empty() ? "" : schema + ".") +
+               name + "'";
+      }
+    }
+  }
+  if (tree.is_structured()) {
+    for (const auto& child : tree) {
+      std::string found = FirstForeign(child, ctes, known);
+      if (!found.empty()) return found;
+    }
+  }
+  return "";
+}
+}  // namespace
+
+std::string ForeignRead(const nlohmann::json& tree, const KnownRelation& known) {
+  std::set<std::string> ctes;
+  CommonTableNames(tree, ctes);
+  return FirstForeign(tree, ctes, known);
+}
+
+}  // namespace sluice::engine
