@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <memory>
 
 #include "catalog/catalog.h"
 #include "common/error.h"
@@ -106,6 +107,11 @@ void RunQuery(meta::Metastore& metastore, const lake::Store& store,
   const std::string root = LocalRoot(store);
   const std::filesystem::path scratch = state_dir / fmt::format("query-{}", getpid());
   SandboxPolicy policy{{root}, scratch, limits.timeout_ms};
+  // Removed however the query ends; a folder left behind holds nothing anyone reads.
+  std::shared_ptr<void> remove_scratch(nullptr, [&](void*) {
+    std::error_code ignored;
+    std::filesystem::remove_all(scratch, ignored);
+  });
   auto end = RunSandboxed(policy, [&] {
     // Opened here, inside the sandbox: DuckDB's threads start restricted.
     engine::Database db;
@@ -149,8 +155,6 @@ void RunQuery(meta::Metastore& metastore, const lake::Store& store,
       throw Error(e.kind(), e.code(), e.what() + note);
     }
   });
-  std::error_code ignored;  // a scratch folder left behind holds nothing anyone reads
-  std::filesystem::remove_all(scratch, ignored);
   if (end == SandboxEnd::kTimedOut) {
     FailWithCode(ErrorKind::kInput, "query.timeout",
                  "the query ran longer than its limit of {} s and was stopped\n"

@@ -131,8 +131,11 @@ void WriteAll(int fd, const std::string& data) {
 
 // The child's side: restrict, run, report.
 [[noreturn]] void RunChild(const SandboxPolicy& policy, const std::function<void()>& body, int abi,
-                           int report) {
+                           int report, pid_t parent) {
   auto finish = [&](int code, const std::string& message) { Finish(report, code, message); };
+  // A parent that dies (kill -9) takes the query with it rather than leave it running alone.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) Finish(report, 1, "");
   auto encode = [](ErrorKind kind, const std::string& code, const std::string& text) {
     return std::to_string(static_cast<int>(kind)) + '\0' + code + '\0' + text;
   };
@@ -180,6 +183,7 @@ SandboxEnd RunSandboxed(const SandboxPolicy& policy, const std::function<void()>
   if (pipe2(fds, O_CLOEXEC) != 0) Fail(ErrorKind::kIo, "pipe: {}", std::strerror(errno));
   std::cout.flush();
   std::cerr.flush();
+  const pid_t parent = getpid();
   pid_t child = fork();
   if (child < 0) {
     close(fds[0]);
@@ -188,7 +192,7 @@ SandboxEnd RunSandboxed(const SandboxPolicy& policy, const std::function<void()>
   }
   if (child == 0) {
     close(fds[0]);
-    RunChild(resolved, body, abi, fds[1]);
+    RunChild(resolved, body, abi, fds[1], parent);
   }
   close(fds[1]);
   auto started = std::chrono::steady_clock::now();
