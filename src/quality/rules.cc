@@ -198,6 +198,24 @@ class Parser {
   }
   std::string Text(size_t from, size_t to) { return Trim(src_.substr(from, to - from)); }
 
+  // Rules and values nest by recursion: a bound on the depth keeps any text, however deep, from
+  // overflowing the stack (and compiling and evaluating rules recurse no deeper than this).
+  static constexpr int kMaxDepth = 256;
+  class Nested {
+   public:
+    explicit Nested(Parser& p) : p_(p) { ++p_.depth_; }
+    ~Nested() { --p_.depth_; }
+    Nested(const Nested&) = delete;
+    Nested& operator=(const Nested&) = delete;
+    bool too_deep() const { return p_.depth_ > kMaxDepth; }
+
+   private:
+    Parser& p_;
+  };
+  std::nullopt_t TooDeep(const Token& at) {
+    return Err(at, fmt::format("nested more than {} levels deep", kMaxDepth));
+  }
+
   // rule ((and|or) rule)*, where a part of a composite is parenthesized.
   std::optional<Rule> Composite() {
     size_t start = Peek().offset;
@@ -233,6 +251,8 @@ class Parser {
 
   std::optional<Rule> Term() {
     if (Peek().text == "(") {
+      Nested nested(*this);
+      if (nested.too_deep()) return TooDeep(Peek());
       Next();
       auto r = Composite();
       if (!r) return std::nullopt;
@@ -393,11 +413,16 @@ class Parser {
         {"week", "WEEK"},     {"weeks", "WEEK"}};
     const Token& t = Peek();
     if (t.text == "-") {
+      Nested nested(*this);
+      if (nested.too_deep()) return TooDeep(t), false;
       Next();
-      sql += "-";
+      // `- - 1` must not become `--1`, an SQL comment.
+      sql += sql.ends_with('-') ? " -" : "-";
       return Factor(sql, op);
     }
     if (t.text == "(") {
+      Nested nested(*this);
+      if (nested.too_deep()) return TooDeep(t), false;
       Next();
       sql += "(";
       if (!Sum(sql, op)) return false;
@@ -467,6 +492,7 @@ class Parser {
   std::vector<Token> t_;
   size_t pos_ = 0;
   ParseError& error_;
+  int depth_ = 0;
 };
 
 // -- compiling ----------------------------------------------------------------------------------

@@ -92,6 +92,26 @@ TEST(Rules, ErrorsPointAtTheTokenWithTheExpectedOne) {
   EXPECT_EQ(error.offset, 0u);
 }
 
+// Nesting is bounded, so no rule text can overflow the stack: thousands of parentheses, around
+// rules or inside a value, and chains of unary minus end in an error at the 257th level.
+TEST(Rules, DeepNestingIsAnErrorNotACrash) {
+  ParseError error;
+  std::string deep_rule = std::string(5000, '(') + "RowCount > 0" + std::string(5000, ')');
+  EXPECT_FALSE(Parse(deep_rule, error));
+  EXPECT_EQ(error.offset, 256u);
+  EXPECT_EQ(error.message, "nested more than 256 levels deep");
+  std::string deep_value = "RowCount > " + std::string(5000, '(') + "1" + std::string(5000, ')');
+  EXPECT_FALSE(Parse(deep_value, error));
+  EXPECT_EQ(error.message, "nested more than 256 levels deep");
+  std::string minus_chain = "RowCount > ";
+  for (int i = 0; i < 100000; ++i) minus_chain += "- ";
+  EXPECT_FALSE(Parse(minus_chain + "1", error));
+  EXPECT_EQ(error.message, "nested more than 256 levels deep");
+  // 256 levels are still fine.
+  EXPECT_TRUE(Parse(std::string(255, '(') + "RowCount > 0" + std::string(255, ')'), error))
+      << error.message;
+}
+
 TEST(Rules, QuarantineNeedsARowLevelRuleWithAFixedThreshold) {
   project::Diagnostics diagnostics;
   auto rules = ParseCheckSpecs(
@@ -129,6 +149,16 @@ class Eval : public ::testing::Test {
   engine::Database db_;
   engine::Connection conn_{db_};
 };
+
+// `- - 1` is 1: the two minus signs must not become SQL's `--` comment.
+TEST_F(Eval, DoubleNegationIsNotAComment) {
+  EXPECT_EQ(MustParse("RowCount = - - 4").condition->operands[0].sql, "- -4");
+  Expect("RowCount = - - 4", "pass");
+  Expect("RowCount = - - - -4", "pass");
+  Expect("RowCount = -(-4)", "pass");
+  Expect("RowCount = - -(4)", "pass");
+  Expect(R"(ColumnValues "id" between - - 1 and - - 4)", "pass");
+}
 
 TEST_F(Eval, EveryRuleTypePassesAndFails) {
   const std::vector<std::pair<std::string, std::string>> cases = {
