@@ -1,5 +1,6 @@
 #include "orchestrator/expression.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <vector>
@@ -15,7 +16,9 @@ struct Expression::Node {
   std::string op;  // or and not cmp-ops literal path
   json value;      // literal
   std::vector<std::string> path;
-  std::shared_ptr<const Node> left, right;
+  // or/and: every operand of the chain (flat, so a long chain is not a deep tree); not: one;
+  // comparisons: two.
+  std::vector<std::shared_ptr<const Node>> args;
 };
 
 namespace {
@@ -101,30 +104,40 @@ class Parser {
     Fail(ErrorKind::kConfig, "column {}: expected {}, found {}", t.at + 1, what,
          t.kind == "end" ? "the end" : "'" + t.text + "'");
   }
-  NodePtr Binary(std::string op, NodePtr l, NodePtr r) {
+  NodePtr Make(std::string op, std::vector<NodePtr> args) {
     auto n = std::make_shared<Expression::Node>();
     n->op = std::move(op);
-    n->left = std::move(l);
-    n->right = std::move(r);
+    n->args = std::move(args);
     return n;
   }
-  NodePtr Or() {
-    NodePtr n = And();
-    while (Word("or")) n = Binary("or", n, And());
-    return n;
+  // Parentheses and `not` nest by recursion: bounded, so that no text overflows the stack when
+  // parsing, evaluating or freeing the tree.
+  static constexpr int kMaxDepth = 256;
+  void Enter(const Token& at) {
+    if (++depth_ > kMaxDepth) {
+      Fail(ErrorKind::kConfig, "column {}: nested more than {} levels deep", at.at + 1, kMaxDepth);
+    }
   }
-  NodePtr And() {
-    NodePtr n = Not();
-    while (Word("and")) n = Binary("and", n, Not());
-    return n;
+  NodePtr Chain(const char* word, NodePtr (Parser::*operand)()) {
+    std::vector<NodePtr> args = {(this->*operand)()};
+    while (Word(word)) args.push_back((this->*operand)());
+    return args.size() == 1 ? args[0] : Make(word, std::move(args));
   }
+  NodePtr Or() { return Chain("or", &Parser::And); }
+  NodePtr And() { return Chain("and", &Parser::Not); }
   NodePtr Not() {
-    if (Word("not")) return Binary("not", Not(), nullptr);
+    const Token& at = t_[i_];
+    if (Word("not")) {
+      Enter(at);
+      NodePtr n = Make("not", {Not()});
+      --depth_;
+      return n;
+    }
     NodePtr l = Primary();
     if (t_[i_].kind == "op") {
       std::string op = t_[i_++].text;
       if (op == "=") op = "==";
-      return Binary(op, l, Primary());
+      return Make(op, {l, Primary()});
     }
     return l;
   }
@@ -132,10 +145,12 @@ class Parser {
     const Token& t = t_[i_];
     auto n = std::make_shared<Expression::Node>();
     if (t.kind == "(") {
+      Enter(t);
       ++i_;
       NodePtr inner = Or();
       if (t_[i_].kind != ")") Expected("')'");
       ++i_;
+      --depth_;
       return inner;
     }
     if (t.kind == "num") {
@@ -170,6 +185,7 @@ class Parser {
 
   std::vector<Token> t_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 json Value(const Expression::Node& n, const json& scope) {
@@ -190,11 +206,17 @@ bool Truthy(const json& v) {
 }
 
 bool Eval(const Expression::Node& n, const json& scope) {
-  if (n.op == "or") return Eval(*n.left, scope) || Eval(*n.right, scope);
-  if (n.op == "and") return Eval(*n.left, scope) && Eval(*n.right, scope);
-  if (n.op == "not") return !Eval(*n.left, scope);
+  if (n.op == "or") {
+    return std::any_of(n.args.begin(), n.args.end(),
+                       [&](const auto& a) { return Eval(*a, scope); });
+  }
+  if (n.op == "and") {
+    return std::all_of(n.args.begin(), n.args.end(),
+                       [&](const auto& a) { return Eval(*a, scope); });
+  }
+  if (n.op == "not") return !Eval(*n.args[0], scope);
   if (n.op == "literal" || n.op == "path") return Truthy(Value(n, scope));
-  json l = Value(*n.left, scope), r = Value(*n.right, scope);
+  json l = Value(*n.args[0], scope), r = Value(*n.args[1], scope);
   int cmp = 0;
   if (l.is_number() && r.is_number()) {
     double a = l.get<double>(), b = r.get<double>();
