@@ -688,6 +688,20 @@ class RunExecutor {
       if (a.path == path && a.attempt == attempt && a.child_run_id) child = a.child_run_id;
     }
     if (!child) {
+      // A child runs on this thread's stack, inside its parent: a workflow that runs itself
+      // (refused by validate, but a queued run keeps the definition it began with) must end in
+      // an error, not in a stack overflow.
+      int depth = 1;
+      for (int64_t up = run_.parent_run_id; up && depth <= kMaxChildDepth; ++depth) {
+        auto parent = m_.GetRun(up);
+        up = parent ? parent->parent_run_id : 0;
+      }
+      if (depth + 1 > kMaxChildDepth) {
+        Fail(ErrorKind::kConfig,
+             "child workflow {} would nest {} runs deep, over the limit of {}: does the workflow "
+             "run itself?",
+             step.target, depth + 1, kMaxChildDepth);
+      }
       json params = json::object();
       for (const auto& [k, v] : step.params) params[k] = Substitute(v, scope);
       child = Enqueue(m_, it->second, fmt::format("workflow {} run {}", run_.name, run_.id), params,

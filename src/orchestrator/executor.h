@@ -67,6 +67,10 @@ struct ExecutorOptions {
   uint64_t seed = std::random_device{}();
 };
 
+// How deep child workflow runs nest (a top-level run is 1): a workflow step that would start a
+// run deeper fails with a config error.
+inline constexpr int kMaxChildDepth = 32;
+
 // Runs or resumes run `run_id` (already claimed: status running) until it ends. Returns its
 // final status: succeeded | failed | cancelled, or queued when `shutdown` stopped it (it resumes
 // at the next start).

@@ -356,6 +356,23 @@ TEST_F(ExecutorTest, AChildWorkflowRunsAsItsOwnRunAndItsFailureFailsTheStep) {
   EXPECT_NE(m().GetRun(failed)->error.find("child workflow child"), std::string::npos);
 }
 
+// validate refuses a workflow that runs itself; should one run anyway (a definition changed
+// under a queued run), nesting stops at kMaxChildDepth with a clear error and leaves no run
+// `running`, instead of one stack frame per level until the process dies.
+TEST_F(ExecutorTest, AWorkflowThatRunsItselfStopsAtTheNestingLimit) {
+  int64_t id = RunText("workflow: loop\nsteps:\n  - workflow: loop\n");
+  EXPECT_EQ(Status(id), "failed");
+  auto runs = m().ListRuns({.name = "loop"});
+  EXPECT_EQ(runs.size(), static_cast<size_t>(kMaxChildDepth));
+  for (const auto& run : runs) EXPECT_EQ(run.status, "failed") << run.id;
+  std::string deepest = m().GetRun(runs.front().id)->error;
+  EXPECT_NE(deepest.find(fmt::format("child workflow loop would nest {} runs deep, over the limit "
+                                     "of {}: does the workflow run itself?",
+                                     kMaxChildDepth + 1, kMaxChildDepth)),
+            std::string::npos)
+      << deepest;
+}
+
 TEST_F(ExecutorTest, CancellingAParentCancelsItsRunningChild) {
   options_.clock = &SystemClock();
   Parse("workflow: child\nsteps:\n  - job: blocker\n  - job: never\n");

@@ -50,7 +50,8 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
       try {
         Expression::Parse(c.when);
       } catch (const Error& e) {
-        d.Add(c.where, fmt::format("when '{}': {}", c.when, e.what()),
+        std::string shown = c.when.size() > 60 ? c.when.substr(0, 60) + "..." : c.when;
+        d.Add(c.where, fmt::format("when '{}': {}", shown, e.what()),
               "e.g. when: \"steps.clean_orders.rows_quarantined > 0\"");
       }
       CheckSteps(ws, c.steps, d);
@@ -103,6 +104,7 @@ void ValidateWorkflows(const transform::Workspace& ws, project::Diagnostics& d) 
     CheckSteps(ws, wf.on_success, d);
     CheckSteps(ws, wf.on_failure, d);
   }
+  project::CheckWorkflowCycles(ws.workflows, d);
 }
 
 std::vector<project::WorkflowStep> MaterializeSteps(

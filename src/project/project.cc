@@ -902,7 +902,12 @@ void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics
       continue;
     }
     model.table = *table;
-    model.sql = ReadFile(path);
+    try {
+      model.sql = ReadProjectFile(path);
+    } catch (const Error& e) {
+      diagnostics.Add({rel, 0, 0}, e.what());
+      continue;
+    }
     auto position = [&](size_t offset) {
       int line = 1, column = 1;
       for (size_t i = 0; i < offset; ++i) {

@@ -1,17 +1,149 @@
 #include "project/reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/depthguard.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "common/error.h"
+
 namespace sluice::project {
+
+namespace {
+
+// What a file is when it is not a regular file ("" when it is).
+std::string NotRegular(const struct stat& st) {
+  if (S_ISREG(st.st_mode)) return "";
+  if (S_ISDIR(st.st_mode)) return "a folder, not a file";
+  if (S_ISFIFO(st.st_mode)) return "a named pipe (FIFO), not a regular file";
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) return "a device, not a regular file";
+  if (S_ISSOCK(st.st_mode)) return "a socket, not a regular file";
+  return "not a regular file";
+}
+
+std::string TooBig(uint64_t bytes) {
+  return fmt::format("{} bytes, over the {} MiB a project file may hold", bytes,
+                     kMaxProjectFileBytes >> 20);
+}
+
+}  // namespace
+
+std::string ReadProjectFile(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    Fail(ErrorKind::kConfig, "cannot be read: {}", std::strerror(errno));
+  }
+  if (std::string what = NotRegular(st); !what.empty()) Fail(ErrorKind::kConfig, "{}", what);
+  // O_NONBLOCK: should the file turn into a FIFO after the stat, opening it does not block.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) Fail(ErrorKind::kConfig, "cannot be read: {}", std::strerror(errno));
+  std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
+  if (::fstat(fd, &st) != 0) Fail(ErrorKind::kConfig, "cannot be read: {}", std::strerror(errno));
+  if (std::string what = NotRegular(st); !what.empty()) Fail(ErrorKind::kConfig, "{}", what);
+  std::string text;
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) Fail(ErrorKind::kConfig, "cannot be read: {}", std::strerror(errno));
+    if (n == 0) break;
+    // A regular file may still grow while it is read: the bound holds on the bytes read.
+    if (text.size() + static_cast<size_t>(n) > kMaxProjectFileBytes) {
+      Fail(ErrorKind::kConfig, "{}", TooBig(text.size() + static_cast<size_t>(n)));
+    }
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+bool InsideProject(const fs::path& root, const fs::path& path) {
+  std::error_code ec;
+  fs::path base = fs::weakly_canonical(root, ec);
+  if (ec) return false;
+  fs::path target = fs::weakly_canonical(root / path, ec);
+  if (ec) return false;
+  fs::path rel = target.lexically_relative(base);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+std::optional<YAML::Node> ParseYamlText(const std::string& text, const std::string& file,
+                                        Diagnostics& diagnostics) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own bound (500 levels) is past ours, and its message reads "bad file".
+    diagnostics.Add({file, e.mark.line + 1, e.mark.column + 1},
+                    fmt::format("invalid YAML: nested more than {} levels deep", kMaxYamlDepth));
+    return std::nullopt;
+  } catch (const YAML::ParserException& e) {
+    diagnostics.Add({file, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
+    return std::nullopt;
+  }
+  if (docs.empty()) return YAML::Node();
+  FileReader r(file, diagnostics);
+  if (docs.size() > 1) {
+    r.Error(docs[1], "a second YAML document: a project file holds one",
+            "remove the `---` line and what follows, or move it to a file of its own");
+    return std::nullopt;
+  }
+  // Walked without recursion (the depth is what is being checked); aliases are walked as often
+  // as they are used, as the loaders will, so the node count bounds what an alias bomb expands
+  // to.
+  std::vector<std::pair<YAML::Node, int>> stack = {{docs[0], 1}};
+  size_t nodes = 0;
+  bool ok = true;
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (++nodes > kMaxYamlNodes) {
+      r.Error(node, fmt::format("the file expands to more than {} YAML nodes", kMaxYamlNodes),
+              "aliases (*name) count once per use");
+      return std::nullopt;
+    }
+    if (depth > kMaxYamlDepth) {
+      r.Error(node, fmt::format("invalid YAML: nested more than {} levels deep", kMaxYamlDepth));
+      return std::nullopt;
+    }
+    if (node.IsSequence()) {
+      for (const auto& item : node) stack.emplace_back(item, depth + 1);
+    } else if (node.IsMap()) {
+      std::map<std::string, YAML::Node> keys;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (it->first.IsScalar()) {
+          auto [first, fresh] = keys.emplace(it->first.Scalar(), it->first);
+          if (!fresh) {
+            r.Error(it->first,
+                    fmt::format("duplicate key '{}' (first at line {})", it->first.Scalar(),
+                                first->second.Mark().line + 1),
+                    "a mapping names each key once: YAML keeps only one of the two values");
+            ok = false;
+          }
+        }
+        stack.emplace_back(it->first, depth + 1);
+        stack.emplace_back(it->second, depth + 1);
+      }
+    }
+  }
+  if (!ok) return std::nullopt;
+  return docs[0];
+}
 
 std::optional<YAML::Node> ParseYaml(const fs::path& root, const std::string& rel,
                                     Diagnostics& diagnostics) {
+  std::string text;
   try {
-    return YAML::LoadFile((root / rel).string());
-  } catch (const YAML::ParserException& e) {
-    diagnostics.Add({rel, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
-  } catch (const YAML::BadFile&) {
-    diagnostics.Add({rel, 0, 0}, "cannot read the file");
+    text = ReadProjectFile(root / rel);
+  } catch (const Error& e) {
+    diagnostics.Add({rel, 0, 0}, e.what());
+    return std::nullopt;
   }
-  return std::nullopt;
+  return ParseYamlText(text, rel, diagnostics);
 }
 
 std::optional<TableName> ReadTableName(FileReader& r, const YAML::Node& node,

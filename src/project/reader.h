@@ -147,7 +147,30 @@ class FileReader {
   Diagnostics& diagnostics_;
 };
 
-// Parses `rel` under `root`; nullopt (and a diagnostic) when it is not valid YAML.
+// The most bytes Sluice reads from one project file (YAML, DQDL).
+inline constexpr size_t kMaxProjectFileBytes = 16 << 20;
+
+// The text of a project file. Refuses, with sluice::Error(kConfig) saying what it is instead
+// ("a folder, not a file", "a named pipe (FIFO), not a regular file", ...) and not naming the
+// path (the caller does), anything but a regular file of at most kMaxProjectFileBytes: a FIFO
+// is never opened for reading (that would block), a device such as /dev/zero never read.
+std::string ReadProjectFile(const fs::path& path);
+
+// Whether `path` (relative to `root`, or absolute) names something inside the project folder
+// once `..` and symlinks are resolved: what project files point at stays in the project.
+bool InsideProject(const fs::path& root, const fs::path& path);
+
+// Parses YAML `text` of project file `file` into one document; nullopt (and a diagnostic with
+// file:line:col) when it is not valid YAML, holds a second document, repeats a key in a
+// mapping, nests more than kMaxYamlDepth levels or expands (through aliases) to more than
+// kMaxYamlNodes nodes. An empty text is a null node.
+inline constexpr int kMaxYamlDepth = 256;
+inline constexpr size_t kMaxYamlNodes = 100000;
+std::optional<YAML::Node> ParseYamlText(const std::string& text, const std::string& file,
+                                        Diagnostics& diagnostics);
+
+// Reads (ReadProjectFile) and parses (ParseYamlText) `rel` under `root`; nullopt and a
+// diagnostic when it cannot.
 std::optional<YAML::Node> ParseYaml(const fs::path& root, const std::string& rel,
                                     Diagnostics& diagnostics);
 

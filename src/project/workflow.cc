@@ -4,26 +4,40 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <set>
 
+#include "common/error.h"
 #include "common/files.h"
 #include "common/strings.h"
 #include "project/reader.h"
 
 namespace sluice::project {
 
-std::optional<int64_t> ParseDurationMs(const std::string& text) {
+namespace {
+
+// The milliseconds `text` says, unbounded (99999999999999999999h is a number too); nullopt when
+// it is not a duration.
+std::optional<double> DurationValueMs(const std::string& text) {
   static const std::regex re(R"(\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*)");
   std::smatch m;
   if (!std::regex_match(text, m, re)) return std::nullopt;
-  double value = std::stod(m[1]);
+  double value = std::strtod(m[1].str().c_str(), nullptr);  // inf when out of range
   std::string unit = m[2].matched ? m[2].str() : "s";
   double factor = unit == "ms"  ? 1
                   : unit == "s" ? 1e3
                   : unit == "m" ? 6e4
                   : unit == "h" ? 3.6e6
                                 : 8.64e7;
-  return static_cast<int64_t>(std::llround(value * factor));
+  return value * factor;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseDurationMs(const std::string& text) {
+  auto ms = DurationValueMs(text);
+  if (!ms || *ms > static_cast<double>(kMaxDurationMs)) return std::nullopt;
+  return static_cast<int64_t>(std::llround(*ms));
 }
 
 namespace {
@@ -41,12 +55,16 @@ class WorkflowReader {
   std::optional<int64_t> Duration(const YAML::Node& node, const std::string& what) {
     auto text = r_.Scalar(node, what);
     if (!text) return std::nullopt;
-    auto ms = ParseDurationMs(*text);
+    auto ms = DurationValueMs(*text);
     if (!ms) {
       r_.Error(node, fmt::format("{} '{}' is not a duration", what, *text),
                "write e.g. 500ms, 2s, 5m, 1h or 1d");
+    } else if (*ms > static_cast<double>(kMaxDurationMs)) {
+      r_.Error(node, fmt::format("{} '{}' is too long: at most {}d", what, *text,
+                                 kMaxDurationMs / 86400000));
+      return std::nullopt;
     }
-    return ms;
+    return ParseDurationMs(*text);
   }
 
   std::optional<int> Count(const YAML::Node& node, const std::string& what, int min) {
@@ -353,13 +371,9 @@ Trigger ReadTrigger(FileReader& r, WorkflowReader& w, const YAML::Node& node, bo
 
 std::optional<Workflow> ParseWorkflow(const std::string& text, const std::string& file,
                                       Diagnostics& diagnostics) {
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    diagnostics.Add({file, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
-    return std::nullopt;
-  }
+  auto parsed = ParseYamlText(text, file, diagnostics);
+  if (!parsed) return std::nullopt;
+  const YAML::Node& doc = *parsed;
   FileReader r(file, diagnostics);
   WorkflowReader w(r);
   if (!doc.IsMap() || !doc["workflow"]) {
@@ -423,6 +437,73 @@ std::optional<Workflow> ParseWorkflow(const std::string& text, const std::string
   return wf;
 }
 
+namespace {
+
+// Workflow -> the workflows it leads to, each with where the edge is written.
+using WorkflowGraph = std::map<std::string, std::vector<std::pair<std::string, Location>>>;
+
+void AddChildEdges(const std::string& from, const std::vector<WorkflowStep>& steps,
+                   WorkflowGraph& graph) {
+  for (const auto& s : steps) {
+    if (s.kind == "workflow") graph[from].emplace_back(s.target, s.where);
+    for (const auto& b : s.branches) AddChildEdges(from, b, graph);
+    for (const auto& c : s.choices) AddChildEdges(from, c.steps, graph);
+    for (const auto& c : s.catches) AddChildEdges(from, c.steps, graph);
+    AddChildEdges(from, s.otherwise, graph);
+    AddChildEdges(from, s.steps, graph);
+  }
+}
+
+// Depth-first over `graph`; a back edge closes a cycle, reported with its path.
+void ReportCycles(const WorkflowGraph& graph, const std::map<std::string, Workflow>& workflows,
+                  const char* through, const std::string& hint, Diagnostics& diagnostics) {
+  std::map<std::string, int> state;  // 0 unseen, 1 on the path, 2 done
+  std::vector<std::string> path;
+  std::function<void(const std::string&)> visit = [&](const std::string& name) {
+    state[name] = 1;
+    path.push_back(name);
+    if (auto it = graph.find(name); it != graph.end()) {
+      for (const auto& [to, where] : it->second) {
+        if (!workflows.count(to)) continue;  // reported as unknown elsewhere
+        if (state[to] == 1) {
+          std::vector<std::string> cycle(std::find(path.begin(), path.end(), to), path.end());
+          cycle.push_back(to);
+          diagnostics.Add(
+              where, fmt::format("workflow {} {}: {}", to, through, Join(cycle, " -> ")), hint);
+        } else if (state[to] == 0) {
+          visit(to);
+        }
+      }
+    }
+    path.pop_back();
+    state[name] = 2;
+  };
+  for (const auto& [name, wf] : workflows) {
+    if (state[name] == 0) visit(name);
+  }
+}
+
+}  // namespace
+
+void CheckWorkflowCycles(const std::map<std::string, Workflow>& workflows,
+                         Diagnostics& diagnostics) {
+  WorkflowGraph children, after;
+  for (const auto& [name, wf] : workflows) {
+    AddChildEdges(name, wf.steps, children);
+    AddChildEdges(name, wf.on_success, children);
+    AddChildEdges(name, wf.on_failure, children);
+    for (const auto& t : wf.triggers) {
+      if (t.kind == "after") after[t.target].emplace_back(name, t.where);
+    }
+  }
+  ReportCycles(children, workflows, "runs itself through child workflow steps",
+               "a child workflow cannot lead back to a workflow that runs it; move the shared "
+               "steps into a workflow of their own",
+               diagnostics);
+  ReportCycles(after, workflows, "starts itself through `after` triggers, without end",
+               "start one of these workflows by schedule, arrival or by hand instead", diagnostics);
+}
+
 std::map<std::string, Workflow> LoadWorkflows(const fs::path& root, Diagnostics& diagnostics) {
   std::map<std::string, Workflow> out;
   std::error_code ec;
@@ -436,7 +517,14 @@ std::map<std::string, Workflow> LoadWorkflows(const fs::path& root, Diagnostics&
   }
   std::sort(files.begin(), files.end());
   for (const auto& rel : files) {
-    auto wf = ParseWorkflow(ReadFile(root / rel), rel, diagnostics);
+    std::string text;
+    try {
+      text = ReadProjectFile(root / rel);
+    } catch (const Error& e) {
+      diagnostics.Add({rel, 0, 0}, e.what());
+      continue;
+    }
+    auto wf = ParseWorkflow(text, rel, diagnostics);
     if (!wf) continue;
     if (out.count(wf->name)) {
       diagnostics.Add(wf->where, fmt::format("workflow '{}' is defined twice (also in {})",

@@ -96,7 +96,18 @@ std::optional<Workflow> ParseWorkflow(const std::string& text, const std::string
 // Loads every workflows/*.yaml under `root`, keyed by name.
 std::map<std::string, Workflow> LoadWorkflows(const fs::path& root, Diagnostics& diagnostics);
 
-// "2s", "500ms", "5m", "1h", "1d", or a plain number of seconds; nullopt when not a duration.
+// The longest duration Sluice takes (100 years): far from overflowing when added to a time.
+inline constexpr int64_t kMaxDurationMs = 36500LL * 86400000;
+
+// Reports each cycle among workflows (names must already be known to exist): a workflow step
+// leading back to a workflow that runs it (nested runs without end), and `after` triggers
+// leading back to the workflow that fires them (runs starting one another without end). Each
+// diagnostic names the path, e.g. "a -> b -> a", at the step or trigger that closes it.
+void CheckWorkflowCycles(const std::map<std::string, Workflow>& workflows,
+                         Diagnostics& diagnostics);
+
+// "2s", "500ms", "5m", "1h", "1d", or a plain number of seconds; nullopt when not a duration
+// or longer than kMaxDurationMs.
 std::optional<int64_t> ParseDurationMs(const std::string& text);
 
 }  // namespace sluice::project

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <optional>
 
+#include "common/error.h"
 #include "common/strings.h"
+#include "project/reader.h"
 
 namespace sluice::quality {
 
@@ -33,11 +35,21 @@ std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
     project::Location at = check.where;
     if (!check.file.empty()) {
       std::error_code ec;
+      if (!project::InsideProject(root, check.file)) {
+        diagnostics.Add(at, fmt::format("rule file {} is outside the project", check.file),
+                        "keep rule files in the project, e.g. file: checks/orders.dqdl");
+        continue;
+      }
       if (!fs::exists(root / check.file, ec)) {
         diagnostics.Add(at, fmt::format("no rule file {}", check.file));
         continue;
       }
-      text = ReadFile(root / check.file);
+      try {
+        text = project::ReadProjectFile(root / check.file);
+      } catch (const Error& e) {
+        diagnostics.Add(at, fmt::format("rule file {}: {}", check.file, e.what()));
+        continue;
+      }
     }
     auto parsed = ParseRuleSet(text, error);
     if (!parsed) {

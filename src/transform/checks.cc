@@ -8,6 +8,7 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "project/reader.h"
 #include "transform/set_aside.h"
 
 namespace sluice::transform {
@@ -16,7 +17,12 @@ std::vector<quality::Rule> ReadRuleFile(const fs::path& path, const std::string&
                                         const std::string& on_fail) {
   std::error_code ec;
   if (!fs::exists(path, ec)) Fail(ErrorKind::kUsage, "no rule file {}", shown_as);
-  std::string text = ReadFile(path);
+  std::string text;
+  try {
+    text = project::ReadProjectFile(path);
+  } catch (const Error& e) {
+    Fail(ErrorKind::kConfig, "rule file {}: {}", shown_as, e.what());
+  }
   quality::ParseError error;
   auto rules = quality::ParseRuleSet(text, error);
   if (!rules) {
