@@ -47,6 +47,23 @@ std::optional<TableName> TableName::Parse(const std::string& text) {
   return TableName{ToLower(parts[0]), ToLower(parts[1])};
 }
 
+std::string NameLengthProblem(const std::string& what, const std::string& name) {
+  if (name.size() <= kMaxNameLength) return "";
+  return fmt::format("{} '{}' is {} characters long; names are at most {}", what, name, name.size(),
+                     kMaxNameLength);
+}
+
+std::string TableNameProblem(const TableName& table) {
+  static const std::set<std::string> duckdb_names = {"main",   "system",     "temp",
+                                                     "memory", "pg_catalog", "information_schema"};
+  if (duckdb_names.count(table.db)) {
+    return fmt::format("'{}' cannot be a database name in {}: DuckDB keeps it for its own catalog",
+                       table.db, table.str());
+  }
+  std::string problem = NameLengthProblem("database name", table.db);
+  return problem.empty() ? NameLengthProblem("table name", table.name) : problem;
+}
+
 std::string Project::CompiledModelSql(const Model& model) const {
   static const std::regex ref_re(R"(\{\{\s*ref\(\s*['"]([^'"]*)['"]\s*\)\s*\}\})");
   return std::regex_replace(model.sql, ref_re, "$1");
@@ -601,6 +618,10 @@ void LoadSource(FileReader& r, const YAML::Node& doc, Project& project) {
     r.Error(doc["source"], fmt::format("source name '{}' must be letters, digits and _", *name));
     return;
   }
+  if (std::string problem = NameLengthProblem("source name", *name); !problem.empty()) {
+    r.Error(doc["source"], problem);
+    return;
+  }
   s.name = ToLower(*name);
   if (auto n = doc["format"]) {
     if (auto v = r.Choice(n, "format", {"csv", "json", "parquet", "auto"})) s.format = *v;
@@ -734,6 +755,10 @@ void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
   if (!name) return;
   if (!IsPlainName(*name)) {
     r.Error(doc["job"], fmt::format("job name '{}' must be letters, digits and _", *name));
+    return;
+  }
+  if (std::string problem = NameLengthProblem("job name", *name); !problem.empty()) {
+    r.Error(doc["job"], problem);
     return;
   }
   job.name = ToLower(*name);
@@ -893,6 +918,10 @@ void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics
     if (!table) {
       diagnostics.Add({rel, 0, 0}, fmt::format("'{}.{}' is not a valid table name", parts[0], stem),
                       "use letters, digits and _ for folder and file names");
+      continue;
+    }
+    if (std::string problem = TableNameProblem(*table); !problem.empty()) {
+      diagnostics.Add({rel, 0, 0}, problem, "rename the folder or the file");
       continue;
     }
     if (kReservedDbs.count(table->db)) {

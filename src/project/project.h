@@ -48,6 +48,18 @@ struct TableName {
   static std::optional<TableName> Parse(const std::string& text);
 };
 
+// The longest name of a database, table, source or job: PostgreSQL's identifier limit (a
+// longer name would be cut short there, and two names could meet).
+inline constexpr size_t kMaxNameLength = 63;
+
+// Why `name` (a `what`: "source name", "table name", ...) is too long; "" when it is not.
+std::string NameLengthProblem(const std::string& what, const std::string& name);
+
+// Why `table` cannot be a catalog table; "" when it can. Refused: a database name DuckDB keeps
+// for its own catalogs (main, system, temp, memory, pg_catalog, information_schema) and parts
+// over kMaxNameLength.
+std::string TableNameProblem(const TableName& table);
+
 struct Environment {
   std::string name;
   fs::path lake;       // local folder of the lake

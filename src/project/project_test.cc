@@ -202,3 +202,44 @@ TEST_F(ProjectTest, ReportsNotificationMistakesWithTheirPlace) {
 
 }  // namespace
 }  // namespace sluice::project
+
+#include <sys/stat.h>
+
+#include "project/reader.h"
+
+namespace sluice::project {
+namespace {
+
+std::string ReadError(const fs::path& path) {
+  try {
+    ReadProjectFile(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A project file that is not a regular file is refused before it is read: a FIFO would block
+// the reader forever, /dev/zero would fill memory.
+TEST_F(ProjectTest, OnlyRegularFilesAreRead) {
+  Write("sluice.yaml", "project: shop\n");
+  ASSERT_EQ(::mkfifo((root_ / "fifo.dqdl").c_str(), 0600), 0);
+  EXPECT_EQ(ReadError(root_ / "fifo.dqdl"), "a named pipe (FIFO), not a regular file");
+  EXPECT_EQ(ReadError("/dev/zero"), "a device, not a regular file");
+  EXPECT_EQ(ReadError(root_), "a folder, not a file");
+  EXPECT_EQ(ReadError(root_ / "sluice.yaml"), "");
+  fs::remove(root_ / "sluice.yaml");
+  ASSERT_EQ(::mkfifo((root_ / "sluice.yaml").c_str(), 0600), 0);
+  Diagnostics d;
+  Load(root_, "dev", d);
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d.items()[0].str(), "sluice.yaml: a named pipe (FIFO), not a regular file");
+  EXPECT_TRUE(InsideProject(root_, "checks/a.dqdl"));
+  EXPECT_FALSE(InsideProject(root_, "../a.dqdl"));
+  EXPECT_FALSE(InsideProject(root_, "/etc/passwd"));
+  fs::create_directory_symlink("/etc", root_ / "etc");
+  EXPECT_FALSE(InsideProject(root_, "etc/passwd"));
+}
+
+}  // namespace
+}  // namespace sluice::project

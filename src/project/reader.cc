@@ -154,6 +154,9 @@ std::optional<TableName> ReadTableName(FileReader& r, const YAML::Node& node,
   if (!table) {
     r.Error(node, fmt::format("{} '{}' is not a table name", what, *text),
             "write it as database.table, e.g. silver.orders");
+  } else if (std::string problem = TableNameProblem(*table); !problem.empty()) {
+    r.Error(node, problem, "e.g. silver.orders");
+    return std::nullopt;
   }
   return table;
 }
