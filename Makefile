@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap build demo test bench format clean
+.PHONY: all bootstrap build demo test bench fuzz format clean
 
 all: build
 
@@ -24,6 +24,25 @@ bench: build
 	@bench/etl/run
 	@bench/orchestrator/run
 	@bench/quality/run
+
+# Open-ended fuzzing of every parser with libFuzzer (clang-14, Debian's libclang-rt-14-dev),
+# FUZZ_SECONDS per target. A crash is written straight into the target's committed corpus
+# (tests/fuzz/<target>/corpus/crash-*): fix it, commit the file, and `make test` replays it for
+# good. Inputs found to widen coverage go to $(FUZZ_BUILD)/corpus-<target>, not to git.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS = dqdl when cron project
+fuzz:
+	@scripts/bootstrap --fuzz
+	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_LIBFUZZER=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus-$$t && \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	    -artifact_prefix=tests/fuzz/$$t/corpus/ $(FUZZ_BUILD)/corpus-$$t tests/fuzz/$$t/corpus \
+	    || exit 1; \
+	done
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -174,9 +174,17 @@ void Service::Stop(int64_t grace_ms) {
 }
 
 void Service::Reload() {
-  auto fresh = std::make_shared<transform::Workspace>(definitions()->Reload());
+  std::shared_ptr<transform::Workspace> fresh;
   project::Diagnostics diagnostics;
-  ValidateWorkflows(*fresh, diagnostics);
+  try {
+    fresh = std::make_shared<transform::Workspace>(definitions()->Reload());
+    ValidateWorkflows(*fresh, diagnostics);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // A bug in loading must cost the reload, not the server and its running work.
+    Fail(ErrorKind::kInternal, "loading the project failed: {}", e.what());
+  }
   diagnostics.ThrowIfAny();
   {
     std::lock_guard lock(mu_);

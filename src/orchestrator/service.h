@@ -55,7 +55,8 @@ class Service {
   // (their runs go back to the queue for the next start). Idempotent.
   void Stop(int64_t grace_ms);
   // Loads the project again; runs in flight finish on the definitions they started with.
-  // Throws sluice::Error(kConfig) (keeping the old definitions) when the project is invalid.
+  // Throws sluice::Error (keeping the old definitions) when anything fails to load: kConfig
+  // when the project is invalid, kInternal for any other failure of loading.
   void Reload();
 
   bool ready() const { return ready_; }
