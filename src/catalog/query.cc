@@ -99,13 +99,12 @@ std::string CheckedStatement(engine::Connection& conn, const std::string& sql) {
   RefuseWrite(what);
 }
 
-void RunQuery(meta::Metastore& metastore, const lake::Store& store,
-              const std::filesystem::path& state_dir, const std::string& sql,
+void RunQuery(meta::Metastore& metastore, const lake::Store& store, const std::string& sql,
               const project::QuerySettings& limits,
               const std::function<void(engine::Result&)>& print) {
   auto tables = ListTables(metastore);
   const std::string root = LocalRoot(store);
-  const std::filesystem::path scratch = state_dir / fmt::format("query-{}", getpid());
+  const std::filesystem::path scratch = store.ScratchDir();
   SandboxPolicy policy{{root}, scratch, limits.timeout_ms};
   // Removed however the query ends; a folder left behind holds nothing anyone reads.
   std::shared_ptr<void> remove_scratch(nullptr, [&](void*) {

@@ -16,15 +16,15 @@ namespace sluice::catalog {
 //   EXPLAIN (without ANALYZE or options) of one. Anything else is refused with
 //   sluice::Error(kUsage) code query.write_refused or query.multiple_statements.
 // - It runs in a child process (common/sandbox.h) that can read the lake and write only
-//   `state_dir`/query-<pid> (DuckDB's temp files; removed afterwards), with DuckDB limited to
+//   a scratch folder of this process (lake::Store::ScratchDir: DuckDB's temp files; removed
+//   afterwards, or by the next command when this process was killed), with DuckDB limited to
 //   the lake's folder, no extension loading or installing, and `limits.memory_limit`.
 //   `print` runs in that child: it may write to stdout and stderr, nothing else.
 // - An answer of more than `limits.max_rows` rows (when not 0) is Error(kInput,
 //   query.row_limit), never cut; past `limits.timeout_ms` the query is stopped with
 //   Error(kInput, query.timeout); Ctrl-C stops it with kInterrupted.
 // - DuckDB's own errors (with the position in the user's SQL) come back as Error(kInput).
-void RunQuery(meta::Metastore& metastore, const lake::Store& store,
-              const std::filesystem::path& state_dir, const std::string& sql,
+void RunQuery(meta::Metastore& metastore, const lake::Store& store, const std::string& sql,
               const project::QuerySettings& limits,
               const std::function<void(engine::Result&)>& print);
 

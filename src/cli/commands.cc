@@ -305,16 +305,11 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
   return exit_code;
 }
 
-namespace {
-// The project's state folder, where a query's private scratch folder lives.
-fs::path StateDir(const transform::Workspace& ws) { return ws.project.root / ".sluice"; }
-}  // namespace
-
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows) {
   auto ws = Open(g);
   project::QuerySettings limits = ws.project.query;
   if (max_rows >= 0) limits.max_rows = max_rows;
-  catalog::RunQuery(*ws.metastore, *ws.store, StateDir(ws), sql, limits,
+  catalog::RunQuery(*ws.metastore, *ws.store, sql, limits,
                     [&](engine::Result& result) { PrintResult(result, format); });
   return 0;
 }
@@ -575,7 +570,7 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   }
   auto q = [&](const std::string& title, const std::string& sql) {
     std::cout << "\n" << title << "\n";
-    catalog::RunQuery(*ws.metastore, *ws.store, StateDir(ws), sql, ws.project.query,
+    catalog::RunQuery(*ws.metastore, *ws.store, sql, ws.project.query,
                       [](engine::Result& r) { PrintResult(r, "table"); });
   };
   q("Rows per zone",
