@@ -518,6 +518,16 @@ void SqliteMetastore::CommitRun(const RunCommit& commit) {
   Tx tx(*this);
   for (const auto& change : commit.tables) ApplyTableChangeLocked(change, commit.run.id);
   for (const auto& key : commit.bookmark_keys) {
+    // A file another run processed since this one read the bookmarks: a lost race, named as
+    // such (whatever the order in which the two runs read their table's version).
+    Stmt seen(db_, "SELECT run_id FROM bookmarks WHERE job = ? AND key = ?");
+    seen.Bind(1, commit.bookmark_job).Bind(2, key);
+    if (seen.Step()) {
+      FailWithCode(ErrorKind::kIo, "publish.conflict",
+                   "job {}: run {} processed {} while this run was building on it; nothing of "
+                   "this run was published\n  hint: run it again to process what is new",
+                   commit.bookmark_job, seen.Int(0), key);
+    }
     Stmt s(db_, "INSERT INTO bookmarks (job, key, run_id) VALUES (?, ?, ?)");
     s.Bind(1, commit.bookmark_job).Bind(2, key).Bind(3, commit.run.id).Run();
   }

@@ -427,10 +427,10 @@ void ReadServe(FileReader& r, const YAML::Node& node, ServeSettings& serve) {
       "serve");
   if (auto n = node["allowed_hosts"]) {
     for (const auto& host : r.NameList(n, "serve allowed_hosts")) {
-      if (host.empty() || host.find_first_of(":/ ") != std::string::npos) {
+      if (host.empty() || host.find_first_of(":/ *?") != std::string::npos) {
         r.Error(n,
-                fmt::format("serve allowed_hosts '{}' must be a host name, without scheme "
-                            "or port",
+                fmt::format("serve allowed_hosts '{}' must be a host name, without scheme, "
+                            "port or wildcard",
                             host),
                 "e.g. allowed_hosts: [sluice.example.com]");
       } else {

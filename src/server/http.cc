@@ -398,7 +398,12 @@ struct HttpServer::Impl {
              origin.substr(0, 100), site.substr(0, 40));
     }
     if (req.path == "/api/health") return;
-    if (serve.auth == project::ServeAuth::kRequired || !IsLoopback(listen_host)) Authenticate(req);
+    // A token that is sent is checked even where none is needed: a wrong or revoked one must
+    // not seem to work on loopback and then fail behind a proxy.
+    if (serve.auth == project::ServeAuth::kRequired || !IsLoopback(listen_host) ||
+        req.has_header("Authorization")) {
+      Authenticate(req);
+    }
   }
 
   void Authenticate(const httplib::Request& req) {
@@ -531,8 +536,11 @@ int HttpServer::Bind(const std::string& host, int port) {
   // Bodies of routes that read them whole (anything but the POSTs, which stream into ReadBody).
   impl_->http.set_payload_max_length(serve.max_body);
   // cpp-httplib applies socket options to the listening socket only (not to accepted ones).
+  // Not cpp-httplib's default options: its SO_REUSEPORT lets a second server (of any project)
+  // bind the same port and take half the calls. SO_REUSEADDR only lets a restart bind at once.
   impl_->http.set_socket_options([impl = impl_.get()](socket_t sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     impl->listening_socket = sock;
   });
   int bound = port == 0 ? impl_->http.bind_to_any_port(host)

@@ -411,6 +411,10 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                              job.input.name, job.input.name)
                : fmt::format("run the job or model that writes {} first", job.input.str()));
     }
+    // The output's version as this run sees it, read before the bookmarks: a run that published
+    // after this read moves the version, so the commit names the race (publish.conflict). A merge
+    // rewrites the output from this version's rows.
+    const int64_t base_version = CurrentVersion(metastore, job.output.table);
     std::vector<meta::TableFile> files;
     std::vector<std::string> keys;
     {
@@ -442,8 +446,6 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     conn.Execute(
         "SET preserve_insertion_order = false; "
         "SET disabled_optimizers = 'filter_pushdown,filter_pullup';");
-    // The output's version as this run sees it: a merge rewrites it from these rows.
-    int64_t base_version = CurrentVersion(metastore, job.output.table);
     catalog::AttachTables(conn, metastore, *ws.store);
     bool csv = input->format == "csv";
     int64_t t = NowMs();
