@@ -132,6 +132,15 @@ void RunQuery(meta::Metastore& metastore, const lake::Store& store, const std::s
           // Through the interruptible path, so Ctrl-C stops a long query.
           return conn.QueryWithProgress(statement, nullptr);
         } catch (const Error& e) {
+          if (StartsWith(e.what(), "Out of Memory Error")) {
+            // DuckDB's own advice (SET memory_limit) is a statement sluice query refuses.
+            FailWithCode(
+                ErrorKind::kInput, "query.memory_limit",
+                "the query needs more memory than its limit ({}) allows\n  hint: raise "
+                "`query: {{ memory_limit: ... }}` in sluice.yaml, or select fewer or "
+                "smaller rows",
+                limits.memory_limit.empty() ? "half the machine's memory" : limits.memory_limit);
+          }
           if (!StartsWith(e.what(), "Permission Error")) throw;
           FailWithCode(ErrorKind::kUsage, "query.outside_lake",
                        "sluice query reads only the tables of the lake: {}", e.what());

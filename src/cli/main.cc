@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
       ->add_option("--max-rows", max_rows,
                    "Refuse an answer of more rows than this (default: query: max_rows in "
                    "sluice.yaml, 100000; 0 lifts the limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000'000'000'000'000}).description(""));
   AddFormat(query, format, true);
 
   std::string table;
