@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "orchestrator/cron.h"
 #include "orchestrator/expression.h"
+#include "quality/check_specs.h"
 #include "transform/validate.h"
 
 namespace sluice::orchestrator {
@@ -46,6 +47,9 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
     } else if (s.kind == "workflow" && !ws.workflows.count(s.target)) {
       Unknown(d, s.where, "workflow", s.target, Names(ws.workflows));
     }
+    // A check step's rules parse now (a missing, malformed or too deep rule file is found by
+    // validate and refused by a reload), not when the step first runs.
+    quality::ParseCheckSpecs(s.checks, p.root, d);
     for (const auto& c : s.choices) {
       try {
         Expression::Parse(c.when);
