@@ -33,25 +33,42 @@ int JsonDepth(std::string_view text, int limit) {
   return deepest;
 }
 
-std::string HostName(std::string_view authority) {
-  std::string host = ToLower(Trim(authority));
-  if (!host.empty() && host[0] == '[') {
-    size_t close = host.find(']');
-    return close == std::string::npos ? "" : host.substr(1, close - 1);
-  }
-  size_t colon = host.find(':');
-  if (colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
-    host.resize(colon);  // one colon: a port; more: a bare IPv6 address
-  }
-  return host;
-}
-
 namespace {
-
 bool IsIpAddress(const std::string& host) {
   unsigned char buf[sizeof(in6_addr)];
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
+
+}  // namespace
+
+std::string HostName(std::string_view authority) {
+  std::string host = ToLower(Trim(authority));
+  // What may follow the name: nothing, or a port of digits.
+  auto port_ok = [](std::string_view rest) {
+    if (rest.empty()) return true;
+    return rest.size() >= 2 && rest.size() <= 6 && rest[0] == ':' &&
+           std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!host.empty() && host[0] == '[') {
+    size_t close = host.find(']');
+    if (close == std::string::npos || !port_ok(std::string_view(host).substr(close + 1))) return "";
+    return host.substr(1, close - 1);
+  }
+  size_t colon = host.find(':');
+  if (colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
+    if (!port_ok(std::string_view(host).substr(colon))) return "";
+    host.resize(colon);
+  } else if (colon != std::string::npos) {
+    return IsIpAddress(host) ? host : "";  // more than one colon: only a bare IPv6 address
+  }
+  // A DNS name or an IPv4 address, nothing else ("127.0.0.1 evil.com", "a@b" are no hosts).
+  bool name_chars = !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+  });
+  return name_chars ? host : "";
+}
+
+namespace {
 
 bool ListensEverywhere(const std::string& listen) {
   return listen.empty() || listen == "0.0.0.0" || listen == "::";

@@ -45,6 +45,13 @@ TEST(Admission, HostHeaderNamesThisServer) {
   EXPECT_TRUE(HostAllowed("10.1.2.3:8686", "10.1.2.3", {}));
   EXPECT_FALSE(HostAllowed("10.1.2.4:8686", "10.1.2.3", {}));
   EXPECT_FALSE(HostAllowed("localhost:8686", "10.1.2.3", {}));
+  // Only host[:port]: nothing after the name or the port is ignored.
+  for (const char* odd :
+       {"127.0.0.1:8686.evil.com", "127.0.0.1:evil.com", "127.0.0.1:8686@evil.com",
+        "[::1].evil.com:8686", "127.0.0.1:8686 evil.com", "127.0.0.1:", "a@127.0.0.1", "::1:zz"}) {
+    EXPECT_FALSE(HostAllowed(odd, "127.0.0.1", allowed)) << odd;
+  }
+  EXPECT_TRUE(HostAllowed("::1", "127.0.0.1", allowed));
 }
 
 TEST(Admission, OriginMustBeTheSameOrAllowed) {

@@ -382,6 +382,12 @@ struct HttpServer::Impl {
   void Admit(const httplib::Request& req) {
     auto defs = service.definitions();
     const auto& serve = defs->project.serve;
+    // Two of these leave it to each reader which one counts (a proxy may have checked the other).
+    for (const char* once : {"Host", "Content-Length", "Authorization", "Origin"}) {
+      if (req.get_header_value_count(once) > 1) {
+        Refuse(400, "api.duplicate_header", "the request has more than one {} header", once);
+      }
+    }
     std::string host = req.get_header_value("Host");
     if (!HostAllowed(host, listen_host, serve.allowed_hosts)) {
       Refuse(403, "api.host",

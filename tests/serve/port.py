@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """One server per port, and a token that is sent is checked: a second `sluice serve` (here of
 another project) on a port in use fails at once instead of taking half the calls; on loopback,
-where no token is needed, a wrong one is still refused. Bounded: 60 s.
+where no token is needed, a wrong one is still refused; a second Host header is refused. Bounded: 60 s.
 
 Usage: port.py SLUICE
 """
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,15 @@ def main():
         status, err = server.call("GET", "/api/runs", headers={"Authorization": "Bearer nope"})
         check(status == 401 and err.get("code") == "api.unauthorized",
               f"a wrong token on loopback: {status} {err}")
+        # One Host, one Content-Length: a second one is refused, not left to chance.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as c:
+            c.sendall(f"GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                      "Host: evil.example\r\nConnection: close\r\n\r\n".encode())
+            answer = b""
+            while chunk := c.recv(65536):
+                answer += chunk
+        check(answer.startswith(b"HTTP/1.1 400") and b"api.duplicate_header" in answer,
+              f"two Host headers: {answer[:200]!r}")
         print("ok")
     finally:
         if server:
