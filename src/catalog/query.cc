@@ -89,13 +89,16 @@ std::string CheckedStatement(engine::Connection& conn, const std::string& sql) {
     }
     return "EXPLAIN " + inner;
   }
-  // Named by its kind where it binds (a DELETE on a missing table does not): the message only.
+  // Named by its kind where it binds (a DELETE on a missing table does not) and the kind has a
+  // keyword (PRAGMA binds as a SELECT, VACUUM as no kind DuckDB names): the message only.
   std::string what;
   try {
     what = conn.Inspect(sql).front().keyword;
   } catch (const Error&) {
-    what = FirstWord(sql);
+    what.clear();
   }
+  if (what.empty() || what == "SELECT" || what.find(' ') != std::string::npos)
+    what = FirstWord(sql);
   RefuseWrite(what);
 }
 
