@@ -421,10 +421,10 @@ void ReadServe(FileReader& r, const YAML::Node& node, ServeSettings& serve) {
             "e.g. `serve: { allowed_hosts: [sluice.example.com], auth: required }`");
     return;
   }
-  r.CheckKeys(
-      node,
-      {"allowed_hosts", "auth", "max_body", "max_connections", "max_followers", "runs_per_minute"},
-      "serve");
+  r.CheckKeys(node,
+              {"allowed_hosts", "auth", "max_body", "max_connections", "max_connections_per_client",
+               "max_followers", "runs_per_minute"},
+              "serve");
   if (auto n = node["allowed_hosts"]) {
     for (const auto& host : r.NameList(n, "serve allowed_hosts")) {
       if (host.empty() || host.find_first_of(":/ *?") != std::string::npos) {
@@ -453,6 +453,12 @@ void ReadServe(FileReader& r, const YAML::Node& node, ServeSettings& serve) {
     if (auto n = node[key]) {
       *field =
           static_cast<int>(ReadCount(r, n, fmt::format("serve {}", key), 1, max).value_or(*field));
+    }
+  }
+  serve.max_connections_per_client = std::max(1, serve.max_connections / 2);
+  if (auto n = node["max_connections_per_client"]) {
+    if (auto v = ReadCount(r, n, "serve max_connections_per_client", 1, serve.max_connections)) {
+      serve.max_connections_per_client = static_cast<int>(*v);
     }
   }
 }

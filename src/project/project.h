@@ -198,9 +198,12 @@ struct ServeSettings {
   std::vector<std::string> allowed_hosts;
   ServeAuth auth = ServeAuth::kAuto;
   int64_t max_body = 1 << 20;  // bytes of a request body
-  int max_connections = 512;   // connections served at once; more wait to be accepted
-  int max_followers = 64;      // `logs?follow=1` streams at once; more are refused (503)
-  int runs_per_minute = 60;    // runs created through the API (POST .../runs, retry)
+  int max_connections = 512;   // connections open at once; more wait to be accepted
+  // Connections one client address may hold open at once; more are closed as they arrive.
+  // Half of max_connections unless set.
+  int max_connections_per_client = 256;
+  int max_followers = 64;    // `logs?follow=1` streams at once; more are refused (503)
+  int runs_per_minute = 60;  // runs created through the API (POST .../runs, retry)
 };
 
 struct Project {

@@ -1,24 +1,31 @@
 #include "server/http.h"
 
 #include <fmt/format.h>
-#include <httplib.h>
+#include <microhttpd.h>
+#include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
+#include <list>
 #include <mutex>
-#include <system_error>
+#include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "common/error.h"
-#include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "server/admission.h"
 #include "server/api.h"
+#include "server/router.h"
+#include "server/routes.h"
 #include "server/tokens.h"
 
 namespace sluice::server {
@@ -30,121 +37,140 @@ namespace {
 // JSON bodies nest no deeper than this: a run's parameters are flat, and nothing recursive
 // (parse, dump, destruction) ever sees more.
 constexpr int kMaxJsonDepth = 64;
-// How long a stopping server waits for open connections (a slow client may hold one).
+// How long a stopping server waits for answers still being written.
 constexpr int64_t kDrainMs = 10'000;
-// Connections the kernel holds until they are accepted (cpp-httplib listens with 5: a burst of
-// connections then waits a second for a SYN to be sent again).
+// Connections the kernel holds until they are accepted.
 constexpr int kListenBacklog = 1024;
 // A token's last use is written at most this often.
 constexpr int64_t kTouchEveryMs = 60'000;
+// A connection with no traffic for this long is closed (libmicrohttpd's idle timeout).
+constexpr unsigned kIdleTimeoutS = 5;
+// A request head must arrive within this of its connection opening (or of the previous answer
+// on a kept-alive connection), and a body within this of its head: the idle timeout restarts
+// with each byte, so a client dripping bytes is bounded only by this.
+constexpr int64_t kRequestDeadlineMs = 10'000;
+// Memory of one connection: its request head and read buffer live in it, so a head much over
+// half of it is refused (431).
+constexpr size_t kConnectionMemory = 32 * 1024;
+// Threads that run handlers (admission with its token lookup, metastore reads, triggers).
+constexpr int kHandlerThreads = 4;
+// How often streams are polled and request deadlines checked.
+constexpr int64_t kTickMs = 100;
+// A stream reads no further ahead of a client that does not keep up.
+constexpr size_t kStreamAhead = 64 * 1024;
 
-// An answer other than success, thrown by handlers: the HTTP status beside the stable code.
-class HttpError : public Error {
+// A few threads that run posted jobs in order.
+class HandlerThreads {
  public:
-  HttpError(int status, std::string code, const std::string& message)
-      : Error(status >= 500 ? ErrorKind::kIo : ErrorKind::kInput, std::move(code), message),
-        status_(status) {}
-  int status() const { return status_; }
-  std::vector<std::pair<std::string, std::string>> headers;
+  void Start(int count) {
+    for (int i = 0; i < count; ++i) threads_.emplace_back([this] { Run(); });
+  }
+  // False once Stop began: the job will not run.
+  bool Post(std::function<void()> job) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    jobs_.push_back(std::move(job));
+    wake_.notify_one();
+    return true;
+  }
+  // Runs every job posted before, then joins the threads.
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
 
  private:
-  int status_;
+  void Run() {
+    while (true) {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;  // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::vector<std::thread> threads_;
 };
 
-template <typename... Args>
-[[noreturn]] void Refuse(int status, std::string code, fmt::format_string<Args...> format,
-                         Args&&... args) {
-  throw HttpError(status, std::move(code), fmt::format(format, std::forward<Args>(args)...));
-}
+// One open connection, for the request deadline.
+struct ConnectionState {
+  int fd;
+  bool waiting;      // for a request's head or body; guarded by Impl::connections_mu
+  int64_t since_ms;  // since when; guarded by Impl::connections_mu
+};
 
-void Send(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(2) + "\n", "application/json");
-}
-
-// What a request got wrong is a 400; lookups answer 404 and state conflicts 409 themselves.
-int StatusFor(const Error& e) {
-  if (auto* http = dynamic_cast<const HttpError*>(&e)) return http->status();
-  switch (e.kind()) {
-    case ErrorKind::kUsage:
-    case ErrorKind::kConfig:
-    case ErrorKind::kInput:
-      return 400;
-    default:
-      return 500;
-  }
-}
-
-void SendError(httplib::Response& res, const Error& e) {
-  Send(res, StatusFor(e), ErrorJson(e));
-  if (auto* http = dynamic_cast<const HttpError*>(&e)) {
-    for (const auto& [name, value] : http->headers) res.set_header(name, value);
-  }
-  res.set_header("X-Sluice-Error", "1");  // answered: the error handler leaves it alone
-}
-
-// A whole number from a query parameter, or a refusal naming it.
-int64_t Number(const httplib::Request& req, const std::string& name, int64_t fallback) {
-  if (!req.has_param(name)) return fallback;
-  std::string text = req.get_param_value(name);
-  if (!text.empty() && text.size() <= 18 &&
-      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::stoll(text);
-  }
-  Refuse(400, "api.bad_parameter", "query parameter {}='{}' must be a whole number", name,
-         text.substr(0, 40));
-}
-
-int64_t IdOf(const httplib::Request& req) {
-  std::string text = req.matches[1];
-  if (text.size() > 18) Refuse(404, "api.not_found", "no run {}", text.substr(0, 40));
-  return std::stoll(text);
-}
-
-// The Content-Length header's value (0 when absent; UINT64_MAX when it is not a number).
-uint64_t ContentLength(const httplib::Request& req) {
-  std::string text = req.get_header_value("Content-Length");
-  if (text.empty()) return 0;
-  if (text.size() > 18 ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return UINT64_MAX;
-  }
-  return std::stoull(text);
-}
-
-bool HasBody(const httplib::Request& req) {
-  return ContentLength(req) > 0 ||
-         ToLower(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos;
-}
-
-// A POST body as a JSON object ({} when there is none). Everything that needs no bytes is
-// checked first (Content-Type, Content-Length), then at most `max_body` bytes are read, then
-// the nesting is counted before the text is parsed.
-json ReadBody(const httplib::Request& req, const httplib::ContentReader& reader, int64_t max_body) {
-  if (!HasBody(req)) return json::object();
-  std::string type = ToLower(req.get_header_value("Content-Type"));
-  if (Trim(type.substr(0, type.find(';'))) != "application/json") {
-    Refuse(415, "api.content_type",
-           "a request body must be JSON sent with Content-Type: application/json, not '{}' "
-           "(curl: -H 'Content-Type: application/json')",
-           type.substr(0, 80));
-  }
-  auto too_large = [&] {
-    HttpError e(
-        413, "api.body_too_large",
-        fmt::format("the request body is over {} bytes (serve max_body in sluice.yaml)", max_body));
-    e.headers.emplace_back("Connection", "close");
-    throw e;
+// One request, from its complete head to its answer (libmicrohttpd's per-request context).
+// Touched by the event loop, and by one handler thread at a time while its connection is
+// suspended (the loop leaves a suspended connection alone).
+struct Exchange {
+  enum class Phase {
+    kAdmitting,    // a handler thread admits it (or the loop answered it)
+    kBodyAllowed,  // admitted; its body may be read
+    kReadingBody,
+    kHandling,  // its handler runs
   };
-  if (ContentLength(req) > static_cast<uint64_t>(max_body)) too_large();
+  Phase phase = Phase::kAdmitting;
+  std::string method;  // as sent
+  Request request;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased, as sent
+  std::optional<Router::Match> match;
   std::string body;
-  bool over = false;
-  reader([&](const char* data, size_t size) {
-    over = body.size() + size > static_cast<size_t>(max_body);
-    if (!over) body.append(data, size);
-    return !over;
-  });
-  if (over) too_large();
+  int64_t max_body = 0;
+  std::optional<Response> answer;  // set before the connection is resumed to send it
+
+  std::string Header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+  size_t Count(std::string_view name) const {
+    return std::count_if(headers.begin(), headers.end(),
+                         [&](const auto& h) { return h.first == name; });
+  }
+  // The Content-Length (0 when absent; UINT64_MAX when it is not a number).
+  uint64_t ContentLength() const {
+    std::string text = Header("content-length");
+    if (text.empty()) return 0;
+    if (text.size() > 18 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return UINT64_MAX;
+    }
+    return std::stoull(text);
+  }
+  bool HasBody() const {
+    return ContentLength() > 0 ||
+           ToLower(Header("transfer-encoding")).find("chunked") != std::string::npos;
+  }
+};
+
+// A streamed answer between the ticker thread, which fills `pending` from the Stream, and the
+// event loop, which sends it and suspends the connection while there is nothing to send.
+struct StreamState {
+  std::shared_ptr<Stream> stream;
+  MHD_Connection* connection;
+  std::mutex mu;
+  std::string pending;     // guarded by mu
+  bool ended = false;      // the stream said so, or the server stops; guarded by mu
+  bool suspended = false;  // waits for `pending` or `ended`; guarded by mu
+  bool gone = false;       // its connection is done with it; guarded by mu
+};
+
+// The body of a POST as a JSON object: the nesting is counted before the text is parsed.
+json ParseBody(const std::string& body) {
+  if (body.empty()) return json::object();
   if (JsonDepth(body, kMaxJsonDepth) > kMaxJsonDepth) {
     Refuse(400, "api.too_deep", "the request body is nested deeper than {} levels", kMaxJsonDepth);
   }
@@ -156,269 +182,108 @@ json ReadBody(const httplib::Request& req, const httplib::ContentReader& reader,
   return v;
 }
 
-// One thread per connection, at most `limit` at once; later connections wait in accept order.
-// A slow client holds its own thread only, so /api/health finds one while fewer than `limit`
-// connections are open (cpp-httplib's fixed pool let 32 slow clients take every thread).
-class ConnectionThreads : public std::enable_shared_from_this<ConnectionThreads> {
- public:
-  explicit ConnectionThreads(size_t limit) : limit_(limit) {}
+HttpError TooLarge(int64_t max_body) {
+  HttpError e(
+      413, "api.body_too_large",
+      fmt::format("the request body is over {} bytes (serve max_body in sluice.yaml)", max_body));
+  e.headers.emplace_back("Connection", "close");
+  return e;
+}
 
-  void Start(std::function<void()> connection) {
-    std::lock_guard lock(mu_);
-    if (running_ >= limit_) {
-      waiting_.push_back(std::move(connection));
-      return;
-    }
-    try {
-      std::thread([self = shared_from_this(), connection]() mutable {
-        self->Serve(std::move(connection));
-      }).detach();
-      ++running_;
-    } catch (const std::system_error&) {
-      // No thread to be had now: the connection waits until a running thread, or the thread of
-      // a later connection, takes it.
-      waiting_.push_back(std::move(connection));
-    }
+// What `fn` answers, or the answer of the error it throws.
+Response Answer(const std::function<Response()>& fn) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    return ErrorResponse(e);
+  } catch (const std::exception& e) {
+    return ErrorResponse(Error(ErrorKind::kInternal, "internal", e.what()));
   }
-
-  // Waits until every connection has ended or `ms` passed; true when all have ended.
-  bool Drain(int64_t ms) {
-    std::unique_lock lock(mu_);
-    return idle_.wait_for(lock, std::chrono::milliseconds(ms),
-                          [&] { return running_ == 0 && waiting_.empty(); });
-  }
-
- private:
-  void Serve(std::function<void()> connection) {
-    while (true) {
-      connection();
-      std::lock_guard lock(mu_);
-      if (waiting_.empty()) {
-        --running_;
-        idle_.notify_all();
-        return;
-      }
-      connection = std::move(waiting_.front());
-      waiting_.pop_front();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable idle_;
-  const size_t limit_;
-  size_t running_ = 0;                         // guarded by mu_
-  std::deque<std::function<void()>> waiting_;  // guarded by mu_
-};
-
-// cpp-httplib's side of ConnectionThreads (it owns and deletes its task queue).
-class ConnectionQueue : public httplib::TaskQueue {
- public:
-  explicit ConnectionQueue(std::shared_ptr<ConnectionThreads> threads)
-      : threads_(std::move(threads)) {}
-  void enqueue(std::function<void()> fn) override { threads_->Start(std::move(fn)); }
-  void shutdown() override { threads_->Drain(kDrainMs); }
-
- private:
-  std::shared_ptr<ConnectionThreads> threads_;
-};
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
   orchestrator::Service& service;
-  httplib::Server http;
+  ApiContext context;
+  Router router;
   std::string listen_host;
-  std::shared_ptr<ConnectionThreads> threads;
-  int listening_socket = -1;
-  std::atomic<bool> stopping{false};  // ends followed logs
-  std::atomic<int> followers{0};
-  RateLimit runs_rate;
+  int listen_fd = -1;
+  MHD_Daemon* daemon = nullptr;
+  HandlerThreads handlers;
+  std::thread ticker;
 
-  // Holds one of serve.max_followers while a followed log streams.
-  struct FollowerSlot {
-    std::atomic<int>& count;
-    ~FollowerSlot() { --count; }
-  };
+  std::mutex connections_mu;
+  std::unordered_set<ConnectionState*> connections;  // guarded by connections_mu
 
-  explicit Impl(orchestrator::Service& s) : service(s) {
-    // Every handler answers JSON errors instead of dropping the connection.
-    http.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-          try {
-            std::rethrow_exception(ep);
-          } catch (const Error& e) {
-            SendError(res, e);
-          } catch (const std::exception& e) {
-            SendError(res, Error(ErrorKind::kInternal, "internal", e.what()));
-          }
-        });
-    // Host, origin and token, before any handler reads a body.
-    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      try {
-        Admit(req);
-      } catch (const Error& e) {
-        SendError(res, e);
-        if (HasBody(req)) res.set_header("Connection", "close");  // its body stays unread
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    http.Get("/api/health", [this](const httplib::Request&, httplib::Response& res) {
-      bool ready = service.ready();
-      Send(res, ready ? 200 : 503,
-           {{"status", ready ? "ok" : "starting"},
-            {"project", service.definitions()->project.name}});
-    });
-    http.Get("/api/workflows", [this](const httplib::Request&, httplib::Response& res) {
-      json out = json::array();
-      for (const auto& [name, wf] : service.definitions()->workflows) out.push_back(Workflow(wf));
-      Send(res, 200, out);
-    });
-    http.Get(R"(/api/workflows/([A-Za-z0-9_]+))", [this](const httplib::Request& req,
-                                                         httplib::Response& res) {
-      auto defs = service.definitions();
-      auto it = defs->workflows.find(req.matches[1]);
-      if (it == defs->workflows.end()) {
-        Refuse(404, "api.not_found", "no workflow '{}'", req.matches[1].str());
-      }
-      json out = Workflow(it->second);
-      out["runs"] = json::array();
-      for (const auto& r :
-           service.metastore().ListRuns({.kind = "workflow", .name = it->first, .limit = 20})) {
-        out["runs"].push_back(RunJson(r));
-      }
-      Send(res, 200, out);
-    });
-    http.Post(R"(/api/workflows/([A-Za-z0-9_]+)/runs)",
-              [this](const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& reader) {
-                auto defs = service.definitions();
-                json body = ReadBody(req, reader, defs->project.serve.max_body);
-                json params = body.contains("params") ? body["params"] : json::object();
-                if (!params.is_object()) {
-                  Refuse(400, "api.bad_body", "params must be an object of name: value");
-                }
-                for (auto& [k, v] : params.items()) {
-                  if (orchestrator::IsReservedParam(k)) {
-                    Refuse(400, "api.reserved_param",
-                           "parameter '{}' is set by triggers, not by callers", k);
-                  }
-                  if (!v.is_string()) v = v.dump();
-                }
-                if (!defs->workflows.count(req.matches[1])) {
-                  Refuse(404, "api.not_found", "no workflow '{}' (GET /api/workflows lists them)",
-                         req.matches[1].str());
-                }
-                TakeRun(defs->project.serve.runs_per_minute);
-                int64_t id = service.Trigger(req.matches[1], params, "api");
-                Send(res, 201, RunJson(*service.metastore().GetRun(id)));
-              });
-    http.Get("/api/runs", [this](const httplib::Request& req, httplib::Response& res) {
-      meta::RunFilter f;
-      if (req.has_param("status")) f.statuses = {req.get_param_value("status")};
-      f.kind = req.get_param_value("kind");
-      f.name = req.get_param_value("name");
-      f.trigger = req.get_param_value("trigger");
-      f.limit = static_cast<size_t>(std::clamp<int64_t>(Number(req, "limit", 50), 1, 100000));
-      f.before_id = Number(req, "before", 0);
-      json out = json::array();
-      for (const auto& r : service.metastore().ListRuns(f)) out.push_back(RunJson(r));
-      Send(res, 200, out);
-    });
-    http.Get(R"(/api/runs/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
-      auto detail = RunDetailJson(service.metastore(), IdOf(req));
-      if (!detail) Refuse(404, "api.not_found", "no run {}", IdOf(req));
-      Send(res, 200, *detail);
-    });
-    http.Get(R"(/api/runs/(\d+)/logs)",
-             [this](const httplib::Request& req, httplib::Response& res) { Logs(req, res); });
-    http.Post(R"(/api/runs/(\d+)/cancel)",
-              [this](const httplib::Request& req, httplib::Response& res,
-                     const httplib::ContentReader& reader) {
-                ReadBody(req, reader, service.definitions()->project.serve.max_body);
-                auto run = service.metastore().RequestCancel(IdOf(req));
-                if (!run) Refuse(404, "api.not_found", "no run {}", IdOf(req));
-                Send(res, 202, RunJson(*run));
-              });
-    http.Post(R"(/api/runs/(\d+)/retry)", [this](const httplib::Request& req,
-                                                 httplib::Response& res,
-                                                 const httplib::ContentReader& reader) {
-      auto defs = service.definitions();
-      ReadBody(req, reader, defs->project.serve.max_body);
-      auto run = service.metastore().GetRun(IdOf(req));
-      if (!run) Refuse(404, "api.not_found", "no run {}", IdOf(req));
-      if (run->status != "failed" && run->status != "cancelled") {
-        Refuse(409, "api.not_retryable",
-               "run {} is {}; only failed or cancelled runs can be retried", run->id, run->status);
-      }
-      TakeRun(defs->project.serve.runs_per_minute);
-      service.Retry(run->id);
-      Send(res, 202, RunJson(*service.metastore().GetRun(run->id)));
-    });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(service.MetricsText(), "text/plain; version=0.0.4");
-    });
-    http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                   httplib::Response& res) {
-      if (res.has_header("X-Sluice-Error")) return httplib::Server::HandlerResponse::Unhandled;
-      std::string what = fmt::format("{} {}", req.method, req.path.substr(0, 200));
-      if (res.status == 404) {
-        SendError(res,
-                  HttpError(404, "api.not_found", what + ": no such endpoint (see docs/api.md)"));
-      } else if (res.status == 413) {
-        SendError(res, HttpError(413, "api.body_too_large",
-                                 what + ": the request body is over serve max_body"));
-      } else {
-        SendError(res, HttpError(res.status, "api.bad_request",
-                                 fmt::format("{}: the request could not be read (HTTP {})", what,
-                                             res.status)));
-      }
-      return httplib::Server::HandlerResponse::Handled;
-    }));
+  std::mutex streams_mu;
+  std::list<std::shared_ptr<StreamState>> streams;  // guarded by streams_mu
+  bool streams_closed = false;                      // guarded by streams_mu
+
+  std::atomic<int> answers_in_flight{0};  // answers decided and not yet sent
+  std::atomic<bool> stopping{false};
+  std::mutex run_mu;
+  std::condition_variable run_cv;
+  bool started = false;  // guarded by run_mu
+  bool stopped = false;  // guarded by run_mu
+
+  explicit Impl(orchestrator::Service& s) : service(s), context{s} {
+    AddHealthRoutes(router, context);
+    AddWorkflowRoutes(router, context);
+    AddRunRoutes(router, context);
+    AddLogRoutes(router, context);
+    AddMetricsRoutes(router, context);
   }
 
-  // Refuses a request whose Host is not this server's, that comes from another origin, or
-  // that lacks a valid token where tokens are required (everything but /api/health).
-  void Admit(const httplib::Request& req) {
+  // ---- Admission -------------------------------------------------------------------------
+
+  // Refuses a request whose Host is not this server's, that comes from another origin, or that
+  // repeats a header only one of which may count. Pure: no I/O.
+  void AdmitHeaders(const Exchange& ex) {
     auto defs = service.definitions();
     const auto& serve = defs->project.serve;
     // Two of these leave it to each reader which one counts (a proxy may have checked the other).
     for (const char* once : {"Host", "Content-Length", "Authorization", "Origin"}) {
-      if (req.get_header_value_count(once) > 1) {
+      if (ex.Count(ToLower(once)) > 1) {
         Refuse(400, "api.duplicate_header", "the request has more than one {} header", once);
       }
     }
-    std::string host = req.get_header_value("Host");
+    std::string host = ex.Header("host");
     if (!HostAllowed(host, listen_host, serve.allowed_hosts)) {
       Refuse(403, "api.host",
              "Host '{}' is not an address of this server; a proxy or another node that uses "
              "another name needs it in sluice.yaml: serve: {{ allowed_hosts: [NAME] }}",
              host.substr(0, 100));
     }
-    std::string origin = req.get_header_value("Origin");
-    std::string site = req.get_header_value("Sec-Fetch-Site");
+    std::string origin = ex.Header("origin");
+    std::string site = ex.Header("sec-fetch-site");
     if (!OriginAllowed(origin, site, host, serve.allowed_hosts)) {
       Refuse(403, "api.cross_origin",
              "cross-origin request refused (Origin '{}', Sec-Fetch-Site '{}'): the API answers "
              "its own origin and the hosts of serve allowed_hosts",
              origin.substr(0, 100), site.substr(0, 40));
     }
-    if (req.path == "/api/health") return;
+  }
+
+  // AdmitHeaders, then the bearer token where one is required or sent (all but open routes).
+  void Admit(const Exchange& ex) {
+    AdmitHeaders(ex);
+    if (ex.match && ex.match->route->options.open) return;
+    const auto& serve = service.definitions()->project.serve;
     // A token that is sent is checked even where none is needed: a wrong or revoked one must
     // not seem to work on loopback and then fail behind a proxy.
     if (serve.auth == project::ServeAuth::kRequired || !IsLoopback(listen_host) ||
-        req.has_header("Authorization")) {
-      Authenticate(req);
+        ex.Count("authorization") > 0) {
+      Authenticate(ex.Header("authorization"));
     }
   }
 
-  void Authenticate(const httplib::Request& req) {
+  void Authenticate(const std::string& header) {
     auto refuse = [](const std::string& message) {
       HttpError e(401, "api.unauthorized", message);
       e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sluice\"");
       throw e;
     };
-    std::string header = req.get_header_value("Authorization");
     if (header.size() <= 7 || ToLower(header.substr(0, 7)) != "bearer ") {
       refuse(
           "this API needs Authorization: Bearer TOKEN; create a token on the server with "
@@ -438,129 +303,371 @@ struct HttpServer::Impl {
     }
   }
 
-  void TakeRun(int per_minute) {
-    if (int64_t wait = runs_rate.Take(per_minute, NowMs())) {
-      HttpError e(429, "api.rate_limited",
-                  fmt::format("more than {} runs a minute were asked for (serve "
-                              "runs_per_minute); try again in {} s",
-                              per_minute, wait));
-      e.headers.emplace_back("Retry-After", std::to_string(wait));
-      throw e;
-    }
-  }
-
-  static json Materialize(const project::Workflow& wf) {
-    json out = json::array();
-    for (const auto& t : wf.materialize) out.push_back(t.str());
-    return out;
-  }
-
-  static json Workflow(const project::Workflow& wf) {
-    json triggers = json::array();
-    for (const auto& t : wf.triggers) {
-      json j = {{"kind", t.kind}, {"target", t.target}};
-      if (t.kind == "schedule") {
-        j["timezone"] = t.timezone;
-        j["catch_up"] = t.catch_up;
+  // On a handler thread: admits the request, then either allows its body (answer unset) or
+  // answers it.
+  std::optional<Response> AdmitAndStart(Exchange& ex) {
+    std::optional<Response> answer;
+    bool body_unread = ex.HasBody();
+    answer = Answer([&]() -> Response {
+      Admit(ex);
+      if (!ex.match) {
+        Refuse(404, "api.not_found", "{} {}: no such endpoint (see docs/api.md)", ex.method,
+               ex.request.path.substr(0, 200));
       }
-      if (t.kind == "on_arrival") j["batch_window_ms"] = t.batch_window_ms;
-      if (t.kind == "after") j["on"] = t.on;
-      triggers.push_back(j);
-    }
-    json params = json::object();
-    for (const auto& [k, v] : wf.parameters) params[k] = Redact(v);
-    return {{"name", wf.name},
-            {"description", wf.description},
-            {"file", wf.file},
-            {"triggers", triggers},
-            {"steps", wf.steps.size()},
-            {"parameters", params},
-            {"materialize", Materialize(wf)}};
+      if (!body_unread) return Handle(ex);
+      if (ex.request.method == Method::kPost) {
+        std::string type = ToLower(ex.Header("content-type"));
+        if (Trim(type.substr(0, type.find(';'))) != "application/json") {
+          Refuse(415, "api.content_type",
+                 "a request body must be JSON sent with Content-Type: application/json, not "
+                 "'{}' (curl: -H 'Content-Type: application/json')",
+                 type.substr(0, 80));
+        }
+      }
+      ex.max_body = service.definitions()->project.serve.max_body;
+      if (ex.ContentLength() > static_cast<uint64_t>(ex.max_body)) throw TooLarge(ex.max_body);
+      ex.phase = Exchange::Phase::kBodyAllowed;
+      return {};
+    });
+    if (ex.phase == Exchange::Phase::kBodyAllowed) return std::nullopt;
+    // Its body stays unread: the connection cannot carry another request.
+    if (body_unread) answer->headers.emplace_back("Connection", "close");
+    return answer;
   }
 
-  void Logs(const httplib::Request& req, httplib::Response& res) {
-    int64_t id = IdOf(req);
-    auto& m = service.metastore();
-    if (!m.GetRun(id)) Refuse(404, "api.not_found", "no run {}", id);
-    int64_t after = Number(req, "after", 0);
-    bool follow = req.get_param_value("follow") == "1" || req.get_param_value("follow") == "true";
-    if (!follow) {
-      json out = json::array();
-      for (const auto& l : m.Logs(id, after, 100000)) out.push_back(LogJson(l));
-      return Send(res, 200, out);
+  // Runs the route's handler (a POST's body parsed first); throws what it refuses.
+  Response Handle(Exchange& ex) {
+    if (ex.request.method == Method::kPost) ex.request.body = ParseBody(ex.body);
+    ex.request.captures = ex.match->captures;
+    return ex.match->route->handler(ex.request);
+  }
+
+  // ---- The event loop's side ---------------------------------------------------------------
+
+  static MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
+                              const char* method, const char* /*version*/, const char* upload_data,
+                              size_t* upload_data_size, void** con_cls) {
+    return static_cast<Impl*>(cls)->Request(connection, url, method, upload_data, upload_data_size,
+                                            con_cls)
+               ? MHD_YES
+               : MHD_NO;
+  }
+
+  // libmicrohttpd calls this when a head is complete, again after each resume, with each piece
+  // of a body, and once the body is complete. False closes the connection.
+  bool Request(MHD_Connection* connection, const char* url, const char* method,
+               const char* upload_data, size_t* upload_data_size, void** con_cls) {
+    auto* ex = static_cast<Exchange*>(*con_cls);
+    if (!ex) {
+      ex = new Exchange;
+      *con_cls = ex;
+      SetWaiting(connection, false);
+      Begin(connection, ex, url, method);
+    } else if (*upload_data_size > 0) {
+      if (ex->phase != Exchange::Phase::kReadingBody) return false;
+      if (ex->body.size() + *upload_data_size > static_cast<size_t>(ex->max_body)) {
+        RefuseMidBody(connection, ex->max_body);
+        return false;
+      }
+      ex->body.append(upload_data, *upload_data_size);
+      *upload_data_size = 0;
+      return true;
+    } else if (ex->phase == Exchange::Phase::kBodyAllowed) {
+      ex->phase = Exchange::Phase::kReadingBody;
+      SetWaiting(connection, true);
+      return true;
+    } else if (ex->phase == Exchange::Phase::kReadingBody) {
+      SetWaiting(connection, false);
+      ex->phase = Exchange::Phase::kHandling;
+      Dispatch(connection, ex, [this, ex] { SetAnswer(ex, Answer([&] { return Handle(*ex); })); });
     }
-    int limit = service.definitions()->project.serve.max_followers;
-    if (followers.fetch_add(1) >= limit) {
-      --followers;
-      HttpError e(503, "api.busy",
-                  fmt::format("{} log streams are open already (serve max_followers); read "
-                              "without follow, or follow again later",
-                              limit));
-      e.headers.emplace_back("Retry-After", "5");
-      throw e;
+    if (!ex->answer) return true;
+    return Send(connection, ex);
+  }
+
+  // A complete head: copies what handlers need, then answers an open route here and now, or
+  // hands the request to a handler thread.
+  void Begin(MHD_Connection* connection, Exchange* ex, const char* url, const char* method) {
+    ex->method = method;
+    ex->request.path = url;
+    MHD_get_connection_values(
+        connection, MHD_HEADER_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char* value) {
+          static_cast<Exchange*>(cls)->headers.emplace_back(ToLower(key), value ? value : "");
+          return MHD_YES;
+        },
+        ex);
+    MHD_get_connection_values(
+        connection, MHD_GET_ARGUMENT_KIND,
+        [](void* cls, MHD_ValueKind, const char* key, const char* value) {
+          static_cast<Exchange*>(cls)->request.query.emplace(key, value ? value : "");
+          return MHD_YES;
+        },
+        ex);
+    std::optional<Method> m;
+    if (ex->method == "GET" || ex->method == "HEAD") m = Method::kGet;
+    if (ex->method == "POST") m = Method::kPost;
+    if (m) {
+      ex->request.method = *m;
+      ex->match = router.Find(*m, ex->request.path);
     }
-    auto slot = std::make_shared<FollowerSlot>(followers);
-    // Follow: one JSON object per line as lines are written, until the run ends.
-    res.set_chunked_content_provider(
-        "application/x-ndjson", [this, id, after, slot](size_t, httplib::DataSink& sink) mutable {
-          auto& m = service.metastore();
-          for (int i = 0; i < 6000 && sink.is_writable() && !stopping; ++i) {  // 10 min at most
-            auto run = m.GetRun(id);
-            bool ended = !run || meta::IsTerminal(run->status);
-            for (const auto& l : m.Logs(id, after, 1000)) {
-              std::string line = LogJson(l).dump() + "\n";
-              if (!sink.write(line.data(), line.size())) return false;
-              after = l.id;
-            }
-            if (ended) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-          }
-          sink.done();
-          return true;
-        });
+    if (stopping) {
+      SetAnswer(ex, ErrorResponse(HttpError(503, "api.stopping", "the server is stopping")));
+    } else if (ex->match && ex->match->route->options.open) {
+      SetAnswer(ex, Answer([&] {
+                  AdmitHeaders(*ex);
+                  return Handle(*ex);
+                }));
+    } else {
+      Dispatch(connection, ex, [this, ex] {
+        if (auto answer = AdmitAndStart(*ex)) SetAnswer(ex, std::move(*answer));
+      });
+    }
+  }
+
+  void SetAnswer(Exchange* ex, Response answer) {
+    ex->answer = std::move(answer);
+    ++answers_in_flight;
+  }
+
+  // Suspends the connection and runs `job` on a handler thread, which resumes it after.
+  void Dispatch(MHD_Connection* connection, Exchange* ex, std::function<void()> job) {
+    MHD_suspend_connection(connection);
+    bool posted = handlers.Post([connection, job = std::move(job)] {
+      job();
+      MHD_resume_connection(connection);
+    });
+    if (!posted) {
+      SetAnswer(ex, ErrorResponse(HttpError(503, "api.stopping", "the server is stopping")));
+      MHD_resume_connection(connection);
+    }
+  }
+
+  // Hands the exchange's answer to libmicrohttpd.
+  bool Send(MHD_Connection* connection, Exchange* ex) {
+    Response& r = *ex->answer;
+    MHD_Response* response = nullptr;
+    if (r.stream) {
+      auto state = std::make_shared<StreamState>();
+      state->stream = std::move(r.stream);
+      state->connection = connection;
+      {
+        std::lock_guard lock(streams_mu);
+        state->ended = streams_closed;
+        streams.push_back(state);
+      }
+      response =
+          MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, &ReadStream,
+                                            new std::shared_ptr<StreamState>(state), &FreeStream);
+    } else {
+      response =
+          MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
+    }
+    if (!response) return false;
+    MHD_add_response_header(response, "Content-Type", r.content_type.c_str());
+    for (const auto& [name, value] : r.headers) {
+      MHD_add_response_header(response, name.c_str(), value.c_str());
+    }
+    MHD_Result queued = MHD_queue_response(connection, r.status, response);
+    MHD_destroy_response(response);
+    return queued == MHD_YES;
+  }
+
+  // A chunked body outgrew serve.max_body. libmicrohttpd queues no answer while a body is
+  // arriving, so the 413 is written to the socket here and the connection is then closed.
+  static void RefuseMidBody(MHD_Connection* connection, int64_t max_body) {
+    Response r = ErrorResponse(TooLarge(max_body));
+    std::string text = fmt::format(
+        "HTTP/1.1 413 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        MHD_get_reason_phrase_for(413), r.content_type, r.body.size(), r.body);
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    // Best effort: the connection closes whether or not the answer fit the socket's buffer.
+    if (info) (void)::send(info->connect_fd, text.data(), text.size(), MSG_NOSIGNAL);
+  }
+
+  static ssize_t ReadStream(void* cls, uint64_t, char* buf, size_t max) {
+    StreamState& s = **static_cast<std::shared_ptr<StreamState>*>(cls);
+    std::lock_guard lock(s.mu);
+    if (!s.pending.empty()) {
+      size_t n = std::min(max, s.pending.size());
+      std::memcpy(buf, s.pending.data(), n);
+      s.pending.erase(0, n);
+      return static_cast<ssize_t>(n);
+    }
+    if (s.ended) return MHD_CONTENT_READER_END_OF_STREAM;
+    // Nothing yet: the connection waits without a thread until the ticker resumes it.
+    s.suspended = true;
+    MHD_suspend_connection(s.connection);
+    return 0;
+  }
+
+  static void FreeStream(void* cls) {
+    auto* state = static_cast<std::shared_ptr<StreamState>*>(cls);
+    {
+      std::lock_guard lock((*state)->mu);
+      (*state)->gone = true;
+    }
+    delete state;
+  }
+
+  static void OnCompleted(void* cls, MHD_Connection* connection, void** con_cls,
+                          MHD_RequestTerminationCode) {
+    auto* impl = static_cast<Impl*>(cls);
+    auto* ex = static_cast<Exchange*>(*con_cls);
+    if (ex && ex->answer) --impl->answers_in_flight;
+    delete ex;
+    *con_cls = nullptr;
+    impl->SetWaiting(connection, true);  // for the next request on this connection
+  }
+
+  static void OnConnection(void* cls, MHD_Connection* connection, void** socket_context,
+                           MHD_ConnectionNotificationCode code) {
+    auto* impl = static_cast<Impl*>(cls);
+    std::lock_guard lock(impl->connections_mu);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      const MHD_ConnectionInfo* info =
+          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+      auto* state = new ConnectionState{info ? info->connect_fd : -1, true, NowMs()};
+      impl->connections.insert(state);
+      *socket_context = state;
+    } else {
+      // libmicrohttpd closes the socket after this returns, so a sweep that holds
+      // connections_mu never shuts down a descriptor that another connection reuses.
+      auto* state = static_cast<ConnectionState*>(*socket_context);
+      impl->connections.erase(state);
+      delete state;
+      *socket_context = nullptr;
+    }
+  }
+
+  void SetWaiting(MHD_Connection* connection, bool waiting) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (!info || !info->socket_context) return;
+    auto* state = static_cast<ConnectionState*>(info->socket_context);
+    std::lock_guard lock(connections_mu);
+    state->waiting = waiting;
+    state->since_ms = NowMs();
+  }
+
+  // ---- The ticker: streams and request deadlines -------------------------------------------
+
+  void Tick() {
+    int64_t next_sweep = 0;
+    while (!stopping) {
+      PollStreams();
+      if (NowMs() >= next_sweep) {
+        SweepDeadlines();
+        next_sweep = NowMs() + 500;
+      }
+      std::unique_lock lock(run_mu);
+      run_cv.wait_for(lock, std::chrono::milliseconds(kTickMs), [&] { return stopping.load(); });
+    }
+  }
+
+  void PollStreams() {
+    std::list<std::shared_ptr<StreamState>> live;
+    {
+      std::lock_guard lock(streams_mu);
+      streams.remove_if([](const auto& s) {
+        std::lock_guard state_lock(s->mu);
+        return s->gone;
+      });
+      live = streams;
+    }
+    for (const auto& s : live) {
+      {
+        std::lock_guard lock(s->mu);
+        if (s->ended || s->gone || s->pending.size() >= kStreamAhead) continue;
+      }
+      std::string more;
+      bool ended = false;
+      try {
+        ended = s->stream->Next(more);
+      } catch (const Error& e) {
+        more += ErrorJson(e).dump() + "\n";  // the stream's last line says why it ended
+        ended = true;
+      }
+      std::lock_guard lock(s->mu);
+      s->pending += more;
+      s->ended = s->ended || ended;
+      if (s->suspended && (!s->pending.empty() || s->ended) && !s->gone) {
+        s->suspended = false;
+        MHD_resume_connection(s->connection);
+      }
+    }
+  }
+
+  // Closes connections whose request has not arrived within kRequestDeadlineMs. shutdown()
+  // wakes the event loop, which reads the end of the stream and closes the connection itself.
+  void SweepDeadlines() {
+    int64_t now = NowMs();
+    std::lock_guard lock(connections_mu);
+    for (ConnectionState* c : connections) {
+      if (c->waiting && now - c->since_ms > kRequestDeadlineMs && c->fd >= 0) {
+        ::shutdown(c->fd, SHUT_RDWR);
+        c->waiting = false;
+      }
+    }
+  }
+
+  void EndStreams() {
+    std::lock_guard lock(streams_mu);
+    streams_closed = true;
+    for (const auto& s : streams) {
+      std::lock_guard state_lock(s->mu);
+      s->ended = true;
+      if (s->suspended && !s->gone) {
+        s->suspended = false;
+        MHD_resume_connection(s->connection);
+      }
+    }
   }
 };
 
 HttpServer::HttpServer(orchestrator::Service& service) : impl_(std::make_unique<Impl>(service)) {}
 
 HttpServer::~HttpServer() {
-  // A client still connected after the drain deadline of Serve (one that keeps dripping bytes)
-  // holds a thread that uses the server: leave the server to the exiting process rather than
-  // free it under that thread.
-  if (impl_->threads && !impl_->threads->Drain(0)) (void)impl_.release();
+  Stop();
+  if (impl_->listen_fd >= 0) ::close(impl_->listen_fd);
 }
 
 int HttpServer::Bind(const std::string& host, int port) {
-  const auto& serve = impl_->service.definitions()->project.serve;
   impl_->listen_host = host;
-  impl_->threads = std::make_shared<ConnectionThreads>(serve.max_connections);
-  impl_->http.new_task_queue = [threads = impl_->threads] { return new ConnectionQueue(threads); };
-  impl_->http.set_read_timeout(5, 0);
-  impl_->http.set_write_timeout(5, 0);
-  impl_->http.set_keep_alive_timeout(5);
-  impl_->http.set_keep_alive_max_count(100);
-  // Bodies of routes that read them whole (anything but the POSTs, which stream into ReadBody).
-  impl_->http.set_payload_max_length(serve.max_body);
-  // cpp-httplib applies socket options to the listening socket only (not to accepted ones).
-  // Not cpp-httplib's default options: its SO_REUSEPORT lets a second server (of any project)
-  // bind the same port and take half the calls. SO_REUSEADDR only lets a restart bind at once.
-  impl_->http.set_socket_options([impl = impl_.get()](socket_t sock) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  std::string service = std::to_string(port);
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found) != 0) {
+    found = nullptr;
+  }
+  int fd = -1;
+  for (addrinfo* a = found; a && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    // SO_REUSEADDR only lets a restart bind at once; never SO_REUSEPORT, which would let a
+    // second server (of any project) bind the same port and take half the calls.
     int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    impl->listening_socket = sock;
-  });
-  int bound = port == 0 ? impl_->http.bind_to_any_port(host)
-                        : (impl_->http.bind_to_port(host, port) ? port : -1);
-  if (bound < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, kListenBacklog) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  if (found) freeaddrinfo(found);
+  if (fd < 0) {
     Fail(ErrorKind::kUsage, "cannot listen on {}:{} (in use, or not an address of this machine)",
          host, port);
   }
-  // Listening again on a listening socket only changes its backlog (Linux).
-  if (impl_->listening_socket >= 0 && ::listen(impl_->listening_socket, kListenBacklog) != 0) {
-    Fail(ErrorKind::kIo, "cannot listen on {}:{} with a backlog of {}: {}", host, bound,
-         kListenBacklog, std::strerror(errno));
-  }
-  return bound;
+  sockaddr_storage bound{};
+  socklen_t size = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &size);
+  impl_->listen_fd = fd;
+  return ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 }
 
 bool HttpServer::RequiresTokens() const {
@@ -568,11 +675,59 @@ bool HttpServer::RequiresTokens() const {
          !IsLoopback(impl_->listen_host);
 }
 
-void HttpServer::Serve() { impl_->http.listen_after_bind(); }
+void HttpServer::Serve() {
+  Impl& impl = *impl_;
+  {
+    std::lock_guard lock(impl.run_mu);
+    if (impl.stopping || impl.started) return;
+    const auto& serve = impl.service.definitions()->project.serve;
+    impl.handlers.Start(kHandlerThreads);
+    impl.daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, nullptr,
+        nullptr, &Impl::OnRequest, &impl, MHD_OPTION_LISTEN_SOCKET, impl.listen_fd,
+        MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(serve.max_connections),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned>(serve.max_connections_per_client),
+        MHD_OPTION_CONNECTION_TIMEOUT, kIdleTimeoutS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        kConnectionMemory, MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, &impl,
+        MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, &impl, MHD_OPTION_END);
+    if (!impl.daemon) {
+      impl.handlers.Stop();
+      Fail(ErrorKind::kIo, "cannot start the HTTP server on {} (libmicrohttpd refused)",
+           impl.listen_host);
+    }
+    impl.listen_fd = -1;  // the daemon's now
+    impl.started = true;
+    impl.ticker = std::thread([&impl] { impl.Tick(); });
+  }
+  std::unique_lock lock(impl.run_mu);
+  impl.run_cv.wait(lock, [&] { return impl.stopped; });
+}
 
 void HttpServer::Stop() {
-  impl_->stopping = true;
-  impl_->http.stop();
+  Impl& impl = *impl_;
+  {
+    std::lock_guard lock(impl.run_mu);
+    if (impl.stopping.exchange(true)) return;
+    impl.run_cv.notify_all();
+    if (!impl.started) {
+      impl.stopped = true;
+      return;
+    }
+  }
+  // No new connections; a suspended connection must be resumed before the daemon stops.
+  int listening = MHD_quiesce_daemon(impl.daemon);
+  if (listening >= 0) ::close(listening);
+  impl.EndStreams();
+  impl.ticker.join();
+  impl.handlers.Stop();
+  for (int64_t end = NowMs() + kDrainMs; impl.answers_in_flight > 0 && NowMs() < end;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  MHD_stop_daemon(impl.daemon);
+  impl.daemon = nullptr;
+  std::lock_guard lock(impl.run_mu);
+  impl.stopped = true;
+  impl.run_cv.notify_all();
 }
 
 }  // namespace sluice::server

@@ -1,0 +1,48 @@
+#include <algorithm>
+
+#include "server/api.h"
+#include "server/routes.h"
+
+namespace sluice::server {
+
+using nlohmann::json;
+
+void AddRunRoutes(Router& router, ApiContext& context) {
+  orchestrator::Service& service = context.service;
+  router.Add(Method::kGet, "/api/runs", [&service](const Request& req) {
+    meta::RunFilter f;
+    if (req.Has("status")) f.statuses = {req.Param("status")};
+    f.kind = req.Param("kind");
+    f.name = req.Param("name");
+    f.trigger = req.Param("trigger");
+    f.limit = static_cast<size_t>(std::clamp<int64_t>(NumberParam(req, "limit", 50), 1, 100000));
+    f.before_id = NumberParam(req, "before", 0);
+    json out = json::array();
+    for (const auto& r : service.metastore().ListRuns(f)) out.push_back(RunJson(r));
+    return Response::Json(200, out);
+  });
+  router.Add(Method::kGet, "/api/runs/{id}", [&service](const Request& req) {
+    auto detail = RunDetailJson(service.metastore(), RunIdOf(req));
+    if (!detail) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
+    return Response::Json(200, *detail);
+  });
+  router.Add(Method::kPost, "/api/runs/{id}/cancel", [&service](const Request& req) {
+    auto run = service.metastore().RequestCancel(RunIdOf(req));
+    if (!run) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
+    return Response::Json(202, RunJson(*run));
+  });
+  router.Add(Method::kPost, "/api/runs/{id}/retry", [&context](const Request& req) {
+    auto& service = context.service;
+    auto run = service.metastore().GetRun(RunIdOf(req));
+    if (!run) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
+    if (run->status != "failed" && run->status != "cancelled") {
+      Refuse(409, "api.not_retryable", "run {} is {}; only failed or cancelled runs can be retried",
+             run->id, run->status);
+    }
+    TakeRun(context, service.definitions()->project.serve.runs_per_minute);
+    service.Retry(run->id);
+    return Response::Json(202, RunJson(*service.metastore().GetRun(run->id)));
+  });
+}
+
+}  // namespace sluice::server
