@@ -4,6 +4,8 @@ running `sluice serve` on a free loopback port."""
 import http.client
 import json
 import os
+import select
+import socket
 import signal
 import subprocess
 import sys
@@ -30,6 +32,15 @@ def check(cond, message):
     if not cond:
         print("FAIL: " + message)
         sys.exit(1)
+
+
+def closed_by_server(s):
+    """Whether the server closed (or reset) socket `s`, without waiting."""
+    try:
+        ready, _, _ = select.select([s], [], [], 0)
+        return bool(ready) and s.recv(4096, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 def write_project(root, files):
