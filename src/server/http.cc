@@ -588,6 +588,9 @@ struct HttpServer::Impl {
       } catch (const Error& e) {
         more += ErrorJson(e).dump() + "\n";  // the stream's last line says why it ended
         ended = true;
+      } catch (const std::exception& e) {
+        more += ErrorJson(Error(ErrorKind::kInternal, "internal", e.what())).dump() + "\n";
+        ended = true;
       }
       std::lock_guard lock(s->mu);
       s->pending += more;
