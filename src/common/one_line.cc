@@ -1,0 +1,16 @@
+#include "common/one_line.h"
+
+#include "common/strings.h"
+
+namespace sluice {
+
+std::string OneLine(std::string text, size_t max) {
+  for (char& c : text) {
+    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+  }
+  text = Trim(text);
+  if (text.size() > max) text = text.substr(0, max) + "...";
+  return text;
+}
+
+}  // namespace sluice
