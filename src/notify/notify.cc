@@ -107,9 +107,13 @@ std::string Notifier::State::Attempt(const project::Channel& channel, const Job&
   internal::AttemptContext context{options.timeout_ms, options.ca_file, &stop};
   try {
     if (channel.type == "webhook") {
-      return internal::PostWebhook(channel, job.event.value("type", ""), body, context);
+      internal::PostWebhook(channel, job.event.value("type", ""), body, context);
+      return "";
     }
-    if (channel.type == "email") return internal::SendEmail(channel, email, context);
+    if (channel.type == "email") {
+      internal::SendEmail(channel, email, context);
+      return "";
+    }
     if (channel.type == "command") {
       return internal::RunCommand(channel.target, body + "\n", context);
     }
@@ -157,7 +161,6 @@ Delivery Notifier::State::Deliver(const Job& job) {
 
 Notifier::Notifier(std::map<std::string, project::Channel> channels, Options options)
     : state_(std::make_unique<State>()) {
-  internal::GlobalInitCurl();
   state_->owner = this;
   state_->channels = std::move(channels);
   for (auto& [name, channel] : state_->channels) {

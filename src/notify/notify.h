@@ -1,7 +1,7 @@
 #pragma once
 // Notifications (the SNS of the AWS design): events such as "run failed" are delivered to the
 // channels of sluice.yaml that subscribe to them: webhook (JSON POST, retried with backoff,
-// optional HMAC-SHA256 signature), email (SMTP via libcurl, STARTTLS), command (JSON on stdin)
+// optional HMAC-SHA256 signature), email (SMTP via net/mail.h, STARTTLS), command (JSON on stdin)
 // and file (JSON lines). Delivery happens on a background thread so a slow channel never holds
 // a run up; Flush waits for what is queued. Secrets never appear in what is sent.
 #include <cstdint>

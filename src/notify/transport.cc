@@ -1,6 +1,5 @@
 #include "notify/transport.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -16,78 +15,19 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <mutex>
 #include <vector>
 
+#include "common/error.h"
+#include "common/one_line.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "net/http.h"
+#include "net/mail.h"
 
 extern char** environ;
 
 namespace sluice::notify::internal {
 namespace {
-
-// --- libcurl helpers -------------------------------------------------------------------------
-
-struct Easy {
-  CURL* handle = curl_easy_init();
-  ~Easy() {
-    if (handle) curl_easy_cleanup(handle);
-  }
-};
-
-struct StringList {
-  curl_slist* list = nullptr;
-  ~StringList() { curl_slist_free_all(list); }
-  void Add(const std::string& item) {
-    if (curl_slist* grown = curl_slist_append(list, item.c_str())) list = grown;
-  }
-};
-
-// Keeps the start of a response body, for the error message.
-size_t KeepHead(char* data, size_t size, size_t count, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  size_t len = size * count;
-  if (out->size() < 200) out->append(data, std::min(len, 200 - out->size()));
-  return len;
-}
-
-// Aborts the transfer when the notifier shuts down.
-int AbortOnStop(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* stop = static_cast<const std::atomic<bool>*>(user);
-  return stop != nullptr && stop->load() ? 1 : 0;
-}
-
-void SetCommonOptions(CURL* h, const std::string& url, const char* protocols,
-                      const AttemptContext& context, char* error_buffer) {
-  error_buffer[0] = '\0';
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-  long timeout = static_cast<long>(std::max<int64_t>(1, context.timeout_ms));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout);
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, AbortOnStop);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(context.stop));
-  if (!context.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, context.ca_file.c_str());
-}
-
-std::string CurlError(CURLcode code, const char* error_buffer) {
-  std::string text = Trim(error_buffer);
-  return text.empty() ? curl_easy_strerror(code) : text;
-}
-
-// One line of at most 200 characters, for a server's answer quoted in an error.
-std::string OneLine(std::string text) {
-  for (char& c : text) {
-    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
-  }
-  text = Trim(text);
-  if (text.size() > 200) text = text.substr(0, 200) + "...";
-  return text;
-}
 
 // --- email text ----------------------------------------------------------------------------
 
@@ -200,17 +140,7 @@ std::string Shorten(const std::string& text, size_t max) {
   return text.substr(0, end) + "...";
 }
 
-std::string Bracketed(const std::string& address) {
-  if (StartsWith(address, "<")) return address;
-  return "<" + address + ">";
-}
-
 }  // namespace
-
-void GlobalInitCurl() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string Signature(const std::string& secret, const std::string& body) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -222,38 +152,21 @@ std::string Signature(const std::string& secret, const std::string& body) {
   return "sha256=" + hex;
 }
 
-std::string PostWebhook(const project::Channel& channel, const std::string& event_type,
-                        const std::string& body, const AttemptContext& context) {
-  Easy easy;
-  if (!easy.handle) return "cannot start an HTTP request (curl_easy_init failed)";
-  CURL* h = easy.handle;
-  char error_buffer[CURL_ERROR_SIZE];
-  SetCommonOptions(h, channel.target, "http,https", context, error_buffer);
-  StringList headers;
-  headers.Add("Content-Type: application/json");
-  headers.Add("X-Sluice-Event: " + event_type);
+void PostWebhook(const project::Channel& channel, const std::string& event_type,
+                 const std::string& body, const AttemptContext& context) {
+  // Only the start of the server's answer matters: it is quoted in the error.
+  net::HttpClient client({.connect_timeout_ms = context.timeout_ms,
+                          .timeout_ms = context.timeout_ms,
+                          .max_response_bytes = 200,
+                          .overflow = net::Overflow::kTruncate,
+                          .ca_file = context.ca_file,
+                          .cancel = context.stop});
+  net::Request request{net::Method::kPost, channel.target, {}, body};
+  request.headers = {{"Content-Type", "application/json"}, {"X-Sluice-Event", event_type}};
   if (!channel.secret.empty()) {
-    headers.Add("X-Sluice-Signature: " + Signature(channel.secret, body));
+    request.headers.emplace_back("X-Sluice-Signature", Signature(channel.secret, body));
   }
-  headers.Add("Expect:");  // no 100-continue round trip
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "sluice");
-  curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  std::string response;
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, KeepHead);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
-  CURLcode code = curl_easy_perform(h);
-  if (code != CURLE_OK) {
-    return fmt::format("POST {}: {}", channel.target, CurlError(code, error_buffer));
-  }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  if (status >= 200 && status < 300) return "";
-  std::string answer = OneLine(response);
-  return fmt::format("POST {}: HTTP {}{}", channel.target, status,
-                     answer.empty() ? "" : ": " + answer);
+  client.Send(request).ThrowUnlessSuccess();
 }
 
 std::string EmailMessage(const project::Channel& channel, const nlohmann::json& event,
@@ -331,56 +244,21 @@ std::string EmailMessage(const project::Channel& channel, const nlohmann::json& 
   return message;
 }
 
-namespace {
-struct Upload {
-  const std::string* data;
-  size_t offset = 0;
-};
-
-size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
-  auto* upload = static_cast<Upload*>(user);
-  size_t n = std::min(size * count, upload->data->size() - upload->offset);
-  std::memcpy(buffer, upload->data->data() + upload->offset, n);
-  upload->offset += n;
-  return n;
-}
-}  // namespace
-
-std::string SendEmail(const project::Channel& channel, const std::string& message,
-                      const AttemptContext& context) {
-  Easy easy;
-  if (!easy.handle) return "cannot start an SMTP session (curl_easy_init failed)";
-  CURL* h = easy.handle;
-  char error_buffer[CURL_ERROR_SIZE];
-  SetCommonOptions(h, channel.target, "smtp,smtps", context, error_buffer);
-  long use_ssl = CURLUSESSL_ALL;
-  if (channel.tls == "try") use_ssl = CURLUSESSL_TRY;
-  if (channel.tls == "none") use_ssl = CURLUSESSL_NONE;
-  curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl);
-  if (!channel.username.empty()) curl_easy_setopt(h, CURLOPT_USERNAME, channel.username.c_str());
-  if (!channel.password.empty()) curl_easy_setopt(h, CURLOPT_PASSWORD, channel.password.c_str());
-  std::string from = Bracketed(channel.from);
-  curl_easy_setopt(h, CURLOPT_MAIL_FROM, from.c_str());
-  StringList recipients;
-  for (const auto& address : channel.to) recipients.Add(Bracketed(address));
-  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, recipients.list);
-  Upload upload{&message};
-  curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadUpload);
-  curl_easy_setopt(h, CURLOPT_READDATA, &upload);
-  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(message.size()));
-  CURLcode code = curl_easy_perform(h);
-  if (code == CURLE_OK) return "";
-  std::string error = fmt::format("SMTP {}: {}", channel.target, CurlError(code, error_buffer));
-  long reply = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
-  if (reply != 0 && error.find(std::to_string(reply)) == std::string::npos) {
-    error += fmt::format(" (the server replied {})", reply);
+void SendEmail(const project::Channel& channel, const std::string& message,
+               const AttemptContext& context) {
+  net::MailTls tls = net::MailTls::kRequire;
+  if (channel.tls == "try") tls = net::MailTls::kTry;
+  if (channel.tls == "none") tls = net::MailTls::kNone;
+  try {
+    net::SendMail({channel.target, tls, channel.username, channel.password, channel.from,
+                   channel.to, message},
+                  {context.timeout_ms, context.ca_file, context.stop});
+  } catch (const Error& e) {
+    if (e.code() != "net.starttls_refused") throw;
+    throw Error(e.kind(), e.code(),
+                std::string(e.what()) +
+                    " (the server offers no STARTTLS; `tls: try` or `tls: none` sends without it)");
   }
-  if (code == CURLE_USE_SSL_FAILED) {
-    error += " (the server offers no STARTTLS; `tls: try` or `tls: none` sends without it)";
-  }
-  return error;
 }
 
 namespace {
