@@ -1,0 +1,354 @@
+#include "pg/pg.h"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "common/one_line.h"
+#include "common/redact.h"
+#include "common/strings.h"
+
+namespace sluice::pg {
+namespace {
+
+// Type OIDs (pg_type.dat) of the types Param sends and Result reads.
+constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kFloat4 = 700, kFloat8 = 701,
+              kNumeric = 1700;
+
+struct Race {
+  const char* sqlstate;
+  const char* code;
+};
+// The SQLSTATEs of a lost race, and their codes.
+constexpr Race kRaces[] = {{"40001", "pg.serialization_failure"},
+                           {"40P01", "pg.deadlock"},
+                           {"23505", "pg.unique_violation"}};
+
+std::string TypeName(Oid oid) {
+  switch (oid) {
+    case kBool:
+      return "bool";
+    case kInt8:
+      return "int8";
+    case kInt2:
+      return "int2";
+    case kInt4:
+      return "int4";
+    case kFloat4:
+      return "float4";
+    case kFloat8:
+      return "float8";
+    case kNumeric:
+      return "numeric";
+    default:
+      return fmt::format("the type with OID {}", oid);
+  }
+}
+
+// True when the conninfo may carry a password that a libpq parse error could quote.
+bool MayHoldPassword(const std::string& conninfo) {
+  if (ToLower(conninfo).find("password") != std::string::npos) return true;
+  size_t at = conninfo.find('@');
+  return at != std::string::npos && conninfo.find(':', conninfo.find("://") + 3) < at;
+}
+
+void DropNotice(void*, const char*) {}
+
+}  // namespace
+
+bool Error::lost_race() const {
+  for (const Race& race : kRaces) {
+    if (sqlstate_ == race.sqlstate) return true;
+  }
+  return false;
+}
+
+Param::Param(int64_t value) : text_(std::to_string(value)), type_oid_(kInt8) {}
+Param::Param(double value) : text_(fmt::format("{}", value)), type_oid_(kFloat8) {}
+Param::Param(bool value) : text_(value ? "t" : "f"), type_oid_(kBool) {}
+
+Result::Result(PGresult* result) : result_(result) {}
+Result::~Result() { PQclear(result_); }
+Result::Result(Result&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+
+int Result::rows() const { return PQntuples(result_); }
+int Result::columns() const { return PQnfields(result_); }
+std::string Result::column_name(int column) const { return PQfname(result_, column); }
+
+int Result::column(std::string_view name) const {
+  for (int i = 0; i < columns(); ++i) {
+    if (column_name(i) == name) return i;
+  }
+  throw Error(ErrorKind::kInternal, "pg.type", "",
+              fmt::format("no column '{}' in the result", name));
+}
+
+int64_t Result::affected() const {
+  const char* tuples = PQcmdTuples(result_);
+  return *tuples ? std::stoll(tuples) : 0;
+}
+
+bool Result::IsNull(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+
+const char* Result::Value(int row, int column, const char* wanted) const {
+  if (row < 0 || row >= rows() || column < 0 || column >= columns()) {
+    throw Error(ErrorKind::kInternal, "pg.type", "",
+                fmt::format("no field at row {}, column {} (the result has {} rows, {} columns)",
+                            row, column, rows(), columns()));
+  }
+  if (IsNull(row, column)) {
+    throw Error(
+        ErrorKind::kInternal, "pg.type", "",
+        fmt::format("column '{}' of row {} is NULL, read as {}", column_name(column), row, wanted));
+  }
+  return PQgetvalue(result_, row, column);
+}
+
+std::string Result::Text(int row, int column) const { return Value(row, column, "text"); }
+
+int64_t Result::Int(int row, int column) const {
+  const char* text = Value(row, column, "an integer");
+  Oid type = PQftype(result_, column);
+  int64_t value = 0;
+  if (type != kInt2 && type != kInt4 && type != kInt8) {
+    throw Error(
+        ErrorKind::kInternal, "pg.type", "",
+        fmt::format("column '{}' is {}, read as an integer", column_name(column), TypeName(type)));
+  }
+  std::from_chars(text, text + std::strlen(text), value);
+  return value;
+}
+
+double Result::Double(int row, int column) const {
+  const char* text = Value(row, column, "a number");
+  Oid type = PQftype(result_, column);
+  if (type != kFloat4 && type != kFloat8 && type != kNumeric && type != kInt2 && type != kInt4 &&
+      type != kInt8) {
+    throw Error(
+        ErrorKind::kInternal, "pg.type", "",
+        fmt::format("column '{}' is {}, read as a number", column_name(column), TypeName(type)));
+  }
+  double value = 0;
+  std::from_chars(text, text + std::strlen(text), value);
+  return value;
+}
+
+bool Result::Bool(int row, int column) const {
+  const char* text = Value(row, column, "a bool");
+  Oid type = PQftype(result_, column);
+  if (type != kBool) {
+    throw Error(
+        ErrorKind::kInternal, "pg.type", "",
+        fmt::format("column '{}' is {}, read as a bool", column_name(column), TypeName(type)));
+  }
+  return text[0] == 't';
+}
+
+Connection::Connection(const std::string& conninfo, int connect_timeout_s) {
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (options == nullptr) {
+    std::string words = parse_error ? OneLine(parse_error) : "out of memory";
+    PQfreemem(parse_error);
+    // libpq quotes the text it could not parse, which may be the password.
+    throw Error(
+        ErrorKind::kIo, "pg.connect", "",
+        Redact(MayHoldPassword(conninfo)
+                   ? "cannot connect to PostgreSQL: the connection string is malformed"
+                   : "cannot connect to PostgreSQL: the connection string is malformed: " + words));
+  }
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (std::strcmp(option->keyword, "password") == 0 && option->val != nullptr) {
+      password_ = option->val;
+    }
+  }
+  PQconninfoFree(options);
+
+  // Later keywords win: a connect_timeout in the conninfo overrides the default given here.
+  std::string timeout = std::to_string(connect_timeout_s);
+  const char* keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), conninfo.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn_ == nullptr) {
+    throw Error(ErrorKind::kIo, "pg.connect", "", "cannot connect to PostgreSQL: out of memory");
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string message =
+        Clean(fmt::format("cannot connect to PostgreSQL database '{}' as user '{}': {}",
+                          PQdb(conn_), PQuser(conn_), OneLine(PQerrorMessage(conn_), 500)));
+    PQfinish(conn_);
+    throw Error(ErrorKind::kIo, "pg.connect", "", message);
+  }
+  PQsetNoticeProcessor(conn_, DropNotice, nullptr);
+  cancel_ = PQgetCancel(conn_);
+}
+
+Connection::~Connection() {
+  if (cancel_ != nullptr) PQfreeCancel(cancel_);
+  PQfinish(conn_);
+}
+
+std::string Connection::Clean(std::string text) const {
+  if (!password_.empty()) ReplaceAll(text, password_, "***");
+  return Redact(std::move(text));
+}
+
+void Connection::ThrowFromConnection(std::string_view what) {
+  throw Error(ErrorKind::kIo, "pg.connect", "",
+              Clean(fmt::format("{}: {}", what, OneLine(PQerrorMessage(conn_), 500))));
+}
+
+void Connection::ThrowFromResult(const PGresult* result, std::string_view what) {
+  const char* field = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  std::string sqlstate = field ? field : "";
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
+  std::string words = primary ? primary : OneLine(PQresultErrorMessage(result), 500);
+  if (detail != nullptr) words += fmt::format(" ({})", OneLine(detail, 500));
+  std::string message = Clean(fmt::format("{}: {}", what, words));
+  ErrorKind kind = ErrorKind::kIo;
+  std::string code = "pg.query";
+  for (const Race& race : kRaces) {
+    if (sqlstate == race.sqlstate) code = race.code;
+  }
+  if (sqlstate == "57014") {  // query_canceled: by Cancel, else by statement_timeout
+    bool cancelled = cancel_requested_.exchange(false);
+    kind = cancelled ? ErrorKind::kInterrupted : ErrorKind::kIo;
+    code = cancelled ? "pg.cancelled" : "pg.timeout";
+  }
+  if (StartsWith(sqlstate, "08") || PQstatus(conn_) == CONNECTION_BAD) code = "pg.connect";
+  throw Error(kind, std::move(code), std::move(sqlstate), message);
+}
+
+Result Connection::Query(std::string_view sql, const std::vector<Param>& params) {
+  return Run(sql, params, /*copy_in=*/false);
+}
+
+Result Connection::Run(std::string_view sql, const std::vector<Param>& params, bool copy_in) {
+  cancel_requested_ = false;
+  std::vector<const char*> values;
+  std::vector<Oid> types;
+  for (const Param& param : params) {
+    values.push_back(param.text() ? param.text()->c_str() : nullptr);
+    types.push_back(param.type_oid());
+  }
+  std::string statement(sql);
+  const std::string what = fmt::format("PostgreSQL, in '{}'", OneLine(statement, 80));
+  Result result(PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()),
+                             types.data(), values.data(), nullptr, nullptr, /*resultFormat=*/0));
+  if (result.result_ == nullptr) ThrowFromConnection(what);
+  ExecStatusType status = PQresultStatus(result.result_);
+  if (status == PGRES_COPY_IN && !copy_in) {
+    PQputCopyEnd(conn_, "COPY FROM STDIN goes through CopyFrom");
+    while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+    throw Error(ErrorKind::kInternal, "pg.query", "",
+                Clean(what + ": COPY FROM STDIN goes through Connection::CopyFrom"));
+  }
+  if (status != PGRES_COPY_IN && copy_in &&
+      (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
+    throw Error(ErrorKind::kInternal, "pg.query", "", Clean(what + ": not a COPY ... FROM STDIN"));
+  }
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_COPY_IN) {
+    ThrowFromResult(result.result_, what);
+  }
+  return result;
+}
+
+void Connection::SetStatementTimeout(int64_t ms) {
+  Query("SELECT set_config('statement_timeout', $1, false)", {std::to_string(ms)});
+}
+
+void Connection::Cancel() {
+  cancel_requested_ = true;
+  char error[256];
+  PQcancel(cancel_, error, sizeof error);
+}
+
+CopyIn Connection::CopyFrom(std::string_view copy_sql) {
+  Run(copy_sql, {}, /*copy_in=*/true);
+  return CopyIn(this);
+}
+
+CopyIn::CopyIn(CopyIn&& other) noexcept : connection_(other.connection_) {
+  other.connection_ = nullptr;
+}
+
+CopyIn::~CopyIn() {
+  if (connection_ == nullptr) return;
+  PGconn* conn = connection_->conn_;
+  PQputCopyEnd(conn, "COPY abandoned by the client");
+  while (PGresult* result = PQgetResult(conn)) PQclear(result);
+}
+
+void CopyIn::WriteRow(const std::vector<Param>& row) {
+  std::string line;
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i > 0) line += '\t';
+    if (!row[i].text()) {
+      line += "\\N";
+      continue;
+    }
+    for (char c : *row[i].text()) {
+      switch (c) {
+        case '\\':
+          line += "\\\\";
+          break;
+        case '\t':
+          line += "\\t";
+          break;
+        case '\n':
+          line += "\\n";
+          break;
+        case '\r':
+          line += "\\r";
+          break;
+        default:
+          line += c;
+      }
+    }
+  }
+  line += '\n';
+  if (PQputCopyData(connection_->conn_, line.data(), static_cast<int>(line.size())) != 1) {
+    connection_->ThrowFromConnection("PostgreSQL, in COPY");
+  }
+}
+
+int64_t CopyIn::Finish() {
+  Connection* connection = connection_;
+  connection_ = nullptr;
+  PGconn* conn = connection->conn_;
+  if (PQputCopyEnd(conn, nullptr) != 1) connection->ThrowFromConnection("PostgreSQL, ending COPY");
+  Result last(PQgetResult(conn));
+  while (PGresult* more = PQgetResult(conn)) PQclear(more);
+  if (last.result_ == nullptr) connection->ThrowFromConnection("PostgreSQL, ending COPY");
+  if (PQresultStatus(last.result_) != PGRES_COMMAND_OK) {
+    connection->ThrowFromResult(last.result_, "PostgreSQL, in COPY");
+  }
+  return last.affected();
+}
+
+Transaction::Transaction(Connection& connection, Isolation isolation) : connection_(connection) {
+  const char* level = isolation == Isolation::kSerializable     ? "SERIALIZABLE"
+                      : isolation == Isolation::kRepeatableRead ? "REPEATABLE READ"
+                                                                : "READ COMMITTED";
+  connection_.Query(fmt::format("BEGIN ISOLATION LEVEL {}", level));
+}
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  PQclear(PQexec(connection_.conn_, "ROLLBACK"));
+}
+
+void Transaction::Commit() {
+  open_ = false;
+  if (PQtransactionStatus(connection_.conn_) == PQTRANS_INERROR) {
+    PQclear(PQexec(connection_.conn_, "ROLLBACK"));
+    throw Error(ErrorKind::kInternal, "pg.query", "25P02",
+                "PostgreSQL: the transaction was not committed: a statement in it failed");
+  }
+  connection_.Query("COMMIT");
+}
+
+}  // namespace sluice::pg
