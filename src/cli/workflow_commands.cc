@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/runs.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/support.h"
@@ -18,7 +19,6 @@
 #include "orchestrator/executor.h"
 #include "orchestrator/plan.h"
 #include "orchestrator/service.h"
-#include "server/api.h"
 #include "server/http.h"
 #include "server/tokens.h"
 
@@ -99,7 +99,7 @@ int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
   ExecuteHere(shared, id, on_log);
   auto run = m.GetRun(id);
   if (format == "json") {
-    PrintJson(*server::RunDetailJson(m, id));
+    PrintJson(*api::RunDetailJson(m, id));
   } else {
     std::cout << fmt::format("run {}: workflow {} {}", id, run->name, run->status);
     if (run->ended_ms) std::cout << " in " << Duration(run->ended_ms - run->started_ms);
@@ -214,9 +214,9 @@ int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {
     for (const auto& l : m.Logs(id, after, 10000)) {
       after = l.id;
       if (format == "json" && !follow) {
-        all.push_back(server::LogJson(l));
+        all.push_back(api::LogJson(l));
       } else if (format == "json") {
-        std::cout << server::LogJson(l).dump() << std::endl;
+        std::cout << api::LogJson(l).dump() << std::endl;
       } else {
         std::cout << LogText(l) << std::endl;
       }
@@ -233,7 +233,7 @@ int Cancel(const Global& g, int64_t id, const std::string& format) {
   auto run = ws.metastore->RequestCancel(id);
   if (!run) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
   if (format == "json") {
-    PrintJson(server::RunJson(*run));
+    PrintJson(api::RunJson(*run));
   } else if (run->status == "cancelled") {
     std::cout << fmt::format("run {} cancelled\n", id);
   } else if (run->cancel_requested) {
@@ -349,8 +349,8 @@ int TokenList(const Global& g, const std::string& format) {
     json out = json::array();
     for (const auto& t : tokens) {
       out.push_back({{"name", t.name},
-                     {"created_at", server::TimeJson(t.created_ms)},
-                     {"last_used_at", server::TimeJson(t.last_used_ms)}});
+                     {"created_at", api::TimeJson(t.created_ms)},
+                     {"last_used_at", api::TimeJson(t.last_used_ms)}});
     }
     PrintJson(out);
     return 0;

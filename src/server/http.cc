@@ -19,11 +19,11 @@
 #include <thread>
 #include <unordered_set>
 
+#include "api/errors.h"
 #include "common/error.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "server/admission.h"
-#include "server/api.h"
 #include "server/router.h"
 #include "server/routes.h"
 #include "server/tokens.h"
@@ -586,10 +586,10 @@ struct HttpServer::Impl {
       try {
         ended = s->stream->Next(more);
       } catch (const Error& e) {
-        more += ErrorJson(e).dump() + "\n";  // the stream's last line says why it ended
+        more += api::ErrorJson(e).dump() + "\n";  // the stream's last line says why it ended
         ended = true;
       } catch (const std::exception& e) {
-        more += ErrorJson(Error(ErrorKind::kInternal, "internal", e.what())).dump() + "\n";
+        more += api::ErrorJson(Error(ErrorKind::kInternal, "internal", e.what())).dump() + "\n";
         ended = true;
       }
       std::lock_guard lock(s->mu);
