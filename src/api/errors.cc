@@ -5,8 +5,7 @@
 namespace sluice::api {
 
 nlohmann::json ErrorJson(const Error& e) {
-  return {{"error", Redact(e.what())},
-          {"code", e.code().empty() ? std::string(ErrorKindName(e.kind())) : e.code()}};
+  return {{"error", Redact(e.what())}, {"code", e.shown_code()}};
 }
 
 }  // namespace sluice::api

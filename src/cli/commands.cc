@@ -83,7 +83,8 @@ int Init(const std::string& dir, const std::string& example, bool sample_data) {
   fs::path root(dir);
   std::error_code ec;
   if (fs::exists(root / "sluice.yaml", ec)) {
-    Fail(ErrorKind::kUsage, "{} already holds a project (sluice.yaml); pick another folder", dir);
+    FailWithCode(ErrorKind::kUsage, "usage.file_exists",
+                 "{} already holds a project (sluice.yaml); pick another folder", dir);
   }
   examples::WriteRetailProject(root);
   std::string data_note;
@@ -117,7 +118,8 @@ int Validate(const Global& g, const std::string& format) {
                           {"line", d.where.line},
                           {"column", d.where.column},
                           {"message", Redact(d.message)},
-                          {"hint", d.hint}});
+                          {"hint", d.hint},
+                          {"code", d.code}});
     }
     PrintJson({{"ok", diagnostics.empty()}, {"problems", problems}});
     return diagnostics.empty() ? 0 : 2;
@@ -144,9 +146,9 @@ const project::Source& FindSource(const transform::Workspace& ws, const std::str
   std::vector<std::string> names;
   for (const auto& [n, s] : ws.project.sources) names.push_back(n);
   std::string near = Nearest(name, names);
-  Fail(ErrorKind::kUsage, "no source '{}' in the project{}", name,
-       near.empty() ? (names.empty() ? "" : " (sources: " + Join(names, ", ") + ")")
-                    : fmt::format("; did you mean '{}'?", near));
+  FailWithCode(ErrorKind::kUsage, "usage.unknown_source", "no source '{}' in the project{}", name,
+               near.empty() ? (names.empty() ? "" : " (sources: " + Join(names, ", ") + ")")
+                            : fmt::format("; did you mean '{}'?", near));
 }
 }  // namespace
 
@@ -235,8 +237,9 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
       std::vector<std::string> known;
       for (const auto& n : dag.nodes) known.push_back(n.name);
       std::string near = Nearest(name, known);
-      Fail(ErrorKind::kUsage, "no workflow, job or model named '{}'{}", name,
-           near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
+      FailWithCode(ErrorKind::kUsage, "usage.unknown_name",
+                   "no workflow, job or model named '{}'{}", name,
+                   near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
     }
     wanted.insert(static_cast<size_t>(i));
   }
@@ -256,14 +259,13 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
     } catch (const Error& e) {
       ClearProgress();
       // With a stable code, as main prints errors: error[publish.conflict]: job x failed: ...
-      std::cerr << fmt::format("{}{} {} failed: {}\n",
-                               e.code().empty() ? "" : "error[" + e.code() + "]: ", node.kind,
+      std::cerr << fmt::format("error[{}]: {} {} failed: {}\n", e.shown_code(), node.kind,
                                node.name, Redact(e.what()));
       out.push_back({{"kind", node.kind},
                      {"name", node.name},
                      {"status", "failed"},
                      {"error_kind", ErrorKindName(e.kind())},
-                     {"error_code", e.code().empty() ? ErrorKindName(e.kind()) : e.code()},
+                     {"error_code", e.shown_code()},
                      {"error", Redact(e.what())}});
       exit_code = ExitCodeFor(e.kind());
       break;
@@ -304,14 +306,16 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
     return 0;
   }
   auto name = project::TableName::Parse(table);
-  if (!name) Fail(ErrorKind::kUsage, "'{}' is not a table name; write db.table", table);
+  if (!name)
+    FailWithCode(ErrorKind::kUsage, "usage.table_name", "'{}' is not a table name; write db.table",
+                 table);
   auto tb = m.GetTable(name->db, name->name);
   if (!tb) {
     std::vector<std::string> names;
     for (const auto& t : m.ListTables()) names.push_back(t.full_name());
     std::string near = Nearest(table, names);
-    Fail(ErrorKind::kUsage, "no table {} in the catalog{}", table,
-         near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_table", "no table {} in the catalog{}", table,
+                 near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
   }
   json out = api::TableJson(m, *tb, ws.store->Uri(transform::TablePrefix(tb->db, tb->name)));
   if (format == "json") {
@@ -398,7 +402,8 @@ int Runs(const Global& g, const meta::RunFilter& filter, const std::string& form
 int RunsShow(const Global& g, int64_t id, const std::string& format) {
   auto ws = Open(g);
   auto run = ws.metastore->GetRun(id);
-  if (!run) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
+  if (!run)
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}; `sluice runs` lists them", id);
   if (format == "json") {
     PrintJson(*api::RunDetailJson(*ws.metastore, id));
     return 0;
@@ -446,8 +451,8 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   const fs::path marker = root / ".sluice-demo";
   if (fs::exists(root, ec) && !fs::is_empty(root, ec)) {
     if (!fs::exists(marker, ec)) {
-      Fail(ErrorKind::kUsage, "{} exists and is not a Sluice demo folder; pick another folder",
-           dir);
+      FailWithCode(ErrorKind::kUsage, "usage.file_exists",
+                   "{} exists and is not a Sluice demo folder; pick another folder", dir);
     }
     fs::remove_all(root, ec);
   }
