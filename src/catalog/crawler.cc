@@ -178,8 +178,9 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
         args, Join(types, ", "), kSampleRows));
   } catch (const Error& e) {
     if (std::string(e.what()).find("expected records") != std::string::npos) {
-      Fail(ErrorKind::kInput,
-           "its top level holds values other than objects; each record must be a JSON object");
+      FailWithCode(
+          ErrorKind::kInput, "input.not_json_objects",
+          "its top level holds values other than objects; each record must be a JSON object");
     }
     throw;
   }
@@ -585,8 +586,9 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
           std::string reason =
               fmt::format("format {} differs from the table's {}", format, table_format);
           if (source.on_schema_change == "fail") {
-            Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key,
-                 reason, source.name);
+            FailWithCode(ErrorKind::kInput, "input.schema_drift",
+                         "{}: {} (source {} has on_schema_change: fail)", obj.key, reason,
+                         source.name);
           }
           quarantine(reason);
           continue;
@@ -645,8 +647,9 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
         }
         if (!partition_drift.empty()) {
           if (source.on_schema_change == "fail") {
-            Fail(ErrorKind::kInput, "{}: {} (source {} has on_schema_change: fail)", obj.key,
-                 partition_drift, source.name);
+            FailWithCode(ErrorKind::kInput, "input.schema_drift",
+                         "{}: {} (source {} has on_schema_change: fail)", obj.key, partition_drift,
+                         source.name);
           }
           quarantine(partition_drift);
           continue;
@@ -681,10 +684,11 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
           auto table = existing
                            ? fmt::format("bronze.{} (version {})", source.name, existing->version)
                            : fmt::format("bronze.{}", source.name);
-          Fail(ErrorKind::kInput,
-               "{}: schema drift against {}: {}\n  hint: source {} has on_schema_change: fail; "
-               "set it to evolve to widen the table, or quarantine to keep such files out",
-               obj.key, table, drift.str(), source.name);
+          FailWithCode(
+              ErrorKind::kInput, "input.schema_drift",
+              "{}: schema drift against {}: {}\n  hint: source {} has on_schema_change: fail; "
+              "set it to evolve to widen the table, or quarantine to keep such files out",
+              obj.key, table, drift.str(), source.name);
         }
         if (source.on_schema_change == "quarantine" || !absorbable) {
           quarantine("schema drift: " + drift.str());

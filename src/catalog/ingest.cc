@@ -31,7 +31,9 @@ void FilesUnder(const fs::path& dir, const fs::path& rel_dir, std::set<fs::path>
   if (!walked.insert(fs::canonical(dir, ec)).second) return;
   std::vector<fs::path> entries;
   for (const auto& e : fs::directory_iterator(dir, ec)) entries.push_back(e.path());
-  if (ec) Fail(ErrorKind::kInput, "{}: cannot list the folder: {}", dir.string(), ec.message());
+  if (ec)
+    FailWithCode(ErrorKind::kInput, "input.unreadable", "{}: cannot list the folder: {}",
+                 dir.string(), ec.message());
   std::sort(entries.begin(), entries.end());
   for (const auto& path : entries) {
     std::string name = path.filename().string();
@@ -43,13 +45,15 @@ void FilesUnder(const fs::path& dir, const fs::path& rel_dir, std::set<fs::path>
     } else if (fs::is_regular_file(status)) {
       out.emplace_back(path, rel);
     } else if (fs::is_symlink(fs::symlink_status(path, ec))) {
-      Fail(ErrorKind::kInput, "{}: a symbolic link to nothing ({})\n  hint: remove it or fix it",
-           path.string(), fs::read_symlink(path, ec).string());
+      FailWithCode(ErrorKind::kInput, "input.not_regular_file",
+                   "{}: a symbolic link to nothing ({})\n  hint: remove it or fix it",
+                   path.string(), fs::read_symlink(path, ec).string());
     } else {
-      Fail(ErrorKind::kInput,
-           "{}: not a regular file (a pipe, socket or device); ingest lands files\n  hint: move "
-           "it out of the folder",
-           path.string());
+      FailWithCode(
+          ErrorKind::kInput, "input.not_regular_file",
+          "{}: not a regular file (a pipe, socket or device); ingest lands files\n  hint: move "
+          "it out of the folder",
+          path.string());
     }
   }
 }
@@ -66,49 +70,55 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
       std::vector<std::pair<fs::path, fs::path>> files;  // path, path relative to the folder
       std::set<fs::path> walked;
       FilesUnder(path, "", walked, files);
-      if (files.empty()) Fail(ErrorKind::kInput, "{}: the folder holds no files to ingest", p);
+      if (files.empty())
+        FailWithCode(ErrorKind::kInput, "input.empty_folder",
+                     "{}: the folder holds no files to ingest", p);
       for (const auto& [f, rel] : files) plan.push_back({f, prefix + rel.generic_string(), ""});
     } else if (fs::is_regular_file(path, ec)) {
       std::string name = path.filename().string();
       if (name[0] == '.' || name[0] == '_') {
-        Fail(ErrorKind::kInput,
-             "{}: names starting with '.' or '_' are kept for Sluice's own files and would never "
-             "be crawled\n  hint: give the file another name",
-             p);
+        FailWithCode(
+            ErrorKind::kInput, "input.reserved_name",
+            "{}: names starting with '.' or '_' are kept for Sluice's own files and would never "
+            "be crawled\n  hint: give the file another name",
+            p);
       }
       plan.push_back({path, prefix + name, ""});
     } else if (fs::exists(fs::symlink_status(path, ec))) {
-      Fail(ErrorKind::kInput,
-           "{}: not a regular file (a link to nothing, a pipe, socket or device)", p);
+      FailWithCode(ErrorKind::kInput, "input.not_regular_file",
+                   "{}: not a regular file (a link to nothing, a pipe, socket or device)", p);
     } else {
-      Fail(ErrorKind::kInput, "{}: no such file or folder", p);
+      FailWithCode(ErrorKind::kInput, "input.not_found", "{}: no such file or folder", p);
     }
   }
   // Check everything before landing anything.
   std::map<std::string, const Planned*> by_key;
   for (auto& item : plan) {
     if (char c = PatternCharacter(item.key)) {
-      Fail(ErrorKind::kInput,
-           "{}: the name holds '{}', which DuckDB reads as a file pattern, so the file could not "
-           "be read as itself\n  hint: rename the file without *, ? or [",
-           item.local.string(), c);
+      FailWithCode(
+          ErrorKind::kInput, "input.pattern_name",
+          "{}: the name holds '{}', which DuckDB reads as a file pattern, so the file could not "
+          "be read as itself\n  hint: rename the file without *, ? or [",
+          item.local.string(), c);
     }
     item.sha256 = Sha256File(item.local);
     auto [first, fresh] = by_key.emplace(item.key, &item);
     if (!fresh && first->second->sha256 != item.sha256) {
-      Fail(ErrorKind::kInput,
-           "{} and {} would both land as {}, with different content; landed files are never "
-           "replaced\n  hint: ingest them under different names",
-           first->second->local.string(), item.local.string(), store.Uri(item.key));
+      FailWithCode(
+          ErrorKind::kInput, "input.already_landed",
+          "{} and {} would both land as {}, with different content; landed files are never "
+          "replaced\n  hint: ingest them under different names",
+          first->second->local.string(), item.local.string(), store.Uri(item.key));
     }
     if (auto existing = store.Stat(item.key)) {
       auto landed = metastore.FindLanded(source, item.sha256);
       bool same = landed ? landed->key == item.key : Sha256Hex(store.Get(item.key)) == item.sha256;
       if (!same) {
-        Fail(ErrorKind::kInput,
-             "{}: a different file already landed as {}; landed files are never replaced\n"
-             "  hint: give the new file another name (e.g. with a date or a sequence number)",
-             item.local.string(), store.Uri(item.key));
+        FailWithCode(
+            ErrorKind::kInput, "input.already_landed",
+            "{}: a different file already landed as {}; landed files are never replaced\n"
+            "  hint: give the new file another name (e.g. with a date or a sequence number)",
+            item.local.string(), store.Uri(item.key));
       }
     }
   }

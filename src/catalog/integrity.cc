@@ -28,12 +28,12 @@ constexpr size_t kChunk = 1 << 18;
 template <typename Consume>
 void ReadChunks(const std::string& path, Consume consume) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(ErrorKind::kIo, "cannot open {}", path);
+  if (!in) FailWithCode(ErrorKind::kIo, "io.read", "cannot open {}", path);
   std::vector<char> buffer(kChunk);
   while (true) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     size_t got = static_cast<size_t>(in.gcount());
-    if (in.bad()) Fail(ErrorKind::kIo, "cannot read {}", path);
+    if (in.bad()) FailWithCode(ErrorKind::kIo, "io.read", "cannot read {}", path);
     bool at_end = got < buffer.size();
     if (!consume(reinterpret_cast<const unsigned char*>(buffer.data()), got, at_end) || at_end) {
       return;
@@ -135,7 +135,7 @@ std::string ZstdDamage(const std::string& path) {
 
 std::string ParquetDamage(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) Fail(ErrorKind::kIo, "cannot open {}", path);
+  if (!in) FailWithCode(ErrorKind::kIo, "io.read", "cannot open {}", path);
   auto size = static_cast<uint64_t>(in.tellg());
   constexpr uint64_t kFrame = 12;  // "PAR1", then at the end a 4-byte footer length and "PAR1"
   if (size < kFrame) return fmt::format("the file holds {} bytes, too few for Parquet", size);
@@ -144,7 +144,7 @@ std::string ParquetDamage(const std::string& path) {
   in.read(head, 4);
   in.seekg(static_cast<std::streamoff>(size - 8));
   in.read(tail, 8);
-  if (!in) Fail(ErrorKind::kIo, "cannot read {}", path);
+  if (!in) FailWithCode(ErrorKind::kIo, "io.read", "cannot read {}", path);
   if (std::string_view(head, 4) != "PAR1") return "the file does not start as Parquet (PAR1)";
   if (std::string_view(tail + 4, 4) != "PAR1") {
     return "the file does not end with Parquet's footer (PAR1): it was cut short";

@@ -4,9 +4,10 @@
 
 #include <cstdio>
 #include <iostream>
-#include <map>
 #include <set>
 
+#include "api/runs.h"
+#include "api/tables.h"
 #include "catalog/crawler.h"
 #include "catalog/ingest.h"
 #include "catalog/pii_tags.h"
@@ -21,7 +22,6 @@
 #include "examples/retail.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/plan.h"
-#include "server/api.h"
 #include "transform/run.h"
 #include "transform/validate.h"
 #include "transform/workspace.h"
@@ -48,16 +48,6 @@ void ClearProgress() {
   if (StderrIsTerminal()) std::fprintf(stderr, "\r\033[K");
 }
 
-json CheckJson(const meta::CheckResult& c) {
-  return {{"table", c.table},
-          {"rule", c.rule},
-          {"on_fail", c.on_fail},
-          {"outcome", c.outcome},
-          {"observed", c.observed},
-          {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
-          {"message", c.message}};
-}
-
 // The checks that did not pass, a line each.
 void PrintFailedChecks(const std::vector<meta::CheckResult>& checks) {
   for (const auto& c : checks) {
@@ -65,28 +55,6 @@ void PrintFailedChecks(const std::vector<meta::CheckResult>& checks) {
     std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule,
                              c.message.empty() ? "observed " + c.observed : c.message);
   }
-}
-
-json ReportJson(const transform::RunReport& r) {
-  json checks = json::array();
-  for (const auto& c : r.checks) checks.push_back(CheckJson(c));
-  return {{"run_id", r.run_id},
-          {"kind", r.kind},
-          {"name", r.name},
-          {"status", r.status},
-          {"message", r.message},
-          {"output", r.output},
-          {"version", r.version},
-          {"rows_in", r.rows_in},
-          {"rows_out", r.rows_out},
-          {"rows_quarantined", r.rows_quarantined},
-          {"rows_filtered", r.rows_filtered},
-          {"rows_deduplicated", r.rows_deduplicated},
-          {"rows_left_out_by_sql", r.rows_left_out},
-          {"files_read", r.files_read},
-          {"quarantine_reasons", r.quarantine_reasons},
-          {"checks", checks},
-          {"duration_ms", r.duration_ms}};
 }
 
 void PrintReport(const transform::RunReport& r) {
@@ -115,7 +83,8 @@ int Init(const std::string& dir, const std::string& example, bool sample_data) {
   fs::path root(dir);
   std::error_code ec;
   if (fs::exists(root / "sluice.yaml", ec)) {
-    Fail(ErrorKind::kUsage, "{} already holds a project (sluice.yaml); pick another folder", dir);
+    FailWithCode(ErrorKind::kUsage, "usage.file_exists",
+                 "{} already holds a project (sluice.yaml); pick another folder", dir);
   }
   examples::WriteRetailProject(root);
   std::string data_note;
@@ -149,7 +118,8 @@ int Validate(const Global& g, const std::string& format) {
                           {"line", d.where.line},
                           {"column", d.where.column},
                           {"message", Redact(d.message)},
-                          {"hint", d.hint}});
+                          {"hint", d.hint},
+                          {"code", d.code}});
     }
     PrintJson({{"ok", diagnostics.empty()}, {"problems", problems}});
     return diagnostics.empty() ? 0 : 2;
@@ -176,9 +146,9 @@ const project::Source& FindSource(const transform::Workspace& ws, const std::str
   std::vector<std::string> names;
   for (const auto& [n, s] : ws.project.sources) names.push_back(n);
   std::string near = Nearest(name, names);
-  Fail(ErrorKind::kUsage, "no source '{}' in the project{}", name,
-       near.empty() ? (names.empty() ? "" : " (sources: " + Join(names, ", ") + ")")
-                    : fmt::format("; did you mean '{}'?", near));
+  FailWithCode(ErrorKind::kUsage, "usage.unknown_source", "no source '{}' in the project{}", name,
+               near.empty() ? (names.empty() ? "" : " (sources: " + Join(names, ", ") + ")")
+                            : fmt::format("; did you mean '{}'?", near));
 }
 }  // namespace
 
@@ -227,7 +197,7 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
     for (const auto& [key, reason] : r.quarantined) {
       q.push_back({{"file", key}, {"reason", reason}});
     }
-    for (const auto& c : r.checks) checks.push_back(CheckJson(c));
+    for (const auto& c : r.checks) checks.push_back(api::CheckJson(c));
     out.push_back({{"source", r.source},
                    {"table", "bronze." + r.source},
                    {"run_id", r.run_id},
@@ -267,8 +237,9 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
       std::vector<std::string> known;
       for (const auto& n : dag.nodes) known.push_back(n.name);
       std::string near = Nearest(name, known);
-      Fail(ErrorKind::kUsage, "no workflow, job or model named '{}'{}", name,
-           near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
+      FailWithCode(ErrorKind::kUsage, "usage.unknown_name",
+                   "no workflow, job or model named '{}'{}", name,
+                   near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
     }
     wanted.insert(static_cast<size_t>(i));
   }
@@ -283,19 +254,18 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
                         ? transform::RunJob(ws, ws.project.jobs.at(node.name), options)
                         : transform::RunModel(ws, ws.project.models.at(node.output), options);
       ClearProgress();
-      out.push_back(ReportJson(report));
+      out.push_back(api::ReportJson(report));
       if (format != "json") PrintReport(report);
     } catch (const Error& e) {
       ClearProgress();
       // With a stable code, as main prints errors: error[publish.conflict]: job x failed: ...
-      std::cerr << fmt::format("{}{} {} failed: {}\n",
-                               e.code().empty() ? "" : "error[" + e.code() + "]: ", node.kind,
+      std::cerr << fmt::format("error[{}]: {} {} failed: {}\n", e.shown_code(), node.kind,
                                node.name, Redact(e.what()));
       out.push_back({{"kind", node.kind},
                      {"name", node.name},
                      {"status", "failed"},
                      {"error_kind", ErrorKindName(e.kind())},
-                     {"error_code", e.code().empty() ? ErrorKindName(e.kind()) : e.code()},
+                     {"error_code", e.shown_code()},
                      {"error", Redact(e.what())}});
       exit_code = ExitCodeFor(e.kind());
       break;
@@ -318,108 +288,50 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
   auto ws = Open(g);
   auto& m = *ws.metastore;
   if (table.empty()) {
-    json out = json::array();
-    TextTable t{{"table", "kind", "format", "version", "files", "columns", "updated"},
-                {false, false, false, true, true, true, false},
-                {}};
-    for (const auto& tb : m.ListTables()) {
-      auto files = m.TableFiles(tb.id, tb.version, false);
-      auto cols = m.TableColumns(tb.id, tb.version);
-      out.push_back({{"table", tb.full_name()},
-                     {"kind", tb.kind},
-                     {"format", tb.format},
-                     {"version", tb.version},
-                     {"files", files.size()},
-                     {"columns", cols.size()},
-                     {"updated_at", Time(tb.updated_ms)}});
-      t.rows.push_back({tb.full_name(), tb.kind, tb.format, std::to_string(tb.version),
-                        std::to_string(files.size()), std::to_string(cols.size()),
-                        Time(tb.updated_ms)});
-    }
+    json out = api::TableListJson(m);
     if (format == "json") {
       PrintJson(out);
-    } else if (t.rows.empty()) {
+    } else if (out.empty()) {
       std::cout << "The catalog is empty: land files with `sluice ingest`, then `sluice crawl`.\n";
     } else {
+      TextTable t{{"table", "kind", "format", "version", "files", "columns", "updated"},
+                  {false, false, false, true, true, true, false},
+                  {}};
+      for (const auto& tb : out) {
+        t.rows.push_back({tb["table"], tb["kind"], tb["format"], tb["version"].dump(),
+                          tb["files"].dump(), tb["columns"].dump(), tb["updated_at"]});
+      }
       t.Print();
     }
     return 0;
   }
   auto name = project::TableName::Parse(table);
-  if (!name) Fail(ErrorKind::kUsage, "'{}' is not a table name; write db.table", table);
+  if (!name)
+    FailWithCode(ErrorKind::kUsage, "usage.table_name", "'{}' is not a table name; write db.table",
+                 table);
   auto tb = m.GetTable(name->db, name->name);
   if (!tb) {
     std::vector<std::string> names;
     for (const auto& t : m.ListTables()) names.push_back(t.full_name());
     std::string near = Nearest(table, names);
-    Fail(ErrorKind::kUsage, "no table {} in the catalog{}", table,
-         near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_table", "no table {} in the catalog{}", table,
+                 near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
   }
-  auto files = m.TableFiles(tb->id, tb->version, true);
-  auto versions = m.TableVersions(tb->id);
-  std::map<std::string, std::pair<int64_t, uint64_t>> partitions;
-  json quarantined = json::array();
-  uint64_t bytes = 0;
-  for (const auto& f : files) {
-    if (f.status != "active") {
-      quarantined.push_back({{"file", f.key}, {"reason", f.reason}});
-      continue;
-    }
-    bytes += f.size;
-    if (!f.partition.empty()) {
-      partitions[f.partition].first++;
-      partitions[f.partition].second += f.size;
-    }
-  }
-  auto tags = m.ColumnTags(tb->id);
-  auto tag_of = [&](const std::string& column) {
-    auto it = tags.find(column);
-    return it == tags.end() ? std::string("[]") : it->second;
-  };
+  json out = api::TableJson(m, *tb, ws.store->Uri(transform::TablePrefix(tb->db, tb->name)));
   if (format == "json") {
-    json cols = json::array(), parts = json::array(), vers = json::array();
-    for (const auto& c : tb->columns) {
-      json detail = json::parse(tag_of(c.name), nullptr, false);
-      std::string masked = catalog::MaskedBy(tag_of(c.name));
-      cols.push_back({{"name", c.name},
-                      {"masked", masked.empty() ? json(nullptr) : json(masked)},
-                      {"type", c.type},
-                      {"partition", c.partition},
-                      {"pii", catalog::PiiEntities(tag_of(c.name))},
-                      {"pii_detail", detail.is_discarded() ? json::array() : detail}});
-    }
-    for (const auto& [p, v] : partitions) {
-      parts.push_back({{"partition", p}, {"files", v.first}, {"bytes", v.second}});
-    }
-    for (const auto& v : versions) {
-      vers.push_back({{"version", v.version},
-                      {"created_at", Time(v.created_ms)},
-                      {"run_id", v.run_id},
-                      {"change", v.change},
-                      {"files", v.files}});
-    }
-    PrintJson({{"table", tb->full_name()},
-               {"kind", tb->kind},
-               {"format", tb->format},
-               {"version", tb->version},
-               {"location", ws.store->Uri(transform::TablePrefix(tb->db, tb->name))},
-               {"files", files.size() - quarantined.size()},
-               {"bytes", bytes},
-               {"columns", cols},
-               {"partitions", parts},
-               {"versions", vers},
-               {"quarantined_files", quarantined}});
+    PrintJson(out);
     return 0;
   }
-  std::cout << fmt::format("{} ({} {}), version {}, {} file{}, {}\n  at {}\n\n", tb->full_name(),
-                           tb->kind, tb->format, tb->version, files.size() - quarantined.size(),
-                           files.size() - quarantined.size() == 1 ? "" : "s", HumanBytes(bytes),
-                           ws.store->Uri(transform::TablePrefix(tb->db, tb->name)));
+  int64_t files = out["files"];
+  std::cout << fmt::format("{} ({} {}), version {}, {} file{}, {}\n  at {}\n\n",
+                           out["table"].get<std::string>(), out["kind"].get<std::string>(),
+                           out["format"].get<std::string>(), tb->version, files,
+                           files == 1 ? "" : "s", HumanBytes(out["bytes"].get<uint64_t>()),
+                           out["location"].get<std::string>());
   TextTable cols{{"column", "type", "", "sensitive data"}, {}, {}};
-  for (const auto& c : tb->columns) {
-    json detail = json::parse(tag_of(c.name), nullptr, false);
+  for (const auto& c : out["columns"]) {
     std::vector<std::string> found;
-    for (const auto& t : detail.is_array() ? detail : json::array()) {
+    for (const auto& t : c["pii_detail"].is_array() ? c["pii_detail"] : json::array()) {
       std::string entity = t.value("entity", "");
       if (t.contains("masked")) {
         found.push_back(entity.empty()
@@ -429,27 +341,29 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
         found.push_back(fmt::format("{} ({:.0f}%)", entity, t.value("confidence", 0.0) * 100));
       }
     }
-    cols.rows.push_back({c.name, c.type, c.partition ? "partition" : "", Join(found, ", ")});
+    cols.rows.push_back(
+        {c["name"], c["type"], c["partition"].get<bool>() ? "partition" : "", Join(found, ", ")});
   }
   cols.Print();
-  if (!partitions.empty()) {
+  if (!out["partitions"].empty()) {
     std::cout << "\n";
     TextTable parts{{"partition", "files", "size"}, {false, true, true}, {}};
-    for (const auto& [p, v] : partitions) {
-      parts.rows.push_back({p, std::to_string(v.first), HumanBytes(v.second)});
+    for (const auto& p : out["partitions"]) {
+      parts.rows.push_back({p["partition"], p["files"].dump(), HumanBytes(p["bytes"])});
     }
     parts.Print();
   }
   std::cout << "\n";
   TextTable vers{{"version", "created", "run", "change"}, {true, false, true, false}, {}};
-  for (const auto& v : versions) {
-    vers.rows.push_back({std::to_string(v.version), Time(v.created_ms),
-                         v.run_id ? std::to_string(v.run_id) : "", v.change});
+  for (const auto& v : out["versions"]) {
+    int64_t run_id = v["run_id"];
+    vers.rows.push_back(
+        {v["version"].dump(), v["created_at"], run_id ? std::to_string(run_id) : "", v["change"]});
   }
   vers.Print();
-  if (!quarantined.empty()) {
+  if (!out["quarantined_files"].empty()) {
     std::cout << "\nquarantined files (kept out of the table):\n";
-    for (const auto& q : quarantined) {
+    for (const auto& q : out["quarantined_files"]) {
       std::cout << "  " << q["file"].get<std::string>() << ": " << q["reason"].get<std::string>()
                 << "\n";
     }
@@ -462,7 +376,7 @@ int Runs(const Global& g, const meta::RunFilter& filter, const std::string& form
   auto runs = ws.metastore->ListRuns(filter);
   if (format == "json") {
     json out = json::array();
-    for (const auto& r : runs) out.push_back(server::RunJson(r));
+    for (const auto& r : runs) out.push_back(api::RunJson(r));
     PrintJson(out);
     return 0;
   }
@@ -488,9 +402,10 @@ int Runs(const Global& g, const meta::RunFilter& filter, const std::string& form
 int RunsShow(const Global& g, int64_t id, const std::string& format) {
   auto ws = Open(g);
   auto run = ws.metastore->GetRun(id);
-  if (!run) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
+  if (!run)
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}; `sluice runs` lists them", id);
   if (format == "json") {
-    PrintJson(*server::RunDetailJson(*ws.metastore, id));
+    PrintJson(*api::RunDetailJson(*ws.metastore, id));
     return 0;
   }
   auto steps = ws.metastore->RunSteps(id);
@@ -536,8 +451,8 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   const fs::path marker = root / ".sluice-demo";
   if (fs::exists(root, ec) && !fs::is_empty(root, ec)) {
     if (!fs::exists(marker, ec)) {
-      Fail(ErrorKind::kUsage, "{} exists and is not a Sluice demo folder; pick another folder",
-           dir);
+      FailWithCode(ErrorKind::kUsage, "usage.file_exists",
+                   "{} exists and is not a Sluice demo folder; pick another folder", dir);
     }
     fs::remove_all(root, ec);
   }

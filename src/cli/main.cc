@@ -218,15 +218,15 @@ int main(int argc, char** argv) {
     if (*crawl) return cli::CrawlSources(g, sources, format);
     if (*run) {
       if (all == !names.empty()) {
-        std::cerr << "sluice run: name a workflow, jobs or models, or pass --all (not both)\n";
-        return 2;
+        FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                     "sluice run: name a workflow, jobs or models, or pass --all (not both)");
       }
       if (!all && names.size() == 1 && cli::IsWorkflow(g, names[0])) {
         return cli::RunWorkflow(g, names[0], params, format);
       }
       if (!params.empty()) {
-        std::cerr << "sluice run: --param is for workflows; jobs and models take none\n";
-        return 2;
+        FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                     "sluice run: --param is for workflows; jobs and models take none");
       }
       return cli::Run(g, names, all, format);
     }
@@ -249,14 +249,14 @@ int main(int argc, char** argv) {
     if (*token_revoke) return cli::TokenRevoke(g, token_name);
     if (*demo) return cli::Demo(demo_dir, days, rows_per_day);
   } catch (const Error& e) {
-    if (e.code().empty()) {
-      std::cerr << "error: " << Redact(e.what()) << "\n";
-    } else {
-      std::cerr << "error[" << e.code() << "]: " << Redact(e.what()) << "\n";
-    }
+    cli::PrintError(e, format);
     return ExitCodeFor(e.kind());
   } catch (const std::exception& e) {
-    std::cerr << "internal error: " << Redact(e.what()) << "\n";
+    if (format == "json") {
+      cli::PrintError(Error(ErrorKind::kInternal, e.what()), format);
+    } else {
+      std::cerr << "internal error: " << Redact(e.what()) << "\n";
+    }
     return 1;
   }
   return 0;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "api/errors.h"
 #include "common/redact.h"
 
 namespace sluice::cli {
@@ -169,6 +170,16 @@ void PrintResult(engine::Result& result, const std::string& format) {
 
 void PrintJson(const nlohmann::json& value) {
   std::cout << Redact(value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) << "\n";
+}
+
+void PrintError(const Error& error, const std::string& format) {
+  if (format == "json") {
+    std::cerr << api::ErrorJson(error).dump(-1, ' ', false,
+                                            nlohmann::json::error_handler_t::replace)
+              << std::endl;
+  } else {
+    std::cerr << "error[" << error.shown_code() << "]: " << Redact(error.what()) << std::endl;
+  }
 }
 
 }  // namespace sluice::cli

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "engine/engine.h"
 
 namespace sluice::cli {
@@ -21,6 +22,10 @@ struct TextTable {
 void PrintResult(engine::Result& result, const std::string& format);
 
 void PrintJson(const nlohmann::json& value);
+
+// An error that ends a command, on stderr: `error[CODE]: text` for people, or with --format json
+// one line of api::ErrorJson, {"error": text, "code": CODE}, as the HTTP API answers.
+void PrintError(const Error& error, const std::string& format);
 
 // Whether stderr is a terminal (progress is shown only there).
 bool StderrIsTerminal();

@@ -28,7 +28,8 @@ int Profile(const Global& g, const std::string& table_text, const std::string& s
     fs::path out = fs::path(suggest).is_absolute() ? fs::path(suggest) : Root(g) / suggest;
     std::error_code ec;
     if (fs::exists(out, ec)) {
-      Fail(ErrorKind::kUsage, "{} exists; pick another file or remove it first", suggest);
+      FailWithCode(ErrorKind::kUsage, "usage.file_exists",
+                   "{} exists; pick another file or remove it first", suggest);
     }
     if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
     WriteFileAtomic(out, quality::SuggestRules(table.str(), profile));

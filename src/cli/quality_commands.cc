@@ -2,35 +2,19 @@
 #include <fmt/format.h>
 
 #include <iostream>
-#include <map>
 
+#include "api/quality.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/support.h"
 #include "common/error.h"
 #include "common/redact.h"
 #include "common/strings.h"
-#include "server/api.h"
 #include "transform/checks.h"
 
 namespace sluice::cli {
 
 using nlohmann::json;
-
-namespace {
-
-json ResultJson(const meta::CheckResult& c) {
-  return {{"rule", c.rule},
-          {"outcome", c.outcome},
-          {"observed", c.observed},
-          {"value", c.value ? json(*c.value) : json(nullptr)},
-          {"threshold", c.threshold},
-          {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
-          {"on_fail", c.on_fail},
-          {"message", Redact(c.message)}};
-}
-
-}  // namespace
 
 int Check(const Global& g, const std::string& table_text, const std::string& rules_file,
           const std::string& format) {
@@ -40,7 +24,7 @@ int Check(const Global& g, const std::string& table_text, const std::string& rul
   auto report = transform::CheckTable(ws, table, rules, "manual");
   if (format == "json") {
     json out = json::array();
-    for (const auto& c : report.results) out.push_back(ResultJson(c));
+    for (const auto& c : report.results) out.push_back(api::RuleResultJson(c));
     PrintJson(out);
   } else {
     TextTable t{{"rule", "outcome", "observed", "failing rows", "note"},
@@ -65,30 +49,12 @@ int Quality(const Global& g, const std::string& table_text, size_t runs,
   auto ws = Open(g);
   auto table = TableArg(table_text);
   auto history = ws.metastore->CheckHistory(table.str(), runs);
-  // Rules in the order they were first seen, each with its results oldest first.
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<meta::CheckHistoryEntry>> by_rule;
-  for (const auto& e : history) {
-    if (!by_rule.count(e.result.rule)) order.push_back(e.result.rule);
-    by_rule[e.result.rule].push_back(e);
-  }
+  auto rules = api::ByRule(ws.metastore->CheckHistory(table.str(), runs));
   if (format == "json") {
-    json out = json::array();
-    for (const auto& rule : order) {
-      json results = json::array();
-      for (const auto& e : by_rule[rule]) {
-        results.push_back({{"run_id", e.run_id},
-                           {"time", server::TimeJson(e.time_ms)},
-                           {"outcome", e.result.outcome},
-                           {"observed", e.result.observed},
-                           {"value", e.result.value ? json(*e.result.value) : json(nullptr)}});
-      }
-      out.push_back({{"rule", rule}, {"results", results}});
-    }
-    PrintJson(out);
+    PrintJson(api::QualityHistoryJson(rules));
     return 0;
   }
-  if (order.empty()) {
+  if (rules.empty()) {
     std::cout << fmt::format(
         "No check results for {} yet: `sluice check {}` or a job's checks "
         "make them.\n",
@@ -98,8 +64,7 @@ int Quality(const Global& g, const std::string& table_text, size_t runs,
   TextTable t{{"rule", "last", "history (oldest first)", "passed", "observed", "trend"},
               {false, false, false, true, false, false},
               {}};
-  for (const auto& rule : order) {
-    const auto& results = by_rule[rule];
+  for (const auto& [rule, results] : rules) {
     std::string marks;
     int passed = 0;
     for (const auto& e : results) {

@@ -20,14 +20,17 @@ transform::Workspace Open(const Global& g) {
 
 project::TableName TableArg(const std::string& text) {
   auto t = project::TableName::Parse(text);
-  if (!t) Fail(ErrorKind::kUsage, "'{}' is not a table name; write it as db.table", text);
+  if (!t)
+    FailWithCode(ErrorKind::kUsage, "usage.table_name",
+                 "'{}' is not a table name; write it as db.table", text);
   return *t;
 }
 
 project::TableName CatalogTable(const transform::Workspace& ws, const std::string& text) {
   auto table = TableArg(text);
   if (!ws.metastore->GetTable(table.db, table.name)) {
-    Fail(ErrorKind::kUsage, "no table {} in the catalog; `sluice catalog` lists them", table.str());
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_table",
+                 "no table {} in the catalog; `sluice catalog` lists them", table.str());
   }
   return table;
 }

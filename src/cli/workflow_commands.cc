@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/runs.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/support.h"
@@ -18,7 +19,6 @@
 #include "orchestrator/executor.h"
 #include "orchestrator/plan.h"
 #include "orchestrator/service.h"
-#include "server/api.h"
 #include "server/http.h"
 #include "server/tokens.h"
 
@@ -99,7 +99,7 @@ int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
   ExecuteHere(shared, id, on_log);
   auto run = m.GetRun(id);
   if (format == "json") {
-    PrintJson(*server::RunDetailJson(m, id));
+    PrintJson(*api::RunDetailJson(m, id));
   } else {
     std::cout << fmt::format("run {}: workflow {} {}", id, run->name, run->status);
     if (run->ended_ms) std::cout << " in " << Duration(run->ended_ms - run->started_ms);
@@ -160,12 +160,13 @@ int RunWorkflow(const Global& g, const std::string& name, const std::vector<std:
                 const std::string& format) {
   auto ws = Open(g);
   auto it = ws.workflows.find(name);
-  if (it == ws.workflows.end()) Fail(ErrorKind::kUsage, "no workflow '{}'", name);
+  if (it == ws.workflows.end())
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_workflow", "no workflow '{}'", name);
   json p = json::object();
   for (const auto& kv : params) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
-      Fail(ErrorKind::kUsage, "--param '{}' must be NAME=VALUE", kv);
+      FailWithCode(ErrorKind::kUsage, "usage.bad_param", "--param '{}' must be NAME=VALUE", kv);
     }
     p[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
@@ -179,20 +180,22 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
   auto ws = Open(g);
   auto& m = *ws.metastore;
   auto run = m.GetRun(id);
-  if (!run) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
+  if (!run)
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}; `sluice runs` lists them", id);
   if (run->kind != "workflow" || run->parent_run_id) {
-    Fail(ErrorKind::kUsage, "run {} is not a workflow run; rerun it with `sluice run {}`", id,
-         run->name);
+    FailWithCode(ErrorKind::kUsage, "usage.not_workflow_run",
+                 "run {} is not a workflow run; rerun it with `sluice run {}`", id, run->name);
   }
   if ((run->status == "running" || run->status == "queued") && !OwnerAlive(run->owner)) {
     // Its process died (or it never started): resume it here.
     if (run->status == "running") m.RequeueRun(id);
     m.AppendLog(id, "info", "", "resumed by `sluice retry` after the process running it stopped");
   } else if (!m.RedriveRun(id)) {
-    Fail(ErrorKind::kUsage,
-         "run {} is {}; only failed or cancelled runs, or runs whose process stopped, can be "
-         "retried",
-         id, run->status);
+    FailWithCode(
+        ErrorKind::kUsage, "usage.not_retryable",
+        "run {} is {}; only failed or cancelled runs, or runs whose process stopped, can be "
+        "retried",
+        id, run->status);
   } else {
     m.AppendLog(id, "info", "", "retried from its failed steps");
   }
@@ -206,7 +209,8 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {
   auto ws = Open(g);
   auto& m = *ws.metastore;
-  if (!m.GetRun(id)) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
+  if (!m.GetRun(id))
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}; `sluice runs` lists them", id);
   int64_t after = 0;
   json all = json::array();
   while (true) {
@@ -214,9 +218,9 @@ int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {
     for (const auto& l : m.Logs(id, after, 10000)) {
       after = l.id;
       if (format == "json" && !follow) {
-        all.push_back(server::LogJson(l));
+        all.push_back(api::LogJson(l));
       } else if (format == "json") {
-        std::cout << server::LogJson(l).dump() << std::endl;
+        std::cout << api::LogJson(l).dump() << std::endl;
       } else {
         std::cout << LogText(l) << std::endl;
       }
@@ -231,9 +235,10 @@ int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {
 int Cancel(const Global& g, int64_t id, const std::string& format) {
   auto ws = Open(g);
   auto run = ws.metastore->RequestCancel(id);
-  if (!run) Fail(ErrorKind::kUsage, "no run {}; `sluice runs` lists them", id);
+  if (!run)
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}; `sluice runs` lists them", id);
   if (format == "json") {
-    PrintJson(server::RunJson(*run));
+    PrintJson(api::RunJson(*run));
   } else if (run->status == "cancelled") {
     std::cout << fmt::format("run {} cancelled\n", id);
   } else if (run->cancel_requested) {
@@ -256,16 +261,21 @@ int Serve(const Global& g, const std::string& listen, int workers, const std::st
   } catch (const std::exception&) {
   }
   if (port < 0 || port > 65535) {
-    Fail(ErrorKind::kUsage, "--listen '{}' must be HOST:PORT, e.g. 127.0.0.1:8686", listen);
+    FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                 "--listen '{}' must be HOST:PORT, e.g. 127.0.0.1:8686", listen);
   }
   std::string host = listen.substr(0, colon);
   auto rescan_ms = project::ParseDurationMs(rescan);
   auto grace_ms = project::ParseDurationMs(grace);
   if (!rescan_ms || *rescan_ms < 100) {
-    Fail(ErrorKind::kUsage, "--rescan '{}' must be a duration of at least 100ms", rescan);
+    FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                 "--rescan '{}' must be a duration of at least 100ms", rescan);
   }
-  if (!grace_ms) Fail(ErrorKind::kUsage, "--grace '{}' must be a duration such as 30s", grace);
-  if (workers < 1) Fail(ErrorKind::kUsage, "--workers must be at least 1");
+  if (!grace_ms)
+    FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                 "--grace '{}' must be a duration such as 30s", grace);
+  if (workers < 1)
+    FailWithCode(ErrorKind::kUsage, "usage.bad_option", "--workers must be at least 1");
 
   // Signals are taken by this thread alone (sigwait), so block them before any thread starts.
   sigset_t signals;
@@ -349,8 +359,8 @@ int TokenList(const Global& g, const std::string& format) {
     json out = json::array();
     for (const auto& t : tokens) {
       out.push_back({{"name", t.name},
-                     {"created_at", server::TimeJson(t.created_ms)},
-                     {"last_used_at", server::TimeJson(t.last_used_ms)}});
+                     {"created_at", api::TimeJson(t.created_ms)},
+                     {"last_used_at", api::TimeJson(t.last_used_ms)}});
     }
     PrintJson(out);
     return 0;

@@ -31,8 +31,12 @@ class Error : public std::runtime_error {
   Error(ErrorKind kind, std::string code, const std::string& message)
       : std::runtime_error(message), kind_(kind), code_(std::move(code)) {}
   ErrorKind kind() const { return kind_; }
-  // The stable code, or "" for an error that has none yet (its kind's name stands in for it).
+  // The stable code as thrown, or "" for an error thrown without one (bugs, interruptions, and
+  // what a lower layer has not coded yet): shown_code() then stands in.
   const std::string& code() const { return code_; }
+  // The code users see (docs/errors.md): code(), or the kind's name (`internal`, `io`, ...) when
+  // it has none.
+  std::string shown_code() const { return code_.empty() ? ErrorKindName(kind_) : code_; }
 
  private:
   ErrorKind kind_;

@@ -18,7 +18,9 @@ namespace sluice {
 
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(ErrorKind::kIo, "cannot read {}: {}", path.string(), std::strerror(errno));
+  if (!in)
+    FailWithCode(ErrorKind::kIo, "io.read", "cannot read {}: {}", path.string(),
+                 std::strerror(errno));
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
@@ -29,15 +31,18 @@ void WriteFileAtomic(const fs::path& path, std::string_view content) {
   tmp += ".tmp-" + UniqueSuffix();
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) Fail(ErrorKind::kIo, "cannot write {}: {}", tmp.string(), std::strerror(errno));
+    if (!out)
+      FailWithCode(ErrorKind::kIo, "io.write", "cannot write {}: {}", tmp.string(),
+                   std::strerror(errno));
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     if (!out.flush())
-      Fail(ErrorKind::kIo, "cannot write {}: {}", tmp.string(), std::strerror(errno));
+      FailWithCode(ErrorKind::kIo, "io.write", "cannot write {}: {}", tmp.string(),
+                   std::strerror(errno));
   }
   fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove(tmp);
-    Fail(ErrorKind::kIo, "cannot replace {}: {}", path.string(), ec.message());
+    FailWithCode(ErrorKind::kIo, "io.write", "cannot replace {}: {}", path.string(), ec.message());
   }
 }
 
@@ -67,7 +72,9 @@ std::string Sha256Hex(std::string_view data) {
 
 std::string Sha256File(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(ErrorKind::kIo, "cannot read {}: {}", path.string(), std::strerror(errno));
+  if (!in)
+    FailWithCode(ErrorKind::kIo, "io.read", "cannot read {}: {}", path.string(),
+                 std::strerror(errno));
   MdCtx ctx(EVP_MD_CTX_new());
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   std::vector<char> buf(1 << 20);

@@ -166,7 +166,9 @@ int LandlockAbi() {
 SandboxEnd RunSandboxed(const SandboxPolicy& policy, const std::function<void()>& body) {
   std::error_code ec;
   std::filesystem::create_directories(policy.scratch, ec);
-  if (ec) Fail(ErrorKind::kIo, "cannot create {}: {}", policy.scratch.string(), ec.message());
+  if (ec)
+    FailWithCode(ErrorKind::kIo, "io.sandbox", "cannot create {}: {}", policy.scratch.string(),
+                 ec.message());
   SandboxPolicy resolved;
   for (const auto& path : policy.read) {
     resolved.read.push_back(std::filesystem::weakly_canonical(path));
@@ -180,7 +182,8 @@ SandboxEnd RunSandboxed(const SandboxPolicy& policy, const std::function<void()>
     std::cerr.flush();
   }
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) Fail(ErrorKind::kIo, "pipe: {}", std::strerror(errno));
+  if (pipe2(fds, O_CLOEXEC) != 0)
+    FailWithCode(ErrorKind::kIo, "io.sandbox", "pipe: {}", std::strerror(errno));
   std::cout.flush();
   std::cerr.flush();
   const pid_t parent = getpid();
@@ -188,7 +191,7 @@ SandboxEnd RunSandboxed(const SandboxPolicy& policy, const std::function<void()>
   if (child < 0) {
     close(fds[0]);
     close(fds[1]);
-    Fail(ErrorKind::kIo, "fork: {}", std::strerror(errno));
+    FailWithCode(ErrorKind::kIo, "io.sandbox", "fork: {}", std::strerror(errno));
   }
   if (child == 0) {
     close(fds[0]);

@@ -72,8 +72,8 @@ Database::Database(const std::string& path, int threads) {
   if (state == DuckDBError) {
     std::string message = error ? error : "unknown error";
     duckdb_free(error);
-    Fail(ErrorKind::kIo, "cannot open DuckDB database {}: {}", path.empty() ? "(memory)" : path,
-         message);
+    FailWithCode(ErrorKind::kIo, "io.engine", "cannot open DuckDB database {}: {}",
+                 path.empty() ? "(memory)" : path, message);
   }
   // Sluice's own SQL functions, for every connection: sluice_match (engine/pattern.h),
   // sluice_duplicates (engine/duplicates.h), sluice_stddev_samp and sluice_corr
@@ -88,7 +88,7 @@ Database::~Database() { duckdb_close(&db_); }
 
 Connection::Connection(Database& db) {
   if (duckdb_connect(db.handle(), &conn_) == DuckDBError) {
-    Fail(ErrorKind::kIo, "cannot connect to DuckDB");
+    FailWithCode(ErrorKind::kIo, "io.engine", "cannot connect to DuckDB");
   }
 }
 
@@ -144,10 +144,13 @@ const char* StatementKeyword(duckdb_statement_type type) {
   duckdb_destroy_result(&result);
   // Errors about the data itself (conversion, constraint) are input errors; the rest are the
   // statement's (the caller's SQL or Sluice's).
-  ErrorKind kind = ErrorKind::kInput;
-  if (type == DUCKDB_ERROR_IO || type == DUCKDB_ERROR_OUT_OF_MEMORY) kind = ErrorKind::kIo;
-  if (type == DUCKDB_ERROR_INTERNAL || type == DUCKDB_ERROR_FATAL) kind = ErrorKind::kInternal;
-  throw Error(kind, message);
+  if (type == DUCKDB_ERROR_INTERNAL || type == DUCKDB_ERROR_FATAL) {
+    throw Error(ErrorKind::kInternal, message);
+  }
+  if (type == DUCKDB_ERROR_IO || type == DUCKDB_ERROR_OUT_OF_MEMORY) {
+    throw Error(ErrorKind::kIo, "io.engine", message);
+  }
+  throw Error(ErrorKind::kInput, "input.sql", message);
 }
 }  // namespace
 
@@ -211,7 +214,7 @@ std::vector<StatementInfo> Connection::Inspect(const std::string& sql) {
   if (count == 0) {
     std::string message = duckdb_extract_statements_error(statements);
     duckdb_destroy_extracted(&statements);
-    throw Error(ErrorKind::kInput, message);
+    throw Error(ErrorKind::kInput, "input.sql", message);
   }
   for (idx_t i = 0; i < count; ++i) {
     duckdb_prepared_statement prepared = nullptr;
@@ -220,7 +223,7 @@ std::vector<StatementInfo> Connection::Inspect(const std::string& sql) {
       std::string message = duckdb_prepare_error(prepared);
       duckdb_destroy_prepare(&prepared);
       duckdb_destroy_extracted(&statements);
-      throw Error(ErrorKind::kInput, message);
+      throw Error(ErrorKind::kInput, "input.sql", message);
     }
     auto type = duckdb_prepared_statement_type(prepared);
     if (type == DUCKDB_STATEMENT_TYPE_SELECT) info.kind = StatementKind::kSelect;

@@ -15,7 +15,7 @@ ParsedSql ParseSql(Connection& conn, const std::string& sql) {
     const char* error = duckdb_extract_statements_error(statements);
     std::string message = error ? error : "no statement";
     duckdb_destroy_extracted(&statements);
-    throw Error(ErrorKind::kInput, message);
+    throw Error(ErrorKind::kInput, "input.sql", message);
   }
   duckdb_destroy_extracted(&statements);
   if (out.statements != 1) return out;

@@ -204,7 +204,7 @@ void Notifier::Send(const std::string& channel, const Event& event) {
     std::string hint = !near.empty()   ? fmt::format("did you mean '{}'?", near)
                        : names.empty() ? "declare channels under `notifications:` in sluice.yaml"
                                        : "known channels: " + Join(names, ", ");
-    throw Error(ErrorKind::kConfig,
+    throw Error(ErrorKind::kConfig, "config.unknown_channel",
                 Redact(fmt::format("no notification channel '{}' in sluice.yaml\n  hint: {}",
                                    channel, hint)));
   }

@@ -64,7 +64,8 @@ class FieldParser {
   explicit FieldParser(const std::string& expression) : expression_(expression) {}
 
   [[noreturn]] void Bad(const Field& field, std::string_view text, std::string_view problem) const {
-    Fail(ErrorKind::kConfig, "cron '{}': {} '{}' {}", expression_, field.name, text, problem);
+    FailWithCode(ErrorKind::kConfig, "config.bad_cron", "cron '{}': {} '{}' {}", expression_,
+                 field.name, text, problem);
   }
 
   // The set of values `text` selects, as bits (bit v = value v).
@@ -184,10 +185,11 @@ const date::time_zone* LocateZone(const std::string& name) {
     // no hint when the database itself cannot be read
   }
   if (!hint.empty()) {
-    Fail(ErrorKind::kConfig, "unknown time zone '{}' (did you mean '{}'?)", name, hint);
+    FailWithCode(ErrorKind::kConfig, "config.bad_timezone",
+                 "unknown time zone '{}' (did you mean '{}'?)", name, hint);
   }
-  Fail(ErrorKind::kConfig, "unknown time zone '{}' (expected an IANA name such as 'Europe/Paris')",
-       name);
+  FailWithCode(ErrorKind::kConfig, "config.bad_timezone",
+               "unknown time zone '{}' (expected an IANA name such as 'Europe/Paris')", name);
 }
 
 }  // namespace
@@ -201,20 +203,22 @@ Cron Cron::Parse(const std::string& expression, const std::string& timezone) {
   if (!words.empty() && StartsWith(words[0], "@")) {
     std::string fields = ExpandMacro(words[0]);
     if (fields.empty()) {
-      Fail(ErrorKind::kConfig,
-           "cron '{}': unknown macro '{}' (expected @yearly, @annually, @monthly, @weekly, "
-           "@daily, @midnight or @hourly)",
-           expression, words[0]);
+      FailWithCode(ErrorKind::kConfig, "config.bad_cron",
+                   "cron '{}': unknown macro '{}' (expected @yearly, @annually, @monthly, @weekly, "
+                   "@daily, @midnight or @hourly)",
+                   expression, words[0]);
     }
     if (words.size() > 1) {
-      Fail(ErrorKind::kConfig, "cron '{}': the macro '{}' must stand alone, found {} fields",
-           expression, words[0], words.size());
+      FailWithCode(ErrorKind::kConfig, "config.bad_cron",
+                   "cron '{}': the macro '{}' must stand alone, found {} fields", expression,
+                   words[0], words.size());
     }
     words = Words(fields);
   }
   if (words.size() != 5) {
-    Fail(ErrorKind::kConfig, "cron '{}': expected 5 fields ({}), found {}", expression, kFieldList,
-         words.size());
+    FailWithCode(ErrorKind::kConfig, "config.bad_cron",
+                 "cron '{}': expected 5 fields ({}), found {}", expression, kFieldList,
+                 words.size());
   }
 
   FieldParser parser(expression);

@@ -58,10 +58,12 @@ int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
   for (const auto& [name, value] : params.items()) {
     if (!IsReservedParam(name) && std::find(known.begin(), known.end(), name) == known.end()) {
       std::string near = Nearest(name, known);
-      Fail(ErrorKind::kUsage, "workflow {} has no parameter '{}'{}", workflow.name, name,
-           near.empty() ? (known.empty() ? " (it takes none)"
-                                         : fmt::format(" (parameters: {})", Join(known, ", ")))
-                        : fmt::format("; did you mean '{}'?", near));
+      FailWithCode(ErrorKind::kUsage, "usage.unknown_param", "workflow {} has no parameter '{}'{}",
+                   workflow.name, name,
+                   near.empty()
+                       ? (known.empty() ? " (it takes none)"
+                                        : fmt::format(" (parameters: {})", Join(known, ", ")))
+                       : fmt::format("; did you mean '{}'?", near));
     }
     given[name] = value.is_string() ? json(Redact(value.get<std::string>())) : value;
   }
@@ -612,7 +614,8 @@ class RunExecutor {
     if (files.is_string()) files = json::array({files});  // one file given by hand
     if (!files.is_array() ||
         !std::all_of(files.begin(), files.end(), [](const json& f) { return f.is_string(); })) {
-      Fail(ErrorKind::kConfig, "params.files must be a list of file keys");
+      FailWithCode(ErrorKind::kConfig, "config.map_over",
+                   "params.files must be a list of file keys");
     }
     if (step.over == "files") return files;
     if (step.over == "partitions") {
@@ -628,7 +631,8 @@ class RunExecutor {
     }
     std::string name = step.over.rfind("params.", 0) == 0 ? step.over.substr(7) : step.over;
     if (!params.contains(name)) {
-      Fail(ErrorKind::kConfig, "map over '{}': the run has no such parameter", step.over);
+      FailWithCode(ErrorKind::kConfig, "config.map_over",
+                   "map over '{}': the run has no such parameter", step.over);
     }
     json v = params[name];
     if (v.is_string()) {  // a comma-separated list from --param
@@ -636,7 +640,8 @@ class RunExecutor {
       for (const auto& part : Split(v.get<std::string>(), ',')) list.push_back(Trim(part));
       return list;
     }
-    if (!v.is_array()) Fail(ErrorKind::kConfig, "map over '{}': not a list", step.over);
+    if (!v.is_array())
+      FailWithCode(ErrorKind::kConfig, "config.map_over", "map over '{}': not a list", step.over);
     return v;
   }
 
@@ -681,7 +686,8 @@ class RunExecutor {
              const json& scope, std::atomic<bool>& stop) {
     auto it = ws_->workflows.find(step.target);
     if (it == ws_->workflows.end()) {
-      Fail(ErrorKind::kConfig, "no workflow '{}' in the project", step.target);
+      FailWithCode(ErrorKind::kConfig, "config.unknown_target", "no workflow '{}' in the project",
+                   step.target);
     }
     int64_t child = 0;
     for (const auto& a : m_.Attempts(run_.id)) {
@@ -697,10 +703,11 @@ class RunExecutor {
         up = parent ? parent->parent_run_id : 0;
       }
       if (depth + 1 > kMaxChildDepth) {
-        Fail(ErrorKind::kConfig,
-             "child workflow {} would nest {} runs deep, over the limit of {}: does the workflow "
-             "run itself?",
-             step.target, depth + 1, kMaxChildDepth);
+        FailWithCode(
+            ErrorKind::kConfig, "config.nesting",
+            "child workflow {} would nest {} runs deep, over the limit of {}: does the workflow "
+            "run itself?",
+            step.target, depth + 1, kMaxChildDepth);
       }
       json params = json::object();
       for (const auto& [k, v] : step.params) params[k] = Substitute(v, scope);
@@ -726,8 +733,8 @@ class RunExecutor {
     if (status == "queued") Fail(ErrorKind::kInterrupted, "the server is stopping");
     record = m_.GetRun(child);
     if (status != "succeeded") {
-      Fail(ErrorKind::kInput, "child workflow {} (run {}) {}: {}", step.target, child, status,
-           record ? record->error : "");
+      FailWithCode(ErrorKind::kInput, "input.child_workflow", "child workflow {} (run {}) {}: {}",
+                   step.target, child, status, record ? record->error : "");
     }
     return {{"child_run_id", child}};
   }
@@ -757,7 +764,7 @@ std::string Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
                     const ExecutorOptions& options) {
   auto& m = *ws->metastore;
   auto run = m.GetRun(run_id);
-  if (!run) Fail(ErrorKind::kUsage, "no run {}", run_id);
+  if (!run) FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}", run_id);
   project::Diagnostics diagnostics;
   auto workflow = project::ParseWorkflow(run->definition, run->name + " (as queued)", diagnostics);
   if (!workflow || !diagnostics.empty()) {

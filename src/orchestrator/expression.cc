@@ -48,7 +48,8 @@ std::vector<Token> Lex(const std::string& s) {
     } else if (c == '\'' || c == '"') {
       size_t j = s.find(c, i + 1);
       if (j == std::string::npos) {
-        Fail(ErrorKind::kConfig, "column {}: the text starting here has no closing {}", i + 1, c);
+        FailWithCode(ErrorKind::kConfig, "config.bad_expression",
+                     "column {}: the text starting here has no closing {}", i + 1, c);
       }
       out.push_back({"str", s.substr(i + 1, j - i - 1), i});
       i = j + 1;
@@ -74,7 +75,9 @@ std::vector<Token> Lex(const std::string& s) {
           break;
         }
       }
-      if (!found) Fail(ErrorKind::kConfig, "column {}: unexpected '{}'", i + 1, c);
+      if (!found)
+        FailWithCode(ErrorKind::kConfig, "config.bad_expression", "column {}: unexpected '{}'",
+                     i + 1, c);
     }
   }
   out.push_back({"end", "", s.size()});
@@ -101,8 +104,8 @@ class Parser {
   }
   [[noreturn]] void Expected(const std::string& what) {
     const Token& t = t_[i_];
-    Fail(ErrorKind::kConfig, "column {}: expected {}, found {}", t.at + 1, what,
-         t.kind == "end" ? "the end" : "'" + t.text + "'");
+    FailWithCode(ErrorKind::kConfig, "config.bad_expression", "column {}: expected {}, found {}",
+                 t.at + 1, what, t.kind == "end" ? "the end" : "'" + t.text + "'");
   }
   NodePtr Make(std::string op, std::vector<NodePtr> args) {
     auto n = std::make_shared<Expression::Node>();
@@ -115,7 +118,8 @@ class Parser {
   static constexpr int kMaxDepth = 256;
   void Enter(const Token& at) {
     if (++depth_ > kMaxDepth) {
-      Fail(ErrorKind::kConfig, "column {}: nested more than {} levels deep", at.at + 1, kMaxDepth);
+      FailWithCode(ErrorKind::kConfig, "config.bad_expression",
+                   "column {}: nested more than {} levels deep", at.at + 1, kMaxDepth);
     }
   }
   NodePtr Chain(const char* word, NodePtr (Parser::*operand)()) {

@@ -248,8 +248,8 @@ int64_t Service::Trigger(const std::string& workflow, const json& params,
     std::vector<std::string> names;
     for (const auto& [n, w] : defs->workflows) names.push_back(n);
     std::string near = Nearest(workflow, names);
-    Fail(ErrorKind::kUsage, "no workflow '{}'{}", workflow,
-         near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_workflow", "no workflow '{}'{}", workflow,
+                 near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
   }
   int64_t now = NowMs();
   int64_t id = Enqueue(*metastore_, it->second, trigger, params);
@@ -259,14 +259,15 @@ int64_t Service::Trigger(const std::string& workflow, const json& params,
 
 void Service::Retry(int64_t run_id) {
   auto run = metastore_->GetRun(run_id);
-  if (!run) Fail(ErrorKind::kUsage, "no run {}", run_id);
+  if (!run) FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}", run_id);
   if (run->kind != "workflow" || run->parent_run_id) {
-    Fail(ErrorKind::kUsage, "run {} is a {} run; only workflow runs are retried from a step",
-         run_id, run->parent_run_id ? "child" : run->kind);
+    FailWithCode(ErrorKind::kUsage, "usage.not_workflow_run",
+                 "run {} is a {} run; only workflow runs are retried from a step", run_id,
+                 run->parent_run_id ? "child" : run->kind);
   }
   if (!metastore_->RedriveRun(run_id)) {
-    Fail(ErrorKind::kUsage, "run {} is {}; only failed or cancelled runs can be retried", run_id,
-         run->status);
+    FailWithCode(ErrorKind::kUsage, "usage.not_retryable",
+                 "run {} is {}; only failed or cancelled runs can be retried", run_id, run->status);
   }
   metastore_->AppendLog(run_id, "info", "", "retried from its failed steps");
   Push(run_id, NowMs());

@@ -106,7 +106,8 @@ class ProjectRunner : public StepRunner {
   json Crawl(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
     auto it = ws.project.sources.find(step.target);
     if (it == ws.project.sources.end()) {
-      Fail(ErrorKind::kConfig, "no source '{}' in the project", step.target);
+      FailWithCode(ErrorKind::kConfig, "config.unknown_target", "no source '{}' in the project",
+                   step.target);
     }
     std::lock_guard lock(LockFor("crawl:" + step.target));
     engine::Database db;
@@ -216,7 +217,8 @@ class ProjectRunner : public StepRunner {
       if (step.kind == "job") {
         auto it = ws.project.jobs.find(step.target);
         if (it == ws.project.jobs.end()) {
-          Fail(ErrorKind::kConfig, "no job '{}' in the project", step.target);
+          FailWithCode(ErrorKind::kConfig, "config.unknown_target", "no job '{}' in the project",
+                       step.target);
         }
         std::lock_guard lock(LockFor("job:" + step.target));
         report = transform::RunJob(ws, it->second, options);
@@ -224,7 +226,8 @@ class ProjectRunner : public StepRunner {
         auto table = project::TableName::Parse(step.target);
         auto it = table ? ws.project.models.find(*table) : ws.project.models.end();
         if (it == ws.project.models.end()) {
-          Fail(ErrorKind::kConfig, "no model '{}' in the project", step.target);
+          FailWithCode(ErrorKind::kConfig, "config.unknown_target", "no model '{}' in the project",
+                       step.target);
         }
         std::lock_guard lock(LockFor("model:" + step.target));
         report = transform::RunModel(ws, it->second, options);
@@ -255,7 +258,8 @@ class ProjectRunner : public StepRunner {
     diagnostics.ThrowIfAny();
     auto table = project::TableName::Parse(step.target);
     if (!table || !ws.metastore->GetTable(table->db, table->name)) {
-      Fail(ErrorKind::kInput, "table {} does not exist yet", step.target);
+      FailWithCode(ErrorKind::kInput, "input.not_in_catalog", "table {} does not exist yet",
+                   step.target);
     }
     auto results = transform::EvaluateTable(ws, *table, rules);
     json checks = ReportChecks(ws, ctx, step.target, results);
@@ -279,14 +283,15 @@ class ProjectRunner : public StepRunner {
       ev.error_kind = "quality";
       ev.details = {{"checks", checks}};
       Publish(ev);
-      Fail(ErrorKind::kQuality, "{} rule(s) failed on {}: {}", failed.size(), step.target,
-           Join(failed, "; "));
+      FailWithCode(ErrorKind::kQuality, "quality.check_failed", "{} rule(s) failed on {}: {}",
+                   failed.size(), step.target, Join(failed, "; "));
     }
     return {{"checks", checks}, {"failed", failed.size()}, {"warned", warned}};
   }
 
   json Notify(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
-    if (!notifier_) Fail(ErrorKind::kConfig, "notifications are not available here");
+    if (!notifier_)
+      FailWithCode(ErrorKind::kConfig, "config.invalid", "notifications are not available here");
     const json& scope = *ctx.scope;
     bool failure = scope.contains("error") && !scope["error"].value("kind", "").empty();
     std::string message =

@@ -28,8 +28,8 @@ std::string Diagnostic::str() const {
   return out;
 }
 
-void Diagnostics::Add(Location where, std::string message, std::string hint) {
-  items_.push_back({std::move(where), std::move(message), std::move(hint)});
+void Diagnostics::Add(Location where, std::string message, std::string hint, std::string code) {
+  items_.push_back({std::move(where), std::move(message), std::move(hint), std::move(code)});
 }
 
 void Diagnostics::ThrowIfAny() const {
@@ -38,7 +38,7 @@ void Diagnostics::ThrowIfAny() const {
   for (const auto& d : items_) lines.push_back(d.str());
   lines.push_back(
       fmt::format("{} error{} in the project", items_.size(), items_.size() == 1 ? "" : "s"));
-  throw Error(ErrorKind::kConfig, Join(lines, "\n"));
+  throw Error(ErrorKind::kConfig, items_.front().code, Join(lines, "\n"));
 }
 
 std::optional<TableName> TableName::Parse(const std::string& text) {
@@ -77,10 +77,11 @@ fs::path FindRoot(const fs::path& start) {
     if (fs::exists(d / "sluice.yaml", ec)) return d;
     if (d == d.parent_path()) break;
   }
-  Fail(ErrorKind::kUsage,
-       "no sluice.yaml in {} or any folder above it\n  hint: run inside a project, pass -C DIR, "
-       "or create one with `sluice init DIR`",
-       dir.string());
+  FailWithCode(
+      ErrorKind::kUsage, "usage.no_project",
+      "no sluice.yaml in {} or any folder above it\n  hint: run inside a project, pass -C DIR, "
+      "or create one with `sluice init DIR`",
+      dir.string());
 }
 
 namespace {
@@ -940,7 +941,7 @@ void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics
     try {
       model.sql = ReadProjectFile(path);
     } catch (const Error& e) {
-      diagnostics.Add({rel, 0, 0}, e.what());
+      diagnostics.Add({rel, 0, 0}, e.what(), "", e.shown_code());
       continue;
     }
     auto position = [&](size_t offset) {

@@ -23,15 +23,20 @@ struct Diagnostic {
   Location where;
   std::string message;
   std::string hint;  // e.g. "did you mean 'format'?"; may be empty
+  // The stable code (docs/errors.md): config.unknown_key, config.env_unset, dqdl.syntax, ...;
+  // config.invalid for every other problem of shape or value.
+  std::string code = "config.invalid";
   std::string str() const;
 };
 
 class Diagnostics {
  public:
-  void Add(Location where, std::string message, std::string hint = "");
+  void Add(Location where, std::string message, std::string hint = "",
+           std::string code = "config.invalid");
   bool empty() const { return items_.empty(); }
   const std::vector<Diagnostic>& items() const { return items_; }
-  // Throws sluice::Error(kConfig) listing every diagnostic, when there is any.
+  // Throws sluice::Error(kConfig) listing every diagnostic, when there is any, with the first
+  // diagnostic's code.
   void ThrowIfAny() const;
 
  private:

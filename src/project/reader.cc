@@ -36,25 +36,35 @@ std::string TooBig(uint64_t bytes) {
 std::string ReadProjectFile(const fs::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    Fail(ErrorKind::kConfig, "cannot be read: {}", std::strerror(errno));
+    FailWithCode(ErrorKind::kConfig, "config.unreadable_file", "cannot be read: {}",
+                 std::strerror(errno));
   }
-  if (std::string what = NotRegular(st); !what.empty()) Fail(ErrorKind::kConfig, "{}", what);
+  if (std::string what = NotRegular(st); !what.empty())
+    FailWithCode(ErrorKind::kConfig, "config.unreadable_file", "{}", what);
   // O_NONBLOCK: should the file turn into a FIFO after the stat, opening it does not block.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) Fail(ErrorKind::kConfig, "cannot be read: {}", std::strerror(errno));
+  if (fd < 0)
+    FailWithCode(ErrorKind::kConfig, "config.unreadable_file", "cannot be read: {}",
+                 std::strerror(errno));
   std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
-  if (::fstat(fd, &st) != 0) Fail(ErrorKind::kConfig, "cannot be read: {}", std::strerror(errno));
-  if (std::string what = NotRegular(st); !what.empty()) Fail(ErrorKind::kConfig, "{}", what);
+  if (::fstat(fd, &st) != 0)
+    FailWithCode(ErrorKind::kConfig, "config.unreadable_file", "cannot be read: {}",
+                 std::strerror(errno));
+  if (std::string what = NotRegular(st); !what.empty())
+    FailWithCode(ErrorKind::kConfig, "config.unreadable_file", "{}", what);
   std::string text;
   char buffer[65536];
   while (true) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) Fail(ErrorKind::kConfig, "cannot be read: {}", std::strerror(errno));
+    if (n < 0)
+      FailWithCode(ErrorKind::kConfig, "config.unreadable_file", "cannot be read: {}",
+                   std::strerror(errno));
     if (n == 0) break;
     // A regular file may still grow while it is read: the bound holds on the bytes read.
     if (text.size() + static_cast<size_t>(n) > kMaxProjectFileBytes) {
-      Fail(ErrorKind::kConfig, "{}", TooBig(text.size() + static_cast<size_t>(n)));
+      FailWithCode(ErrorKind::kConfig, "config.unreadable_file", "{}",
+                   TooBig(text.size() + static_cast<size_t>(n)));
     }
     text.append(buffer, static_cast<size_t>(n));
   }
@@ -79,10 +89,12 @@ std::optional<YAML::Node> ParseYamlText(const std::string& text, const std::stri
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own bound (500 levels) is past ours, and its message reads "bad file".
     diagnostics.Add({file, e.mark.line + 1, e.mark.column + 1},
-                    fmt::format("invalid YAML: nested more than {} levels deep", kMaxYamlDepth));
+                    fmt::format("invalid YAML: nested more than {} levels deep", kMaxYamlDepth), "",
+                    "config.yaml_syntax");
     return std::nullopt;
   } catch (const YAML::ParserException& e) {
-    diagnostics.Add({file, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
+    diagnostics.Add({file, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg, "",
+                    "config.yaml_syntax");
     return std::nullopt;
   }
   if (docs.empty()) return YAML::Node();
@@ -140,7 +152,7 @@ std::optional<YAML::Node> ParseYaml(const fs::path& root, const std::string& rel
   try {
     text = ReadProjectFile(root / rel);
   } catch (const Error& e) {
-    diagnostics.Add({rel, 0, 0}, e.what());
+    diagnostics.Add({rel, 0, 0}, e.what(), "", e.shown_code());
     return std::nullopt;
   }
   return ParseYamlText(text, rel, diagnostics);

@@ -31,8 +31,9 @@ class FileReader {
     return {file_, m.line + 1, m.column + 1};
   }
 
-  void Error(const YAML::Node& node, std::string message, std::string hint = "") {
-    diagnostics_.Add(At(node), std::move(message), std::move(hint));
+  void Error(const YAML::Node& node, std::string message, std::string hint = "",
+             std::string code = "config.invalid") {
+    diagnostics_.Add(At(node), std::move(message), std::move(hint), std::move(code));
   }
 
   // Reports keys of `map` outside `allowed`, suggesting the nearest allowed key.
@@ -44,7 +45,8 @@ class FileReader {
       std::string near = Nearest(key, allowed);
       Error(it->first, fmt::format("unknown key '{}' in {}", key, what),
             near.empty() ? "expected one of: " + Join(allowed, ", ")
-                         : fmt::format("did you mean '{}'?", near));
+                         : fmt::format("did you mean '{}'?", near),
+            "config.unknown_key");
     }
   }
 
@@ -133,7 +135,7 @@ class FileReader {
       const char* value = std::getenv(name.c_str());
       if (!value) {
         Error(node, fmt::format("environment variable {} is not set", name),
-              fmt::format("export {}=... before running sluice", name));
+              fmt::format("export {}=... before running sluice", name), "config.env_unset");
       } else {
         RegisterSecret(value);
         out += value;

@@ -521,7 +521,7 @@ std::map<std::string, Workflow> LoadWorkflows(const fs::path& root, Diagnostics&
     try {
       text = ReadProjectFile(root / rel);
     } catch (const Error& e) {
-      diagnostics.Add({rel, 0, 0}, e.what());
+      diagnostics.Add({rel, 0, 0}, e.what(), "", e.shown_code());
       continue;
     }
     auto wf = ParseWorkflow(text, rel, diagnostics);

@@ -41,13 +41,14 @@ std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
         continue;
       }
       if (!fs::exists(root / check.file, ec)) {
-        diagnostics.Add(at, fmt::format("no rule file {}", check.file));
+        diagnostics.Add(at, fmt::format("no rule file {}", check.file), "", "config.missing_file");
         continue;
       }
       try {
         text = project::ReadProjectFile(root / check.file);
       } catch (const Error& e) {
-        diagnostics.Add(at, fmt::format("rule file {}: {}", check.file, e.what()));
+        diagnostics.Add(at, fmt::format("rule file {}: {}", check.file, e.what()), "",
+                        e.shown_code());
         continue;
       }
     }
@@ -55,10 +56,12 @@ std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
     if (!parsed) {
       if (!check.file.empty()) {
         auto [line, column] = LineColumn(text, error.offset);
-        diagnostics.Add({check.file, line, column}, error.message);
+        diagnostics.Add({check.file, line, column}, error.message, "", "dqdl.syntax");
       } else {
-        diagnostics.Add(at, fmt::format("in rule '{}' at character {}: {}", check.rule,
-                                        error.offset + 1, error.message));
+        diagnostics.Add(at,
+                        fmt::format("in rule '{}' at character {}: {}", check.rule,
+                                    error.offset + 1, error.message),
+                        "", "dqdl.syntax");
       }
       continue;
     }
@@ -68,14 +71,14 @@ std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
         if (!parser) parser.emplace(parser_db.emplace("", 1));
         std::string refused = RefusedSql(*parser, rule, qualified);
         if (!refused.empty()) {
-          diagnostics.Add(at, fmt::format("{}: {}", rule.text, refused));
+          diagnostics.Add(at, fmt::format("{}: {}", rule.text, refused), "", "dqdl.sql_refused");
           continue;
         }
       }
       if (rule.on_fail == "quarantine" && !rule.row_level()) {
         diagnostics.Add(
             at, fmt::format("{} judges the whole table, so it cannot quarantine rows", rule.text),
-            "use on_fail: fail or on_fail: warn");
+            "use on_fail: fail or on_fail: warn", "dqdl.cannot_quarantine");
         continue;
       }
       if (rule.on_fail == "quarantine" && rule.dynamic()) {
@@ -83,7 +86,8 @@ std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
                         fmt::format("{} has a dynamic threshold, so it cannot quarantine rows: "
                                     "history judges a whole run, not a row",
                                     rule.text),
-                        "use on_fail: fail or on_fail: warn, or a fixed threshold");
+                        "use on_fail: fail or on_fail: warn, or a fixed threshold",
+                        "dqdl.cannot_quarantine");
         continue;
       }
       rules.push_back(std::move(rule));

@@ -210,8 +210,9 @@ const std::regex& CompiledRegex(const CustomEntity& entity) {
                  std::regex(entity.regex, std::regex::ECMAScript | std::regex::optimize))
         .first->second;
   } catch (const std::regex_error& e) {
-    Fail(ErrorKind::kConfig, "sensitive-data entity '{}': invalid regex '{}': {}", entity.name,
-         entity.regex, e.what());
+    FailWithCode(ErrorKind::kConfig, "config.bad_regex",
+                 "sensitive-data entity '{}': invalid regex '{}': {}", entity.name, entity.regex,
+                 e.what());
   }
 }
 

@@ -1292,8 +1292,9 @@ void RequirePassing(const std::vector<meta::CheckResult>& results, const std::st
     if (Failed(c)) failed.push_back(c.rule + ": " + c.message);
   }
   if (!failed.empty()) {
-    Fail(ErrorKind::kQuality, "{}: {} check{} failed, nothing was published:\n  {}", what,
-         failed.size(), failed.size() == 1 ? "" : "s", Join(failed, "\n  "));
+    FailWithCode(ErrorKind::kQuality, "quality.check_failed",
+                 "{}: {} check{} failed, nothing was published:\n  {}", what, failed.size(),
+                 failed.size() == 1 ? "" : "s", Join(failed, "\n  "));
   }
 }
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "server/api.h"
+#include "api/errors.h"
 #include "server/tokens.h"
 
 namespace sluice::server {
@@ -94,10 +94,10 @@ TEST(Tokens, MatchByHashOnly) {
 }
 
 TEST(ErrorJson, CarriesTheCodeOrTheKind) {
-  auto coded = ErrorJson(Error(ErrorKind::kInput, "api.too_deep", "too deep"));
+  auto coded = api::ErrorJson(Error(ErrorKind::kInput, "api.too_deep", "too deep"));
   EXPECT_EQ(coded["code"], "api.too_deep");
   EXPECT_EQ(coded["error"], "too deep");
-  EXPECT_EQ(ErrorJson(Error(ErrorKind::kIo, "disk full"))["code"], "io");
+  EXPECT_EQ(api::ErrorJson(Error(ErrorKind::kIo, "disk full"))["code"], "io");
 }
 
 }  // namespace

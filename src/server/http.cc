@@ -19,11 +19,11 @@
 #include <thread>
 #include <unordered_set>
 
+#include "api/errors.h"
 #include "common/error.h"
 #include "common/strings.h"
 #include "common/time.h"
 #include "server/admission.h"
-#include "server/api.h"
 #include "server/router.h"
 #include "server/routes.h"
 #include "server/tokens.h"
@@ -586,10 +586,10 @@ struct HttpServer::Impl {
       try {
         ended = s->stream->Next(more);
       } catch (const Error& e) {
-        more += ErrorJson(e).dump() + "\n";  // the stream's last line says why it ended
+        more += api::ErrorJson(e).dump() + "\n";  // the stream's last line says why it ended
         ended = true;
       } catch (const std::exception& e) {
-        more += ErrorJson(Error(ErrorKind::kInternal, "internal", e.what())).dump() + "\n";
+        more += api::ErrorJson(Error(ErrorKind::kInternal, "internal", e.what())).dump() + "\n";
         ended = true;
       }
       std::lock_guard lock(s->mu);
@@ -662,8 +662,8 @@ int HttpServer::Bind(const std::string& host, int port) {
   }
   if (found) freeaddrinfo(found);
   if (fd < 0) {
-    Fail(ErrorKind::kUsage, "cannot listen on {}:{} (in use, or not an address of this machine)",
-         host, port);
+    FailWithCode(ErrorKind::kUsage, "usage.listen",
+                 "cannot listen on {}:{} (in use, or not an address of this machine)", host, port);
   }
   sockaddr_storage bound{};
   socklen_t size = sizeof(bound);
@@ -695,8 +695,8 @@ void HttpServer::Serve() {
         MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, &impl, MHD_OPTION_END);
     if (!impl.daemon) {
       impl.handlers.Stop();
-      Fail(ErrorKind::kIo, "cannot start the HTTP server on {} (libmicrohttpd refused)",
-           impl.listen_host);
+      FailWithCode(ErrorKind::kIo, "io.http",
+                   "cannot start the HTTP server on {} (libmicrohttpd refused)", impl.listen_host);
     }
     impl.listen_fd = -1;  // the daemon's now
     impl.started = true;

@@ -1,5 +1,5 @@
+#include "api/runs.h"
 #include "common/time.h"
-#include "server/api.h"
 #include "server/routes.h"
 
 namespace sluice::server {
@@ -27,7 +27,7 @@ class LogStream : public Stream {
     bool ended = !run || meta::IsTerminal(run->status);
     auto lines = m.Logs(run_id_, after_, kLinesPerPoll);
     for (const auto& l : lines) {
-      out += LogJson(l).dump() + "\n";
+      out += api::LogJson(l).dump() + "\n";
       after_ = l.id;
     }
     return (ended && lines.size() < kLinesPerPoll) || NowMs() >= end_ms_;
@@ -50,7 +50,7 @@ void AddLogRoutes(Router& router, ApiContext& context) {
     int64_t after = NumberParam(req, "after", 0);
     if (req.Param("follow") != "1" && req.Param("follow") != "true") {
       json out = json::array();
-      for (const auto& l : m.Logs(id, after, 100000)) out.push_back(LogJson(l));
+      for (const auto& l : m.Logs(id, after, 100000)) out.push_back(api::LogJson(l));
       return Response::Json(200, out);
     }
     int limit = context.service.definitions()->project.serve.max_followers;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "api/errors.h"
 #include "common/strings.h"
-#include "server/api.h"
 
 namespace sluice::server {
 
@@ -32,7 +32,7 @@ Response ErrorResponse(const Error& e) {
              e.kind() == ErrorKind::kInput) {
     status = 400;
   }
-  Response r = Response::Json(status, ErrorJson(e));
+  Response r = Response::Json(status, api::ErrorJson(e));
   if (http) r.headers = http->headers;
   return r;
 }

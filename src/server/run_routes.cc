@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "server/api.h"
+#include "api/runs.h"
 #include "server/routes.h"
 
 namespace sluice::server {
@@ -18,18 +18,18 @@ void AddRunRoutes(Router& router, ApiContext& context) {
     f.limit = static_cast<size_t>(std::clamp<int64_t>(NumberParam(req, "limit", 50), 1, 100000));
     f.before_id = NumberParam(req, "before", 0);
     json out = json::array();
-    for (const auto& r : service.metastore().ListRuns(f)) out.push_back(RunJson(r));
+    for (const auto& r : service.metastore().ListRuns(f)) out.push_back(api::RunJson(r));
     return Response::Json(200, out);
   });
   router.Add(Method::kGet, "/api/runs/{id}", [&service](const Request& req) {
-    auto detail = RunDetailJson(service.metastore(), RunIdOf(req));
+    auto detail = api::RunDetailJson(service.metastore(), RunIdOf(req));
     if (!detail) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
     return Response::Json(200, *detail);
   });
   router.Add(Method::kPost, "/api/runs/{id}/cancel", [&service](const Request& req) {
     auto run = service.metastore().RequestCancel(RunIdOf(req));
     if (!run) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
-    return Response::Json(202, RunJson(*run));
+    return Response::Json(202, api::RunJson(*run));
   });
   router.Add(Method::kPost, "/api/runs/{id}/retry", [&context](const Request& req) {
     auto& service = context.service;
@@ -41,7 +41,7 @@ void AddRunRoutes(Router& router, ApiContext& context) {
     }
     TakeRun(context, service.definitions()->project.serve.runs_per_minute);
     service.Retry(run->id);
-    return Response::Json(202, RunJson(*service.metastore().GetRun(run->id)));
+    return Response::Json(202, api::RunJson(*service.metastore().GetRun(run->id)));
   });
 }
 

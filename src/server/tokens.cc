@@ -11,7 +11,8 @@ namespace sluice::server {
 std::string NewTokenSecret() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    Fail(ErrorKind::kIo, "cannot draw random bytes for a token (OpenSSL RAND_bytes failed)");
+    FailWithCode(ErrorKind::kIo, "io.random",
+                 "cannot draw random bytes for a token (OpenSSL RAND_bytes failed)");
   }
   static const char kHex[] = "0123456789abcdef";
   std::string out = "sluice_";

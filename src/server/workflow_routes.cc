@@ -1,42 +1,17 @@
-#include "common/redact.h"
-#include "server/api.h"
+#include "api/runs.h"
+#include "api/workflows.h"
 #include "server/routes.h"
 
 namespace sluice::server {
 
 using nlohmann::json;
 
-namespace {
-
-json WorkflowJson(const project::Workflow& wf) {
-  json triggers = json::array();
-  for (const auto& t : wf.triggers) {
-    json j = {{"kind", t.kind}, {"target", t.target}};
-    if (t.kind == "schedule") {
-      j["timezone"] = t.timezone;
-      j["catch_up"] = t.catch_up;
-    }
-    if (t.kind == "on_arrival") j["batch_window_ms"] = t.batch_window_ms;
-    if (t.kind == "after") j["on"] = t.on;
-    triggers.push_back(j);
-  }
-  json params = json::object();
-  for (const auto& [k, v] : wf.parameters) params[k] = Redact(v);
-  json materialize = json::array();
-  for (const auto& t : wf.materialize) materialize.push_back(t.str());
-  return {{"name", wf.name},           {"description", wf.description}, {"file", wf.file},
-          {"triggers", triggers},      {"steps", wf.steps.size()},      {"parameters", params},
-          {"materialize", materialize}};
-}
-
-}  // namespace
-
 void AddWorkflowRoutes(Router& router, ApiContext& context) {
   orchestrator::Service& service = context.service;
   router.Add(Method::kGet, "/api/workflows", [&service](const Request&) {
     json out = json::array();
     for (const auto& [name, wf] : service.definitions()->workflows) {
-      out.push_back(WorkflowJson(wf));
+      out.push_back(api::WorkflowJson(wf));
     }
     return Response::Json(200, out);
   });
@@ -45,11 +20,11 @@ void AddWorkflowRoutes(Router& router, ApiContext& context) {
     const std::string& name = req.captures[0];
     auto it = defs->workflows.find(name);
     if (it == defs->workflows.end()) Refuse(404, "api.not_found", "no workflow '{}'", name);
-    json out = WorkflowJson(it->second);
+    json out = api::WorkflowJson(it->second);
     out["runs"] = json::array();
     for (const auto& r :
          service.metastore().ListRuns({.kind = "workflow", .name = it->first, .limit = 20})) {
-      out["runs"].push_back(RunJson(r));
+      out["runs"].push_back(api::RunJson(r));
     }
     return Response::Json(200, out);
   });
@@ -69,7 +44,7 @@ void AddWorkflowRoutes(Router& router, ApiContext& context) {
     }
     TakeRun(context, defs->project.serve.runs_per_minute);
     int64_t id = context.service.Trigger(name, params, "api");
-    return Response::Json(201, RunJson(*context.service.metastore().GetRun(id)));
+    return Response::Json(201, api::RunJson(*context.service.metastore().GetRun(id)));
   });
 }
 

@@ -16,18 +16,21 @@ namespace sluice::transform {
 std::vector<quality::Rule> ReadRuleFile(const fs::path& path, const std::string& shown_as,
                                         const std::string& on_fail) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) Fail(ErrorKind::kUsage, "no rule file {}", shown_as);
+  if (!fs::exists(path, ec))
+    FailWithCode(ErrorKind::kUsage, "usage.no_rule_file", "no rule file {}", shown_as);
   std::string text;
   try {
     text = project::ReadProjectFile(path);
   } catch (const Error& e) {
-    Fail(ErrorKind::kConfig, "rule file {}: {}", shown_as, e.what());
+    FailWithCode(ErrorKind::kConfig, "config.unreadable_file", "rule file {}: {}", shown_as,
+                 e.what());
   }
   quality::ParseError error;
   auto rules = quality::ParseRuleSet(text, error);
   if (!rules) {
     auto [line, column] = quality::LineColumn(text, error.offset);
-    Fail(ErrorKind::kConfig, "{}:{}:{}: {}", shown_as, line, column, error.message);
+    FailWithCode(ErrorKind::kConfig, "dqdl.syntax", "{}:{}:{}: {}", shown_as, line, column,
+                 error.message);
   }
   for (auto& r : *rules) r.on_fail = on_fail;
   return *rules;
@@ -48,10 +51,11 @@ std::vector<quality::Rule> TableRules(const Workspace& ws, const project::TableN
   std::string rel = fmt::format("checks/{}.dqdl", table.str());
   std::error_code ec;
   if (!fs::exists(ws.project.root / rel, ec)) {
-    Fail(ErrorKind::kUsage,
-         "no rules for {}: write them in {} (a DQDL rule set, e.g. Rules = [ RowCount > 0 ]) or "
-         "pass --rules FILE",
-         table.str(), rel);
+    FailWithCode(
+        ErrorKind::kUsage, "usage.no_rules",
+        "no rules for {}: write them in {} (a DQDL rule set, e.g. Rules = [ RowCount > 0 ]) or "
+        "pass --rules FILE",
+        table.str(), rel);
   }
   return ReadRuleFile(ws.project.root / rel, rel);
 }
@@ -100,7 +104,8 @@ CheckReport CheckTable(Workspace& ws, const project::TableName& table,
                        const std::vector<quality::Rule>& rules, const std::string& trigger) {
   auto& m = *ws.metastore;
   if (!m.GetTable(table.db, table.name)) {
-    Fail(ErrorKind::kUsage, "no table {} in the catalog; `sluice catalog` lists them", table.str());
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_table",
+                 "no table {} in the catalog; `sluice catalog` lists them", table.str());
   }
   CheckReport report;
   int64_t t0 = NowMs();

@@ -34,9 +34,10 @@ constexpr const char* kRead = "sluice_read";
 std::string TokenKey() {
   const char* key = std::getenv("SLUICE_TOKEN_KEY");
   if (!key || !*key) {
-    Fail(ErrorKind::kConfig,
-         "mask: tokenize needs a key: export SLUICE_TOKEN_KEY=... (keep it secret; the same key "
-         "gives the same tokens in every table)");
+    FailWithCode(
+        ErrorKind::kConfig, "config.token_key",
+        "mask: tokenize needs a key: export SLUICE_TOKEN_KEY=... (keep it secret; the same key "
+        "gives the same tokens in every table)");
   }
   RegisterSecret(key);
   return key;
@@ -97,7 +98,8 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
     std::vector<std::string> items;
     for (const auto& [from, to] : step.pairs) {
       if (!Find(columns, from)) {
-        Fail(ErrorKind::kConfig, "{}: rename: no column '{}' to rename", step.where.str(), from);
+        FailWithCode(ErrorKind::kConfig, "config.step_mismatch",
+                     "{}: rename: no column '{}' to rename", step.where.str(), from);
       }
       items.push_back(SqlIdent(from) + " AS " + SqlIdent(to));
     }
@@ -360,8 +362,9 @@ std::string CompileJob(engine::Connection& conn, const project::Job& job,
     try {
       columns = DataColumns(conn, candidate, last);
     } catch (const Error& e) {
-      Fail(ErrorKind::kConfig, "{}: step {} ({}) of job {} does not fit its input: {}",
-           step.where.str(), i + 1, step.kind, job.name, e.what());
+      FailWithCode(ErrorKind::kConfig, "config.step_mismatch",
+                   "{}: step {} ({}) of job {} does not fit its input: {}", step.where.str(), i + 1,
+                   step.kind, job.name, e.what());
     }
     ctes = candidate;
     prev = last;
@@ -372,8 +375,9 @@ std::string CompileJob(engine::Connection& conn, const project::Job& job,
     try {
       columns = DataColumns(conn, candidate, "checked");
     } catch (const Error& e) {
-      Fail(ErrorKind::kConfig, "{}: the checks of job {} do not fit its output: {}",
-           job.checks.front().where.str(), job.name, e.what());
+      FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
+                   "{}: the checks of job {} do not fit its output: {}",
+                   job.checks.front().where.str(), job.name, e.what());
     }
     ctes = candidate;
     prev = "checked";
@@ -404,12 +408,14 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     auto input = metastore.GetTable(job.input.db, job.input.name);
     if (input && job.pii_auto) AddPiiMasks(job, metastore, *input, ws.project.pii.mask);
     if (!input) {
-      Fail(ErrorKind::kInput, "{}: input table {} is not in the catalog yet\n  hint: {}",
-           job.input_where.str(), job.input.str(),
-           job.input.db == "bronze"
-               ? fmt::format("land files with `sluice ingest {} FILE...` and run `sluice crawl {}`",
-                             job.input.name, job.input.name)
-               : fmt::format("run the job or model that writes {} first", job.input.str()));
+      FailWithCode(
+          ErrorKind::kInput, "input.not_in_catalog",
+          "{}: input table {} is not in the catalog yet\n  hint: {}", job.input_where.str(),
+          job.input.str(),
+          job.input.db == "bronze"
+              ? fmt::format("land files with `sluice ingest {} FILE...` and run `sluice crawl {}`",
+                            job.input.name, job.input.name)
+              : fmt::format("run the job or model that writes {} first", job.input.str()));
     }
     // The output's version as this run sees it, read before the bookmarks: a run that published
     // after this read moves the version, so the commit names the race (publish.conflict). A merge

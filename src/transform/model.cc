@@ -33,10 +33,10 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     diagnostics.ThrowIfAny();
     for (const auto& ref : model.refs) {
       if (!metastore.GetTable(ref.table.db, ref.table.name)) {
-        Fail(ErrorKind::kInput,
-             "{}: {} is not in the catalog yet\n  hint: run what builds it "
-             "first, or `sluice run --all`",
-             ref.where.str(), ref.table.str());
+        FailWithCode(ErrorKind::kInput, "input.not_in_catalog",
+                     "{}: {} is not in the catalog yet\n  hint: run what builds it "
+                     "first, or `sluice run --all`",
+                     ref.where.str(), ref.table.str());
       }
     }
     engine::Database db;
@@ -48,7 +48,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     try {
       conn.Inspect(sql);  // binds the model alone, so errors point into the model's own text
     } catch (const Error& e) {
-      Fail(ErrorKind::kInput, "{}: {}", model.where.file, e.what());
+      FailWithCode(ErrorKind::kInput, "input.sql", "{}: {}", model.where.file, e.what());
     }
     // Rows breaking a quarantining check are set aside while the batch is written.
     bool quarantining = std::any_of(rules.begin(), rules.end(), [](const quality::Rule& r) {
@@ -63,8 +63,9 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
       try {
         DataColumns(conn, ctes, "checked");
       } catch (const Error& e) {
-        Fail(ErrorKind::kConfig, "{}: the checks of model {} do not fit its output: {}",
-             model.checks.front().where.str(), report.name, e.what());
+        FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
+                     "{}: the checks of model {} do not fit its output: {}",
+                     model.checks.front().where.str(), report.name, e.what());
       }
       sql = ctes + " SELECT * EXCLUDE (_sluice_file) FROM checked";
     }
@@ -74,7 +75,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
       batch = WriteBatch(conn, *ws.store, spec, sql, run.id, options);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::kIo) throw;
-      Fail(ErrorKind::kInput, "{}: {}", model.where.file, e.what());
+      FailWithCode(ErrorKind::kInput, "input.sql", "{}: {}", model.where.file, e.what());
     }
     if (aside) {
       aside->Materialize(conn, "_set_aside");

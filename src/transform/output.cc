@@ -125,16 +125,18 @@ std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
     auto it = std::find_if(columns.begin(), columns.end(),
                            [&](const auto& c) { return ToLower(c.name) == ToLower(p); });
     if (it == columns.end()) {
-      Fail(ErrorKind::kConfig, "partition_by column '{}' is not in the output of {} (columns: {})",
-           p, spec.table.str(), ColumnNames(columns));
+      FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
+                   "partition_by column '{}' is not in the output of {} (columns: {})", p,
+                   spec.table.str(), ColumnNames(columns));
     }
     it->partition = true;
   }
   for (const auto& k : spec.key) {
     if (std::none_of(columns.begin(), columns.end(),
                      [&](const auto& c) { return ToLower(c.name) == ToLower(k); })) {
-      Fail(ErrorKind::kConfig, "key column '{}' is not in the output of {} (columns: {})", k,
-           spec.table.str(), ColumnNames(columns));
+      FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
+                   "key column '{}' is not in the output of {} (columns: {})", k, spec.table.str(),
+                   ColumnNames(columns));
     }
   }
   std::string rows_sql;
@@ -171,10 +173,11 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Me
       if (c.partition) has.push_back(c.name);
     }
     if (had != has) {
-      Fail(ErrorKind::kConfig,
-           "{} is partitioned by [{}], and this run's partition_by is [{}]\n  hint: run once "
-           "with mode overwrite to repartition the table",
-           spec.table.str(), Join(had, ", "), Join(has, ", "));
+      FailWithCode(
+          ErrorKind::kConfig, "config.repartition",
+          "{} is partitioned by [{}], and this run's partition_by is [{}]\n  hint: run once "
+          "with mode overwrite to repartition the table",
+          spec.table.str(), Join(had, ", "), Join(has, ", "));
     }
   }
   meta::TableChange change;

@@ -43,7 +43,7 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
           n.where,
           fmt::format("{} {} writes {}, which {} {} writes too", n.kind, n.name, n.output.str(),
                       dag.nodes[it->second].kind, dag.nodes[it->second].name),
-          "each table has exactly one job or model that writes it");
+          "each table has exactly one job or model that writes it", "config.duplicate_writer");
     }
   }
   // Inputs must exist: a source's bronze table, or a table some node writes.
@@ -62,7 +62,8 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
           diagnostics.Add(in.where,
                           fmt::format("no source '{}' for {}", in.table.name, in.table.str()),
                           near.empty() ? fmt::format("add sources/{}.yaml", in.table.name)
-                                       : fmt::format("did you mean 'bronze.{}'?", near));
+                                       : fmt::format("did you mean 'bronze.{}'?", near),
+                          "config.unknown_source");
         }
         continue;
       }
@@ -70,7 +71,8 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
       if (it == writer.end()) {
         std::string near = Nearest(in.table.str(), known_tables);
         diagnostics.Add(in.where, fmt::format("no job or model writes {}", in.table.str()),
-                        near.empty() ? "" : fmt::format("did you mean '{}'?", near));
+                        near.empty() ? "" : fmt::format("did you mean '{}'?", near),
+                        "config.unknown_table");
         continue;
       }
       deps[i].push_back(it->second);
@@ -104,7 +106,8 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
       for (auto it = from; it != stack.end(); ++it) names.push_back(dag.nodes[*it].output.str());
       names.push_back(dag.nodes[i].output.str());
       diagnostics.Add(dag.nodes[i].where, "dependency cycle: " + Join(names, " -> "),
-                      "a job or model cannot read, directly or not, the table it writes");
+                      "a job or model cannot read, directly or not, the table it writes",
+                      "config.cycle");
       cycle = true;
       return;
     }

@@ -30,10 +30,10 @@ Workspace Workspace::Open(const fs::path& root, const std::string& env) {
   Workspace ws;
   LoadDefinitions(ws, root, env);
   if (char c = catalog::PatternCharacter(fs::absolute(ws.project.env.lake).string())) {
-    Fail(ErrorKind::kConfig,
-         "the lake folder {} holds '{}', which DuckDB reads as a file pattern\n  hint: set "
-         "`lake:` for environment {} to a folder without *, ? or [",
-         ws.project.env.lake.string(), c, env);
+    FailWithCode(ErrorKind::kConfig, "config.lake_path",
+                 "the lake folder {} holds '{}', which DuckDB reads as a file pattern\n  hint: set "
+                 "`lake:` for environment {} to a folder without *, ? or [",
+                 ws.project.env.lake.string(), c, env);
   }
   ws.store = std::make_shared<lake::LocalStore>(ws.project.env.lake);
   ws.metastore = std::make_shared<meta::SqliteMetastore>(ws.project.env.metastore);

@@ -1,9 +1,9 @@
-#include "server/api.h"
+#include "api/runs.h"
 
 #include "common/redact.h"
 #include "common/time.h"
 
-namespace sluice::server {
+namespace sluice::api {
 
 using nlohmann::json;
 
@@ -76,17 +76,40 @@ std::optional<json> RunDetailJson(meta::Metastore& m, int64_t id) {
     }
   }
   out["checks"] = json::array();
-  for (const auto& c : m.CheckResults(id)) {
-    out["checks"].push_back(
-        {{"table", c.table},
-         {"rule", c.rule},
-         {"on_fail", c.on_fail},
-         {"outcome", c.outcome},
-         {"observed", c.observed},
-         {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
-         {"message", c.message}});
-  }
+  for (const auto& c : m.CheckResults(id)) out["checks"].push_back(CheckJson(c));
   return out;
+}
+
+json CheckJson(const meta::CheckResult& c) {
+  return {{"table", c.table},
+          {"rule", c.rule},
+          {"on_fail", c.on_fail},
+          {"outcome", c.outcome},
+          {"observed", c.observed},
+          {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
+          {"message", c.message}};
+}
+
+json ReportJson(const transform::RunReport& r) {
+  json checks = json::array();
+  for (const auto& c : r.checks) checks.push_back(CheckJson(c));
+  return {{"run_id", r.run_id},
+          {"kind", r.kind},
+          {"name", r.name},
+          {"status", r.status},
+          {"message", r.message},
+          {"output", r.output},
+          {"version", r.version},
+          {"rows_in", r.rows_in},
+          {"rows_out", r.rows_out},
+          {"rows_quarantined", r.rows_quarantined},
+          {"rows_filtered", r.rows_filtered},
+          {"rows_deduplicated", r.rows_deduplicated},
+          {"rows_left_out_by_sql", r.rows_left_out},
+          {"files_read", r.files_read},
+          {"quarantine_reasons", r.quarantine_reasons},
+          {"checks", checks},
+          {"duration_ms", r.duration_ms}};
 }
 
 json LogJson(const meta::LogLine& l) {
@@ -94,9 +117,4 @@ json LogJson(const meta::LogLine& l) {
           {"level", l.level}, {"step", l.step},     {"message", Redact(l.message)}};
 }
 
-json ErrorJson(const Error& e) {
-  return {{"error", Redact(e.what())},
-          {"code", e.code().empty() ? std::string(ErrorKindName(e.kind())) : e.code()}};
-}
-
-}  // namespace sluice::server
+}  // namespace sluice::api

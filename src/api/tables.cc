@@ -1,0 +1,83 @@
+#include "api/tables.h"
+
+#include <map>
+
+#include "catalog/pii_tags.h"
+#include "common/time.h"
+
+namespace sluice::api {
+
+using nlohmann::json;
+
+namespace {
+std::string TimeText(int64_t ms) { return ms ? Rfc3339(ms) : ""; }
+}  // namespace
+
+json TableListJson(meta::Metastore& m) {
+  json out = json::array();
+  for (const auto& tb : m.ListTables()) {
+    out.push_back({{"table", tb.full_name()},
+                   {"kind", tb.kind},
+                   {"format", tb.format},
+                   {"version", tb.version},
+                   {"files", m.TableFiles(tb.id, tb.version, false).size()},
+                   {"columns", m.TableColumns(tb.id, tb.version).size()},
+                   {"updated_at", TimeText(tb.updated_ms)}});
+  }
+  return out;
+}
+
+json TableJson(meta::Metastore& m, const meta::Table& tb, const std::string& location) {
+  auto files = m.TableFiles(tb.id, tb.version, true);
+  std::map<std::string, std::pair<int64_t, uint64_t>> partitions;
+  json quarantined = json::array();
+  uint64_t bytes = 0;
+  for (const auto& f : files) {
+    if (f.status != "active") {
+      quarantined.push_back({{"file", f.key}, {"reason", f.reason}});
+      continue;
+    }
+    bytes += f.size;
+    if (!f.partition.empty()) {
+      partitions[f.partition].first++;
+      partitions[f.partition].second += f.size;
+    }
+  }
+  auto tags = m.ColumnTags(tb.id);
+  json cols = json::array(), parts = json::array(), vers = json::array();
+  for (const auto& c : tb.columns) {
+    auto it = tags.find(c.name);
+    std::string tag = it == tags.end() ? std::string("[]") : it->second;
+    json detail = json::parse(tag, nullptr, false);
+    std::string masked = catalog::MaskedBy(tag);
+    cols.push_back({{"name", c.name},
+                    {"masked", masked.empty() ? json(nullptr) : json(masked)},
+                    {"type", c.type},
+                    {"partition", c.partition},
+                    {"pii", catalog::PiiEntities(tag)},
+                    {"pii_detail", detail.is_discarded() ? json::array() : detail}});
+  }
+  for (const auto& [p, v] : partitions) {
+    parts.push_back({{"partition", p}, {"files", v.first}, {"bytes", v.second}});
+  }
+  for (const auto& v : m.TableVersions(tb.id)) {
+    vers.push_back({{"version", v.version},
+                    {"created_at", TimeText(v.created_ms)},
+                    {"run_id", v.run_id},
+                    {"change", v.change},
+                    {"files", v.files}});
+  }
+  return {{"table", tb.full_name()},
+          {"kind", tb.kind},
+          {"format", tb.format},
+          {"version", tb.version},
+          {"location", location},
+          {"files", files.size() - quarantined.size()},
+          {"bytes", bytes},
+          {"columns", cols},
+          {"partitions", parts},
+          {"versions", vers},
+          {"quarantined_files", quarantined}};
+}
+
+}  // namespace sluice::api
