@@ -1,11 +1,9 @@
 #pragma once
-#include <sqlite3.h>
-
-#include <mutex>
 #include <string>
 
 #include "common/files.h"
 #include "meta/metastore.h"
+#include "meta/sql_core.h"
 
 namespace sluice::meta {
 
@@ -77,18 +75,12 @@ class SqliteMetastore : public Metastore {
   int schema_version();
 
  private:
-  class Stmt;
-  class Tx;
-  void Exec(const std::string& sql);
-  void Migrate();
   void WriteRunLocked(const Run& run, const std::vector<RunStep>& steps,
                       const std::vector<CheckResult>& checks);
   void ApplyTableChangeLocked(const TableChange& change, int64_t run_id);
   int64_t InsertQueuedLocked(const Run& run);
 
-  sqlite3* db_ = nullptr;
-  std::string path_;
-  std::mutex mu_;
+  SqlCore core_;
 };
 
 }  // namespace sluice::meta
