@@ -357,5 +357,22 @@ TEST(SqliteMetastore, RefusesANewerSchemaByName) {
   fs::remove_all(dir);
 }
 
+TEST(MetaOpen, ChoosesTheBackendByScheme) {
+  fs::path dir = fs::temp_directory_path() / ("sluice-meta-" + UniqueSuffix());
+  Open("sqlite:" + (dir / "a.db").string())->StartRun("job", "a", "manual");
+  Open((dir / "b.db").string())->StartRun("job", "b", "manual");
+  EXPECT_TRUE(fs::exists(dir / "a.db"));
+  EXPECT_TRUE(fs::exists(dir / "b.db"));
+  try {
+    Open("postgresql://db/sluice");
+    ADD_FAILURE() << "an unknown backend opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "meta.unsupported_backend");
+    EXPECT_EQ(e.kind(), ErrorKind::kConfig);
+    EXPECT_NE(std::string(e.what()).find("'postgresql'"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace sluice::meta
