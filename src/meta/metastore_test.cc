@@ -233,8 +233,14 @@ TEST_P(MetastoreTest, StepsAttemptsAndLogs) {
   EXPECT_EQ(logs[1].step, "clean");
   EXPECT_EQ(m_->Logs(id, l1, 10).size(), 1u);
   EXPECT_FALSE(m_->ScheduleMark("w", "0 2 * * * UTC"));
-  m_->SetScheduleMark("w", "0 2 * * * UTC", 1234);
+  EXPECT_TRUE(m_->SetScheduleMark("w", "0 2 * * * UTC", std::nullopt, 1234));
   EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 1234);
+  // Compare-and-set: a reading that is no longer the mark changes nothing.
+  EXPECT_FALSE(m_->SetScheduleMark("w", "0 2 * * * UTC", std::nullopt, 99));
+  EXPECT_FALSE(m_->SetScheduleMark("w", "0 2 * * * UTC", 1000, 2000));
+  EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 1234);
+  EXPECT_TRUE(m_->SetScheduleMark("w", "0 2 * * * UTC", 1234, 2000));
+  EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 2000);
 }
 
 TEST_P(MetastoreTest, LandingRegistry) {

@@ -5,7 +5,8 @@
 // Contract, for every backend:
 // - CommitRun takes effect whole or not at all. A crash before it returns leaves the catalog as
 //   it was (files already in the lake stay invisible).
-// - A lost race publishes nothing and throws Error(kIo), code publish.conflict: a table change
+// - A lost race publishes nothing and throws Error(kConflict), code publish.conflict: a table
+// change
 //   whose base_version is no longer the table's version (naming both versions), or a bookmark
 //   key another run processed meanwhile.
 // - Other failures of the database throw Error(kIo).

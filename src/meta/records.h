@@ -55,7 +55,7 @@ struct TableChange {
   bool remove_all = false;           // overwrite: every active file leaves
   std::string change;
   // The table version the change was built on (0: the table did not exist). When set, the
-  // commit fails with kIo, code publish.conflict, naming both versions, if the table moved
+  // commit fails with kConflict, code publish.conflict, naming both versions, if the table moved
   // meanwhile: nothing of that commit is published.
   std::optional<int64_t> base_version;
 };

@@ -106,7 +106,7 @@ void ApplyTableChange(SqlCore& core, const TableChange& change, int64_t run_id) 
     s.Bind(1, change.db).Bind(2, change.name);
     int64_t current = s.Step() ? s.Int(0) : 0;
     if (current != *change.base_version) {
-      FailWithCode(ErrorKind::kIo, "publish.conflict",
+      FailWithCode(ErrorKind::kConflict, "publish.conflict",
                    "{}.{} moved to version {} while this run built on version {} (another run "
                    "published first); nothing of this run was published\n  hint: run it again "
                    "to build on the new version",

@@ -20,7 +20,7 @@ void SqlPublisher::CommitRun(const RunCommit& commit) {
     Statement seen(core_, "SELECT run_id FROM bookmarks WHERE job = ? AND key = ?");
     seen.Bind(1, commit.bookmark_job).Bind(2, key);
     if (seen.Step()) {
-      FailWithCode(ErrorKind::kIo, "publish.conflict",
+      FailWithCode(ErrorKind::kConflict, "publish.conflict",
                    "job {}: run {} processed {} while this run was building on it; nothing of "
                    "this run was published\n  hint: run it again to process what is new",
                    commit.bookmark_job, seen.Int(0), key);

@@ -96,8 +96,8 @@ class SqlTriggers : public virtual Triggers {
   std::set<std::string> ArrivedKeys(const std::string& workflow) override;
   std::optional<int64_t> ScheduleMark(const std::string& workflow,
                                       const std::string& trigger) override;
-  void SetScheduleMark(const std::string& workflow, const std::string& trigger,
-                       int64_t fire_ms) override;
+  bool SetScheduleMark(const std::string& workflow, const std::string& trigger,
+                       std::optional<int64_t> previous, int64_t fire_ms) override;
 
  private:
   SqlCore& core_;

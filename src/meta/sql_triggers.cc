@@ -53,12 +53,20 @@ std::optional<int64_t> SqlTriggers::ScheduleMark(const std::string& workflow,
   return s.Int(0);
 }
 
-void SqlTriggers::SetScheduleMark(const std::string& workflow, const std::string& trigger,
-                                  int64_t fire_ms) {
+bool SqlTriggers::SetScheduleMark(const std::string& workflow, const std::string& trigger,
+                                  std::optional<int64_t> previous, int64_t fire_ms) {
   auto lock = core_.Lock();
-  Statement s(core_, "INSERT INTO schedule_marks (workflow, trigger, fire_ms) VALUES (?, ?, ?)" +
-                         core_.dialect().Upsert("workflow, trigger", {"fire_ms"}));
-  s.Bind(1, workflow).Bind(2, trigger).Bind(3, fire_ms).Run();
+  if (!previous) {
+    Statement s(core_, "INSERT INTO schedule_marks (workflow, trigger, fire_ms) VALUES (?, ?, ?)" +
+                           core_.dialect().Upsert("workflow, trigger", {}));
+    s.Bind(1, workflow).Bind(2, trigger).Bind(3, fire_ms).Run();
+  } else {
+    Statement s(core_,
+                "UPDATE schedule_marks SET fire_ms = ? WHERE workflow = ? AND trigger = ? AND "
+                "fire_ms = ?");
+    s.Bind(1, fire_ms).Bind(2, workflow).Bind(3, trigger).Bind(4, *previous).Run();
+  }
+  return core_.Changes() == 1;
 }
 
 }  // namespace sluice::meta

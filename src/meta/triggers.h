@@ -37,8 +37,11 @@ class Triggers {
   // The last fire time a schedule trigger handled (nullopt: never ran).
   virtual std::optional<int64_t> ScheduleMark(const std::string& workflow,
                                               const std::string& trigger) = 0;
-  virtual void SetScheduleMark(const std::string& workflow, const std::string& trigger,
-                               int64_t fire_ms) = 0;
+  // Sets the schedule mark to `fire_ms` where the caller read `previous` (nullopt: no mark).
+  // Compare-and-set: false, and nothing changes, when the mark is no longer `previous` (another
+  // server handled that fire time first).
+  virtual bool SetScheduleMark(const std::string& workflow, const std::string& trigger,
+                               std::optional<int64_t> previous, int64_t fire_ms) = 0;
 };
 
 }  // namespace sluice::meta
