@@ -33,12 +33,13 @@ int64_t SqlWorkQueue::EnqueueRun(const Run& run) {
 
 bool SqlWorkQueue::ClaimRun(int64_t id, const std::string& owner) {
   auto lock = core_.Lock();
+  // The process clock, as the run's other times (ended_ms): the database's clock, read through a
+  // double, may fall a millisecond behind it and make back-to-back runs seem to overlap.
   Statement s(core_,
-              "UPDATE runs SET status = 'running', owner = ?, " +
-                  fmt::format("started_ms = CASE WHEN started_ms = 0 THEN {} ELSE started_ms END ",
-                              core_.dialect().NowMs()) +
-                  "WHERE id = ? AND status = 'queued'");
-  s.Bind(1, owner).Bind(2, id).Run();
+              "UPDATE runs SET status = 'running', owner = ?, "
+              "started_ms = CASE WHEN started_ms = 0 THEN ? ELSE started_ms END "
+              "WHERE id = ? AND status = 'queued'");
+  s.Bind(1, owner).Bind(2, NowMs()).Bind(3, id).Run();
   return core_.Changes() == 1;
 }
 

@@ -23,7 +23,7 @@ class WorkQueue {
 
   // Records `run` as queued and returns its id.
   virtual int64_t EnqueueRun(const Run& run) = 0;
-  // queued -> running for `owner`, its start time from the database's clock; false when someone
+  // queued -> running for `owner`; false when someone
   // else claimed it first (or it was cancelled): exactly one of several claimers gets true.
   virtual bool ClaimRun(int64_t id, const std::string& owner) = 0;
   // running -> queued (a stopped server's run, to resume at the next start).
