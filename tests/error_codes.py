@@ -15,7 +15,7 @@ import sys
 CALL = re.compile(r'\b(?:FailWithCode|Refuse|HttpError(?:\s+\w+)?)\s*\(\s*[^,()"]+,\s*"([^"]*)"')
 ERROR = re.compile(r'\bError\(\s*ErrorKind::k\w+\s*,\s*"([^"]*)"\s*,')
 FAMILY = re.compile(
-    r'"((?:api|config|dqdl|input|io|lake|meta|net|pg|publish|query|quality|token|usage)\.[a-z_]+)"')
+    r'"((?:api|config|dqdl|input|io|lake|meta|net|pg|publish|query|quality|run|token|usage)\.[a-z_]+)"')
 DOC_ROW = re.compile(r'^\|\s*`([^`]+)`\s*\|', re.M)
 
 

@@ -202,7 +202,7 @@ bool RangeType(const std::string& type) {
 }
 }  // namespace
 
-quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::Metastore& metastore,
+quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::CatalogStore& metastore,
                                     const lake::Store& store, const std::string& db,
                                     const std::string& name) {
   auto table = metastore.GetTable(db, name);
@@ -267,7 +267,7 @@ quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::Metastore& m
   return facts;
 }
 
-std::vector<TableListing> ListTables(meta::Metastore& metastore) {
+std::vector<TableListing> ListTables(meta::CatalogStore& metastore) {
   std::vector<TableListing> out;
   for (auto table : metastore.ListTables()) {
     table.columns = metastore.TableColumns(table.id, table.version);
@@ -277,7 +277,7 @@ std::vector<TableListing> ListTables(meta::Metastore& metastore) {
   return out;
 }
 
-std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
+std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::CatalogStore& metastore,
                                      const lake::Store& store) {
   return AttachTables(conn, ListTables(metastore), store);
 }

@@ -44,11 +44,11 @@ struct TableListing {
 };
 // Every catalog table, read from the metastore once (a sandboxed query reads it before it
 // gives up access to the metastore).
-std::vector<TableListing> ListTables(meta::Metastore& metastore);
+std::vector<TableListing> ListTables(meta::CatalogStore& metastore);
 
 // Creates a schema per database and a view per table on `conn`. A table whose files cannot be
 // read is left out (so the rest stay usable) and returned with the reason.
-std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::Metastore& metastore,
+std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::CatalogStore& metastore,
                                      const lake::Store& store);
 std::vector<Unreadable> AttachTables(engine::Connection& conn,
                                      const std::vector<TableListing>& tables,
@@ -59,7 +59,7 @@ std::vector<Unreadable> AttachTables(engine::Connection& conn,
 // Parquet table, NULL counts, and the least and greatest value of integer, decimal, date and
 // timestamp columns. Nothing for other formats. One read of the metastore serves both, so the
 // facts are those of the rows the view reads even if the table changes meanwhile.
-quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::Metastore& metastore,
+quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::CatalogStore& metastore,
                                     const lake::Store& store, const std::string& db,
                                     const std::string& name);
 

@@ -60,7 +60,7 @@ void FilesUnder(const fs::path& dir, const fs::path& rel_dir, std::set<fs::path>
 }  // namespace
 
 std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<std::string>& paths,
-                                 lake::Store& store, meta::Metastore& metastore) {
+                                 lake::Store& store, meta::LandingRegistry& metastore) {
   const std::string prefix = LandingPrefix(source);
   std::vector<Planned> plan;
   for (const auto& p : paths) {

@@ -20,6 +20,6 @@ struct IngestedFile {
 // sluice::Error(kInput) when a different file already sits at a target key, before landing
 // anything.
 std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<std::string>& paths,
-                                 lake::Store& store, meta::Metastore& metastore);
+                                 lake::Store& store, meta::LandingRegistry& metastore);
 
 }  // namespace sluice::catalog

@@ -12,7 +12,7 @@ namespace sluice::catalog {
 using nlohmann::json;
 
 std::map<std::string, std::vector<quality::EntityMatch>> TagPii(
-    engine::Connection& conn, meta::Metastore& metastore, const lake::Store& store,
+    engine::Connection& conn, meta::CatalogStore& metastore, const lake::Store& store,
     const meta::Table& table, const std::vector<quality::CustomEntity>& custom,
     size_t sample_rows) {
   std::map<std::string, std::vector<quality::EntityMatch>> found;

@@ -16,7 +16,7 @@ namespace sluice::catalog {
 // Samples up to `sample_rows` rows of `table` and stores each column's detected entities.
 // Returns column -> entity types (columns without any are left out).
 std::map<std::string, std::vector<quality::EntityMatch>> TagPii(
-    engine::Connection& conn, meta::Metastore& metastore, const lake::Store& store,
+    engine::Connection& conn, meta::CatalogStore& metastore, const lake::Store& store,
     const meta::Table& table, const std::vector<quality::CustomEntity>& custom = {},
     size_t sample_rows = 1000);
 

@@ -102,7 +102,7 @@ std::string CheckedStatement(engine::Connection& conn, const std::string& sql) {
   RefuseWrite(what);
 }
 
-void RunQuery(meta::Metastore& metastore, const lake::Store& store, const std::string& sql,
+void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std::string& sql,
               const project::QuerySettings& limits,
               const std::function<void(engine::Result&)>& print) {
   auto tables = ListTables(metastore);

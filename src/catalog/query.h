@@ -24,7 +24,7 @@ namespace sluice::catalog {
 //   query.row_limit), never cut; past `limits.timeout_ms` the query is stopped with
 //   Error(kInput, query.timeout); Ctrl-C stops it with kInterrupted.
 // - DuckDB's own errors (with the position in the user's SQL) come back as Error(kInput).
-void RunQuery(meta::Metastore& metastore, const lake::Store& store, const std::string& sql,
+void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std::string& sql,
               const project::QuerySettings& limits,
               const std::function<void(engine::Result&)>& print);
 

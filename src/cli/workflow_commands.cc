@@ -172,7 +172,8 @@ int RunWorkflow(const Global& g, const std::string& name, const std::vector<std:
   }
   auto& m = *ws.metastore;
   int64_t id = orchestrator::Enqueue(m, it->second, "manual", p);
-  if (!m.ClaimRun(id, ProcessOwner())) Fail(ErrorKind::kInternal, "run {} was taken", id);
+  if (!m.ClaimRun(id, ProcessOwner()))
+    FailWithCode(ErrorKind::kConflict, "run.claimed", "run {} was taken", id);
   return Foreground(std::move(ws), id, format);
 }
 

@@ -18,6 +18,8 @@ const char* ErrorKindName(ErrorKind kind) {
       return "internal";
     case ErrorKind::kInterrupted:
       return "interrupted";
+    case ErrorKind::kConflict:
+      return "conflict";
   }
   return "internal";
 }
@@ -31,6 +33,8 @@ int ExitCodeFor(ErrorKind kind) {
       return 3;
     case ErrorKind::kInterrupted:
       return 130;
+    case ErrorKind::kConflict:
+      return 75;  // EX_TEMPFAIL: the same command, run again, may succeed
     default:
       return 1;
   }

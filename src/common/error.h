@@ -20,6 +20,7 @@ enum class ErrorKind {
   kQuality,      // a check with on_fail: fail failed (exit 3)
   kInternal,     // a bug in Sluice (exit 1)
   kInterrupted,  // the user pressed Ctrl-C or sent SIGTERM (exit 130)
+  kConflict,     // a lost race: another writer changed what this one built on; try again (exit 75)
 };
 
 const char* ErrorKindName(ErrorKind kind);

@@ -3,10 +3,12 @@
 #include "meta/metastore.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "common/error.h"
 #include "common/files.h"
@@ -231,8 +233,14 @@ TEST_P(MetastoreTest, StepsAttemptsAndLogs) {
   EXPECT_EQ(logs[1].step, "clean");
   EXPECT_EQ(m_->Logs(id, l1, 10).size(), 1u);
   EXPECT_FALSE(m_->ScheduleMark("w", "0 2 * * * UTC"));
-  m_->SetScheduleMark("w", "0 2 * * * UTC", 1234);
+  EXPECT_TRUE(m_->SetScheduleMark("w", "0 2 * * * UTC", std::nullopt, 1234));
   EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 1234);
+  // Compare-and-set: a reading that is no longer the mark changes nothing.
+  EXPECT_FALSE(m_->SetScheduleMark("w", "0 2 * * * UTC", std::nullopt, 99));
+  EXPECT_FALSE(m_->SetScheduleMark("w", "0 2 * * * UTC", 1000, 2000));
+  EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 1234);
+  EXPECT_TRUE(m_->SetScheduleMark("w", "0 2 * * * UTC", 1234, 2000));
+  EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 2000);
 }
 
 TEST_P(MetastoreTest, LandingRegistry) {
@@ -286,7 +294,89 @@ INSTANTIATE_TEST_SUITE_P(Backends, MetastoreTest,
 TEST(SqliteMetastore, MigratesToTheNewestSchema) {
   fs::path dir = fs::temp_directory_path() / ("sluice-meta-" + UniqueSuffix());
   SqliteMetastore m(dir / "m.db");
-  EXPECT_GE(m.schema_version(), 1);
+  EXPECT_EQ(m.schema_version(), static_cast<int>(SqliteDialect().Migrations().size()));
+  fs::remove_all(dir);
+}
+
+// Runs `sql` on the SQLite file at `path` behind the metastore's back; answers the first column
+// of the first row ("" when none).
+std::string Sqlite(const fs::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string out;
+  sqlite3_stmt* s = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+// testdata/legacy_v5.db was written with the schema of the releases that kept their version in
+// PRAGMA user_version (5), before the schema_version table: it opens, upgraded in place, and
+// keeps everything it held.
+TEST(SqliteMetastore, UpgradesALegacyMetastoreInPlace) {
+  fs::path dir = fs::temp_directory_path() / ("sluice-meta-" + UniqueSuffix());
+  fs::create_directories(dir);
+  fs::copy_file(fs::path(SLUICE_SOURCE_DIR) / "src/meta/testdata/legacy_v5.db", dir / "m.db");
+  ASSERT_EQ(Sqlite(dir / "m.db",
+                   "SELECT count(*) FROM sqlite_master WHERE name = "
+                   "'schema_version'"),
+            "0");
+  {
+    SqliteMetastore m(dir / "m.db");
+    EXPECT_EQ(m.schema_version(), static_cast<int>(SqliteDialect().Migrations().size()));
+    auto t = m.GetTable("silver", "orders");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->version, 1);
+    ASSERT_EQ(m.TableFiles(t->id, 0, false).size(), 1u);
+    EXPECT_EQ(m.TableFiles(t->id, 0, false)[0].key, "staging/orders/a");
+    EXPECT_EQ(m.Bookmarks("clean"), (std::set<std::string>{"landing/orders/a.csv"}));
+    EXPECT_EQ(m.ScheduleMark("daily", "cron0"), 5000);
+    ASSERT_EQ(m.Tokens().size(), 1u);
+    ASSERT_TRUE(m.GetRun(1));
+    EXPECT_EQ(m.GetRun(1)->status, "succeeded");
+    // It keeps working: a new run gets the next id.
+    EXPECT_EQ(m.StartRun("job", "clean", "manual"), 2);
+  }
+  EXPECT_EQ(Sqlite(dir / "m.db", "SELECT group_concat(version) FROM schema_version"), "5");
+  EXPECT_EQ(Sqlite(dir / "m.db", "PRAGMA user_version"), "5");
+  fs::remove_all(dir);
+}
+
+TEST(SqliteMetastore, RefusesANewerSchemaByName) {
+  fs::path dir = fs::temp_directory_path() / ("sluice-meta-" + UniqueSuffix());
+  { SqliteMetastore m(dir / "m.db"); }
+  Sqlite(dir / "m.db", "INSERT INTO schema_version VALUES (99, 'sqlite', 0)");
+  try {
+    SqliteMetastore m(dir / "m.db");
+    ADD_FAILURE() << "a newer schema opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "meta.schema_too_new");
+    EXPECT_NE(std::string(e.what()).find("schema version 99, newer than this sluice (" +
+                                         std::to_string(SqliteDialect().Migrations().size()) + ")"),
+              std::string::npos)
+        << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+TEST(MetaOpen, ChoosesTheBackendByScheme) {
+  fs::path dir = fs::temp_directory_path() / ("sluice-meta-" + UniqueSuffix());
+  Open("sqlite:" + (dir / "a.db").string())->StartRun("job", "a", "manual");
+  Open((dir / "b.db").string())->StartRun("job", "b", "manual");
+  EXPECT_TRUE(fs::exists(dir / "a.db"));
+  EXPECT_TRUE(fs::exists(dir / "b.db"));
+  try {
+    Open("postgresql://db/sluice");
+    ADD_FAILURE() << "an unknown backend opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "meta.unsupported_backend");
+    EXPECT_EQ(e.kind(), ErrorKind::kConfig);
+    EXPECT_NE(std::string(e.what()).find("'postgresql'"), std::string::npos) << e.what();
+  }
   fs::remove_all(dir);
 }
 

@@ -48,7 +48,7 @@ bool IsReservedParam(const std::string& name) {
   return name == "files" || name == "item" || name == "upstream_run_id" || name == "scheduled_at";
 }
 
-int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
+int64_t Enqueue(meta::WorkQueue& metastore, const project::Workflow& workflow,
                 const std::string& trigger, const json& params, int64_t parent_run_id) {
   // Only what the run is given is stored (redacted): defaults, which may come from
   // ${env:...}, are read from the workflow when it runs.

@@ -83,7 +83,7 @@ bool IsReservedParam(const std::string& name);
 
 // Queues a run of `workflow` with `params` over its defaults; returns its id. Unknown
 // parameters are refused (kUsage) with the nearest known name.
-int64_t Enqueue(meta::Metastore& metastore, const project::Workflow& workflow,
+int64_t Enqueue(meta::WorkQueue& metastore, const project::Workflow& workflow,
                 const std::string& trigger, const nlohmann::json& params,
                 int64_t parent_run_id = 0);
 

@@ -600,7 +600,8 @@ void Service::FireSchedules(bool startup) {
             Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}});
         Push(id, fire);
       }
-      if (due.mark != mark.value_or(-1)) metastore_->SetScheduleMark(name, key, due.mark);
+      // Compare-and-set: false when another server advanced the mark first (it fired too).
+      if (due.mark != mark.value_or(-1)) metastore_->SetScheduleMark(name, key, mark, due.mark);
     }
   }
 }

@@ -211,7 +211,10 @@ void Connection::ThrowFromResult(const PGresult* result, std::string_view what) 
   ErrorKind kind = ErrorKind::kIo;
   std::string code = "pg.query";
   for (const Race& race : kRaces) {
-    if (sqlstate == race.sqlstate) code = race.code;
+    if (sqlstate == race.sqlstate) {
+      kind = ErrorKind::kConflict;
+      code = race.code;
+    }
   }
   if (sqlstate == "57014") {  // query_canceled: by Cancel, else by statement_timeout
     bool cancelled = cancel_requested_.exchange(false);

@@ -27,8 +27,7 @@ namespace sluice::pg {
 //   pg.cancelled           Connection::Cancel cancelled it (kInterrupted)
 //   pg.serialization_failure, pg.deadlock, pg.unique_violation
 //                          a lost race (SQLSTATE 40001, 40P01, 23505): retry, or report a
-//                          conflict; lost_race() is true for these three (kIo until
-//                          ErrorKind::kConflict exists)
+//                          conflict; lost_race() is true for these three (kConflict)
 //   pg.query               any other error the server reports for a statement (kIo)
 //   pg.type                a field read as a type it does not have, or a NULL read as a value
 //                          (kInternal)

@@ -170,6 +170,7 @@ TEST_F(PgTest, SqlStatesOfLostRacesAreDistinct) {
     EXPECT_EQ(e.code(), "pg.unique_violation");
     EXPECT_EQ(e.sqlstate(), "23505");
     EXPECT_TRUE(e.lost_race());
+    EXPECT_EQ(e.kind(), ErrorKind::kConflict);
     EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos) << e.what();
   }
   // Two serializable transactions that each read what the other writes: one loses.

@@ -15,7 +15,7 @@ namespace sluice::project {
 
 // Error kinds that retry and catch rules name. Every failure has exactly one.
 inline const std::vector<std::string> kErrorKinds = {
-    "config", "input", "io", "quality", "timeout", "interrupted", "internal", "any"};
+    "config", "input", "io", "quality", "timeout", "interrupted", "internal", "conflict", "any"};
 
 struct Retry {
   int attempts = 1;  // total tries of the step, the first included

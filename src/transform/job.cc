@@ -227,7 +227,7 @@ std::vector<PendingMasks> MasksAhead(const project::Job& job) {
 
 // `pii: auto`: a first mask step for every column of the input the catalog tags as sensitive
 // that no mask step of the job covers, with the project's default action.
-void AddPiiMasks(project::Job& job, meta::Metastore& metastore, const meta::Table& input,
+void AddPiiMasks(project::Job& job, meta::CatalogStore& metastore, const meta::Table& input,
                  const std::string& method) {
   std::set<std::string> masked;
   for (const auto& step : job.steps) {
@@ -253,7 +253,7 @@ void AddPiiMasks(project::Job& job, meta::Metastore& metastore, const meta::Tabl
 // (with what the input's tags said of it); any other column, what the input's tags say of the
 // column of that name (sensitive values passed on, or masked upstream), or nothing. So a column
 // that stops being masked no longer reads as masked.
-void RecordMasks(const project::Job& job, meta::Metastore& metastore, const meta::Table& input) {
+void RecordMasks(const project::Job& job, meta::CatalogStore& metastore, const meta::Table& input) {
   auto output = metastore.GetTable(job.output.table.db, job.output.table.name);
   if (!output) return;
   auto input_tags = metastore.ColumnTags(input.id);

@@ -159,9 +159,9 @@ std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
   return batch;
 }
 
-meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
-                          const OutputSpec& spec, const Batch& batch, int64_t run_id,
-                          const RunOptions& options) {
+meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
+                          meta::CatalogStore& metastore, const OutputSpec& spec, const Batch& batch,
+                          int64_t run_id, const RunOptions& options) {
   auto existing = metastore.GetTable(spec.table.db, spec.table.name);
   if (existing && existing->version > 0 && spec.mode == "append") {
     // Files of one table share their key=value folders, or the table cannot be read.
@@ -237,12 +237,12 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Me
   return change;
 }
 
-int64_t CurrentVersion(meta::Metastore& metastore, const project::TableName& table) {
+int64_t CurrentVersion(meta::CatalogStore& metastore, const project::TableName& table) {
   auto t = metastore.GetTable(table.db, table.name);
   return t ? t->version : 0;
 }
 
-void CommitOrDiscard(lake::Store& store, meta::Metastore& metastore,
+void CommitOrDiscard(lake::Store& store, meta::Publisher& metastore,
                      const meta::RunCommit& commit) {
   try {
     metastore.CommitRun(commit);
@@ -264,7 +264,7 @@ void CommitOrDiscard(lake::Store& store, meta::Metastore& metastore,
   }
 }
 
-WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
+WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::CatalogStore& metastore,
                         const OutputSpec& spec, const std::string& select_sql, int64_t run_id,
                         const RunOptions& options) {
   auto batch = WriteBatch(conn, store, spec, select_sql, run_id, options);

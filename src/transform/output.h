@@ -45,7 +45,7 @@ class Batch {
  private:
   friend std::unique_ptr<Batch> WriteBatch(engine::Connection&, lake::Store&, const OutputSpec&,
                                            const std::string&, int64_t, const RunOptions&);
-  friend meta::TableChange Publish(engine::Connection&, lake::Store&, meta::Metastore&,
+  friend meta::TableChange Publish(engine::Connection&, lake::Store&, meta::CatalogStore&,
                                    const OutputSpec&, const Batch&, int64_t, const RunOptions&);
   Batch() = default;
   fs::path dir_;
@@ -63,9 +63,9 @@ std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
 
 // The table's next version from `batch`. `conn` must have the catalog attached (a merge reads
 // the table's current rows through its view).
-meta::TableChange Publish(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
-                          const OutputSpec& spec, const Batch& batch, int64_t run_id,
-                          const RunOptions& options);
+meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
+                          meta::CatalogStore& metastore, const OutputSpec& spec, const Batch& batch,
+                          int64_t run_id, const RunOptions& options);
 
 struct WrittenTable {
   meta::TableChange change;
@@ -73,15 +73,15 @@ struct WrittenTable {
 };
 
 // The version `table` has now, as OutputSpec::base_version wants it (0: no table yet).
-int64_t CurrentVersion(meta::Metastore& metastore, const project::TableName& table);
+int64_t CurrentVersion(meta::CatalogStore& metastore, const project::TableName& table);
 
 // Commits `commit`; if the commit fails (a conflict, a full disk), deletes every file its table
 // changes added to the lake, so a run that published nothing leaves nothing behind, and
 // rethrows.
-void CommitOrDiscard(lake::Store& store, meta::Metastore& metastore, const meta::RunCommit& commit);
+void CommitOrDiscard(lake::Store& store, meta::Publisher& metastore, const meta::RunCommit& commit);
 
 // WriteBatch and Publish in one go, for callers that check nothing in between.
-WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Metastore& metastore,
+WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::CatalogStore& metastore,
                         const OutputSpec& spec, const std::string& select_sql, int64_t run_id,
                         const RunOptions& options);
 

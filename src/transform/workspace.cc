@@ -3,7 +3,7 @@
 #include "catalog/catalog.h"
 #include "common/error.h"
 #include "lake/local_store.h"
-#include "meta/sqlite_metastore.h"
+#include "meta/metastore.h"
 #include "transform/validate.h"
 
 namespace sluice::transform {
@@ -36,7 +36,7 @@ Workspace Workspace::Open(const fs::path& root, const std::string& env) {
                  ws.project.env.lake.string(), c, env);
   }
   ws.store = std::make_shared<lake::LocalStore>(ws.project.env.lake);
-  ws.metastore = std::make_shared<meta::SqliteMetastore>(ws.project.env.metastore);
+  ws.metastore = meta::Open(ws.project.env.metastore.string());
   // What a killed process left: its runs end failed, its scratch files go.
   ws.metastore->FailAbandonedRuns();
   ws.store->RemoveAbandonedScratch();

@@ -85,9 +85,9 @@ def main():
             codes = sorted(r[0] for r in results)
             # The loser may also find the file already bookmarked (it started after the winner
             # committed): then it has nothing to do and succeeds. A real race has one loser.
-            if codes == [0, 1]:
+            if codes == [0, 75]:
                 conflicts += 1
-                loser = next(r for r in results if r[0] == 1)
+                loser = next(r for r in results if r[0] == 75)
                 check("error[publish.conflict]:" in loser[2], f"not a conflict: {loser[2]}")
                 check(f"silver.o moved to version {before + 1} while this run built on version "
                       f"{before}" in loser[2], f"the conflict does not name the versions: "

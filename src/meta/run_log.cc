@@ -1,4 +1,4 @@
-#include "meta/metastore.h"
+#include "meta/run_log.h"
 
 #include <fmt/format.h>
 
@@ -7,15 +7,15 @@
 
 namespace sluice::meta {
 
-void Metastore::FailRun(Run run, const std::string& error, const std::vector<RunStep>& steps,
-                        const std::vector<CheckResult>& checks) {
+void RunLog::FailRun(Run run, const std::string& error, const std::vector<RunStep>& steps,
+                     const std::vector<CheckResult>& checks) {
   run.status = "failed";
   run.error = error;
   run.ended_ms = NowMs();
   FinishRun(run, steps, checks);
 }
 
-std::vector<Run> Metastore::FailAbandonedRuns() {
+std::vector<Run> RunLog::FailAbandonedRuns() {
   std::vector<Run> failed;
   for (auto& run : ListRuns({.statuses = {"running"}, .limit = 100000})) {
     if (run.kind == "workflow" || OwnerAlive(run.owner)) continue;

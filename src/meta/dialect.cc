@@ -1,0 +1,197 @@
+#include "meta/dialect.h"
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+
+namespace sluice::meta {
+
+std::string Dialect::Upsert(std::string_view keys,
+                            const std::vector<std::string_view>& update_columns) const {
+  if (update_columns.empty()) return fmt::format(" ON CONFLICT ({}) DO NOTHING", keys);
+  std::vector<std::string> sets;
+  for (auto c : update_columns) sets.push_back(fmt::format("{0} = excluded.{0}", c));
+  return fmt::format(" ON CONFLICT ({}) DO UPDATE SET {}", keys, Join(sets, ", "));
+}
+
+std::string Dialect::Returning(std::string_view column) const {
+  return fmt::format(" RETURNING {}", column);
+}
+
+const std::vector<std::string>& SqliteDialect::Migrations() const {
+  // Shipped with the PRAGMA user_version era: never edit, append.
+  static const std::vector<std::string> kMigrations = {
+      R"sql(
+CREATE TABLE databases (name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL);
+CREATE TABLE tables (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  db TEXT NOT NULL REFERENCES databases(name),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  format TEXT NOT NULL,
+  options TEXT NOT NULL DEFAULT '{}',
+  current_version INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  UNIQUE (db, name));
+CREATE TABLE table_versions (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  version INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  run_id INTEGER,
+  change TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (table_id, version));
+CREATE TABLE columns (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  version INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  is_partition INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (table_id, version, position));
+CREATE TABLE table_files (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  key TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  partition TEXT NOT NULL DEFAULT '',
+  rows INTEGER NOT NULL DEFAULT -1,
+  status TEXT NOT NULL DEFAULT 'active',
+  reason TEXT NOT NULL DEFAULT '',
+  columns TEXT NOT NULL DEFAULT '',
+  added_version INTEGER NOT NULL,
+  removed_version INTEGER,
+  PRIMARY KEY (table_id, key));
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  rows_in INTEGER NOT NULL DEFAULT 0,
+  rows_out INTEGER NOT NULL DEFAULT 0,
+  rows_quarantined INTEGER NOT NULL DEFAULT 0,
+  files_read INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  details TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX runs_by_name ON runs (kind, name, id);
+CREATE TABLE run_steps (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  rows INTEGER NOT NULL DEFAULT -1,
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, seq));
+CREATE TABLE bookmarks (
+  job TEXT NOT NULL,
+  key TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  PRIMARY KEY (job, key));
+CREATE TABLE check_results (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seq INTEGER NOT NULL,
+  table_name TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  on_fail TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  observed TEXT NOT NULL DEFAULT '',
+  failing_rows INTEGER NOT NULL DEFAULT -1,
+  message TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, seq));
+CREATE TABLE landed_files (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  landed_ms INTEGER NOT NULL,
+  PRIMARY KEY (source, key));
+CREATE INDEX landed_by_hash ON landed_files (source, sha256);
+)sql",
+      // Workflows: queued runs, steps and their attempts, run logs, arrivals, schedules.
+      R"sql(
+ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN definition TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN parent_run_id INTEGER;
+ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN queued_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_by_status ON runs (status, id);
+CREATE TABLE steps (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  path TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  output TEXT NOT NULL DEFAULT '{}',
+  error_kind TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, path));
+CREATE TABLE attempts (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  path TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  started_ms INTEGER NOT NULL,
+  ended_ms INTEGER,
+  error_kind TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  child_run_id INTEGER,
+  PRIMARY KEY (run_id, path, attempt));
+CREATE TABLE run_logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  time_ms INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  step TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL);
+CREATE INDEX run_logs_by_run ON run_logs (run_id, id);
+CREATE TABLE arrivals (
+  workflow TEXT NOT NULL,
+  key TEXT NOT NULL,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seen_ms INTEGER NOT NULL,
+  PRIMARY KEY (workflow, key));
+CREATE TABLE schedule_marks (
+  workflow TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  fire_ms INTEGER NOT NULL,
+  PRIMARY KEY (workflow, trigger));
+)sql",
+      // Check results keep their figure as a number (dynamic thresholds) and their condition.
+      R"sql(
+ALTER TABLE check_results ADD COLUMN value REAL;
+ALTER TABLE check_results ADD COLUMN threshold TEXT NOT NULL DEFAULT '';
+CREATE INDEX check_results_by_rule ON check_results (table_name, rule, run_id);
+)sql",
+      // Sensitive-data tags per column (the latest detection), outside table versions.
+      R"sql(
+CREATE TABLE column_tags (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  column_name TEXT NOT NULL,
+  tags TEXT NOT NULL DEFAULT '[]',
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (table_id, column_name));
+)sql",
+      // API tokens of `sluice serve`: the SHA-256 of each secret, never the secret.
+      R"sql(
+CREATE TABLE api_tokens (
+  name TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_used_ms INTEGER NOT NULL DEFAULT 0);
+)sql",
+  };
+  return kMigrations;
+}
+
+std::string SqliteDialect::LegacyVersionWrite(int version) const {
+  return fmt::format("PRAGMA user_version = {}", version);
+}
+
+}  // namespace sluice::meta

@@ -1,0 +1,32 @@
+#pragma once
+// meta::Publisher: how a crawl, job or model run publishes — the tables' new versions, the job's
+// bookmarks, the check results and the run's final record, in one transaction.
+//
+// Contract, for every backend:
+// - CommitRun takes effect whole or not at all. A crash before it returns leaves the catalog as
+//   it was (files already in the lake stay invisible).
+// - A lost race publishes nothing and throws Error(kConflict), code publish.conflict: a table
+// change
+//   whose base_version is no longer the table's version (naming both versions), or a bookmark
+//   key another run processed meanwhile.
+// - Other failures of the database throw Error(kIo).
+// - Any thread of any process may call them at any time; of two commits built on one table
+//   version exactly one publishes.
+#include <set>
+#include <string>
+
+#include "meta/records.h"
+
+namespace sluice::meta {
+
+class Publisher {
+ public:
+  virtual ~Publisher() = default;
+
+  // Publishes a run's result atomically (see above).
+  virtual void CommitRun(const RunCommit& commit) = 0;
+  // The landed files a job has processed (its bookmarks); empty for a job never run.
+  virtual std::set<std::string> Bookmarks(const std::string& job) = 0;
+};
+
+}  // namespace sluice::meta

@@ -1,0 +1,105 @@
+#pragma once
+// meta::SqlCore is the one door of the SQL stores to their database: the connection, the
+// transaction scope, prepared statements and reading rows, and the schema migrations. Every store
+// (sql_*.cc) writes its SQL once against it and a Dialect.
+//
+// Contract:
+// - Opening creates the database when missing and migrates it to the dialect's newest schema in
+//   one transaction, recording each version applied in the table schema_version. A metastore
+//   written before that table existed is adopted at the version it recorded (SQLite: PRAGMA
+//   user_version) and upgraded in place. One newer than this binary is refused with kIo, code
+//   meta.schema_too_new, naming both versions; nothing is changed. Two processes opening one
+//   database at once migrate it once.
+// - A Statement or Transaction is used only while its Lock or Transaction is held; the lock
+//   makes one SqlCore safe from several threads (a call waits for the one before it).
+// - Failures of the database throw Error(kIo) naming the database; a statement the database
+//   cannot prepare is a bug, kInternal.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/files.h"
+#include "meta/dialect.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sluice::meta {
+
+class SqlCore {
+ public:
+  // Opens the SQLite database at `path` (creating it and its folder).
+  SqlCore(const fs::path& path, std::unique_ptr<Dialect> dialect);
+  ~SqlCore();
+  SqlCore(const SqlCore&) = delete;
+  SqlCore& operator=(const SqlCore&) = delete;
+
+  const Dialect& dialect() const { return *dialect_; }
+  // The schema version the database is at.
+  int schema_version();
+
+  // Holds the connection for one call's statements (reads and single-statement writes).
+  [[nodiscard]] std::unique_lock<std::mutex> Lock() { return std::unique_lock(mu_); }
+
+  class Statement {
+   public:
+    // Prepares `sql` (with `?`/`?N` placeholders); the caller holds a Lock or a Transaction.
+    Statement(SqlCore& core, std::string_view sql);
+    ~Statement();
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+
+    Statement& Bind(int i, int64_t v);
+    Statement& Bind(int i, const std::string& v);
+    Statement& BindReal(int i, double v);
+    Statement& BindNull(int i);
+    // Binds v, or NULL when v is 0 (optional references such as parent_run_id).
+    Statement& BindOrNull(int i, int64_t v);
+    // Steps once; true while a row is available.
+    bool Step();
+    // Steps to the end.
+    void Run();
+    int64_t Int(int col);
+    double Double(int col);
+    std::string Text(int col);
+    bool IsNull(int col);
+
+   private:
+    SqlCore& core_;
+    sqlite3_stmt* stmt_ = nullptr;
+  };
+
+  // A write transaction: holds the connection, begins at construction, commits at Commit() and
+  // rolls back when it goes out of scope uncommitted (an exception, an early return).
+  class Transaction {
+   public:
+    explicit Transaction(SqlCore& core);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void Commit();
+
+   private:
+    SqlCore& core_;
+    std::unique_lock<std::mutex> lock_;
+    bool done_ = false;
+  };
+
+  // Rows the last INSERT/UPDATE/DELETE changed (the caller holds the connection).
+  int64_t Changes();
+
+ private:
+  void Exec(const std::string& sql);
+  // The recorded schema version; `recorded` tells whether schema_version exists.
+  int ReadVersion(bool& recorded);
+  void Migrate();
+
+  std::unique_ptr<Dialect> dialect_;
+  std::string where_;  // the database, for messages
+  sqlite3* db_ = nullptr;
+  std::mutex mu_;
+};
+
+}  // namespace sluice::meta
