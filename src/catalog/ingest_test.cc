@@ -31,7 +31,7 @@ class IngestTest : public ::testing::Test {
   }
   std::vector<std::string> Keys() {
     std::vector<std::string> keys;
-    for (const auto& o : store_->List("landing/")) keys.push_back(o.key);
+    for (const auto& o : lake::ListAll(*store_, "landing/")) keys.push_back(o.key);
     return keys;
   }
   fs::path dir_;
@@ -45,7 +45,7 @@ TEST_F(IngestTest, DotsInsideANameAreJustAName) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].key, "landing/o/a..b.csv");
   EXPECT_EQ(out[0].outcome, "landed");
-  EXPECT_EQ(store_->Get("landing/o/a..b.csv"), "id\n1\n");
+  EXPECT_EQ(*store_->Get("landing/o/a..b.csv"), "id\n1\n");
 }
 
 // A folder's links are followed as a link given by name is: its target's bytes land under the
@@ -60,10 +60,10 @@ TEST_F(IngestTest, FolderIngestFollowsLinksAsSingleFileIngestDoes) {
   Ingest("o", {(dir_ / "in").string()}, *store_, *metastore_);
   EXPECT_EQ(Keys(), (std::vector<std::string>{"landing/o/link.csv", "landing/o/real.csv",
                                               "landing/o/sub/y.csv"}));
-  EXPECT_EQ(store_->Get("landing/o/link.csv"), "id\n2\n");
+  EXPECT_EQ(*store_->Get("landing/o/link.csv"), "id\n2\n");
   // The same link given by name lands the same bytes.
   auto one = Ingest("p", {(dir_ / "in/link.csv").string()}, *store_, *metastore_);
-  EXPECT_EQ(store_->Get(one[0].key), "id\n2\n");
+  EXPECT_EQ(*store_->Get(one[0].key), "id\n2\n");
 }
 
 TEST_F(IngestTest, ALinkToNothingIsAnErrorNotASkip) {

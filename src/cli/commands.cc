@@ -19,6 +19,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "examples/retail.h"
+#include "lake/zones.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/plan.h"
 #include "server/api.h"
@@ -402,7 +403,7 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
                {"kind", tb->kind},
                {"format", tb->format},
                {"version", tb->version},
-               {"location", ws.store->Uri(transform::TablePrefix(tb->db, tb->name))},
+               {"location", ws.store->Uri(lake::zones::TablePrefix(tb->db, tb->name))},
                {"files", files.size() - quarantined.size()},
                {"bytes", bytes},
                {"columns", cols},
@@ -414,7 +415,7 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
   std::cout << fmt::format("{} ({} {}), version {}, {} file{}, {}\n  at {}\n\n", tb->full_name(),
                            tb->kind, tb->format, tb->version, files.size() - quarantined.size(),
                            files.size() - quarantined.size() == 1 ? "" : "s", HumanBytes(bytes),
-                           ws.store->Uri(transform::TablePrefix(tb->db, tb->name)));
+                           ws.store->Uri(lake::zones::TablePrefix(tb->db, tb->name)));
   TextTable cols{{"column", "type", "", "sensitive data"}, {}, {}};
   for (const auto& c : tb->columns) {
     json detail = json::parse(tag_of(c.name), nullptr, false);

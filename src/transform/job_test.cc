@@ -64,7 +64,7 @@ TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
   EXPECT_EQ(failed.status, "failed");
   EXPECT_NE(failed.error.find("injected"), std::string::npos);
   // No scratch output is left behind.
-  EXPECT_TRUE(ws_.store->List("_scratch/").empty());
+  EXPECT_TRUE(lake::ListAll(*ws_.store, "_scratch/").empty());
 
   meta_->fail = false;
   auto report = RunJob(ws_, ws_.project.jobs.at("clean"), {});
@@ -91,8 +91,9 @@ TEST_F(JobTest, FooterFactsSpanEveryFileOfTheTable) {
   catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
                  conn);
   RunJob(ws_, ws_.project.jobs.at("clean"), {});
-  catalog::AttachTables(conn, *ws_.metastore, *ws_.store);
-  auto facts = catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "silver", "orders");
+  lake::Fetched held;
+  catalog::AttachTables(conn, *ws_.metastore, *ws_.store, held);
+  auto facts = catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "silver", "orders", held);
   ASSERT_EQ(facts.size(), 2u);
   EXPECT_EQ(facts["id"].nulls, 0);
   EXPECT_EQ(facts["id"].min, "CAST('1' AS BIGINT)");
@@ -100,7 +101,7 @@ TEST_F(JobTest, FooterFactsSpanEveryFileOfTheTable) {
   EXPECT_EQ(facts["amount"].min, "CAST('2' AS BIGINT)");
   EXPECT_EQ(facts["amount"].max, "CAST('7' AS BIGINT)");
   EXPECT_TRUE(
-      catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "bronze", "orders").empty());
+      catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "bronze", "orders", held).empty());
 }
 
 TEST_F(JobTest, CompileErrorsNameTheStep) {
