@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "lake/faulty_store.h"
 #include "lake/local_store.h"
 #include "meta/sqlite_metastore.h"
 
@@ -38,6 +39,40 @@ class IngestTest : public ::testing::Test {
   std::unique_ptr<lake::Store> store_;
   std::unique_ptr<meta::Metastore> metastore_;
 };
+
+// The lake fails while the second of three files lands: the first is landed and registered, the
+// second neither (no half-written object under its key or a temporary), and a rerun lands the
+// rest and registers each file once.
+TEST_F(IngestTest, AStoreFailingMidIngestLeavesTheRegistryConsistent) {
+  auto faulty = std::make_shared<lake::FaultyStore>(
+      std::shared_ptr<lake::Store>(store_.get(), [](lake::Store*) {}));
+  std::vector<std::string> files;
+  for (const char* name : {"a", "b", "c"}) {
+    Write(fmt::format("in/{}.csv", name), fmt::format("id\n{}\n", name));
+    files.push_back((dir_ / fmt::format("in/{}.csv", name)).string());
+  }
+  faulty->FailNth(lake::Call::kPutFileIfAbsent, 2);
+  EXPECT_THROW(Ingest("o", files, *faulty, *metastore_), Error);
+  EXPECT_EQ(Keys(), std::vector<std::string>{"landing/o/a.csv"});
+  EXPECT_TRUE(metastore_->FindLanded("o", Sha256File(files[0])));
+  EXPECT_FALSE(metastore_->FindLanded("o", Sha256File(files[1])));
+  EXPECT_FALSE(metastore_->FindLanded("o", Sha256File(files[2])));
+  size_t entries = 0;
+  for (auto it = fs::recursive_directory_iterator(dir_ / "lake/landing");
+       it != fs::recursive_directory_iterator(); ++it) {
+    entries += it->is_regular_file();
+  }
+  EXPECT_EQ(entries, 1u) << "a temporary or half-written file was left in the lake";
+
+  auto out = Ingest("o", files, *faulty, *metastore_);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].outcome, "duplicate");
+  EXPECT_EQ(out[1].outcome, "landed");
+  EXPECT_EQ(out[2].outcome, "landed");
+  EXPECT_EQ(Keys(),
+            (std::vector<std::string>{"landing/o/a.csv", "landing/o/b.csv", "landing/o/c.csv"}));
+  for (const auto& f : files) EXPECT_TRUE(metastore_->FindLanded("o", Sha256File(f))) << f;
+}
 
 TEST_F(IngestTest, DotsInsideANameAreJustAName) {
   Write("in/a..b.csv", "id\n1\n");

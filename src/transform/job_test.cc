@@ -5,6 +5,7 @@
 #include "catalog/crawler.h"
 #include "catalog/ingest.h"
 #include "common/error.h"
+#include "lake/faulty_store.h"
 #include "lake/local_store.h"
 #include "meta/sqlite_metastore.h"
 #include "transform/run.h"
@@ -78,6 +79,35 @@ TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
   auto again = RunJob(ws_, ws_.project.jobs.at("clean"), {});
   EXPECT_EQ(again.version, 0);
   EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, 1);
+}
+
+// The lake fails while a job publishes its output: the catalog still lists the previous version,
+// whose files are all still there, and a rerun publishes the new rows once.
+TEST_F(JobTest, AStoreFailingWhilePublishingKeepsThePreviousVersion) {
+  RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  auto before = ws_.metastore->GetTable("silver", "orders");
+  ASSERT_TRUE(before);
+  auto files = ws_.metastore->TableFiles(before->id, before->version, false);
+  WriteFileAtomic(root_ / "in2/b.csv", "id,amount\n9,2\n");
+  catalog::Ingest("orders", {(root_ / "in2").string()}, *ws_.store, *ws_.metastore);
+  engine::Database db;
+  engine::Connection conn(db);
+  catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
+                 conn);
+  auto faulty = std::make_shared<lake::FaultyStore>(ws_.store);
+  ws_.store = faulty;
+  faulty->FailNth(lake::Call::kPutFile, 1);
+  EXPECT_THROW(RunJob(ws_, ws_.project.jobs.at("clean"), {}), Error);
+  auto after = ws_.metastore->GetTable("silver", "orders");
+  EXPECT_EQ(after->version, before->version);
+  for (const auto& f : ws_.metastore->TableFiles(after->id, after->version, false)) {
+    EXPECT_TRUE(ws_.store->Stat(f.key)) << f.key << " is listed but gone";
+  }
+  EXPECT_EQ(ws_.metastore->TableFiles(after->id, after->version, false).size(), files.size());
+
+  auto report = RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  EXPECT_EQ(report.rows_out, 1);
+  EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, before->version + 1);
 }
 
 // What `sluice check` takes from a Parquet table's footers: over every file, the NULL counts and
