@@ -14,12 +14,6 @@ namespace sluice::catalog {
 
 using nlohmann::json;
 
-std::string LocalRoot(const lake::Store& store) {
-  const std::string probe = "k";
-  std::string path = store.ReadablePath(probe);
-  return path.substr(0, path.size() - probe.size());
-}
-
 char PatternCharacter(const std::string& path) {
   auto at = path.find_first_of("*?[");
   return at == std::string::npos ? 0 : path[at];
@@ -50,11 +44,8 @@ std::string PartitionOf(const std::string& key, const std::string& prefix) {
 }
 
 namespace {
-std::string PathList(const std::vector<std::string>& keys, const lake::Store& store) {
-  std::vector<std::string> paths;
-  paths.reserve(keys.size());
-  for (const auto& k : keys) paths.push_back(store.ReadablePath(k));
-  return SqlStringList(paths);
+std::string PathList(const std::vector<std::string>& keys, const lake::Fetched& local) {
+  return SqlStringList(local.Paths(keys));
 }
 
 std::string EmptyRelation(const meta::Table& table) {
@@ -120,7 +111,7 @@ std::string CsvArgs(const meta::Table& table, const json& opts,
 }  // namespace
 
 std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>& files,
-                    const lake::Store& store, const ScanOptions& options) {
+                    const lake::Fetched& local, const ScanOptions& options) {
   if (files.empty()) return EmptyRelation(table);
   json opts = json::parse(table.options.empty() ? "{}" : table.options, nullptr, false);
   if (opts.is_discarded()) opts = json::object();
@@ -141,7 +132,7 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
       if (!names.is_discarded()) {
         for (const auto& n : names) only.push_back(n.get<std::string>());
       }
-      scans.push_back(fmt::format("SELECT * FROM read_csv({}, {}, {})", PathList(keys, store),
+      scans.push_back(fmt::format("SELECT * FROM read_csv({}, {}, {})", PathList(keys, local),
                                   common, CsvArgs(table, opts, only, options)));
     }
   } else {
@@ -149,10 +140,10 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
     for (const auto& f : files) keys.push_back(f.key);
     if (table.format == "json") {
       scans.push_back(fmt::format("SELECT * FROM read_json({}, {}, columns = {}, format = 'auto')",
-                                  PathList(keys, store), common, TypeMap(table.columns, false)));
+                                  PathList(keys, local), common, TypeMap(table.columns, false)));
     } else {
       scans.push_back(fmt::format("SELECT * FROM read_parquet({}, {}, union_by_name = true)",
-                                  PathList(keys, store), common));
+                                  PathList(keys, local), common));
     }
   }
   std::string scan = "(" + Join(scans, " UNION ALL BY NAME ") + ")";
@@ -162,12 +153,12 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
   return fmt::format(
       "(SELECT * EXCLUDE (_sluice_path), CAST(list_position({}, _sluice_path) AS INTEGER) "
       "AS _sluice_file FROM {})",
-      PathList(keys, store), scan);
+      PathList(keys, local), scan);
 }
 
 bool HoldsData(engine::Connection& conn, const meta::Table& table, const std::string& key,
-               const lake::Store& store) {
-  std::string path = SqlString(store.ReadablePath(key));
+               const lake::Fetched& local) {
+  std::string path = SqlString(local.Path(key));
   if (table.format == "parquet") {
     auto r = conn.Query(
         fmt::format("SELECT coalesce(sum(num_rows), 0) > 0 FROM parquet_file_metadata({})", path));
@@ -185,10 +176,15 @@ bool HoldsData(engine::Connection& conn, const meta::Table& table, const std::st
 }
 
 namespace {
+// The view reads local copies of `files`, added to `held`.
 void CreateView(engine::Connection& conn, const meta::Table& table,
-                const std::vector<meta::TableFile>& files, const lake::Store& store) {
+                const std::vector<meta::TableFile>& files, const lake::Store& store,
+                lake::Fetched& held) {
+  std::vector<std::string> keys;
+  for (const auto& f : files) keys.push_back(f.key);
+  held.Add(store.Fetch(keys));
   conn.Execute(fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {}", SqlIdent(table.db),
-                           SqlIdent(table.name), ScanSql(table, files, store)));
+                           SqlIdent(table.name), ScanSql(table, files, held)));
 }
 
 // Column types whose Parquet statistics Sluice takes as the least and greatest value: exact
@@ -204,12 +200,12 @@ bool RangeType(const std::string& type) {
 
 quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::CatalogStore& metastore,
                                     const lake::Store& store, const std::string& db,
-                                    const std::string& name) {
+                                    const std::string& name, lake::Fetched& held) {
   auto table = metastore.GetTable(db, name);
   if (!table) return {};
   table->columns = metastore.TableColumns(table->id, table->version);
   auto files = metastore.TableFiles(table->id, table->version, false);
-  CreateView(conn, *table, files, store);
+  CreateView(conn, *table, files, store, held);
   if (table->format != "parquet" || files.empty()) return {};
   // Per column: its chunks (a column of a row group of a file), those with a NULL count, their
   // sum, and for range types the least and greatest value with how many chunks have them. A
@@ -245,7 +241,7 @@ quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::CatalogStore
   auto res = conn.Query(fmt::format(
       "WITH m AS MATERIALIZED (SELECT file_name, row_group_id, path_in_schema, stats_null_count, "
       "stats_min_value, stats_max_value FROM parquet_metadata({})) SELECT {} FROM m",
-      PathList(keys, store), Join(figures, ", ")));
+      PathList(keys, held), Join(figures, ", ")));
   std::string chunks = res.GetOr(0, 0);
   quality::TableFacts facts;
   if (chunks == "0") return facts;  // no row group: no rows, nothing to save
@@ -278,13 +274,13 @@ std::vector<TableListing> ListTables(meta::CatalogStore& metastore) {
 }
 
 std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::CatalogStore& metastore,
-                                     const lake::Store& store) {
-  return AttachTables(conn, ListTables(metastore), store);
+                                     const lake::Store& store, lake::Fetched& held) {
+  return AttachTables(conn, ListTables(metastore), store, held);
 }
 
 std::vector<Unreadable> AttachTables(engine::Connection& conn,
                                      const std::vector<TableListing>& tables,
-                                     const lake::Store& store) {
+                                     const lake::Store& store, lake::Fetched& held) {
   std::vector<Unreadable> unreadable;
   std::set<std::string> schemas;
   for (const auto& [table, files] : tables) {
@@ -292,7 +288,7 @@ std::vector<Unreadable> AttachTables(engine::Connection& conn,
       conn.Execute(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", SqlIdent(table.db)));
     }
     try {
-      CreateView(conn, table, files, store);
+      CreateView(conn, table, files, store, held);
     } catch (const Error& e) {
       unreadable.push_back({table.full_name(), Split(e.what(), '\n').front()});
     }

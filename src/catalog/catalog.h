@@ -21,16 +21,18 @@ struct ScanOptions {
 // A SQL table expression reading `files` of `table` with the table's format, dialect and column
 // types, e.g. read_csv([...], ...). CSV files are read in groups of one header each (so malformed
 // lines can be captured) and the groups combined by column name. No files gives an empty
-// relation with the table's columns.
+// relation with the table's columns. `local` holds the fetched copies of `files`; the SQL is
+// readable while it lives.
 std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>& files,
-                    const lake::Store& store, const ScanOptions& options = {});
+                    const lake::Fetched& local, const ScanOptions& options = {});
 
 // Whether the lake file `key` of `table` holds data rows, judged without parsing them: a Parquet
 // footer's row count; for text, a line that is not blank (nor `[`, `]` or `[]` in JSON) besides a
 // CSV's header line. Reads no more than the first few such lines (through DuckDB, so compressed
-// files too). A job asks this only of a file its scan yielded no row from.
+// files too). A job asks this only of a file its scan yielded no row from. `key` must be in
+// `local`.
 bool HoldsData(engine::Connection& conn, const meta::Table& table, const std::string& key,
-               const lake::Store& store);
+               const lake::Fetched& local);
 
 struct Unreadable {
   std::string table;  // db.name
@@ -47,25 +49,23 @@ struct TableListing {
 std::vector<TableListing> ListTables(meta::CatalogStore& metastore);
 
 // Creates a schema per database and a view per table on `conn`. A table whose files cannot be
-// read is left out (so the rest stay usable) and returned with the reason.
+// read is left out (so the rest stay usable) and returned with the reason. The views read
+// local copies fetched from `store` and added to `held`: they are readable while `held` lives.
 std::vector<Unreadable> AttachTables(engine::Connection& conn, meta::CatalogStore& metastore,
-                                     const lake::Store& store);
+                                     const lake::Store& store, lake::Fetched& held);
 std::vector<Unreadable> AttachTables(engine::Connection& conn,
                                      const std::vector<TableListing>& tables,
-                                     const lake::Store& store);
+                                     const lake::Store& store, lake::Fetched& held);
 
 // Attaches `db.name` afresh (as AttachTables does, whose schemas it needs) and returns what the
 // footers of the files its view reads say of its columns (see quality::TableFacts): for a
 // Parquet table, NULL counts, and the least and greatest value of integer, decimal, date and
 // timestamp columns. Nothing for other formats. One read of the metastore serves both, so the
-// facts are those of the rows the view reads even if the table changes meanwhile.
+// facts are those of the rows the view reads even if the table changes meanwhile. The view's
+// files are added to `held`, as AttachTables does.
 quality::TableFacts AttachWithFacts(engine::Connection& conn, meta::CatalogStore& metastore,
                                     const lake::Store& store, const std::string& db,
-                                    const std::string& name);
-
-// The local folder ReadablePath puts before every key (ending in '/'): DuckDB sees lake files
-// under it, and reports them by paths that start with it.
-std::string LocalRoot(const lake::Store& store);
+                                    const std::string& name, lake::Fetched& held);
 
 // DuckDB's readers take *, ? and [ in a file name as a pattern (a[1].csv would read a1.csv):
 // such a name cannot be read as itself. Returns the offending character, or 0.

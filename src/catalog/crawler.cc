@@ -19,13 +19,12 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "lake/zones.h"
 #include "quality/check_specs.h"
 
 namespace sluice::catalog {
 
 using nlohmann::json;
-
-std::string LandingPrefix(const std::string& source) { return "landing/" + source + "/"; }
 
 namespace {
 
@@ -204,7 +203,7 @@ std::string FirstLine(const std::string& path) {
 // The schema of every file in `keys` (all CSV, JSON or Parquet). Small CSV files that share a
 // header line are inferred together: one dialect sniff and one typing query per group, which
 // keeps a crawl of a thousand small files to a handful of queries.
-std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lake::Store& store,
+std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lake::Fetched& local,
                                              const std::vector<lake::ObjectInfo>& files,
                                              const std::map<std::string, std::string>& formats,
                                              const project::Source& source) {
@@ -215,7 +214,7 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
     const std::string& format = formats.at(f.key);
     try {
       if (f.size > 0) {
-        std::string path = store.ReadablePath(f.key);
+        std::string path = local.Path(f.key);
         Compression c = CompressionOf(f.key);
         inferred.error = c != Compression::kNone ? CompressedDamage(path, c)
                          : format == "parquet"   ? ParquetDamage(path)
@@ -223,16 +222,16 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
         inferred.damaged = !inferred.error.empty();
         if (inferred.damaged) return;
       }
-      inferred.schema = Inspect(conn, store.ReadablePath(f.key), format, source);
+      inferred.schema = Inspect(conn, local.Path(f.key), format, source);
       if (format == "csv") {
         bool whole = f.size < kSmall && FormatOfKey(f.key) == "csv" &&
                      CompressionOf(f.key) == Compression::kNone;
-        TypeByValues(conn, {store.ReadablePath(f.key)}, inferred.schema, whole ? 0 : kSampleRows);
+        TypeByValues(conn, {local.Path(f.key)}, inferred.schema, whole ? 0 : kSampleRows);
       }
     } catch (const Error& e) {
       // DuckDB names the file by its local path; the reason names it by its key.
       std::string why = Split(e.what(), '\n').front();
-      ReplaceAll(why, store.ReadablePath(f.key), f.key);
+      ReplaceAll(why, local.Path(f.key), f.key);
       inferred.error = fmt::format("cannot read the file as {}: {}", format, why);
     }
   };
@@ -240,7 +239,7 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
   for (const auto& f : files) {
     bool groupable = formats.at(f.key) == "csv" && f.size < kSmall && FormatOfKey(f.key) == "csv" &&
                      CompressionOf(f.key) == Compression::kNone;
-    std::string header = groupable ? FirstLine(store.ReadablePath(f.key)) : "";
+    std::string header = groupable ? FirstLine(local.Path(f.key)) : "";
     if (header.empty()) {
       one(f);
     } else {
@@ -253,9 +252,9 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
       continue;
     }
     try {
-      FileSchema schema = Inspect(conn, store.ReadablePath(members.front()->key), "csv", source);
+      FileSchema schema = Inspect(conn, local.Path(members.front()->key), "csv", source);
       std::vector<std::string> paths;
-      for (const auto* m : members) paths.push_back(store.ReadablePath(m->key));
+      for (const auto* m : members) paths.push_back(local.Path(m->key));
       TypeByValues(conn, paths, schema, 0);
       for (const auto* m : members) out[m->key].schema = schema;
     } catch (const Error&) {
@@ -402,7 +401,7 @@ void Apply(const Drift& drift, std::vector<meta::Column>& columns) {
 // every column of the table: a column no new file has reads as NULL. With `file_index`, each
 // row's `_sluice_file` numbers its file in `files` (1-based). "" when no file is left.
 std::string NewRows(const meta::TableChange& change, std::vector<meta::TableFile>& files,
-                    lake::Store& store, engine::Connection& conn, bool file_index) {
+                    const lake::Fetched& local, engine::Connection& conn, bool file_index) {
   meta::Table table;
   table.db = change.db;
   table.name = change.name;
@@ -415,7 +414,7 @@ std::string NewRows(const meta::TableChange& change, std::vector<meta::TableFile
   }
   if (files.empty()) return "";
   std::string scan =
-      ScanSql(table, files, store, {.capture_rejects = true, .file_index = file_index});
+      ScanSql(table, files, local, {.capture_rejects = true, .file_index = file_index});
   std::set<std::string> have;
   auto d = conn.Query("DESCRIBE SELECT * FROM " + scan);
   for (size_t i = 0; i < d.row_count(); ++i) have.insert(ToLower(d.GetOr(0, i)));
@@ -433,7 +432,8 @@ std::string NewRows(const meta::TableChange& change, std::vector<meta::TableFile
 // (key -> reason). A landed file is kept as it came, so a file is kept out whole.
 std::map<std::string, std::string> FilesBreaking(const std::vector<quality::Rule>& rules,
                                                  const meta::TableChange& change,
-                                                 lake::Store& store, engine::Connection& conn) {
+                                                 const lake::Fetched& local,
+                                                 engine::Connection& conn) {
   std::vector<std::string> passes, counts;
   for (const auto& r : rules) {
     if (r.on_fail != "quarantine") continue;
@@ -443,7 +443,7 @@ std::map<std::string, std::string> FilesBreaking(const std::vector<quality::Rule
   std::map<std::string, std::string> out;
   std::vector<meta::TableFile> files;
   if (passes.empty()) return out;
-  std::string rows = NewRows(change, files, store, conn, true);
+  std::string rows = NewRows(change, files, local, conn, true);
   if (rows.empty()) return out;
   auto broken = conn.Query(fmt::format(
       "SELECT _sluice_file, {} FROM (SELECT _sluice_file, {} FROM {}) GROUP BY 1 ORDER BY 1",
@@ -467,14 +467,14 @@ std::map<std::string, std::string> FilesBreaking(const std::vector<quality::Rule
 // quarantining rule with the number of files it kept out.
 std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& rules,
                                              const meta::TableChange& change,
-                                             const CrawlReport& report, lake::Store& store,
+                                             const CrawlReport& report, const lake::Fetched& local,
                                              meta::Metastore& metastore, engine::Connection& conn) {
   std::string output = change.db + "." + change.name;
   quality::History history = [&](const std::string& rule, size_t n) {
     return metastore.RuleHistory(output, rule, n, "crawl");
   };
   std::vector<meta::TableFile> files;
-  std::string rows = NewRows(change, files, store, conn, false);
+  std::string rows = NewRows(change, files, local, conn, false);
   // No file left to register (rows ""): nothing to judge, and no figure for the history.
   return quality::Judge(conn, rows, output, rules, history, [&](const quality::Rule& r) {
     int64_t kept = 0;
@@ -498,7 +498,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
                   const std::string& trigger) {
   CrawlReport report;
   report.source = source.name;
-  const std::string prefix = LandingPrefix(source.name);
+  const std::string prefix = lake::zones::LandingPrefix(source.name);
   int64_t started = NowMs();
   report.run_id = metastore.StartRun("crawl", source.name, trigger);
   meta::Run run;
@@ -522,9 +522,14 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
     }
 
     std::vector<lake::ObjectInfo> fresh;
-    for (auto& obj : store.List(prefix)) {
-      if (!known.count(obj.key)) fresh.push_back(std::move(obj));
+    std::vector<std::string> fresh_keys;
+    for (auto& obj : lake::ListAll(store, prefix)) {
+      if (known.count(obj.key)) continue;
+      fresh_keys.push_back(obj.key);
+      fresh.push_back(std::move(obj));
     }
+    // What DuckDB reads this crawl: the new files, and the views of the tables the checks use.
+    lake::Fetched local = store.Fetch(fresh_keys);
     report.new_files = fresh.size();
     run.files_read = static_cast<int64_t>(fresh.size());
 
@@ -544,7 +549,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
       formats[obj.key] = source.format == "auto" ? FormatOfKey(obj.key) : source.format;
       if (!formats[obj.key].empty() && !PatternCharacter(obj.key)) readable.push_back(obj);
     }
-    auto inferred = InferSchemas(conn, store, readable, formats, source);
+    auto inferred = InferSchemas(conn, local, readable, formats, source);
 
     // Which new files join the table and what the table becomes, with the files in `kept_out`
     // (key -> reason) quarantined first: run again when the source's checks keep files out, so
@@ -597,8 +602,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
         if (got.damaged) {
           // Landed files are never replaced, so a damaged file leaves landing: the whole file
           // can then land under its name. The catalog keeps it where it goes.
-          file.key = fmt::format("{}{}run-{}/{}", lake::kQuarantineZone, prefix, report.run_id,
-                                 obj.key.substr(prefix.size()));
+          file.key = lake::zones::QuarantinedLandedKey(source.name, report.run_id, obj.key);
           moves.emplace_back(obj.key, file.key);
           quarantine(fmt::format("{}; moved to {} so that the whole file can land under its name",
                                  got.error, file.key));
@@ -714,14 +718,14 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
       project::Diagnostics diagnostics;
       auto rules = quality::ParseCheckSpecs(source.checks, project_root, diagnostics);
       diagnostics.ThrowIfAny();
-      AttachTables(conn, metastore, store);
+      AttachTables(conn, metastore, store, local);
       // Every round keeps at least one more file out, so this ends.
-      for (auto more = FilesBreaking(rules, change, store, conn); !more.empty();
-           more = FilesBreaking(rules, change, store, conn)) {
+      for (auto more = FilesBreaking(rules, change, local, conn); !more.empty();
+           more = FilesBreaking(rules, change, local, conn)) {
         kept_out.insert(more.begin(), more.end());
         classify(kept_out);
       }
-      report.checks = JudgeNewFiles(rules, change, report, store, metastore, conn);
+      report.checks = JudgeNewFiles(rules, change, report, local, metastore, conn);
       quality::RequirePassing(report.checks, "source " + source.name);
     }
     report.registered = change.added.size() - report.quarantined.size();
@@ -770,8 +774,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
   // After the commit, which already records the damaged files where they go: if moving one
   // fails, it is still in landing and unknown to the catalog, so the next crawl moves it.
   for (const auto& [from, to] : moves) {
-    store.PutFile(to, store.ReadablePath(from));
-    store.Delete(from);
+    store.Move(from, to);
   }
   return report;
 }

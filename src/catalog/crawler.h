@@ -32,7 +32,4 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
                   meta::Metastore& metastore, engine::Connection& conn,
                   const std::string& trigger = "manual");
 
-// The landing prefix of a source: "landing/<name>/".
-std::string LandingPrefix(const std::string& source);
-
 }  // namespace sluice::catalog

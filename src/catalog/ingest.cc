@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "lake/zones.h"
 
 namespace sluice::catalog {
 
@@ -61,7 +62,7 @@ void FilesUnder(const fs::path& dir, const fs::path& rel_dir, std::set<fs::path>
 
 std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<std::string>& paths,
                                  lake::Store& store, meta::LandingRegistry& metastore) {
-  const std::string prefix = LandingPrefix(source);
+  const std::string prefix = lake::zones::LandingPrefix(source);
   std::vector<Planned> plan;
   for (const auto& p : paths) {
     fs::path path(p);
@@ -112,7 +113,8 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
     }
     if (auto existing = store.Stat(item.key)) {
       auto landed = metastore.FindLanded(source, item.sha256);
-      bool same = landed ? landed->key == item.key : Sha256Hex(store.Get(item.key)) == item.sha256;
+      bool same = landed ? landed->key == item.key
+                         : Sha256Hex(store.Get(item.key).value_or("")) == item.sha256;
       if (!same) {
         FailWithCode(
             ErrorKind::kInput, "input.already_landed",

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "lake/faulty_store.h"
 #include "lake/local_store.h"
 #include "meta/sqlite_metastore.h"
 
@@ -31,7 +32,7 @@ class IngestTest : public ::testing::Test {
   }
   std::vector<std::string> Keys() {
     std::vector<std::string> keys;
-    for (const auto& o : store_->List("landing/")) keys.push_back(o.key);
+    for (const auto& o : lake::ListAll(*store_, "landing/")) keys.push_back(o.key);
     return keys;
   }
   fs::path dir_;
@@ -39,13 +40,47 @@ class IngestTest : public ::testing::Test {
   std::unique_ptr<meta::Metastore> metastore_;
 };
 
+// The lake fails while the second of three files lands: the first is landed and registered, the
+// second neither (no half-written object under its key or a temporary), and a rerun lands the
+// rest and registers each file once.
+TEST_F(IngestTest, AStoreFailingMidIngestLeavesTheRegistryConsistent) {
+  auto faulty = std::make_shared<lake::FaultyStore>(
+      std::shared_ptr<lake::Store>(store_.get(), [](lake::Store*) {}));
+  std::vector<std::string> files;
+  for (const char* name : {"a", "b", "c"}) {
+    Write(fmt::format("in/{}.csv", name), fmt::format("id\n{}\n", name));
+    files.push_back((dir_ / fmt::format("in/{}.csv", name)).string());
+  }
+  faulty->FailNth(lake::Call::kPutFileIfAbsent, 2);
+  EXPECT_THROW(Ingest("o", files, *faulty, *metastore_), Error);
+  EXPECT_EQ(Keys(), std::vector<std::string>{"landing/o/a.csv"});
+  EXPECT_TRUE(metastore_->FindLanded("o", Sha256File(files[0])));
+  EXPECT_FALSE(metastore_->FindLanded("o", Sha256File(files[1])));
+  EXPECT_FALSE(metastore_->FindLanded("o", Sha256File(files[2])));
+  size_t entries = 0;
+  for (auto it = fs::recursive_directory_iterator(dir_ / "lake/landing");
+       it != fs::recursive_directory_iterator(); ++it) {
+    entries += it->is_regular_file();
+  }
+  EXPECT_EQ(entries, 1u) << "a temporary or half-written file was left in the lake";
+
+  auto out = Ingest("o", files, *faulty, *metastore_);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].outcome, "duplicate");
+  EXPECT_EQ(out[1].outcome, "landed");
+  EXPECT_EQ(out[2].outcome, "landed");
+  EXPECT_EQ(Keys(),
+            (std::vector<std::string>{"landing/o/a.csv", "landing/o/b.csv", "landing/o/c.csv"}));
+  for (const auto& f : files) EXPECT_TRUE(metastore_->FindLanded("o", Sha256File(f))) << f;
+}
+
 TEST_F(IngestTest, DotsInsideANameAreJustAName) {
   Write("in/a..b.csv", "id\n1\n");
   auto out = Ingest("o", {(dir_ / "in/a..b.csv").string()}, *store_, *metastore_);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].key, "landing/o/a..b.csv");
   EXPECT_EQ(out[0].outcome, "landed");
-  EXPECT_EQ(store_->Get("landing/o/a..b.csv"), "id\n1\n");
+  EXPECT_EQ(*store_->Get("landing/o/a..b.csv"), "id\n1\n");
 }
 
 // A folder's links are followed as a link given by name is: its target's bytes land under the
@@ -60,10 +95,10 @@ TEST_F(IngestTest, FolderIngestFollowsLinksAsSingleFileIngestDoes) {
   Ingest("o", {(dir_ / "in").string()}, *store_, *metastore_);
   EXPECT_EQ(Keys(), (std::vector<std::string>{"landing/o/link.csv", "landing/o/real.csv",
                                               "landing/o/sub/y.csv"}));
-  EXPECT_EQ(store_->Get("landing/o/link.csv"), "id\n2\n");
+  EXPECT_EQ(*store_->Get("landing/o/link.csv"), "id\n2\n");
   // The same link given by name lands the same bytes.
   auto one = Ingest("p", {(dir_ / "in/link.csv").string()}, *store_, *metastore_);
-  EXPECT_EQ(store_->Get(one[0].key), "id\n2\n");
+  EXPECT_EQ(*store_->Get(one[0].key), "id\n2\n");
 }
 
 TEST_F(IngestTest, ALinkToNothingIsAnErrorNotASkip) {

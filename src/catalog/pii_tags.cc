@@ -34,8 +34,11 @@ std::map<std::string, std::vector<quality::EntityMatch>> TagPii(
   if (picked.empty()) return found;
   meta::Table t = table;
   t.columns = columns;
+  std::vector<std::string> keys;
+  for (const auto& f : files) keys.push_back(f.key);
+  lake::Fetched local = store.Fetch(keys);
   auto sample = conn.Query(fmt::format("SELECT {} FROM {} USING SAMPLE {} ROWS", Join(picked, ", "),
-                                       ScanSql(t, files, store), sample_rows));
+                                       ScanSql(t, files, local), sample_rows));
   std::map<std::string, std::string> tags;
   for (size_t i = 0; i < cols.size(); ++i) {
     std::vector<std::string> values;

@@ -106,9 +106,15 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
               const project::QuerySettings& limits,
               const std::function<void(engine::Result&)>& print) {
   auto tables = ListTables(metastore);
-  const std::string root = LocalRoot(store);
+  // Fetched before the sandbox closes: the child reads only these folders (and its scratch).
+  std::vector<std::string> keys;
+  for (const auto& t : tables) {
+    for (const auto& f : t.files) keys.push_back(f.key);
+  }
+  lake::Fetched held = store.Fetch(keys);
+  std::vector<std::string> folders = held.Folders();
   const std::filesystem::path scratch = store.ScratchDir();
-  SandboxPolicy policy{{root}, scratch, limits.timeout_ms};
+  SandboxPolicy policy{{folders.begin(), folders.end()}, scratch, limits.timeout_ms};
   // Removed however the query ends; a folder left behind holds nothing anyone reads.
   std::shared_ptr<void> remove_scratch(nullptr, [&](void*) {
     std::error_code ignored;
@@ -123,11 +129,11 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
         "SET temp_directory = {}; SET memory_limit = {};",
         SqlString(scratch.string()),
         SqlString(limits.memory_limit.empty() ? HalfOfMemory() : limits.memory_limit)));
-    auto unreadable = AttachTables(conn, tables, store);
+    auto unreadable = AttachTables(conn, tables, store, held);
     conn.Execute(
-        fmt::format("SET allowed_directories = [{}]; SET enable_external_access = false; "
+        fmt::format("SET allowed_directories = {}; SET enable_external_access = false; "
                     "SET lock_configuration = true;",
-                    SqlString(root)));
+                    SqlStringList(folders)));
     try {
       std::string statement = CheckedStatement(conn, sql);
       engine::Result result = [&] {

@@ -18,8 +18,9 @@ namespace sluice::catalog {
 // - It runs in a child process (common/sandbox.h) that can read the lake and write only
 //   a scratch folder of this process (lake::Store::ScratchDir: DuckDB's temp files; removed
 //   afterwards, or by the next command when this process was killed), with DuckDB limited to
-//   the lake's folder, no extension loading or installing, and `limits.memory_limit`.
-//   `print` runs in that child: it may write to stdout and stderr, nothing else.
+//   the folders of the fetched lake files (lake::Fetched::Folders), no extension loading or
+//   installing, and `limits.memory_limit`. `print` runs in that child: it may write to stdout and
+//   stderr, nothing else.
 // - An answer of more than `limits.max_rows` rows (when not 0) is Error(kInput,
 //   query.row_limit), never cut; past `limits.timeout_ms` the query is stopped with
 //   Error(kInput, query.timeout); Ctrl-C stops it with kInterrupted.

@@ -20,6 +20,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "examples/retail.h"
+#include "lake/zones.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/plan.h"
 #include "transform/run.h"
@@ -317,7 +318,7 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
     FailWithCode(ErrorKind::kUsage, "usage.unknown_table", "no table {} in the catalog{}", table,
                  near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
   }
-  json out = api::TableJson(m, *tb, ws.store->Uri(transform::TablePrefix(tb->db, tb->name)));
+  json out = api::TableJson(m, *tb, ws.store->Uri(lake::zones::TablePrefix(tb->db, tb->name)));
   if (format == "json") {
     PrintJson(out);
     return 0;

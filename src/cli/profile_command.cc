@@ -22,7 +22,8 @@ int Profile(const Global& g, const std::string& table_text, const std::string& s
   auto table = CatalogTable(ws, table_text);
   engine::Database db;
   engine::Connection conn(db);
-  catalog::AttachTables(conn, *ws.metastore, *ws.store);
+  lake::Fetched held;
+  catalog::AttachTables(conn, *ws.metastore, *ws.store, held);
   auto profile = quality::Profile(conn, table.str());
   if (!suggest.empty()) {
     fs::path out = fs::path(suggest).is_absolute() ? fs::path(suggest) : Root(g) / suggest;

@@ -10,6 +10,8 @@
 #include "common/error.h"
 #include "common/process.h"
 #include "common/strings.h"
+#include "lake/local_watcher.h"
+#include "lake/zones.h"
 
 namespace sluice::lake {
 
@@ -76,15 +78,15 @@ fs::path LocalStore::PathOf(const std::string& key) const {
   return root_ / key;
 }
 
-std::vector<ObjectInfo> LocalStore::List(const std::string& prefix, const std::string& start_after,
-                                         size_t limit) const {
+ListPage LocalStore::List(const std::string& prefix, const std::string& cursor,
+                          size_t limit) const {
   // The prefix may end inside a name ("landing/ord"); walk from its folder and filter.
   std::string dir_part =
       prefix.substr(0, prefix.rfind('/') == std::string::npos ? 0 : prefix.rfind('/') + 1);
   fs::path dir = dir_part.empty() ? root_ : root_ / dir_part;
   std::vector<ObjectInfo> out;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return out;
+  if (!fs::is_directory(dir, ec)) return {};
   for (auto it = fs::recursive_directory_iterator(dir, ec);
        it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) Fail(ErrorKind::kIo, "cannot list {}: {}", dir.string(), ec.message());
@@ -95,12 +97,18 @@ std::vector<ObjectInfo> LocalStore::List(const std::string& prefix, const std::s
     }
     if (!it->is_regular_file()) continue;
     std::string key = fs::relative(it->path(), root_).string();
-    if (!StartsWith(key, prefix) || key <= start_after) continue;
+    if (!StartsWith(key, prefix) || key <= cursor) continue;
     out.push_back({key, it->file_size(), ModifiedMs(it->path())});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
-  if (out.size() > limit) out.resize(limit);
-  return out;
+  ListPage page;
+  limit = std::clamp<size_t>(limit, 1, kMaxListPage);
+  if (out.size() > limit) {
+    out.resize(limit);
+    page.next = out.back().key;
+  }
+  page.objects = std::move(out);
+  return page;
 }
 
 std::optional<ObjectInfo> LocalStore::Stat(const std::string& key) const {
@@ -110,8 +118,8 @@ std::optional<ObjectInfo> LocalStore::Stat(const std::string& key) const {
   return ObjectInfo{key, fs::file_size(path, ec), ModifiedMs(path)};
 }
 
-std::string LocalStore::Get(const std::string& key) const {
-  if (!Stat(key)) Fail(ErrorKind::kIo, "no object {} in the lake", Uri(key));
+std::optional<std::string> LocalStore::Get(const std::string& key) const {
+  if (!Stat(key)) return std::nullopt;
   return ReadFile(PathOf(key));
 }
 
@@ -149,17 +157,29 @@ bool LocalStore::PutFileIfAbsent(const std::string& key, const fs::path& source)
   Fail(ErrorKind::kIo, "cannot write {}: {}", target.string(), std::strerror(err));
 }
 
+bool LocalStore::Move(const std::string& from, const std::string& to) {
+  fs::path source = PathOf(from);
+  if (!Stat(from)) return false;
+  PutFile(to, source);
+  Delete(from);  // left behind when PutFile had to copy
+  return true;
+}
+
 void LocalStore::Delete(const std::string& key) {
   std::error_code ec;
   fs::remove(PathOf(key), ec);
   if (ec) Fail(ErrorKind::kIo, "cannot delete {}: {}", Uri(key), ec.message());
 }
 
-std::string LocalStore::ReadablePath(const std::string& key) const { return PathOf(key).string(); }
+Fetched LocalStore::Fetch(const std::vector<std::string>& keys) const {
+  std::map<std::string, std::string> paths;
+  for (const auto& key : keys) paths[key] = PathOf(key).string();
+  return Fetched(std::move(paths), {root_.string() + "/"});
+}
 
 // _scratch/<owner>/<unique>: the owner (common/process.h) tells whose a folder is after a crash.
 fs::path LocalStore::ScratchDir() const {
-  fs::path dir = root_ / "_scratch" / ProcessOwner() / UniqueSuffix();
+  fs::path dir = root_ / zones::kScratchFolder / ProcessOwner() / UniqueSuffix();
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) Fail(ErrorKind::kIo, "cannot create {}: {}", dir.string(), ec.message());
@@ -169,7 +189,7 @@ fs::path LocalStore::ScratchDir() const {
 size_t LocalStore::RemoveAbandonedScratch() {
   size_t removed = 0;
   std::error_code ec;
-  for (auto it = fs::directory_iterator(root_ / "_scratch", ec);
+  for (auto it = fs::directory_iterator(root_ / zones::kScratchFolder, ec);
        !ec && it != fs::directory_iterator(); it.increment(ec)) {
     if (OwnerAlive(it->path().filename().string())) continue;
     std::error_code rm;
@@ -177,6 +197,10 @@ size_t LocalStore::RemoveAbandonedScratch() {
     removed += !rm;
   }
   return removed;
+}
+
+std::unique_ptr<Watcher> LocalStore::NewWatcher() const {
+  return std::make_unique<LocalWatcher>(root_);
 }
 
 std::string LocalStore::Uri(const std::string& key) const { return (root_ / key).string(); }

@@ -9,17 +9,18 @@ class LocalStore : public Store {
  public:
   explicit LocalStore(fs::path root);
 
-  std::vector<ObjectInfo> List(const std::string& prefix, const std::string& start_after,
-                               size_t limit) const override;
+  ListPage List(const std::string& prefix, const std::string& cursor, size_t limit) const override;
   std::optional<ObjectInfo> Stat(const std::string& key) const override;
-  std::string Get(const std::string& key) const override;
+  std::optional<std::string> Get(const std::string& key) const override;
   void Put(const std::string& key, std::string_view data) override;
   void PutFile(const std::string& key, const fs::path& source) override;
   bool PutFileIfAbsent(const std::string& key, const fs::path& source) override;
+  bool Move(const std::string& from, const std::string& to) override;
   void Delete(const std::string& key) override;
-  std::string ReadablePath(const std::string& key) const override;
+  Fetched Fetch(const std::vector<std::string>& keys) const override;
   fs::path ScratchDir() const override;
   size_t RemoveAbandonedScratch() override;
+  std::unique_ptr<Watcher> NewWatcher() const override;
   std::string Uri(const std::string& key) const override;
 
  private:

@@ -1,9 +1,6 @@
 #include "orchestrator/service.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +12,7 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "lake/zones.h"
 #include "orchestrator/cron.h"
 #include "orchestrator/plan.h"
 
@@ -26,22 +24,6 @@ namespace {
 
 const std::vector<double> kSecondsBuckets = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
                                              1,     5,     30,   120,  600};
-
-bool Hidden(const std::string& name) { return name.empty() || name[0] == '.' || name[0] == '_'; }
-
-// Whether some process has the file open for writing: a read lease cannot be taken then. An
-// answer of "no" for a file created whole (link or rename) lets it start work at once.
-bool BeingWritten(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return true;
-  bool writing = true;
-  if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
-    writing = false;
-    fcntl(fd, F_SETLEASE, F_UNLCK);
-  }
-  ::close(fd);
-  return writing;
-}
 
 std::string Escape(const std::string& v) {
   std::string out;
@@ -125,10 +107,9 @@ std::shared_ptr<transform::Workspace> Service::definitions() {
 
 void Service::Start() {
   Recover();
-  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (inotify_fd_ < 0) {
-    Log("warn", fmt::format("inotify is not available ({}); arrivals are found by rescans",
-                            std::strerror(errno)));
+  watcher_ = definitions()->store->NewWatcher();
+  if (auto why = watcher_->Unavailable(); !why.empty()) {
+    Log("warn", fmt::format("inotify is not available ({}); arrivals are found by rescans", why));
   }
   threads_.emplace_back([this] { WatchLoop(); });
   threads_.emplace_back([this] { SchedulerLoop(); });
@@ -166,8 +147,7 @@ void Service::Stop(int64_t grace_ms) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
-  if (inotify_fd_ >= 0) ::close(inotify_fd_);
-  inotify_fd_ = -1;
+  watcher_.reset();
   for (auto& n : notifiers_) n->Flush(5000);
   ready_ = false;
   Log("info", "stopped");
@@ -440,32 +420,11 @@ void Service::Rescan(bool startup) {
   }
   int64_t now = NowMs();
   for (const auto& [source, workflows] : listeners) {
-    std::string prefix = catalog::LandingPrefix(source);
-    if (inotify_fd_ >= 0) {
-      // Watch the source's folder and every folder below it (partitions).
-      fs::path root = fs::path(defs->store->ReadablePath(prefix));
-      std::error_code ec;
-      fs::create_directories(root, ec);
-      std::vector<fs::path> dirs = {root};
-      for (auto it = fs::recursive_directory_iterator(root, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_directory() && !Hidden(it->path().filename().string())) dirs.push_back(*it);
-      }
-      for (const auto& d : dirs) {
-        int wd = inotify_add_watch(inotify_fd_, d.c_str(),
-                                   IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR);
-        if (wd < 0) continue;
-        std::string rel = fs::relative(d, root, ec).string();
-        std::lock_guard lock(mu_);
-        watches_[wd] = {source, rel == "." ? prefix : prefix + rel + "/"};
-      }
-    }
+    std::string prefix = lake::zones::LandingPrefix(source);
+    if (watcher_->Unavailable().empty()) watcher_->Watch(prefix);
     std::vector<std::string> landed;
-    for (const auto& obj : defs->store->List(prefix)) {
-      auto name = obj.key.substr(obj.key.rfind('/') + 1);
-      if (Hidden(name)) continue;
-      if (!startup && now - obj.modified_ms < 2000 &&
-          BeingWritten(defs->store->ReadablePath(obj.key))) {
+    for (const auto& obj : lake::ListAll(*defs->store, prefix)) {
+      if (!startup && now - obj.modified_ms < 2000 && watcher_->BeingWritten(obj.key)) {
         continue;  // still being copied in: its close event or the next rescan brings it
       }
       landed.push_back(obj.key);
@@ -492,7 +451,6 @@ void Service::Rescan(bool startup) {
 }
 
 void Service::WatchLoop() {
-  char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
   int64_t next_rescan = 0;
   bool startup = true;
   while (!stopping_) {
@@ -505,50 +463,24 @@ void Service::WatchLoop() {
       startup = false;
       next_rescan = MonotonicMs() + options_.rescan_ms;
     }
-    if (inotify_fd_ < 0) {
+    if (!watcher_->Unavailable().empty()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
-    pollfd p{inotify_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    ssize_t n = ::read(inotify_fd_, buf, sizeof buf);
-    if (n <= 0) continue;
+    lake::Arrivals arrivals = watcher_->Wait(100);
     int64_t detected = NowMs();
     std::map<std::string, std::vector<std::string>> by_source;
-    bool new_dirs = false;
-    for (char* ptr = buf; ptr < buf + n;) {
-      auto* ev = reinterpret_cast<inotify_event*>(ptr);
-      ptr += sizeof(inotify_event) + ev->len;
-      if (ev->len == 0) continue;
-      std::string name = ev->name;
-      if (Hidden(name)) continue;
-      std::pair<std::string, std::string> where;
-      {
-        std::lock_guard lock(mu_);
-        auto it = watches_.find(ev->wd);
-        if (it == watches_.end()) continue;
-        where = it->second;
-      }
-      if (ev->mask & IN_ISDIR) {
-        new_dirs = true;
-        continue;
-      }
-      std::string key = where.second + name;
-      if ((ev->mask & IN_CREATE) && BeingWritten(definitions()->store->ReadablePath(key))) {
-        continue;  // its IN_CLOSE_WRITE follows
-      }
-      by_source[where.first].push_back(key);
+    for (auto& key : arrivals.keys) {
+      if (auto source = lake::zones::SourceOfLanded(key)) by_source[*source].push_back(key);
     }
     for (auto& [source, keys] : by_source) {
-      std::sort(keys.begin(), keys.end());
-      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       try {
         OnArrival(source, keys, detected);
       } catch (const std::exception& e) {
         Log("error", std::string("arrival failed: ") + e.what());
       }
     }
-    if (new_dirs) next_rescan = 0;  // watch the new folder and catch what landed in it
+    if (arrivals.new_folders) next_rescan = 0;  // watch the new folder and catch what landed in it
   }
 }
 

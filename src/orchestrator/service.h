@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "lake/watcher.h"
 #include "notify/notify.h"
 #include "orchestrator/clock.h"
 #include "orchestrator/cron.h"
@@ -131,8 +132,8 @@ class Service {
   Histogram trigger_latency_;
   uint64_t rows_processed_ = 0, rows_quarantined_ = 0, files_arrived_ = 0;
 
-  int inotify_fd_ = -1;
-  std::map<int, std::pair<std::string, std::string>> watches_;  // wd -> source, folder key
+  // Arrivals in the lake; set by Start, used by the watch loop (and Rescan, which it calls).
+  std::unique_ptr<lake::Watcher> watcher_;
   std::vector<std::thread> threads_;
   std::condition_variable scheduler_cv_;
   bool scheduler_wake_ = false;  // a batch or the definitions changed (guarded by mu_)

@@ -92,11 +92,12 @@ std::vector<meta::CheckResult> EvaluateTable(Workspace& ws, const project::Table
                                              const std::vector<quality::Rule>& rules) {
   engine::Database db;
   engine::Connection conn(db);
-  catalog::AttachTables(conn, *ws.metastore, *ws.store);
+  lake::Fetched held;
+  catalog::AttachTables(conn, *ws.metastore, *ws.store, held);
   quality::History history = [&](const std::string& rule, size_t n) {
     return ws.metastore->RuleHistory(table.str(), rule, n, "check");
   };
-  auto facts = catalog::AttachWithFacts(conn, *ws.metastore, *ws.store, table.db, table.name);
+  auto facts = catalog::AttachWithFacts(conn, *ws.metastore, *ws.store, table.db, table.name, held);
   return quality::Evaluate(conn, table.str(), table.str(), rules, history, facts);
 }
 

@@ -297,12 +297,12 @@ std::vector<BadFile> FilesWithoutRows(engine::Connection& conn, const meta::Tabl
                                       const std::vector<meta::TableFile>& files,
                                       const std::map<std::optional<int32_t>, int64_t>& counted,
                                       const std::set<std::string>& rejected,
-                                      const lake::Store& store) {
+                                      const lake::Fetched& local) {
   std::vector<BadFile> out;
   for (size_t i = 0; i < files.size(); ++i) {
     auto it = counted.find(static_cast<int32_t>(i + 1));
     if ((it != counted.end() && it->second > 0) || rejected.count(files[i].key)) continue;
-    if (!catalog::HoldsData(conn, input, files[i].key, store)) continue;  // empty, or a header
+    if (!catalog::HoldsData(conn, input, files[i].key, local)) continue;  // empty, or a header
     out.push_back({files[i].key, std::nullopt,
                    "no rows read: the file holds data but the reader yielded no row (look at its "
                    "header line and quotes); the whole file is kept out",
@@ -315,13 +315,13 @@ std::vector<BadFile> FilesWithoutRows(engine::Connection& conn, const meta::Tabl
 // `files`, or nullopt when the error is something else.
 std::optional<BadFile> MalformedJsonFile(const std::string& error,
                                          const std::vector<meta::TableFile>& files,
-                                         const lake::Store& store) {
+                                         const lake::Fetched& local) {
   static const std::regex re(
       R"re(Malformed JSON in file "([^"]+)", at byte \d+ in line (\d+): ([^\n]*))re");
   std::smatch m;
   if (!std::regex_search(error, m, re)) return std::nullopt;
   for (const auto& f : files) {
-    if (store.ReadablePath(f.key) != m[1].str()) continue;
+    if (local.KeyOf(m[1].str()) != f.key) continue;
     // DuckDB names the line where its parser stopped; the fault may start on the line before.
     std::string what = Trim(m[3].str());
     while (!what.empty() && what.back() == '.') what.pop_back();
@@ -452,7 +452,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     conn.Execute(
         "SET preserve_insertion_order = false; "
         "SET disabled_optimizers = 'filter_pushdown,filter_pullup';");
-    catalog::AttachTables(conn, metastore, *ws.store);
+    lake::Fetched local = ws.store->Fetch(keys);
+    catalog::AttachTables(conn, metastore, *ws.store, local);
     bool csv = input->format == "csv";
     int64_t t = NowMs();
     engine::RowCapture aside(conn, kSetAside);
@@ -466,16 +467,20 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     // DuckDB's JSON reader has no reject table: a malformed JSON file stops the statement.
     // Such a file is kept out whole (quarantined with the line at fault) and the rest runs again.
     std::vector<BadFile> bad_files;
+    // DuckDB's reject tables name a file by the local path it read: back to its lake key.
+    const std::string key_of_path =
+        fmt::format("list_extract({}, list_position({}, s.file_path))", SqlStringList(keys),
+                    SqlStringList(local.Paths(keys)));
     std::unique_ptr<Batch> batch;
     while (!batch) {
       std::string scan =
-          catalog::ScanSql(*input, files, *ws.store, {.capture_rejects = csv, .file_index = true});
+          catalog::ScanSql(*input, files, local, {.capture_rejects = csv, .file_index = true});
       try {
         batch =
             WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan), run.id, options);
       } catch (const Error& e) {
         auto bad =
-            input->format == "json" ? MalformedJsonFile(e.what(), files, *ws.store) : std::nullopt;
+            input->format == "json" ? MalformedJsonFile(e.what(), files, local) : std::nullopt;
         if (!bad) throw;
         bad_files.push_back(*bad);
         std::erase_if(files, [&](const meta::TableFile& f) { return f.key == bad->key; });
@@ -487,13 +492,12 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
       // Which files had lines rejected, so that a file of only bad lines counts as read.
       std::set<std::string> rejected;
       if (csv) {
-        auto r =
-            conn.Query(fmt::format("SELECT DISTINCT substr(s.file_path, {}) FROM reject_errors e "
-                                   "JOIN reject_scans s USING (scan_id, file_id)",
-                                   catalog::LocalRoot(*ws.store).size() + 1));
+        auto r = conn.Query(fmt::format(
+            "SELECT DISTINCT {} FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)",
+            key_of_path));
         for (size_t i = 0; i < r.row_count(); ++i) rejected.insert(r.GetOr(0, i));
       }
-      for (auto& b : FilesWithoutRows(conn, *input, files, read.counts(), rejected, *ws.store)) {
+      for (auto& b : FilesWithoutRows(conn, *input, files, read.counts(), rejected, local)) {
         bad_files.push_back(std::move(b));
       }
     }
@@ -529,12 +533,12 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     if (csv) {
       // DuckDB may report several errors for one line (one per missing column): keep the first.
       quarantine_sql += fmt::format(
-          " UNION ALL SELECT substr(s.file_path, {}), CAST(e.line AS BIGINT), "
+          " UNION ALL SELECT {}, CAST(e.line AS BIGINT), "
           "'malformed: ' || {}, {} "
           "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
           "QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line "
           "ORDER BY e.column_idx NULLS LAST, e.error_message) = 1",
-          catalog::LocalRoot(*ws.store).size() + 1,
+          key_of_path,
           // DuckDB's message may quote the value: a masking job names the kind of fault and the
           // column only.
           masks ? "lower(e.error_type::VARCHAR) || coalesce(' at column ' || e.column_name, '')"

@@ -5,6 +5,7 @@
 #include "catalog/crawler.h"
 #include "catalog/ingest.h"
 #include "common/error.h"
+#include "lake/faulty_store.h"
 #include "lake/local_store.h"
 #include "meta/sqlite_metastore.h"
 #include "transform/run.h"
@@ -64,7 +65,7 @@ TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
   EXPECT_EQ(failed.status, "failed");
   EXPECT_NE(failed.error.find("injected"), std::string::npos);
   // No scratch output is left behind.
-  EXPECT_TRUE(ws_.store->List("_scratch/").empty());
+  EXPECT_TRUE(lake::ListAll(*ws_.store, "_scratch/").empty());
 
   meta_->fail = false;
   auto report = RunJob(ws_, ws_.project.jobs.at("clean"), {});
@@ -80,6 +81,35 @@ TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
   EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, 1);
 }
 
+// The lake fails while a job publishes its output: the catalog still lists the previous version,
+// whose files are all still there, and a rerun publishes the new rows once.
+TEST_F(JobTest, AStoreFailingWhilePublishingKeepsThePreviousVersion) {
+  RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  auto before = ws_.metastore->GetTable("silver", "orders");
+  ASSERT_TRUE(before);
+  auto files = ws_.metastore->TableFiles(before->id, before->version, false);
+  WriteFileAtomic(root_ / "in2/b.csv", "id,amount\n9,2\n");
+  catalog::Ingest("orders", {(root_ / "in2").string()}, *ws_.store, *ws_.metastore);
+  engine::Database db;
+  engine::Connection conn(db);
+  catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
+                 conn);
+  auto faulty = std::make_shared<lake::FaultyStore>(ws_.store);
+  ws_.store = faulty;
+  faulty->FailNth(lake::Call::kPutFile, 1);
+  EXPECT_THROW(RunJob(ws_, ws_.project.jobs.at("clean"), {}), Error);
+  auto after = ws_.metastore->GetTable("silver", "orders");
+  EXPECT_EQ(after->version, before->version);
+  for (const auto& f : ws_.metastore->TableFiles(after->id, after->version, false)) {
+    EXPECT_TRUE(ws_.store->Stat(f.key)) << f.key << " is listed but gone";
+  }
+  EXPECT_EQ(ws_.metastore->TableFiles(after->id, after->version, false).size(), files.size());
+
+  auto report = RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  EXPECT_EQ(report.rows_out, 1);
+  EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, before->version + 1);
+}
+
 // What `sluice check` takes from a Parquet table's footers: over every file, the NULL counts and
 // the least and greatest values; nothing for a CSV table.
 TEST_F(JobTest, FooterFactsSpanEveryFileOfTheTable) {
@@ -91,8 +121,9 @@ TEST_F(JobTest, FooterFactsSpanEveryFileOfTheTable) {
   catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
                  conn);
   RunJob(ws_, ws_.project.jobs.at("clean"), {});
-  catalog::AttachTables(conn, *ws_.metastore, *ws_.store);
-  auto facts = catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "silver", "orders");
+  lake::Fetched held;
+  catalog::AttachTables(conn, *ws_.metastore, *ws_.store, held);
+  auto facts = catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "silver", "orders", held);
   ASSERT_EQ(facts.size(), 2u);
   EXPECT_EQ(facts["id"].nulls, 0);
   EXPECT_EQ(facts["id"].min, "CAST('1' AS BIGINT)");
@@ -100,7 +131,7 @@ TEST_F(JobTest, FooterFactsSpanEveryFileOfTheTable) {
   EXPECT_EQ(facts["amount"].min, "CAST('2' AS BIGINT)");
   EXPECT_EQ(facts["amount"].max, "CAST('7' AS BIGINT)");
   EXPECT_TRUE(
-      catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "bronze", "orders").empty());
+      catalog::AttachWithFacts(conn, *ws_.metastore, *ws_.store, "bronze", "orders", held).empty());
 }
 
 TEST_F(JobTest, CompileErrorsNameTheStep) {

@@ -42,7 +42,8 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     engine::Database db;
     engine::Connection conn(db);
     int64_t base_version = CurrentVersion(metastore, model.table);
-    catalog::AttachTables(conn, metastore, *ws.store);
+    lake::Fetched held;
+    catalog::AttachTables(conn, metastore, *ws.store, held);
     std::string sql = Trim(ws.project.CompiledModelSql(model));
     while (!sql.empty() && sql.back() == ';') sql = Trim(sql.substr(0, sql.size() - 1));
     try {

@@ -8,6 +8,7 @@
 #include "catalog/types.h"
 #include "common/error.h"
 #include "common/strings.h"
+#include "lake/zones.h"
 
 namespace sluice::transform {
 
@@ -219,7 +220,7 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
   } else {
     change.remove_all = spec.mode == "overwrite";
   }
-  const std::string prefix = TablePrefix(spec.table.db, spec.table.name);
+  const std::string prefix = lake::zones::TablePrefix(spec.table.db, spec.table.name);
   for (const auto& path : files) {
     std::string key = prefix + fs::relative(path, dir).string();
     uint64_t size = fs::file_size(path);

@@ -2,7 +2,7 @@
 
 #include "catalog/catalog.h"
 #include "common/error.h"
-#include "lake/local_store.h"
+#include "lake/open.h"
 #include "meta/metastore.h"
 #include "transform/validate.h"
 
@@ -35,19 +35,12 @@ Workspace Workspace::Open(const fs::path& root, const std::string& env) {
                  "`lake:` for environment {} to a folder without *, ? or [",
                  ws.project.env.lake.string(), c, env);
   }
-  ws.store = std::make_shared<lake::LocalStore>(ws.project.env.lake);
+  ws.store = lake::Open(ws.project.env.lake.string());
   ws.metastore = meta::Open(ws.project.env.metastore.string());
   // What a killed process left: its runs end failed, its scratch files go.
   ws.metastore->FailAbandonedRuns();
   ws.store->RemoveAbandonedScratch();
   return ws;
-}
-
-std::string TablePrefix(const std::string& db, const std::string& name) {
-  if (db == "bronze") return "landing/" + name + "/";
-  if (db == "silver") return "staging/" + name + "/";
-  if (db == "gold") return "curated/" + name + "/";
-  return db + "/" + name + "/";
 }
 
 }  // namespace sluice::transform

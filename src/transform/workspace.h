@@ -38,8 +38,4 @@ struct RunOptions {
   std::function<void(int64_t run_id)> on_start;
 };
 
-// The lake folder of a table: landing/<source>, staging/<t> for silver, curated/<t> for gold,
-// quarantine/<t>, and <db>/<t> for other databases.
-std::string TablePrefix(const std::string& db, const std::string& name);
-
 }  // namespace sluice::transform

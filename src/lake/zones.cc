@@ -1,0 +1,35 @@
+#include "lake/zones.h"
+
+#include <fmt/format.h>
+
+namespace sluice::lake::zones {
+
+namespace {
+constexpr const char* kLanding = "landing/";
+constexpr const char* kQuarantine = "quarantine/";
+}  // namespace
+
+std::string LandingPrefix(const std::string& source) { return kLanding + source + "/"; }
+
+std::optional<std::string> SourceOfLanded(const std::string& key) {
+  const std::string landing = kLanding;
+  if (key.compare(0, landing.size(), landing) != 0) return std::nullopt;
+  auto end = key.find('/', landing.size());
+  if (end == std::string::npos || end == landing.size()) return std::nullopt;
+  return key.substr(landing.size(), end - landing.size());
+}
+
+std::string TablePrefix(const std::string& db, const std::string& name) {
+  if (db == "bronze") return LandingPrefix(name);
+  if (db == "silver") return "staging/" + name + "/";
+  if (db == "gold") return "curated/" + name + "/";
+  return db + "/" + name + "/";
+}
+
+std::string QuarantinedLandedKey(const std::string& source, int64_t run_id,
+                                 const std::string& key) {
+  std::string prefix = LandingPrefix(source);
+  return fmt::format("{}{}run-{}/{}", kQuarantine, prefix, run_id, key.substr(prefix.size()));
+}
+
+}  // namespace sluice::lake::zones

@@ -1,0 +1,28 @@
+#pragma once
+// The one home of the lake's layout: every key prefix Sluice reads or writes is built here.
+//   landing/<source>/...                raw files as they arrived (bronze), never modified
+//   staging/<table>/...                 silver tables' files
+//   curated/<table>/...                 gold tables' files
+//   <db>/<table>/...                    tables of other databases (quarantine/<job>/...)
+//   quarantine/landing/<source>/run-N/  damaged landed files moved aside by crawl run N
+// Names starting with '.' or '_' are never objects: backends keep temporaries and staging there.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sluice::lake::zones {
+
+// "landing/<source>/": where the files of a source land.
+std::string LandingPrefix(const std::string& source);
+// The source a landed key belongs to ("landing/<source>/..." -> <source>), or nullopt.
+std::optional<std::string> SourceOfLanded(const std::string& key);
+// The prefix holding the files of table db.name.
+std::string TablePrefix(const std::string& db, const std::string& name);
+// Where crawl run `run_id` moves the damaged landed file `key` of `source`, keeping its name
+// below the source's folder, so that a whole file can land again under the old key.
+std::string QuarantinedLandedKey(const std::string& source, int64_t run_id, const std::string& key);
+// The folder (under the root of a local lake) where backends stage files before publishing;
+// hidden, so never listed.
+inline constexpr const char* kScratchFolder = "_scratch";
+
+}  // namespace sluice::lake::zones
