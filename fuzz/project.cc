@@ -1,4 +1,4 @@
-// The project reader (project/, transform/validate.h, orchestrator/plan.h's ValidateWorkflows):
+// The project reader (project/, transform/validate.h, orchestrator/workflow_resolve.h's ValidateWorkflows):
 // the input's first byte chooses which file of a small valid project it replaces ('0'
 // sluice.yaml, '1' a source, '2' a job, '3' a workflow, '4' a model's settings), the rest is
 // that file's text; the project is then loaded and validated as `sluice validate` does.
@@ -9,7 +9,7 @@
 
 #include "common/files.h"
 #include "fuzz/fuzz.h"
-#include "orchestrator/plan.h"
+#include "orchestrator/workflow_resolve.h"
 #include "transform/validate.h"
 
 namespace {

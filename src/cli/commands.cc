@@ -22,7 +22,7 @@
 #include "examples/retail.h"
 #include "lake/zones.h"
 #include "orchestrator/executor.h"
-#include "orchestrator/plan.h"
+#include "orchestrator/workflow_resolve.h"
 #include "transform/run.h"
 #include "transform/validate.h"
 #include "transform/workspace.h"

@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 #include "common/time.h"
-#include "orchestrator/plan.h"
+#include "orchestrator/workflow_resolve.h"
 
 namespace sluice::cli {
 

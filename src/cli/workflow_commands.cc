@@ -17,7 +17,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "orchestrator/executor.h"
-#include "orchestrator/plan.h"
+#include "orchestrator/workflow_resolve.h"
 #include "orchestrator/service.h"
 #include "server/http.h"
 #include "server/tokens.h"

@@ -16,7 +16,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "orchestrator/expression.h"
-#include "orchestrator/plan.h"
+#include "orchestrator/workflow_resolve.h"
 
 namespace sluice::orchestrator {
 

@@ -14,7 +14,7 @@
 #include "common/time.h"
 #include "lake/zones.h"
 #include "orchestrator/cron.h"
-#include "orchestrator/plan.h"
+#include "orchestrator/workflow_resolve.h"
 
 namespace sluice::orchestrator {
 

@@ -1,4 +1,4 @@
-#include "orchestrator/plan.h"
+#include "orchestrator/workflow_resolve.h"
 
 #include <fmt/format.h>
 

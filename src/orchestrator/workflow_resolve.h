@@ -1,5 +1,6 @@
 #pragma once
-// Workflows against the rest of the project: references that must exist, schedules and
+// Workflows resolved against the rest of the project ("plan" is kept for `sluice plan` of
+// deployments): references that must exist, schedules and
 // conditions that must parse, and the steps a `materialize:` workflow stands for.
 #include <vector>
 
