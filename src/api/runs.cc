@@ -20,7 +20,7 @@ json RunJson(const meta::Run& r) {
   return {{"id", r.id},
           {"kind", r.kind},
           {"name", r.name},
-          {"status", r.status},
+          {"status", meta::ToString(r.status)},
           {"trigger", r.trigger},
           {"queued_at", TimeJson(r.queued_ms)},
           {"started_at", TimeJson(r.started_ms)},
@@ -46,7 +46,7 @@ std::optional<json> RunDetailJson(meta::Metastore& m, int64_t id) {
     for (const auto& s : m.Steps(id)) {
       json step = {{"path", s.path},
                    {"kind", s.kind},
-                   {"status", s.status},
+                   {"status", meta::ToString(s.status)},
                    {"attempts", json::array()},
                    {"started_at", TimeJson(s.started_ms)},
                    {"ended_at", TimeJson(s.ended_ms)},
@@ -57,7 +57,7 @@ std::optional<json> RunDetailJson(meta::Metastore& m, int64_t id) {
         if (a.path != s.path) continue;
         step["attempts"].push_back(
             {{"attempt", a.attempt},
-             {"status", a.status},
+             {"status", meta::ToString(a.status)},
              {"started_at", TimeJson(a.started_ms)},
              {"ended_at", TimeJson(a.ended_ms)},
              {"error_kind", a.error_kind.empty() ? json(nullptr) : json(a.error_kind)},
@@ -96,7 +96,7 @@ json ReportJson(const transform::RunReport& r) {
   return {{"run_id", r.run_id},
           {"kind", r.kind},
           {"name", r.name},
-          {"status", r.status},
+          {"status", meta::ToString(r.status)},
           {"message", r.message},
           {"output", r.output},
           {"version", r.version},

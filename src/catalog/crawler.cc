@@ -507,6 +507,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
   run.name = source.name;
   run.trigger = trigger;
   run.started_ms = started;
+  run.status = meta::RunStatus::kRunning;
 
   std::vector<std::pair<std::string, std::string>> moves;  // damaged files: from, to
   try {
@@ -730,7 +731,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
     }
     report.registered = change.added.size() - report.quarantined.size();
     if (change.added.empty()) {
-      run.status = "succeeded";
+      run.status = meta::RunStatus::kSucceeded;
       run.details = json{{"message", "no new files"}}.dump();
       if (existing) report.version = existing->version;
       metastore.FinishRun(run, {}, {});
@@ -742,7 +743,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
         report.quarantined.empty() ? ""
                                    : fmt::format(", {} quarantined", report.quarantined.size()),
         schema_changed ? "; schema: " + report.schema_change : "");
-    run.status = "succeeded";
+    run.status = meta::RunStatus::kSucceeded;
     run.ended_ms = NowMs();
     json details = {{"registered", report.registered},
                     {"quarantined_files", json::array()},

@@ -392,9 +392,10 @@ int Runs(const Global& g, const meta::RunFilter& filter, const std::string& form
   for (const auto& r : runs) {
     std::string error = Split(Redact(r.error), '\n').front();
     if (error.size() > 60) error = error.substr(0, 57) + "...";
-    t.rows.push_back({std::to_string(r.id), r.kind, r.name, r.status, Time(r.started_ms),
-                      r.ended_ms ? Duration(r.ended_ms - r.started_ms) : "", HumanCount(r.rows_in),
-                      HumanCount(r.rows_out), HumanCount(r.rows_quarantined), error});
+    t.rows.push_back({std::to_string(r.id), r.kind, r.name, meta::ToString(r.status),
+                      Time(r.started_ms), r.ended_ms ? Duration(r.ended_ms - r.started_ms) : "",
+                      HumanCount(r.rows_in), HumanCount(r.rows_out), HumanCount(r.rows_quarantined),
+                      error});
   }
   t.Print();
   return 0;
@@ -411,7 +412,8 @@ int RunsShow(const Global& g, int64_t id, const std::string& format) {
   }
   auto steps = ws.metastore->RunSteps(id);
   auto checks = ws.metastore->CheckResults(id);
-  std::cout << fmt::format("run {}: {} {} {}\n", run->id, run->kind, run->name, run->status);
+  std::cout << fmt::format("run {}: {} {} {}\n", run->id, run->kind, run->name,
+                           meta::ToString(run->status));
   std::cout << fmt::format("  trigger   {}\n  started   {}\n  ended     {}\n", run->trigger,
                            Time(run->started_ms), Time(run->ended_ms));
   if (run->ended_ms) {
@@ -475,13 +477,13 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   auto shared = std::make_shared<transform::Workspace>(ws);
   int64_t run_id = orchestrator::Enqueue(*ws.metastore, ws.workflows.at("orders"), "demo", {});
   ws.metastore->ClaimRun(run_id, ProcessOwner());
-  std::string status = ExecuteHere(shared, run_id, [&](const meta::LogLine& l) {
+  meta::RunStatus status = ExecuteHere(shared, run_id, [&](const meta::LogLine& l) {
     if (l.level != "info" || l.message.find(" succeeded in ") == std::string::npos) return;
     if (l.step.empty() || l.step == "parallel" || l.step == "choice") return;
     step(fmt::format("workflow orders [{}] {}", l.step, l.message));
   });
-  if (status != "succeeded") {
-    Fail(ErrorKind::kInternal, "the demo workflow run {} {}: {}", run_id, status,
+  if (status != meta::RunStatus::kSucceeded) {
+    Fail(ErrorKind::kInternal, "the demo workflow run {} {}: {}", run_id, meta::ToString(status),
          ws.metastore->GetRun(run_id)->error);
   }
   auto q = [&](const std::string& title, const std::string& sql) {

@@ -42,8 +42,8 @@ int Logs(const Global& g, int64_t id, bool follow, const std::string& format);
 int Cancel(const Global& g, int64_t id, const std::string& format);
 int Retry(const Global& g, int64_t id, const std::string& format);
 // Executes claimed workflow run `id` in this process (Ctrl-C cancels it); returns its status.
-std::string ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
-                        const std::function<void(const meta::LogLine&)>& on_log);
+meta::RunStatus ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
+                            const std::function<void(const meta::LogLine&)>& on_log);
 // A workflow run's steps with their attempts, as a table.
 void PrintWorkflowSteps(meta::Metastore& metastore, int64_t run_id);
 // Data quality (quality_commands.cc).

@@ -99,7 +99,8 @@ int main(int argc, char** argv) {
   auto* runs = app.add_subcommand("runs", "The run log: newest first");
   runs->add_option("--limit", filter.limit, "How many runs")->default_str("20");
   runs->add_option("--status", status_filter,
-                   "Only runs with this status (queued, running, succeeded, failed, cancelled)");
+                   "Only runs with this status (queued, running, succeeded, failed, cancelled)")
+      ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
   runs->add_option("--kind", filter.kind, "Only runs of this kind (workflow, job, model, crawl)");
   runs->add_option("--name", filter.name, "Only runs of this workflow, job, model or source");
   AddFormat(runs, format);
@@ -234,7 +235,7 @@ int main(int argc, char** argv) {
     if (*catalog) return cli::Catalog(g, table, format);
     if (*show) return cli::RunsShow(g, run_id, format);
     if (*runs) {
-      if (!status_filter.empty()) filter.statuses = {status_filter};
+      if (!status_filter.empty()) filter.statuses = {*meta::FindRunStatus(status_filter)};
       return cli::Runs(g, filter, format);
     }
     if (*check) return cli::Check(g, table, rules_file, format);

@@ -17,8 +17,8 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "orchestrator/executor.h"
-#include "orchestrator/workflow_resolve.h"
 #include "orchestrator/service.h"
+#include "orchestrator/workflow_resolve.h"
 #include "server/http.h"
 #include "server/tokens.h"
 
@@ -36,8 +36,8 @@ std::string LogText(const meta::LogLine& l) {
 // The exit code of a finished workflow run: 0, 3 for quality, 2 for config, 130 when
 // interrupted, else 1.
 int ExitCodeOf(const meta::Run& run) {
-  if (run.status == "succeeded") return 0;
-  if (run.status == "cancelled") return Interrupted() ? 130 : 1;
+  if (run.status == meta::RunStatus::kSucceeded) return 0;
+  if (run.status == meta::RunStatus::kCancelled) return Interrupted() ? 130 : 1;
   json details = json::parse(run.details.empty() ? "{}" : run.details, nullptr, false);
   std::string kind = details.is_object() ? details.value("error_kind", "") : "";
   if (kind == "quality") return 3;
@@ -47,8 +47,8 @@ int ExitCodeOf(const meta::Run& run) {
 
 }  // namespace
 
-std::string ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
-                        const std::function<void(const meta::LogLine&)>& on_log) {
+meta::RunStatus ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
+                            const std::function<void(const meta::LogLine&)>& on_log) {
   notify::Notifier notifier(notify::Channels(ws->project));
   notifier.on_delivery = [&](const notify::Delivery& d) {
     if (!d.ok) {
@@ -74,7 +74,7 @@ std::string ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
-  std::string status;
+  meta::RunStatus status;
   try {
     status = orchestrator::Execute(ws, id, options);
   } catch (...) {
@@ -101,12 +101,13 @@ int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
   if (format == "json") {
     PrintJson(*api::RunDetailJson(m, id));
   } else {
-    std::cout << fmt::format("run {}: workflow {} {}", id, run->name, run->status);
+    std::cout << fmt::format("run {}: workflow {} {}", id, run->name, meta::ToString(run->status));
     if (run->ended_ms) std::cout << " in " << Duration(run->ended_ms - run->started_ms);
     std::cout << "\n";
     PrintWorkflowSteps(m, id);
     if (!run->error.empty()) std::cout << "error: " << Redact(run->error) << "\n";
-    if (run->status != "succeeded") std::cout << fmt::format("see: sluice logs {}\n", id);
+    if (run->status != meta::RunStatus::kSucceeded)
+      std::cout << fmt::format("see: sluice logs {}\n", id);
   }
   return ExitCodeOf(*run);
 }
@@ -150,7 +151,7 @@ void PrintWorkflowSteps(meta::Metastore& m, int64_t run_id) {
       if (error.size() > 70) error = error.substr(0, 67) + "...";
       figure_text = s.error_kind + ": " + error;
     }
-    t.rows.push_back({s.path, s.kind, s.status, std::to_string(s.attempts),
+    t.rows.push_back({s.path, s.kind, meta::ToString(s.status), std::to_string(s.attempts),
                       s.ended_ms ? Duration(s.ended_ms - s.started_ms) : "", figure_text});
   }
   t.Print();
@@ -187,16 +188,18 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
     FailWithCode(ErrorKind::kUsage, "usage.not_workflow_run",
                  "run {} is not a workflow run; rerun it with `sluice run {}`", id, run->name);
   }
-  if ((run->status == "running" || run->status == "queued") && !OwnerAlive(run->owner)) {
+  using meta::RunStatus;
+  if ((run->status == RunStatus::kRunning || run->status == RunStatus::kQueued) &&
+      !OwnerAlive(run->owner)) {
     // Its process died (or it never started): resume it here.
-    if (run->status == "running") m.RequeueRun(id);
+    if (run->status == RunStatus::kRunning) m.RequeueRun(id);
     m.AppendLog(id, "info", "", "resumed by `sluice retry` after the process running it stopped");
   } else if (!m.RedriveRun(id)) {
     FailWithCode(
         ErrorKind::kUsage, "usage.not_retryable",
         "run {} is {}; only failed or cancelled runs, or runs whose process stopped, can be "
         "retried",
-        id, run->status);
+        id, meta::ToString(run->status));
   } else {
     m.AppendLog(id, "info", "", "retried from its failed steps");
   }
@@ -240,7 +243,7 @@ int Cancel(const Global& g, int64_t id, const std::string& format) {
     FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}; `sluice runs` lists them", id);
   if (format == "json") {
     PrintJson(api::RunJson(*run));
-  } else if (run->status == "cancelled") {
+  } else if (run->status == meta::RunStatus::kCancelled) {
     std::cout << fmt::format("run {} cancelled\n", id);
   } else if (run->cancel_requested) {
     std::cout << fmt::format(
@@ -248,7 +251,7 @@ int Cancel(const Global& g, int64_t id, const std::string& format) {
         "interrupted)\n",
         id);
   } else {
-    std::cout << fmt::format("run {} is already {}\n", id, run->status);
+    std::cout << fmt::format("run {} is already {}\n", id, meta::ToString(run->status));
   }
   return 0;
 }

@@ -82,7 +82,7 @@ class FaultyMetastore : public Metastore {
                  (int64_t id, const std::string& p, const std::string& k, int a), (id, p, k, a))
   SLUICE_FORWARD(void, SetAttemptChild, (int64_t id, const std::string& p, int a, int64_t c),
                  (id, p, a, c))
-  SLUICE_FORWARD(void, EndAttempt, (const Attempt& a, const std::string& s, const std::string& o),
+  SLUICE_FORWARD(void, EndAttempt, (const Attempt& a, StepStatus s, const std::string& o),
                  (a, s, o))
   SLUICE_FORWARD(int64_t, EnqueueArrivals,
                  (const std::string& w, const std::vector<std::string>& k, Run r, const Params& p),
@@ -160,7 +160,8 @@ TEST_F(Faults, ARetriedArrivalAfterALostReplyQueuesOnce) {
 TEST_F(Faults, ARetriedCommitAfterALostReplyIsAConflict) {
   int64_t id = m_->StartRun("job", "clean", "manual");
   RunCommit c;
-  c.run = meta::Run{.id = id, .kind = "job", .name = "clean", .status = "succeeded"};
+  c.run =
+      meta::Run{.id = id, .kind = "job", .name = "clean", .status = meta::RunStatus::kSucceeded};
   TableChange t{.db = "silver", .name = "orders", .kind = "job", .format = "parquet"};
   t.added.push_back({"staging/orders/a", 10});
   t.base_version = 0;
@@ -247,7 +248,8 @@ TEST_F(Races, TwoCommitsOnOneBaseVersionPublishOnce) {
   auto winners = RaceTwo(db(), [](Metastore& m, int i) {
     int64_t id = m.StartRun("job", "clean", "manual");
     RunCommit c;
-    c.run = meta::Run{.id = id, .kind = "job", .name = "clean", .status = "succeeded"};
+    c.run =
+        meta::Run{.id = id, .kind = "job", .name = "clean", .status = meta::RunStatus::kSucceeded};
     TableChange t{.db = "silver", .name = "orders", .kind = "job", .format = "parquet"};
     t.added.push_back({"staging/orders/" + std::to_string(i), 10});
     t.base_version = 0;

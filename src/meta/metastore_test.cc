@@ -43,7 +43,7 @@ class MetastoreTest : public ::testing::TestWithParam<Backend> {
   }
   RunCommit Commit(int64_t run_id, TableChange change) {
     RunCommit c;
-    c.run = meta::Run{run_id, "job", "clean", "succeeded", "manual"};
+    c.run = meta::Run{run_id, "job", "clean", meta::RunStatus::kSucceeded, "manual"};
     c.tables.push_back(std::move(change));
     return c;
   }
@@ -106,21 +106,22 @@ TEST_P(MetastoreTest, BookmarksCommitWithTheRunOrNotAtAll) {
   EXPECT_THROW(m_->CommitRun(bad), Error);
   EXPECT_EQ(m_->Bookmarks("clean").size(), 2u);
   EXPECT_EQ(m_->GetTable("silver", "orders")->version, 1);
-  EXPECT_EQ(m_->GetRun(r2)->status, "running");
+  EXPECT_EQ(m_->GetRun(r2)->status, meta::RunStatus::kRunning);
 }
 
 TEST_P(MetastoreTest, RunsStepsAndChecks) {
   int64_t r = m_->StartRun("job", "clean", "manual");
   auto run = m_->GetRun(r);
   ASSERT_TRUE(run);
-  EXPECT_EQ(run->status, "running");
-  meta::Run done{r, "job", "clean", "failed", "manual", run->started_ms, run->started_ms + 5};
+  EXPECT_EQ(run->status, meta::RunStatus::kRunning);
+  meta::Run done{
+      r, "job", "clean", meta::RunStatus::kFailed, "manual", run->started_ms, run->started_ms + 5};
   done.error = "boom";
   done.rows_in = 7;
   m_->FinishRun(done, {{r, 0, "transform", "succeeded", 1, 2, 7, ""}},
                 {{"silver.orders", "IsComplete \"id\"", "fail", "fail", "1 null", 1, "1 row"}});
   run = m_->GetRun(r);
-  EXPECT_EQ(run->status, "failed");
+  EXPECT_EQ(run->status, meta::RunStatus::kFailed);
   EXPECT_EQ(run->error, "boom");
   EXPECT_EQ(run->rows_in, 7);
   EXPECT_EQ(m_->RunSteps(r).size(), 1u);
@@ -144,7 +145,8 @@ TEST_P(MetastoreTest, RunFilters) {
   wf.parent_run_id = b;
   int64_t c = m_->EnqueueRun(wf);
   EXPECT_EQ(m_->ListRuns({.kind = "workflow"}).size(), 2u);
-  EXPECT_EQ(m_->ListRuns({.statuses = {"queued"}, .top_level = true}).front().id, b);
+  EXPECT_EQ(m_->ListRuns({.statuses = {meta::RunStatus::kQueued}, .top_level = true}).front().id,
+            b);
   EXPECT_EQ(m_->ListRuns({.name = "clean"}).front().id, a);
   EXPECT_EQ(m_->ListRuns({.trigger = "api", .before_id = c}).front().id, b);
   EXPECT_EQ(m_->GetRun(c)->parent_run_id, b);
@@ -180,27 +182,28 @@ TEST_P(MetastoreTest, ClaimCancelRequeueAndRedrive) {
   EXPECT_EQ(m_->GetRun(id)->owner, "me");
   EXPECT_GT(m_->GetRun(id)->started_ms, 0);
   m_->RequeueRun(id);
-  EXPECT_EQ(m_->GetRun(id)->status, "queued");
+  EXPECT_EQ(m_->GetRun(id)->status, meta::RunStatus::kQueued);
   EXPECT_TRUE(m_->ClaimRun(id, "me"));
   EXPECT_FALSE(m_->RedriveRun(id));  // running: nothing to redrive
   EXPECT_TRUE(m_->RequestCancel(id)->cancel_requested);
-  EXPECT_EQ(m_->GetRun(id)->status, "running");  // the executor ends it
+  EXPECT_EQ(m_->GetRun(id)->status, meta::RunStatus::kRunning);  // the executor ends it
   m_->BeginAttempt(id, "load", "job", 1);
-  m_->EndAttempt({id, "load", 1, "failed", 0, 0, "io", "disk full"}, "failed", "{}");
+  m_->EndAttempt({id, "load", 1, meta::AttemptStatus::kFailed, 0, 0, "io", "disk full"},
+                 meta::StepStatus::kFailed, "{}");
   m_->BeginAttempt(id, "fan", "parallel", 1);
-  m_->EndAttempt({id, "fan", 1, "failed"}, "failed", "{}");
+  m_->EndAttempt({id, "fan", 1, meta::AttemptStatus::kFailed}, meta::StepStatus::kFailed, "{}");
   auto run = *m_->GetRun(id);
-  run.status = "failed";
+  run.status = meta::RunStatus::kFailed;
   m_->FinishRun(run, {}, {});
   EXPECT_TRUE(m_->RedriveRun(id));
-  EXPECT_EQ(m_->GetRun(id)->status, "queued");
+  EXPECT_EQ(m_->GetRun(id)->status, meta::RunStatus::kQueued);
   EXPECT_FALSE(m_->GetRun(id)->cancel_requested);
-  std::map<std::string, std::string> steps;
+  std::map<std::string, meta::StepStatus> steps;
   for (const auto& s : m_->Steps(id)) steps[s.path] = s.status;
-  EXPECT_EQ(steps["load"], "retrying");
-  EXPECT_EQ(steps["fan"], "running");
+  EXPECT_EQ(steps["load"], meta::StepStatus::kRetrying);
+  EXPECT_EQ(steps["fan"], meta::StepStatus::kRunning);
   int64_t queued = m_->EnqueueRun(wf);
-  EXPECT_EQ(m_->RequestCancel(queued)->status, "cancelled");
+  EXPECT_EQ(m_->RequestCancel(queued)->status, meta::RunStatus::kCancelled);
   EXPECT_FALSE(m_->RequestCancel(424242));
 }
 
@@ -211,12 +214,15 @@ TEST_P(MetastoreTest, StepsAttemptsAndLogs) {
   int64_t id = m_->EnqueueRun(wf);
   m_->BeginAttempt(id, "clean", "job", 1);
   m_->SetAttemptChild(id, "clean", 1, 77);
-  m_->EndAttempt({id, "clean", 1, "failed", 0, 0, "io", "timeout talking to S3"}, "retrying", "{}");
+  m_->EndAttempt(
+      {id, "clean", 1, meta::AttemptStatus::kFailed, 0, 0, "io", "timeout talking to S3"},
+      meta::StepStatus::kRetrying, "{}");
   m_->BeginAttempt(id, "clean", "job", 2);
-  m_->EndAttempt({id, "clean", 2, "succeeded"}, "succeeded", R"({"rows_out": 5})");
+  m_->EndAttempt({id, "clean", 2, meta::AttemptStatus::kSucceeded}, meta::StepStatus::kSucceeded,
+                 R"({"rows_out": 5})");
   auto steps = m_->Steps(id);
   ASSERT_EQ(steps.size(), 1u);
-  EXPECT_EQ(steps[0].status, "succeeded");
+  EXPECT_EQ(steps[0].status, meta::StepStatus::kSucceeded);
   EXPECT_EQ(steps[0].attempts, 2);
   EXPECT_EQ(steps[0].output, R"({"rows_out": 5})");
   EXPECT_GT(steps[0].ended_ms, 0);
@@ -224,7 +230,13 @@ TEST_P(MetastoreTest, StepsAttemptsAndLogs) {
   ASSERT_EQ(attempts.size(), 2u);
   EXPECT_EQ(attempts[0].child_run_id, 77);
   EXPECT_EQ(attempts[0].error_kind, "io");
-  EXPECT_EQ(attempts[1].status, "succeeded");
+  EXPECT_EQ(attempts[1].status, meta::AttemptStatus::kSucceeded);
+  // A move the status table refuses (a succeeded step running again) changes nothing.
+  EXPECT_THROW(m_->EndAttempt({id, "clean", 2, meta::AttemptStatus::kFailed},
+                              meta::StepStatus::kRunning, "{}"),
+               Error);
+  EXPECT_EQ(m_->Steps(id)[0].status, meta::StepStatus::kSucceeded);
+  EXPECT_EQ(m_->Attempts(id)[1].status, meta::AttemptStatus::kSucceeded);
   int64_t l1 = m_->AppendLog(id, "info", "", "started");
   int64_t l2 = m_->AppendLog(id, "warn", "clean", "retrying");
   EXPECT_GT(l2, l1);
@@ -337,7 +349,7 @@ TEST(SqliteMetastore, UpgradesALegacyMetastoreInPlace) {
     EXPECT_EQ(m.ScheduleMark("daily", "cron0"), 5000);
     ASSERT_EQ(m.Tokens().size(), 1u);
     ASSERT_TRUE(m.GetRun(1));
-    EXPECT_EQ(m.GetRun(1)->status, "succeeded");
+    EXPECT_EQ(m.GetRun(1)->status, meta::RunStatus::kSucceeded);
     // It keeps working: a new run gets the next id.
     EXPECT_EQ(m.StartRun("job", "clean", "manual"), 2);
   }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "meta/status.h"
+
 namespace sluice::meta {
 
 struct Column {
@@ -64,7 +66,7 @@ struct Run {
   int64_t id = 0;
   std::string kind;  // workflow | crawl | job | model
   std::string name;
-  std::string status;  // queued | running | succeeded | failed | cancelled
+  RunStatus status = RunStatus::kQueued;
   std::string trigger = "manual";
   int64_t started_ms = 0, ended_ms = 0;
   int64_t rows_in = 0, rows_out = 0, rows_quarantined = 0, files_read = 0;
@@ -79,17 +81,12 @@ struct Run {
   int64_t queued_ms = 0;
 };
 
-// Whether a run status is final (succeeded, failed or cancelled).
-inline bool IsTerminal(const std::string& status) {
-  return status == "succeeded" || status == "failed" || status == "cancelled";
-}
-
 // Which runs ListRuns returns, newest first.
 struct RunFilter {
-  std::vector<std::string> statuses;  // empty: any
-  std::string kind, name, trigger;    // empty: any
-  bool top_level = false;             // only runs without a parent
-  int64_t before_id = 0;              // only ids below (paging); 0: no bound
+  std::vector<RunStatus> statuses;  // empty: any
+  std::string kind, name, trigger;  // empty: any
+  bool top_level = false;           // only runs without a parent
+  int64_t before_id = 0;            // only ids below (paging); 0: no bound
   size_t limit = 50;
 };
 
@@ -99,7 +96,7 @@ struct RunFilter {
 struct StepState {
   int64_t run_id = 0;
   std::string path, kind;
-  std::string status;  // running | retrying | succeeded | failed | cancelled
+  StepStatus status = StepStatus::kRunning;
   int attempts = 0;
   int64_t started_ms = 0, ended_ms = 0;
   std::string output = "{}";  // JSON: the step's figures (rows, child run, chosen branch, ...)
@@ -109,8 +106,8 @@ struct StepState {
 struct Attempt {
   int64_t run_id = 0;
   std::string path;
-  int attempt = 0;     // 1-based
-  std::string status;  // running | succeeded | failed | interrupted | cancelled
+  int attempt = 0;  // 1-based
+  AttemptStatus status = AttemptStatus::kRunning;
   int64_t started_ms = 0, ended_ms = 0;
   std::string error_kind, error;
   int64_t child_run_id = 0;  // the job/crawl/model/workflow run it started

@@ -9,7 +9,7 @@ namespace sluice::meta {
 
 void RunLog::FailRun(Run run, const std::string& error, const std::vector<RunStep>& steps,
                      const std::vector<CheckResult>& checks) {
-  run.status = "failed";
+  run.status = RunStatus::kFailed;
   run.error = error;
   run.ended_ms = NowMs();
   FinishRun(run, steps, checks);
@@ -17,7 +17,7 @@ void RunLog::FailRun(Run run, const std::string& error, const std::vector<RunSte
 
 std::vector<Run> RunLog::FailAbandonedRuns() {
   std::vector<Run> failed;
-  for (auto& run : ListRuns({.statuses = {"running"}, .limit = 100000})) {
+  for (auto& run : ListRuns({.statuses = {RunStatus::kRunning}, .limit = 100000})) {
     if (run.kind == "workflow" || OwnerAlive(run.owner)) continue;
     FailRun(run, fmt::format("interrupted: the process running it ({}) stopped before it "
                              "finished; nothing it wrote was published",

@@ -15,6 +15,7 @@
 // - Failures of the database throw Error(kIo) naming the database; a statement the database
 //   cannot prepare is a bug, kInternal.
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 
 #include "common/files.h"
 #include "meta/dialect.h"
+#include "meta/status.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -101,5 +103,25 @@ class SqlCore {
   sqlite3* db_ = nullptr;
   std::mutex mu_;
 };
+
+// A status as an SQL literal ('queued'): the words are the constants of meta/status.h, so the
+// stores never spell one by hand.
+template <typename S>
+std::string Sql(S status) {
+  return std::string("'") + ToString(status) + "'";
+}
+
+// "('failed', 'cancelled')" for `status IN ...` in a statement that moves a row from any of
+// `from` to `to`: each move is checked against the status table first (a refused one is a bug,
+// Error(kInternal)), so a store cannot make a move the table does not allow.
+template <typename S>
+std::string MovesTo(std::initializer_list<S> from, S to) {
+  std::string out = "(";
+  for (S f : from) {
+    CheckTransition(f, to);
+    out += (out.size() > 1 ? ", " : "") + Sql(f);
+  }
+  return out + ")";
+}
 
 }  // namespace sluice::meta

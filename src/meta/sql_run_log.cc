@@ -21,7 +21,7 @@ Run ReadRun(auto& s) {
   r.id = s.Int(0);
   r.kind = s.Text(1);
   r.name = s.Text(2);
-  r.status = s.Text(3);
+  r.status = ParseRunStatus(s.Text(3));
   r.trigger = s.Text(4);
   r.started_ms = s.Int(5);
   r.ended_ms = s.Int(6);
@@ -46,8 +46,8 @@ int64_t SqlRunLog::StartRun(const std::string& kind, const std::string& name,
   auto lock = core_.Lock();
   Statement s(core_,
               "INSERT INTO runs (kind, name, status, trigger, started_ms, queued_ms, owner) "
-              "VALUES (?, ?, 'running', ?, ?, ?, ?)" +
-                  core_.dialect().Returning("id"));
+              "VALUES (?, ?, " +
+                  Sql(RunStatus::kRunning) + ", ?, ?, ?, ?)" + core_.dialect().Returning("id"));
   int64_t now = NowMs();
   s.Bind(1, kind).Bind(2, name).Bind(3, trigger).Bind(4, now).Bind(5, now);
   s.Bind(6, ProcessOwner());
@@ -60,7 +60,9 @@ void WriteRunRecord(SqlCore& core, const Run& run, const std::vector<RunStep>& s
   Statement s(core,
               "UPDATE runs SET status = ?, ended_ms = ?, rows_in = ?, rows_out = ?, "
               "rows_quarantined = ?, files_read = ?, error = ?, details = ? WHERE id = ?");
-  s.Bind(1, run.status).Bind(2, run.ended_ms ? run.ended_ms : NowMs()).Bind(3, run.rows_in);
+  s.Bind(1, ToString(run.status))
+      .Bind(2, run.ended_ms ? run.ended_ms : NowMs())
+      .Bind(3, run.rows_in);
   s.Bind(4, run.rows_out).Bind(5, run.rows_quarantined).Bind(6, run.files_read);
   s.Bind(7, run.error).Bind(8, run.details.empty() ? "{}" : run.details).Bind(9, run.id);
   s.Run();
@@ -105,7 +107,7 @@ std::vector<Run> SqlRunLog::ListRuns(const RunFilter& filter) {
   if (!filter.statuses.empty()) {
     sql += " AND status IN (" + Join(std::vector<std::string>(filter.statuses.size(), "?"), ", ") +
            ")";
-    texts.insert(texts.end(), filter.statuses.begin(), filter.statuses.end());
+    for (RunStatus st : filter.statuses) texts.push_back(ToString(st));
   }
   for (auto [column, value] : {std::pair{"kind", &filter.kind}, std::pair{"name", &filter.name},
                                std::pair{"trigger", &filter.trigger}}) {

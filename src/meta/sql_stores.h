@@ -80,7 +80,7 @@ class SqlWorkflowState : public virtual WorkflowState {
                     int attempt) override;
   void SetAttemptChild(int64_t run_id, const std::string& path, int attempt,
                        int64_t child_run_id) override;
-  void EndAttempt(const Attempt& attempt, const std::string& step_status,
+  void EndAttempt(const Attempt& attempt, StepStatus step_status,
                   const std::string& output) override;
 
  private:

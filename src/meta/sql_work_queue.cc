@@ -14,8 +14,8 @@ using Transaction = SqlCore::Transaction;
 int64_t InsertQueuedRun(SqlCore& core, const Run& run) {
   Statement s(core,
               "INSERT INTO runs (kind, name, status, trigger, started_ms, queued_ms, params, "
-              "definition, parent_run_id) VALUES (?, ?, 'queued', ?, 0, ?, ?, ?, ?)" +
-                  core.dialect().Returning("id"));
+              "definition, parent_run_id) VALUES (?, ?, " +
+                  Sql(RunStatus::kQueued) + ", ?, 0, ?, ?, ?, ?)" + core.dialect().Returning("id"));
   s.Bind(1, run.kind).Bind(2, run.name).Bind(3, run.trigger);
   s.Bind(4, run.queued_ms ? run.queued_ms : NowMs())
       .Bind(5, run.params.empty() ? "{}" : run.params);
@@ -36,27 +36,31 @@ bool SqlWorkQueue::ClaimRun(int64_t id, const std::string& owner) {
   // The process clock, as the run's other times (ended_ms): the database's clock, read through a
   // double, may fall a millisecond behind it and make back-to-back runs seem to overlap.
   Statement s(core_,
-              "UPDATE runs SET status = 'running', owner = ?, "
-              "started_ms = CASE WHEN started_ms = 0 THEN ? ELSE started_ms END "
-              "WHERE id = ? AND status = 'queued'");
+              "UPDATE runs SET status = " + Sql(RunStatus::kRunning) +
+                  ", owner = ?, started_ms = CASE WHEN started_ms = 0 THEN ? ELSE started_ms "
+                  "END WHERE id = ? AND status IN " +
+                  MovesTo({RunStatus::kQueued}, RunStatus::kRunning));
   s.Bind(1, owner).Bind(2, NowMs()).Bind(3, id).Run();
   return core_.Changes() == 1;
 }
 
 void SqlWorkQueue::RequeueRun(int64_t id) {
   auto lock = core_.Lock();
-  Statement s(core_,
-              "UPDATE runs SET status = 'queued', owner = '' WHERE id = ? AND status = 'running'");
+  Statement s(core_, "UPDATE runs SET status = " + Sql(RunStatus::kQueued) +
+                         ", owner = '' WHERE id = ? AND status IN " +
+                         MovesTo({RunStatus::kRunning}, RunStatus::kQueued));
   s.Bind(1, id).Run();
 }
 
 std::optional<Run> SqlWorkQueue::RequestCancel(int64_t id) {
   Transaction tx(core_);
-  Statement q(core_,
-              "UPDATE runs SET status = 'cancelled', ended_ms = ?, error = 'cancelled before it "
-              "started' WHERE id = ? AND status = 'queued'");
+  Statement q(core_, "UPDATE runs SET status = " + Sql(RunStatus::kCancelled) +
+                         ", ended_ms = ?, error = 'cancelled before it started' WHERE id = ? AND "
+                         "status IN " +
+                         MovesTo({RunStatus::kQueued}, RunStatus::kCancelled));
   q.Bind(1, NowMs()).Bind(2, id).Run();
-  Statement r(core_, "UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status = 'running'");
+  Statement r(core_, "UPDATE runs SET cancel_requested = 1 WHERE id = ? AND status = " +
+                         Sql(RunStatus::kRunning));
   r.Bind(1, id).Run();
   auto run = SelectRun(core_, id);
   tx.Commit();
@@ -66,18 +70,23 @@ std::optional<Run> SqlWorkQueue::RequestCancel(int64_t id) {
 bool SqlWorkQueue::RedriveRun(int64_t id) {
   Transaction tx(core_);
   Statement r(core_,
-              "UPDATE runs SET status = 'queued', owner = '', ended_ms = NULL, error = '', "
-              "cancel_requested = 0 WHERE id = ? AND status IN ('failed', 'cancelled')");
+              "UPDATE runs SET status = " + Sql(RunStatus::kQueued) +
+                  ", owner = '', ended_ms = NULL, error = '', cancel_requested = 0 WHERE id = ? "
+                  "AND status IN " +
+                  MovesTo({RunStatus::kFailed, RunStatus::kCancelled}, RunStatus::kQueued));
   r.Bind(1, id).Run();
   if (core_.Changes() != 1) return false;
   // Containers pick up where their children were; leaves get a new attempt.
   Statement c(core_,
-              "UPDATE steps SET status = 'running' WHERE run_id = ? AND status IN ('failed', "
-              "'cancelled') AND kind IN ('parallel', 'choice', 'map', 'workflow')");
+              "UPDATE steps SET status = " + Sql(StepStatus::kRunning) +
+                  " WHERE run_id = ? AND status IN " +
+                  MovesTo({StepStatus::kFailed, StepStatus::kCancelled}, StepStatus::kRunning) +
+                  " AND kind IN ('parallel', 'choice', 'map', 'workflow')");
   c.Bind(1, id).Run();
   Statement l(core_,
-              "UPDATE steps SET status = 'retrying' WHERE run_id = ? AND status IN ('failed', "
-              "'cancelled')");
+              "UPDATE steps SET status = " + Sql(StepStatus::kRetrying) +
+                  " WHERE run_id = ? AND status IN " +
+                  MovesTo({StepStatus::kFailed, StepStatus::kCancelled}, StepStatus::kRetrying));
   l.Bind(1, id).Run();
   tx.Commit();
   return true;

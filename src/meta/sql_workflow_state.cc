@@ -5,6 +5,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "meta/sql_stores.h"
+#include "meta/status.h"
 
 namespace sluice::meta {
 
@@ -19,8 +20,9 @@ std::vector<StepState> SqlWorkflowState::Steps(int64_t run_id) {
   s.Bind(1, run_id);
   std::vector<StepState> out;
   while (s.Step()) {
-    out.push_back({run_id, s.Text(0), s.Text(1), s.Text(2), static_cast<int>(s.Int(3)), s.Int(4),
-                   s.Int(5), s.Text(6), s.Text(7), s.Text(8)});
+    out.push_back({run_id, s.Text(0), s.Text(1), ParseStepStatus(s.Text(2)),
+                   static_cast<int>(s.Int(3)), s.Int(4), s.Int(5), s.Text(6), s.Text(7),
+                   s.Text(8)});
   }
   return out;
 }
@@ -34,8 +36,8 @@ std::vector<Attempt> SqlWorkflowState::Attempts(int64_t run_id) {
   s.Bind(1, run_id);
   std::vector<Attempt> out;
   while (s.Step()) {
-    out.push_back({run_id, s.Text(0), static_cast<int>(s.Int(1)), s.Text(2), s.Int(3), s.Int(4),
-                   s.Text(5), s.Text(6), s.Int(7)});
+    out.push_back({run_id, s.Text(0), static_cast<int>(s.Int(1)), ParseAttemptStatus(s.Text(2)),
+                   s.Int(3), s.Int(4), s.Text(5), s.Text(6), s.Int(7)});
   }
   return out;
 }
@@ -46,12 +48,15 @@ void SqlWorkflowState::BeginAttempt(int64_t run_id, const std::string& path,
   int64_t now = NowMs();
   Statement st(core_,
                "INSERT INTO steps (run_id, path, kind, status, attempts, started_ms) "
-               "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (run_id, path) DO UPDATE SET "
-               "status = 'running', attempts = excluded.attempts, ended_ms = NULL");
+               "VALUES (?, ?, ?, " +
+                   Sql(StepStatus::kRunning) +
+                   ", ?, ?) ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, "
+                   "attempts = excluded.attempts, ended_ms = NULL");
   st.Bind(1, run_id).Bind(2, path).Bind(3, kind).Bind(4, attempt).Bind(5, now).Run();
   Statement at(core_,
                "INSERT INTO attempts (run_id, path, attempt, status, started_ms) "
-               "VALUES (?, ?, ?, 'running', ?)" +
+               "VALUES (?, ?, ?, " +
+                   Sql(AttemptStatus::kRunning) + ", ?)" +
                    core_.dialect().Upsert("run_id, path, attempt", {"status", "started_ms"}) +
                    ", ended_ms = NULL, error_kind = '', error = '', child_run_id = NULL");
   at.Bind(1, run_id).Bind(2, path).Bind(3, attempt).Bind(4, now).Run();
@@ -66,20 +71,33 @@ void SqlWorkflowState::SetAttemptChild(int64_t run_id, const std::string& path, 
   s.Bind(1, child_run_id).Bind(2, run_id).Bind(3, path).Bind(4, attempt).Run();
 }
 
-void SqlWorkflowState::EndAttempt(const Attempt& a, const std::string& step_status,
-                                  const std::string& output) {
+void SqlWorkflowState::EndAttempt(const Attempt& a, StepStatus to, const std::string& output) {
   Transaction tx(core_);
+  // The moves must be the table's (meta/status.h); a missing row changes nothing.
+  {
+    Statement cur(
+        core_,
+        "SELECT s.status, a.status FROM steps s LEFT JOIN attempts a ON a.run_id = s.run_id "
+        "AND a.path = s.path AND a.attempt = ? WHERE s.run_id = ? AND s.path = ?");
+    cur.Bind(1, a.attempt).Bind(2, a.run_id).Bind(3, a.path);
+    if (cur.Step()) {
+      CheckTransition(ParseStepStatus(cur.Text(0)), to);
+      if (!cur.IsNull(1)) {
+        CheckTransition(ParseAttemptStatus(cur.Text(1)), a.status);
+      }
+    }
+  }
   int64_t now = a.ended_ms ? a.ended_ms : NowMs();
   Statement at(core_,
                "UPDATE attempts SET status = ?, ended_ms = ?, error_kind = ?, error = ? "
                "WHERE run_id = ? AND path = ? AND attempt = ?");
-  at.Bind(1, a.status).Bind(2, now).Bind(3, a.error_kind).Bind(4, a.error);
+  at.Bind(1, ToString(a.status)).Bind(2, now).Bind(3, a.error_kind).Bind(4, a.error);
   at.Bind(5, a.run_id).Bind(6, a.path).Bind(7, a.attempt).Run();
-  bool done = step_status != "running" && step_status != "retrying" && step_status != "catching";
+  bool done = IsTerminal(to);
   Statement st(core_,
                "UPDATE steps SET status = ?, ended_ms = ?, output = ?, error_kind = ?, error = ? "
                "WHERE run_id = ? AND path = ?");
-  st.Bind(1, step_status);
+  st.Bind(1, ToString(to));
   if (done) {
     st.Bind(2, now);
   } else {

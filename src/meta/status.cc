@@ -86,6 +86,12 @@ const char* ToString(StepStatus s) { return kStep.words[static_cast<size_t>(s)];
 const char* ToString(AttemptStatus s) { return kAttempt.words[static_cast<size_t>(s)]; }
 
 RunStatus ParseRunStatus(std::string_view word) { return Parse(kRun, word); }
+std::optional<RunStatus> FindRunStatus(std::string_view word) {
+  for (size_t i = 0; i < kRun.words.size(); ++i) {
+    if (word == kRun.words[i]) return static_cast<RunStatus>(i);
+  }
+  return std::nullopt;
+}
 StepStatus ParseStepStatus(std::string_view word) { return Parse(kStep, word); }
 AttemptStatus ParseAttemptStatus(std::string_view word) { return Parse(kAttempt, word); }
 

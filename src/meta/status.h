@@ -21,6 +21,7 @@
 // A step's first attempt starts it `running` (no move: there was no step).
 //
 // Thread-safe: pure functions over constants.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,9 @@ const char* ToString(AttemptStatus s);
 // The status a word names. An unknown word (e.g. written by a newer release) throws
 // Error(kInternal) naming the word and what it was read as.
 RunStatus ParseRunStatus(std::string_view word);
+// The run status a word a user typed names (`sluice runs --status`, `?status=`); nullopt for
+// any other word.
+std::optional<RunStatus> FindRunStatus(std::string_view word);
 StepStatus ParseStepStatus(std::string_view word);
 AttemptStatus ParseAttemptStatus(std::string_view word);
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "meta/sql_core.h"
 
 namespace sluice::meta {
 namespace {
@@ -122,6 +123,20 @@ TEST(StatusTest, UnknownWordsAndRefusedMovesAreInternalErrors) {
     EXPECT_STREQ(e.what(), "refused run status move from succeeded to running");
   }
   EXPECT_NO_THROW(CheckTransition(StepStatus::kCatching, StepStatus::kCaught));
+}
+
+TEST(StatusTest, FindRunStatusReadsOnlyRunWords) {
+  EXPECT_EQ(FindRunStatus("failed"), RunStatus::kFailed);
+  EXPECT_EQ(FindRunStatus("caught"), std::nullopt);  // a step status, not a run's
+  EXPECT_EQ(FindRunStatus("FAILED"), std::nullopt);
+  EXPECT_EQ(FindRunStatus(""), std::nullopt);
+}
+
+TEST(StatusTest, MovesToSpellsAllowedMovesAndRefusesOthers) {
+  EXPECT_EQ(MovesTo({RunStatus::kFailed, RunStatus::kCancelled}, RunStatus::kQueued),
+            "('failed', 'cancelled')");
+  EXPECT_EQ(Sql(StepStatus::kRetrying), "'retrying'");
+  EXPECT_THROW(MovesTo({RunStatus::kSucceeded}, RunStatus::kQueued), Error);
 }
 
 }  // namespace

@@ -30,8 +30,10 @@ class WorkflowState {
   // The child run (job, crawl, model, workflow) an attempt started.
   virtual void SetAttemptChild(int64_t run_id, const std::string& path, int attempt,
                                int64_t child_run_id) = 0;
-  // Ends an attempt and sets its step's status, output and error.
-  virtual void EndAttempt(const Attempt& attempt, const std::string& step_status,
+  // Ends an attempt and sets its step's status, output and error. Both moves must be allowed by
+  // the status table (meta/status.h): a refused one, or a status word it does not know, throws
+  // Error(kInternal) and changes nothing.
+  virtual void EndAttempt(const Attempt& attempt, StepStatus step_status,
                           const std::string& output) = 0;
 };
 

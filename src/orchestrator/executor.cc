@@ -15,10 +15,15 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "meta/status.h"
 #include "orchestrator/expression.h"
 #include "orchestrator/workflow_resolve.h"
 
 namespace sluice::orchestrator {
+
+using meta::AttemptStatus;
+using meta::RunStatus;
+using meta::StepStatus;
 
 using nlohmann::json;
 
@@ -108,11 +113,11 @@ class RunExecutor {
         rng_(options.seed) {
     for (auto& s : m_.Steps(run_.id)) known_[s.path] = s;
     for (auto& a : m_.Attempts(run_.id)) {
-      if (a.status == "failed") ++failures_[a.path];
+      if (a.status == AttemptStatus::kFailed) ++failures_[a.path];
     }
   }
 
-  std::string Execute() {
+  RunStatus Execute() {
     // The workflow's defaults (resolved now, never stored), then what the run was given.
     json params = json::object();
     for (const auto& [k, v] : wf_.parameters) params[k] = v;
@@ -165,7 +170,7 @@ class RunExecutor {
     try {
       return Finish(out);
     } catch (const std::exception&) {  // recording the end failed: the next start resumes it
-      return "queued";
+      return RunStatus::kQueued;
     }
   }
 
@@ -232,19 +237,21 @@ class RunExecutor {
     return std::nullopt;
   }
 
-  std::string Finish(const Outcome& out) {
+  RunStatus Finish(const Outcome& out) {
     if (out.stopped) {
       Log("warn", "", "the server is stopping: the run will resume at its next start");
       m_.RequeueRun(run_.id);
-      return "queued";
+      return RunStatus::kQueued;
     }
     auto stored = m_.GetRun(run_.id);
     meta::Run final = stored ? *stored : run_;
-    final.status = out.ok ? "succeeded" : out.cancelled ? "cancelled" : "failed";
+    final.status = out.ok          ? RunStatus::kSucceeded
+                   : out.cancelled ? RunStatus::kCancelled
+                                   : RunStatus::kFailed;
     // The run's figures: what its job steps read, wrote and quarantined.
     final.rows_in = final.rows_out = final.rows_quarantined = final.files_read = 0;
     for (const auto& st : m_.Steps(run_.id)) {
-      if (st.kind != "job" || st.status != "succeeded") continue;
+      if (st.kind != "job" || st.status != StepStatus::kSucceeded) continue;
       json o = json::parse(st.output, nullptr, false);
       if (!o.is_object()) continue;
       final.rows_in += o.value("rows_in", int64_t{0});
@@ -257,14 +264,15 @@ class RunExecutor {
     final.details = json{{"error_kind", out.ok ? "" : out.kind}, {"failed_step", out.path}}.dump();
     Log(out.ok ? "info" : "error", "",
         out.ok ? fmt::format("run {} succeeded in {} ms", run_.id, final.ended_ms - run_.started_ms)
-               : fmt::format("run {} {}: {}", run_.id, final.status, final.error));
+               : fmt::format("run {} {}: {}", run_.id, ToString(final.status), final.error));
     // Steps left running or waiting for a retry end with the run.
     for (const auto& st : m_.Steps(run_.id)) {
-      if (st.status != "running" && st.status != "retrying" && st.status != "catching") continue;
-      meta::Attempt a{run_.id, st.path, st.attempts, out.cancelled ? "cancelled" : "failed"};
+      if (IsTerminal(st.status)) continue;
+      meta::Attempt a{run_.id, st.path, st.attempts,
+                      out.cancelled ? AttemptStatus::kCancelled : AttemptStatus::kFailed};
       a.error_kind = out.ok ? "" : out.kind;
       a.error = out.ok ? "" : "the run ended first";
-      m_.EndAttempt(a, out.cancelled ? "cancelled" : "failed", st.output);
+      m_.EndAttempt(a, out.cancelled ? StepStatus::kCancelled : StepStatus::kFailed, st.output);
     }
     m_.FinishRun(final, {}, {});
     if (o_.notifier && !out.cancelled) {
@@ -298,10 +306,9 @@ class RunExecutor {
     return {};
   }
 
-  void Remember(const project::WorkflowStep& step, json output, const std::string& status,
-                json& scope) {
+  void Remember(const project::WorkflowStep& step, json output, StepStatus status, json& scope) {
     if (!output.is_object()) output = json::object();
-    output["status"] = status;
+    output["status"] = ToString(status);
     scope["steps"][step.id] = std::move(output);
   }
 
@@ -311,35 +318,37 @@ class RunExecutor {
       std::lock_guard lock(known_mu_);
       if (auto it = known_.find(path); it != known_.end()) before = it->second;
     }
-    if (before && before->status == "catching") {
+    std::optional<StepStatus> was;
+    if (before) was = before->status;
+    if (was == StepStatus::kCatching) {
       // Its catch handler was running when the process stopped: finish the handler.
       json output = json::parse(before->output, nullptr, false);
       size_t rule = output.is_object() ? output.value("catch_rule", size_t{0}) : 0;
       if (rule < step.catches.size()) {
         scope["error"] = {{"kind", before->error_kind}, {"message", before->error}, {"step", path}};
-        meta::Attempt failed{run_.id, path, before->attempts,   "failed",
+        meta::Attempt failed{run_.id, path, before->attempts,   AttemptStatus::kFailed,
                              0,       0,    before->error_kind, before->error};
         return Handle(step, path, rule, failed, output, scope);
       }
     }
-    if (before && (before->status == "succeeded" || before->status == "caught")) {
+    if (was == StepStatus::kSucceeded || was == StepStatus::kCaught) {
       Remember(step, json::parse(before->output, nullptr, false), before->status, scope);
       return {};
     }
-    if (before && (before->status == "failed" || before->status == "cancelled")) {
+    if (was == StepStatus::kFailed || was == StepStatus::kCancelled) {
       // Ended for good before a restart: the run ends the same way.
-      return {false, before->error_kind, before->error, path, false, before->status == "cancelled"};
+      return {false, before->error_kind, before->error, path, false, was == StepStatus::kCancelled};
     }
     int attempt = before ? before->attempts : 0;
     bool resume_same = false;
-    if (before && before->status == "running") {
+    if (was == StepStatus::kRunning) {
       if (IsContainer(step.kind)) {
         resume_same = true;  // its children know how far they got
       } else {
-        meta::Attempt a{run_.id, path, attempt, "interrupted"};
+        meta::Attempt a{run_.id, path, attempt, AttemptStatus::kInterrupted};
         a.error_kind = "interrupted";
         a.error = "the process running this attempt stopped";
-        m_.EndAttempt(a, "running", "{}");
+        m_.EndAttempt(a, StepStatus::kRunning, "{}");
         Log("warn", path, fmt::format("attempt {} was interrupted; trying again", attempt));
       }
     }
@@ -359,34 +368,37 @@ class RunExecutor {
       int64_t ms = o_.clock->NowMs() - t0;
       if (out.ok) {
         output["duration_ms"] = ms;
-        meta::Attempt a{run_.id, path, attempt, "succeeded"};
-        m_.EndAttempt(a, "succeeded", output.dump());
+        meta::Attempt a{run_.id, path, attempt, AttemptStatus::kSucceeded};
+        m_.EndAttempt(a, StepStatus::kSucceeded, output.dump());
         Log("info", path,
             fmt::format("{} succeeded in {} ms{}", Describe(step), ms, Figures(output)));
-        if (o_.on_step) o_.on_step(step.kind, "succeeded", ms, output);
+        if (o_.on_step) o_.on_step(step.kind, AttemptStatus::kSucceeded, ms, output);
         if (step.kind == "notify") {
           std::lock_guard lock(known_mu_);
           notified_.insert(step.target);
         }
-        Remember(step, output, "succeeded", scope);
+        Remember(step, output, StepStatus::kSucceeded, scope);
         return out;
       }
-      if (o_.on_step) o_.on_step(step.kind, out.stopped ? "interrupted" : "failed", ms, output);
+      if (o_.on_step) {
+        o_.on_step(step.kind, out.stopped ? AttemptStatus::kInterrupted : AttemptStatus::kFailed,
+                   ms, output);
+      }
       meta::Attempt a{run_.id, path, attempt};
       a.error_kind = out.kind;
       a.error = Redact(out.error);
       if (out.stopped) {
-        a.status = "interrupted";
-        m_.EndAttempt(a, "running", output.dump());
+        a.status = AttemptStatus::kInterrupted;
+        m_.EndAttempt(a, StepStatus::kRunning, output.dump());
         return out;
       }
       if (out.cancelled) {
-        a.status = "cancelled";
-        m_.EndAttempt(a, "cancelled", output.dump());
+        a.status = AttemptStatus::kCancelled;
+        m_.EndAttempt(a, StepStatus::kCancelled, output.dump());
         Log("warn", path, fmt::format("{} cancelled", Describe(step)));
         return out;
       }
-      a.status = "failed";
+      a.status = AttemptStatus::kFailed;
       int failures = 0;
       {
         std::lock_guard lock(known_mu_);
@@ -399,7 +411,7 @@ class RunExecutor {
           std::lock_guard lock(known_mu_);
           delay = RetryDelayMs(step.retry, failures, rng_);
         }
-        m_.EndAttempt(a, "retrying", output.dump());
+        m_.EndAttempt(a, StepStatus::kRetrying, output.dump());
         Log("warn", path,
             fmt::format("{} failed ({}): {}; retrying in {} ms (attempt {} of {})", Describe(step),
                         out.kind, a.error, delay, attempt + 1, step.retry.attempts));
@@ -413,16 +425,16 @@ class RunExecutor {
       for (size_t i = 0; i < step.catches.size(); ++i) {
         if (!KindMatches(step.catches[i].errors, out.kind)) continue;
         output["catch_rule"] = i;
-        m_.EndAttempt(a, "catching", output.dump());
+        m_.EndAttempt(a, StepStatus::kCatching, output.dump());
         Log("warn", path,
             fmt::format("{} failed ({}): {}; handled by its catch rule", Describe(step), out.kind,
                         a.error));
         scope["error"] = {{"kind", out.kind}, {"message", a.error}, {"step", path}};
         return Handle(step, path, i, a, output, scope);
       }
-      m_.EndAttempt(a, "failed", output.dump());
+      m_.EndAttempt(a, StepStatus::kFailed, output.dump());
       Log("error", path, fmt::format("{} failed ({}): {}", Describe(step), out.kind, a.error));
-      Remember(step, output, "failed", scope);
+      Remember(step, output, StepStatus::kFailed, scope);
       return out;
     }
   }
@@ -433,8 +445,9 @@ class RunExecutor {
                  const meta::Attempt& failed, const json& output, json& scope) {
     Outcome handled = RunList(step.catches[rule].steps, path + "/catch", scope);
     if (handled.stopped) return handled;
-    m_.EndAttempt(failed, handled.ok ? "caught" : "failed", output.dump());
-    Remember(step, output, handled.ok ? "caught" : "failed", scope);
+    StepStatus ended = handled.ok ? StepStatus::kCaught : StepStatus::kFailed;
+    m_.EndAttempt(failed, ended, output.dump());
+    Remember(step, output, ended, scope);
     return handled;
   }
 
@@ -716,10 +729,10 @@ class RunExecutor {
       m_.SetAttemptChild(run_.id, path, attempt, child);
     }
     auto record = m_.GetRun(child);
-    if (record && record->status == "running") m_.RequeueRun(child);
+    if (record && record->status == RunStatus::kRunning) m_.RequeueRun(child);
     record = m_.GetRun(child);
-    std::string status = record ? record->status : "failed";
-    if (status == "queued" && m_.ClaimRun(child, run_.owner)) {
+    RunStatus status = record ? record->status : RunStatus::kFailed;
+    if (status == RunStatus::kQueued && m_.ClaimRun(child, run_.owner)) {
       {
         std::lock_guard lock(flags_mu_);
         children_.insert(child);
@@ -730,11 +743,11 @@ class RunExecutor {
       std::lock_guard lock(flags_mu_);
       children_.erase(child);
     }
-    if (status == "queued") Fail(ErrorKind::kInterrupted, "the server is stopping");
+    if (status == RunStatus::kQueued) Fail(ErrorKind::kInterrupted, "the server is stopping");
     record = m_.GetRun(child);
-    if (status != "succeeded") {
+    if (status != RunStatus::kSucceeded) {
       FailWithCode(ErrorKind::kInput, "input.child_workflow", "child workflow {} (run {}) {}: {}",
-                   step.target, child, status, record ? record->error : "");
+                   step.target, child, ToString(status), record ? record->error : "");
     }
     return {{"child_run_id", child}};
   }
@@ -760,8 +773,8 @@ class RunExecutor {
 
 }  // namespace
 
-std::string Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
-                    const ExecutorOptions& options) {
+meta::RunStatus Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
+                        const ExecutorOptions& options) {
   auto& m = *ws->metastore;
   auto run = m.GetRun(run_id);
   if (!run) FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}", run_id);
@@ -772,7 +785,7 @@ std::string Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
     std::vector<std::string> lines;
     for (const auto& d : diagnostics.items()) lines.push_back(d.str());
     m.FailRun(failed, "the workflow definition cannot be read: " + Join(lines, "; "));
-    return "failed";
+    return meta::RunStatus::kFailed;
   }
   RunExecutor executor(ws, *run, Expand(ws->project, std::move(*workflow)), options);
   return executor.Execute();

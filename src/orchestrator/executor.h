@@ -61,7 +61,7 @@ struct ExecutorOptions {
   // Every log line as it is written (foreground progress, the server's JSON log).
   std::function<void(const meta::LogLine&)> on_log;
   // After each step attempt ends (metrics).
-  std::function<void(const std::string& kind, const std::string& status, int64_t ms,
+  std::function<void(const std::string& kind, meta::AttemptStatus status, int64_t ms,
                      const nlohmann::json& output)>
       on_step;
   uint64_t seed = std::random_device{}();
@@ -72,10 +72,10 @@ struct ExecutorOptions {
 inline constexpr int kMaxChildDepth = 32;
 
 // Runs or resumes run `run_id` (already claimed: status running) until it ends. Returns its
-// final status: succeeded | failed | cancelled, or queued when `shutdown` stopped it (it resumes
+// final status: succeeded, failed or cancelled, or queued when `shutdown` stopped it (it resumes
 // at the next start).
-std::string Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
-                    const ExecutorOptions& options);
+meta::RunStatus Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
+                        const ExecutorOptions& options);
 
 // Parameters only triggers set: the files that arrived, the map item, the upstream run, the fire
 // time. The API refuses them from callers.

@@ -77,7 +77,7 @@ class ExecutorTest : public ::testing::Test {
   }
 
   meta::Metastore& m() { return *ws_->metastore; }
-  std::string Status(int64_t id) { return m().GetRun(id)->status; }
+  meta::RunStatus Status(int64_t id) { return m().GetRun(id)->status; }
   std::map<std::string, meta::StepState> Steps(int64_t id) {
     std::map<std::string, meta::StepState> out;
     for (auto& s : m().Steps(id)) out[s.path] = s;
@@ -96,15 +96,15 @@ TEST_F(ExecutorTest, RetriesWithExponentialBackoffCappedAtMaxDelay) {
   int64_t id = RunText(
       "workflow: w\nsteps:\n  - job: load\n"
       "    retry: { attempts: 4, interval: 2s, backoff_rate: 2.0, max_delay: 5s }\n");
-  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(Status(id), meta::RunStatus::kSucceeded);
   EXPECT_EQ(clock_.sleeps(), (std::vector<int64_t>{2000, 4000, 5000}));
   auto attempts = m().Attempts(id);
   ASSERT_EQ(attempts.size(), 4u);
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(attempts[i].status, "failed");
+    EXPECT_EQ(attempts[i].status, meta::AttemptStatus::kFailed);
     EXPECT_EQ(attempts[i].error_kind, "io");
   }
-  EXPECT_EQ(attempts[3].status, "succeeded");
+  EXPECT_EQ(attempts[3].status, meta::AttemptStatus::kSucceeded);
   EXPECT_EQ(Steps(id)["load"].attempts, 4);
 }
 
@@ -113,7 +113,7 @@ TEST_F(ExecutorTest, GivesUpAfterTheLastAttempt) {
   int64_t id = RunText(
       "workflow: w\nsteps:\n  - job: load\n    retry: { attempts: 2, interval: 1s }\n"
       "  - job: after\n");
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(runner_.calls["load"], 2);
   EXPECT_EQ(runner_.calls["after"], 0);
   EXPECT_EQ(clock_.sleeps(), std::vector<int64_t>{1000});
@@ -126,7 +126,7 @@ TEST_F(ExecutorTest, RetriesOnlyTheKindsItIsToldTo) {
   runner_.failures["load"] = {ErrorKind::kQuality};
   int64_t id = RunText(
       "workflow: w\nsteps:\n  - job: load\n    retry: { attempts: 5, interval: 1s, on: [io] }\n");
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(runner_.calls["load"], 1);
   EXPECT_TRUE(clock_.sleeps().empty());
 }
@@ -134,7 +134,7 @@ TEST_F(ExecutorTest, RetriesOnlyTheKindsItIsToldTo) {
 TEST_F(ExecutorTest, ConfigErrorsAreNotRetriedByDefault) {
   runner_.failures["load"] = {ErrorKind::kConfig};
   int64_t id = RunText("workflow: w\nsteps:\n  - job: load\n    retry: 3\n");
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(runner_.calls["load"], 1);
 }
 
@@ -159,7 +159,7 @@ TEST(RetryDelay, FullJitterStaysWithinTheComputedDelay) {
 
 TEST_F(ExecutorTest, AWaitLongerThanItsTimeoutTimesOut) {
   int64_t id = RunText("workflow: w\nsteps:\n  - wait: 10m\n    timeout: 1500ms\n");
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(clock_.sleeps(), std::vector<int64_t>{1500});
   EXPECT_EQ(Steps(id)["wait"].error_kind, "timeout");
 }
@@ -172,7 +172,7 @@ TEST_F(ExecutorTest, AStepOverItsTimeoutIsRetriedWhenTimeoutsAreRetried) {
   int64_t id = RunText(
       "workflow: w\nsteps:\n  - job: slow\n    timeout: 2s\n"
       "    retry: { attempts: 2, interval: 3s, on: [timeout] }\n");
-  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(Status(id), meta::RunStatus::kSucceeded);
   auto attempts = m().Attempts(id);
   ASSERT_EQ(attempts.size(), 2u);
   EXPECT_EQ(attempts[0].error_kind, "timeout");
@@ -186,13 +186,13 @@ TEST_F(ExecutorTest, CatchRoutesByErrorKindAndTheRunGoesOn) {
       "      - { errors: [quality], steps: [ { job: on_quality } ] }\n"
       "      - { errors: [input, io], steps: [ { job: on_input } ] }\n"
       "  - job: next\n");
-  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(Status(id), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["on_quality"], 0);
   EXPECT_EQ(runner_.calls["on_input"], 1);
   EXPECT_EQ(runner_.calls["next"], 1);
   auto steps = Steps(id);
-  EXPECT_EQ(steps["load"].status, "caught");
-  EXPECT_EQ(steps["load/catch/on_input"].status, "succeeded");
+  EXPECT_EQ(steps["load"].status, meta::StepStatus::kCaught);
+  EXPECT_EQ(steps["load/catch/on_input"].status, meta::StepStatus::kSucceeded);
 }
 
 TEST_F(ExecutorTest, AnUncaughtKindFailsTheRunAndRunsOnFailure) {
@@ -200,10 +200,10 @@ TEST_F(ExecutorTest, AnUncaughtKindFailsTheRunAndRunsOnFailure) {
   int64_t id = RunText(
       "workflow: w\nsteps:\n  - job: load\n    catch: [ { errors: [quality], steps: [ "
       "{ job: on_quality } ] } ]\non_failure:\n  - job: alert\non_success:\n  - job: cheer\n");
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(runner_.calls["alert"], 1);
   EXPECT_EQ(runner_.calls["cheer"], 0);
-  EXPECT_EQ(Steps(id)["on_failure/alert"].status, "succeeded");
+  EXPECT_EQ(Steps(id)["on_failure/alert"].status, meta::StepStatus::kSucceeded);
 }
 
 TEST_F(ExecutorTest, ChoiceFollowsStepFiguresAndParameters) {
@@ -216,7 +216,7 @@ TEST_F(ExecutorTest, ChoiceFollowsStepFiguresAndParameters) {
       "        steps: [ { job: review } ]\n"
       "    otherwise: [ { job: fine } ]\n";
   int64_t id = RunText(text);
-  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(Status(id), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["review"], 1);
   EXPECT_EQ(runner_.calls["eu_review"], 0);
   EXPECT_EQ(json::parse(Steps(id)["choice"].output)["chosen"], 1);
@@ -242,20 +242,20 @@ TEST_F(ExecutorTest, ParallelAndMapRunEveryBranch) {
       "workflow: w\nsteps:\n  - parallel: [ [ {job: a} ], [ {job: b}, {job: c} ] ]\n"
       "  - map: { over: files, max_concurrency: 2, steps: [ { job: per_file } ] }\n",
       {{"files", json::array({"landing/s/1.csv", "landing/s/2.csv", "landing/s/3.csv"})}});
-  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(Status(id), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["a"], 1);
   EXPECT_EQ(runner_.calls["c"], 1);
   EXPECT_EQ(runner_.calls["per_file"], 3);
   auto steps = Steps(id);
-  EXPECT_EQ(steps["parallel/1/c"].status, "succeeded");
-  EXPECT_EQ(steps["map/2/per_file"].status, "succeeded");
+  EXPECT_EQ(steps["parallel/1/c"].status, meta::StepStatus::kSucceeded);
+  EXPECT_EQ(steps["map/2/per_file"].status, meta::StepStatus::kSucceeded);
 }
 
 TEST_F(ExecutorTest, AFailingBranchFailsTheParallelStep) {
   runner_.failures["b"] = {ErrorKind::kInput};
   int64_t id = RunText("workflow: w\nsteps:\n  - parallel: [ [ {job: a} ], [ {job: b} ] ]\n");
-  EXPECT_EQ(Status(id), "failed");
-  EXPECT_EQ(Steps(id)["parallel"].status, "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
+  EXPECT_EQ(Steps(id)["parallel"].status, meta::StepStatus::kFailed);
   EXPECT_EQ(json::parse(m().GetRun(id)->details)["failed_step"], "parallel/1/b");
 }
 
@@ -264,15 +264,15 @@ TEST_F(ExecutorTest, CancelStopsAtTheNextStep) {
   int64_t id = Enqueue(m(), wf, "test", json::object());
   ASSERT_TRUE(m().ClaimRun(id, "test"));
   runner_.hook["first"] = [&](StepContext& ctx) { m().RequestCancel(ctx.run_id); };
-  EXPECT_EQ(Execute(ws_, id, options_), "cancelled");
+  EXPECT_EQ(Execute(ws_, id, options_), meta::RunStatus::kCancelled);
   EXPECT_EQ(runner_.calls["second"], 0);
-  EXPECT_EQ(Status(id), "cancelled");
+  EXPECT_EQ(Status(id), meta::RunStatus::kCancelled);
 }
 
 TEST_F(ExecutorTest, AQueuedRunIsCancelledAtOnce) {
   auto wf = Parse("workflow: w\nsteps:\n  - job: first\n");
   int64_t id = Enqueue(m(), wf, "test", json::object());
-  EXPECT_EQ(m().RequestCancel(id)->status, "cancelled");
+  EXPECT_EQ(m().RequestCancel(id)->status, meta::RunStatus::kCancelled);
   EXPECT_FALSE(m().ClaimRun(id, "test"));
 }
 
@@ -282,27 +282,29 @@ TEST_F(ExecutorTest, AResumedRunSkipsCommittedStepsAndRetriesTheInterruptedOne) 
   ASSERT_TRUE(m().ClaimRun(id, "dead-process"));
   // What a process killed during step two leaves behind.
   m().BeginAttempt(id, "one", "job", 1);
-  m().EndAttempt({id, "one", 1, "succeeded"}, "succeeded", R"({"rows_out": 7})");
+  m().EndAttempt({id, "one", 1, meta::AttemptStatus::kSucceeded}, meta::StepStatus::kSucceeded,
+                 R"({"rows_out": 7})");
   m().BeginAttempt(id, "two", "job", 1);
-  EXPECT_EQ(Execute(ws_, id, options_), "succeeded");
+  EXPECT_EQ(Execute(ws_, id, options_), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["one"], 0);
   EXPECT_EQ(runner_.calls["two"], 1);
   EXPECT_EQ(runner_.calls["three"], 1);
   auto attempts = m().Attempts(id);
-  std::vector<std::string> two;
+  std::vector<meta::AttemptStatus> two;
   for (const auto& a : attempts) {
     if (a.path == "two") two.push_back(a.status);
   }
-  EXPECT_EQ(two, (std::vector<std::string>{"interrupted", "succeeded"}));
+  EXPECT_EQ(two, (std::vector<meta::AttemptStatus>{meta::AttemptStatus::kInterrupted,
+                                                   meta::AttemptStatus::kSucceeded}));
 }
 
 TEST_F(ExecutorTest, RedriveRunsOnlyTheFailedSteps) {
   runner_.failures["two"] = {ErrorKind::kIo};
   int64_t id = RunText("workflow: w\nsteps:\n  - job: one\n  - job: two\n");
-  ASSERT_EQ(Status(id), "failed");
+  ASSERT_EQ(Status(id), meta::RunStatus::kFailed);
   ASSERT_TRUE(m().RedriveRun(id));
   ASSERT_TRUE(m().ClaimRun(id, "test"));
-  EXPECT_EQ(Execute(ws_, id, options_), "succeeded");
+  EXPECT_EQ(Execute(ws_, id, options_), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["one"], 1);
   EXPECT_EQ(runner_.calls["two"], 2);
 }
@@ -312,7 +314,7 @@ TEST_F(ExecutorTest, AFailStepFailsWithItsKindAndMessage) {
       "workflow: w\nparameters: { day: x }\nsteps:\n"
       "  - fail: \"no data for ${params.day}\"\n    error: input\n");
   auto run = m().GetRun(id);
-  EXPECT_EQ(run->status, "failed");
+  EXPECT_EQ(run->status, meta::RunStatus::kFailed);
   EXPECT_NE(run->error.find("no data for x"), std::string::npos);
   EXPECT_EQ(json::parse(run->details)["error_kind"], "input");
 }
@@ -333,7 +335,7 @@ TEST_F(ExecutorTest, MapOverPartitionsRunsOncePerPartition) {
       RunText("workflow: w\nsteps:\n  - map: { over: partitions, steps: [ { job: per_day } ] }\n",
               {{"files", json::array({"landing/s/date=1/a.csv", "landing/s/date=1/b.csv",
                                       "landing/s/date=2/c.csv"})}});
-  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(Status(id), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["per_day"], 2);
   EXPECT_EQ(json::parse(Steps(id)["map"].output)["items"], 2);
 }
@@ -343,16 +345,16 @@ TEST_F(ExecutorTest, AChildWorkflowRunsAsItsOwnRunAndItsFailureFailsTheStep) {
   int64_t id = RunText(
       "workflow: parent\nparameters: { day: today }\nsteps:\n"
       "  - workflow: child\n    params: { day: \"${params.day}\" }\n");
-  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(Status(id), meta::RunStatus::kSucceeded);
   int64_t child = json::parse(Steps(id)["child"].output)["child_run_id"];
   auto run = m().GetRun(child);
-  EXPECT_EQ(run->status, "succeeded");
+  EXPECT_EQ(run->status, meta::RunStatus::kSucceeded);
   EXPECT_EQ(run->parent_run_id, id);
   EXPECT_EQ(json::parse(run->params)["day"], "today");
   EXPECT_EQ(runner_.calls["child_job"], 1);
   runner_.failures["child_job"] = {ErrorKind::kIo};
   int64_t failed = RunText("workflow: parent\nsteps:\n  - workflow: child\n");
-  EXPECT_EQ(Status(failed), "failed");
+  EXPECT_EQ(Status(failed), meta::RunStatus::kFailed);
   EXPECT_NE(m().GetRun(failed)->error.find("child workflow child"), std::string::npos);
 }
 
@@ -361,10 +363,10 @@ TEST_F(ExecutorTest, AChildWorkflowRunsAsItsOwnRunAndItsFailureFailsTheStep) {
 // `running`, instead of one stack frame per level until the process dies.
 TEST_F(ExecutorTest, AWorkflowThatRunsItselfStopsAtTheNestingLimit) {
   int64_t id = RunText("workflow: loop\nsteps:\n  - workflow: loop\n");
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   auto runs = m().ListRuns({.name = "loop"});
   EXPECT_EQ(runs.size(), static_cast<size_t>(kMaxChildDepth));
-  for (const auto& run : runs) EXPECT_EQ(run.status, "failed") << run.id;
+  for (const auto& run : runs) EXPECT_EQ(run.status, meta::RunStatus::kFailed) << run.id;
   std::string deepest = m().GetRun(runs.front().id)->error;
   EXPECT_NE(deepest.find(fmt::format("child workflow loop would nest {} runs deep, over the limit "
                                      "of {}: does the workflow run itself?",
@@ -385,12 +387,12 @@ TEST_F(ExecutorTest, CancellingAParentCancelsItsRunningChild) {
     throw Error(ErrorKind::kInterrupted, "interrupted");
   };
   int64_t id = RunText("workflow: parent\nsteps:\n  - workflow: child\n  - job: after\n");
-  EXPECT_EQ(Status(id), "cancelled");
+  EXPECT_EQ(Status(id), meta::RunStatus::kCancelled);
   EXPECT_EQ(runner_.calls["never"], 0);
   EXPECT_EQ(runner_.calls["after"], 0);
   auto children = m().ListRuns({.name = "child"});
   ASSERT_EQ(children.size(), 1u);
-  EXPECT_EQ(children[0].status, "cancelled");
+  EXPECT_EQ(children[0].status, meta::RunStatus::kCancelled);
 }
 
 TEST_F(ExecutorTest, ACatchHandlerInterruptedByACrashIsFinishedOnResume) {
@@ -401,16 +403,18 @@ TEST_F(ExecutorTest, ACatchHandlerInterruptedByACrashIsFinishedOnResume) {
   ASSERT_TRUE(m().ClaimRun(id, "dead-process"));
   // What a process killed inside the handler leaves: load failed, handler step 1 done.
   m().BeginAttempt(id, "load", "job", 1);
-  m().EndAttempt({id, "load", 1, "failed", 0, 0, "io", "disk"}, "catching", R"({"catch_rule": 0})");
+  m().EndAttempt({id, "load", 1, meta::AttemptStatus::kFailed, 0, 0, "io", "disk"},
+                 meta::StepStatus::kCatching, R"({"catch_rule": 0})");
   m().BeginAttempt(id, "load/catch/first_aid", "job", 1);
-  m().EndAttempt({id, "load/catch/first_aid", 1, "succeeded"}, "succeeded", "{}");
+  m().EndAttempt({id, "load/catch/first_aid", 1, meta::AttemptStatus::kSucceeded},
+                 meta::StepStatus::kSucceeded, "{}");
   m().BeginAttempt(id, "load/catch/alert", "job", 1);
-  EXPECT_EQ(Execute(ws_, id, options_), "succeeded");
+  EXPECT_EQ(Execute(ws_, id, options_), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["load"], 0);
   EXPECT_EQ(runner_.calls["first_aid"], 0);
   EXPECT_EQ(runner_.calls["alert"], 1);
   EXPECT_EQ(runner_.calls["after"], 1);
-  EXPECT_EQ(Steps(id)["load"].status, "caught");
+  EXPECT_EQ(Steps(id)["load"].status, meta::StepStatus::kCaught);
 }
 
 TEST_F(ExecutorTest, AFailingCatchHandlerFailsTheStepAndRetryRunsItAgain) {
@@ -419,14 +423,15 @@ TEST_F(ExecutorTest, AFailingCatchHandlerFailsTheStepAndRetryRunsItAgain) {
   int64_t id = RunText(
       "workflow: w\nsteps:\n  - job: load\n    catch: [ { errors: [io], steps: [ "
       "{ job: handler } ] } ]\n  - job: after\n");
-  EXPECT_EQ(Status(id), "failed");
-  EXPECT_EQ(Steps(id)["load"].status, "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
+  EXPECT_EQ(Steps(id)["load"].status, meta::StepStatus::kFailed);
   ASSERT_TRUE(m().RedriveRun(id));
   ASSERT_TRUE(m().ClaimRun(id, "test"));
-  EXPECT_EQ(Execute(ws_, id, options_), "succeeded");  // load fails again; the handler works now
+  EXPECT_EQ(Execute(ws_, id, options_),
+            meta::RunStatus::kSucceeded);  // load fails again; the handler works now
   EXPECT_EQ(runner_.calls["handler"], 2);
   EXPECT_EQ(runner_.calls["after"], 1);
-  EXPECT_EQ(Steps(id)["load"].status, "caught");
+  EXPECT_EQ(Steps(id)["load"].status, meta::StepStatus::kCaught);
 }
 
 TEST_F(ExecutorTest, OnFailureRunsAfterAWorkflowTimeout) {
@@ -435,19 +440,19 @@ TEST_F(ExecutorTest, OnFailureRunsAfterAWorkflowTimeout) {
   options_.watchdog = &watchdog;
   int64_t id =
       RunText("workflow: w\ntimeout: 100ms\nsteps:\n  - wait: 30s\non_failure:\n  - job: alert\n");
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(runner_.calls["alert"], 1);
-  EXPECT_EQ(Steps(id)["wait"].status, "failed");
+  EXPECT_EQ(Steps(id)["wait"].status, meta::StepStatus::kFailed);
 }
 
 TEST_F(ExecutorTest, AMapOverBadFilesFailsTheRunInsteadOfTheProcess) {
   int64_t id = RunText("workflow: w\nsteps:\n  - map: { over: files, steps: [ { pass: p } ] }\n",
                        {{"files", json::array({1, 2})}});
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_NE(m().GetRun(id)->error.find("params.files must be a list"), std::string::npos);
   id = RunText("workflow: w\nsteps:\n  - map: { over: files, steps: [ { pass: p } ] }\n",
                {{"files", "landing/s/a.csv"}});
-  EXPECT_EQ(Status(id), "succeeded");
+  EXPECT_EQ(Status(id), meta::RunStatus::kSucceeded);
 }
 
 TEST_F(ExecutorTest, AWorkflowTimeoutStopsTheRunningStep) {
@@ -457,7 +462,7 @@ TEST_F(ExecutorTest, AWorkflowTimeoutStopsTheRunningStep) {
   int64_t t0 = MonotonicMs();
   int64_t id = RunText("workflow: w\ntimeout: 200ms\nsteps:\n  - wait: 30s\n  - job: never\n");
   EXPECT_LT(MonotonicMs() - t0, 5000);
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(json::parse(m().GetRun(id)->details)["error_kind"], "timeout");
   EXPECT_EQ(runner_.calls["never"], 0);
 }
@@ -474,7 +479,7 @@ TEST_F(ExecutorTest, AStepTimeoutStopsARunningStepOnTheWallClock) {
   int64_t t0 = MonotonicMs();
   int64_t id = RunText("workflow: w\nsteps:\n  - job: stuck\n    timeout: 150ms\n");
   EXPECT_LT(MonotonicMs() - t0, 5000);
-  EXPECT_EQ(Status(id), "failed");
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(Steps(id)["stuck"].error_kind, "timeout");
 }
 

@@ -63,11 +63,11 @@ Service::Service(transform::Workspace ws, ServiceOptions options)
   exec_.on_log = [this](const meta::LogLine& l) {
     Log(l.level, l.message, {{"run_id", l.run_id}, {"step", l.step}});
   };
-  exec_.on_step = [this](const std::string& kind, const std::string& status, int64_t ms,
+  exec_.on_step = [this](const std::string& kind, meta::AttemptStatus status, int64_t ms,
                          const json& output) {
     std::lock_guard lock(mu_);
     step_seconds_[kind].Observe(static_cast<double>(ms) / 1000.0);
-    if (status == "succeeded" && (kind == "job" || kind == "model")) {
+    if (status == meta::AttemptStatus::kSucceeded && (kind == "job" || kind == "model")) {
       rows_processed_ += output.value("rows_out", int64_t{0});
       rows_quarantined_ += output.value("rows_quarantined", int64_t{0});
     }
@@ -190,7 +190,7 @@ void Service::Recover() {
   // A CLI run killed while the server runs leaves scratch files too.
   definitions()->store->RemoveAbandonedScratch();
   for (const auto& run :
-       m.ListRuns({.statuses = {"running"}, .kind = "workflow", .limit = 100000})) {
+       m.ListRuns({.statuses = {meta::RunStatus::kRunning}, .kind = "workflow", .limit = 100000})) {
     if (OwnerAlive(run.owner)) continue;
     m.RequeueRun(run.id);
     m.AppendLog(run.id, "warn", "",
@@ -200,7 +200,8 @@ void Service::Recover() {
                     run.name),
         {{"run_id", run.id}});
   }
-  auto queued = m.ListRuns({.statuses = {"queued"}, .top_level = true, .limit = 1000000});
+  auto queued =
+      m.ListRuns({.statuses = {meta::RunStatus::kQueued}, .top_level = true, .limit = 1000000});
   std::reverse(queued.begin(), queued.end());  // oldest first
   for (const auto& run : queued) Push(run.id, run.queued_ms);
 }
@@ -247,7 +248,8 @@ void Service::Retry(int64_t run_id) {
   }
   if (!metastore_->RedriveRun(run_id)) {
     FailWithCode(ErrorKind::kUsage, "usage.not_retryable",
-                 "run {} is {}; only failed or cancelled runs can be retried", run_id, run->status);
+                 "run {} is {}; only failed or cancelled runs can be retried", run_id,
+                 meta::ToString(run->status));
   }
   metastore_->AppendLog(run_id, "info", "", "retried from its failed steps");
   Push(run_id, NowMs());
@@ -285,7 +287,8 @@ void Service::PassTurn(const std::string& workflow) {
 void Service::RunOne(int64_t id) {
   auto run = metastore_->GetRun(id);
   if (!run) return;
-  if (run->status != "queued") {  // cancelled or taken meanwhile: the next in line goes
+  if (run->status !=
+      meta::RunStatus::kQueued) {  // cancelled or taken meanwhile: the next in line goes
     PassTurn(run->name);
     return;
   }
@@ -329,13 +332,13 @@ void Service::RunOne(int64_t id) {
     std::lock_guard lock(mu_);
     options = exec_;
   }
-  std::string status = Execute(defs, id, options);
+  meta::RunStatus status = Execute(defs, id, options);
   {
     std::lock_guard lock(mu_);
-    ++runs_by_status_[{run->name, status}];
+    ++runs_by_status_[{run->name, meta::ToString(status)}];
   }
   auto final = metastore_->GetRun(id);
-  if (final && status != "queued") AfterRun(*final);
+  if (final && status != meta::RunStatus::kQueued) AfterRun(*final);
 }
 
 void Service::AfterRun(const meta::Run& run) {
@@ -344,14 +347,15 @@ void Service::AfterRun(const meta::Run& run) {
   for (const auto& [name, wf] : defs->workflows) {
     for (const auto& t : wf.triggers) {
       if (t.kind != "after" || t.target != run.name) continue;
-      bool fire = t.on == "any" || (t.on == "success" && run.status == "succeeded") ||
-                  (t.on == "failure" && run.status == "failed");
+      bool fire = t.on == "any" ||
+                  (t.on == "success" && run.status == meta::RunStatus::kSucceeded) ||
+                  (t.on == "failure" && run.status == meta::RunStatus::kFailed);
       if (!fire) continue;
       int64_t id = Enqueue(*metastore_, wf, fmt::format("after {} run {}", run.name, run.id),
                            json{{"upstream_run_id", std::to_string(run.id)}});
       Log("info",
           fmt::format("workflow {} queued (run {}) after {} run {} {}", name, id, run.name, run.id,
-                      run.status),
+                      meta::ToString(run.status)),
           {{"run_id", id}});
       Push(id, NowMs());
     }

@@ -11,7 +11,16 @@ void AddRunRoutes(Router& router, ApiContext& context) {
   orchestrator::Service& service = context.service;
   router.Add(Method::kGet, "/api/runs", [&service](const Request& req) {
     meta::RunFilter f;
-    if (req.Has("status")) f.statuses = {req.Param("status")};
+    if (req.Has("status")) {
+      auto status = meta::FindRunStatus(req.Param("status"));
+      if (!status) {
+        Refuse(400, "api.bad_parameter",
+               "query parameter status='{}' must be one of queued, running, succeeded, failed, "
+               "cancelled",
+               req.Param("status").substr(0, 40));
+      }
+      f.statuses = {*status};
+    }
     f.kind = req.Param("kind");
     f.name = req.Param("name");
     f.trigger = req.Param("trigger");
@@ -35,9 +44,9 @@ void AddRunRoutes(Router& router, ApiContext& context) {
     auto& service = context.service;
     auto run = service.metastore().GetRun(RunIdOf(req));
     if (!run) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
-    if (run->status != "failed" && run->status != "cancelled") {
+    if (run->status != meta::RunStatus::kFailed && run->status != meta::RunStatus::kCancelled) {
       Refuse(409, "api.not_retryable", "run {} is {}; only failed or cancelled runs can be retried",
-             run->id, run->status);
+             run->id, meta::ToString(run->status));
     }
     TakeRun(context, service.definitions()->project.serve.runs_per_minute);
     service.Retry(run->id);

@@ -111,7 +111,7 @@ CheckReport CheckTable(Workspace& ws, const project::TableName& table,
   CheckReport report;
   int64_t t0 = NowMs();
   report.run_id = m.StartRun("check", table.str(), trigger);
-  meta::Run run{report.run_id, "check", table.str(), "running", trigger, t0};
+  meta::Run run{report.run_id, "check", table.str(), meta::RunStatus::kRunning, trigger, t0};
   try {
     report.results = EvaluateTable(ws, table, rules);
   } catch (const Error& e) {
@@ -120,7 +120,7 @@ CheckReport CheckTable(Workspace& ws, const project::TableName& table,
   }
   run.ended_ms = NowMs();
   report.duration_ms = run.ended_ms - t0;
-  run.status = report.failed() ? "failed" : "succeeded";
+  run.status = report.failed() ? meta::RunStatus::kFailed : meta::RunStatus::kSucceeded;
   if (report.failed()) {
     auto failed = std::count_if(report.results.begin(), report.results.end(), quality::Failed);
     run.error = fmt::format("{} rule{} failed", failed, failed == 1 ? "" : "s");

@@ -395,7 +395,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
   auto& metastore = *ws.metastore;
   report.run_id = metastore.StartRun("job", job.name, options.trigger);
   if (options.on_start) options.on_start(report.run_id);
-  meta::Run run{report.run_id, "job", job.name, "running", options.trigger, started};
+  meta::Run run{report.run_id,   "job",  job.name, meta::RunStatus::kRunning,
+                options.trigger, started};
   std::vector<meta::RunStep> steps;
   auto step_done = [&](const std::string& name, int64_t since, int64_t rows) {
     steps.push_back(
@@ -434,7 +435,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     }
     report.files_read = run.files_read = static_cast<int64_t>(keys.size());
     if (keys.empty()) {
-      report.status = run.status = "succeeded";
+      report.status = run.status = meta::RunStatus::kSucceeded;
       report.message = job.incremental ? "no new files since the last run; nothing changed"
                                        : "the input has no files; nothing changed";
       run.details = json{{"message", report.message}}.dump();
@@ -599,7 +600,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
       commit.bookmark_job = job.name;
       commit.bookmark_keys = keys;
     }
-    run.status = report.status = "succeeded";
+    run.status = report.status = meta::RunStatus::kSucceeded;
     run.rows_in = report.rows_in;
     run.rows_out = report.rows_out;
     run.rows_quarantined = report.rows_quarantined;

@@ -62,7 +62,7 @@ TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
   EXPECT_FALSE(ws_.metastore->GetTable("silver", "orders"));
   EXPECT_TRUE(ws_.metastore->Bookmarks("clean").empty());
   auto failed = ws_.metastore->ListRuns({.limit = 1}).front();
-  EXPECT_EQ(failed.status, "failed");
+  EXPECT_EQ(failed.status, meta::RunStatus::kFailed);
   EXPECT_NE(failed.error.find("injected"), std::string::npos);
   // No scratch output is left behind.
   EXPECT_TRUE(lake::ListAll(*ws_.store, "_scratch/").empty());

@@ -26,7 +26,8 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
   auto& metastore = *ws.metastore;
   report.run_id = metastore.StartRun("model", report.name, options.trigger);
   if (options.on_start) options.on_start(report.run_id);
-  meta::Run run{report.run_id, "model", report.name, "running", options.trigger, started};
+  meta::Run run{report.run_id,   "model", report.name, meta::RunStatus::kRunning,
+                options.trigger, started};
   try {
     project::Diagnostics diagnostics;
     auto rules = quality::ParseCheckSpecs(model.checks, ws.project.root, diagnostics);
@@ -111,7 +112,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     }
     auto existing = metastore.GetTable(model.table.db, model.table.name);
     report.version = existing ? existing->version + 1 : 1;
-    run.status = report.status = "succeeded";
+    run.status = report.status = meta::RunStatus::kSucceeded;
     run.ended_ms = NowMs();
     run.details = nlohmann::json{{"output", report.output}, {"version", report.version}}.dump();
     commit.run = run;

@@ -16,7 +16,7 @@ namespace sluice::transform {
 struct RunReport {
   std::string kind, name;  // job | model, and its name
   int64_t run_id = 0;
-  std::string status;   // succeeded | failed
+  meta::RunStatus status = meta::RunStatus::kRunning;  // succeeded at the end
   std::string message;  // one line for people, e.g. "no new files since the last run"
   std::string output;   // the table written
   int64_t version = 0;  // its new version (0: unchanged)

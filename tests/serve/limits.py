@@ -143,6 +143,7 @@ def main():
                 ("POST", "/api/workflows/nope/runs", {}, 404, "api.not_found"),
                 ("GET", "/api/runs/999", None, 404, "api.not_found"),
                 ("GET", "/api/runs?limit=x", None, 400, "api.bad_parameter"),
+                ("GET", "/api/runs?status=paused", None, 400, "api.bad_parameter"),
                 ("POST", "/api/workflows/wf/runs", "[1]", 400, "api.bad_body"),
                 ("POST", "/api/workflows/wf/runs", '{"params": 1}', 400, "api.bad_body"),
                 ("POST", f"/api/runs/{run['id']}/retry", {}, 409, "api.not_retryable")):
