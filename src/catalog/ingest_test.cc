@@ -74,6 +74,25 @@ TEST_F(IngestTest, AStoreFailingMidIngestLeavesTheRegistryConsistent) {
   for (const auto& f : files) EXPECT_TRUE(metastore_->FindLanded("o", Sha256File(f))) << f;
 }
 
+// The lake stores the file but its answer is lost: nothing is registered, and a rerun finds the
+// object with the same content and registers it once, without landing it a second time.
+TEST_F(IngestTest, ALandingWhoseAnswerIsLostIsRegisteredOnceByTheRerun) {
+  auto faulty = std::make_shared<lake::FaultyStore>(
+      std::shared_ptr<lake::Store>(store_.get(), [](lake::Store*) {}));
+  Write("in/a.csv", "id\n1\n");
+  std::vector<std::string> files = {(dir_ / "in/a.csv").string()};
+  faulty->FailNthAfter(lake::Call::kPutFileIfAbsent, 1);
+  EXPECT_THROW(Ingest("o", files, *faulty, *metastore_), Error);
+  EXPECT_EQ(Keys(), std::vector<std::string>{"landing/o/a.csv"});
+  EXPECT_FALSE(metastore_->FindLanded("o", Sha256File(files[0])));
+  auto out = Ingest("o", files, *faulty, *metastore_);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "landing/o/a.csv");
+  EXPECT_TRUE(metastore_->FindLanded("o", Sha256File(files[0])));
+  EXPECT_EQ(Keys(), std::vector<std::string>{"landing/o/a.csv"});
+  EXPECT_EQ(Ingest("o", files, *faulty, *metastore_)[0].outcome, "duplicate");
+}
+
 TEST_F(IngestTest, DotsInsideANameAreJustAName) {
   Write("in/a..b.csv", "id\n1\n");
   auto out = Ingest("o", {(dir_ / "in/a..b.csv").string()}, *store_, *metastore_);

@@ -33,6 +33,9 @@ class FaultyStore : public Store {
   // From now on, the `n`th call (1-based) of kind `call` throws Error(kIo) without reaching the
   // inner store; every other call goes through. Thread-safe.
   void FailNth(Call call, int n);
+  // As FailNth, but the `n`th call reaches the inner store first and then throws: the write was
+  // made and its answer lost (a timeout after S3 stored the object). Thread-safe.
+  void FailNthAfter(Call call, int n);
 
   ListPage List(const std::string& prefix, const std::string& cursor, size_t limit) const override;
   std::optional<ObjectInfo> Stat(const std::string& key) const override;
@@ -49,12 +52,16 @@ class FaultyStore : public Store {
   std::string Uri(const std::string& key) const override { return inner_->Uri(key); }
 
  private:
-  // Throws when this call is the one to fail.
-  void Count(Call call, const std::string& what) const;
+  // Whether this call is the armed one (and disarms it then).
+  bool Due(Call call) const;
+  // Calls `op` on the inner store, failing before or after it when this call is the armed one.
+  template <typename Op>
+  auto Forward(Call call, const std::string& what, Op op) const;
 
   std::shared_ptr<Store> inner_;
   std::atomic<Call> call_{Call::kList};
   mutable std::atomic<int> left_{0};  // calls of call_ until the failing one; 0: none fails
+  std::atomic<bool> after_{false};    // the failing call reaches the inner store first
 };
 
 }  // namespace sluice::lake

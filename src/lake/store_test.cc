@@ -236,6 +236,39 @@ TEST(FaultyStoreTest, FailsTheNthCallOfEachKind) {
   fs::remove_all(dir);
 }
 
+// Armed to fail after the call, a write reaches the store and the caller still gets kIo: the
+// answer of a write that was made is lost.
+TEST(FaultyStoreTest, FailsAfterTheWriteWhenAskedTo) {
+  fs::path dir = fs::temp_directory_path() / ("sluice-faulty-after-" + UniqueSuffix());
+  auto inner = std::make_shared<LocalStore>(dir / "lake");
+  FaultyStore store(inner);
+  WriteFileAtomic(dir / "src", "bytes");
+  store.FailNthAfter(Call::kPutFile, 1);
+  try {
+    store.PutFile("k/a", dir / "src");
+    ADD_FAILURE() << "PutFile did not fail";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo);
+    EXPECT_NE(std::string(e.what()).find("after the call"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(inner->Get("k/a"), "bytes");
+  WriteFileAtomic(dir / "src", "other");
+  store.FailNthAfter(Call::kPutFileIfAbsent, 1);
+  EXPECT_THROW((void)store.PutFileIfAbsent("k/b", dir / "src"), Error);
+  EXPECT_EQ(inner->Get("k/b"), "other");
+  WriteFileAtomic(dir / "src", "third");
+  EXPECT_FALSE(store.PutFileIfAbsent("k/b", dir / "src"));  // disarmed: answers again
+  store.FailNthAfter(Call::kDelete, 2);
+  store.Delete("k/a");
+  EXPECT_THROW(store.Delete("k/b"), Error);
+  EXPECT_FALSE(inner->Stat("k/b"));
+  // FailNth after FailNthAfter fails before the call again.
+  store.FailNth(Call::kPut, 1);
+  EXPECT_THROW(store.Put("k/c", "x"), Error);
+  EXPECT_FALSE(inner->Stat("k/c"));
+  fs::remove_all(dir);
+}
+
 TEST(OpenTest, ChoosesTheBackendByUri) {
   fs::path dir = fs::temp_directory_path() / ("sluice-open-" + UniqueSuffix());
   lake::Open(dir.string())->Put("a/b", "1");

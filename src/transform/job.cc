@@ -588,11 +588,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     report.version = output_table ? output_table->version + 1 : 1;
     if (report.rows_quarantined > 0) {
       t = NowMs();
-      OutputSpec q{{"quarantine", job.name}, "quarantine", "append", {}, {}};
-      auto qw = WriteTable(
-          conn, *ws.store, metastore, q,
-          fmt::format("SELECT *, CAST({} AS BIGINT) AS _run_id FROM _quarantine", run.id), run.id,
-          {});
+      auto qw = WriteQuarantine(conn, *ws.store, metastore, {"quarantine", job.name}, run.id,
+                                commit.tables);
       step_done("write quarantine." + job.name, t, qw.rows);
       commit.tables.push_back(qw.change);
     }

@@ -1,12 +1,15 @@
 // Jobs against real backends, with faults injected into the metastore commit.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "catalog/catalog.h"
 #include "catalog/crawler.h"
 #include "catalog/ingest.h"
 #include "common/error.h"
 #include "lake/faulty_store.h"
 #include "lake/local_store.h"
+#include "lake/zones.h"
 #include "meta/sqlite_metastore.h"
 #include "transform/run.h"
 
@@ -108,6 +111,60 @@ TEST_F(JobTest, AStoreFailingWhilePublishingKeepsThePreviousVersion) {
   auto report = RunJob(ws_, ws_.project.jobs.at("clean"), {});
   EXPECT_EQ(report.rows_out, 1);
   EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, before->version + 1);
+}
+
+// The objects under a table's prefix that its current version does not list: what a failed
+// publish would leave behind.
+std::vector<std::string> Unlisted(Workspace& ws, const std::string& db, const std::string& name) {
+  std::set<std::string> listed;
+  if (auto t = ws.metastore->GetTable(db, name)) {
+    for (const auto& f : ws.metastore->TableFiles(t->id, t->version, true)) listed.insert(f.key);
+  }
+  std::vector<std::string> out;
+  for (const auto& o : lake::ListAll(*ws.store, lake::zones::TablePrefix(db, name))) {
+    if (!listed.count(o.key)) out.push_back(o.key);
+  }
+  return out;
+}
+
+// The lake stores the output file but its answer is lost: the job fails, the table stays on its
+// version, the object it put is deleted again, and a rerun publishes.
+TEST_F(JobTest, APutFileWhoseAnswerIsLostLeavesNoOrphan) {
+  auto faulty = std::make_shared<lake::FaultyStore>(ws_.store);
+  ws_.store = faulty;
+  faulty->FailNthAfter(lake::Call::kPutFile, 1);
+  EXPECT_THROW(RunJob(ws_, ws_.project.jobs.at("clean"), {}), Error);
+  EXPECT_FALSE(ws_.metastore->GetTable("silver", "orders"));
+  EXPECT_EQ(Unlisted(ws_, "silver", "orders"), std::vector<std::string>{});
+  auto report = RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  EXPECT_EQ(report.rows_out, 2);
+  EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, 1);
+  EXPECT_EQ(Unlisted(ws_, "silver", "orders"), std::vector<std::string>{});
+}
+
+// The output is put, then writing the quarantine table fails: the output's files go again, and
+// neither table gains a version.
+TEST_F(JobTest, AFailedQuarantineWriteDiscardsTheOutputFiles) {
+  // Rows with a negative amount go to quarantine.clean instead of being filtered.
+  WriteFileAtomic(root_ / "jobs/clean.yaml",
+                  "job: clean\ninput: bronze.orders\n"
+                  "output: { table: silver.orders, mode: append }\n"
+                  "checks:\n  - rules: 'Rules = [ ColumnValues \"amount\" > 0 ]'\n"
+                  "    on_fail: quarantine\n");
+  project::Diagnostics d;
+  ws_.project = project::Load(root_, "dev", d);
+  ASSERT_TRUE(d.empty()) << d.items().front().str();
+  auto faulty = std::make_shared<lake::FaultyStore>(ws_.store);
+  ws_.store = faulty;
+  faulty->FailNth(lake::Call::kPutFile, 2);
+  EXPECT_THROW(RunJob(ws_, ws_.project.jobs.at("clean"), {}), Error);
+  EXPECT_FALSE(ws_.metastore->GetTable("silver", "orders"));
+  EXPECT_FALSE(ws_.metastore->GetTable("quarantine", "clean"));
+  EXPECT_EQ(Unlisted(ws_, "silver", "orders"), std::vector<std::string>{});
+  EXPECT_EQ(Unlisted(ws_, "quarantine", "clean"), std::vector<std::string>{});
+  auto report = RunJob(ws_, ws_.project.jobs.at("clean"), {});
+  EXPECT_EQ(report.rows_quarantined, 1);
+  EXPECT_EQ(ws_.metastore->GetTable("quarantine", "clean")->version, 1);
 }
 
 // What `sluice check` takes from a Parquet table's footers: over every file, the NULL counts and

@@ -100,14 +100,10 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
         aside ? static_cast<int64_t>(aside->rows().size()) : 0;
     if (report.rows_quarantined > 0) {
       // quarantine.<db>_<name>: a model's rows set aside, beside the jobs' quarantine tables.
-      OutputSpec q{{"quarantine", QuarantineName(model.table)}, "quarantine", "append", {}, {}};
+      project::TableName q{"quarantine", QuarantineName(model.table)};
       int64_t t = NowMs();
-      auto qw = WriteTable(
-          conn, *ws.store, metastore, q,
-          fmt::format("SELECT *, CAST({} AS BIGINT) AS _run_id FROM _quarantine", run.id), run.id,
-          {});
-      commit.steps.push_back(
-          {run.id, 1, "write " + q.table.str(), "succeeded", t, NowMs(), qw.rows, ""});
+      auto qw = WriteQuarantine(conn, *ws.store, metastore, q, run.id, commit.tables);
+      commit.steps.push_back({run.id, 1, "write " + q.str(), "succeeded", t, NowMs(), qw.rows, ""});
       commit.tables.push_back(qw.change);
     }
     auto existing = metastore.GetTable(model.table.db, model.table.name);

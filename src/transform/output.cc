@@ -221,11 +221,17 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
     change.remove_all = spec.mode == "overwrite";
   }
   const std::string prefix = lake::zones::TablePrefix(spec.table.db, spec.table.name);
-  for (const auto& path : files) {
-    std::string key = prefix + fs::relative(path, dir).string();
-    uint64_t size = fs::file_size(path);
-    store.PutFile(key, path);
-    change.added.push_back({key, size, catalog::PartitionOf(key, prefix), -1, "active", "", ""});
+  try {
+    for (const auto& path : files) {
+      std::string key = prefix + fs::relative(path, dir).string();
+      uint64_t size = fs::file_size(path);
+      // Listed before it is put: a PutFile that fails may still have written (a lost answer).
+      change.added.push_back({key, size, catalog::PartitionOf(key, prefix), -1, "active", "", ""});
+      store.PutFile(key, path);
+    }
+  } catch (...) {
+    RemoveDir(merged_dir);
+    RethrowWith(DiscardFiles(store, {change}));
   }
   RemoveDir(merged_dir);
   change.columns = (existing && spec.mode != "overwrite")
@@ -243,25 +249,35 @@ int64_t CurrentVersion(meta::CatalogStore& metastore, const project::TableName& 
   return t ? t->version : 0;
 }
 
+std::string DiscardFiles(lake::Store& store, const std::vector<meta::TableChange>& changes) {
+  std::string notes;
+  for (const auto& change : changes) {
+    for (const auto& file : change.added) {
+      try {
+        store.Delete(file.key);
+      } catch (const Error& d) {
+        notes += fmt::format("\n  note: {}", d.what());
+      }
+    }
+  }
+  return notes;
+}
+
+void RethrowWith(const std::string& notes) {
+  try {
+    throw;
+  } catch (const Error& e) {
+    if (notes.empty()) throw;
+    throw Error(e.kind(), e.code(), e.what() + notes);
+  }
+}
+
 void CommitOrDiscard(lake::Store& store, meta::Publisher& metastore,
                      const meta::RunCommit& commit) {
   try {
     metastore.CommitRun(commit);
-  } catch (const Error& e) {
-    // The files are referenced by nothing: remove them. One that cannot be removed is named in
-    // the error, which the run records.
-    std::string left;
-    for (const auto& change : commit.tables) {
-      for (const auto& file : change.added) {
-        try {
-          store.Delete(file.key);
-        } catch (const Error& d) {
-          left += fmt::format("\n  note: {}", d.what());
-        }
-      }
-    }
-    if (left.empty()) throw;
-    throw Error(e.kind(), e.code(), e.what() + left);
+  } catch (...) {
+    RethrowWith(DiscardFiles(store, commit.tables));
   }
 }
 
@@ -270,6 +286,19 @@ WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::Cata
                         const RunOptions& options) {
   auto batch = WriteBatch(conn, store, spec, select_sql, run_id, options);
   return {Publish(conn, store, metastore, spec, *batch, run_id, options), batch->rows()};
+}
+
+WrittenTable WriteQuarantine(engine::Connection& conn, lake::Store& store,
+                             meta::CatalogStore& metastore, const project::TableName& table,
+                             int64_t run_id, const std::vector<meta::TableChange>& pending) {
+  try {
+    return WriteTable(
+        conn, store, metastore, {table, "quarantine", "append", {}, {}},
+        fmt::format("SELECT *, CAST({} AS BIGINT) AS _run_id FROM _quarantine", run_id), run_id,
+        {});
+  } catch (...) {
+    RethrowWith(DiscardFiles(store, pending));
+  }
 }
 
 }  // namespace sluice::transform

@@ -75,6 +75,14 @@ struct WrittenTable {
 // The version `table` has now, as OutputSpec::base_version wants it (0: no table yet).
 int64_t CurrentVersion(meta::CatalogStore& metastore, const project::TableName& table);
 
+// Deletes every file `changes` added to the lake: a run that did not commit them leaves nothing
+// referenced by nothing. Returns a "\n  note: ..." line per file it could not delete ("" when
+// every one went), for the error the run records.
+std::string DiscardFiles(lake::Store& store, const std::vector<meta::TableChange>& changes);
+
+// Inside a catch block: rethrows the exception in flight, an Error with `notes` appended.
+[[noreturn]] void RethrowWith(const std::string& notes);
+
 // Commits `commit`; if the commit fails (a conflict, a full disk), deletes every file its table
 // changes added to the lake, so a run that published nothing leaves nothing behind, and
 // rethrows.
@@ -84,5 +92,12 @@ void CommitOrDiscard(lake::Store& store, meta::Publisher& metastore, const meta:
 WrittenTable WriteTable(engine::Connection& conn, lake::Store& store, meta::CatalogStore& metastore,
                         const OutputSpec& spec, const std::string& select_sql, int64_t run_id,
                         const RunOptions& options);
+
+// Appends the rows of the temp table _quarantine, with the run's id as _run_id, to `table`. If
+// that fails, the files of `pending` (the run's tables put but not committed) are discarded
+// before the error goes on.
+WrittenTable WriteQuarantine(engine::Connection& conn, lake::Store& store,
+                             meta::CatalogStore& metastore, const project::TableName& table,
+                             int64_t run_id, const std::vector<meta::TableChange>& pending);
 
 }  // namespace sluice::transform
