@@ -17,8 +17,8 @@ std::vector<double> SqlQualityHistory::RuleHistory(const std::string& table,
   auto lock = core_.Lock();
   Statement s(core_,
               "SELECT c.value FROM check_results c JOIN runs r ON r.id = c.run_id WHERE "
-              "c.table_name = ? AND c.rule = ? AND c.value IS NOT NULL AND r.status = 'succeeded' "
-              "AND r.kind = ? ORDER BY c.run_id DESC LIMIT ?");
+              "c.table_name = ? AND c.rule = ? AND c.value IS NOT NULL AND r.status = " +
+                  Sql(RunStatus::kSucceeded) + " AND r.kind = ? ORDER BY c.run_id DESC LIMIT ?");
   s.Bind(1, table).Bind(2, rule).Bind(3, kind).Bind(4, static_cast<int64_t>(n));
   std::vector<double> out;
   while (s.Step()) out.push_back(s.Double(0));
