@@ -47,6 +47,11 @@ class Dialect {
   // The statement that starts a transaction that will write.
   virtual std::string_view BeginWrite() const = 0;
 
+  // A column of every table that grows with each row inserted, to order rows written in one
+  // millisecond in the order they were written (SQLite: rowid; a dialect without one gives its
+  // tables such a column in its migrations).
+  virtual std::string_view InsertionOrder() const = 0;
+
   // Versioned migrations: entry i brings the schema from version i to i+1. Never edit an entry
   // that has shipped; append one.
   virtual const std::vector<std::string>& Migrations() const = 0;
@@ -73,6 +78,7 @@ class SqliteDialect : public Dialect {
     return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?";
   }
   std::string_view BeginWrite() const override { return "BEGIN IMMEDIATE"; }
+  std::string_view InsertionOrder() const override { return "rowid"; }
   const std::vector<std::string>& Migrations() const override;
   std::string LegacyVersionRead() const override { return "PRAGMA user_version"; }
   std::string LegacyVersionWrite(int version) const override;

@@ -16,7 +16,8 @@ std::vector<StepState> SqlWorkflowState::Steps(int64_t run_id) {
   auto lock = core_.Lock();
   Statement s(core_,
               "SELECT path, kind, status, attempts, started_ms, coalesce(ended_ms, 0), output, "
-              "error_kind, error FROM steps WHERE run_id = ? ORDER BY started_ms, rowid");
+              "error_kind, error FROM steps WHERE run_id = ? ORDER BY started_ms, " +
+                  std::string(core_.dialect().InsertionOrder()));
   s.Bind(1, run_id);
   std::vector<StepState> out;
   while (s.Step()) {
@@ -29,10 +30,10 @@ std::vector<StepState> SqlWorkflowState::Steps(int64_t run_id) {
 
 std::vector<Attempt> SqlWorkflowState::Attempts(int64_t run_id) {
   auto lock = core_.Lock();
-  Statement s(
-      core_,
-      "SELECT path, attempt, status, started_ms, coalesce(ended_ms, 0), error_kind, error, "
-      "coalesce(child_run_id, 0) FROM attempts WHERE run_id = ? ORDER BY started_ms, rowid");
+  Statement s(core_,
+              "SELECT path, attempt, status, started_ms, coalesce(ended_ms, 0), error_kind, error, "
+              "coalesce(child_run_id, 0) FROM attempts WHERE run_id = ? ORDER BY started_ms, " +
+                  std::string(core_.dialect().InsertionOrder()));
   s.Bind(1, run_id);
   std::vector<Attempt> out;
   while (s.Step()) {
