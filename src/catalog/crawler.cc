@@ -716,7 +716,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
     classify(kept_out);
     if (!source.checks.empty() && !fresh.empty()) {
       project::Diagnostics diagnostics;
-      auto rules = quality::ParseCheckSpecs(source.checks, project_root, diagnostics);
+      auto rules = quality::ParseCheckSpecs(source.checks, diagnostics);
       diagnostics.ThrowIfAny();
       AttachTables(conn, metastore, store, local);
       // Every round keeps at least one more file out, so this ends.

@@ -107,8 +107,10 @@ int Validate(const Global& g, const std::string& format) {
   fs::path root = Root(g);
   project::Diagnostics diagnostics;
   transform::Workspace ws;
-  ws.project = project::Load(root, g.env, diagnostics);
-  ws.workflows = project::LoadWorkflows(root, diagnostics);
+  project::DefinitionReader files(root);
+  auto snapshot = project::LoadSnapshot(files, g.env, diagnostics);
+  ws.project = snapshot.project();
+  ws.workflows = snapshot.workflows();
   transform::Validate(ws.project, diagnostics);
   orchestrator::ValidateWorkflows(ws, diagnostics);
   const auto& project = ws.project;
@@ -122,7 +124,10 @@ int Validate(const Global& g, const std::string& format) {
                           {"hint", d.hint},
                           {"code", d.code}});
     }
-    PrintJson({{"ok", diagnostics.empty()}, {"problems", problems}});
+    json out = {{"ok", diagnostics.empty()}, {"problems", problems}};
+    // The hash a run of these definitions records.
+    if (diagnostics.empty()) out["snapshot"] = snapshot.Hash();
+    PrintJson(out);
     return diagnostics.empty() ? 0 : 2;
   }
   if (!diagnostics.empty()) {

@@ -251,10 +251,21 @@ class ProjectRunner : public StepRunner {
   json Check(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
     project::Diagnostics diagnostics;
     auto specs = step.checks;
+    // The run's workflow was read again from its stored text: its rule files come from the
+    // definitions the run runs, never from the folder as it is now.
+    if (ws.snapshot) {
+      project::DefinitionReader files(
+          ws.project.root,
+          std::shared_ptr<const project::DefinitionFiles>(ws.snapshot, &ws.snapshot->files()));
+      project::ReadRuleFiles(files, specs);
+    } else {
+      project::DefinitionReader files(ws.project.root);
+      project::ReadRuleFiles(files, specs);
+    }
     for (auto& spec : specs) {
       if (spec.on_fail == "quarantine") spec.on_fail = "fail";  // nothing to set aside here
     }
-    auto rules = quality::ParseCheckSpecs(specs, ws.project.root, diagnostics);
+    auto rules = quality::ParseCheckSpecs(specs, diagnostics);
     diagnostics.ThrowIfAny();
     auto table = project::TableName::Parse(step.target);
     if (!table || !ws.metastore->GetTable(table->db, table->name)) {

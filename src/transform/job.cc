@@ -403,7 +403,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
   };
   try {
     project::Diagnostics diagnostics;
-    auto rules = quality::ParseCheckSpecs(job.checks, ws.project.root, diagnostics);
+    auto rules = quality::ParseCheckSpecs(job.checks, diagnostics);
     diagnostics.ThrowIfAny();
     auto input = metastore.GetTable(job.input.db, job.input.name);
     if (input && job.pii_auto) AddPiiMasks(job, metastore, *input, ws.project.pii.mask);

@@ -29,7 +29,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
   meta::Run run{report.run_id, "model", report.name, "running", options.trigger, started};
   try {
     project::Diagnostics diagnostics;
-    auto rules = quality::ParseCheckSpecs(model.checks, ws.project.root, diagnostics);
+    auto rules = quality::ParseCheckSpecs(model.checks, diagnostics);
     diagnostics.ThrowIfAny();
     for (const auto& ref : model.refs) {
       if (!metastore.GetTable(ref.table.db, ref.table.name)) {

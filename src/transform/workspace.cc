@@ -9,18 +9,22 @@
 namespace sluice::transform {
 
 namespace {
-void LoadDefinitions(Workspace& ws, const fs::path& root, const std::string& env) {
+void LoadDefinitions(Workspace& ws, project::DefinitionReader& files, const std::string& env) {
   project::Diagnostics diagnostics;
-  ws.project = project::Load(root, env, diagnostics);
-  ws.workflows = project::LoadWorkflows(root, diagnostics);
-  Validate(ws.project, diagnostics);
+  auto snapshot =
+      std::make_shared<const project::Snapshot>(project::LoadSnapshot(files, env, diagnostics));
+  Validate(snapshot->project(), diagnostics);
   diagnostics.ThrowIfAny();
+  ws.project = snapshot->project();
+  ws.workflows = snapshot->workflows();
+  ws.snapshot = std::move(snapshot);
 }
 }  // namespace
 
 Workspace Workspace::Reload() const {
   Workspace ws;
-  LoadDefinitions(ws, project.root, project.env.name);
+  project::DefinitionReader files(project.root);
+  LoadDefinitions(ws, files, project.env.name);
   ws.store = store;
   ws.metastore = metastore;
   return ws;
@@ -28,7 +32,8 @@ Workspace Workspace::Reload() const {
 
 Workspace Workspace::Open(const fs::path& root, const std::string& env) {
   Workspace ws;
-  LoadDefinitions(ws, root, env);
+  project::DefinitionReader files(root);
+  LoadDefinitions(ws, files, env);
   if (char c = catalog::PatternCharacter(fs::absolute(ws.project.env.lake).string())) {
     FailWithCode(ErrorKind::kConfig, "config.lake_path",
                  "the lake folder {} holds '{}', which DuckDB reads as a file pattern\n  hint: set "
