@@ -198,7 +198,7 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   engine::Connection conn(db);
   json out = json::array();
   for (const auto* s : todo) {
-    auto r = catalog::Crawl(*s, ws.project.root, *ws.store, *ws.metastore, conn);
+    auto r = catalog::Crawl(*s, transform::RecordSnapshot(ws), *ws.store, *ws.metastore, conn);
     json q = json::array(), checks = json::array();
     for (const auto& [key, reason] : r.quarantined) {
       q.push_back({{"file", key}, {"reason", reason}});
@@ -478,7 +478,8 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   step(fmt::format("ingested {} files into landing/orders/", landed.size()));
   // The pipeline is the example's workflow, as `sluice serve` would run it on their arrival.
   auto shared = std::make_shared<transform::Workspace>(ws);
-  int64_t run_id = orchestrator::Enqueue(*ws.metastore, ws.workflows.at("orders"), "demo", {});
+  int64_t run_id = orchestrator::Enqueue(*ws.metastore, ws.workflows.at("orders"), "demo", {}, 0,
+                                         transform::RecordSnapshot(ws));
   ws.metastore->ClaimRun(run_id, ProcessOwner());
   std::string status = ExecuteHere(shared, run_id, [&](const meta::LogLine& l) {
     if (l.level != "info" || l.message.find(" succeeded in ") == std::string::npos) return;

@@ -232,7 +232,8 @@ int64_t Service::Trigger(const std::string& workflow, const json& params,
                  near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
   }
   int64_t now = NowMs();
-  int64_t id = Enqueue(*metastore_, it->second, trigger, params);
+  int64_t id =
+      Enqueue(*metastore_, it->second, trigger, params, 0, transform::RecordSnapshot(*defs));
   Push(id, now);
   return id;
 }
@@ -348,7 +349,8 @@ void Service::AfterRun(const meta::Run& run) {
                   (t.on == "failure" && run.status == "failed");
       if (!fire) continue;
       int64_t id = Enqueue(*metastore_, wf, fmt::format("after {} run {}", run.name, run.id),
-                           json{{"upstream_run_id", std::to_string(run.id)}});
+                           json{{"upstream_run_id", std::to_string(run.id)}}, 0,
+                           transform::RecordSnapshot(*defs));
       Log("info",
           fmt::format("workflow {} queued (run {}) after {} run {} {}", name, id, run.name, run.id,
                       run.status),
@@ -396,6 +398,7 @@ void Service::EnqueueFiles(const project::Workflow& wf, const std::vector<std::s
   run.name = wf.name;
   run.trigger = trigger;
   run.definition = wf.text;
+  run.snapshot = transform::RecordSnapshot(*definitions());
   size_t fresh_count = 0;
   int64_t id =
       metastore_->EnqueueArrivals(wf.name, keys, run, [&](const std::vector<std::string>& fresh) {
@@ -529,7 +532,8 @@ void Service::FireSchedules(bool startup) {
       // rather than losing it.
       for (int64_t fire : due.run) {
         int64_t id =
-            Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}});
+            Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}},
+                    0, transform::RecordSnapshot(*defs));
         Push(id, fire);
       }
       // Compare-and-set: false when another server advanced the mark first (it fired too).

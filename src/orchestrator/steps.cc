@@ -115,7 +115,8 @@ class ProjectRunner : public StepRunner {
     std::string what = "source " + step.target;
     catalog::CrawlReport r;
     try {
-      r = catalog::Crawl(it->second, ws.project.root, *ws.store, *ws.metastore, conn, Trigger(ctx));
+      r = catalog::Crawl(it->second, transform::RecordSnapshot(ws), *ws.store, *ws.metastore, conn,
+                         Trigger(ctx));
     } catch (const Error& e) {
       QualityFailed(ws, ctx, what, e);
       throw;

@@ -3,7 +3,7 @@
 // and the definition files both were built from. Hash() is over the files' bytes (see
 // DefinitionFiles::Manifest), so it is the same for the same files on any machine and at any
 // path, and `${env:...}` references count as written, not as their values. A run records the
-// hash of the snapshot it ran; the manifest can be stored under it, and
+// hash of the snapshot it ran; the manifest is stored under it (meta/snapshot_store.h), and
 // LoadSnapshot over a DefinitionReader of the stored files builds the same snapshot again.
 #include <map>
 #include <string>

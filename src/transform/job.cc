@@ -393,7 +393,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
   report.output = job.output.table.str();
   int64_t started = NowMs();
   auto& metastore = *ws.metastore;
-  report.run_id = metastore.StartRun("job", job.name, options.trigger);
+  report.run_id = metastore.StartRun("job", job.name, options.trigger, RecordSnapshot(ws));
   if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id, "job", job.name, "running", options.trigger, started};
   std::vector<meta::RunStep> steps;

@@ -24,7 +24,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
   report.output = model.table.str();
   int64_t started = NowMs();
   auto& metastore = *ws.metastore;
-  report.run_id = metastore.StartRun("model", report.name, options.trigger);
+  report.run_id = metastore.StartRun("model", report.name, options.trigger, RecordSnapshot(ws));
   if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id, "model", report.name, "running", options.trigger, started};
   try {

@@ -30,6 +30,12 @@ Workspace Workspace::Reload() const {
   return ws;
 }
 
+std::string RecordSnapshot(const Workspace& ws) {
+  if (!ws.snapshot) return "";
+  ws.metastore->PutSnapshot(ws.snapshot->Hash(), ws.snapshot->Manifest());
+  return ws.snapshot->Hash();
+}
+
 Workspace Workspace::Open(const fs::path& root, const std::string& env) {
   Workspace ws;
   project::DefinitionReader files(root);

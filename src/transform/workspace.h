@@ -17,7 +17,7 @@ namespace sluice::transform {
 // flight finish on the definitions they started with when the project is reloaded.
 struct Workspace {
   // The definitions, immutable and content-addressed; null only in a Workspace built by hand (a
-  // test).
+  // test), whose runs then record no snapshot.
   std::shared_ptr<const project::Snapshot> snapshot;
   // The snapshot's project and workflows, as the many readers use them.
   project::Project project;
@@ -33,6 +33,10 @@ struct Workspace {
   // Loads the project again, keeping the backends (a server's SIGHUP): a new snapshot.
   Workspace Reload() const;
 };
+
+// Stores the snapshot of `ws` in its metastore (once per hash) and returns its hash, for a run
+// about to be recorded; "" for a Workspace without a snapshot.
+std::string RecordSnapshot(const Workspace& ws);
 
 // Options every run takes.
 struct RunOptions {
