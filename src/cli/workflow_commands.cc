@@ -17,8 +17,8 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "orchestrator/executor.h"
-#include "orchestrator/workflow_resolve.h"
 #include "orchestrator/service.h"
+#include "orchestrator/workflow_resolve.h"
 #include "server/http.h"
 #include "server/tokens.h"
 
@@ -171,7 +171,7 @@ int RunWorkflow(const Global& g, const std::string& name, const std::vector<std:
     p[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   auto& m = *ws.metastore;
-  int64_t id = orchestrator::Enqueue(m, it->second, "manual", p);
+  int64_t id = orchestrator::Enqueue(m, it->second, "manual", p, 0, transform::RecordSnapshot(ws));
   if (!m.ClaimRun(id, ProcessOwner()))
     FailWithCode(ErrorKind::kConflict, "run.claimed", "run {} was taken", id);
   return Foreground(std::move(ws), id, format);
@@ -187,6 +187,9 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
     FailWithCode(ErrorKind::kUsage, "usage.not_workflow_run",
                  "run {} is not a workflow run; rerun it with `sluice run {}`", id, run->name);
   }
+  // The definitions the run ran, not the folder as edited since; a run recorded before
+  // snapshots were runs the folder.
+  if (!run->snapshot.empty()) ws = ws.At(run->snapshot);
   if ((run->status == "running" || run->status == "queued") && !OwnerAlive(run->owner)) {
     // Its process died (or it never started): resume it here.
     if (run->status == "running") m.RequeueRun(id);

@@ -330,7 +330,20 @@ void Service::RunOne(int64_t id) {
     std::lock_guard lock(mu_);
     options = exec_;
   }
-  std::string status = Execute(defs, id, options);
+  // A run runs the definitions it recorded (a retry what failed, not the folder as edited
+  // since); one recorded before snapshots were, the current ones.
+  std::string status = "failed";
+  try {
+    auto ran = defs;
+    if (!run->snapshot.empty() && (!defs->snapshot || defs->snapshot->Hash() != run->snapshot)) {
+      ran = std::make_shared<transform::Workspace>(defs->At(run->snapshot));
+    }
+    status = Execute(ran, id, options);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kConfig) throw;
+    Log("error", fmt::format("run {}: {}", id, e.what()), {{"run_id", id}});
+    metastore_->FailRun(*metastore_->GetRun(id), e.what());
+  }
   {
     std::lock_guard lock(mu_);
     ++runs_by_status_[{run->name, status}];

@@ -30,6 +30,25 @@ Workspace Workspace::Reload() const {
   return ws;
 }
 
+Workspace Workspace::At(const std::string& hash) const {
+  if (snapshot && snapshot->Hash() == hash) return *this;
+  auto manifest = metastore->GetSnapshot(hash);
+  if (!manifest) {
+    FailWithCode(ErrorKind::kConfig, "snapshot.missing",
+                 "no stored definitions {} in the metastore\n  hint: a run records the hash of "
+                 "the definitions it ran; they are stored with the run's metastore",
+                 hash);
+  }
+  Workspace ws;
+  project::DefinitionReader files(project.root,
+                                  std::make_shared<const project::DefinitionFiles>(
+                                      project::DefinitionFiles::FromManifest(*manifest)));
+  LoadDefinitions(ws, files, project.env.name);
+  ws.store = store;
+  ws.metastore = metastore;
+  return ws;
+}
+
 std::string RecordSnapshot(const Workspace& ws) {
   if (!ws.snapshot) return "";
   ws.metastore->PutSnapshot(ws.snapshot->Hash(), ws.snapshot->Manifest());

@@ -32,6 +32,10 @@ struct Workspace {
   static Workspace Open(const fs::path& root, const std::string& env);
   // Loads the project again, keeping the backends (a server's SIGHUP): a new snapshot.
   Workspace Reload() const;
+  // The definitions stored under `hash` (the snapshot a run recorded), with the same backends,
+  // root and environment. Throws sluice::Error(kConfig), code snapshot.missing, when the
+  // metastore holds no such snapshot, and as Open when the stored definitions do not load.
+  Workspace At(const std::string& hash) const;
 };
 
 // Stores the snapshot of `ws` in its metastore (once per hash) and returns its hash, for a run
