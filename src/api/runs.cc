@@ -33,7 +33,9 @@ json RunJson(const meta::Run& r) {
           {"details", RedactJson(Parsed(r.details))},
           {"params", RedactJson(Parsed(r.params))},
           {"parent_run_id", r.parent_run_id ? json(r.parent_run_id) : json(nullptr)},
-          {"cancel_requested", r.cancel_requested}};
+          {"cancel_requested", r.cancel_requested},
+          // The definitions it ran (its snapshot's hash); null for runs recorded before.
+          {"snapshot", r.snapshot.empty() ? json(nullptr) : json(r.snapshot)}};
 }
 
 std::optional<json> RunDetailJson(meta::Metastore& m, int64_t id) {

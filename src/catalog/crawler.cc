@@ -493,14 +493,14 @@ std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& r
 
 }  // namespace
 
-CrawlReport Crawl(const project::Source& source, const fs::path& project_root, lake::Store& store,
+CrawlReport Crawl(const project::Source& source, const std::string& snapshot, lake::Store& store,
                   meta::Metastore& metastore, engine::Connection& conn,
                   const std::string& trigger) {
   CrawlReport report;
   report.source = source.name;
   const std::string prefix = lake::zones::LandingPrefix(source.name);
   int64_t started = NowMs();
-  report.run_id = metastore.StartRun("crawl", source.name, trigger);
+  report.run_id = metastore.StartRun("crawl", source.name, trigger, snapshot);
   meta::Run run;
   run.id = report.run_id;
   run.kind = "crawl";
@@ -717,7 +717,7 @@ CrawlReport Crawl(const project::Source& source, const fs::path& project_root, l
     classify(kept_out);
     if (!source.checks.empty() && !fresh.empty()) {
       project::Diagnostics diagnostics;
-      auto rules = quality::ParseCheckSpecs(source.checks, project_root, diagnostics);
+      auto rules = quality::ParseCheckSpecs(source.checks, diagnostics);
       diagnostics.ThrowIfAny();
       AttachTables(conn, metastore, store, local);
       // Every round keeps at least one more file out, so this ends.

@@ -25,10 +25,11 @@ struct CrawlReport {
   std::vector<meta::CheckResult> checks;  // the source's checks over the new files
 };
 
-// The source's `checks:` (rule files under `project_root`) judge the new files' rows before they
-// are registered. Throws sluice::Error(kInput) when the source's policy is `fail` and a file
-// drifts, kQuality when a check with on_fail: fail does not pass; nothing is published then.
-CrawlReport Crawl(const project::Source& source, const fs::path& project_root, lake::Store& store,
+// The source's `checks:` judge the new files' rows before they are registered. Throws
+// sluice::Error(kInput) when the source's policy is `fail` and a file drifts, kQuality when a
+// check with on_fail: fail does not pass; nothing is published then. The run records `snapshot`,
+// the hash of the definitions `source` is from (transform::RecordSnapshot), or "".
+CrawlReport Crawl(const project::Source& source, const std::string& snapshot, lake::Store& store,
                   meta::Metastore& metastore, engine::Connection& conn,
                   const std::string& trigger = "manual");
 

@@ -107,8 +107,10 @@ int Validate(const Global& g, const std::string& format) {
   fs::path root = Root(g);
   project::Diagnostics diagnostics;
   transform::Workspace ws;
-  ws.project = project::Load(root, g.env, diagnostics);
-  ws.workflows = project::LoadWorkflows(root, diagnostics);
+  project::DefinitionReader files(root);
+  auto snapshot = project::LoadSnapshot(files, g.env, diagnostics);
+  ws.project = snapshot.project();
+  ws.workflows = snapshot.workflows();
   transform::Validate(ws.project, diagnostics);
   orchestrator::ValidateWorkflows(ws, diagnostics);
   const auto& project = ws.project;
@@ -122,7 +124,10 @@ int Validate(const Global& g, const std::string& format) {
                           {"hint", d.hint},
                           {"code", d.code}});
     }
-    PrintJson({{"ok", diagnostics.empty()}, {"problems", problems}});
+    json out = {{"ok", diagnostics.empty()}, {"problems", problems}};
+    // The hash a run of these definitions records.
+    if (diagnostics.empty()) out["snapshot"] = snapshot.Hash();
+    PrintJson(out);
     return diagnostics.empty() ? 0 : 2;
   }
   if (!diagnostics.empty()) {
@@ -193,7 +198,7 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   engine::Connection conn(db);
   json out = json::array();
   for (const auto* s : todo) {
-    auto r = catalog::Crawl(*s, ws.project.root, *ws.store, *ws.metastore, conn);
+    auto r = catalog::Crawl(*s, transform::RecordSnapshot(ws), *ws.store, *ws.metastore, conn);
     json q = json::array(), checks = json::array();
     for (const auto& [key, reason] : r.quarantined) {
       q.push_back({{"file", key}, {"reason", reason}});
@@ -475,7 +480,8 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   step(fmt::format("ingested {} files into landing/orders/", landed.size()));
   // The pipeline is the example's workflow, as `sluice serve` would run it on their arrival.
   auto shared = std::make_shared<transform::Workspace>(ws);
-  int64_t run_id = orchestrator::Enqueue(*ws.metastore, ws.workflows.at("orders"), "demo", {});
+  int64_t run_id = orchestrator::Enqueue(*ws.metastore, ws.workflows.at("orders"), "demo", {}, 0,
+                                         transform::RecordSnapshot(ws));
   ws.metastore->ClaimRun(run_id, ProcessOwner());
   meta::RunStatus status = ExecuteHere(shared, run_id, [&](const meta::LogLine& l) {
     if (l.level != "info" || l.message.find(" succeeded in ") == std::string::npos) return;

@@ -172,7 +172,7 @@ int RunWorkflow(const Global& g, const std::string& name, const std::vector<std:
     p[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   auto& m = *ws.metastore;
-  int64_t id = orchestrator::Enqueue(m, it->second, "manual", p);
+  int64_t id = orchestrator::Enqueue(m, it->second, "manual", p, 0, transform::RecordSnapshot(ws));
   if (!m.ClaimRun(id, ProcessOwner()))
     FailWithCode(ErrorKind::kConflict, "run.claimed", "run {} was taken", id);
   return Foreground(std::move(ws), id, format);
@@ -188,6 +188,9 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
     FailWithCode(ErrorKind::kUsage, "usage.not_workflow_run",
                  "run {} is not a workflow run; rerun it with `sluice run {}`", id, run->name);
   }
+  // The definitions the run ran, not the folder as edited since; a run recorded before
+  // snapshots were runs the folder.
+  if (!run->snapshot.empty()) ws = ws.At(run->snapshot);
   using meta::RunStatus;
   if ((run->status == RunStatus::kRunning || run->status == RunStatus::kQueued) &&
       !OwnerAlive(run->owner)) {

@@ -186,6 +186,14 @@ CREATE TABLE api_tokens (
   created_ms INTEGER NOT NULL,
   last_used_ms INTEGER NOT NULL DEFAULT 0);
 )sql",
+      // The definitions each run ran, content-addressed (project/snapshot.h); older runs keep ''.
+      R"sql(
+CREATE TABLE snapshots (
+  hash TEXT PRIMARY KEY,
+  manifest TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+ALTER TABLE runs ADD COLUMN snapshot TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

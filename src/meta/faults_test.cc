@@ -59,7 +59,9 @@ class FaultyMetastore : public Metastore {
   SLUICE_FORWARD(void, SetColumnTags, (int64_t t, const Tags& g), (t, g))
   SLUICE_FORWARD(Tags, ColumnTags, (int64_t t), (t))
   SLUICE_FORWARD(int64_t, StartRun,
-                 (const std::string& k, const std::string& n, const std::string& t), (k, n, t))
+                 (const std::string& k, const std::string& n, const std::string& t,
+                  const std::string& s),
+                 (k, n, t, s))
   SLUICE_FORWARD(void, FinishRun,
                  (const Run& r, const std::vector<RunStep>& s, const std::vector<CheckResult>& c),
                  (r, s, c))
@@ -107,6 +109,8 @@ class FaultyMetastore : public Metastore {
                  (t, r, n, k))
   SLUICE_FORWARD(std::vector<CheckHistoryEntry>, CheckHistory, (const std::string& t, size_t n),
                  (t, n))
+  SLUICE_FORWARD(void, PutSnapshot, (const std::string& h, const std::string& m), (h, m))
+  SLUICE_FORWARD(std::optional<std::string>, GetSnapshot, (const std::string& h), (h))
 #undef SLUICE_FORWARD
 
  private:
@@ -158,7 +162,7 @@ TEST_F(Faults, ARetriedArrivalAfterALostReplyQueuesOnce) {
 // A commit whose reply was lost: retried as is, it is refused as a conflict (the table moved, the
 // bookmarks are taken) and publishes nothing twice.
 TEST_F(Faults, ARetriedCommitAfterALostReplyIsAConflict) {
-  int64_t id = m_->StartRun("job", "clean", "manual");
+  int64_t id = m_->StartRun("job", "clean", "manual", "");
   RunCommit c;
   c.run =
       meta::Run{.id = id, .kind = "job", .name = "clean", .status = meta::RunStatus::kSucceeded};
@@ -246,7 +250,7 @@ class Races : public ::testing::Test {
 TEST_F(Races, TwoCommitsOnOneBaseVersionPublishOnce) {
   { SqliteMetastore m(db()); }
   auto winners = RaceTwo(db(), [](Metastore& m, int i) {
-    int64_t id = m.StartRun("job", "clean", "manual");
+    int64_t id = m.StartRun("job", "clean", "manual", "");
     RunCommit c;
     c.run =
         meta::Run{.id = id, .kind = "job", .name = "clean", .status = meta::RunStatus::kSucceeded};

@@ -10,6 +10,7 @@
 //   AccessStore (access_store.h)        API tokens
 //   LandingRegistry (landing_registry.h) what each landing key holds
 //   QualityHistory (quality_history.h)  past check results, for thresholds and pages
+//   SnapshotStore (snapshot_store.h)    the definitions runs ran, by hash
 // Code that needs only some roles takes those (`meta::RunLog&`), not the whole Metastore.
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@
 #include "meta/quality_history.h"
 #include "meta/records.h"
 #include "meta/run_log.h"
+#include "meta/snapshot_store.h"
 #include "meta/triggers.h"
 #include "meta/work_queue.h"
 #include "meta/workflow_state.h"
@@ -35,7 +37,8 @@ class Metastore : public virtual CatalogStore,
                   public virtual Publisher,
                   public virtual AccessStore,
                   public virtual LandingRegistry,
-                  public virtual QualityHistory {};
+                  public virtual QualityHistory,
+                  public virtual SnapshotStore {};
 
 // Opens (creating and migrating) the metastore at `uri`: `sqlite:PATH` or a plain PATH is an
 // SQLite file. Any other scheme throws Error(kConfig), code meta.unsupported_backend; the

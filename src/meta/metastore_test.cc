@@ -52,14 +52,14 @@ class MetastoreTest : public ::testing::TestWithParam<Backend> {
 };
 
 TEST_P(MetastoreTest, CommitPublishesVersionsAndFiles) {
-  int64_t r1 = m_->StartRun("job", "clean", "manual");
+  int64_t r1 = m_->StartRun("job", "clean", "manual", "");
   m_->CommitRun(Commit(r1, Change({"staging/orders/a"})));
   auto t = m_->GetTable("silver", "orders");
   ASSERT_TRUE(t);
   EXPECT_EQ(t->version, 1);
   ASSERT_EQ(t->columns.size(), 1u);
   EXPECT_EQ(t->columns[0].type, "BIGINT");
-  int64_t r2 = m_->StartRun("job", "clean", "manual");
+  int64_t r2 = m_->StartRun("job", "clean", "manual", "");
   auto c2 = Change({"staging/orders/b"});
   c2.columns.push_back({"amount", "DOUBLE"});
   m_->CommitRun(Commit(r2, c2));
@@ -69,7 +69,7 @@ TEST_P(MetastoreTest, CommitPublishesVersionsAndFiles) {
   EXPECT_EQ(m_->TableFiles(t->id, 1, false).size(), 1u);  // time travel
   EXPECT_EQ(m_->TableColumns(t->id, 1).size(), 1u);
   EXPECT_EQ(m_->TableColumns(t->id, 2).size(), 2u);
-  int64_t r3 = m_->StartRun("job", "clean", "manual");
+  int64_t r3 = m_->StartRun("job", "clean", "manual", "");
   m_->CommitRun(Commit(r3, Change({"staging/orders/c"}, true)));  // overwrite
   auto files = m_->TableFiles(t->id, 0, false);
   ASSERT_EQ(files.size(), 1u);
@@ -80,7 +80,7 @@ TEST_P(MetastoreTest, CommitPublishesVersionsAndFiles) {
 }
 
 TEST_P(MetastoreTest, QuarantinedFilesStayOutOfTheTable) {
-  int64_t r = m_->StartRun("crawl", "orders", "manual");
+  int64_t r = m_->StartRun("crawl", "orders", "manual", "");
   auto c = Change({"landing/orders/a.csv"});
   c.added.push_back({"landing/orders/b.csv", 5, "", -1, "quarantined", "schema drift", ""});
   m_->CommitRun(Commit(r, c));
@@ -92,14 +92,14 @@ TEST_P(MetastoreTest, QuarantinedFilesStayOutOfTheTable) {
 }
 
 TEST_P(MetastoreTest, BookmarksCommitWithTheRunOrNotAtAll) {
-  int64_t r1 = m_->StartRun("job", "clean", "manual");
+  int64_t r1 = m_->StartRun("job", "clean", "manual", "");
   auto c = Commit(r1, Change({"staging/orders/a"}));
   c.bookmark_job = "clean";
   c.bookmark_keys = {"landing/orders/1.csv", "landing/orders/2.csv"};
   m_->CommitRun(c);
   EXPECT_EQ(m_->Bookmarks("clean").size(), 2u);
   // A second commit that bookmarks a file again fails as a whole: nothing of it is visible.
-  int64_t r2 = m_->StartRun("job", "clean", "manual");
+  int64_t r2 = m_->StartRun("job", "clean", "manual", "");
   auto bad = Commit(r2, Change({"staging/orders/b"}));
   bad.bookmark_job = "clean";
   bad.bookmark_keys = {"landing/orders/3.csv", "landing/orders/1.csv"};
@@ -110,7 +110,7 @@ TEST_P(MetastoreTest, BookmarksCommitWithTheRunOrNotAtAll) {
 }
 
 TEST_P(MetastoreTest, RunsStepsAndChecks) {
-  int64_t r = m_->StartRun("job", "clean", "manual");
+  int64_t r = m_->StartRun("job", "clean", "manual", "");
   auto run = m_->GetRun(r);
   ASSERT_TRUE(run);
   EXPECT_EQ(run->status, meta::RunStatus::kRunning);
@@ -127,7 +127,7 @@ TEST_P(MetastoreTest, RunsStepsAndChecks) {
   EXPECT_EQ(m_->RunSteps(r).size(), 1u);
   ASSERT_EQ(m_->CheckResults(r).size(), 1u);
   EXPECT_EQ(m_->CheckResults(r)[0].failing_rows, 1);
-  int64_t r2 = m_->StartRun("crawl", "orders", "manual");
+  int64_t r2 = m_->StartRun("crawl", "orders", "manual", "");
   auto runs = m_->ListRuns({.limit = 10});
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(runs[0].id, r2);  // newest first
@@ -136,7 +136,7 @@ TEST_P(MetastoreTest, RunsStepsAndChecks) {
 }
 
 TEST_P(MetastoreTest, RunFilters) {
-  int64_t a = m_->StartRun("job", "clean", "manual");
+  int64_t a = m_->StartRun("job", "clean", "manual", "");
   meta::Run wf;
   wf.kind = "workflow";
   wf.name = "orders";
@@ -269,7 +269,7 @@ TEST_P(MetastoreTest, LandingRegistry) {
 }
 
 TEST_P(MetastoreTest, ReopensWithItsData) {
-  int64_t r = m_->StartRun("job", "clean", "manual");
+  int64_t r = m_->StartRun("job", "clean", "manual", "");
   m_->CommitRun(Commit(r, Change({"staging/orders/a"})));
   m_.reset();
   m_ = GetParam().make(dir_);
@@ -293,6 +293,27 @@ TEST_P(MetastoreTest, TokensKeepTheirHashAndLastUse) {
   m_->TouchToken("ci", 5678);  // revoked: nothing comes back
   ASSERT_EQ(m_->Tokens().size(), 1u);
   EXPECT_EQ(m_->Tokens()[0].name, "app");
+}
+
+TEST_P(MetastoreTest, SnapshotsAreStoredOncePerHash) {
+  EXPECT_FALSE(m_->GetSnapshot("abc"));
+  std::string manifest("sluice-definitions 1\n4:a\0bc,0:,", 30);
+  m_->PutSnapshot("abc", manifest);
+  EXPECT_EQ(m_->GetSnapshot("abc"), manifest);  // byte for byte, NUL included
+  m_->PutSnapshot("abc", "something else");     // idempotent: the bytes under a hash stay
+  EXPECT_EQ(m_->GetSnapshot("abc"), manifest);
+  m_->PutSnapshot("def", "other");
+  EXPECT_EQ(m_->GetSnapshot("def"), "other");
+  EXPECT_FALSE(m_->GetSnapshot("ab"));
+}
+
+TEST_P(MetastoreTest, RunsRecordTheirSnapshot) {
+  int64_t started = m_->StartRun("job", "clean", "manual", "abc");
+  EXPECT_EQ(m_->GetRun(started)->snapshot, "abc");
+  int64_t queued = m_->EnqueueRun(meta::Run{.kind = "workflow", .name = "w", .snapshot = "def"});
+  EXPECT_EQ(m_->GetRun(queued)->snapshot, "def");
+  EXPECT_EQ(m_->GetRun(m_->StartRun("job", "clean", "manual", ""))->snapshot, "");
+  EXPECT_EQ(m_->ListRuns({.kind = "workflow"})[0].snapshot, "def");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, MetastoreTest,
@@ -350,11 +371,17 @@ TEST(SqliteMetastore, UpgradesALegacyMetastoreInPlace) {
     ASSERT_EQ(m.Tokens().size(), 1u);
     ASSERT_TRUE(m.GetRun(1));
     EXPECT_EQ(m.GetRun(1)->status, meta::RunStatus::kSucceeded);
+    // Runs recorded before snapshots were have none; snapshots can be stored now.
+    EXPECT_EQ(m.GetRun(1)->snapshot, "");
+    m.PutSnapshot("abc", "manifest");
+    EXPECT_EQ(m.GetSnapshot("abc"), "manifest");
     // It keeps working: a new run gets the next id.
-    EXPECT_EQ(m.StartRun("job", "clean", "manual"), 2);
+    EXPECT_EQ(m.StartRun("job", "clean", "manual", "abc"), 2);
+    EXPECT_EQ(m.GetRun(2)->snapshot, "abc");
   }
-  EXPECT_EQ(Sqlite(dir / "m.db", "SELECT group_concat(version) FROM schema_version"), "5");
-  EXPECT_EQ(Sqlite(dir / "m.db", "PRAGMA user_version"), "5");
+  // Adopted at 5, then migrated to 6 (snapshots).
+  EXPECT_EQ(Sqlite(dir / "m.db", "SELECT group_concat(version) FROM schema_version"), "5,6");
+  EXPECT_EQ(Sqlite(dir / "m.db", "PRAGMA user_version"), "6");
   fs::remove_all(dir);
 }
 
@@ -377,8 +404,8 @@ TEST(SqliteMetastore, RefusesANewerSchemaByName) {
 
 TEST(MetaOpen, ChoosesTheBackendByScheme) {
   fs::path dir = fs::temp_directory_path() / ("sluice-meta-" + UniqueSuffix());
-  Open("sqlite:" + (dir / "a.db").string())->StartRun("job", "a", "manual");
-  Open((dir / "b.db").string())->StartRun("job", "b", "manual");
+  Open("sqlite:" + (dir / "a.db").string())->StartRun("job", "a", "manual", "");
+  Open((dir / "b.db").string())->StartRun("job", "b", "manual", "");
   EXPECT_TRUE(fs::exists(dir / "a.db"));
   EXPECT_TRUE(fs::exists(dir / "b.db"));
   try {

@@ -79,6 +79,9 @@ struct Run {
   std::string owner;          // the process running it (see common/process.h)
   bool cancel_requested = false;
   int64_t queued_ms = 0;
+  // The hash of the definitions the run ran (meta/snapshot_store.h); "" for runs recorded before
+  // snapshots were.
+  std::string snapshot;
 };
 
 // Which runs ListRuns returns, newest first.

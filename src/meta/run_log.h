@@ -24,8 +24,9 @@ class RunLog {
   virtual ~RunLog() = default;
 
   // Records a running run owned by this process (common/process.h) and returns its id.
+  // `snapshot` is the hash of the definitions it runs (stored in SnapshotStore first), or "".
   virtual int64_t StartRun(const std::string& kind, const std::string& name,
-                           const std::string& trigger) = 0;
+                           const std::string& trigger, const std::string& snapshot) = 0;
   // Ends a run that publishes nothing (failed, or nothing to do), with its steps and checks.
   virtual void FinishRun(const Run& run, const std::vector<RunStep>& steps,
                          const std::vector<CheckResult>& checks) = 0;

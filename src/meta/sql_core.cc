@@ -90,7 +90,10 @@ double SqlCore::Statement::Double(int col) { return sqlite3_column_double(stmt_,
 
 std::string SqlCore::Statement::Text(int col) {
   auto p = sqlite3_column_text(stmt_, col);
-  return p ? reinterpret_cast<const char*>(p) : "";
+  // With its length: a text may hold NUL bytes (a stored manifest does when a file does).
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+           : "";
 }
 
 bool SqlCore::Statement::IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }

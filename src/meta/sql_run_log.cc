@@ -15,7 +15,7 @@ namespace {
 const char* kRunColumns =
     "SELECT id, kind, name, status, trigger, started_ms, coalesce(ended_ms, 0), rows_in, "
     "rows_out, rows_quarantined, files_read, error, details, params, definition, "
-    "coalesce(parent_run_id, 0), owner, cancel_requested, queued_ms FROM runs";
+    "coalesce(parent_run_id, 0), owner, cancel_requested, queued_ms, snapshot FROM runs";
 Run ReadRun(auto& s) {
   Run r;
   r.id = s.Int(0);
@@ -37,20 +37,21 @@ Run ReadRun(auto& s) {
   r.owner = s.Text(16);
   r.cancel_requested = s.Int(17) != 0;
   r.queued_ms = s.Int(18);
+  r.snapshot = s.Text(19);
   return r;
 }
 }  // namespace
 
 int64_t SqlRunLog::StartRun(const std::string& kind, const std::string& name,
-                            const std::string& trigger) {
+                            const std::string& trigger, const std::string& snapshot) {
   auto lock = core_.Lock();
   Statement s(core_,
-              "INSERT INTO runs (kind, name, status, trigger, started_ms, queued_ms, owner) "
-              "VALUES (?, ?, " +
-                  Sql(RunStatus::kRunning) + ", ?, ?, ?, ?)" + core_.dialect().Returning("id"));
+              "INSERT INTO runs (kind, name, status, trigger, started_ms, queued_ms, owner, "
+              "snapshot) VALUES (?, ?, " +
+                  Sql(RunStatus::kRunning) + ", ?, ?, ?, ?, ?)" + core_.dialect().Returning("id"));
   int64_t now = NowMs();
   s.Bind(1, kind).Bind(2, name).Bind(3, trigger).Bind(4, now).Bind(5, now);
-  s.Bind(6, ProcessOwner());
+  s.Bind(6, ProcessOwner()).Bind(7, snapshot);
   s.Step();
   return s.Int(0);
 }

@@ -16,6 +16,7 @@
 #include "meta/publisher.h"
 #include "meta/quality_history.h"
 #include "meta/run_log.h"
+#include "meta/snapshot_store.h"
 #include "meta/sql_core.h"
 #include "meta/triggers.h"
 #include "meta/work_queue.h"
@@ -42,8 +43,8 @@ class SqlCatalog : public virtual CatalogStore {
 class SqlRunLog : public virtual RunLog {
  public:
   explicit SqlRunLog(SqlCore& core) : core_(core) {}
-  int64_t StartRun(const std::string& kind, const std::string& name,
-                   const std::string& trigger) override;
+  int64_t StartRun(const std::string& kind, const std::string& name, const std::string& trigger,
+                   const std::string& snapshot) override;
   void FinishRun(const Run& run, const std::vector<RunStep>& steps,
                  const std::vector<CheckResult>& checks) override;
   std::vector<Run> ListRuns(const RunFilter& filter) override;
@@ -142,6 +143,16 @@ class SqlQualityHistory : public virtual QualityHistory {
   std::vector<double> RuleHistory(const std::string& table, const std::string& rule, size_t n,
                                   const std::string& kind) override;
   std::vector<CheckHistoryEntry> CheckHistory(const std::string& table, size_t runs) override;
+
+ private:
+  SqlCore& core_;
+};
+
+class SqlSnapshotStore : public virtual SnapshotStore {
+ public:
+  explicit SqlSnapshotStore(SqlCore& core) : core_(core) {}
+  void PutSnapshot(const std::string& hash, const std::string& manifest) override;
+  std::optional<std::string> GetSnapshot(const std::string& hash) override;
 
  private:
   SqlCore& core_;

@@ -14,12 +14,13 @@ using Transaction = SqlCore::Transaction;
 int64_t InsertQueuedRun(SqlCore& core, const Run& run) {
   Statement s(core,
               "INSERT INTO runs (kind, name, status, trigger, started_ms, queued_ms, params, "
-              "definition, parent_run_id) VALUES (?, ?, " +
-                  Sql(RunStatus::kQueued) + ", ?, 0, ?, ?, ?, ?)" + core.dialect().Returning("id"));
+              "definition, parent_run_id, snapshot) VALUES (?, ?, " +
+                  Sql(RunStatus::kQueued) + ", ?, 0, ?, ?, ?, ?, ?)" +
+                  core.dialect().Returning("id"));
   s.Bind(1, run.kind).Bind(2, run.name).Bind(3, run.trigger);
   s.Bind(4, run.queued_ms ? run.queued_ms : NowMs())
       .Bind(5, run.params.empty() ? "{}" : run.params);
-  s.Bind(6, run.definition).BindOrNull(7, run.parent_run_id);
+  s.Bind(6, run.definition).BindOrNull(7, run.parent_run_id).Bind(8, run.snapshot);
   s.Step();
   return s.Int(0);
 }

@@ -19,6 +19,7 @@ SqliteMetastore::SqliteMetastore(std::unique_ptr<SqlCore> core)
       SqlAccessStore(*core),
       SqlLandingRegistry(*core),
       SqlQualityHistory(*core),
+      SqlSnapshotStore(*core),
       core_(std::move(core)) {}
 
 std::unique_ptr<Metastore> Open(const std::string& uri) {

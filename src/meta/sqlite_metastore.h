@@ -18,7 +18,8 @@ class SqliteMetastore : public Metastore,
                         public SqlPublisher,
                         public SqlAccessStore,
                         public SqlLandingRegistry,
-                        public SqlQualityHistory {
+                        public SqlQualityHistory,
+                        public SqlSnapshotStore {
  public:
   explicit SqliteMetastore(const fs::path& path);
 

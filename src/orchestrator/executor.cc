@@ -54,7 +54,8 @@ bool IsReservedParam(const std::string& name) {
 }
 
 int64_t Enqueue(meta::WorkQueue& metastore, const project::Workflow& workflow,
-                const std::string& trigger, const json& params, int64_t parent_run_id) {
+                const std::string& trigger, const json& params, int64_t parent_run_id,
+                const std::string& snapshot) {
   // Only what the run is given is stored (redacted): defaults, which may come from
   // ${env:...}, are read from the workflow when it runs.
   json given = json::object();
@@ -79,6 +80,7 @@ int64_t Enqueue(meta::WorkQueue& metastore, const project::Workflow& workflow,
   run.params = given.dump();
   run.definition = workflow.text;
   run.parent_run_id = parent_run_id;
+  run.snapshot = snapshot;
   return metastore.EnqueueRun(run);
 }
 
@@ -725,7 +727,7 @@ class RunExecutor {
       json params = json::object();
       for (const auto& [k, v] : step.params) params[k] = Substitute(v, scope);
       child = Enqueue(m_, it->second, fmt::format("workflow {} run {}", run_.name, run_.id), params,
-                      run_.id);
+                      run_.id, transform::RecordSnapshot(*ws_));
       m_.SetAttemptChild(run_.id, path, attempt, child);
     }
     auto record = m_.GetRun(child);

@@ -82,10 +82,11 @@ meta::RunStatus Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id
 bool IsReservedParam(const std::string& name);
 
 // Queues a run of `workflow` with `params` over its defaults; returns its id. Unknown
-// parameters are refused (kUsage) with the nearest known name.
+// parameters are refused (kUsage) with the nearest known name. `snapshot` is the hash of the
+// definitions `workflow` is from (transform::RecordSnapshot): the run records it.
 int64_t Enqueue(meta::WorkQueue& metastore, const project::Workflow& workflow,
-                const std::string& trigger, const nlohmann::json& params,
-                int64_t parent_run_id = 0);
+                const std::string& trigger, const nlohmann::json& params, int64_t parent_run_id = 0,
+                const std::string& snapshot = "");
 
 // Replaces ${params.x}, ${item}, ${run.id} ... in `text` with values from `scope`.
 std::string Substitute(const std::string& text, const nlohmann::json& scope);

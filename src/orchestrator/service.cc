@@ -233,7 +233,8 @@ int64_t Service::Trigger(const std::string& workflow, const json& params,
                  near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
   }
   int64_t now = NowMs();
-  int64_t id = Enqueue(*metastore_, it->second, trigger, params);
+  int64_t id =
+      Enqueue(*metastore_, it->second, trigger, params, 0, transform::RecordSnapshot(*defs));
   Push(id, now);
   return id;
 }
@@ -332,7 +333,20 @@ void Service::RunOne(int64_t id) {
     std::lock_guard lock(mu_);
     options = exec_;
   }
-  meta::RunStatus status = Execute(defs, id, options);
+  // A run runs the definitions it recorded (a retry what failed, not the folder as edited
+  // since); one recorded before snapshots were, the current ones.
+  meta::RunStatus status = meta::RunStatus::kFailed;
+  try {
+    auto ran = defs;
+    if (!run->snapshot.empty() && (!defs->snapshot || defs->snapshot->Hash() != run->snapshot)) {
+      ran = std::make_shared<transform::Workspace>(defs->At(run->snapshot));
+    }
+    status = Execute(ran, id, options);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kConfig) throw;
+    Log("error", fmt::format("run {}: {}", id, e.what()), {{"run_id", id}});
+    metastore_->FailRun(*metastore_->GetRun(id), e.what());
+  }
   {
     std::lock_guard lock(mu_);
     ++runs_by_status_[{run->name, meta::ToString(status)}];
@@ -352,7 +366,8 @@ void Service::AfterRun(const meta::Run& run) {
                   (t.on == "failure" && run.status == meta::RunStatus::kFailed);
       if (!fire) continue;
       int64_t id = Enqueue(*metastore_, wf, fmt::format("after {} run {}", run.name, run.id),
-                           json{{"upstream_run_id", std::to_string(run.id)}});
+                           json{{"upstream_run_id", std::to_string(run.id)}}, 0,
+                           transform::RecordSnapshot(*defs));
       Log("info",
           fmt::format("workflow {} queued (run {}) after {} run {} {}", name, id, run.name, run.id,
                       meta::ToString(run.status)),
@@ -400,6 +415,7 @@ void Service::EnqueueFiles(const project::Workflow& wf, const std::vector<std::s
   run.name = wf.name;
   run.trigger = trigger;
   run.definition = wf.text;
+  run.snapshot = transform::RecordSnapshot(*definitions());
   size_t fresh_count = 0;
   int64_t id =
       metastore_->EnqueueArrivals(wf.name, keys, run, [&](const std::vector<std::string>& fresh) {
@@ -533,7 +549,8 @@ void Service::FireSchedules(bool startup) {
       // rather than losing it.
       for (int64_t fire : due.run) {
         int64_t id =
-            Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}});
+            Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}},
+                    0, transform::RecordSnapshot(*defs));
         Push(id, fire);
       }
       // Compare-and-set: false when another server advanced the mark first (it fired too).

@@ -115,7 +115,8 @@ class ProjectRunner : public StepRunner {
     std::string what = "source " + step.target;
     catalog::CrawlReport r;
     try {
-      r = catalog::Crawl(it->second, ws.project.root, *ws.store, *ws.metastore, conn, Trigger(ctx));
+      r = catalog::Crawl(it->second, transform::RecordSnapshot(ws), *ws.store, *ws.metastore, conn,
+                         Trigger(ctx));
     } catch (const Error& e) {
       QualityFailed(ws, ctx, what, e);
       throw;
@@ -251,10 +252,21 @@ class ProjectRunner : public StepRunner {
   json Check(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
     project::Diagnostics diagnostics;
     auto specs = step.checks;
+    // The run's workflow was read again from its stored text: its rule files come from the
+    // definitions the run runs, never from the folder as it is now.
+    if (ws.snapshot) {
+      project::DefinitionReader files(
+          ws.project.root,
+          std::shared_ptr<const project::DefinitionFiles>(ws.snapshot, &ws.snapshot->files()));
+      project::ReadRuleFiles(files, specs);
+    } else {
+      project::DefinitionReader files(ws.project.root);
+      project::ReadRuleFiles(files, specs);
+    }
     for (auto& spec : specs) {
       if (spec.on_fail == "quarantine") spec.on_fail = "fail";  // nothing to set aside here
     }
-    auto rules = quality::ParseCheckSpecs(specs, ws.project.root, diagnostics);
+    auto rules = quality::ParseCheckSpecs(specs, diagnostics);
     diagnostics.ThrowIfAny();
     auto table = project::TableName::Parse(step.target);
     if (!table || !ws.metastore->GetTable(table->db, table->name)) {

@@ -49,7 +49,7 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
     }
     // A check step's rules parse now (a missing, malformed or too deep rule file is found by
     // validate and refused by a reload), not when the step first runs.
-    quality::ParseCheckSpecs(s.checks, p.root, d);
+    quality::ParseCheckSpecs(s.checks, d);
     for (const auto& c : s.choices) {
       try {
         Expression::Parse(c.when);

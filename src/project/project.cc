@@ -500,10 +500,11 @@ void ReadQuerySettings(FileReader& r, const YAML::Node& n, QuerySettings& query)
   }
 }
 
-void LoadSettings(const fs::path& root, const std::string& env_name, Project& project,
+void LoadSettings(DefinitionReader& files, const std::string& env_name, Project& project,
                   Diagnostics& diagnostics) {
+  const fs::path& root = files.root();
   const std::string rel = "sluice.yaml";
-  auto doc = ParseYaml(root, rel, diagnostics);
+  auto doc = ParseYaml(files, rel, diagnostics);
   project.env = {env_name, root / "lake", root / ".sluice" / (env_name + ".db"),
                  root / ".sluice" / (env_name + ".duckdb")};
   if (!doc) return;
@@ -836,22 +837,16 @@ void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
   project.jobs[job.name] = job;
 }
 
-void LoadResourceFiles(const fs::path& root, Project& project, Diagnostics& diagnostics) {
+void LoadResourceFiles(DefinitionReader& reader, Project& project, Diagnostics& diagnostics) {
   std::vector<std::string> files;
   for (const char* dir : {"sources", "jobs"}) {
-    std::error_code ec;
-    if (!fs::is_directory(root / dir, ec)) continue;
-    for (const auto& entry : fs::recursive_directory_iterator(root / dir, ec)) {
-      auto ext = entry.path().extension();
-      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) {
-        files.push_back(fs::relative(entry.path(), root).string());
-      }
-    }
+    auto listed = ListDefinitions(reader, dir, {".yaml", ".yml"}, diagnostics);
+    files.insert(files.end(), listed.begin(), listed.end());
   }
   std::sort(files.begin(), files.end());
   const std::vector<std::string> kinds = {"source", "job"};
   for (const auto& rel : files) {
-    auto doc = ParseYaml(root, rel, diagnostics);
+    auto doc = ParseYaml(reader, rel, diagnostics);
     if (!doc) continue;
     FileReader r(rel, diagnostics);
     if (!doc->IsMap()) {
@@ -876,15 +871,12 @@ void LoadResourceFiles(const fs::path& root, Project& project, Diagnostics& diag
 }
 
 // models/<db>/<name>.yaml (or .yml) beside the model's SQL: its checks.
-void LoadModelSettings(const fs::path& root, const fs::path& sql, Model& model,
+void LoadModelSettings(DefinitionReader& files, const std::string& sql, Model& model,
                        Diagnostics& diagnostics) {
   for (const char* ext : {".yaml", ".yml"}) {
-    fs::path path = sql;
-    path.replace_extension(ext);
-    std::error_code ec;
-    if (!fs::exists(path, ec)) continue;
-    std::string rel = fs::relative(path, root).string();
-    auto doc = ParseYaml(root, rel, diagnostics);
+    std::string rel = fs::path(sql).replace_extension(ext).generic_string();
+    if (!files.Exists(rel)) continue;
+    auto doc = ParseYaml(files, rel, diagnostics);
     if (!doc || doc->IsNull()) continue;
     FileReader r(rel, diagnostics);
     if (!doc->IsMap()) {
@@ -899,19 +891,17 @@ void LoadModelSettings(const fs::path& root, const fs::path& sql, Model& model,
   }
 }
 
-void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics) {
-  std::error_code ec;
-  if (!fs::is_directory(root / "models", ec)) return;
+void LoadModels(DefinitionReader& reader, Project& project, Diagnostics& diagnostics) {
   std::vector<fs::path> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root / "models", ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".sql") files.push_back(entry);
+  for (const auto& rel : ListDefinitions(reader, "models", {".sql"}, diagnostics)) {
+    files.push_back(rel);
   }
   std::sort(files.begin(), files.end());
   static const std::regex ref_re(R"(\{\{\s*ref\(\s*['"]([^'"]*)['"]\s*\)\s*\}\})");
   static const std::regex braces_re(R"(\{\{[^}]*\}\})");
   for (const auto& path : files) {
-    std::string rel = fs::relative(path, root).string();
-    fs::path in_models = fs::relative(path, root / "models");
+    std::string rel = path.generic_string();
+    fs::path in_models = path.lexically_relative("models");
     Model model;
     model.where = {rel, 1, 1};
     auto parts = Split(in_models.string(), '/');
@@ -939,7 +929,7 @@ void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics
     }
     model.table = *table;
     try {
-      model.sql = ReadProjectFile(path);
+      model.sql = reader.Read(rel);
     } catch (const Error& e) {
       diagnostics.Add({rel, 0, 0}, e.what(), "", e.shown_code());
       continue;
@@ -975,34 +965,50 @@ void LoadModels(const fs::path& root, Project& project, Diagnostics& diagnostics
       model.refs.push_back({*target, where});
     }
     if (Trim(model.sql).empty()) diagnostics.Add({rel, 0, 0}, "the model is empty");
-    LoadModelSettings(root, path, model, diagnostics);
+    LoadModelSettings(reader, rel, model, diagnostics);
     project.models[model.table] = model;
   }
   // A settings file belongs to the model of the same name.
-  for (const auto& entry : fs::recursive_directory_iterator(root / "models", ec)) {
-    auto ext = entry.path().extension();
-    if (!entry.is_regular_file() || (ext != ".yaml" && ext != ".yml")) continue;
-    fs::path sql = entry.path();
-    sql.replace_extension(".sql");
-    if (!fs::exists(sql, ec)) {
-      diagnostics.Add(
-          {fs::relative(entry.path(), root).string(), 0, 0},
-          fmt::format("no model {} beside this settings file", fs::relative(sql, root).string()),
-          "a model's settings (its checks) sit beside its SQL under the same name");
+  for (const auto& rel : ListDefinitions(reader, "models", {".yaml", ".yml"}, diagnostics)) {
+    std::string sql = fs::path(rel).replace_extension(".sql").generic_string();
+    if (!reader.Exists(sql)) {
+      diagnostics.Add({rel, 0, 0}, fmt::format("no model {} beside this settings file", sql),
+                      "a model's settings (its checks) sit beside its SQL under the same name");
     }
   }
 }
 
 }  // namespace
 
-Project Load(const fs::path& root, const std::string& env, Diagnostics& diagnostics) {
+Project Load(DefinitionReader& files, const std::string& env, Diagnostics& diagnostics) {
   Project project;
-  project.root = root;
-  LoadSettings(root, env, project, diagnostics);
-  LoadResourceFiles(root, project, diagnostics);
-  LoadModels(root, project, diagnostics);
-  for (auto& [name, source] : project.sources) source.pii_entities = project.pii.entities;
+  project.root = files.root();
+  LoadSettings(files, env, project, diagnostics);
+  LoadResourceFiles(files, project, diagnostics);
+  LoadModels(files, project, diagnostics);
+  for (auto& [name, source] : project.sources) {
+    source.pii_entities = project.pii.entities;
+    ReadRuleFiles(files, source.checks);
+  }
+  for (auto& [name, job] : project.jobs) ReadRuleFiles(files, job.checks);
+  for (auto& [table, model] : project.models) ReadRuleFiles(files, model.checks);
   return project;
+}
+
+Project Load(const fs::path& root, const std::string& env, Diagnostics& diagnostics) {
+  DefinitionReader files(root);
+  return Load(files, env, diagnostics);
+}
+
+std::vector<std::string> ListDefinitions(DefinitionReader& files, const std::string& dir,
+                                         const std::vector<std::string>& extensions,
+                                         Diagnostics& diagnostics) {
+  try {
+    return files.List(dir, extensions);
+  } catch (const Error& e) {
+    diagnostics.Add({dir, 0, 0}, e.what(), "", e.shown_code());
+    return {};
+  }
 }
 
 }  // namespace sluice::project

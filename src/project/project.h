@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "project/definitions.h"
 
 namespace sluice::project {
 
@@ -90,6 +91,10 @@ struct CheckSpec {
   std::string file;              // or a DQDL file, relative to the project root
   std::string on_fail = "fail";  // fail | warn | quarantine
   Location where;
+  // The `file`'s text as loaded, or why it could not be read (reported when the rules parse):
+  // nothing reads a rule file again after the project loads.
+  std::string file_text;
+  std::optional<Diagnostic> file_problem;
 };
 
 struct Source {
@@ -229,11 +234,19 @@ struct Project {
   std::string CompiledModelSql(const Model& model) const;
 };
 
+// Reads through `files` the text of every check's `file:` in `checks` into its file_text, or
+// the reason it cannot into its file_problem: rule files are read when the project loads, never
+// again at run time.
+void ReadRuleFiles(DefinitionReader& files, std::vector<CheckSpec>& checks);
+
 // Finds the project folder: `start` itself or the nearest parent holding sluice.yaml.
 fs::path FindRoot(const fs::path& start);
 
-// Loads and checks the shape of every project file. Problems go into `diagnostics` (loading
-// goes on past them, to report as many as possible); the project holds what could be read.
+// Loads and checks the shape of every project file, reading only through `files` (a folder or a
+// stored manifest; rule files included). Problems go into `diagnostics` (loading goes on past
+// them, to report as many as possible); the project holds what could be read.
+Project Load(DefinitionReader& files, const std::string& env, Diagnostics& diagnostics);
+// Load from the folder `root`.
 Project Load(const fs::path& root, const std::string& env, Diagnostics& diagnostics);
 
 }  // namespace sluice::project

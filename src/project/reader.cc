@@ -146,16 +146,37 @@ std::optional<YAML::Node> ParseYamlText(const std::string& text, const std::stri
   return docs[0];
 }
 
-std::optional<YAML::Node> ParseYaml(const fs::path& root, const std::string& rel,
+std::optional<YAML::Node> ParseYaml(DefinitionReader& files, const std::string& rel,
                                     Diagnostics& diagnostics) {
-  std::string text;
+  const std::string* text = nullptr;
   try {
-    text = ReadProjectFile(root / rel);
+    text = &files.Read(rel);
   } catch (const Error& e) {
     diagnostics.Add({rel, 0, 0}, e.what(), "", e.shown_code());
     return std::nullopt;
   }
-  return ParseYamlText(text, rel, diagnostics);
+  return ParseYamlText(*text, rel, diagnostics);
+}
+
+void ReadRuleFiles(DefinitionReader& files, std::vector<CheckSpec>& checks) {
+  for (auto& check : checks) {
+    if (check.file.empty()) continue;
+    if (!files.Inside(check.file)) {
+      check.file_problem = Diagnostic{
+          check.where, fmt::format("rule file {} is outside the project", check.file),
+          "keep rule files in the project, e.g. file: checks/orders.dqdl", "config.invalid"};
+    } else if (!files.Exists(check.file)) {
+      check.file_problem = Diagnostic{check.where, fmt::format("no rule file {}", check.file), "",
+                                      "config.missing_file"};
+    } else {
+      try {
+        check.file_text = files.Read(check.file);
+      } catch (const Error& e) {
+        check.file_problem = Diagnostic{
+            check.where, fmt::format("rule file {}: {}", check.file, e.what()), "", e.shown_code()};
+      }
+    }
+  }
 }
 
 std::optional<TableName> ReadTableName(FileReader& r, const YAML::Node& node,

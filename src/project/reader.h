@@ -15,6 +15,7 @@
 
 #include "common/redact.h"
 #include "common/strings.h"
+#include "project/definitions.h"
 #include "project/project.h"
 
 namespace sluice::project {
@@ -171,10 +172,15 @@ inline constexpr size_t kMaxYamlNodes = 100000;
 std::optional<YAML::Node> ParseYamlText(const std::string& text, const std::string& file,
                                         Diagnostics& diagnostics);
 
-// Reads (ReadProjectFile) and parses (ParseYamlText) `rel` under `root`; nullopt and a
-// diagnostic when it cannot.
-std::optional<YAML::Node> ParseYaml(const fs::path& root, const std::string& rel,
+// Reads (through `files`) and parses (ParseYamlText) `rel`; nullopt and a diagnostic when it
+// cannot.
+std::optional<YAML::Node> ParseYaml(DefinitionReader& files, const std::string& rel,
                                     Diagnostics& diagnostics);
+
+// files.List(dir, extensions), or none and a diagnostic (naming `dir`) when it cannot.
+std::vector<std::string> ListDefinitions(DefinitionReader& files, const std::string& dir,
+                                         const std::vector<std::string>& extensions,
+                                         Diagnostics& diagnostics);
 
 // A `db.name` table name, with a diagnostic when it is not one.
 std::optional<TableName> ReadTableName(FileReader& r, const YAML::Node& node,

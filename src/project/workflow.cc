@@ -504,28 +504,43 @@ void CheckWorkflowCycles(const std::map<std::string, Workflow>& workflows,
                "start one of these workflows by schedule, arrival or by hand instead", diagnostics);
 }
 
-std::map<std::string, Workflow> LoadWorkflows(const fs::path& root, Diagnostics& diagnostics) {
-  std::map<std::string, Workflow> out;
-  std::error_code ec;
-  if (!fs::is_directory(root / "workflows", ec)) return out;
-  std::vector<std::string> files;
-  for (const auto& entry : fs::recursive_directory_iterator(root / "workflows", ec)) {
-    auto ext = entry.path().extension();
-    if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) {
-      files.push_back(fs::relative(entry.path(), root).string());
-    }
+namespace {
+void ReadStepRuleFiles(DefinitionReader& files, std::vector<WorkflowStep>& steps) {
+  for (auto& step : steps) {
+    ReadRuleFiles(files, step.checks);
+    for (auto& branch : step.branches) ReadStepRuleFiles(files, branch);
+    for (auto& choice : step.choices) ReadStepRuleFiles(files, choice.steps);
+    for (auto& c : step.catches) ReadStepRuleFiles(files, c.steps);
+    ReadStepRuleFiles(files, step.otherwise);
+    ReadStepRuleFiles(files, step.steps);
   }
-  std::sort(files.begin(), files.end());
-  for (const auto& rel : files) {
-    std::string text;
+}
+}  // namespace
+
+void ReadRuleFiles(DefinitionReader& files, Workflow& workflow) {
+  ReadStepRuleFiles(files, workflow.steps);
+  ReadStepRuleFiles(files, workflow.on_success);
+  ReadStepRuleFiles(files, workflow.on_failure);
+}
+
+std::map<std::string, Workflow> LoadWorkflows(const fs::path& root, Diagnostics& diagnostics) {
+  DefinitionReader files(root);
+  return LoadWorkflows(files, diagnostics);
+}
+
+std::map<std::string, Workflow> LoadWorkflows(DefinitionReader& files, Diagnostics& diagnostics) {
+  std::map<std::string, Workflow> out;
+  for (const auto& rel : ListDefinitions(files, "workflows", {".yaml", ".yml"}, diagnostics)) {
+    const std::string* text = nullptr;
     try {
-      text = ReadProjectFile(root / rel);
+      text = &files.Read(rel);
     } catch (const Error& e) {
       diagnostics.Add({rel, 0, 0}, e.what(), "", e.shown_code());
       continue;
     }
-    auto wf = ParseWorkflow(text, rel, diagnostics);
+    auto wf = ParseWorkflow(*text, rel, diagnostics);
     if (!wf) continue;
+    ReadRuleFiles(files, *wf);
     if (out.count(wf->name)) {
       diagnostics.Add(wf->where, fmt::format("workflow '{}' is defined twice (also in {})",
                                              wf->name, out[wf->name].file));

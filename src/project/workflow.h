@@ -93,8 +93,15 @@ struct Workflow {
 std::optional<Workflow> ParseWorkflow(const std::string& text, const std::string& file,
                                       Diagnostics& diagnostics);
 
-// Loads every workflows/*.yaml under `root`, keyed by name.
+// Loads every workflows/*.yaml (and the rule files their check steps name) through `files`,
+// keyed by name.
+std::map<std::string, Workflow> LoadWorkflows(DefinitionReader& files, Diagnostics& diagnostics);
+// LoadWorkflows from the folder `root`.
 std::map<std::string, Workflow> LoadWorkflows(const fs::path& root, Diagnostics& diagnostics);
+
+// Reads through `files` the rule files of every check step of `workflow` (at any depth): see
+// ReadRuleFiles in project/reader.h.
+void ReadRuleFiles(DefinitionReader& files, Workflow& workflow);
 
 // The longest duration Sluice takes (100 years): far from overflowing when added to a time.
 inline constexpr int64_t kMaxDurationMs = 36500LL * 86400000;

@@ -7,7 +7,6 @@
 
 #include "common/error.h"
 #include "common/strings.h"
-#include "project/reader.h"
 
 namespace sluice::quality {
 
@@ -19,7 +18,7 @@ bool CarriesSql(const Rule& rule) {
 }  // namespace
 
 std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
-                                  const fs::path& root, project::Diagnostics& diagnostics) {
+                                  project::Diagnostics& diagnostics) {
   std::vector<Rule> rules;
   // DuckDB's parser judges the SQL rules carry; a database is opened only when one does, and
   // closed before loading ends. Which tables exist is known only when the rule runs (Evaluate
@@ -31,26 +30,12 @@ std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
   };
   for (const auto& check : checks) {
     ParseError error;
-    std::string text = check.rule;
+    const std::string& text = check.file.empty() ? check.rule : check.file_text;
     project::Location at = check.where;
-    if (!check.file.empty()) {
-      std::error_code ec;
-      if (!project::InsideProject(root, check.file)) {
-        diagnostics.Add(at, fmt::format("rule file {} is outside the project", check.file),
-                        "keep rule files in the project, e.g. file: checks/orders.dqdl");
-        continue;
-      }
-      if (!fs::exists(root / check.file, ec)) {
-        diagnostics.Add(at, fmt::format("no rule file {}", check.file), "", "config.missing_file");
-        continue;
-      }
-      try {
-        text = project::ReadProjectFile(root / check.file);
-      } catch (const Error& e) {
-        diagnostics.Add(at, fmt::format("rule file {}: {}", check.file, e.what()), "",
-                        e.shown_code());
-        continue;
-      }
+    if (check.file_problem) {
+      const auto& p = *check.file_problem;
+      diagnostics.Add(p.where, p.message, p.hint, p.code);
+      continue;
     }
     auto parsed = ParseRuleSet(text, error);
     if (!parsed) {

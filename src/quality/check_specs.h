@@ -3,15 +3,15 @@
 // [ ... ]` sets and `.dqdl` files, each rule carrying its entry's on_fail.
 #include <vector>
 
-#include "common/files.h"
 #include "project/project.h"
 #include "quality/rules.h"
 
 namespace sluice::quality {
 
-// Parses `checks` (rule files relative to `root`); every error goes into `diagnostics` with its
-// place: the rule file's line and column, or the YAML entry. A whole-table rule cannot quarantine.
+// Parses `checks` (a rule file's text as the project loaded it: CheckSpec::file_text); every error
+// goes into `diagnostics` with its place: the rule file's line and column, or the YAML entry, or
+// why the rule file could not be read. A whole-table rule cannot quarantine.
 std::vector<Rule> ParseCheckSpecs(const std::vector<project::CheckSpec>& checks,
-                                  const fs::path& root, project::Diagnostics& diagnostics);
+                                  project::Diagnostics& diagnostics);
 
 }  // namespace sluice::quality

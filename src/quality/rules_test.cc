@@ -118,7 +118,7 @@ TEST(Rules, QuarantineNeedsARowLevelRuleWithAFixedThreshold) {
       {{R"(ColumnValues "a" > avg(last(3)))", "", "quarantine", {"jobs/j.yaml", 7, 5}},
        {"RowCount > 0", "", "quarantine", {"jobs/j.yaml", 9, 5}},
        {R"(ColumnValues "a" > 0)", "", "quarantine", {"jobs/j.yaml", 11, 5}}},
-      ".", diagnostics);
+      diagnostics);
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0].text, R"(ColumnValues "a" > 0)");
   ASSERT_EQ(diagnostics.items().size(), 2u);

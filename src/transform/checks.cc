@@ -110,7 +110,7 @@ CheckReport CheckTable(Workspace& ws, const project::TableName& table,
   }
   CheckReport report;
   int64_t t0 = NowMs();
-  report.run_id = m.StartRun("check", table.str(), trigger);
+  report.run_id = m.StartRun("check", table.str(), trigger, RecordSnapshot(ws));
   meta::Run run{report.run_id, "check", table.str(), meta::RunStatus::kRunning, trigger, t0};
   try {
     report.results = EvaluateTable(ws, table, rules);

@@ -393,7 +393,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
   report.output = job.output.table.str();
   int64_t started = NowMs();
   auto& metastore = *ws.metastore;
-  report.run_id = metastore.StartRun("job", job.name, options.trigger);
+  report.run_id = metastore.StartRun("job", job.name, options.trigger, RecordSnapshot(ws));
   if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id,   "job",  job.name, meta::RunStatus::kRunning,
                 options.trigger, started};
@@ -404,7 +404,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
   };
   try {
     project::Diagnostics diagnostics;
-    auto rules = quality::ParseCheckSpecs(job.checks, ws.project.root, diagnostics);
+    auto rules = quality::ParseCheckSpecs(job.checks, diagnostics);
     diagnostics.ThrowIfAny();
     auto input = metastore.GetTable(job.input.db, job.input.name);
     if (input && job.pii_auto) AddPiiMasks(job, metastore, *input, ws.project.pii.mask);

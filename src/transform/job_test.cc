@@ -49,8 +49,7 @@ class JobTest : public ::testing::Test {
     catalog::Ingest("orders", {(root_ / "in").string()}, *ws_.store, *ws_.metastore);
     engine::Database db;
     engine::Connection conn(db);
-    catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
-                   conn);
+    catalog::Crawl(ws_.project.sources.at("orders"), "", *ws_.store, *ws_.metastore, conn);
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -95,8 +94,7 @@ TEST_F(JobTest, AStoreFailingWhilePublishingKeepsThePreviousVersion) {
   catalog::Ingest("orders", {(root_ / "in2").string()}, *ws_.store, *ws_.metastore);
   engine::Database db;
   engine::Connection conn(db);
-  catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
-                 conn);
+  catalog::Crawl(ws_.project.sources.at("orders"), "", *ws_.store, *ws_.metastore, conn);
   auto faulty = std::make_shared<lake::FaultyStore>(ws_.store);
   ws_.store = faulty;
   faulty->FailNth(lake::Call::kPutFile, 1);
@@ -175,8 +173,7 @@ TEST_F(JobTest, FooterFactsSpanEveryFileOfTheTable) {
   catalog::Ingest("orders", {(root_ / "in2").string()}, *ws_.store, *ws_.metastore);
   engine::Database db;
   engine::Connection conn(db);
-  catalog::Crawl(ws_.project.sources.at("orders"), ws_.project.root, *ws_.store, *ws_.metastore,
-                 conn);
+  catalog::Crawl(ws_.project.sources.at("orders"), "", *ws_.store, *ws_.metastore, conn);
   RunJob(ws_, ws_.project.jobs.at("clean"), {});
   lake::Fetched held;
   catalog::AttachTables(conn, *ws_.metastore, *ws_.store, held);

@@ -24,13 +24,13 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
   report.output = model.table.str();
   int64_t started = NowMs();
   auto& metastore = *ws.metastore;
-  report.run_id = metastore.StartRun("model", report.name, options.trigger);
+  report.run_id = metastore.StartRun("model", report.name, options.trigger, RecordSnapshot(ws));
   if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id,   "model", report.name, meta::RunStatus::kRunning,
                 options.trigger, started};
   try {
     project::Diagnostics diagnostics;
-    auto rules = quality::ParseCheckSpecs(model.checks, ws.project.root, diagnostics);
+    auto rules = quality::ParseCheckSpecs(model.checks, diagnostics);
     diagnostics.ThrowIfAny();
     for (const auto& ref : model.refs) {
       if (!metastore.GetTable(ref.table.db, ref.table.name)) {

@@ -130,11 +130,11 @@ void Validate(const project::Project& project, project::Diagnostics& diagnostics
   // quarantine.<job> and quarantine.<db>_<model> (for a model that quarantines): one owner each.
   std::map<std::string, std::string> quarantine_owner;
   for (const auto& [name, job] : project.jobs) {
-    quality::ParseCheckSpecs(job.checks, project.root, diagnostics);
+    quality::ParseCheckSpecs(job.checks, diagnostics);
     quarantine_owner[name] = "job " + name;
   }
   for (const auto& [table, model] : project.models) {
-    quality::ParseCheckSpecs(model.checks, project.root, diagnostics);
+    quality::ParseCheckSpecs(model.checks, diagnostics);
     bool quarantines =
         std::any_of(model.checks.begin(), model.checks.end(),
                     [](const project::CheckSpec& c) { return c.on_fail == "quarantine"; });
@@ -149,7 +149,7 @@ void Validate(const project::Project& project, project::Diagnostics& diagnostics
     }
   }
   for (const auto& [name, source] : project.sources) {
-    quality::ParseCheckSpecs(source.checks, project.root, diagnostics);
+    quality::ParseCheckSpecs(source.checks, diagnostics);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "lake/store.h"
 #include "meta/metastore.h"
 #include "project/project.h"
+#include "project/snapshot.h"
 #include "project/workflow.h"
 
 namespace sluice::transform {
@@ -15,6 +16,10 @@ namespace sluice::transform {
 // Copies share the backends: a server keeps one snapshot of the definitions per run, so runs in
 // flight finish on the definitions they started with when the project is reloaded.
 struct Workspace {
+  // The definitions, immutable and content-addressed; null only in a Workspace built by hand (a
+  // test), whose runs then record no snapshot.
+  std::shared_ptr<const project::Snapshot> snapshot;
+  // The snapshot's project and workflows, as the many readers use them.
   project::Project project;
   std::map<std::string, project::Workflow> workflows;
   std::shared_ptr<lake::Store> store;
@@ -25,9 +30,17 @@ struct Workspace {
   // cleans up after processes of this host that died: their crawl/job/model runs end failed
   // (meta::Metastore::FailAbandonedRuns) and their scratch folders are removed.
   static Workspace Open(const fs::path& root, const std::string& env);
-  // Loads the project again, keeping the backends (a server's SIGHUP).
+  // Loads the project again, keeping the backends (a server's SIGHUP): a new snapshot.
   Workspace Reload() const;
+  // The definitions stored under `hash` (the snapshot a run recorded), with the same backends,
+  // root and environment. Throws sluice::Error(kConfig), code snapshot.missing, when the
+  // metastore holds no such snapshot, and as Open when the stored definitions do not load.
+  Workspace At(const std::string& hash) const;
 };
+
+// Stores the snapshot of `ws` in its metastore (once per hash) and returns its hash, for a run
+// about to be recorded; "" for a Workspace without a snapshot.
+std::string RecordSnapshot(const Workspace& ws);
 
 // Options every run takes.
 struct RunOptions {
