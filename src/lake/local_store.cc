@@ -138,7 +138,8 @@ void LocalStore::PutFile(const std::string& key, const fs::path& source) {
   CopyToTemp(source, tmp, target);
   fs::rename(tmp, target, ec);
   if (ec) {
-    fs::remove(tmp, ec);
+    std::error_code ignored;  // the rename's error is the one to tell
+    fs::remove(tmp, ignored);
     Fail(ErrorKind::kIo, "cannot write {}: {}", target.string(), ec.message());
   }
 }
@@ -167,6 +168,8 @@ bool LocalStore::Move(const std::string& from, const std::string& to) {
 
 void LocalStore::Delete(const std::string& key) {
   std::error_code ec;
+  // Only an object goes: a folder under the key (even an empty one) is not Sluice's to remove.
+  if (fs::is_directory(fs::symlink_status(PathOf(key), ec))) return;
   fs::remove(PathOf(key), ec);
   if (ec) Fail(ErrorKind::kIo, "cannot delete {}: {}", Uri(key), ec.message());
 }

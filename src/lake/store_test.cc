@@ -58,6 +58,10 @@ TEST_P(StoreTest, PutGetStatDelete) {
   EXPECT_FALSE(store_->Stat("a/b.txt"));
   store_->Delete("a/b.txt");  // idempotent
   EXPECT_FALSE(store_->Get("a/b.txt"));
+  // A prefix is not an object: deleting it removes nothing under it.
+  store_->Put("c/d/e.txt", "x");
+  store_->Delete("c/d");
+  EXPECT_EQ(store_->Get("c/d/e.txt"), "x");
 }
 
 TEST_P(StoreTest, ListIsSortedPagedByCursorAndHidesTemporaries) {

@@ -789,8 +789,16 @@ meta::RunStatus Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id
     m.FailRun(failed, "the workflow definition cannot be read: " + Join(lines, "; "));
     return meta::RunStatus::kFailed;
   }
-  RunExecutor executor(ws, *run, Expand(ws->project, std::move(*workflow)), options);
-  return executor.Execute();
+  std::optional<RunExecutor> executor;
+  try {
+    executor.emplace(ws, *run, Expand(ws->project, std::move(*workflow)), options);
+  } catch (const Error& e) {
+    // Its recorded steps cannot be read (a status word this release does not know): the run
+    // ends failed, naming why, rather than staying running.
+    m.FailRun(*run, Redact(fmt::format("the run's recorded steps cannot be read: {}", e.what())));
+    return meta::RunStatus::kFailed;
+  }
+  return executor->Execute();
 }
 
 }  // namespace sluice::orchestrator

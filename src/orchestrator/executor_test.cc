@@ -3,6 +3,7 @@
 #include "orchestrator/executor.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <mutex>
@@ -90,6 +91,26 @@ class ExecutorTest : public ::testing::Test {
   ScriptedRunner runner_;
   ExecutorOptions options_;
 };
+
+// A recorded step whose status word this release does not know (a newer release wrote it, or a
+// hand edit): the run ends failed naming the word, instead of staying running for good.
+TEST_F(ExecutorTest, AnUnknownRecordedStatusEndsTheRunFailed) {
+  auto wf = Parse("workflow: w\nsteps:\n  - job: load\n");
+  int64_t id = Enqueue(m(), wf, "test", json::object());
+  ASSERT_TRUE(m().ClaimRun(id, "test"));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((root_ / "meta.db").c_str(), &db), SQLITE_OK);
+  std::string sql = fmt::format(
+      "INSERT INTO steps (run_id, path, kind, status, attempts, started_ms) VALUES ({}, 'load', "
+      "'job', 'paused', 1, 0)",
+      id);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(Execute(ws_, id, options_), meta::RunStatus::kFailed);
+  EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
+  EXPECT_NE(m().GetRun(id)->error.find("unknown step status 'paused'"), std::string::npos)
+      << m().GetRun(id)->error;
+}
 
 TEST_F(ExecutorTest, RetriesWithExponentialBackoffCappedAtMaxDelay) {
   runner_.failures["load"] = {ErrorKind::kIo, ErrorKind::kIo, ErrorKind::kIo};
