@@ -13,6 +13,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/integrity.h"
+#include "catalog/json_lines.h"
 #include "catalog/pii_tags.h"
 #include "catalog/types.h"
 #include "common/error.h"
@@ -203,7 +204,10 @@ std::string FirstLine(const std::string& path) {
 // The schema of every file in `keys` (all CSV, JSON or Parquet). Small CSV files that share a
 // header line are inferred together: one dialect sniff and one typing query per group, which
 // keeps a crawl of a thousand small files to a handful of queries.
-std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lake::Fetched& local,
+// A JSON lines file with bad lines in its sample is inferred from a copy of its good lines,
+// which `local` reads from then on (json_lines.h); the job quarantines the bad lines.
+std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, lake::Fetched& local,
+                                             JsonLineRepair& json_lines,
                                              const std::vector<lake::ObjectInfo>& files,
                                              const std::map<std::string, std::string>& formats,
                                              const project::Source& source) {
@@ -222,7 +226,20 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
         inferred.damaged = !inferred.error.empty();
         if (inferred.damaged) return;
       }
-      inferred.schema = Inspect(conn, local.Path(f.key), format, source);
+      for (;;) {
+        try {
+          inferred.schema = Inspect(conn, local.Path(f.key), format, source);
+          break;
+        } catch (const Error& e) {
+          if (format != "json") throw;
+          auto absorbed = json_lines.Absorb(e.what(), local);
+          if (absorbed.outcome == JsonLineRepair::Outcome::kWholeFile) {
+            inferred.error = "cannot read the file as json: " + absorbed.whole.reason;
+            return;
+          }
+          if (absorbed.outcome != JsonLineRepair::Outcome::kRepaired) throw;
+        }
+      }
       if (format == "csv") {
         bool whole = f.size < kSmall && FormatOfKey(f.key) == "csv" &&
                      CompressionOf(f.key) == Compression::kNone;
@@ -230,7 +247,9 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
       }
     } catch (const Error& e) {
       // DuckDB names the file by its local path; the reason names it by its key.
-      std::string why = Split(e.what(), '\n').front();
+      std::string why = Trim(Split(e.what(), '\n').front());
+      static const std::regex kind(R"(^[A-Z][A-Za-z ]* Error: )");
+      why = std::regex_replace(why, kind, "");
       ReplaceAll(why, local.Path(f.key), f.key);
       inferred.error = fmt::format("cannot read the file as {}: {}", format, why);
     }
@@ -550,7 +569,8 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
       formats[obj.key] = source.format == "auto" ? FormatOfKey(obj.key) : source.format;
       if (!formats[obj.key].empty() && !PatternCharacter(obj.key)) readable.push_back(obj);
     }
-    auto inferred = InferSchemas(conn, local, readable, formats, source);
+    JsonLineRepair json_lines(conn, store);
+    auto inferred = InferSchemas(conn, local, json_lines, readable, formats, source);
 
     // Which new files join the table and what the table becomes, with the files in `kept_out`
     // (key -> reason) quarantined first: run again when the source's checks keep files out, so
@@ -720,13 +740,32 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
       auto rules = quality::ParseCheckSpecs(source.checks, diagnostics);
       diagnostics.ThrowIfAny();
       AttachTables(conn, metastore, store, local);
+      // The checks read whole files, past the sample: a bad JSON line there is read around (the
+      // job quarantines it), a file that cannot be is kept out whole. Each fault removes a line
+      // or a file, so this ends.
+      auto reading_around = [&](auto scan) {
+        for (;;) {
+          try {
+            return scan();
+          } catch (const Error& e) {
+            auto absorbed = json_lines.Absorb(e.what(), local);
+            if (absorbed.outcome == JsonLineRepair::Outcome::kNotALine) throw;
+            if (absorbed.outcome == JsonLineRepair::Outcome::kWholeFile) {
+              kept_out[absorbed.whole.key] =
+                  "cannot read the file as json: " + absorbed.whole.reason;
+              classify(kept_out);
+            }
+          }
+        }
+      };
+      auto breaking = [&] { return FilesBreaking(rules, change, local, conn); };
       // Every round keeps at least one more file out, so this ends.
-      for (auto more = FilesBreaking(rules, change, local, conn); !more.empty();
-           more = FilesBreaking(rules, change, local, conn)) {
+      for (auto more = reading_around(breaking); !more.empty(); more = reading_around(breaking)) {
         kept_out.insert(more.begin(), more.end());
         classify(kept_out);
       }
-      report.checks = JudgeNewFiles(rules, change, report, local, metastore, conn);
+      report.checks = reading_around(
+          [&] { return JudgeNewFiles(rules, change, report, local, metastore, conn); });
       quality::RequirePassing(report.checks, "source " + source.name);
     }
     report.registered = change.added.size() - report.quarantined.size();

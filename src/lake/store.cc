@@ -41,6 +41,16 @@ void Fetched::Add(Fetched other) {
   for (auto& p : other.pins_) pins_.push_back(std::move(p));
 }
 
+void Fetched::Substitute(const std::string& key, const std::string& path,
+                         const std::string& folder) {
+  keys_.erase(Path(key));
+  paths_[key] = path;
+  keys_[path] = key;
+  if (std::find(folders_.begin(), folders_.end(), folder) == folders_.end()) {
+    folders_.push_back(folder);
+  }
+}
+
 std::vector<ObjectInfo> ListAll(const Store& store, const std::string& prefix) {
   std::vector<ObjectInfo> out;
   std::string cursor;

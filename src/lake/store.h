@@ -61,6 +61,10 @@ class Fetched {
   const std::vector<std::string>& Folders() const { return folders_; }
   // Takes over `other`'s copies: both sets stay valid while this handle lives.
   void Add(Fetched other);
+  // Reads of the fetched `key` go to `path`, a file under the local `folder` (a repaired copy of
+  // the object), from now on; KeyOf maps `path` back to `key`. The earlier copy stays pinned.
+  // Error(kInternal) for a key that was not fetched.
+  void Substitute(const std::string& key, const std::string& path, const std::string& folder);
 
  private:
   std::map<std::string, std::string> paths_;  // key -> path

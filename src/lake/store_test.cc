@@ -161,6 +161,24 @@ TEST_P(StoreTest, FetchGivesReadablePathsThatMapBackToKeys) {
   EXPECT_EQ(ReadFile(local.Path("t/a.csv")), "x\n1\n");
 }
 
+TEST_P(StoreTest, ASubstitutedCopyIsWhatTheKeyReadsFrom) {
+  store_->Put("t/a.json", "{bad\n");
+  Fetched local = store_->Fetch({"t/a.json"});
+  std::string earlier = local.Path("t/a.json");
+  fs::path folder = dir_.string() + "-repaired";
+  std::shared_ptr<void> cleanup(nullptr, [&](void*) { fs::remove_all(folder); });
+  fs::create_directories(folder);
+  std::string copy = (folder / "a.json").string();
+  WriteFileAtomic(copy, "{}\n");
+  local.Substitute("t/a.json", copy, folder.string());
+  EXPECT_EQ(local.Path("t/a.json"), copy);
+  EXPECT_EQ(local.KeyOf(copy), "t/a.json");
+  EXPECT_FALSE(local.KeyOf(earlier));
+  EXPECT_NE(std::find(local.Folders().begin(), local.Folders().end(), folder.string()),
+            local.Folders().end());
+  EXPECT_THROW(local.Substitute("t/never-fetched.json", copy, folder.string()), Error);
+}
+
 TEST_P(StoreTest, RejectsKeysEscapingTheLake) {
   EXPECT_THROW(store_->Put("../outside", "x"), Error);
   EXPECT_THROW(store_->Put("/abs", "x"), Error);

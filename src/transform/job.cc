@@ -1,14 +1,13 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include "catalog/catalog.h"
+#include "catalog/json_lines.h"
 #include "catalog/pii_tags.h"
 #include "common/error.h"
 #include "common/redact.h"
@@ -311,40 +310,6 @@ std::vector<BadFile> FilesWithoutRows(engine::Connection& conn, const meta::Tabl
   return out;
 }
 
-// The file named by DuckDB's "Malformed JSON in file "PATH", at byte B in line L: WHAT" among
-// `files`, or nullopt when the error is something else.
-std::optional<BadFile> MalformedJsonFile(const std::string& error,
-                                         const std::vector<meta::TableFile>& files,
-                                         const lake::Fetched& local) {
-  static const std::regex re(
-      R"re(Malformed JSON in file "([^"]+)", at byte \d+ in line (\d+): ([^\n]*))re");
-  std::smatch m;
-  if (!std::regex_search(error, m, re)) return std::nullopt;
-  for (const auto& f : files) {
-    if (local.KeyOf(m[1].str()) != f.key) continue;
-    // DuckDB names the line where its parser stopped; the fault may start on the line before.
-    std::string what = Trim(m[3].str());
-    while (!what.empty() && what.back() == '.') what.pop_back();
-    int64_t at = std::stoll(m[2].str());
-    BadFile bad{f.key, at,
-                fmt::format("malformed JSON near line {}: {}; the whole file is kept out",
-                            m[2].str(), what),
-                ""};
-    // Those two lines, from a plain file (a compressed one would need decompressing).
-    std::string path = m[1].str();
-    if (!EndsWith(ToLower(path), ".gz") && !EndsWith(ToLower(path), ".zst")) {
-      std::ifstream in(path);
-      std::string line, before;
-      for (int64_t n = 1; std::getline(in, line) && n <= at; ++n) {
-        if (n == at - 1) before = line;
-        if (n == at) bad.raw = before.empty() ? line : before + "\n" + line;
-      }
-    }
-    return bad;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::string CompileJob(engine::Connection& conn, const project::Job& job,
@@ -465,9 +430,10 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
     OutputSpec spec{job.output.table,        "job",          job.output.mode, job.output.key,
                     job.output.partition_by, "_sluice_file", base_version};
-    // DuckDB's JSON reader has no reject table: a malformed JSON file stops the statement.
-    // Such a file is kept out whole (quarantined with the line at fault) and the rest runs again.
+    // DuckDB's JSON reader has no reject table: a line it cannot read stops the statement. The
+    // line is kept out (a file that is one document, whole) and the statement runs again.
     std::vector<BadFile> bad_files;
+    catalog::JsonLineRepair json_lines(conn, *ws.store);
     // DuckDB's reject tables name a file by the local path it read: back to its lake key.
     const std::string key_of_path =
         fmt::format("list_extract({}, list_position({}, s.file_path))", SqlStringList(keys),
@@ -480,11 +446,15 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
         batch =
             WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan), run.id, options);
       } catch (const Error& e) {
-        auto bad =
-            input->format == "json" ? MalformedJsonFile(e.what(), files, local) : std::nullopt;
-        if (!bad) throw;
-        bad_files.push_back(*bad);
-        std::erase_if(files, [&](const meta::TableFile& f) { return f.key == bad->key; });
+        if (input->format != "json") throw;
+        auto fault = json_lines.Absorb(e.what(), local);
+        if (fault.outcome == catalog::JsonLineRepair::Outcome::kNotALine) throw;
+        if (fault.outcome == catalog::JsonLineRepair::Outcome::kWholeFile) {
+          const auto& w = fault.whole;
+          bad_files.push_back(
+              {w.key, w.line > 0 ? std::optional(w.line) : std::nullopt, w.reason, w.raw});
+          std::erase_if(files, [&](const meta::TableFile& f) { return f.key == w.key; });
+        }
         aside.Reset();
         read.Reset();
       }
@@ -525,7 +495,14 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     // is which column): the file and line point at it in the landing zone.
     bool masks = std::any_of(job.steps.begin(), job.steps.end(),
                              [](const project::Step& s) { return !s.masks.empty(); });
-    for (const auto& b : bad_files) {
+    // Kept out by Sluice rather than a reader's reject table: the bad lines of JSON files whose
+    // other lines flowed on, and the files kept out whole.
+    std::vector<BadFile> unread;
+    for (auto& line : json_lines.bad_lines()) {
+      unread.push_back({line.key, line.line, std::move(line.reason), std::move(line.raw)});
+    }
+    unread.insert(unread.end(), bad_files.begin(), bad_files.end());
+    for (const auto& b : unread) {
       quarantine_sql +=
           fmt::format(" UNION ALL SELECT {}, CAST({} AS BIGINT), {}, {}", SqlString(b.key),
                       b.line ? std::to_string(*b.line) : "NULL", SqlString(b.reason),
