@@ -3,12 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include "catalog/catalog.h"
@@ -263,50 +261,6 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, const lak
     }
   }
   return out;
-}
-
-// The type of a partition value: BIGINT, DATE or VARCHAR; "" for a value shaped like a date
-// that is none (2026-02-30), which DuckDB would fail to cast, and so fail the whole table.
-std::string PartitionValueType(const std::string& value) {
-  static const std::regex int_re(R"(-?\d{1,18})");
-  static const std::regex date_re(R"((\d{4})-(\d{2})-(\d{2}))");
-  std::smatch m;
-  if (std::regex_match(value, int_re)) return "BIGINT";
-  if (std::regex_match(value, m, date_re)) {
-    std::chrono::year_month_day day{std::chrono::year(std::stoi(m[1])),
-                                    std::chrono::month(std::stoul(m[2])),
-                                    std::chrono::day(std::stoul(m[3]))};
-    return day.ok() ? "DATE" : "";
-  }
-  return "VARCHAR";
-}
-
-// The partition columns of a file's key=value folders ("k=v/k2=v2"), or in `fault` why the
-// table could not read them: DuckDB takes a folder as a partition only with one '=' after a
-// non-empty key (others would make the file lack the table's partition columns), and a key twice
-// gives one column two values.
-std::vector<meta::Column> PartitionColumns(const std::string& partition, std::string& fault) {
-  std::vector<meta::Column> columns;
-  if (partition.empty()) return columns;
-  std::set<std::string> keys;
-  for (const auto& kv : Split(partition, '/')) {
-    auto eq = kv.find('=');
-    std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
-    if (key.empty()) {
-      fault = fmt::format("the folder {} has no name before '='; name it key=value", kv);
-    } else if (value.find('=') != std::string::npos) {
-      fault = fmt::format("the folder {} holds '=' twice; a partition folder is key=value", kv);
-    } else if (!keys.insert(ToLower(key)).second) {
-      fault = fmt::format("the partition {} appears twice in the path ({})", key, partition);
-    } else if (std::string type = PartitionValueType(value); type.empty()) {
-      fault = fmt::format("the folder {}: {} is not a valid date (YYYY-MM-DD)", kv, value);
-    } else {
-      columns.push_back({key, type, true});
-      continue;
-    }
-    return {};
-  }
-  return columns;
 }
 
 // How a file's columns differ from the table's: empty when it fits as is.
