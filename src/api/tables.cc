@@ -33,8 +33,9 @@ json TableJson(meta::Metastore& m, const meta::Table& tb, const std::string& loc
   json quarantined = json::array();
   uint64_t bytes = 0;
   for (const auto& f : files) {
-    if (f.status != "active") {
-      quarantined.push_back({{"file", f.key}, {"reason", f.reason}});
+    if (f.status != meta::FileStatus::kActive) {
+      quarantined.push_back(
+          {{"file", f.key}, {"reason", f.reason}, {"state", meta::ToString(f.status)}});
       continue;
     }
     bytes += f.size;

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "common/error.h"
@@ -41,6 +43,61 @@ std::string PartitionOf(const std::string& key, const std::string& prefix) {
     if (segments[i].find('=') != std::string::npos) parts.push_back(segments[i]);
   }
   return Join(parts, "/");
+}
+
+std::string Visible(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    out += u < 0x20 || u == 0x7f ? fmt::format("\\x{:02x}", u) : std::string(1, c);
+  }
+  return out;
+}
+
+size_t ControlCharacterAt(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u == 0x7f) return i;
+  }
+  return std::string_view::npos;
+}
+
+std::string PartitionValueType(const std::string& value) {
+  static const std::regex int_re(R"(-?\d{1,18})");
+  static const std::regex date_re(R"((\d{4})-(\d{2})-(\d{2}))");
+  std::smatch m;
+  if (std::regex_match(value, int_re)) return "BIGINT";
+  if (std::regex_match(value, m, date_re)) {
+    std::chrono::year_month_day day{std::chrono::year(std::stoi(m[1])),
+                                    std::chrono::month(std::stoul(m[2])),
+                                    std::chrono::day(std::stoul(m[3]))};
+    return day.ok() ? "DATE" : "";
+  }
+  return "VARCHAR";
+}
+
+std::vector<meta::Column> PartitionColumns(const std::string& partition, std::string& fault) {
+  std::vector<meta::Column> columns;
+  if (partition.empty()) return columns;
+  std::set<std::string> keys;
+  for (const auto& kv : Split(partition, '/')) {
+    auto eq = kv.find('=');
+    std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
+    if (key.empty()) {
+      fault = fmt::format("the folder {} has no name before '='; name it key=value", kv);
+    } else if (value.find('=') != std::string::npos) {
+      fault = fmt::format("the folder {} holds '=' twice; a partition folder is key=value", kv);
+    } else if (!keys.insert(ToLower(key)).second) {
+      fault = fmt::format("the partition {} appears twice in the path ({})", key, partition);
+    } else if (std::string type = PartitionValueType(value); type.empty()) {
+      fault = fmt::format("the folder {}: {} is not a valid date (YYYY-MM-DD)", kv, value);
+    } else {
+      columns.push_back({key, type, true});
+      continue;
+    }
+    return {};
+  }
+  return columns;
 }
 
 namespace {

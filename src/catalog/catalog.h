@@ -1,6 +1,7 @@
 #pragma once
 // How catalog tables become SQL: every table is a view `db.name` over its current files.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/engine.h"
@@ -76,5 +77,20 @@ std::string FormatOfKey(const std::string& key);
 
 // "k=v/k2=v2" from the folders between `prefix` and the file name.
 std::string PartitionOf(const std::string& key, const std::string& prefix);
+
+// `text` with its control characters (and DEL) shown as \xNN, for quoting an untrusted name in
+// a message; and the first such character's offset (npos when none).
+std::string Visible(std::string_view text);
+size_t ControlCharacterAt(std::string_view text);
+
+// The type of a partition value: BIGINT, DATE or VARCHAR; "" for a value shaped like a date
+// that is none (2026-02-30), which DuckDB would fail to cast, and so fail the whole table.
+std::string PartitionValueType(const std::string& value);
+
+// The partition columns of a file's key=value folders ("k=v/k2=v2"), in order, or in `fault`
+// why the table could not read them (and no columns): DuckDB takes a folder as a partition only
+// with one '=' after a non-empty key, and a key twice gives one column two values. The crawler
+// quarantines such a file; ingest refuses it.
+std::vector<meta::Column> PartitionColumns(const std::string& partition, std::string& fault);
 
 }  // namespace sluice::catalog

@@ -3,12 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include "catalog/catalog.h"
@@ -284,50 +282,6 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, lake::Fet
   return out;
 }
 
-// The type of a partition value: BIGINT, DATE or VARCHAR; "" for a value shaped like a date
-// that is none (2026-02-30), which DuckDB would fail to cast, and so fail the whole table.
-std::string PartitionValueType(const std::string& value) {
-  static const std::regex int_re(R"(-?\d{1,18})");
-  static const std::regex date_re(R"((\d{4})-(\d{2})-(\d{2}))");
-  std::smatch m;
-  if (std::regex_match(value, int_re)) return "BIGINT";
-  if (std::regex_match(value, m, date_re)) {
-    std::chrono::year_month_day day{std::chrono::year(std::stoi(m[1])),
-                                    std::chrono::month(std::stoul(m[2])),
-                                    std::chrono::day(std::stoul(m[3]))};
-    return day.ok() ? "DATE" : "";
-  }
-  return "VARCHAR";
-}
-
-// The partition columns of a file's key=value folders ("k=v/k2=v2"), or in `fault` why the
-// table could not read them: DuckDB takes a folder as a partition only with one '=' after a
-// non-empty key (others would make the file lack the table's partition columns), and a key twice
-// gives one column two values.
-std::vector<meta::Column> PartitionColumns(const std::string& partition, std::string& fault) {
-  std::vector<meta::Column> columns;
-  if (partition.empty()) return columns;
-  std::set<std::string> keys;
-  for (const auto& kv : Split(partition, '/')) {
-    auto eq = kv.find('=');
-    std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
-    if (key.empty()) {
-      fault = fmt::format("the folder {} has no name before '='; name it key=value", kv);
-    } else if (value.find('=') != std::string::npos) {
-      fault = fmt::format("the folder {} holds '=' twice; a partition folder is key=value", kv);
-    } else if (!keys.insert(ToLower(key)).second) {
-      fault = fmt::format("the partition {} appears twice in the path ({})", key, partition);
-    } else if (std::string type = PartitionValueType(value); type.empty()) {
-      fault = fmt::format("the folder {}: {} is not a valid date (YYYY-MM-DD)", kv, value);
-    } else {
-      columns.push_back({key, type, true});
-      continue;
-    }
-    return {};
-  }
-  return columns;
-}
-
 // How a file's columns differ from the table's: empty when it fits as is.
 struct Drift {
   std::vector<meta::Column> added;
@@ -429,7 +383,7 @@ std::string NewRows(const meta::TableChange& change, std::vector<meta::TableFile
   table.columns = change.columns;
   files.clear();
   for (const auto& f : change.added) {
-    if (f.status == "active") files.push_back(f);
+    if (f.status == meta::FileStatus::kActive) files.push_back(f);
   }
   if (files.empty()) return "";
   std::string scan =
@@ -497,7 +451,7 @@ std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& r
   // No file left to register (rows ""): nothing to judge, and no figure for the history.
   return quality::Judge(conn, rows, output, rules, history, [&](const quality::Rule& r) {
     int64_t kept = 0;
-    for (const auto& [key, reason] : report.quarantined) {
+    for (const auto& [key, reason] : report.held) {
       kept += reason.find(fmt::format("check: {} (", r.text)) != std::string::npos;
     }
     return meta::CheckResult{output,
@@ -513,8 +467,8 @@ std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& r
 }  // namespace
 
 CrawlReport Crawl(const project::Source& source, const std::string& snapshot, lake::Store& store,
-                  meta::Metastore& metastore, engine::Connection& conn,
-                  const std::string& trigger) {
+                  meta::Metastore& metastore, engine::Connection& conn, const std::string& trigger,
+                  const std::set<std::string>& release) {
   CrawlReport report;
   report.source = source.name;
   const std::string prefix = lake::zones::LandingPrefix(source.name);
@@ -544,7 +498,7 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
     std::vector<lake::ObjectInfo> fresh;
     std::vector<std::string> fresh_keys;
     for (auto& obj : lake::ListAll(store, prefix)) {
-      if (known.count(obj.key)) continue;
+      if (release.empty() ? known.count(obj.key) > 0 : release.count(obj.key) == 0) continue;
       fresh_keys.push_back(obj.key);
       fresh.push_back(std::move(obj));
     }
@@ -557,6 +511,9 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
     change.db = "bronze";
     change.name = source.name;
     change.kind = "source";
+    for (const auto& key : release) {
+      if (known.count(key)) change.removed.push_back(key);
+    }
     std::vector<std::string> change_notes;
     bool schema_changed = false;
     std::vector<meta::Column> columns;
@@ -581,19 +538,27 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
       change_notes.clear();
       schema_changed = false;
       report.quarantined.clear();
+      report.held.clear();
       columns = existing ? existing->columns : std::vector<meta::Column>{};
       dialect = existing_dialect;
       table_format = existing ? existing->format : "";
       for (const auto& obj : fresh) {
-        meta::TableFile file{obj.key, obj.size, PartitionOf(obj.key, prefix), -1, "active", "", ""};
+        meta::TableFile file{
+            obj.key, obj.size, PartitionOf(obj.key, prefix), -1, meta::FileStatus::kActive, "", ""};
         auto quarantine = [&](const std::string& reason) {
-          file.status = "quarantined";
+          file.status = meta::FileStatus::kQuarantined;
           file.reason = reason;
           report.quarantined.push_back({obj.key, reason});
           change.added.push_back(file);
         };
+        auto hold = [&](const std::string& reason) {
+          file.status = meta::FileStatus::kHeld;
+          file.reason = reason;
+          report.held.push_back({obj.key, reason});
+          change.added.push_back(file);
+        };
         if (auto out = kept_out.find(obj.key); out != kept_out.end()) {
-          quarantine(out->second);
+          hold(out->second);
           continue;
         }
         const std::string& format = formats[obj.key];
@@ -715,8 +680,12 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
               "set it to evolve to widen the table, or quarantine to keep such files out",
               obj.key, table, drift.str(), source.name);
         }
-        if (source.on_schema_change == "quarantine" || !absorbable) {
+        if (!absorbable) {
           quarantine("schema drift: " + drift.str());
+          continue;
+        }
+        if (source.on_schema_change == "quarantine") {
+          hold("schema drift: " + drift.str());
           continue;
         }
         // evolve: widen and add; a missing column reads as NULL.
@@ -768,7 +737,7 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
           [&] { return JudgeNewFiles(rules, change, report, local, metastore, conn); });
       quality::RequirePassing(report.checks, "source " + source.name);
     }
-    report.registered = change.added.size() - report.quarantined.size();
+    report.registered = change.added.size() - report.quarantined.size() - report.held.size();
     if (change.added.empty()) {
       run.status = meta::RunStatus::kSucceeded;
       run.details = json{{"message", "no new files"}}.dump();
@@ -778,17 +747,22 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
     }
     if (schema_changed) report.schema_change = Join(change_notes, "; ");
     change.change = fmt::format(
-        "crawl: {} new file{}{}{}", report.registered, report.registered == 1 ? "" : "s",
+        "crawl: {} new file{}{}{}{}", report.registered, report.registered == 1 ? "" : "s",
         report.quarantined.empty() ? ""
                                    : fmt::format(", {} quarantined", report.quarantined.size()),
+        report.held.empty() ? "" : fmt::format(", {} held", report.held.size()),
         schema_changed ? "; schema: " + report.schema_change : "");
     run.status = meta::RunStatus::kSucceeded;
     run.ended_ms = NowMs();
     json details = {{"registered", report.registered},
                     {"quarantined_files", json::array()},
+                    {"held_files", json::array()},
                     {"schema_change", report.schema_change}};
     for (const auto& [key, reason] : report.quarantined) {
       details["quarantined_files"].push_back({{"file", key}, {"reason", reason}});
+    }
+    for (const auto& [key, reason] : report.held) {
+      details["held_files"].push_back({{"file", key}, {"reason", reason}});
     }
     run.details = details.dump();
     meta::RunCommit commit;

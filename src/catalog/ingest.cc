@@ -1,7 +1,10 @@
 #include "catalog/ingest.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "catalog/catalog.h"
@@ -58,10 +61,54 @@ void FilesUnder(const fs::path& dir, const fs::path& rel_dir, std::set<fs::path>
     }
   }
 }
+
+// The key=value folders a path names, in order ("dt=2026-01-01/h=7", "" for none): for a folder
+// its own name and its parents', for a file its parents', as Hive and Glue read a path.
+std::string PartitionOfPath(const fs::path& path, bool folder) {
+  std::vector<std::string> names;
+  for (const auto& part : path.lexically_normal()) names.push_back(part.string());
+  while (!names.empty() && names.back().empty()) names.pop_back();  // "dt=1/" ends in ""
+  if (!folder && !names.empty()) names.pop_back();
+  std::vector<std::string> parts;
+  for (const auto& n : names) {
+    if (n.find('=') != std::string::npos) parts.push_back(n);
+  }
+  return Join(parts, "/");
+}
+
+std::vector<std::string> KeysOf(const std::vector<meta::Column>& columns) {
+  std::vector<std::string> keys;
+  for (const auto& c : columns) {
+    if (c.partition) keys.push_back(c.name);
+  }
+  return keys;
+}
+
+// The partition keys the source's files have, and who says so: the table when it exists, else
+// the first file already landed for it; nullopt when there is neither.
+std::optional<std::pair<std::vector<std::string>, std::string>> LandedShape(
+    const std::string& source, const std::string& prefix, lake::Store& store,
+    meta::CatalogStore& catalog) {
+  if (auto table = catalog.GetTable("bronze", source); table && !table->format.empty()) {
+    return std::pair{KeysOf(table->columns), "bronze." + source};
+  }
+  for (const auto& obj : lake::ListAll(store, prefix)) {
+    std::string fault;
+    auto columns = PartitionColumns(PartitionOf(obj.key, prefix), fault);
+    if (fault.empty()) {
+      return std::pair{KeysOf(columns), fmt::format("the file already landed as {}", obj.key)};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Shape(const std::vector<std::string>& keys) {
+  return keys.empty() ? "no partition folders" : "partition folders [" + Join(keys, ", ") + "]";
+}
 }  // namespace
 
 std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<std::string>& paths,
-                                 lake::Store& store, meta::LandingRegistry& metastore) {
+                                 lake::Store& store, meta::Metastore& metastore) {
   const std::string prefix = lake::zones::LandingPrefix(source);
   std::vector<Planned> plan;
   for (const auto& p : paths) {
@@ -74,7 +121,11 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
       if (files.empty())
         FailWithCode(ErrorKind::kInput, "input.empty_folder",
                      "{}: the folder holds no files to ingest", p);
-      for (const auto& [f, rel] : files) plan.push_back({f, prefix + rel.generic_string(), ""});
+      std::string partition = PartitionOfPath(path, true);
+      if (!partition.empty()) partition += "/";
+      for (const auto& [f, rel] : files) {
+        plan.push_back({f, prefix + partition + rel.generic_string(), ""});
+      }
     } else if (fs::is_regular_file(path, ec)) {
       std::string name = path.filename().string();
       if (name[0] == '.' || name[0] == '_') {
@@ -84,7 +135,8 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
             "be crawled\n  hint: give the file another name",
             p);
       }
-      plan.push_back({path, prefix + name, ""});
+      std::string partition = PartitionOfPath(path, false);
+      plan.push_back({path, prefix + (partition.empty() ? "" : partition + "/") + name, ""});
     } else if (fs::exists(fs::symlink_status(path, ec))) {
       FailWithCode(ErrorKind::kInput, "input.not_regular_file",
                    "{}: not a regular file (a link to nothing, a pipe, socket or device)", p);
@@ -93,8 +145,45 @@ std::vector<IngestedFile> Ingest(const std::string& source, const std::vector<st
     }
   }
   // Check everything before landing anything.
+  std::optional<std::pair<std::vector<std::string>, std::string>> shape;
   std::map<std::string, const Planned*> by_key;
   for (auto& item : plan) {
+    if (size_t at = ControlCharacterAt(item.key); at != std::string::npos) {
+      FailWithCode(ErrorKind::kInput, "input.control_character",
+                   "{}: the name holds a control character ({}); a landing key must be printable"
+                   "\n  hint: rename the file or folder",
+                   Visible(item.local.string()), Visible(item.key.substr(at, 1)));
+    }
+    // A file lands only in the shape the crawler registers: valid key=value folders, and the
+    // same partition keys (in the same order) as the source's other files.
+    std::string fault;
+    auto keys = KeysOf(PartitionColumns(PartitionOf(item.key, prefix), fault));
+    if (!fault.empty()) {
+      FailWithCode(ErrorKind::kInput, "input.bad_partition",
+                   "{}: would land as {}, which the crawler would quarantine: {}\n  hint: name "
+                   "each partition folder key=value, with each key once",
+                   item.local.string(), item.key, fault);
+    }
+    if (!shape) shape = LandedShape(source, prefix, store, metastore);
+    if (!shape) shape = std::pair{keys, item.local.string()};
+    if (keys != shape->first) {
+      const auto& want = shape->first;
+      std::string hint =
+          want.empty() ? fmt::format(
+                             "{}'s files land without partition folders: land this file for "
+                             "another source, or copy it out of its key=value folders",
+                             source)
+          : keys.empty()
+              ? fmt::format(
+                    "ingest a folder named {}=VALUE (or a file inside one), e.g. "
+                    "path/{}=2026-01-01/",
+                    want.front(), want.front())
+              : fmt::format("name the partition folders [{}], in that order", Join(want, ", "));
+      FailWithCode(ErrorKind::kInput, "input.partition_mismatch",
+                   "{}: would land as {} with {}, but {} has {}; the crawler would quarantine it"
+                   "\n  hint: {}",
+                   item.local.string(), item.key, Shape(keys), shape->second, Shape(want), hint);
+    }
     if (char c = PatternCharacter(item.key)) {
       FailWithCode(
           ErrorKind::kInput, "input.pattern_name",

@@ -102,6 +102,31 @@ TEST_F(IngestTest, DotsInsideANameAreJustAName) {
   EXPECT_EQ(*store_->Get("landing/o/a..b.csv"), "id\n1\n");
 }
 
+// Every key=value folder of the given path is a partition; only the given path's own folders
+// (never the temporary folder it sits in) and the folders below it count.
+TEST_F(IngestTest, KeyValueFoldersOfTheGivenPathArePartitions) {
+  Write("in/region=eu/dt=2026-01-01/a.csv", "id\n1\n");
+  Write("in/region=eu/dt=2026-01-02/b.csv", "id\n2\n");
+  auto out = Ingest("o", {(dir_ / "in/region=eu/dt=2026-01-01").string()}, *store_, *metastore_);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "landing/o/region=eu/dt=2026-01-01/a.csv");
+  out = Ingest("o", {(dir_ / "in/region=eu/dt=2026-01-02/b.csv").string()}, *store_, *metastore_);
+  EXPECT_EQ(out[0].key, "landing/o/region=eu/dt=2026-01-02/b.csv");
+}
+
+TEST_F(IngestTest, ControlCharactersInANameAreRefusedAndShownEscaped) {
+  Write("in/a\nb.csv", "id\n1\n");
+  try {
+    Ingest("o", {(dir_ / "in").string()}, *store_, *metastore_);
+    ADD_FAILURE() << "a name with a newline landed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), "input.control_character");
+    EXPECT_NE(std::string(e.what()).find("a\\x0ab.csv"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string(e.what()).find("\n  hint"));
+  }
+  EXPECT_TRUE(Keys().empty());
+}
+
 // A folder's links are followed as a link given by name is: its target's bytes land under the
 // link's name; a linked folder is walked once (a link back up the tree does not loop).
 TEST_F(IngestTest, FolderIngestFollowsLinksAsSingleFileIngestDoes) {

@@ -8,8 +8,10 @@
 
 #include "api/runs.h"
 #include "api/tables.h"
+#include "catalog/catalog.h"
 #include "catalog/crawler.h"
 #include "catalog/ingest.h"
+#include "catalog/landing.h"
 #include "catalog/pii_tags.h"
 #include "catalog/query.h"
 #include "cli/output.h"
@@ -200,9 +202,11 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   for (const auto* s : todo) {
     auto r = catalog::Crawl(*s, transform::RecordSnapshot(ws), *ws.store, *ws.metastore, conn);
     json q = json::array(), checks = json::array();
+    json held = json::array();
     for (const auto& [key, reason] : r.quarantined) {
       q.push_back({{"file", key}, {"reason", reason}});
     }
+    for (const auto& [key, reason] : r.held) held.push_back({{"file", key}, {"reason", reason}});
     for (const auto& c : r.checks) checks.push_back(api::CheckJson(c));
     out.push_back({{"source", r.source},
                    {"table", "bronze." + r.source},
@@ -210,6 +214,7 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
                    {"new_files", r.new_files},
                    {"registered", r.registered},
                    {"quarantined", q},
+                   {"held", held},
                    {"version", r.version},
                    {"schema_change", r.schema_change},
                    {"checks", checks}});
@@ -223,6 +228,13 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
     if (!r.schema_change.empty()) std::cout << "  schema: " << r.schema_change << "\n";
     for (const auto& [key, reason] : r.quarantined) {
       std::cout << fmt::format("  quarantined file {}: {}\n", key, reason);
+    }
+    for (const auto& [key, reason] : r.held) {
+      std::cout << fmt::format("  held file {}: {}\n", key, reason);
+    }
+    if (!r.held.empty()) {
+      std::cout << "  (held by a check or the source's policy: `sluice landing release KEY` "
+                   "crawls one again once they let it in)\n";
     }
     PrintFailedChecks(r.checks);
   }
@@ -367,13 +379,142 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
         {v["version"].dump(), v["created_at"], run_id ? std::to_string(run_id) : "", v["change"]});
   }
   vers.Print();
-  if (!out["quarantined_files"].empty()) {
-    std::cout << "\nquarantined files (kept out of the table):\n";
+  for (const char* state : {"quarantined", "held"}) {
+    bool header = false;
     for (const auto& q : out["quarantined_files"]) {
+      if (q.value("state", "") != state) continue;
+      if (!header) {
+        std::cout << (std::string(state) == "held"
+                          ? "\nheld files (kept out by a check or the source's policy; "
+                            "`sluice landing release KEY` crawls one again):\n"
+                          : "\nquarantined files (kept out of the table):\n");
+        header = true;
+      }
       std::cout << "  " << q["file"].get<std::string>() << ": " << q["reason"].get<std::string>()
                 << "\n";
     }
   }
+  return 0;
+}
+
+namespace {
+json LandingJson(const catalog::LandingEntry& e) {
+  json out = {{"key", e.key},
+              {"source", e.source},
+              {"state", meta::ToString(e.state)},
+              {"size", e.size},
+              {"landed_at", e.landed_ms ? json(Time(e.landed_ms)) : json(nullptr)},
+              {"reason", e.reason}};
+  if (e.state == meta::LandingState::kRemoved) {
+    out["removed_by"] = e.removed_by;
+    out["removed_at"] = Time(e.removed_ms);
+    out["moved_to"] = e.moved_to;
+  }
+  return out;
+}
+}  // namespace
+
+int LandingList(const Global& g, const std::string& source, std::optional<meta::LandingState> state,
+                const std::string& format) {
+  auto ws = Open(g);
+  std::vector<std::string> sources;
+  if (!source.empty()) {
+    sources.push_back(FindSource(ws, source).name);
+  } else {
+    for (const auto& [name, s] : ws.project.sources) sources.push_back(name);
+  }
+  std::vector<catalog::LandingEntry> entries;
+  for (const auto& s : sources) {
+    auto some = catalog::ListLanding(s, state, *ws.store, *ws.metastore);
+    entries.insert(entries.end(), some.begin(), some.end());
+  }
+  if (format == "json") {
+    json out = json::array();
+    for (const auto& e : entries) out.push_back(LandingJson(e));
+    PrintJson(out);
+    return 0;
+  }
+  if (entries.empty()) {
+    std::cout << "No landed files" << (state ? fmt::format(" {}", ToString(*state)) : "")
+              << ": land some with `sluice ingest SOURCE PATH`.\n";
+    return 0;
+  }
+  TextTable t{{"key", "source", "state", "size", "landed", "reason"},
+              {false, false, false, true, false, false},
+              {}};
+  for (const auto& e : entries) {
+    std::string reason = e.reason;
+    if (e.state == meta::LandingState::kRemoved) {
+      reason = fmt::format("by {} at {}: {}", e.removed_by, Time(e.removed_ms), e.reason);
+    }
+    t.rows.push_back({catalog::Visible(e.key), e.source, meta::ToString(e.state),
+                      HumanBytes(e.size), e.landed_ms ? Time(e.landed_ms) : "",
+                      catalog::Visible(reason)});
+  }
+  t.Print();
+  return 0;
+}
+
+int LandingRelease(const Global& g, const std::string& key, const std::string& format) {
+  std::string source = catalog::SourceOfKey(key);
+  auto ws = Open(g);
+  const auto& s = FindSource(ws, source);
+  engine::Database db;
+  engine::Connection conn(db);
+  auto r =
+      catalog::ReleaseLanded(s, key, transform::RecordSnapshot(ws), *ws.store, *ws.metastore, conn);
+  bool kept_out = r.now != meta::LandingState::kRegistered;
+  if (format == "json") {
+    PrintJson({{"key", key},
+               {"source", source},
+               {"was", meta::ToString(r.was)},
+               {"state", meta::ToString(r.now)},
+               {"reason", r.reason},
+               {"run_id", r.report.run_id},
+               {"version", r.report.version},
+               {"schema_change", r.report.schema_change}});
+  } else if (kept_out) {
+    std::cout << fmt::format("{} is {} again, in bronze.{} version {}: {}\n", key,
+                             meta::ToString(r.now), source, r.report.version, r.reason);
+  } else {
+    std::cout << fmt::format("released {}: registered in bronze.{}, version {}\n", key, source,
+                             r.report.version);
+    if (!r.report.schema_change.empty()) {
+      std::cout << "  schema: " << r.report.schema_change << "\n";
+    }
+  }
+  PrintFailedChecks(r.report.checks);
+  return kept_out ? 4 : 0;
+}
+
+int LandingRemove(const Global& g, const std::string& key, const std::string& reason,
+                  const std::string& format) {
+  std::string source = catalog::SourceOfKey(key);
+  auto ws = Open(g);
+  FindSource(ws, source);
+  auto r =
+      catalog::RemoveLanded(source, key, reason, catalog::CurrentUser(), *ws.store, *ws.metastore);
+  if (format == "json") {
+    PrintJson({{"key", key},
+               {"source", source},
+               {"was", meta::ToString(r.was)},
+               {"removed_by", r.removal.removed_by},
+               {"removed_at", Time(r.removal.removed_ms)},
+               {"reason", r.removal.reason},
+               {"moved_to", r.removal.moved_to},
+               {"version", r.version ? json(r.version) : json(nullptr)}});
+    return 0;
+  }
+  std::cout << fmt::format("removed {} ({}) by {}: {}\n", key, meta::ToString(r.was),
+                           r.removal.removed_by, r.removal.reason);
+  std::cout << fmt::format("  its bytes are at {}\n", r.removal.moved_to);
+  if (r.version) {
+    std::cout << fmt::format(
+        "  bronze.{} version {} no longer holds it; rows jobs already published from it stay "
+        "until they run with --full-refresh\n",
+        source, r.version);
+  }
+  std::cout << "  the same name may land again\n";
   return 0;
 }
 

@@ -2,6 +2,7 @@
 // One function per command; each calls into the libraries and prints. Return: the exit code.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
 // `max_rows` < 0: the project's query: max_rows.
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows);
 int Catalog(const Global& g, const std::string& table, const std::string& format);
+// sluice landing list|release|remove (catalog/landing.h). release exits 4 when the file is still
+// kept out.
+int LandingList(const Global& g, const std::string& source, std::optional<meta::LandingState> state,
+                const std::string& format);
+int LandingRelease(const Global& g, const std::string& key, const std::string& format);
+int LandingRemove(const Global& g, const std::string& key, const std::string& reason,
+                  const std::string& format);
 int Runs(const Global& g, const meta::RunFilter& filter, const std::string& format);
 int RunsShow(const Global& g, int64_t id, const std::string& format);
 // Workflows and the server (workflow_commands.cc).

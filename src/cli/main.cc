@@ -146,6 +146,30 @@ int main(int argc, char** argv) {
   auto* token_revoke = token->add_subcommand("revoke", "Revoke a token at once");
   token_revoke->add_option("NAME", token_name, "Token name")->required();
 
+  std::string landing_source, landing_state, landing_key, landing_reason;
+  auto* landing = app.add_subcommand(
+      "landing", "Landed files and their states: list, release (crawl again), remove");
+  landing->require_subcommand(1);
+  auto* landing_list = landing->add_subcommand(
+      "list", "Every landed file: key, source, state, size, landed time, reason");
+  landing_list->add_option("SOURCE", landing_source, "Only this source's files");
+  landing_list
+      ->add_option("--state", landing_state,
+                   "Only files in this state (waiting, held, registered, quarantined, removed)")
+      ->check(CLI::IsMember({"waiting", "held", "registered", "quarantined", "removed"}));
+  AddFormat(landing_list, format);
+  auto* landing_release = landing->add_subcommand(
+      "release", "Crawl a held or quarantined file again, under the source's current policy");
+  landing_release->add_option("KEY", landing_key, "Landing key, as `landing list` prints it")
+      ->required();
+  AddFormat(landing_release, format);
+  auto* landing_remove = landing->add_subcommand(
+      "remove", "Take a wrongly landed file out (recorded with who, when and why)");
+  landing_remove->add_option("KEY", landing_key, "Landing key, as `landing list` prints it")
+      ->required();
+  landing_remove->add_option("--reason", landing_reason, "Why it is taken out")->required();
+  AddFormat(landing_remove, format);
+
   std::string rules_file;
   auto* check =
       app.add_subcommand("check", "Evaluate a table's DQDL rules (exit 3 when one fails)");
@@ -245,6 +269,13 @@ int main(int argc, char** argv) {
     if (*cancel) return cli::Cancel(g, run_id, format);
     if (*retry) return cli::Retry(g, run_id, format);
     if (*serve) return cli::Serve(g, listen, workers, rescan, grace);
+    if (*landing_list) {
+      std::optional<meta::LandingState> state;
+      if (!landing_state.empty()) state = meta::FindLandingState(landing_state);
+      return cli::LandingList(g, landing_source, state, format);
+    }
+    if (*landing_release) return cli::LandingRelease(g, landing_key, format);
+    if (*landing_remove) return cli::LandingRemove(g, landing_key, landing_reason, format);
     if (*token_create) return cli::TokenCreate(g, token_name);
     if (*token_list) return cli::TokenList(g, format);
     if (*token_revoke) return cli::TokenRevoke(g, token_name);

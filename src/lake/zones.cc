@@ -32,4 +32,11 @@ std::string QuarantinedLandedKey(const std::string& source, int64_t run_id,
   return fmt::format("{}{}run-{}/{}", kQuarantine, prefix, run_id, key.substr(prefix.size()));
 }
 
+std::string RemovedLandedKey(const std::string& source, int64_t removed_ms,
+                             const std::string& key) {
+  std::string prefix = LandingPrefix(source);
+  return fmt::format("{}{}removed-{}/{}", kQuarantine, prefix, removed_ms,
+                     key.substr(prefix.size()));
+}
+
 }  // namespace sluice::lake::zones

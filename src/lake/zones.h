@@ -5,6 +5,7 @@
 //   curated/<table>/...                 gold tables' files
 //   <db>/<table>/...                    tables of other databases (quarantine/<job>/...)
 //   quarantine/landing/<source>/run-N/  damaged landed files moved aside by crawl run N
+//   quarantine/landing/<source>/removed-MS/  files `sluice landing remove` took out at MS
 // Names starting with '.' or '_' are never objects: backends keep temporaries and staging there.
 #include <cstdint>
 #include <optional>
@@ -21,6 +22,9 @@ std::string TablePrefix(const std::string& db, const std::string& name);
 // Where crawl run `run_id` moves the damaged landed file `key` of `source`, keeping its name
 // below the source's folder, so that a whole file can land again under the old key.
 std::string QuarantinedLandedKey(const std::string& source, int64_t run_id, const std::string& key);
+// Where `sluice landing remove` moves the landed file `key` of `source` at `removed_ms`, keeping
+// its name below the source's folder, so that the name may land again.
+std::string RemovedLandedKey(const std::string& source, int64_t removed_ms, const std::string& key);
 // The folder (under the root of a local lake) where backends stage files before publishing;
 // hidden, so never listed.
 inline constexpr const char* kScratchFolder = "_scratch";

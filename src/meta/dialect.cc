@@ -194,6 +194,40 @@ CREATE TABLE snapshots (
   created_ms INTEGER NOT NULL);
 ALTER TABLE runs ADD COLUMN snapshot TEXT NOT NULL DEFAULT '';
 )sql",
+      // A key may join a table again after it left it (`sluice landing release`; `landing
+      // remove`, then the same name landed again): a table's file is keyed by the version that
+      // added it. Files taken out of landing: who, when, why, and where their bytes went.
+      R"sql(
+CREATE TABLE table_files_keyed_by_version (
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  key TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  partition TEXT NOT NULL DEFAULT '',
+  rows INTEGER NOT NULL DEFAULT -1,
+  status TEXT NOT NULL DEFAULT 'active',
+  reason TEXT NOT NULL DEFAULT '',
+  columns TEXT NOT NULL DEFAULT '',
+  added_version INTEGER NOT NULL,
+  removed_version INTEGER,
+  PRIMARY KEY (table_id, key, added_version));
+INSERT INTO table_files_keyed_by_version (table_id, key, size, partition, rows, status, reason,
+  columns, added_version, removed_version)
+  SELECT table_id, key, size, partition, rows, status, reason, columns, added_version,
+    removed_version FROM table_files;
+DROP TABLE table_files;
+ALTER TABLE table_files_keyed_by_version RENAME TO table_files;
+CREATE TABLE landing_removals (
+  source TEXT NOT NULL,
+  key TEXT NOT NULL,
+  sha256 TEXT NOT NULL DEFAULT '',
+  size INTEGER NOT NULL,
+  landed_ms INTEGER NOT NULL DEFAULT 0,
+  removed_ms INTEGER NOT NULL,
+  removed_by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  moved_to TEXT NOT NULL);
+CREATE INDEX landing_removals_by_source ON landing_removals (source, removed_ms);
+)sql",
   };
   return kMigrations;
 }

@@ -104,6 +104,9 @@ class FaultyMetastore : public Metastore {
   SLUICE_FORWARD(std::optional<LandedFile>, FindLanded,
                  (const std::string& s, const std::string& h), (s, h))
   SLUICE_FORWARD(void, RecordLanded, (const LandedFile& f), (f))
+  SLUICE_FORWARD(std::vector<LandedFile>, ListLanded, (const std::string& s), (s))
+  SLUICE_FORWARD(void, RecordRemoval, (const LandingRemoval& r), (r))
+  SLUICE_FORWARD(std::vector<LandingRemoval>, ListRemovals, (const std::string& s), (s))
   SLUICE_FORWARD(std::vector<double>, RuleHistory,
                  (const std::string& t, const std::string& r, size_t n, const std::string& k),
                  (t, r, n, k))

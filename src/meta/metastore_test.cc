@@ -38,7 +38,7 @@ class MetastoreTest : public ::testing::TestWithParam<Backend> {
   TableChange Change(std::vector<std::string> keys, bool remove_all = false) {
     TableChange c{"silver",           "orders", "job", "parquet",  "{}",
                   {{"id", "BIGINT"}}, {},       {},    remove_all, "test"};
-    for (auto& k : keys) c.added.push_back({k, 10, "", -1, "active", "", ""});
+    for (auto& k : keys) c.added.push_back({k, 10, "", -1, FileStatus::kActive, "", ""});
     return c;
   }
   RunCommit Commit(int64_t run_id, TableChange change) {
@@ -82,7 +82,8 @@ TEST_P(MetastoreTest, CommitPublishesVersionsAndFiles) {
 TEST_P(MetastoreTest, QuarantinedFilesStayOutOfTheTable) {
   int64_t r = m_->StartRun("crawl", "orders", "manual", "");
   auto c = Change({"landing/orders/a.csv"});
-  c.added.push_back({"landing/orders/b.csv", 5, "", -1, "quarantined", "schema drift", ""});
+  c.added.push_back(
+      {"landing/orders/b.csv", 5, "", -1, FileStatus::kQuarantined, "schema drift", ""});
   m_->CommitRun(Commit(r, c));
   auto t = m_->GetTable("silver", "orders");
   EXPECT_EQ(m_->TableFiles(t->id, 0, false).size(), 1u);
@@ -268,6 +269,87 @@ TEST_P(MetastoreTest, LandingRegistry) {
   EXPECT_EQ(m_->FindLanded("orders", "def")->key, "landing/orders/a.csv");
 }
 
+TEST_P(MetastoreTest, LandingRemovalsFreeTheNameAndKeepTheirRecord) {
+  m_->RecordLanded({"orders", "landing/orders/a.csv", "h1", 10, 100});
+  m_->RecordLanded({"orders", "landing/orders/b.csv", "h2", 20, 200});
+  m_->RecordLanded({"other", "landing/other/a.csv", "h1", 10, 100});
+  auto c = Commit(m_->StartRun("job", "clean", "manual", ""), Change({"staging/orders/x"}));
+  c.bookmark_job = "clean";
+  c.bookmark_keys = {"landing/orders/a.csv", "landing/orders/b.csv"};
+  m_->CommitRun(c);
+  meta::Run arrival;
+  arrival.kind = "workflow";
+  arrival.name = "load";
+  auto files = [](const std::vector<std::string>&) { return std::string("{}"); };
+  m_->EnqueueArrivals("load", {"landing/orders/a.csv", "landing/orders/b.csv"}, arrival, files);
+  auto landed = m_->ListLanded("orders");
+  ASSERT_EQ(landed.size(), 2u);
+  EXPECT_EQ(landed[0].key, "landing/orders/a.csv");
+  EXPECT_EQ(landed[1].size, 20u);
+  EXPECT_EQ(landed[1].landed_ms, 200);
+
+  const std::string moved = "quarantine/landing/orders/removed-300/a.csv";
+  m_->RecordRemoval(
+      {{"orders", "landing/orders/a.csv", "h1", 10, 100}, 300, "ana", "wrong day", moved});
+  // The name and the bytes are free to land again; no job has seen the key any more.
+  ASSERT_EQ(m_->ListLanded("orders").size(), 1u);
+  EXPECT_FALSE(m_->FindLanded("orders", "h1"));
+  EXPECT_TRUE(m_->FindLanded("other", "h1"));
+  EXPECT_EQ(m_->Bookmarks("clean"), std::set<std::string>{"landing/orders/b.csv"});
+  EXPECT_EQ(m_->ArrivedKeys("load"), std::set<std::string>{"landing/orders/b.csv"});
+  auto removals = m_->ListRemovals("orders");
+  ASSERT_EQ(removals.size(), 1u);
+  EXPECT_EQ(removals[0].file.key, "landing/orders/a.csv");
+  EXPECT_EQ(removals[0].file.sha256, "h1");
+  EXPECT_EQ(removals[0].file.landed_ms, 100);
+  EXPECT_EQ(removals[0].removed_ms, 300);
+  EXPECT_EQ(removals[0].removed_by, "ana");
+  EXPECT_EQ(removals[0].reason, "wrong day");
+  EXPECT_EQ(removals[0].moved_to, moved);
+  EXPECT_TRUE(m_->ListRemovals("other").empty());
+
+  // Landed again and removed again: two removals, oldest first.
+  m_->RecordLanded({"orders", "landing/orders/a.csv", "h1", 10, 400});
+  EXPECT_EQ(m_->FindLanded("orders", "h1")->landed_ms, 400);
+  m_->RecordRemoval({{"orders", "landing/orders/a.csv", "h1", 10, 400}, 500, "bo", "again", moved});
+  removals = m_->ListRemovals("orders");
+  ASSERT_EQ(removals.size(), 2u);
+  EXPECT_EQ(removals[0].removed_by, "ana");
+  EXPECT_EQ(removals[1].removed_by, "bo");
+}
+
+TEST_P(MetastoreTest, AFileLeavesATableAndJoinsItAgain) {
+  auto held = Change({});
+  held.added.push_back({"landing/o/a.csv", 5, "", -1, FileStatus::kHeld, "check: x (1 row)", ""});
+  m_->CommitRun(Commit(m_->StartRun("crawl", "o", "manual", ""), held));
+  auto t = m_->GetTable("silver", "orders");
+  EXPECT_TRUE(m_->TableFiles(t->id, 0, false).empty());
+  auto all = m_->TableFiles(t->id, 0, true);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, FileStatus::kHeld);
+  EXPECT_EQ(all[0].reason, "check: x (1 row)");
+  // Released: the key leaves and joins again in one version; the old version still holds it held.
+  auto again = Change({"landing/o/a.csv"});
+  again.removed = {"landing/o/a.csv"};
+  m_->CommitRun(Commit(m_->StartRun("crawl", "o", "manual", ""), again));
+  all = m_->TableFiles(t->id, 0, true);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].status, FileStatus::kActive);
+  ASSERT_EQ(m_->TableFiles(t->id, 1, true).size(), 1u);
+  EXPECT_EQ(m_->TableFiles(t->id, 1, true)[0].status, FileStatus::kHeld);
+  auto versions = m_->TableVersions(t->id);
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].files, 0);
+  EXPECT_EQ(versions[1].files, 1);
+  // Removed (`sluice landing remove`), then the same name lands and joins once more.
+  auto out = Change({});
+  out.removed = {"landing/o/a.csv"};
+  m_->CommitRun(Commit(m_->StartRun("landing", "o", "manual", ""), out));
+  EXPECT_TRUE(m_->TableFiles(t->id, 0, true).empty());
+  m_->CommitRun(Commit(m_->StartRun("crawl", "o", "manual", ""), Change({"landing/o/a.csv"})));
+  EXPECT_EQ(m_->TableFiles(t->id, 0, false).size(), 1u);
+}
+
 TEST_P(MetastoreTest, ReopensWithItsData) {
   int64_t r = m_->StartRun("job", "clean", "manual", "");
   m_->CommitRun(Commit(r, Change({"staging/orders/a"})));
@@ -379,9 +461,10 @@ TEST(SqliteMetastore, UpgradesALegacyMetastoreInPlace) {
     EXPECT_EQ(m.StartRun("job", "clean", "manual", "abc"), 2);
     EXPECT_EQ(m.GetRun(2)->snapshot, "abc");
   }
-  // Adopted at 5, then migrated to 6 (snapshots).
-  EXPECT_EQ(Sqlite(dir / "m.db", "SELECT group_concat(version) FROM schema_version"), "5,6");
-  EXPECT_EQ(Sqlite(dir / "m.db", "PRAGMA user_version"), "6");
+  // Adopted at 5, then migrated to 6 (snapshots) and 7 (table files keyed by version, landing
+  // removals): the table's file above survived the table_files rebuild.
+  EXPECT_EQ(Sqlite(dir / "m.db", "SELECT group_concat(version) FROM schema_version"), "5,6,7");
+  EXPECT_EQ(Sqlite(dir / "m.db", "PRAGMA user_version"), "7");
   fs::remove_all(dir);
 }
 

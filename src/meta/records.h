@@ -21,11 +21,11 @@ struct Column {
 struct TableFile {
   std::string key;  // lake key
   uint64_t size = 0;
-  std::string partition;          // "k=v/k2=v2", or "" when unpartitioned
-  int64_t rows = -1;              // -1 when unknown
-  std::string status = "active";  // active | quarantined (kept out of the table)
-  std::string reason;             // why quarantined
-  std::string columns;            // JSON array of the file's own column names ("" if unknown)
+  std::string partition;  // "k=v/k2=v2", or "" when unpartitioned
+  int64_t rows = -1;      // -1 when unknown
+  FileStatus status = FileStatus::kActive;
+  std::string reason;   // why quarantined or held
+  std::string columns;  // JSON array of the file's own column names ("" if unknown)
 };
 
 struct Table {
@@ -171,6 +171,15 @@ struct LandedFile {
   std::string source, key, sha256;
   uint64_t size = 0;
   int64_t landed_ms = 0;
+};
+
+// A landed file `sluice landing remove` took out: what it was, who took it out, when and why, and
+// where its bytes went.
+struct LandingRemoval {
+  LandedFile file;  // sha256 "" and landed_ms 0 when the file was not landed by `sluice ingest`
+  int64_t removed_ms = 0;
+  std::string removed_by, reason;
+  std::string moved_to;  // its lake key now
 };
 
 }  // namespace sluice::meta

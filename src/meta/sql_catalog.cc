@@ -74,12 +74,13 @@ std::vector<TableFile> SqlCatalog::TableFiles(int64_t table_id, int64_t version,
               "SELECT key, size, partition, rows, status, reason, columns FROM table_files, v "
               "WHERE table_id = ?1 AND added_version <= v.v "
               "  AND (removed_version IS NULL OR removed_version > v.v) "
-              "  AND (status = 'active' OR ?3) ORDER BY key");
+              "  AND (status = " +
+                  Sql(FileStatus::kActive) + " OR ?3) ORDER BY key");
   s.Bind(1, table_id).Bind(2, version).Bind(3, include_quarantined ? 1 : 0);
   std::vector<TableFile> out;
   while (s.Step()) {
-    out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2), s.Int(3), s.Text(4),
-                   s.Text(5), s.Text(6)});
+    out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2), s.Int(3),
+                   ParseFileStatus(s.Text(4)), s.Text(5), s.Text(6)});
   }
   return out;
 }
@@ -89,9 +90,11 @@ std::vector<TableVersion> SqlCatalog::TableVersions(int64_t table_id) {
   Statement s(core_,
               "SELECT version, created_ms, coalesce(run_id, 0), change, "
               "  (SELECT count(*) FROM table_files f WHERE f.table_id = v.table_id "
-              "   AND f.status = 'active' AND f.added_version <= v.version "
-              "   AND (f.removed_version IS NULL OR f.removed_version > v.version)) "
-              "FROM table_versions v WHERE table_id = ? ORDER BY version");
+              "   AND f.status = " +
+                  Sql(FileStatus::kActive) +
+                  " AND f.added_version <= v.version "
+                  "   AND (f.removed_version IS NULL OR f.removed_version > v.version)) "
+                  "FROM table_versions v WHERE table_id = ? ORDER BY version");
   s.Bind(1, table_id);
   std::vector<TableVersion> out;
   while (s.Step()) out.push_back({s.Int(0), s.Int(1), s.Int(2), s.Text(3), s.Int(4)});
@@ -176,7 +179,11 @@ void ApplyTableChange(SqlCore& core, const TableChange& change, int64_t run_id) 
                 "INSERT INTO table_files (table_id, key, size, partition, rows, status, reason, "
                 "columns, added_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.Bind(1, id).Bind(2, f.key).Bind(3, static_cast<int64_t>(f.size)).Bind(4, f.partition);
-    s.Bind(5, f.rows).Bind(6, f.status).Bind(7, f.reason).Bind(8, f.columns).Bind(9, version);
+    s.Bind(5, f.rows)
+        .Bind(6, std::string(ToString(f.status)))
+        .Bind(7, f.reason)
+        .Bind(8, f.columns)
+        .Bind(9, version);
     s.Run();
   }
 }

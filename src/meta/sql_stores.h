@@ -132,6 +132,9 @@ class SqlLandingRegistry : public virtual LandingRegistry {
   std::optional<LandedFile> FindLanded(const std::string& source,
                                        const std::string& sha256) override;
   void RecordLanded(const LandedFile& file) override;
+  std::vector<LandedFile> ListLanded(const std::string& source) override;
+  void RecordRemoval(const LandingRemoval& removal) override;
+  std::vector<LandingRemoval> ListRemovals(const std::string& source) override;
 
  private:
   SqlCore& core_;

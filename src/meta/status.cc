@@ -59,6 +59,11 @@ constexpr Machine<AttemptStatus, 5> kAttempt{
     }},
     {F, T, T, T, T}};
 
+// Statuses without moves: their words only, in the order of the enum.
+constexpr std::array<const char*, 3> kFileWords{"active", "quarantined", "held"};
+constexpr std::array<const char*, 5> kLandingWords{"waiting", "held", "registered", "quarantined",
+                                                   "removed"};
+
 template <typename S, size_t N>
 S Parse(const Machine<S, N>& m, std::string_view word) {
   for (size_t i = 0; i < N; ++i) {
@@ -91,6 +96,31 @@ std::optional<RunStatus> FindRunStatus(std::string_view word) {
     if (word == kRun.words[i]) return static_cast<RunStatus>(i);
   }
   return std::nullopt;
+}
+const char* ToString(FileStatus s) { return kFileWords[static_cast<size_t>(s)]; }
+const char* ToString(LandingState s) { return kLandingWords[static_cast<size_t>(s)]; }
+FileStatus ParseFileStatus(std::string_view word) {
+  for (size_t i = 0; i < kFileWords.size(); ++i) {
+    if (word == kFileWords[i]) return static_cast<FileStatus>(i);
+  }
+  Fail(ErrorKind::kInternal, "unknown file status '{}'", word);
+}
+std::optional<LandingState> FindLandingState(std::string_view word) {
+  for (size_t i = 0; i < kLandingWords.size(); ++i) {
+    if (word == kLandingWords[i]) return static_cast<LandingState>(i);
+  }
+  return std::nullopt;
+}
+LandingState LandingStateOf(FileStatus status) {
+  switch (status) {
+    case FileStatus::kActive:
+      return LandingState::kRegistered;
+    case FileStatus::kHeld:
+      return LandingState::kHeld;
+    case FileStatus::kQuarantined:
+      break;
+  }
+  return LandingState::kQuarantined;
 }
 StepStatus ParseStepStatus(std::string_view word) { return Parse(kStep, word); }
 AttemptStatus ParseAttemptStatus(std::string_view word) { return Parse(kAttempt, word); }

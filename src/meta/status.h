@@ -31,10 +31,23 @@ enum class RunStatus { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
 enum class StepStatus { kRunning, kRetrying, kCatching, kCaught, kSucceeded, kFailed, kCancelled };
 enum class AttemptStatus { kRunning, kSucceeded, kFailed, kInterrupted, kCancelled };
 
+// A file's place in one version of a table (table_files.status): active (read by the table),
+// quarantined (kept out because the file itself cannot join: damaged, unreadable, empty, a
+// format, dialect or partition shape the table cannot read, a schema drift no policy absorbs),
+// held (kept out by the source's choice: a check with on_fail: quarantine, or on_schema_change:
+// quarantine for a drift evolve would absorb; `sluice landing release` crawls it again).
+enum class FileStatus { kActive, kQuarantined, kHeld };
+// A landed file's state, as `sluice landing list` shows it: waiting (landed, not crawled yet),
+// held and quarantined (kept out of bronze.<source>, as FileStatus), registered (in the table),
+// removed (taken out by `sluice landing remove`).
+enum class LandingState { kWaiting, kHeld, kRegistered, kQuarantined, kRemoved };
+
 // The word users and the database see ("queued", "running", ...).
 const char* ToString(RunStatus s);
 const char* ToString(StepStatus s);
 const char* ToString(AttemptStatus s);
+const char* ToString(FileStatus s);
+const char* ToString(LandingState s);
 
 // The status a word names. An unknown word (e.g. written by a newer release) throws
 // Error(kInternal) naming the word and what it was read as.
@@ -44,6 +57,12 @@ RunStatus ParseRunStatus(std::string_view word);
 std::optional<RunStatus> FindRunStatus(std::string_view word);
 StepStatus ParseStepStatus(std::string_view word);
 AttemptStatus ParseAttemptStatus(std::string_view word);
+FileStatus ParseFileStatus(std::string_view word);
+// The landing state a word a user typed names (`sluice landing list --state`); nullopt for any
+// other word.
+std::optional<LandingState> FindLandingState(std::string_view word);
+// The landing state of a file the table holds with `status`.
+LandingState LandingStateOf(FileStatus status);
 
 // Whether the status is final: nothing moves it on without a redrive.
 //   Run: succeeded, failed, cancelled. Step: caught, succeeded, failed, cancelled.

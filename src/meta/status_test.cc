@@ -93,6 +93,20 @@ TEST(StatusTest, WordsRoundTrip) {
   EXPECT_STREQ(ToString(RunStatus::kCancelled), "cancelled");
   EXPECT_STREQ(ToString(StepStatus::kCatching), "catching");
   EXPECT_STREQ(ToString(AttemptStatus::kInterrupted), "interrupted");
+  for (int i = 0; i < 3; ++i) {
+    auto f = static_cast<FileStatus>(i);
+    EXPECT_EQ(ParseFileStatus(ToString(f)), f);
+  }
+  EXPECT_STREQ(ToString(FileStatus::kHeld), "held");
+  for (int i = 0; i < 5; ++i) {
+    auto l = static_cast<LandingState>(i);
+    EXPECT_EQ(FindLandingState(ToString(l)), l);
+  }
+  EXPECT_FALSE(FindLandingState("active"));
+  EXPECT_EQ(LandingStateOf(FileStatus::kActive), LandingState::kRegistered);
+  EXPECT_EQ(LandingStateOf(FileStatus::kHeld), LandingState::kHeld);
+  EXPECT_EQ(LandingStateOf(FileStatus::kQuarantined), LandingState::kQuarantined);
+  EXPECT_THROW(ParseFileStatus("waiting"), Error);
 }
 
 TEST(StatusTest, TerminalStatuses) {

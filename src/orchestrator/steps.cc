@@ -125,6 +125,7 @@ class ProjectRunner : public StepRunner {
     json out = {{"files", r.new_files},
                 {"registered", r.registered},
                 {"quarantined", r.quarantined.size()},
+                {"held", r.held.size()},
                 {"version", r.version},
                 {"changed", r.changed},
                 {"schema_change", r.schema_change},
@@ -137,11 +138,15 @@ class ProjectRunner : public StepRunner {
       e.details = {{"source", step.target}, {"change", r.schema_change}};
       Publish(e);
     }
-    for (const auto& [key, reason] : r.quarantined) {
-      auto e = EventFor(ws, ctx, "file_quarantined",
-                        fmt::format("file {} was quarantined: {}", key, reason));
-      e.details = {{"source", step.target}, {"file", key}, {"reason", reason}};
-      Publish(e);
+    // A held file is kept out too: the same event, its state telling the two apart.
+    for (const auto* kept : {&r.quarantined, &r.held}) {
+      const char* state = kept == &r.held ? "held" : "quarantined";
+      for (const auto& [key, reason] : *kept) {
+        auto e = EventFor(ws, ctx, "file_quarantined",
+                          fmt::format("file {} was {}: {}", key, state, reason));
+        e.details = {{"source", step.target}, {"file", key}, {"reason", reason}, {"state", state}};
+        Publish(e);
+      }
     }
     return out;
   }

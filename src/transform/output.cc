@@ -226,7 +226,8 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
       std::string key = prefix + fs::relative(path, dir).string();
       uint64_t size = fs::file_size(path);
       // Listed before it is put: a PutFile that fails may still have written (a lost answer).
-      change.added.push_back({key, size, catalog::PartitionOf(key, prefix), -1, "active", "", ""});
+      change.added.push_back(
+          {key, size, catalog::PartitionOf(key, prefix), -1, meta::FileStatus::kActive, "", ""});
       store.PutFile(key, path);
     }
   } catch (...) {
