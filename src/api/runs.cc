@@ -22,6 +22,7 @@ json RunJson(const meta::Run& r) {
           {"name", r.name},
           {"status", meta::ToString(r.status)},
           {"trigger", r.trigger},
+          {"trigger_kind", meta::ToString(meta::TriggerKindOf(r.trigger))},
           {"queued_at", TimeJson(r.queued_ms)},
           {"started_at", TimeJson(r.started_ms)},
           {"ended_at", TimeJson(r.ended_ms)},

@@ -13,8 +13,8 @@ namespace sluice::api {
 // RFC 3339 in UTC with milliseconds, or null for 0.
 nlohmann::json TimeJson(int64_t ms);
 
-// A run as listed: id, kind, name, status, trigger, queued_at, started_at, ended_at, figures,
-// error, details, parent_run_id, params, cancel_requested.
+// A run as listed: id, kind, name, status, trigger, trigger_kind (meta::TriggerKindOf), queued_at,
+// started_at, ended_at, figures, error, details, parent_run_id, params, cancel_requested.
 nlohmann::json RunJson(const meta::Run& run);
 
 // A run with everything known about it: for workflows, `steps` with their `attempts`; for jobs

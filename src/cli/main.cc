@@ -103,6 +103,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
   runs->add_option("--kind", filter.kind, "Only runs of this kind (workflow, job, model, crawl)");
   runs->add_option("--name", filter.name, "Only runs of this workflow, job, model or source");
+  std::string trigger_kind_filter;
+  runs->add_option("--trigger-kind", trigger_kind_filter,
+                   "Only runs started this way (manual, api, arrival, schedule, after, parent)")
+      ->check(CLI::IsMember(meta::TriggerKindWords()));
   AddFormat(runs, format);
   int64_t run_id = 0;
   auto* show = runs->add_subcommand("show", "One run with its steps and check results");
@@ -260,6 +264,9 @@ int main(int argc, char** argv) {
     if (*show) return cli::RunsShow(g, run_id, format);
     if (*runs) {
       if (!status_filter.empty()) filter.statuses = {*meta::FindRunStatus(status_filter)};
+      if (!trigger_kind_filter.empty()) {
+        filter.trigger_kind = meta::FindTriggerKind(trigger_kind_filter);
+      }
       return cli::Runs(g, filter, format);
     }
     if (*check) return cli::Check(g, table, rules_file, format);

@@ -198,6 +198,14 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
     if (run->status == RunStatus::kRunning) m.RequeueRun(id);
     m.AppendLog(id, "info", "", "resumed by `sluice retry` after the process running it stopped");
   } else if (!m.RedriveRun(id)) {
+    auto now = m.GetRun(id);
+    if ((run->status == RunStatus::kFailed || run->status == RunStatus::kCancelled) && now &&
+        now->status != run->status) {
+      // It was retryable a moment ago: another retry (or a server) moved it first.
+      FailWithCode(ErrorKind::kConflict, "run.conflict",
+                   "run {} is {} now: another retry took it first (it was {})", id,
+                   meta::ToString(now->status), meta::ToString(run->status));
+    }
     FailWithCode(
         ErrorKind::kUsage, "usage.not_retryable",
         "run {} is {}; only failed or cancelled runs, or runs whose process stopped, can be "

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "meta/status.h"
+#include "meta/trigger_kind.h"
 
 namespace sluice::meta {
 
@@ -86,10 +87,11 @@ struct Run {
 
 // Which runs ListRuns returns, newest first.
 struct RunFilter {
-  std::vector<RunStatus> statuses;  // empty: any
-  std::string kind, name, trigger;  // empty: any
-  bool top_level = false;           // only runs without a parent
-  int64_t before_id = 0;            // only ids below (paging); 0: no bound
+  std::vector<RunStatus> statuses;          // empty: any
+  std::string kind, name, trigger;          // empty: any
+  std::optional<TriggerKind> trigger_kind;  // nullopt: any (TriggerKindOf the trigger text)
+  bool top_level = false;                   // only runs without a parent
+  int64_t before_id = 0;                    // only ids below (paging); 0: no bound
   size_t limit = 50;
 };
 

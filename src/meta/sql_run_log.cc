@@ -116,6 +116,24 @@ std::vector<Run> SqlRunLog::ListRuns(const RunFilter& filter) {
     sql += fmt::format(" AND {} = ?", column);
     texts.push_back(*value);
   }
+  if (filter.trigger_kind) {
+    // The SQL form of TriggerKindOf: exact texts and prefixes; manual is none of them.
+    std::vector<std::string> matches;
+    for (const auto& p : TriggerPatterns()) {
+      bool exact = !p.exact.empty();
+      std::string text(exact ? p.exact : p.prefix);
+      std::string match =
+          exact ? "trigger = ?" : "substr(trigger, 1, " + std::to_string(text.size()) + ") = ?";
+      if (*filter.trigger_kind == p.kind) {
+        sql += " AND " + match;
+        texts.push_back(text);
+      } else if (*filter.trigger_kind == TriggerKind::kManual) {
+        matches.push_back(match);
+        texts.push_back(text);
+      }
+    }
+    if (!matches.empty()) sql += " AND NOT (" + Join(matches, " OR ") + ")";
+  }
   if (filter.top_level) sql += " AND parent_run_id IS NULL";
   if (filter.before_id > 0) sql += fmt::format(" AND id < {}", filter.before_id);
   sql += fmt::format(" ORDER BY id DESC LIMIT {}", filter.limit);

@@ -239,7 +239,7 @@ int64_t Service::Trigger(const std::string& workflow, const json& params,
   return id;
 }
 
-void Service::Retry(int64_t run_id) {
+void Service::Retry(int64_t run_id, meta::RunStatus seen) {
   auto run = metastore_->GetRun(run_id);
   if (!run) FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}", run_id);
   if (run->kind != "workflow" || run->parent_run_id) {
@@ -247,10 +247,17 @@ void Service::Retry(int64_t run_id) {
                  "run {} is a {} run; only workflow runs are retried from a step", run_id,
                  run->parent_run_id ? "child" : run->kind);
   }
-  if (!metastore_->RedriveRun(run_id)) {
+  if (seen != meta::RunStatus::kFailed && seen != meta::RunStatus::kCancelled) {
     FailWithCode(ErrorKind::kUsage, "usage.not_retryable",
                  "run {} is {}; only failed or cancelled runs can be retried", run_id,
-                 meta::ToString(run->status));
+                 meta::ToString(seen));
+  }
+  if (!metastore_->RedriveRun(run_id)) {
+    // The caller saw it failed or cancelled: another retry (or process) moved it first.
+    auto now = metastore_->GetRun(run_id);
+    FailWithCode(ErrorKind::kConflict, "run.conflict",
+                 "run {} is {} now: another retry took it first (it was {})", run_id,
+                 now ? meta::ToString(now->status) : "gone", meta::ToString(seen));
   }
   metastore_->AppendLog(run_id, "info", "", "retried from its failed steps");
   Push(run_id, NowMs());

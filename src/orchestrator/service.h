@@ -68,7 +68,10 @@ class Service {
   int64_t Trigger(const std::string& workflow, const nlohmann::json& params,
                   const std::string& trigger);
   // Puts a failed or cancelled run back in the queue, to run again from its failed steps.
-  void Retry(int64_t run_id);
+  // `seen` is the status the caller judged it by: not failed or cancelled is
+  // usage.not_retryable; when the run moved since (another retry took it first) it throws
+  // Error(kConflict, "run.conflict") naming the status it has now.
+  void Retry(int64_t run_id, meta::RunStatus seen);
   // Wakes a worker for a run queued by someone else (e.g. `sluice cancel` needs nothing).
   void Wake(int64_t run_id);
 

@@ -129,6 +129,8 @@ struct Exchange {
   std::string body;
   int64_t max_body = 0;
   std::optional<Response> answer;  // set before the connection is resumed to send it
+  // A query parameter whose name or decoded value holds a NUL (`%00`), which would cut it short.
+  std::optional<std::string> nul_param;
 
   std::string Header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
@@ -337,6 +339,10 @@ struct HttpServer::Impl {
 
   // Runs the route's handler (a POST's body parsed first); throws what it refuses.
   Response Handle(Exchange& ex) {
+    if (ex.nul_param) {
+      Refuse(400, "api.bad_parameter", "query parameter {} holds a NUL character (%00)",
+             ex.nul_param->substr(0, 40));
+    }
     if (ex.request.method == Method::kPost) ex.request.body = ParseBody(ex.body);
     ex.request.captures = ex.match->captures;
     return ex.match->route->handler(ex.request);
@@ -397,10 +403,19 @@ struct HttpServer::Impl {
           return MHD_YES;
         },
         ex);
-    MHD_get_connection_values(
+    // With their sizes: a decoded %00 would otherwise end the C string early (`limit=1%00x`
+    // read as 1); such a parameter is refused in Handle.
+    MHD_get_connection_values_n(
         connection, MHD_GET_ARGUMENT_KIND,
-        [](void* cls, MHD_ValueKind, const char* key, const char* value) {
-          static_cast<Exchange*>(cls)->request.query.emplace(key, value ? value : "");
+        [](void* cls, MHD_ValueKind, const char* key, size_t key_size, const char* value,
+           size_t value_size) {
+          auto* e = static_cast<Exchange*>(cls);
+          std::string k(key, key_size), v = value ? std::string(value, value_size) : "";
+          if (!e->nul_param &&
+              (k.find('\0') != std::string::npos || v.find('\0') != std::string::npos)) {
+            e->nul_param = k.substr(0, k.find('\0'));
+          }
+          e->request.query.emplace(std::move(k), std::move(v));
           return MHD_YES;
         },
         ex);

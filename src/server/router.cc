@@ -31,6 +31,8 @@ Response ErrorResponse(const Error& e) {
   } else if (e.kind() == ErrorKind::kUsage || e.kind() == ErrorKind::kConfig ||
              e.kind() == ErrorKind::kInput) {
     status = 400;
+  } else if (e.kind() == ErrorKind::kConflict) {
+    status = 409;  // a lost race (run.conflict, publish.conflict): the caller may try again
   }
   Response r = Response::Json(status, api::ErrorJson(e));
   if (http) r.headers = http->headers;

@@ -75,7 +75,7 @@ template <typename... Args>
 }
 
 // The {error, code} answer of `e`: an HttpError's status and headers; 400 for what a request got
-// wrong (usage, config, input kinds), else 500.
+// wrong (usage, config, input kinds), 409 for a lost race (kConflict), else 500.
 Response ErrorResponse(const Error& e);
 
 using Handler = std::function<Response(const Request&)>;

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "api/runs.h"
+#include "common/strings.h"
 #include "server/routes.h"
 
 namespace sluice::server {
@@ -24,6 +25,13 @@ void AddRunRoutes(Router& router, ApiContext& context) {
     f.kind = req.Param("kind");
     f.name = req.Param("name");
     f.trigger = req.Param("trigger");
+    if (req.Has("trigger_kind")) {
+      f.trigger_kind = meta::FindTriggerKind(req.Param("trigger_kind"));
+      if (!f.trigger_kind) {
+        Refuse(400, "api.bad_parameter", "query parameter trigger_kind='{}' must be one of {}",
+               req.Param("trigger_kind").substr(0, 40), Join(meta::TriggerKindWords(), ", "));
+      }
+    }
     f.limit = static_cast<size_t>(std::clamp<int64_t>(NumberParam(req, "limit", 50), 1, 100000));
     f.before_id = NumberParam(req, "before", 0);
     json out = json::array();
@@ -36,8 +44,18 @@ void AddRunRoutes(Router& router, ApiContext& context) {
     return Response::Json(200, *detail);
   });
   router.Add(Method::kPost, "/api/runs/{id}/cancel", [&service](const Request& req) {
-    auto run = service.metastore().RequestCancel(RunIdOf(req));
-    if (!run) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
+    auto before = service.metastore().GetRun(RunIdOf(req));
+    if (!before) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
+    auto ended = [](const meta::Run& run) {
+      Refuse(409, "api.not_cancellable", "run {} already ended {}; there is nothing to cancel",
+             run.id, meta::ToString(run.status));
+    };
+    if (meta::IsTerminal(before->status)) ended(*before);
+    auto run = service.metastore().RequestCancel(before->id);
+    // It may have ended on its own between the two reads.
+    if (!run || (meta::IsTerminal(run->status) && run->status != meta::RunStatus::kCancelled)) {
+      ended(run ? *run : *before);
+    }
     return Response::Json(202, api::RunJson(*run));
   });
   router.Add(Method::kPost, "/api/runs/{id}/retry", [&context](const Request& req) {
@@ -49,7 +67,7 @@ void AddRunRoutes(Router& router, ApiContext& context) {
              run->id, meta::ToString(run->status));
     }
     TakeRun(context, service.definitions()->project.serve.runs_per_minute);
-    service.Retry(run->id);
+    service.Retry(run->id, run->status);
     return Response::Json(202, api::RunJson(*service.metastore().GetRun(run->id)));
   });
 }
