@@ -242,7 +242,7 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   return 0;
 }
 
-int Run(const Global& g, const std::vector<std::string>& names, bool all,
+int Run(const Global& g, const std::vector<std::string>& names, bool all, bool full_refresh,
         const std::string& format) {
   auto ws = Open(g);
   project::Diagnostics diagnostics;
@@ -262,6 +262,7 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
     wanted.insert(static_cast<size_t>(i));
   }
   auto options = Progress();
+  options.full_refresh = full_refresh;
   json out = json::array();
   int exit_code = 0;
   for (size_t i : dag.order) {

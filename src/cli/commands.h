@@ -22,7 +22,7 @@ int IngestFiles(const Global& g, const std::string& source, const std::vector<st
                 const std::string& format);
 int CrawlSources(const Global& g, const std::vector<std::string>& sources,
                  const std::string& format);
-int Run(const Global& g, const std::vector<std::string>& names, bool all,
+int Run(const Global& g, const std::vector<std::string>& names, bool all, bool full_refresh,
         const std::string& format);
 // `max_rows` < 0: the project's query: max_rows.
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows);

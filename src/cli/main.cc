@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
                   "A workflow, a job name, or a model table such as gold.daily_revenue");
   run->add_flag("--all", all, "Every job and model, in dependency order");
   run->add_option("--param", params, "A workflow parameter NAME=VALUE (repeatable)");
+  bool full_refresh = false;
+  run->add_flag("--full-refresh", full_refresh,
+                "Jobs read every landed file again, whatever their bookmarks, and rebuild their "
+                "output from them alone");
   AddFormat(run, format);
 
   std::string sql;
@@ -251,13 +255,18 @@ int main(int argc, char** argv) {
                      "sluice run: name a workflow, jobs or models, or pass --all (not both)");
       }
       if (!all && names.size() == 1 && cli::IsWorkflow(g, names[0])) {
+        if (full_refresh) {
+          FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                       "sluice run: --full-refresh is for jobs and models; run the job with it, "
+                       "then the workflow");
+        }
         return cli::RunWorkflow(g, names[0], params, format);
       }
       if (!params.empty()) {
         FailWithCode(ErrorKind::kUsage, "usage.bad_option",
                      "sluice run: --param is for workflows; jobs and models take none");
       }
-      return cli::Run(g, names, all, format);
+      return cli::Run(g, names, all, full_refresh, format);
     }
     if (*query) return cli::Query(g, sql, format, max_rows);
     if (*catalog) return cli::Catalog(g, table, format);

@@ -110,6 +110,31 @@ TEST_P(MetastoreTest, BookmarksCommitWithTheRunOrNotAtAll) {
   EXPECT_EQ(m_->GetRun(r2)->status, meta::RunStatus::kRunning);
 }
 
+TEST_P(MetastoreTest, AResetMakesTheBookmarksExactlyTheCommittedOnes) {
+  RunCommit other;
+  other.run = meta::Run{m_->StartRun("job", "other", "manual", ""), "job", "other",
+                        meta::RunStatus::kSucceeded, "manual"};
+  other.bookmark_job = "other";
+  other.bookmark_keys = {"landing/orders/1.csv"};
+  m_->CommitRun(other);
+  int64_t r1 = m_->StartRun("job", "clean", "manual", "");
+  auto c = Commit(r1, Change({"staging/orders/a"}));
+  c.bookmark_job = "clean";
+  c.bookmark_keys = {"landing/orders/1.csv", "landing/orders/2.csv"};
+  m_->CommitRun(c);
+  int64_t r2 = m_->StartRun("job", "clean", "manual", "");
+  auto refresh = Commit(r2, Change({"staging/orders/b"}));
+  refresh.tables[0].base_version = 1;
+  refresh.bookmark_job = "clean";
+  refresh.bookmark_keys = {"landing/orders/2.csv", "landing/orders/3.csv"};
+  refresh.bookmarks_reset = true;
+  m_->CommitRun(refresh);
+  EXPECT_EQ(m_->Bookmarks("clean"),
+            (std::set<std::string>{"landing/orders/2.csv", "landing/orders/3.csv"}));
+  // Other jobs' bookmarks are theirs.
+  EXPECT_EQ(m_->Bookmarks("other"), std::set<std::string>{"landing/orders/1.csv"});
+}
+
 TEST_P(MetastoreTest, RunsStepsAndChecks) {
   int64_t r = m_->StartRun("job", "clean", "manual", "");
   auto run = m_->GetRun(r);

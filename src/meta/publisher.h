@@ -8,7 +8,8 @@
 // - A lost race publishes nothing and throws Error(kConflict), code publish.conflict: a table
 // change
 //   whose base_version is no longer the table's version (naming both versions), or a bookmark
-//   key another run processed meanwhile.
+//   key another run processed meanwhile (not checked when the commit resets the bookmarks: its
+//   table change's base_version guards it).
 // - Other failures of the database throw Error(kIo).
 // - Any thread of any process may call them at any time; of two commits built on one table
 //   version exactly one publishes.

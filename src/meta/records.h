@@ -157,6 +157,9 @@ struct RunCommit {
   std::vector<TableChange> tables;
   std::string bookmark_job;  // job whose bookmarks advance ("" for none)
   std::vector<std::string> bookmark_keys;
+  // The job's bookmarks become exactly bookmark_keys (a full refresh read every file), instead of
+  // gaining them.
+  bool bookmarks_reset = false;
   std::vector<CheckResult> checks;
   std::vector<RunStep> steps;
 };

@@ -14,6 +14,10 @@ using Transaction = SqlCore::Transaction;
 void SqlPublisher::CommitRun(const RunCommit& commit) {
   Transaction tx(core_);
   for (const auto& change : commit.tables) ApplyTableChange(core_, change, commit.run.id);
+  if (commit.bookmarks_reset) {
+    Statement s(core_, "DELETE FROM bookmarks WHERE job = ?");
+    s.Bind(1, commit.bookmark_job).Run();
+  }
   for (const auto& key : commit.bookmark_keys) {
     // A file another run processed since this one read the bookmarks: a lost race, named as
     // such (whatever the order in which the two runs read their table's version).

@@ -391,7 +391,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     std::vector<std::string> keys;
     {
       std::set<std::string> done;
-      if (job.incremental) done = metastore.Bookmarks(job.name);
+      if (job.incremental && !options.full_refresh) done = metastore.Bookmarks(job.name);
       for (auto& f : metastore.TableFiles(input->id, input->version, false)) {
         if (done.count(f.key)) continue;
         keys.push_back(f.key);
@@ -401,8 +401,9 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     report.files_read = run.files_read = static_cast<int64_t>(keys.size());
     if (keys.empty()) {
       report.status = run.status = meta::RunStatus::kSucceeded;
-      report.message = job.incremental ? "no new files since the last run; nothing changed"
-                                       : "the input has no files; nothing changed";
+      report.message = job.incremental && !options.full_refresh
+                           ? "no new files since the last run; nothing changed"
+                           : "the input has no files; nothing changed";
       run.details = json{{"message", report.message}}.dump();
       run.ended_ms = NowMs();
       metastore.FinishRun(run, steps, {});
@@ -429,7 +430,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     // One pass: rows in play stream to the output batch; the steps hand every other row to
     // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
     OutputSpec spec{job.output.table,        "job",          job.output.mode, job.output.key,
-                    job.output.partition_by, "_sluice_file", base_version};
+                    job.output.partition_by, "_sluice_file", base_version,    options.full_refresh};
     // DuckDB's JSON reader has no reject table: a line it cannot read stops the statement. The
     // line is kept out (a file that is one document, whole) and the statement runs again.
     std::vector<BadFile> bad_files;
@@ -573,6 +574,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     if (job.incremental) {
       commit.bookmark_job = job.name;
       commit.bookmark_keys = keys;
+      commit.bookmarks_reset = options.full_refresh;
     }
     run.status = report.status = meta::RunStatus::kSucceeded;
     run.rows_in = report.rows_in;
@@ -586,6 +588,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                     {"rows_left_out_by_sql", report.rows_left_out},
                     {"quarantine_reasons", report.quarantine_reasons},
                     {"files_kept_out", json::array()}};
+    if (options.full_refresh) details["full_refresh"] = true;
     for (const auto& b : bad_files) {
       details["files_kept_out"].push_back({{"file", b.key}, {"reason", b.reason}});
     }
@@ -596,8 +599,10 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     CommitOrDiscard(*ws.store, metastore, commit);
     RecordMasks(job, metastore, *input);
     report.duration_ms = run.ended_ms - started;
-    report.message = fmt::format("{} rows in, {} out, {} quarantined", HumanCount(report.rows_in),
-                                 HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
+    report.message =
+        fmt::format("{}{} rows in, {} out, {} quarantined",
+                    options.full_refresh ? "full refresh: " : "", HumanCount(report.rows_in),
+                    HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
     return report;
   } catch (const std::exception& e) {
     // Nothing was published: the failed run counts rows read only, and keeps no "write" step

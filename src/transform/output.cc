@@ -164,7 +164,7 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
                           meta::CatalogStore& metastore, const OutputSpec& spec, const Batch& batch,
                           int64_t run_id, const RunOptions& options) {
   auto existing = metastore.GetTable(spec.table.db, spec.table.name);
-  if (existing && existing->version > 0 && spec.mode == "append") {
+  if (existing && existing->version > 0 && spec.mode == "append" && !spec.rebuild) {
     // Files of one table share their key=value folders, or the table cannot be read.
     std::vector<std::string> had, has;
     for (const auto& c : existing->columns) {
@@ -177,7 +177,7 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
       FailWithCode(
           ErrorKind::kConfig, "config.repartition",
           "{} is partitioned by [{}], and this run's partition_by is [{}]\n  hint: run once "
-          "with mode overwrite to repartition the table",
+          "with --full-refresh (or mode overwrite) to repartition the table",
           spec.table.str(), Join(had, ", "), Join(has, ", "));
     }
   }
@@ -194,7 +194,7 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
     // One row per key, latest wins: the batch's rows over the table's, and among the batch's
     // rows the one that arrived last. The table is rewritten.
     std::string old_rows =
-        existing && existing->version > 0
+        existing && existing->version > 0 && !spec.rebuild
             ? fmt::format("SELECT *, 0 AS _sluice_gen FROM {}.{} UNION ALL BY NAME ",
                           SqlIdent(spec.table.db), SqlIdent(spec.table.name))
             : "";
@@ -218,7 +218,7 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
     }
     change.remove_all = true;
   } else {
-    change.remove_all = spec.mode == "overwrite";
+    change.remove_all = spec.mode == "overwrite" || spec.rebuild;
   }
   const std::string prefix = lake::zones::TablePrefix(spec.table.db, spec.table.name);
   try {
@@ -235,7 +235,7 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
     RethrowWith(DiscardFiles(store, {change}));
   }
   RemoveDir(merged_dir);
-  change.columns = (existing && spec.mode != "overwrite")
+  change.columns = (existing && spec.mode != "overwrite" && !spec.rebuild)
                        ? UnionColumns(existing->columns, batch.columns_)
                        : batch.columns_;
   if (change.change.empty()) {

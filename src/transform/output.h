@@ -29,6 +29,9 @@ struct OutputSpec {
   // The table's version when the run attached the catalog (0: no table yet): the commit fails
   // with publish.conflict if another run published meanwhile. nullopt: not checked.
   std::optional<int64_t> base_version;
+  // The table is rebuilt from the batch alone (a full refresh): its rows and columns go, a merge
+  // merges the batch's rows among themselves, and any partitioning may change.
+  bool rebuild = false;
 };
 
 // Parquet files in a scratch folder, removed with the batch.

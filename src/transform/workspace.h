@@ -49,6 +49,9 @@ struct RunOptions {
   std::function<void(const std::string& what, double percent)> progress;
   // Called with the run's id as soon as it is recorded (a workflow step notes its child run).
   std::function<void(int64_t run_id)> on_start;
+  // A job reads every file of its input, whatever its bookmarks, and rebuilds its output from
+  // them alone; its bookmarks become those files. A model rebuilds its table on every run anyway.
+  bool full_refresh = false;
 };
 
 }  // namespace sluice::transform
