@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   runs->add_option("--status", status_filter,
                    "Only runs with this status (queued, running, succeeded, failed, cancelled)")
       ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
-  runs->add_option("--kind", filter.kind, "Only runs of this kind (workflow, job, model, crawl)");
+  runs->add_option("--kind", filter.kind,
+                   "Only runs of this kind (workflow, job, model, crawl, landing, vacuum)");
   runs->add_option("--name", filter.name, "Only runs of this workflow, job, model or source");
   std::string trigger_kind_filter;
   runs->add_option("--trigger-kind", trigger_kind_filter,
@@ -177,6 +178,16 @@ int main(int argc, char** argv) {
       ->required();
   landing_remove->add_option("--reason", landing_reason, "Why it is taken out")->required();
   AddFormat(landing_remove, format);
+
+  std::string retain = "7d";
+  bool vacuum_yes = false, vacuum_dry_run = false;
+  auto* vacuum = app.add_subcommand(
+      "vacuum", "Remove table versions older than the retention and files no version lists");
+  vacuum->add_option("--retain", retain, "Keep versions younger than this (e.g. 7d, 12h, 0s)")
+      ->default_str("7d");
+  vacuum->add_flag("--yes", vacuum_yes, "Remove them (without it, only list what would go)");
+  vacuum->add_flag("--dry-run", vacuum_dry_run, "Only list what would go, and say so");
+  AddFormat(vacuum, format);
 
   std::string rules_file;
   auto* check =
@@ -292,6 +303,7 @@ int main(int argc, char** argv) {
     }
     if (*landing_release) return cli::LandingRelease(g, landing_key, format);
     if (*landing_remove) return cli::LandingRemove(g, landing_key, landing_reason, format);
+    if (*vacuum) return cli::Vacuum(g, retain, vacuum_yes, vacuum_dry_run, format);
     if (*token_create) return cli::TokenCreate(g, token_name);
     if (*token_list) return cli::TokenList(g, format);
     if (*token_revoke) return cli::TokenRevoke(g, token_name);

@@ -39,4 +39,8 @@ std::string RemovedLandedKey(const std::string& source, int64_t removed_ms,
                      key.substr(prefix.size()));
 }
 
+bool IsLandedAside(const std::string& key) {
+  return key.rfind(std::string(kQuarantine) + "landing/", 0) == 0;
+}
+
 }  // namespace sluice::lake::zones

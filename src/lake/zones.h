@@ -25,6 +25,9 @@ std::string QuarantinedLandedKey(const std::string& source, int64_t run_id, cons
 // Where `sluice landing remove` moves the landed file `key` of `source` at `removed_ms`, keeping
 // its name below the source's folder, so that the name may land again.
 std::string RemovedLandedKey(const std::string& source, int64_t removed_ms, const std::string& key);
+// Whether `key` lies where landed files are set aside (quarantine/landing/...): the bytes of
+// files crawl quarantined or `landing remove` took out, never a table's files.
+bool IsLandedAside(const std::string& key);
 // The folder (under the root of a local lake) where backends stage files before publishing;
 // hidden, so never listed.
 inline constexpr const char* kScratchFolder = "_scratch";

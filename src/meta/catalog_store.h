@@ -1,16 +1,18 @@
 #pragma once
 // meta::CatalogStore: the catalog's read side — databases, tables, their versions, columns and
-// files — and the sensitive-data tags of columns. Tables change only through Publisher::CommitRun.
+// files — and the sensitive-data tags of columns. Tables change only through Publisher::CommitRun,
+// and old versions go only through PruneVersions (vacuum).
 //
 // Contract, for every backend:
 // - Reads see committed state only: a table's version, files and columns as of one commit.
-// - Table versions only grow; a table's files at version V never change.
+// - Table versions only grow; a table's files at version V never change while V exists.
 // - A missing table or version answers nullopt or an empty list, never an error.
 // - Failures of the database throw Error(kIo).
 // - Any thread of any process may call any method at any time.
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +42,18 @@ class CatalogStore {
   // names (the latest detection wins), all in one transaction; other columns keep theirs.
   virtual void SetColumnTags(int64_t table_id, const std::map<std::string, std::string>& tags) = 0;
   virtual std::map<std::string, std::string> ColumnTags(int64_t table_id) = 0;
+
+  // Removes the table's versions older than `keep_from` (never the current version: keep_from
+  // is capped to it) with their columns, and, when `own_prefix` is given, the rows of the files
+  // under it that no version from keep_from on lists (the caller then deletes those objects).
+  // Files outside own_prefix (a source's landed files) keep their rows. Returns what it removed,
+  // or with `apply` false what it would remove, changing nothing. One transaction; a missing
+  // table or nothing to prune answers an empty result.
+  virtual PrunedVersions PruneVersions(int64_t table_id, int64_t keep_from,
+                                       const std::optional<std::string>& own_prefix,
+                                       bool apply) = 0;
+  // The keys of every file row under `prefix`, of every table, version and status.
+  virtual std::set<std::string> FileKeysUnder(const std::string& prefix) = 0;
 };
 
 }  // namespace sluice::meta

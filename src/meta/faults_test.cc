@@ -58,6 +58,9 @@ class FaultyMetastore : public Metastore {
   SLUICE_FORWARD(std::vector<Column>, TableColumns, (int64_t t, int64_t v), (t, v))
   SLUICE_FORWARD(void, SetColumnTags, (int64_t t, const Tags& g), (t, g))
   SLUICE_FORWARD(Tags, ColumnTags, (int64_t t), (t))
+  SLUICE_FORWARD(PrunedVersions, PruneVersions,
+                 (int64_t t, int64_t k, const std::optional<std::string>& p, bool a), (t, k, p, a))
+  SLUICE_FORWARD(std::set<std::string>, FileKeysUnder, (const std::string& p), (p))
   SLUICE_FORWARD(int64_t, StartRun,
                  (const std::string& k, const std::string& n, const std::string& t,
                   const std::string& s),

@@ -110,6 +110,37 @@ TEST_P(MetastoreTest, BookmarksCommitWithTheRunOrNotAtAll) {
   EXPECT_EQ(m_->GetRun(r2)->status, meta::RunStatus::kRunning);
 }
 
+TEST_P(MetastoreTest, PruningRemovesOldVersionsAndTheFilesOnlyTheyListed) {
+  auto commit = [&](std::vector<std::string> keys, bool remove_all) {
+    m_->CommitRun(Commit(m_->StartRun("job", "clean", "manual", ""), Change(keys, remove_all)));
+  };
+  commit({"staging/orders/a", "landing/orders/x.csv"}, false);  // version 1
+  commit({"staging/orders/b"}, false);                          // version 2
+  commit({"staging/orders/c"}, true);                           // version 3: a rebuild
+  auto t = m_->GetTable("silver", "orders");
+  ASSERT_EQ(t->version, 3);
+  // Asked without applying: what would go, and nothing changes.
+  auto plan = m_->PruneVersions(t->id, 3, std::string("staging/orders/"), false);
+  EXPECT_EQ(plan.versions, (std::vector<int64_t>{1, 2}));
+  ASSERT_EQ(plan.files.size(), 2u);  // a and b; the landed file is outside the table's zone
+  EXPECT_EQ(plan.files[0].key, "staging/orders/a");
+  EXPECT_EQ(m_->TableVersions(t->id).size(), 3u);
+  EXPECT_EQ(m_->FileKeysUnder("staging/orders/").size(), 3u);
+  // Applied, past the current version: the current version stays.
+  auto done = m_->PruneVersions(t->id, 99, std::string("staging/orders/"), true);
+  EXPECT_EQ(done.versions, (std::vector<int64_t>{1, 2}));
+  auto versions = m_->TableVersions(t->id);
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0].version, 3);
+  EXPECT_EQ(m_->FileKeysUnder("staging/orders/"), std::set<std::string>{"staging/orders/c"});
+  EXPECT_EQ(m_->FileKeysUnder("landing/"), std::set<std::string>{"landing/orders/x.csv"});
+  EXPECT_EQ(m_->TableFiles(t->id).size(), 1u);
+  EXPECT_EQ(m_->TableColumns(t->id, 0).size(), 1u);
+  // Nothing left to prune; a missing table is nothing too.
+  EXPECT_TRUE(m_->PruneVersions(t->id, 3, std::string("staging/orders/"), true).versions.empty());
+  EXPECT_TRUE(m_->PruneVersions(12345, 3, std::nullopt, true).versions.empty());
+}
+
 TEST_P(MetastoreTest, AResetMakesTheBookmarksExactlyTheCommittedOnes) {
   RunCommit other;
   other.run = meta::Run{m_->StartRun("job", "other", "manual", ""), "job", "other",

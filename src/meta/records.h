@@ -49,6 +49,12 @@ struct TableVersion {
   int64_t files = 0;
 };
 
+// What pruning a table's old versions removes (CatalogStore::PruneVersions).
+struct PrunedVersions {
+  std::vector<int64_t> versions;  // oldest first
+  std::vector<TableFile> files;   // rows no kept version lists, under the table's own prefix
+};
+
 // A new version of one table.
 struct TableChange {
   std::string db, name, kind, format, options;

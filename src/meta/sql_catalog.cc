@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "common/process.h"
 #include "common/strings.h"
@@ -206,6 +208,61 @@ std::map<std::string, std::string> SqlCatalog::ColumnTags(int64_t table_id) {
   s.Bind(1, table_id);
   std::map<std::string, std::string> out;
   while (s.Step()) out[s.Text(0)] = s.Text(1);
+  return out;
+}
+
+PrunedVersions SqlCatalog::PruneVersions(int64_t table_id, int64_t keep_from,
+                                         const std::optional<std::string>& own_prefix, bool apply) {
+  Transaction tx(core_);
+  PrunedVersions out;
+  Statement current(core_, "SELECT current_version FROM tables WHERE id = ?");
+  current.Bind(1, table_id);
+  if (!current.Step()) return out;
+  keep_from = std::min(keep_from, current.Int(0));
+  Statement versions(core_,
+                     "SELECT version FROM table_versions WHERE table_id = ? AND version < ? "
+                     "ORDER BY version");
+  versions.Bind(1, table_id).Bind(2, keep_from);
+  while (versions.Step()) out.versions.push_back(versions.Int(0));
+  if (out.versions.empty()) return out;
+  // Rows of files every kept version has left, under the table's own prefix, whose key no kept
+  // row lists again (a key may rejoin a table under a later version).
+  const std::string unlisted =
+      "FROM table_files WHERE table_id = ?1 AND removed_version IS NOT NULL "
+      "AND removed_version <= ?2 AND substr(key, 1, length(?3)) = ?3 AND key NOT IN (SELECT key "
+      "FROM table_files WHERE table_id = ?1 AND (removed_version IS NULL OR removed_version > ?2))";
+  if (own_prefix) {
+    Statement files(core_, "SELECT key, size, partition, rows, status, reason, columns " +
+                               unlisted + " ORDER BY key");
+    files.Bind(1, table_id).Bind(2, keep_from).Bind(3, *own_prefix);
+    while (files.Step()) {
+      out.files.push_back({files.Text(0), static_cast<uint64_t>(files.Int(1)), files.Text(2),
+                           files.Int(3), ParseFileStatus(files.Text(4)), files.Text(5),
+                           files.Text(6)});
+    }
+  }
+  if (!apply) return out;  // the transaction ends with nothing written
+  if (own_prefix) {
+    Statement s(core_, "DELETE " + unlisted);
+    s.Bind(1, table_id).Bind(2, keep_from).Bind(3, *own_prefix).Run();
+  }
+  // Columns are recorded per version; a kept version reads the latest set at or before it.
+  Statement columns(core_,
+                    "DELETE FROM columns WHERE table_id = ?1 AND version < (SELECT max(version) "
+                    "FROM columns WHERE table_id = ?1 AND version <= ?2)");
+  columns.Bind(1, table_id).Bind(2, keep_from).Run();
+  Statement drop(core_, "DELETE FROM table_versions WHERE table_id = ? AND version < ?");
+  drop.Bind(1, table_id).Bind(2, keep_from).Run();
+  tx.Commit();
+  return out;
+}
+
+std::set<std::string> SqlCatalog::FileKeysUnder(const std::string& prefix) {
+  auto lock = core_.Lock();
+  Statement s(core_, "SELECT DISTINCT key FROM table_files WHERE substr(key, 1, length(?1)) = ?1");
+  s.Bind(1, prefix);
+  std::set<std::string> out;
+  while (s.Step()) out.insert(s.Text(0));
   return out;
 }
 

@@ -35,6 +35,9 @@ class SqlCatalog : public virtual CatalogStore {
   std::vector<Column> TableColumns(int64_t table_id, int64_t version) override;
   void SetColumnTags(int64_t table_id, const std::map<std::string, std::string>& tags) override;
   std::map<std::string, std::string> ColumnTags(int64_t table_id) override;
+  PrunedVersions PruneVersions(int64_t table_id, int64_t keep_from,
+                               const std::optional<std::string>& own_prefix, bool apply) override;
+  std::set<std::string> FileKeysUnder(const std::string& prefix) override;
 
  private:
   SqlCore& core_;
