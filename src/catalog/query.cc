@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "catalog/catalog.h"
+#include "catalog/time_travel.h"
 #include "common/error.h"
 #include "common/sandbox.h"
 #include "common/strings.h"
@@ -106,6 +107,9 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
               const project::QuerySettings& limits,
               const std::function<void(engine::Result&)>& print) {
   auto tables = ListTables(metastore);
+  // Tables read AT a version are views of that version's files (time_travel.h).
+  auto travel = ResolveTimeTravel(metastore, sql);
+  tables.insert(tables.end(), travel.tables.begin(), travel.tables.end());
   // Fetched before the sandbox closes: the child reads only these folders (and its scratch).
   std::vector<std::string> keys;
   for (const auto& t : tables) {
@@ -135,7 +139,7 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
                     "SET lock_configuration = true;",
                     SqlStringList(folders)));
     try {
-      std::string statement = CheckedStatement(conn, sql);
+      std::string statement = CheckedStatement(conn, travel.sql);
       engine::Result result = [&] {
         try {
           // Through the interruptible path, so Ctrl-C stops a long query.

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
+#include "catalog/time_travel.h"
 #include "common/error.h"
 #include "common/redact.h"
 #include "common/strings.h"
@@ -47,6 +48,14 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     catalog::AttachTables(conn, metastore, *ws.store, held);
     std::string sql = Trim(ws.project.CompiledModelSql(model));
     while (!sql.empty() && sql.back() == ';') sql = Trim(sql.substr(0, sql.size() - 1));
+    try {
+      // Tables read AT a version are views of that version's files (catalog/time_travel.h).
+      auto travel = catalog::ResolveTimeTravel(metastore, sql);
+      catalog::AttachTables(conn, travel.tables, *ws.store, held);
+      sql = travel.sql;
+    } catch (const Error& e) {
+      throw Error(e.kind(), e.code(), model.where.file + ": " + e.what());
+    }
     try {
       conn.Inspect(sql);  // binds the model alone, so errors point into the model's own text
     } catch (const Error& e) {
