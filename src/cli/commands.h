@@ -58,6 +58,8 @@ void PrintWorkflowSteps(meta::Metastore& metastore, int64_t run_id);
 int Check(const Global& g, const std::string& table, const std::string& rules_file,
           const std::string& format);
 int Quality(const Global& g, const std::string& table, size_t runs, const std::string& format);
+// sluice drop (transform/drop.h): asks for the table's name on a terminal unless `yes`.
+int Drop(const Global& g, const std::string& table, bool yes, const std::string& format);
 // sluice vacuum (catalog/vacuum.h): lists what it would remove unless `yes`.
 int Vacuum(const Global& g, const std::string& retain, bool yes, bool dry_run,
            const std::string& format);

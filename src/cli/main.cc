@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
                    "Only runs with this status (queued, running, succeeded, failed, cancelled)")
       ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
   runs->add_option("--kind", filter.kind,
-                   "Only runs of this kind (workflow, job, model, crawl, landing, vacuum)");
+                   "Only runs of this kind (workflow, job, model, crawl, landing, drop, vacuum)");
   runs->add_option("--name", filter.name, "Only runs of this workflow, job, model or source");
   std::string trigger_kind_filter;
   runs->add_option("--trigger-kind", trigger_kind_filter,
@@ -178,6 +178,13 @@ int main(int argc, char** argv) {
       ->required();
   landing_remove->add_option("--reason", landing_reason, "Why it is taken out")->required();
   AddFormat(landing_remove, format);
+
+  std::string drop_table;
+  bool drop_yes = false;
+  auto* drop = app.add_subcommand("drop", "Remove a table from the catalog and the lake");
+  drop->add_option("TABLE", drop_table, "db.table")->required();
+  drop->add_flag("--yes", drop_yes, "Do not ask for its name to confirm");
+  AddFormat(drop, format);
 
   std::string retain = "7d";
   bool vacuum_yes = false, vacuum_dry_run = false;
@@ -303,6 +310,7 @@ int main(int argc, char** argv) {
     }
     if (*landing_release) return cli::LandingRelease(g, landing_key, format);
     if (*landing_remove) return cli::LandingRemove(g, landing_key, landing_reason, format);
+    if (*drop) return cli::Drop(g, drop_table, drop_yes, format);
     if (*vacuum) return cli::Vacuum(g, retain, vacuum_yes, vacuum_dry_run, format);
     if (*token_create) return cli::TokenCreate(g, token_name);
     if (*token_list) return cli::TokenList(g, format);

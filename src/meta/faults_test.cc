@@ -99,6 +99,7 @@ class FaultyMetastore : public Metastore {
                  (const std::string& w, const std::string& t, std::optional<int64_t> p, int64_t f),
                  (w, t, p, f))
   SLUICE_FORWARD(void, CommitRun, (const RunCommit& c), (c))
+  SLUICE_FORWARD(std::vector<TableFile>, DropTable, (const TableDrop& d), (d))
   SLUICE_FORWARD(std::set<std::string>, Bookmarks, (const std::string& j), (j))
   SLUICE_FORWARD(bool, CreateToken, (const std::string& n, const std::string& h), (n, h))
   SLUICE_FORWARD(std::vector<ApiToken>, Tokens, (), ())

@@ -141,6 +141,39 @@ TEST_P(MetastoreTest, PruningRemovesOldVersionsAndTheFilesOnlyTheyListed) {
   EXPECT_TRUE(m_->PruneVersions(12345, 3, std::nullopt, true).versions.empty());
 }
 
+TEST_P(MetastoreTest, ADropForgetsTheTableAndItsJobsBookmarksAtOnce) {
+  auto c = Commit(m_->StartRun("job", "clean", "manual", ""), Change({"staging/orders/a"}));
+  c.bookmark_job = "clean";
+  c.bookmark_keys = {"landing/orders/1.csv"};
+  m_->CommitRun(c);
+  m_->CommitRun(Commit(m_->StartRun("job", "clean", "manual", ""), Change({"staging/orders/b"})));
+  TableDrop stale{"silver", "orders", 1, "clean",
+                  meta::Run{m_->StartRun("drop", "silver.orders", "manual", ""), "drop",
+                            "silver.orders", meta::RunStatus::kSucceeded, "manual"}};
+  // Built on version 1 while the table is at 2: a lost race, nothing dropped.
+  try {
+    m_->DropTable(stale);
+    ADD_FAILURE() << "a stale drop went through";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConflict);
+  }
+  EXPECT_TRUE(m_->GetTable("silver", "orders"));
+  EXPECT_EQ(m_->Bookmarks("clean").size(), 1u);
+  TableDrop drop = stale;
+  drop.base_version = 2;
+  auto files = m_->DropTable(drop);
+  EXPECT_EQ(files.size(), 2u);  // every version's files
+  EXPECT_FALSE(m_->GetTable("silver", "orders"));
+  EXPECT_TRUE(m_->Bookmarks("clean").empty());
+  EXPECT_TRUE(m_->FileKeysUnder("staging/").empty());
+  EXPECT_EQ(m_->GetRun(drop.run.id)->status, meta::RunStatus::kSucceeded);
+  // Dropped already: the second drop lost.
+  EXPECT_THROW(m_->DropTable(drop), Error);
+  // The name may be used again, from version 1.
+  m_->CommitRun(Commit(m_->StartRun("job", "clean", "manual", ""), Change({"staging/orders/c"})));
+  EXPECT_EQ(m_->GetTable("silver", "orders")->version, 1);
+}
+
 TEST_P(MetastoreTest, AResetMakesTheBookmarksExactlyTheCommittedOnes) {
   RunCommit other;
   other.run = meta::Run{m_->StartRun("job", "other", "manual", ""), "job", "other",

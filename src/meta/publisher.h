@@ -26,6 +26,12 @@ class Publisher {
 
   // Publishes a run's result atomically (see above).
   virtual void CommitRun(const RunCommit& commit) = 0;
+  // Removes table drop.db.name from the catalog (its versions, columns, file rows and column
+  // tags) with the bookmarks of drop.bookmark_job, and writes drop.run, in one transaction.
+  // Returns the table's file rows of every version (the caller deletes the objects of its
+  // zone). Error(kConflict, publish.conflict) when the table moved past drop.base_version or is
+  // gone (another drop won).
+  virtual std::vector<TableFile> DropTable(const TableDrop& drop) = 0;
   // The landed files a job has processed (its bookmarks); empty for a job never run.
   virtual std::set<std::string> Bookmarks(const std::string& job) = 0;
 };

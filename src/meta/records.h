@@ -170,6 +170,14 @@ struct RunCommit {
   std::vector<RunStep> steps;
 };
 
+// A table leaving the catalog (Publisher::DropTable).
+struct TableDrop {
+  std::string db, name;
+  int64_t base_version = 0;  // the version the caller saw: a commit since is a lost race
+  std::string bookmark_job;  // the job whose bookmarks go with its output ("" for none)
+  Run run;                   // the drop's final record
+};
+
 // An API token of `sluice serve`: only the SHA-256 of its secret is stored.
 struct ApiToken {
   std::string name;

@@ -36,6 +36,48 @@ void SqlPublisher::CommitRun(const RunCommit& commit) {
   tx.Commit();
 }
 
+std::vector<TableFile> SqlPublisher::DropTable(const TableDrop& drop) {
+  Transaction tx(core_);
+  Statement table(core_, std::string("SELECT id, current_version FROM tables WHERE db = ? AND "
+                                     "name = ? ") +
+                             std::string(core_.dialect().LockRows(false)));
+  table.Bind(1, drop.db).Bind(2, drop.name);
+  bool found = table.Step();
+  if (!found || table.Int(1) != drop.base_version) {
+    FailWithCode(ErrorKind::kConflict, "publish.conflict",
+                 "{}.{} {} while this drop looked at version {}; nothing was dropped\n  hint: "
+                 "look at it again (`sluice catalog {}.{}`) and drop it again",
+                 drop.db, drop.name,
+                 found ? fmt::format("moved to version {}", table.Int(1)) : "was dropped",
+                 drop.base_version, drop.db, drop.name);
+  }
+  const int64_t id = table.Int(0);
+  std::vector<TableFile> files;
+  {
+    Statement s(core_,
+                "SELECT DISTINCT key, size, partition, rows, status, reason, columns FROM "
+                "table_files WHERE table_id = ? ORDER BY key");
+    s.Bind(1, id);
+    while (s.Step()) {
+      files.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2), s.Int(3),
+                       ParseFileStatus(s.Text(4)), s.Text(5), s.Text(6)});
+    }
+  }
+  for (const char* t : {"table_files", "columns", "table_versions", "column_tags"}) {
+    Statement s(core_, fmt::format("DELETE FROM {} WHERE table_id = ?", t));
+    s.Bind(1, id).Run();
+  }
+  Statement gone(core_, "DELETE FROM tables WHERE id = ?");
+  gone.Bind(1, id).Run();
+  if (!drop.bookmark_job.empty()) {
+    Statement s(core_, "DELETE FROM bookmarks WHERE job = ?");
+    s.Bind(1, drop.bookmark_job).Run();
+  }
+  WriteRunRecord(core_, drop.run, {}, {});
+  tx.Commit();
+  return files;
+}
+
 std::set<std::string> SqlPublisher::Bookmarks(const std::string& job) {
   auto lock = core_.Lock();
   Statement s(core_, "SELECT key FROM bookmarks WHERE job = ?");

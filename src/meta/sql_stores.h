@@ -111,6 +111,7 @@ class SqlPublisher : public virtual Publisher {
  public:
   explicit SqlPublisher(SqlCore& core) : core_(core) {}
   void CommitRun(const RunCommit& commit) override;
+  std::vector<TableFile> DropTable(const TableDrop& drop) override;
   std::set<std::string> Bookmarks(const std::string& job) override;
 
  private:
