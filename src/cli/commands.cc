@@ -23,6 +23,7 @@
 #include "common/time.h"
 #include "examples/retail.h"
 #include "lake/zones.h"
+#include "notify/notify.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/workflow_resolve.h"
 #include "transform/run.h"
@@ -115,6 +116,7 @@ int Validate(const Global& g, const std::string& format) {
   ws.workflows = snapshot.workflows();
   transform::Validate(ws.project, diagnostics);
   orchestrator::ValidateWorkflows(ws, diagnostics);
+  project::CheckChannelSecrets(ws.project, diagnostics);
   const auto& project = ws.project;
   if (format == "json") {
     json problems = json::array();
@@ -621,15 +623,17 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
       catalog::Ingest("orders", {(root / "data" / "orders").string()}, *ws.store, *ws.metastore);
   step(fmt::format("ingested {} files into landing/orders/", landed.size()));
   // The pipeline is the example's workflow, as `sluice serve` would run it on their arrival.
+  auto channels = notify::Channels(ws.project);
   auto shared = std::make_shared<transform::Workspace>(ws);
   int64_t run_id = orchestrator::Enqueue(*ws.metastore, ws.workflows.at("orders"), "demo", {}, 0,
                                          transform::RecordSnapshot(ws));
   ws.metastore->ClaimRun(run_id, ProcessOwner());
-  meta::RunStatus status = ExecuteHere(shared, run_id, [&](const meta::LogLine& l) {
-    if (l.level != "info" || l.message.find(" succeeded in ") == std::string::npos) return;
-    if (l.step.empty() || l.step == "parallel" || l.step == "choice") return;
-    step(fmt::format("workflow orders [{}] {}", l.step, l.message));
-  });
+  meta::RunStatus status =
+      ExecuteHere(shared, run_id, std::move(channels), [&](const meta::LogLine& l) {
+        if (l.level != "info" || l.message.find(" succeeded in ") == std::string::npos) return;
+        if (l.step.empty() || l.step == "parallel" || l.step == "choice") return;
+        step(fmt::format("workflow orders [{}] {}", l.step, l.message));
+      });
   if (status != meta::RunStatus::kSucceeded) {
     Fail(ErrorKind::kInternal, "the demo workflow run {} {}: {}", run_id, meta::ToString(status),
          ws.metastore->GetRun(run_id)->error);

@@ -1,6 +1,7 @@
 #pragma once
 // One function per command; each calls into the libraries and prints. Return: the exit code.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,8 +50,10 @@ int TokenRevoke(const Global& g, const std::string& name);
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format);
 int Cancel(const Global& g, int64_t id, const std::string& format);
 int Retry(const Global& g, int64_t id, const std::string& format);
-// Executes claimed workflow run `id` in this process (Ctrl-C cancels it); returns its status.
+// Executes claimed workflow run `id` in this process (Ctrl-C cancels it), notifying `channels`
+// (notify::Channels, read before the run was queued or claimed); returns its status.
 meta::RunStatus ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
+                            std::map<std::string, project::Channel> channels,
                             const std::function<void(const meta::LogLine&)>& on_log);
 // A workflow run's steps with their attempts, as a table.
 void PrintWorkflowSteps(meta::Metastore& metastore, int64_t run_id);

@@ -16,6 +16,7 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "notify/notify.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/service.h"
 #include "orchestrator/workflow_resolve.h"
@@ -48,8 +49,9 @@ int ExitCodeOf(const meta::Run& run) {
 }  // namespace
 
 meta::RunStatus ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,
+                            std::map<std::string, project::Channel> channels,
                             const std::function<void(const meta::LogLine&)>& on_log) {
-  notify::Notifier notifier(notify::Channels(ws->project));
+  notify::Notifier notifier(std::move(channels));
   notifier.on_delivery = [&](const notify::Delivery& d) {
     if (!d.ok) {
       std::cerr << fmt::format("notification {} to {} failed: {}\n", d.event_type, d.channel,
@@ -91,12 +93,13 @@ meta::RunStatus ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id
 namespace {
 
 // Executes a claimed run here, printing its log as it goes; Ctrl-C cancels it.
-int Foreground(transform::Workspace ws, int64_t id, const std::string& format) {
+int Foreground(transform::Workspace ws, int64_t id,
+               std::map<std::string, project::Channel> channels, const std::string& format) {
   auto shared = std::make_shared<transform::Workspace>(std::move(ws));
   auto& m = *shared->metastore;
   std::function<void(const meta::LogLine&)> on_log;
   if (format != "json") on_log = [](const meta::LogLine& l) { std::cerr << LogText(l) << "\n"; };
-  ExecuteHere(shared, id, on_log);
+  ExecuteHere(shared, id, std::move(channels), on_log);
   auto run = m.GetRun(id);
   if (format == "json") {
     PrintJson(*api::RunDetailJson(m, id));
@@ -171,11 +174,12 @@ int RunWorkflow(const Global& g, const std::string& name, const std::vector<std:
     }
     p[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
+  auto channels = notify::Channels(ws.project);  // an unset secret stops it before it is queued
   auto& m = *ws.metastore;
   int64_t id = orchestrator::Enqueue(m, it->second, "manual", p, 0, transform::RecordSnapshot(ws));
   if (!m.ClaimRun(id, ProcessOwner()))
     FailWithCode(ErrorKind::kConflict, "run.claimed", "run {} was taken", id);
-  return Foreground(std::move(ws), id, format);
+  return Foreground(std::move(ws), id, std::move(channels), format);
 }
 
 int Retry(const Global& g, int64_t id, const std::string& format) {
@@ -191,6 +195,7 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
   // The definitions the run ran, not the folder as edited since; a run recorded before
   // snapshots were runs the folder.
   if (!run->snapshot.empty()) ws = ws.At(run->snapshot);
+  auto channels = notify::Channels(ws.project);  // an unset secret stops it before it is queued
   using meta::RunStatus;
   if ((run->status == RunStatus::kRunning || run->status == RunStatus::kQueued) &&
       !OwnerAlive(run->owner)) {
@@ -218,7 +223,7 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
     std::cout << fmt::format("run {} was queued again and taken by a running server\n", id);
     return 0;
   }
-  return Foreground(std::move(ws), id, format);
+  return Foreground(std::move(ws), id, std::move(channels), format);
 }
 
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {

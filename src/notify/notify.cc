@@ -231,6 +231,9 @@ void Notifier::PublishRaw(const std::string& type, const nlohmann::json& body) {
 }
 
 std::map<std::string, project::Channel> Channels(const project::Project& project) {
+  project::Diagnostics unset;
+  project::CheckChannelSecrets(project, unset);
+  unset.ThrowIfAny();
   auto channels = project.channels;
   if (!project.lineage.url.empty()) {
     project::Channel lineage;

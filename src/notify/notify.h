@@ -48,7 +48,8 @@ struct Options {
 };
 
 // The project's channels, plus a webhook channel for OpenLineage events (type "lineage") when
-// sluice.yaml names a lineage URL.
+// sluice.yaml names a lineage URL. Throws sluice::Error(kConfig, config.env_unset) naming each
+// channel setting whose ${env:...} variable is not set: what sends notifications calls it first.
 std::map<std::string, project::Channel> Channels(const project::Project& project);
 
 class Notifier {

@@ -49,6 +49,14 @@ std::string Substitute(const std::string& text, const json& scope) {
   return out + text.substr(last);
 }
 
+NotifyAbout NotifyAboutOf(const json& scope) {
+  const json* error = scope.contains("error") ? &scope["error"] : nullptr;
+  if (!error || !error->is_object() || error->value("kind", "").empty()) {
+    return NotifyAbout::kMessage;
+  }
+  return error->value("caught", false) ? NotifyAbout::kCaughtFailure : NotifyAbout::kRunFailure;
+}
+
 bool IsReservedParam(const std::string& name) {
   return name == "files" || name == "item" || name == "upstream_run_id" || name == "scheduled_at";
 }
@@ -278,14 +286,8 @@ class RunExecutor {
     }
     m_.FinishRun(final, {}, {});
     if (o_.notifier && !out.cancelled) {
-      notify::Event e;
-      e.type = out.ok ? "run_succeeded" : "run_failed";
-      e.project = ws_->project.name;
-      e.subject = "workflow " + run_.name;
-      e.run_id = run_.id;
-      e.step = out.path;
-      e.error_kind = out.ok ? "" : out.kind;
-      e.error = out.ok ? "" : Redact(out.error);
+      notify::Event e = out.ok ? EventOf("run_succeeded", out.path, "", "")
+                               : EventOf("run_failed", out.path, out.kind, out.error);
       e.message = out.ok
                       ? fmt::format("workflow {} succeeded (run {})", run_.name, run_.id)
                       : fmt::format("workflow {} failed at step {} ({}): {}", run_.name,
@@ -327,13 +329,13 @@ class RunExecutor {
       json output = json::parse(before->output, nullptr, false);
       size_t rule = output.is_object() ? output.value("catch_rule", size_t{0}) : 0;
       if (rule < step.catches.size()) {
-        scope["error"] = {{"kind", before->error_kind}, {"message", before->error}, {"step", path}};
         meta::Attempt failed{run_.id, path, before->attempts,   AttemptStatus::kFailed,
                              0,       0,    before->error_kind, before->error};
         return Handle(step, path, rule, failed, output, scope);
       }
     }
     if (was == StepStatus::kSucceeded || was == StepStatus::kCaught) {
+      if (step.kind == "notify") Told(step, path, scope);
       Remember(step, json::parse(before->output, nullptr, false), before->status, scope);
       return {};
     }
@@ -375,10 +377,7 @@ class RunExecutor {
         Log("info", path,
             fmt::format("{} succeeded in {} ms{}", Describe(step), ms, Figures(output)));
         if (o_.on_step) o_.on_step(step.kind, AttemptStatus::kSucceeded, ms, output);
-        if (step.kind == "notify") {
-          std::lock_guard lock(known_mu_);
-          notified_.insert(step.target);
-        }
+        if (step.kind == "notify") Told(step, path, scope);
         Remember(step, output, StepStatus::kSucceeded, scope);
         return out;
       }
@@ -431,7 +430,6 @@ class RunExecutor {
         Log("warn", path,
             fmt::format("{} failed ({}): {}; handled by its catch rule", Describe(step), out.kind,
                         a.error));
-        scope["error"] = {{"kind", out.kind}, {"message", a.error}, {"step", path}};
         return Handle(step, path, i, a, output, scope);
       }
       m_.EndAttempt(a, StepStatus::kFailed, output.dump());
@@ -442,30 +440,73 @@ class RunExecutor {
   }
 
   // Runs catch rule `rule` of a failed step; the step ends caught when the handler succeeds
-  // (until then it is `catching`, so a restart finishes the handler).
+  // (until then it is `catching`, so a restart finishes the handler). The handler's steps see
+  // the failure as `error` (with `caught`); the steps after it see the `error` of before.
   Outcome Handle(const project::WorkflowStep& step, const std::string& path, size_t rule,
                  const meta::Attempt& failed, const json& output, json& scope) {
+    json outer = scope.contains("error") ? scope["error"] : json();
+    scope["error"] = {
+        {"kind", failed.error_kind}, {"message", failed.error}, {"step", path}, {"caught", true}};
     Outcome handled = RunList(step.catches[rule].steps, path + "/catch", scope);
+    if (outer.is_null()) {
+      scope.erase("error");
+    } else {
+      scope["error"] = outer;
+    }
     if (handled.stopped) return handled;
     StepStatus ended = handled.ok ? StepStatus::kCaught : StepStatus::kFailed;
     m_.EndAttempt(failed, ended, output.dump());
     Remember(step, output, ended, scope);
+    if (handled.ok) PublishCaught(step, path, failed);
     return handled;
+  }
+
+  // An event of this run about step `path` (the run itself when empty).
+  notify::Event EventOf(std::string type, const std::string& path, const std::string& error_kind,
+                        const std::string& error) const {
+    notify::Event e;
+    e.type = std::move(type);
+    e.project = ws_->project.name;
+    e.subject = "workflow " + run_.name;
+    e.run_id = run_.id;
+    e.step = path;
+    e.error_kind = error_kind;
+    e.error = Redact(error);
+    return e;
   }
 
   void PublishRetry(const project::WorkflowStep& step, const std::string& path, const Outcome& out,
                     int attempt) {
     if (!o_.notifier) return;
-    notify::Event e;
-    e.type = "step_retried";
-    e.project = ws_->project.name;
-    e.subject = "workflow " + run_.name;
-    e.run_id = run_.id;
-    e.step = path;
-    e.error_kind = out.kind;
-    e.error = Redact(out.error);
+    notify::Event e = EventOf("step_retried", path, out.kind, out.error);
     e.message = fmt::format("{} failed on attempt {} and is retried", Describe(step), attempt);
     o_.notifier->Publish(e);
+  }
+
+  // step_caught for the channels subscribed to it, but those the handler's own notify steps
+  // told.
+  void PublishCaught(const project::WorkflowStep& step, const std::string& path,
+                     const meta::Attempt& failed) {
+    if (!o_.notifier) return;
+    std::set<std::string> skip;
+    {
+      std::lock_guard lock(known_mu_);
+      for (const auto& [at, channel] : told_) {
+        if (StartsWith(at, path + "/catch/")) skip.insert(channel);
+      }
+    }
+    notify::Event e = EventOf("step_caught", path, failed.error_kind, failed.error);
+    e.message = fmt::format("{} failed ({}) and its catch rule handled it: {}", Describe(step),
+                            failed.error_kind, e.error);
+    o_.notifier->Publish(e, skip);
+  }
+
+  // A notify step told its channel: the handler it is in (or the run's end, for run_failed in
+  // on_failure) does not tell that channel again.
+  void Told(const project::WorkflowStep& step, const std::string& path, const json& scope) {
+    std::lock_guard lock(known_mu_);
+    told_[path] = step.target;
+    if (NotifyAboutOf(scope) == NotifyAbout::kRunFailure) notified_.insert(step.target);
   }
 
   static std::string Describe(const project::WorkflowStep& step) {
@@ -763,7 +804,10 @@ class RunExecutor {
   std::mutex known_mu_;
   std::map<std::string, meta::StepState> known_;
   std::map<std::string, int> failures_;  // guarded by known_mu_ (parallel branches)
-  std::set<std::string> notified_;  // channels this run's notify steps told (guarded by known_mu_)
+  // Guarded by known_mu_: the channel each notify step that succeeded told, by the step's path,
+  // and the channels told of the run's failure (on_failure).
+  std::map<std::string, std::string> told_;
+  std::set<std::string> notified_;
   std::atomic<bool> cancel_{false}, run_timeout_{false};
   std::mutex flags_mu_;
   std::set<std::atomic<bool>*> active_;  // stop flags of running attempts (flags_mu_)

@@ -36,6 +36,12 @@ struct StepContext {
   std::function<void(const std::string& level, const std::string& message)> log;
 };
 
+// What a notify step's message is about, read from its scope's `error`: nothing (a message),
+// the failure a catch handler handles (step_caught), or the run's own failure in on_failure
+// (run_failed).
+enum class NotifyAbout { kMessage, kCaughtFailure, kRunFailure };
+NotifyAbout NotifyAboutOf(const nlohmann::json& scope);
+
 // Runs leaf steps: crawl, job, model, check, notify. Returns the step's figures (rows_in,
 // rows_out, rows_quarantined, files, ...); throws sluice::Error on failure.
 class StepRunner {

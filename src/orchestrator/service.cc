@@ -159,6 +159,7 @@ void Service::Reload() {
   try {
     fresh = std::make_shared<transform::Workspace>(definitions()->Reload());
     ValidateWorkflows(*fresh, diagnostics);
+    project::CheckChannelSecrets(fresh->project, diagnostics);  // Wire would throw
   } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {

@@ -310,20 +310,28 @@ class ProjectRunner : public StepRunner {
     if (!notifier_)
       FailWithCode(ErrorKind::kConfig, "config.invalid", "notifications are not available here");
     const json& scope = *ctx.scope;
-    bool failure = scope.contains("error") && !scope["error"].value("kind", "").empty();
-    std::string message =
-        step.message.empty()
-            ? (failure ? fmt::format(
-                             "workflow {} failed at {}: {}", scope["run"].value("workflow", ""),
-                             scope["error"].value("step", ""), scope["error"].value("message", ""))
-                       : fmt::format("workflow {} (run {}): {}", scope["run"].value("workflow", ""),
-                                     ctx.run_id, ctx.path))
-            : Substitute(step.message, scope);
-    auto e = EventFor(ws, ctx, failure ? "run_failed" : "message", message);
-    if (failure) {
-      e.error_kind = scope["error"].value("kind", "");
-      e.error = scope["error"].value("message", "");
-      e.step = scope["error"].value("step", "");
+    NotifyAbout about = NotifyAboutOf(scope);
+    std::string workflow = scope["run"].value("workflow", "");
+    json error = about == NotifyAbout::kMessage ? json::object() : scope["error"];
+    std::string step_at = error.value("step", ""), text = error.value("message", "");
+    std::string message = Substitute(step.message, scope);
+    if (step.message.empty()) {
+      message = about == NotifyAbout::kRunFailure
+                    ? fmt::format("workflow {} failed at {}: {}", workflow, step_at, text)
+                : about == NotifyAbout::kCaughtFailure
+                    ? fmt::format("workflow {}: {} failed and its catch rule handles it: {}",
+                                  workflow, step_at, text)
+                    : fmt::format("workflow {} (run {}): {}", workflow, ctx.run_id, ctx.path);
+    }
+    auto e = EventFor(ws, ctx,
+                      about == NotifyAbout::kRunFailure      ? "run_failed"
+                      : about == NotifyAbout::kCaughtFailure ? "step_caught"
+                                                             : "message",
+                      message);
+    if (about != NotifyAbout::kMessage) {
+      e.error_kind = error.value("kind", "");
+      e.error = text;
+      e.step = step_at;
     }
     notifier_->Send(step.target, e);
     return {{"channel", step.target}};

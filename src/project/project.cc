@@ -69,6 +69,12 @@ std::string Project::CompiledModelSql(const Model& model) const {
   return std::regex_replace(model.sql, ref_re, "$1");
 }
 
+void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics) {
+  for (const auto& [name, channel] : project.channels) {
+    for (const auto& d : channel.unset_env) diagnostics.Add(d.where, d.message, d.hint, d.code);
+  }
+}
+
 fs::path FindRoot(const fs::path& start) {
   std::error_code ec;
   fs::path dir = fs::absolute(start, ec).lexically_normal();
@@ -106,6 +112,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& EventAliase
       {"success", {"run_succeeded"}},
       {"failure", {"run_failed"}},
       {"retry", {"step_retried"}},
+      {"caught", {"step_caught"}},
       {"quality", {"quality_warned", "quality_failed"}},
       {"drift", {"schema_drift"}},
       {"quarantine", {"file_quarantined"}},
@@ -172,22 +179,23 @@ bool LooksLikeAddress(const std::string& text) {
          text.find_first_of(" \t\r\n,") == std::string::npos;
 }
 
-// One channel of `notifications:`: `key` is its name, `node` its settings.
-void ReadChannel(FileReader& r, const fs::path& root, const YAML::Node& key, const YAML::Node& node,
-                 Project& project) {
+// The settings of one channel of `notifications:`: `key` is its name, `node` its settings;
+// nullopt when they cannot make a channel.
+std::optional<Channel> ReadChannelSettings(FileReader& r, const fs::path& root,
+                                           const YAML::Node& key, const YAML::Node& node) {
   static const std::vector<std::string> kTypes = {"webhook", "email", "command", "file"};
   Channel c;
   c.name = key.Scalar();
   c.where = r.At(key);
   if (!IsPlainName(c.name)) {
     r.Error(key, fmt::format("channel name '{}' must be letters, digits and _", c.name));
-    return;
+    return std::nullopt;
   }
   if (!node.IsMap()) {
     r.Error(node.IsNull() ? key : node,
             fmt::format("notification channel '{}' must be a mapping of settings", c.name),
             "e.g. `" + c.name + ": { webhook: \"https://hooks.example.com/x\", on: [failure] }`");
-    return;
+    return std::nullopt;
   }
   const std::string what = fmt::format("notification channel '{}'", c.name);
   r.CheckKeys(node,
@@ -202,14 +210,14 @@ void ReadChannel(FileReader& r, const fs::path& root, const YAML::Node& key, con
     r.Error(key, what + " needs one of: " + Join(kTypes, ", "),
             "e.g. `webhook: URL`, `email: [ops@example.com]`, `command: \"...\"` or "
             "`file: notifications.jsonl`");
-    return;
+    return std::nullopt;
   }
   if (kinds.size() > 1) {
     r.Error(node[kinds[1]],
             fmt::format("{} has both `{}` and `{}`: a channel is one of them", what, kinds[0],
                         kinds[1]),
             "split it into two channels");
-    return;
+    return std::nullopt;
   }
   c.type = kinds[0];
   // Settings that belong to another kind of channel.
@@ -227,14 +235,14 @@ void ReadChannel(FileReader& r, const fs::path& root, const YAML::Node& key, con
   }
   const YAML::Node target = node[c.type];
   if (c.type == "webhook") {
+    // One from an unset variable (nullopt here) is checked once it is set.
     auto url = r.Scalar(target, "webhook");
-    if (!url) return;
-    if (!IsUrlWithScheme(*url, {"http", "https"})) {
+    if (url && !IsUrlWithScheme(*url, {"http", "https"})) {
       r.Error(target, fmt::format("webhook '{}' is not an http:// or https:// URL", *url),
               "e.g. webhook: \"https://hooks.example.com/sluice\"");
-      return;
+      return std::nullopt;
     }
-    c.target = *url;
+    c.target = url.value_or("");
     if (auto s = node["secret"]) {
       if (auto v = r.Scalar(s, "secret")) {
         c.secret = *v;
@@ -300,15 +308,14 @@ void ReadChannel(FileReader& r, const fs::path& root, const YAML::Node& key, con
     }
   } else {
     auto v = r.Scalar(target, c.type);
-    if (!v) return;
-    if (Trim(*v).empty()) {
+    if (v && Trim(*v).empty()) {
       r.Error(target, fmt::format("{} of {} is empty", c.type, what),
               c.type == "command" ? "e.g. command: \"logger -t sluice\""
                                   : "e.g. file: notifications.jsonl");
-      return;
+      return std::nullopt;
     }
-    c.target = *v;
-    if (c.type == "file" && !fs::path(*v).is_absolute()) c.target = (root / *v).string();
+    c.target = v.value_or("");
+    if (c.type == "file" && v && !fs::path(*v).is_absolute()) c.target = (root / *v).string();
   }
   if (auto a = node["attempts"]) {
     if (auto v = r.Scalar(a, "attempts")) {
@@ -332,7 +339,23 @@ void ReadChannel(FileReader& r, const fs::path& root, const YAML::Node& key, con
   } else {
     c.events = {"run_failed"};
   }
-  project.channels[c.name] = c;
+  return c;
+}
+
+// One channel of `notifications:`; a setting naming an unset variable is kept in its unset_env.
+void ReadChannel(FileReader& r, const fs::path& root, const YAML::Node& key, const YAML::Node& node,
+                 Project& project) {
+  Diagnostics unset;
+  r.DivertUnsetEnv(&unset);
+  auto c = ReadChannelSettings(r, root, key, node);
+  r.DivertUnsetEnv(nullptr);
+  if (!c) return;
+  for (const auto& d : unset.items()) {
+    c->unset_env.push_back({d.where,
+                            fmt::format("{} (notification channel '{}')", d.message, c->name),
+                            d.hint, d.code});
+  }
+  project.channels[c->name] = std::move(*c);
 }
 
 // `notifications:` of sluice.yaml: channel name -> settings.

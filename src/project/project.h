@@ -176,12 +176,15 @@ struct Channel {
   std::string tls = "starttls";    // email: starttls (required) | try | none
   int attempts = 4;                // webhook/email deliveries tried before giving up
   Location where;
+  // Its settings' ${env:...} references to unset variables (config.env_unset, naming the
+  // channel): read-only commands never need them; CheckChannelSecrets reports them.
+  std::vector<Diagnostic> unset_env;
 };
 
 // Every event type a channel can subscribe to.
 inline const std::vector<std::string> kEventTypes = {
-    "run_succeeded",  "run_failed",   "step_retried",    "quality_warned",
-    "quality_failed", "schema_drift", "file_quarantined"};
+    "run_succeeded",  "run_failed",     "step_retried", "step_caught",
+    "quality_warned", "quality_failed", "schema_drift", "file_quarantined"};
 
 // OpenLineage: run events POSTed to `url` (none when empty).
 // sluice.yaml's `query:`: the limits of `sluice query` (see docs/project-reference.md).
@@ -238,6 +241,10 @@ struct Project {
 // the reason it cannot into its file_problem: rule files are read when the project loads, never
 // again at run time.
 void ReadRuleFiles(DefinitionReader& files, std::vector<CheckSpec>& checks);
+
+// Adds every channel's unset_env to `diagnostics`: validate reports them, and commands that send
+// notifications refuse to start (notify::Channels) until they are set.
+void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics);
 
 // Finds the project folder: `start` itself or the nearest parent holding sluice.yaml.
 fs::path FindRoot(const fs::path& start);

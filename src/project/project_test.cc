@@ -156,6 +156,29 @@ TEST_F(ProjectTest, NoNotificationsByDefault) {
   EXPECT_EQ(p.lineage.namespace_name, "sluice");
 }
 
+TEST_F(ProjectTest, AChannelSecretFromAnUnsetVariableIsReportedOnlyWhenAsked) {
+  unsetenv("SLUICE_TEST_UNSET_HOOK");
+  unsetenv("SLUICE_TEST_UNSET_KEY");
+  Write("sluice.yaml",
+        "project: shop\n"
+        "notifications:\n"
+        "  team: { webhook: \"${env:SLUICE_TEST_UNSET_HOOK}\",\n"
+        "          secret: \"${env:SLUICE_TEST_UNSET_KEY}\", on: [caught] }\n");
+  Diagnostics d;
+  auto p = Load(root_, "dev", d);
+  EXPECT_TRUE(d.empty()) << d.items()[0].str();  // loading for a read-only command
+  const auto& team = p.channels.at("team");
+  EXPECT_EQ(team.events, std::vector<std::string>({"step_caught"}));
+  Diagnostics secrets;
+  CheckChannelSecrets(p, secrets);
+  ASSERT_EQ(secrets.items().size(), 2u);
+  EXPECT_EQ(secrets.items()[0].str(),
+            "sluice.yaml:3:20: environment variable "
+            "SLUICE_TEST_UNSET_HOOK is not set (notification channel 'team')\n  hint: export "
+            "SLUICE_TEST_UNSET_HOOK=... before running sluice");
+  EXPECT_EQ(secrets.items()[1].code, "config.env_unset");
+}
+
 TEST_F(ProjectTest, ReportsNotificationMistakesWithTheirPlace) {
   Write("sluice.yaml",
         "project: shop\n"

@@ -51,14 +51,22 @@ class FileReader {
     }
   }
 
-  // A scalar's text with ${env:NAME} substituted; nullopt (and a diagnostic) when not a scalar.
+  // A scalar's text with ${env:NAME} substituted; nullopt (and a diagnostic) when not a scalar,
+  // or when it names an unset variable while those are diverted (DivertUnsetEnv).
   std::optional<std::string> Scalar(const YAML::Node& node, const std::string& what) {
     if (!node.IsScalar()) {
       Error(node, fmt::format("{} must be a single value, not a {}", what, NodeKind(node)));
       return std::nullopt;
     }
-    return Expand(node);
+    size_t diverted = unset_env_ ? unset_env_->items().size() : 0;
+    std::string text = Expand(node);
+    if (unset_env_ && unset_env_->items().size() > diverted) return std::nullopt;
+    return text;
   }
+
+  // While `to` is set, an unset ${env:NAME} is reported there instead of as a problem of the
+  // file (the settings of notification channels: their secrets are needed only to send).
+  void DivertUnsetEnv(Diagnostics* to) { unset_env_ = to; }
 
   std::optional<bool> Bool(const YAML::Node& node, const std::string& what) {
     auto text = Scalar(node, what);
@@ -135,8 +143,9 @@ class FileReader {
       std::string name = (*it)[1];
       const char* value = std::getenv(name.c_str());
       if (!value) {
-        Error(node, fmt::format("environment variable {} is not set", name),
-              fmt::format("export {}=... before running sluice", name), "config.env_unset");
+        (unset_env_ ? *unset_env_ : diagnostics_)
+            .Add(At(node), fmt::format("environment variable {} is not set", name),
+                 fmt::format("export {}=... before running sluice", name), "config.env_unset");
       } else {
         RegisterSecret(value);
         out += value;
@@ -148,6 +157,7 @@ class FileReader {
 
   std::string file_;
   Diagnostics& diagnostics_;
+  Diagnostics* unset_env_ = nullptr;
 };
 
 // The most bytes Sluice reads from one project file (YAML, DQDL).

@@ -19,10 +19,8 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "support"))
-from servetest import Deadline, check  # noqa: E402
+from servetest import Deadline, check, receiver  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SUPPORT = os.path.join(os.path.dirname(HERE), "support")
 DEADLINE = Deadline(120)
 until = DEADLINE.until
 SECRET = "hook-secret-4f9a1c"
@@ -42,15 +40,6 @@ class Api:
         kind = r.getheader("Content-Type", "")
         return r.status, (json.loads(data) if "json" in kind and "ndjson" not in kind else
                           data.decode())
-
-
-def receiver(root, name, fail_first=0):
-    record = os.path.join(root, name + ".jsonl")
-    proc = subprocess.Popen([sys.executable, os.path.join(SUPPORT, "webhook_server.py"), record,
-                             "--fail-first", str(fail_first), "--lifetime", "120"],
-                            stdout=subprocess.PIPE, text=True)
-    port = int(proc.stdout.readline())
-    return proc, port, record
 
 
 def records(path):

@@ -43,6 +43,15 @@ def closed_by_server(s):
         return True
 
 
+def receiver(root, name, fail_first=0):
+    """A webhook_server.py recording into root/NAME.jsonl: (process, port, record file)."""
+    record = os.path.join(root, name + ".jsonl")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "webhook_server.py")
+    proc = subprocess.Popen([sys.executable, script, record, "--fail-first", str(fail_first),
+                             "--lifetime", "120"], stdout=subprocess.PIPE, text=True)
+    return proc, int(proc.stdout.readline()), record
+
+
 def write_project(root, files):
     """Writes {relative path: text} under root."""
     for rel, text in files.items():
