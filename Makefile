@@ -2,19 +2,41 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap build demo test bench fuzz format clean
+# `make install` copies $(BUILD)/sluice to $(PREFIX)/bin and DuckDB's library beside it in
+# $(PREFIX)/lib/sluice; `make uninstall` removes both.
+PREFIX ?= $(HOME)/.local
+
+.PHONY: all bootstrap configure build sluice demo test install uninstall bench fuzz format clean
 
 all: build
 
 bootstrap:
 	@scripts/bootstrap
 
-build: bootstrap
+configure: bootstrap
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Only the program: what the demo and install need (no unit tests, no fuzz targets).
+sluice: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target sluice
+
+demo: sluice
 	@$(BUILD)/sluice demo sluice-demo
+
+install: sluice
+	@cmake --install $(BUILD) --prefix "$(PREFIX)" >/dev/null
+	@echo "installed $(PREFIX)/bin/sluice"
+	@case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; \
+	  *) echo "$(PREFIX)/bin is not on your PATH; add it, e.g. export PATH=\"$(PREFIX)/bin:\$$PATH\"";; \
+	esac
+
+uninstall:
+	@rm -f "$(PREFIX)/bin/sluice" "$(PREFIX)/lib/sluice/libduckdb.so"
+	@rmdir "$(PREFIX)/lib/sluice" 2>/dev/null || true
+	@echo "removed $(PREFIX)/bin/sluice"
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -14,6 +14,7 @@ The case folder:
     write: PATH        write the lines after ---- to PATH in the project (change a file mid-case)
     remove: PATH       delete PATH in the project
     env: NAME=VALUE    set an environment variable for the following commands
+    cd: PATH           run the following commands in PATH (relative to the project folder)
 
   then optional lines `exit: N`, `contains: TEXT` (stdout or stderr must contain TEXT) and
   `lacks: TEXT` (neither may contain it), and
@@ -69,6 +70,7 @@ def main():
         shutil.copytree(os.path.join(case_dir, "project"), proj)
         if os.path.isdir(os.path.join(case_dir, "input")):
             shutil.copytree(os.path.join(case_dir, "input"), os.path.join(proj, "input"))
+        cwd = proj
         for n, block in enumerate(parse(script)):
             lineno = starts[n] if n < len(starts) else 0
             head, rest = block[0], block[1:]
@@ -92,6 +94,9 @@ def main():
                 name, _, value = arg.partition("=")
                 env[name] = value
                 continue
+            if kind == "cd":
+                cwd = os.path.join(proj, arg)
+                continue
             if kind == "write":
                 path = os.path.join(proj, arg)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -102,14 +107,14 @@ def main():
                 os.remove(os.path.join(proj, arg))
                 continue
             if kind == "query":
-                argv = [sluice, "-C", proj, "query", "--format", "csv", arg]
+                argv = [sluice, "-C", cwd, "query", "--format", "csv", arg]
                 want_exit = opts.get("exit", 0)
             elif kind in ("run", "error"):
-                argv = [sluice, "-C", proj] + shlex.split(arg)
+                argv = [sluice, "-C", cwd] + shlex.split(arg)
                 want_exit = opts.get("exit", 0 if kind == "run" else 2)
             else:
                 fail(case, lineno, f"unknown block kind {kind!r}")
-            p = subprocess.run(argv, cwd=proj, env=env, capture_output=True, text=True, timeout=300)
+            p = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
             shown = f"\n$ sluice {' '.join(shlex.quote(a) for a in argv[3:])}\n--- stdout\n{p.stdout}--- stderr\n{p.stderr}"
             if p.returncode != want_exit:
                 fail(case, lineno, f"exit code {p.returncode}, expected {want_exit}{shown}")

@@ -21,6 +21,7 @@
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "examples/empty.h"
 #include "examples/retail.h"
 #include "lake/zones.h"
 #include "notify/notify.h"
@@ -103,6 +104,16 @@ int Init(const std::string& dir, const std::string& example, bool sample_data) {
                             : "  sluice ingest orders YOUR_ORDER_FILES...\n");
   std::cout << "  sluice crawl\n  sluice run --all\n"
                "  sluice query \"SELECT * FROM gold.country_revenue ORDER BY rank\"\n";
+  return 0;
+}
+
+int InitEmpty(const std::string& dir) {
+  examples::WriteEmptyProject(dir);
+  std::cout << fmt::format(
+      "Created an empty project in {}: sluice.yaml says what goes where.\n\nNext:\n"
+      "  cd {}\n"
+      "  add a source in sources/, then sluice ingest SOURCE FILES... and sluice crawl\n",
+      dir, dir);
   return 0;
 }
 
@@ -198,6 +209,9 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   } else {
     for (const auto& n : sources) todo.push_back(&FindSource(ws, n));
   }
+  if (todo.empty() && format != "json") {
+    std::cout << "nothing to crawl: the project has no sources yet (add one in sources/)\n";
+  }
   engine::Database db;
   engine::Connection conn(db);
   json out = json::array();
@@ -262,6 +276,10 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
                    near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
     }
     wanted.insert(static_cast<size_t>(i));
+  }
+  if (dag.nodes.empty() && format != "json") {
+    std::cout << "nothing to run: the project has no jobs or models yet (add them in jobs/ and "
+                 "models/)\n";
   }
   auto options = Progress();
   options.full_refresh = full_refresh;

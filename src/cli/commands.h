@@ -18,6 +18,7 @@ struct Global {
 };
 
 int Init(const std::string& dir, const std::string& example, bool sample_data);
+int InitEmpty(const std::string& dir);
 int Validate(const Global& g, const std::string& format);
 int IngestFiles(const Global& g, const std::string& source, const std::vector<std::string>& paths,
                 const std::string& format);

@@ -45,11 +45,15 @@ int main(int argc, char** argv) {
   std::string format = "table";
 
   std::string init_dir, example = "retail";
-  bool no_data = false;
+  bool no_data = false, empty = false;
   auto* init = app.add_subcommand("init", "Create a project that runs as is, with sample data");
   init->add_option("DIR", init_dir, "Folder to create")->required();
-  init->add_option("--example", example, "Example project")->check(CLI::IsMember({"retail"}));
-  init->add_flag("--no-data", no_data, "Leave out the sample data files");
+  auto* example_opt =
+      init->add_option("--example", example, "Example project")->check(CLI::IsMember({"retail"}));
+  auto* no_data_opt = init->add_flag("--no-data", no_data, "Leave out the sample data files");
+  init->add_flag("--empty", empty, "A blank project: sluice.yaml and empty folders")
+      ->excludes(example_opt)
+      ->excludes(no_data_opt);
 
   auto* validate = app.add_subcommand("validate", "Check every project file; print all problems");
   AddFormat(validate, format);
@@ -263,7 +267,7 @@ int main(int argc, char** argv) {
   InstallInterruptHandler();
   cli::RedactStandardStreams();
   try {
-    if (*init) return cli::Init(init_dir, example, !no_data);
+    if (*init) return empty ? cli::InitEmpty(init_dir) : cli::Init(init_dir, example, !no_data);
     if (*validate) return cli::Validate(g, format);
     if (*ingest) return cli::IngestFiles(g, source, paths, format);
     if (*crawl) return cli::CrawlSources(g, sources, format);
