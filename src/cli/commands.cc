@@ -17,6 +17,7 @@
 #include "cli/output.h"
 #include "cli/support.h"
 #include "common/error.h"
+#include "common/exit_code.h"
 #include "common/process.h"
 #include "common/redact.h"
 #include "common/strings.h"
@@ -188,7 +189,7 @@ int IngestFiles(const Global& g, const std::string& source, const std::vector<st
 }
 
 int CrawlSources(const Global& g, const std::vector<std::string>& sources,
-                 const std::string& format) {
+                 const std::string& format, bool detailed_exitcode) {
   auto ws = Open(g);
   std::vector<const project::Source*> todo;
   if (sources.empty()) {
@@ -199,8 +200,10 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   engine::Database db;
   engine::Connection conn(db);
   json out = json::array();
+  bool kept_out = false;
   for (const auto* s : todo) {
     auto r = catalog::Crawl(*s, transform::RecordSnapshot(ws), *ws.store, *ws.metastore, conn);
+    kept_out = kept_out || r.kept_out();
     json q = json::array(), checks = json::array();
     json held = json::array();
     for (const auto& [key, reason] : r.quarantined) {
@@ -263,7 +266,8 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
   }
   auto options = Progress();
   json out = json::array();
-  int exit_code = 0;
+  std::optional<int> failed;
+  bool kept_out = false;
   for (size_t i : dag.order) {
     if (!all && !wanted.count(i)) continue;
     const auto& node = dag.nodes[i];
@@ -272,6 +276,7 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
                         ? transform::RunJob(ws, ws.project.jobs.at(node.name), options)
                         : transform::RunModel(ws, ws.project.models.at(node.output), options);
       ClearProgress();
+      kept_out = kept_out || report.kept_out();
       out.push_back(api::ReportJson(report));
       if (format != "json") PrintReport(report);
     } catch (const Error& e) {
@@ -285,12 +290,12 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all,
                      {"error_kind", ErrorKindName(e.kind())},
                      {"error_code", e.shown_code()},
                      {"error", Redact(e.what())}});
-      exit_code = ExitCodeFor(e.kind());
+      failed = ExitCodeFor(e.kind());
       break;
     }
   }
   if (format == "json") PrintJson(out);
-  return exit_code;
+  return failed ? *failed : DoneExitCode(detailed_exitcode, kept_out);
 }
 
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows) {

@@ -66,6 +66,11 @@ int main(int argc, char** argv) {
   auto* crawl = app.add_subcommand("crawl", "Catalog new landed files as bronze.<source>");
   crawl->add_option("SOURCE", sources, "Sources to crawl (default: all)");
   AddFormat(crawl, format);
+  bool detailed_exitcode = false;
+  const char* detailed_help =
+      "Exit 4 when done but something was kept out (files quarantined or held, rows "
+      "quarantined); 0 when everything flowed";
+  crawl->add_flag("--detailed-exitcode", detailed_exitcode, detailed_help);
 
   std::vector<std::string> names;
   bool all = false;
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
                   "A workflow, a job name, or a model table such as gold.daily_revenue");
   run->add_flag("--all", all, "Every job and model, in dependency order");
   run->add_option("--param", params, "A workflow parameter NAME=VALUE (repeatable)");
+  run->add_flag("--detailed-exitcode", detailed_exitcode, detailed_help);
   AddFormat(run, format);
 
   std::string sql;
@@ -244,20 +250,20 @@ int main(int argc, char** argv) {
     if (*init) return cli::Init(init_dir, example, !no_data);
     if (*validate) return cli::Validate(g, format);
     if (*ingest) return cli::IngestFiles(g, source, paths, format);
-    if (*crawl) return cli::CrawlSources(g, sources, format);
+    if (*crawl) return cli::CrawlSources(g, sources, format, detailed_exitcode);
     if (*run) {
       if (all == !names.empty()) {
         FailWithCode(ErrorKind::kUsage, "usage.bad_option",
                      "sluice run: name a workflow, jobs or models, or pass --all (not both)");
       }
       if (!all && names.size() == 1 && cli::IsWorkflow(g, names[0])) {
-        return cli::RunWorkflow(g, names[0], params, format);
+        return cli::RunWorkflow(g, names[0], params, format, detailed_exitcode);
       }
       if (!params.empty()) {
         FailWithCode(ErrorKind::kUsage, "usage.bad_option",
                      "sluice run: --param is for workflows; jobs and models take none");
       }
-      return cli::Run(g, names, all, format);
+      return cli::Run(g, names, all, format, detailed_exitcode);
     }
     if (*query) return cli::Query(g, sql, format, max_rows);
     if (*catalog) return cli::Catalog(g, table, format);
