@@ -56,8 +56,7 @@ void ClearProgress() {
 void PrintFailedChecks(const std::vector<meta::CheckResult>& checks) {
   for (const auto& c : checks) {
     if (c.outcome == "pass") continue;
-    std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule,
-                             c.message.empty() ? "observed " + c.observed : c.message);
+    std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule, c.message);
   }
 }
 
@@ -242,11 +241,11 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
     PrintFailedChecks(r.checks);
   }
   if (format == "json") PrintJson(out);
-  return 0;
+  return DoneExitCode(detailed_exitcode, kept_out);
 }
 
-int Run(const Global& g, const std::vector<std::string>& names, bool all,
-        const std::string& format) {
+int Run(const Global& g, const std::vector<std::string>& names, bool all, const std::string& format,
+        bool detailed_exitcode) {
   auto ws = Open(g);
   project::Diagnostics diagnostics;
   auto dag = transform::BuildDag(ws.project, diagnostics);
@@ -489,7 +488,7 @@ int LandingRelease(const Global& g, const std::string& key, const std::string& f
     }
   }
   PrintFailedChecks(r.report.checks);
-  return kept_out ? 4 : 0;
+  return kept_out ? kExitChanges : 0;
 }
 
 int LandingRemove(const Global& g, const std::string& key, const std::string& reason,
