@@ -437,8 +437,47 @@ std::map<std::string, std::string> FilesBreaking(const std::vector<quality::Rule
   return out;
 }
 
-// The source's fail and warn checks over the rows of the new files that remain, then each
-// quarantining rule with the number of files it kept out.
+// At most kNamedFiles keys, then "and N more".
+constexpr size_t kNamedFiles = 5;
+std::string NameSome(const std::vector<std::string>& keys) {
+  std::vector<std::string> named(
+      keys.begin(), keys.begin() + static_cast<long>(std::min(keys.size(), kNamedFiles)));
+  std::string out = Join(named, ", ");
+  if (keys.size() > named.size()) out += fmt::format(" and {} more", keys.size() - named.size());
+  return out;
+}
+
+// Adds to the message of each failing fail or warn result (`results` in the order of `judged`)
+// the new files that broke it: those whose rows alone fail the rule, or, when none does alone (a
+// rule over the whole batch, such as RowCount), all of them together.
+void NameBreakingFiles(std::vector<meta::CheckResult>& results,
+                       const std::vector<quality::Rule>& judged, const meta::TableChange& change,
+                       const lake::Fetched& local, const quality::History& history,
+                       engine::Connection& conn) {
+  std::vector<meta::TableFile> files;
+  std::string rows;
+  for (size_t i = 0; i < judged.size() && i < results.size(); ++i) {
+    auto& result = results[i];
+    if (result.outcome != "fail") continue;
+    if (rows.empty()) rows = NewRows(change, files, local, conn, true);
+    std::vector<std::string> alone, all;
+    for (size_t f = 0; f < files.size(); ++f) {
+      all.push_back(files[f].key);
+      std::string one = fmt::format(
+          "(SELECT * EXCLUDE (_sluice_file) FROM {} WHERE _sluice_file = {})", rows, f + 1);
+      auto r = quality::Evaluate(conn, one, result.table, {judged[i]}, history);
+      if (!r.empty() && r[0].outcome == "fail") alone.push_back(files[f].key);
+    }
+    result.message += alone.empty()
+                          ? fmt::format("; over the new files together: {}", NameSome(all))
+                          : fmt::format("; broken by new file{} {}", alone.size() == 1 ? "" : "s",
+                                        NameSome(alone));
+  }
+}
+
+// The source's fail and warn checks over the rows of the new files that remain, each failing one
+// naming the files that broke it, then each quarantining rule with the number of files it kept
+// out.
 std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& rules,
                                              const meta::TableChange& change,
                                              const CrawlReport& report, const lake::Fetched& local,
@@ -449,8 +488,12 @@ std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& r
   };
   std::vector<meta::TableFile> files;
   std::string rows = NewRows(change, files, local, conn, false);
+  std::vector<quality::Rule> judged;
+  for (const auto& r : rules) {
+    if (r.on_fail != "quarantine") judged.push_back(r);
+  }
   // No file left to register (rows ""): nothing to judge, and no figure for the history.
-  return quality::Judge(conn, rows, output, rules, history, [&](const quality::Rule& r) {
+  auto results = quality::Judge(conn, rows, output, rules, history, [&](const quality::Rule& r) {
     int64_t kept = 0;
     for (const auto& [key, reason] : report.held) {
       kept += reason.find(fmt::format("check: {} (", r.text)) != std::string::npos;
@@ -463,6 +506,8 @@ std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& r
                              kept,
                              fmt::format("{} file{} kept out", kept, kept == 1 ? "" : "s")};
   });
+  if (!rows.empty()) NameBreakingFiles(results, judged, change, local, history, conn);
+  return results;
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ struct CrawlReport {
   bool changed = false;       // a new version was published
   std::string schema_change;  // e.g. "added coupon VARCHAR; widened amount BIGINT -> DOUBLE"
   std::vector<meta::CheckResult> checks;  // the source's checks over the new files
+  // A new file was quarantined or held (`sluice crawl --detailed-exitcode` exits 4).
+  bool kept_out() const { return !quarantined.empty() || !held.empty(); }
 };
 
 // The source's `checks:` judge the new files' rows before they are registered. Throws

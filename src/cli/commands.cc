@@ -17,6 +17,7 @@
 #include "cli/output.h"
 #include "cli/support.h"
 #include "common/error.h"
+#include "common/exit_code.h"
 #include "common/process.h"
 #include "common/redact.h"
 #include "common/strings.h"
@@ -57,8 +58,7 @@ void ClearProgress() {
 void PrintFailedChecks(const std::vector<meta::CheckResult>& checks) {
   for (const auto& c : checks) {
     if (c.outcome == "pass") continue;
-    std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule,
-                             c.message.empty() ? "observed " + c.observed : c.message);
+    std::cout << fmt::format("  check {} ({}): {} - {}\n", c.outcome, c.on_fail, c.rule, c.message);
   }
 }
 
@@ -201,7 +201,7 @@ int IngestFiles(const Global& g, const std::string& source, const std::vector<st
 }
 
 int CrawlSources(const Global& g, const std::vector<std::string>& sources,
-                 const std::string& format) {
+                 const std::string& format, bool detailed_exitcode) {
   auto ws = Open(g);
   std::vector<const project::Source*> todo;
   if (sources.empty()) {
@@ -215,8 +215,10 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
   engine::Database db;
   engine::Connection conn(db);
   json out = json::array();
+  bool kept_out = false;
   for (const auto* s : todo) {
     auto r = catalog::Crawl(*s, transform::RecordSnapshot(ws), *ws.store, *ws.metastore, conn);
+    kept_out = kept_out || r.kept_out();
     json q = json::array(), checks = json::array();
     json held = json::array();
     for (const auto& [key, reason] : r.quarantined) {
@@ -255,11 +257,11 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
     PrintFailedChecks(r.checks);
   }
   if (format == "json") PrintJson(out);
-  return 0;
+  return DoneExitCode(detailed_exitcode, kept_out);
 }
 
 int Run(const Global& g, const std::vector<std::string>& names, bool all, bool full_refresh,
-        const std::string& format) {
+        const std::string& format, bool detailed_exitcode) {
   auto ws = Open(g);
   project::Diagnostics diagnostics;
   auto dag = transform::BuildDag(ws.project, diagnostics);
@@ -284,7 +286,8 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
   auto options = Progress();
   options.full_refresh = full_refresh;
   json out = json::array();
-  int exit_code = 0;
+  std::optional<int> failed;
+  bool kept_out = false;
   for (size_t i : dag.order) {
     if (!all && !wanted.count(i)) continue;
     const auto& node = dag.nodes[i];
@@ -293,6 +296,7 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
                         ? transform::RunJob(ws, ws.project.jobs.at(node.name), options)
                         : transform::RunModel(ws, ws.project.models.at(node.output), options);
       ClearProgress();
+      kept_out = kept_out || report.kept_out();
       out.push_back(api::ReportJson(report));
       if (format != "json") PrintReport(report);
     } catch (const Error& e) {
@@ -306,12 +310,12 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
                      {"error_kind", ErrorKindName(e.kind())},
                      {"error_code", e.shown_code()},
                      {"error", Redact(e.what())}});
-      exit_code = ExitCodeFor(e.kind());
+      failed = ExitCodeFor(e.kind());
       break;
     }
   }
   if (format == "json") PrintJson(out);
-  return exit_code;
+  return failed ? *failed : DoneExitCode(detailed_exitcode, kept_out);
 }
 
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows) {
@@ -505,7 +509,7 @@ int LandingRelease(const Global& g, const std::string& key, const std::string& f
     }
   }
   PrintFailedChecks(r.report.checks);
-  return kept_out ? 4 : 0;
+  return kept_out ? kExitChanges : 0;
 }
 
 int LandingRemove(const Global& g, const std::string& key, const std::string& reason,

@@ -22,10 +22,12 @@ int InitEmpty(const std::string& dir);
 int Validate(const Global& g, const std::string& format);
 int IngestFiles(const Global& g, const std::string& source, const std::vector<std::string>& paths,
                 const std::string& format);
+// With `detailed_exitcode`, crawl and run exit kExitChanges (4) when they were done but kept
+// something out (files quarantined or held, rows quarantined).
 int CrawlSources(const Global& g, const std::vector<std::string>& sources,
-                 const std::string& format);
+                 const std::string& format, bool detailed_exitcode);
 int Run(const Global& g, const std::vector<std::string>& names, bool all, bool full_refresh,
-        const std::string& format);
+        const std::string& format, bool detailed_exitcode);
 // `max_rows` < 0: the project's query: max_rows.
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows);
 int Catalog(const Global& g, const std::string& table, const std::string& format);
@@ -41,7 +43,7 @@ int RunsShow(const Global& g, int64_t id, const std::string& format);
 // Workflows and the server (workflow_commands.cc).
 bool IsWorkflow(const Global& g, const std::string& name);
 int RunWorkflow(const Global& g, const std::string& name, const std::vector<std::string>& params,
-                const std::string& format);
+                const std::string& format, bool detailed_exitcode);
 int Serve(const Global& g, const std::string& listen, int workers, const std::string& rescan,
           const std::string& grace);
 // API tokens: create prints the secret once (stdout) and stores its hash; list and revoke.

@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
   auto* crawl = app.add_subcommand("crawl", "Catalog new landed files as bronze.<source>");
   crawl->add_option("SOURCE", sources, "Sources to crawl (default: all)");
   AddFormat(crawl, format);
+  bool detailed_exitcode = false;
+  const char* detailed_help =
+      "Exit 4 when done but something was kept out (files quarantined or held, rows "
+      "quarantined); 0 when everything flowed";
+  crawl->add_flag("--detailed-exitcode", detailed_exitcode, detailed_help);
 
   std::vector<std::string> names;
   bool all = false;
@@ -79,6 +84,7 @@ int main(int argc, char** argv) {
                   "A workflow, a job name, or a model table such as gold.daily_revenue");
   run->add_flag("--all", all, "Every job and model, in dependency order");
   run->add_option("--param", params, "A workflow parameter NAME=VALUE (repeatable)");
+  run->add_flag("--detailed-exitcode", detailed_exitcode, detailed_help);
   bool full_refresh = false;
   run->add_flag("--full-refresh", full_refresh,
                 "Jobs read every landed file again, whatever their bookmarks, and rebuild their "
@@ -270,7 +276,7 @@ int main(int argc, char** argv) {
     if (*init) return empty ? cli::InitEmpty(init_dir) : cli::Init(init_dir, example, !no_data);
     if (*validate) return cli::Validate(g, format);
     if (*ingest) return cli::IngestFiles(g, source, paths, format);
-    if (*crawl) return cli::CrawlSources(g, sources, format);
+    if (*crawl) return cli::CrawlSources(g, sources, format, detailed_exitcode);
     if (*run) {
       if (all == !names.empty()) {
         FailWithCode(ErrorKind::kUsage, "usage.bad_option",
@@ -282,13 +288,13 @@ int main(int argc, char** argv) {
                        "sluice run: --full-refresh is for jobs and models; run the job with it, "
                        "then the workflow");
         }
-        return cli::RunWorkflow(g, names[0], params, format);
+        return cli::RunWorkflow(g, names[0], params, format, detailed_exitcode);
       }
       if (!params.empty()) {
         FailWithCode(ErrorKind::kUsage, "usage.bad_option",
                      "sluice run: --param is for workflows; jobs and models take none");
       }
-      return cli::Run(g, names, all, full_refresh, format);
+      return cli::Run(g, names, all, full_refresh, format, detailed_exitcode);
     }
     if (*query) return cli::Query(g, sql, format, max_rows);
     if (*catalog) return cli::Catalog(g, table, format);

@@ -11,6 +11,7 @@
 #include "cli/output.h"
 #include "cli/support.h"
 #include "common/error.h"
+#include "common/exit_code.h"
 #include "common/interrupt.h"
 #include "common/process.h"
 #include "common/redact.h"
@@ -92,9 +93,11 @@ meta::RunStatus ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id
 
 namespace {
 
-// Executes a claimed run here, printing its log as it goes; Ctrl-C cancels it.
+// Executes a claimed run here, printing its log as it goes; Ctrl-C cancels it. Returns the exit
+// code: with `detailed_exitcode`, kExitChanges for a succeeded run that kept something out.
 int Foreground(transform::Workspace ws, int64_t id,
-               std::map<std::string, project::Channel> channels, const std::string& format) {
+               std::map<std::string, project::Channel> channels, const std::string& format,
+               bool detailed_exitcode) {
   auto shared = std::make_shared<transform::Workspace>(std::move(ws));
   auto& m = *shared->metastore;
   std::function<void(const meta::LogLine&)> on_log;
@@ -112,7 +115,8 @@ int Foreground(transform::Workspace ws, int64_t id,
     if (run->status != meta::RunStatus::kSucceeded)
       std::cout << fmt::format("see: sluice logs {}\n", id);
   }
-  return ExitCodeOf(*run);
+  int code = ExitCodeOf(*run);
+  return code ? code : DoneExitCode(detailed_exitcode, orchestrator::KeptOut(m, id));
 }
 
 }  // namespace
@@ -161,7 +165,7 @@ void PrintWorkflowSteps(meta::Metastore& m, int64_t run_id) {
 }
 
 int RunWorkflow(const Global& g, const std::string& name, const std::vector<std::string>& params,
-                const std::string& format) {
+                const std::string& format, bool detailed_exitcode) {
   auto ws = Open(g);
   auto it = ws.workflows.find(name);
   if (it == ws.workflows.end())
@@ -179,7 +183,7 @@ int RunWorkflow(const Global& g, const std::string& name, const std::vector<std:
   int64_t id = orchestrator::Enqueue(m, it->second, "manual", p, 0, transform::RecordSnapshot(ws));
   if (!m.ClaimRun(id, ProcessOwner()))
     FailWithCode(ErrorKind::kConflict, "run.claimed", "run {} was taken", id);
-  return Foreground(std::move(ws), id, std::move(channels), format);
+  return Foreground(std::move(ws), id, std::move(channels), format, detailed_exitcode);
 }
 
 int Retry(const Global& g, int64_t id, const std::string& format) {
@@ -223,7 +227,7 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
     std::cout << fmt::format("run {} was queued again and taken by a running server\n", id);
     return 0;
   }
-  return Foreground(std::move(ws), id, std::move(channels), format);
+  return Foreground(std::move(ws), id, std::move(channels), format, false);
 }
 
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {

@@ -845,4 +845,21 @@ meta::RunStatus Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id
   return executor->Execute();
 }
 
+bool KeptOut(meta::WorkflowState& metastore, int64_t run_id) {
+  for (const auto& step : metastore.Steps(run_id)) {
+    json out = json::parse(step.output.empty() ? "{}" : step.output, nullptr, false);
+    if (!out.is_object()) continue;
+    auto count = [&](const char* key) {
+      return out.contains(key) && out[key].is_number() ? out[key].get<int64_t>() : 0;
+    };
+    if (step.kind == "crawl" && count("quarantined") + count("held") > 0) return true;
+    if ((step.kind == "job" || step.kind == "model") && count("rows_quarantined") > 0) return true;
+    if (step.kind == "workflow" && count("child_run_id") > 0 &&
+        KeptOut(metastore, count("child_run_id"))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace sluice::orchestrator

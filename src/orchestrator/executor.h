@@ -83,6 +83,11 @@ inline constexpr int kMaxChildDepth = 32;
 meta::RunStatus Execute(std::shared_ptr<transform::Workspace> ws, int64_t run_id,
                         const ExecutorOptions& options);
 
+// Whether run `run_id` kept something out: a crawl step quarantined or held files, a job or model
+// step quarantined rows, here or in a child workflow run it started (`sluice run WORKFLOW
+// --detailed-exitcode` exits 4).
+bool KeptOut(meta::WorkflowState& metastore, int64_t run_id);
+
 // Parameters only triggers set: the files that arrived, the map item, the upstream run, the fire
 // time. The API refuses them from callers.
 bool IsReservedParam(const std::string& name);

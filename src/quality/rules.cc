@@ -1239,6 +1239,10 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
         res.message = fmt::format("{} row{} the rule", res.failing_rows,
                                   res.failing_rows == 1 ? " breaks" : "s break");
       }
+      if (res.message.empty() && res.outcome == "fail") {
+        res.message = r.type == "ColumnExists" ? fmt::format("column {} is missing", r.args[0])
+                                               : "observed " + res.observed;
+      }
     }
     results[&r] = res;
   }
@@ -1260,6 +1264,7 @@ std::vector<meta::CheckResult> Evaluate(engine::Connection& conn, const std::str
     }
     res.outcome = any_error ? "error" : (r.type == "and" ? all : any) ? "pass" : "fail";
     res.observed = Join(observed, "; ");
+    if (res.outcome == "fail") res.message = "observed " + res.observed;
     return res;
   };
   for (const auto& r : rules) out.push_back(combine(r));

@@ -227,6 +227,15 @@ TEST_F(Eval, EveryRuleTypePassesAndFails) {
   for (const auto& [text, outcome] : cases) Expect(text, outcome);
 }
 
+// A failing rule's message says what was observed, whatever its type.
+TEST_F(Eval, AFailureSaysWhatWasObserved) {
+  EXPECT_EQ(One(R"(ColumnExists "nope")").message, "column nope is missing");
+  EXPECT_EQ(One("RowCount > 4").message, "observed 4");
+  EXPECT_EQ(One(R"((IsComplete "s") and (RowCount > 4))").message,
+            "observed fail (1 null); fail (4)");
+  EXPECT_EQ(One(R"(ColumnExists "id")").message, "");
+}
+
 TEST_F(Eval, CompositesWhereAndThresholds) {
   Expect(R"((IsComplete "id") and (ColumnValues "id" > 0))", "pass");
   Expect(R"((IsComplete "s") and (ColumnValues "id" > 0))", "fail");

@@ -26,6 +26,9 @@ struct RunReport {
   std::map<std::string, int64_t> quarantine_reasons;
   std::vector<meta::CheckResult> checks;
   int64_t duration_ms = 0;
+  // A row or a file was quarantined: files kept out whole count as one record each
+  // (`sluice run --detailed-exitcode` exits 4).
+  bool kept_out() const { return rows_quarantined > 0; }
 };
 
 // The SQL a job's steps compile to, over the relation `input` (a table expression with an
