@@ -4,20 +4,17 @@
 
 #include "api/runs.h"
 #include "common/redact.h"
+#include "quality/rules.h"
 
 namespace sluice::api {
 
 using nlohmann::json;
 
 json RuleResultJson(const meta::CheckResult& c) {
-  return {{"rule", c.rule},
-          {"outcome", c.outcome},
-          {"observed", c.observed},
-          {"value", c.value ? json(*c.value) : json(nullptr)},
-          {"threshold", c.threshold},
-          {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
-          {"on_fail", c.on_fail},
-          {"message", Redact(c.message)}};
+  return {{"rule", c.rule},           {"outcome", c.outcome},
+          {"observed", c.observed},   {"value", c.value ? json(*c.value) : json(nullptr)},
+          {"threshold", c.threshold}, {"failing_rows", quality::FailingRowsJson(c)},
+          {"on_fail", c.on_fail},     {"message", Redact(c.message)}};
 }
 
 std::vector<RuleHistory> ByRule(const std::vector<meta::CheckHistoryEntry>& history) {

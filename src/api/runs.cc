@@ -2,6 +2,7 @@
 
 #include "common/redact.h"
 #include "common/time.h"
+#include "quality/rules.h"
 
 namespace sluice::api {
 
@@ -84,12 +85,9 @@ std::optional<json> RunDetailJson(meta::Metastore& m, int64_t id) {
 }
 
 json CheckJson(const meta::CheckResult& c) {
-  return {{"table", c.table},
-          {"rule", c.rule},
-          {"on_fail", c.on_fail},
-          {"outcome", c.outcome},
-          {"observed", c.observed},
-          {"failing_rows", c.failing_rows < 0 ? json(nullptr) : json(c.failing_rows)},
+  return {{"table", c.table},       {"rule", c.rule},
+          {"on_fail", c.on_fail},   {"outcome", c.outcome},
+          {"observed", c.observed}, {"failing_rows", quality::FailingRowsJson(c)},
           {"message", c.message}};
 }
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <cctype>
+#include <map>
 #include <memory>
 
 #include "catalog/catalog.h"
@@ -16,35 +16,6 @@
 namespace sluice::catalog {
 
 namespace {
-
-// Where the first word of `sql` starts, past blanks, comments and opening parentheses.
-size_t FirstWordAt(const std::string& sql) {
-  size_t i = 0;
-  while (i < sql.size()) {
-    if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
-      ++i;
-    } else if (sql.compare(i, 2, "--") == 0) {
-      i = sql.find('\n', i);
-      if (i == std::string::npos) return sql.size();
-    } else if (sql.compare(i, 2, "/*") == 0) {
-      i = sql.find("*/", i);
-      if (i == std::string::npos) return sql.size();
-      i += 2;
-    } else {
-      break;
-    }
-  }
-  return i;
-}
-
-// The first word of `sql`, upper-cased: for messages only, never for a decision.
-std::string FirstWord(const std::string& sql) {
-  size_t i = FirstWordAt(sql), end = i;
-  while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) ++end;
-  std::string word = sql.substr(i, end - i);
-  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return word;
-}
 
 [[noreturn]] void RefuseWrite(const std::string& what) {
   FailWithCode(ErrorKind::kUsage, "query.write_refused",
@@ -61,20 +32,43 @@ std::string HalfOfMemory() {
   return fmt::format("{}MB", std::max<int64_t>(64, static_cast<int64_t>(pages) * page / 2 >> 20));
 }
 
+// Refuses a SELECT that reads bronze.<s> of a source in `uncrawled` (by lower-cased name).
+void RequireCrawled(engine::Connection& conn, const std::string& statement,
+                    const std::map<std::string, std::string>& uncrawled) {
+  if (uncrawled.empty()) return;
+  auto parsed = engine::ParseSql(conn, statement);
+  if (parsed.select.is_null()) return;  // EXPLAIN: DuckDB names what is missing
+  std::string source;
+  engine::ForeignRead(parsed.select, [&](const std::string& schema, const std::string& name) {
+    auto it = uncrawled.find(ToLower(name));
+    if (ToLower(schema) != "bronze" || it == uncrawled.end()) return true;
+    source = it->second;
+    return false;
+  });
+  if (source.empty()) return;
+  FailWithCode(ErrorKind::kInput, "input.not_in_catalog",
+               "bronze.{} is not in the catalog yet; run `sluice crawl {}`", source, source);
+}
+
 }  // namespace
 
 std::string CheckedStatement(engine::Connection& conn, const std::string& sql) {
   auto parsed = engine::ParseSql(conn, sql);
+  if (parsed.statements == 0) {
+    FailWithCode(ErrorKind::kUsage, "usage.empty_query",
+                 "sluice query needs a statement; the text holds none\n"
+                 "  hint: e.g. sluice query \"SELECT * FROM silver.orders LIMIT 10\"");
+  }
   if (parsed.statements > 1) {
     FailWithCode(ErrorKind::kUsage, "query.multiple_statements",
                  "sluice query runs one statement at a time; this text holds {}",
                  parsed.statements);
   }
   if (!parsed.select.is_null()) return sql;
-  if (FirstWord(sql) == "EXPLAIN") {
+  if (engine::FirstWord(sql) == "EXPLAIN") {
     // EXPLAIN ANALYZE runs its statement, and options may ask for it: only `EXPLAIN <SELECT>`
     // passes, and what runs is EXPLAIN of the text that parsed as that one SELECT.
-    size_t at = FirstWordAt(sql);
+    size_t at = engine::FirstWordAt(sql);
     std::string inner = sql.substr(at + std::string("EXPLAIN").size());
     bool select = false;
     try {
@@ -99,14 +93,19 @@ std::string CheckedStatement(engine::Connection& conn, const std::string& sql) {
     what.clear();
   }
   if (what.empty() || what == "SELECT" || what.find(' ') != std::string::npos)
-    what = FirstWord(sql);
+    what = engine::FirstWord(sql);
   RefuseWrite(what);
 }
 
 void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std::string& sql,
-              const project::QuerySettings& limits,
+              const project::QuerySettings& limits, const std::vector<std::string>& sources,
               const std::function<void(engine::Result&)>& print) {
   auto tables = ListTables(metastore);
+  std::map<std::string, std::string> uncrawled;  // by lower-cased name
+  for (const auto& s : sources) uncrawled.emplace(ToLower(s), s);
+  for (const auto& t : tables) {
+    if (t.table.db == "bronze") uncrawled.erase(ToLower(t.table.name));
+  }
   // Tables read AT a version are views of that version's files (time_travel.h).
   auto travel = ResolveTimeTravel(metastore, sql);
   tables.insert(tables.end(), travel.tables.begin(), travel.tables.end());
@@ -140,6 +139,7 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
                     SqlStringList(folders)));
     try {
       std::string statement = CheckedStatement(conn, travel.sql);
+      RequireCrawled(conn, statement, uncrawled);
       engine::Result result = [&] {
         try {
           // Through the interruptible path, so Ctrl-C stops a long query.

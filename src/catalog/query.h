@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 #include "lake/store.h"
@@ -25,8 +26,11 @@ namespace sluice::catalog {
 //   query.row_limit), never cut; past `limits.timeout_ms` the query is stopped with
 //   Error(kInput, query.timeout); Ctrl-C stops it with kInterrupted.
 // - DuckDB's own errors (with the position in the user's SQL) come back as Error(kInput).
+// - Text without a statement (empty, blanks, comments) is Error(kUsage, usage.empty_query).
+// - A read of bronze.<s> for a source s of `sources` (the project's) that has no table in the
+//   catalog yet is Error(kInput, input.not_in_catalog) naming `sluice crawl s`.
 void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std::string& sql,
-              const project::QuerySettings& limits,
+              const project::QuerySettings& limits, const std::vector<std::string>& sources,
               const std::function<void(engine::Result&)>& print);
 
 // The statement gate of RunQuery alone, on `conn`: the SQL to run for `sql` (itself, or the

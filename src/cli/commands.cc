@@ -164,8 +164,7 @@ namespace {
 const project::Source& FindSource(const transform::Workspace& ws, const std::string& name) {
   auto it = ws.project.sources.find(name);
   if (it != ws.project.sources.end()) return it->second;
-  std::vector<std::string> names;
-  for (const auto& [n, s] : ws.project.sources) names.push_back(n);
+  std::vector<std::string> names = SourceNames(ws);
   std::string near = Nearest(name, names);
   FailWithCode(ErrorKind::kUsage, "usage.unknown_source", "no source '{}' in the project{}", name,
                near.empty() ? (names.empty() ? "" : " (sources: " + Join(names, ", ") + ")")
@@ -322,7 +321,7 @@ int Query(const Global& g, const std::string& sql, const std::string& format, in
   auto ws = Open(g);
   project::QuerySettings limits = ws.project.query;
   if (max_rows >= 0) limits.max_rows = max_rows;
-  catalog::RunQuery(*ws.metastore, *ws.store, sql, limits,
+  catalog::RunQuery(*ws.metastore, *ws.store, sql, limits, SourceNames(ws),
                     [&](engine::Result& result) { PrintResult(result, format); });
   return 0;
 }
@@ -662,7 +661,7 @@ int Demo(const std::string& dir, int days, int64_t rows_per_day) {
   }
   auto q = [&](const std::string& title, const std::string& sql) {
     std::cout << "\n" << title << "\n";
-    catalog::RunQuery(*ws.metastore, *ws.store, sql, ws.project.query,
+    catalog::RunQuery(*ws.metastore, *ws.store, sql, ws.project.query, SourceNames(ws),
                       [](engine::Result& r) { PrintResult(r, "table"); });
   };
   q("Rows per zone",

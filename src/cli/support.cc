@@ -26,6 +26,12 @@ project::TableName TableArg(const std::string& text) {
   return *t;
 }
 
+std::vector<std::string> SourceNames(const transform::Workspace& ws) {
+  std::vector<std::string> names;
+  for (const auto& [name, source] : ws.project.sources) names.push_back(name);
+  return names;
+}
+
 project::TableName CatalogTable(const transform::Workspace& ws, const std::string& text) {
   auto table = TableArg(text);
   if (!ws.metastore->GetTable(table.db, table.name)) {

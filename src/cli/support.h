@@ -1,6 +1,7 @@
 #pragma once
 // Helpers every command file shares.
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "common/files.h"
@@ -13,6 +14,9 @@ fs::path Root(const Global& g);
 transform::Workspace Open(const Global& g);
 // A `db.table` argument (kUsage when it is not one).
 project::TableName TableArg(const std::string& text);
+
+// The names of the project's sources, in name order.
+std::vector<std::string> SourceNames(const transform::Workspace& ws);
 // A `db.table` argument that must name a table in the catalog.
 project::TableName CatalogTable(const transform::Workspace& ws, const std::string& text);
 // RFC 3339, or "" for 0.

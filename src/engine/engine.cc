@@ -236,6 +236,10 @@ std::vector<StatementInfo> Connection::Inspect(const std::string& sql) {
   return out;
 }
 
+std::string WithoutQuote(const std::string& message) {
+  return message.substr(0, message.find("\n\nLINE "));
+}
+
 bool HasFunction(Connection& conn, const std::string& name, const std::string& type) {
   return conn.Query(fmt::format("SELECT count(*) FROM duckdb_functions() WHERE function_name = {} "
                                 "AND function_type = {}",

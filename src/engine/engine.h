@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+
 namespace sluice::engine {
 
 // The materialized answer of one statement. Values are read as text (NULL as nullopt): the
@@ -82,6 +84,20 @@ class Connection {
  private:
   duckdb_connection conn_ = nullptr;
 };
+
+// `message` without DuckDB's quote of the statement ("LINE n: ..." and its caret).
+std::string WithoutQuote(const std::string& message);
+
+// Runs `query` (a call on a connection, of SQL Sluice wrote around a user's text); a
+// sluice::Error it throws loses DuckDB's quote, which would show Sluice's SQL, not the user's.
+template <typename Query>
+auto Unquoted(Query&& query) -> decltype(query()) {
+  try {
+    return query();
+  } catch (const Error& e) {
+    throw Error(e.kind(), e.code(), WithoutQuote(e.what()));
+  }
+}
 
 // Whether the connection's database has a function `name` of `type` (scalar, aggregate, ...).
 bool HasFunction(Connection& conn, const std::string& name, const std::string& type);

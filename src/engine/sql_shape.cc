@@ -1,5 +1,7 @@
 #include "engine/sql_shape.h"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "common/error.h"
@@ -13,8 +15,9 @@ ParsedSql ParseSql(Connection& conn, const std::string& sql) {
   out.statements = duckdb_extract_statements(conn.handle(), sql.c_str(), &statements);
   if (out.statements == 0) {
     const char* error = duckdb_extract_statements_error(statements);
-    std::string message = error ? error : "no statement";
+    std::string message = error ? error : "";
     duckdb_destroy_extracted(&statements);
+    if (message.empty()) return out;
     throw Error(ErrorKind::kInput, "input.sql", message);
   }
   duckdb_destroy_extracted(&statements);
@@ -26,6 +29,50 @@ ParsedSql ParseSql(Connection& conn, const std::string& sql) {
     out.select = tree["statements"][0];
   }
   return out;
+}
+
+std::optional<SyntaxError> FindSyntaxError(Connection& conn, const std::string& sql) {
+  // json_serialize_sql answers a text that does not parse with the parser's message and the
+  // offset it points at; other statements than SELECT parse, and answer another error type.
+  auto answer = nlohmann::json::parse(
+      conn.Query("SELECT json_serialize_sql(" + SqlString(sql) + ")").GetOr(0, 0), nullptr, false);
+  if (!answer.is_object() || !answer.value("error", false) ||
+      answer.value("error_type", "") != "parser") {
+    return std::nullopt;
+  }
+  SyntaxError error{answer.value("error_message", "syntax error"), sql.size()};
+  std::string position = answer.value("position", "");
+  if (!position.empty() && std::all_of(position.begin(), position.end(), ::isdigit)) {
+    error.offset = std::min<size_t>(std::stoull(position), sql.size());
+  }
+  return error;
+}
+
+size_t FirstWordAt(const std::string& sql) {
+  size_t i = 0;
+  while (i < sql.size()) {
+    if (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(') {
+      ++i;
+    } else if (sql.compare(i, 2, "--") == 0) {
+      i = sql.find('\n', i);
+      if (i == std::string::npos) return sql.size();
+    } else if (sql.compare(i, 2, "/*") == 0) {
+      i = sql.find("*/", i);
+      if (i == std::string::npos) return sql.size();
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+std::string FirstWord(const std::string& sql) {
+  size_t i = FirstWordAt(sql), end = i;
+  while (end < sql.size() && std::isalpha(static_cast<unsigned char>(sql[end]))) ++end;
+  std::string word = sql.substr(i, end - i);
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return word;
 }
 
 namespace {

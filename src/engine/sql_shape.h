@@ -4,6 +4,7 @@
 // what may run (sluice query, CustomSql rules, where filters) decide from this, never from words.
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "engine/engine.h"
@@ -17,8 +18,26 @@ struct ParsedSql {
 };
 
 // Parses `sql` on `conn` (which needs DuckDB's json extension, built in). Text that is not SQL
-// throws sluice::Error(kInput) with DuckDB's message, which points into `sql`.
+// throws sluice::Error(kInput) with DuckDB's message, which points into `sql`; text without a
+// statement (empty, blanks, comments) has 0 statements.
 ParsedSql ParseSql(Connection& conn, const std::string& sql);
+
+// Where DuckDB's parser stops reading `sql`: its message (without DuckDB's quote of the text)
+// and the byte offset in `sql` it points at (`sql.size()` for the end of the text).
+struct SyntaxError {
+  std::string message;
+  size_t offset = 0;
+};
+
+// The syntax error of `sql` (on `conn`, which needs the json extension), or nullopt when it
+// parses. Nothing binds: names of tables, columns and types are not looked up.
+std::optional<SyntaxError> FindSyntaxError(Connection& conn, const std::string& sql);
+
+// Where the first word of `sql` starts, past blanks, comments and opening parentheses.
+size_t FirstWordAt(const std::string& sql);
+
+// The first word of `sql`, upper-cased: for messages only, never for a decision.
+std::string FirstWord(const std::string& sql);
 
 // Whether `schema.name` (schema "" when unqualified) is a relation the gate allows.
 using KnownRelation = std::function<bool(const std::string& schema, const std::string& name)>;

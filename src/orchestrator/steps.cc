@@ -90,7 +90,7 @@ class ProjectRunner : public StepRunner {
                         {"on_fail", c.on_fail},
                         {"outcome", c.outcome},
                         {"observed", c.observed},
-                        {"failing_rows", c.failing_rows}});
+                        {"failing_rows", quality::FailingRowsJson(c)}});
       if (c.outcome != "pass" && c.on_fail == "warn") warned.push_back(c.rule);
     }
     if (!warned.empty()) {

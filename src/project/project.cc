@@ -75,6 +75,32 @@ void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics) {
   }
 }
 
+std::string Project::AlignedModelSql(const Model& model) const {
+  std::string out = model.sql;
+  for (const auto& ref : model.refs) {
+    // The {{ ref() }} at the reference's offset, padded in place.
+    size_t end = out.find("}}", ref.offset);
+    if (end == std::string::npos) continue;
+    std::string name = ref.table.str();
+    name.resize(end + 2 - ref.offset, ' ');
+    out.replace(ref.offset, name.size(), name);
+  }
+  return out;
+}
+
+Location LocationIn(const std::string& file, const std::string& text, size_t offset) {
+  Location where{file, 1, 1};
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++where.line;
+      where.column = 1;
+    } else {
+      ++where.column;
+    }
+  }
+  return where;
+}
+
 fs::path FindRoot(const fs::path& start) {
   std::error_code ec;
   fs::path dir = fs::absolute(start, ec).lexically_normal();
@@ -746,10 +772,11 @@ std::optional<Step> ReadStep(FileReader& r, const YAML::Node& node) {
     step.columns = r.NameList(args, "select");
   } else if (step.kind == "rename" || step.kind == "cast" || step.kind == "derive" ||
              step.kind == "fill_null") {
-    step.pairs = r.Pairs(args, step.kind);
+    step.pairs = r.Pairs(args, step.kind, &step.value_where);
     if (step.pairs.empty() && args.IsMap()) r.Error(args, step.kind + " lists nothing");
   } else if (step.kind == "filter" || step.kind == "sql") {
     if (auto v = r.Scalar(args, step.kind)) step.text = *v;
+    step.value_where = {r.At(args)};
     if (step.text.empty()) r.Error(args, step.kind + " needs an SQL text");
   } else if (step.kind == "dedupe") {
     if (!args.IsMap()) {
@@ -957,23 +984,12 @@ void LoadModels(DefinitionReader& reader, Project& project, Diagnostics& diagnos
       diagnostics.Add({rel, 0, 0}, e.what(), "", e.shown_code());
       continue;
     }
-    auto position = [&](size_t offset) {
-      int line = 1, column = 1;
-      for (size_t i = 0; i < offset; ++i) {
-        if (model.sql[i] == '\n') {
-          ++line;
-          column = 1;
-        } else {
-          ++column;
-        }
-      }
-      return Location{rel, line, column};
-    };
     for (auto it = std::sregex_iterator(model.sql.begin(), model.sql.end(), braces_re);
          it != std::sregex_iterator(); ++it) {
       std::smatch ref;
       std::string text = it->str();
-      Location where = position(it->position());
+      size_t offset = static_cast<size_t>(it->position());
+      Location where = LocationIn(rel, model.sql, offset);
       if (!std::regex_match(text, ref, ref_re)) {
         diagnostics.Add(where, fmt::format("cannot read '{}'", text),
                         "write references as {{ ref('database.table') }}");
@@ -985,7 +1001,7 @@ void LoadModels(DefinitionReader& reader, Project& project, Diagnostics& diagnos
                         "write it as database.table, e.g. ref('silver.orders')");
         continue;
       }
-      model.refs.push_back({*target, where});
+      model.refs.push_back({*target, where, offset});
     }
     if (Trim(model.sql).empty()) diagnostics.Add({rel, 0, 0}, "the model is empty");
     LoadModelSettings(reader, rel, model, diagnostics);

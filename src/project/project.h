@@ -20,6 +20,9 @@ struct Location {
   std::string str() const;
 };
 
+// Where byte `offset` of `text`, the content of `file`, is: its line and column.
+Location LocationIn(const std::string& file, const std::string& text, size_t offset);
+
 struct Diagnostic {
   Location where;
   std::string message;
@@ -124,9 +127,11 @@ struct Step {
   std::vector<std::pair<std::string, std::string>> pairs;  // rename/cast/derive/fill_null
   std::vector<std::pair<std::string, MaskSpec>> masks;     // mask
   std::string text;                                        // filter/sql
-  std::vector<std::string> key, order_by;                  // dedupe
-  std::string keep = "last";                               // dedupe
-  bool optional_columns = false;  // mask: skip columns the data no longer has (pii: auto)
+  // Where each pair's value (rename/cast/derive/fill_null) or the text (filter/sql) starts.
+  std::vector<Location> value_where;
+  std::vector<std::string> key, order_by;  // dedupe
+  std::string keep = "last";               // dedupe
+  bool optional_columns = false;           // mask: skip columns the data no longer has (pii: auto)
 };
 
 struct Output {
@@ -151,6 +156,7 @@ struct Job {
 struct Ref {
   TableName table;
   Location where;
+  size_t offset = 0;  // of its {{ ref() }} in the model's SQL; 0 for a job's input
 };
 
 struct Model {
@@ -235,6 +241,9 @@ struct Project {
 
   // The model SQL with every {{ ref('db.table') }} replaced by the table's SQL name.
   std::string CompiledModelSql(const Model& model) const;
+  // The same with each name padded with blanks to the length of its {{ ref() }}: an offset in it
+  // is the same offset in the model's file, for messages that point into the file.
+  std::string AlignedModelSql(const Model& model) const;
 };
 
 // Reads through `files` the text of every check's `file:` in `checks` into its file_text, or

@@ -108,8 +108,10 @@ class FileReader {
   }
 
   // A mapping of name -> scalar value, in file order.
-  std::vector<std::pair<std::string, std::string>> Pairs(const YAML::Node& node,
-                                                         const std::string& what) {
+  // The `column: value` pairs of `node`; where each value starts goes to `value_where`.
+  std::vector<std::pair<std::string, std::string>> Pairs(
+      const YAML::Node& node, const std::string& what,
+      std::vector<Location>* value_where = nullptr) {
     std::vector<std::pair<std::string, std::string>> out;
     if (!node.IsMap()) {
       Error(node, fmt::format("{} must be a mapping such as {{ column: value }}", what));
@@ -117,7 +119,9 @@ class FileReader {
     }
     for (auto it = node.begin(); it != node.end(); ++it) {
       auto value = Scalar(it->second, fmt::format("{} '{}'", what, it->first.Scalar()));
-      if (value) out.emplace_back(it->first.Scalar(), *value);
+      if (!value) continue;
+      out.emplace_back(it->first.Scalar(), *value);
+      if (value_where) value_where->push_back(At(it->second));
     }
     return out;
   }

@@ -1287,6 +1287,10 @@ std::vector<meta::CheckResult> Judge(
   return results;
 }
 
+nlohmann::json FailingRowsJson(const meta::CheckResult& result) {
+  return result.failing_rows < 0 ? nlohmann::json(nullptr) : nlohmann::json(result.failing_rows);
+}
+
 bool Failed(const meta::CheckResult& result) {
   return result.on_fail == "fail" && result.outcome != "pass";
 }

@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -129,6 +130,12 @@ std::vector<meta::CheckResult> Judge(
 // Evaluate refuses such a rule (outcome error with this text); project loading refuses it too.
 std::string RefusedSql(engine::Connection& conn, const Rule& rule,
                        const engine::KnownRelation& known);
+
+// `failing_rows` as every JSON output shows it (CLI --format json, the HTTP API, workflow step
+// outputs and events): null when the rule has no row-level notion (RowCount, ColumnCount, a
+// composite And/Or) or could not be evaluated; otherwise the number of rows breaking it, 0
+// when none does.
+nlohmann::json FailingRowsJson(const meta::CheckResult& result);
 
 // A rule with on_fail: fail that did not pass (failed, or could not be evaluated).
 bool Failed(const meta::CheckResult& result);

@@ -14,7 +14,7 @@ namespace sluice::transform {
 
 namespace {
 std::vector<meta::Column> Describe(engine::Connection& conn, const std::string& select_sql) {
-  auto r = conn.Query("DESCRIBE " + select_sql);
+  auto r = engine::Unquoted([&] { return conn.Query("DESCRIBE " + select_sql); });
   std::vector<meta::Column> out;
   for (size_t i = 0; i < r.row_count(); ++i) out.push_back({r.GetOr(0, i), r.GetOr(1, i), false});
   return out;
@@ -71,7 +71,7 @@ std::pair<std::vector<fs::path>, int64_t> Copy(engine::Connection& conn,
   std::string copy = fmt::format("COPY ({}) TO {} ({})", rows_sql, SqlString(target), copy_options);
   engine::Connection::ProgressFn progress;
   if (options.progress) progress = [&](double p) { options.progress(what, p); };
-  auto result = conn.QueryWithProgress(copy, progress);
+  auto result = engine::Unquoted([&] { return conn.QueryWithProgress(copy, progress); });
   std::vector<fs::path> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (entry.is_regular_file()) files.push_back(entry.path());

@@ -11,7 +11,8 @@ namespace sluice::transform {
 
 std::vector<ColumnInfo> DataColumns(engine::Connection& conn, const std::string& ctes,
                                     const std::string& last) {
-  auto r = conn.Query(fmt::format("DESCRIBE {} SELECT * FROM {}", ctes, last));
+  auto r = engine::Unquoted(
+      [&] { return conn.Query(fmt::format("DESCRIBE {} SELECT * FROM {}", ctes, last)); });
   std::vector<ColumnInfo> out;
   for (size_t i = 0; i < r.row_count(); ++i) {
     std::string name = r.GetOr(0, i);

@@ -151,6 +151,7 @@ void Validate(const project::Project& project, project::Diagnostics& diagnostics
   for (const auto& [name, source] : project.sources) {
     quality::ParseCheckSpecs(source.checks, diagnostics);
   }
+  ValidateSql(project, diagnostics);
 }
 
 }  // namespace sluice::transform

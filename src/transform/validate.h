@@ -33,7 +33,13 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
 // The quarantine table of a model (quarantine.<db>_<name>) that sets rows aside.
 std::string QuarantineName(const project::TableName& model);
 
-// Every whole-project check.
+// Model SQL, `sql` steps, `filter`/`derive` expressions and `cast` type names, by DuckDB's
+// parser (no data, nothing read from the lake): syntax errors at the file's line:col
+// (config.sql_syntax, config.bad_expression, config.bad_type), a model or `sql` step that is not
+// one SELECT statement (config.not_select).
+void ValidateSql(const project::Project& project, project::Diagnostics& diagnostics);
+
+// Every whole-project check, ValidateSql included.
 void Validate(const project::Project& project, project::Diagnostics& diagnostics);
 
 }  // namespace sluice::transform
