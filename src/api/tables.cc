@@ -1,5 +1,6 @@
 #include "api/tables.h"
 
+#include <algorithm>
 #include <map>
 
 #include "catalog/pii_tags.h"
@@ -79,6 +80,66 @@ json TableJson(meta::Metastore& m, const meta::Table& tb, const std::string& loc
           {"partitions", parts},
           {"versions", vers},
           {"quarantined_files", quarantined}};
+}
+
+json TableVersionsJson(meta::Metastore& m, const meta::Table& tb) {
+  json out = json::array();
+  std::map<std::string, meta::TableFile> before_files;
+  std::vector<meta::Column> before_columns;
+  int64_t previous = 0;
+  for (const auto& v : m.TableVersions(tb.id)) {
+    std::map<std::string, meta::TableFile> files;
+    for (auto& f : m.TableFiles(tb.id, v.version)) files.emplace(f.key, std::move(f));
+    auto columns = m.TableColumns(tb.id, v.version);
+    int64_t added = 0, removed = 0, rows = 0;
+    uint64_t bytes = 0;
+    bool rows_known = true;
+    for (const auto& [key, f] : files) {
+      if (!before_files.count(key)) ++added;
+      bytes += f.size;
+      if (f.rows < 0) rows_known = false;
+      rows += f.rows;
+    }
+    for (const auto& [key, f] : before_files) {
+      if (!files.count(key)) ++removed;
+    }
+    json cols_added = json::array(), cols_removed = json::array(), retyped = json::array();
+    auto find = [](const std::vector<meta::Column>& in, const std::string& name) {
+      return std::find_if(in.begin(), in.end(),
+                          [&](const meta::Column& c) { return c.name == name; });
+    };
+    for (const auto& c : columns) {
+      auto was = find(before_columns, c.name);
+      if (was == before_columns.end()) {
+        cols_added.push_back({{"name", c.name}, {"type", c.type}});
+      } else if (was->type != c.type) {
+        retyped.push_back({{"name", c.name}, {"from", was->type}, {"to", c.type}});
+      }
+    }
+    for (const auto& c : before_columns) {
+      if (find(columns, c.name) == columns.end()) {
+        cols_removed.push_back({{"name", c.name}, {"type", c.type}});
+      }
+    }
+    json one = {{"version", v.version},
+                {"created_at", TimeText(v.created_ms)},
+                {"run_id", v.run_id},
+                {"change", v.change},
+                {"files", files.size()},
+                {"bytes", bytes},
+                {"rows", rows_known ? json(rows) : json(nullptr)},
+                {"files_added", added},
+                {"files_removed", removed},
+                {"columns_added", cols_added},
+                {"columns_removed", cols_removed},
+                {"columns_retyped", retyped}};
+    if (v.version != previous + 1) one["after_vacuum"] = true;
+    out.push_back(std::move(one));
+    before_files = std::move(files);
+    before_columns = std::move(columns);
+    previous = v.version;
+  }
+  return out;
 }
 
 }  // namespace sluice::api

@@ -19,4 +19,12 @@ nlohmann::json TableListJson(meta::Metastore& metastore);
 nlohmann::json TableJson(meta::Metastore& metastore, const meta::Table& table,
                          const std::string& location);
 
+// What each version of a table changed, oldest first (`sluice catalog TABLE --versions`):
+// version, created_at, run_id, change, files, bytes, rows (null when a file's count is unknown),
+// files_added, files_removed, columns_added [{name, type}], columns_removed [{name, type}],
+// columns_retyped [{name, from, to}], and `after_vacuum: true` on the oldest version kept when
+// its predecessor was vacuumed (its figures then compare with nothing: every file and column
+// counts as added).
+nlohmann::json TableVersionsJson(meta::Metastore& metastore, const meta::Table& table);
+
 }  // namespace sluice::api

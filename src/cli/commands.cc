@@ -28,6 +28,7 @@
 #include "notify/notify.h"
 #include "orchestrator/executor.h"
 #include "orchestrator/workflow_resolve.h"
+#include "transform/drop.h"
 #include "transform/run.h"
 #include "transform/validate.h"
 #include "transform/workspace.h"
@@ -129,6 +130,18 @@ int Validate(const Global& g, const std::string& format) {
   orchestrator::ValidateWorkflows(ws, diagnostics);
   project::CheckChannelSecrets(ws.project, diagnostics);
   const auto& project = ws.project;
+  // Tables the catalog holds that nothing writes any more: warnings, never errors (a fresh
+  // clone has no catalog to look at).
+  std::vector<transform::OrphanTable> orphans;
+  if (diagnostics.empty() && fs::exists(project.env.metastore)) {
+    orphans = transform::OrphanTables(project, *meta::Open(project.env.metastore.string()));
+  }
+  auto orphan_text = [](const transform::OrphanTable& o) {
+    return fmt::format(
+        "{} is in the catalog, and no {} of the project writes it any more\n  hint: `sluice "
+        "drop {}` removes it (or restore its {})",
+        o.table, o.kind == "model" ? "model" : "job", o.table, o.kind == "model" ? "model" : "job");
+  };
   if (format == "json") {
     json problems = json::array();
     for (const auto& d : diagnostics.items()) {
@@ -139,7 +152,11 @@ int Validate(const Global& g, const std::string& format) {
                           {"hint", d.hint},
                           {"code", d.code}});
     }
-    json out = {{"ok", diagnostics.empty()}, {"problems", problems}};
+    json warnings = json::array();
+    for (const auto& o : orphans) {
+      warnings.push_back({{"table", o.table}, {"kind", o.kind}, {"message", orphan_text(o)}});
+    }
+    json out = {{"ok", diagnostics.empty()}, {"problems", problems}, {"warnings", warnings}};
     // The hash a run of these definitions records.
     if (diagnostics.empty()) out["snapshot"] = snapshot.Hash();
     PrintJson(out);
@@ -157,6 +174,7 @@ int Validate(const Global& g, const std::string& format) {
       project.name, project.sources.size(), plural(project.sources.size()), project.jobs.size(),
       plural(project.jobs.size()), project.models.size(), plural(project.models.size()),
       ws.workflows.size(), plural(ws.workflows.size()), g.env);
+  for (const auto& o : orphans) std::cerr << "warning: " << orphan_text(o) << "\n";
   return 0;
 }
 
@@ -260,7 +278,10 @@ int CrawlSources(const Global& g, const std::vector<std::string>& sources,
 }
 
 int Run(const Global& g, const std::vector<std::string>& names, bool all, bool full_refresh,
-        const std::string& format, bool detailed_exitcode) {
+        const std::optional<std::string>& partitions, const std::string& format,
+        bool detailed_exitcode) {
+  std::optional<transform::PartitionRange> range;
+  if (partitions) range = transform::ParsePartitionRange(*partitions);
   auto ws = Open(g);
   project::Diagnostics diagnostics;
   auto dag = transform::BuildDag(ws.project, diagnostics);
@@ -282,8 +303,14 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
     std::cout << "nothing to run: the project has no jobs or models yet (add them in jobs/ and "
                  "models/)\n";
   }
+  if (range && (all || wanted.size() != 1 || dag.nodes[*wanted.begin()].kind != "job")) {
+    FailWithCode(ErrorKind::kUsage, "usage.partitions",
+                 "--partitions backfills one job: name it alone (a model rebuilds its whole "
+                 "table on every run)");
+  }
   auto options = Progress();
   options.full_refresh = full_refresh;
+  options.partitions = range;
   json out = json::array();
   std::optional<int> failed;
   bool kept_out = false;
@@ -326,6 +353,70 @@ int Query(const Global& g, const std::string& sql, const std::string& format, in
   return 0;
 }
 
+namespace {
+// The catalog's table named `table` (db.table): usage errors for a bad or unknown name.
+meta::Table CatalogTable(meta::Metastore& m, const std::string& table) {
+  auto name = project::TableName::Parse(table);
+  if (!name)
+    FailWithCode(ErrorKind::kUsage, "usage.table_name", "'{}' is not a table name; write db.table",
+                 table);
+  auto tb = m.GetTable(name->db, name->name);
+  if (!tb) {
+    std::vector<std::string> names;
+    for (const auto& t : m.ListTables()) names.push_back(t.full_name());
+    std::string near = Nearest(table, names);
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_table", "no table {} in the catalog{}", table,
+                 near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
+  }
+  return *tb;
+}
+
+std::string ColumnList(const json& columns, const char* sign) {
+  std::vector<std::string> out;
+  for (const auto& c : columns) {
+    out.push_back(
+        fmt::format("{}{} {}", sign, c["name"].get<std::string>(), c["type"].get<std::string>()));
+  }
+  return Join(out, ", ");
+}
+}  // namespace
+
+int CatalogVersions(const Global& g, const std::string& table, const std::string& format) {
+  auto ws = Open(g);
+  auto tb = CatalogTable(*ws.metastore, table);
+  json out = api::TableVersionsJson(*ws.metastore, tb);
+  if (format == "json") {
+    PrintJson(out);
+    return 0;
+  }
+  std::cout << fmt::format("{}: {} version{} kept (current: {})\n", tb.full_name(), out.size(),
+                           out.size() == 1 ? "" : "s", tb.version);
+  for (const auto& v : out) {
+    int64_t run_id = v["run_id"];
+    std::cout << fmt::format("\nversion {}  {}{}\n  {}\n", v["version"].get<int64_t>(),
+                             v["created_at"].get<std::string>(),
+                             run_id ? fmt::format("  run {}", run_id) : "",
+                             v["change"].get<std::string>());
+    if (v.value("after_vacuum", false)) {
+      std::cout << "  (the versions before it were vacuumed: compared with nothing)\n";
+    }
+    std::cout << fmt::format(
+        "  files +{} -{}: {} file{}, {}{}\n", v["files_added"].get<int64_t>(),
+        v["files_removed"].get<int64_t>(), v["files"].get<int64_t>(),
+        v["files"].get<int64_t>() == 1 ? "" : "s", HumanBytes(v["bytes"].get<uint64_t>()),
+        v["rows"].is_null() ? "" : fmt::format(", {} rows", HumanCount(v["rows"].get<int64_t>())));
+    std::vector<std::string> columns;
+    if (!v["columns_added"].empty()) columns.push_back(ColumnList(v["columns_added"], "+"));
+    if (!v["columns_removed"].empty()) columns.push_back(ColumnList(v["columns_removed"], "-"));
+    for (const auto& c : v["columns_retyped"]) {
+      columns.push_back(fmt::format("{} {} -> {}", c["name"].get<std::string>(),
+                                    c["from"].get<std::string>(), c["to"].get<std::string>()));
+    }
+    std::cout << "  columns: " << (columns.empty() ? "unchanged" : Join(columns, ", ")) << "\n";
+  }
+  return 0;
+}
+
 int Catalog(const Global& g, const std::string& table, const std::string& format) {
   auto ws = Open(g);
   auto& m = *ws.metastore;
@@ -347,19 +438,8 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
     }
     return 0;
   }
-  auto name = project::TableName::Parse(table);
-  if (!name)
-    FailWithCode(ErrorKind::kUsage, "usage.table_name", "'{}' is not a table name; write db.table",
-                 table);
-  auto tb = m.GetTable(name->db, name->name);
-  if (!tb) {
-    std::vector<std::string> names;
-    for (const auto& t : m.ListTables()) names.push_back(t.full_name());
-    std::string near = Nearest(table, names);
-    FailWithCode(ErrorKind::kUsage, "usage.unknown_table", "no table {} in the catalog{}", table,
-                 near.empty() ? "" : fmt::format("; did you mean '{}'?", near));
-  }
-  json out = api::TableJson(m, *tb, ws.store->Uri(lake::zones::TablePrefix(tb->db, tb->name)));
+  auto tb = CatalogTable(m, table);
+  json out = api::TableJson(m, tb, ws.store->Uri(lake::zones::TablePrefix(tb.db, tb.name)));
   if (format == "json") {
     PrintJson(out);
     return 0;
@@ -367,7 +447,7 @@ int Catalog(const Global& g, const std::string& table, const std::string& format
   int64_t files = out["files"];
   std::cout << fmt::format("{} ({} {}), version {}, {} file{}, {}\n  at {}\n\n",
                            out["table"].get<std::string>(), out["kind"].get<std::string>(),
-                           out["format"].get<std::string>(), tb->version, files,
+                           out["format"].get<std::string>(), tb.version, files,
                            files == 1 ? "" : "s", HumanBytes(out["bytes"].get<uint64_t>()),
                            out["location"].get<std::string>());
   TextTable cols{{"column", "type", "", "sensitive data"}, {}, {}};

@@ -27,9 +27,12 @@ int IngestFiles(const Global& g, const std::string& source, const std::vector<st
 int CrawlSources(const Global& g, const std::vector<std::string>& sources,
                  const std::string& format, bool detailed_exitcode);
 int Run(const Global& g, const std::vector<std::string>& names, bool all, bool full_refresh,
-        const std::string& format, bool detailed_exitcode);
+        const std::optional<std::string>& partitions, const std::string& format,
+        bool detailed_exitcode);
 // `max_rows` < 0: the project's query: max_rows.
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows);
+// `sluice catalog TABLE --versions`: what each version changed.
+int CatalogVersions(const Global& g, const std::string& table, const std::string& format);
 int Catalog(const Global& g, const std::string& table, const std::string& format);
 // sluice landing list|release|remove (catalog/landing.h). release exits 4 when the file is still
 // kept out.

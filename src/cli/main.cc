@@ -89,6 +89,11 @@ int main(int argc, char** argv) {
   run->add_flag("--full-refresh", full_refresh,
                 "Jobs read every landed file again, whatever their bookmarks, and rebuild their "
                 "output from them alone");
+  std::string partitions;
+  run->add_option("--partitions", partitions,
+                  "Backfill: recompute the output partitions in this range, e.g. "
+                  "'dt>=2026-01-01 and dt<2026-02-01', and replace exactly those (jobs whose "
+                  "partition_by covers the named columns)");
   AddFormat(run, format);
 
   std::string sql;
@@ -105,6 +110,9 @@ int main(int argc, char** argv) {
   std::string table;
   auto* catalog = app.add_subcommand("catalog", "List tables, or show one table");
   catalog->add_option("TABLE", table, "db.table to show");
+  bool versions = false;
+  catalog->add_flag("--versions", versions,
+                    "What each version of TABLE changed: files in and out, rows, columns");
   AddFormat(catalog, format);
 
   meta::RunFilter filter;
@@ -283,10 +291,11 @@ int main(int argc, char** argv) {
                      "sluice run: name a workflow, jobs or models, or pass --all (not both)");
       }
       if (!all && names.size() == 1 && cli::IsWorkflow(g, names[0])) {
-        if (full_refresh) {
+        if (full_refresh || run->count("--partitions")) {
           FailWithCode(ErrorKind::kUsage, "usage.bad_option",
-                       "sluice run: --full-refresh is for jobs and models; run the job with it, "
-                       "then the workflow");
+                       "sluice run: {} is for {}; run the job with it, then the workflow",
+                       full_refresh ? "--full-refresh" : "--partitions",
+                       full_refresh ? "jobs and models" : "jobs");
         }
         return cli::RunWorkflow(g, names[0], params, format, detailed_exitcode);
       }
@@ -294,10 +303,19 @@ int main(int argc, char** argv) {
         FailWithCode(ErrorKind::kUsage, "usage.bad_option",
                      "sluice run: --param is for workflows; jobs and models take none");
       }
-      return cli::Run(g, names, all, full_refresh, format, detailed_exitcode);
+      std::optional<std::string> range;
+      if (run->count("--partitions")) range = partitions;
+      return cli::Run(g, names, all, full_refresh, range, format, detailed_exitcode);
     }
     if (*query) return cli::Query(g, sql, format, max_rows);
-    if (*catalog) return cli::Catalog(g, table, format);
+    if (*catalog) {
+      if (versions && table.empty()) {
+        FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                     "sluice catalog: --versions needs a TABLE, e.g. sluice catalog silver.orders "
+                     "--versions");
+      }
+      return versions ? cli::CatalogVersions(g, table, format) : cli::Catalog(g, table, format);
+    }
     if (*show) return cli::RunsShow(g, run_id, format);
     if (*runs) {
       if (!status_filter.empty()) filter.statuses = {*meta::FindRunStatus(status_filter)};

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/error.h"
 #include "common/redact.h"
@@ -69,6 +70,22 @@ DropReport DropTable(Workspace& ws, const project::TableName& name, int64_t vers
     }
   }
   return report;
+}
+
+std::vector<OrphanTable> OrphanTables(const project::Project& project,
+                                      meta::CatalogStore& catalog) {
+  std::set<std::string> written;
+  for (const auto& [name, job] : project.jobs) {
+    written.insert(job.output.table.str());
+    written.insert("quarantine." + name);
+  }
+  for (const auto& [table, model] : project.models) written.insert(table.str());
+  std::vector<OrphanTable> out;
+  for (const auto& t : catalog.ListTables()) {
+    if (t.kind == "source" || written.count(t.full_name())) continue;
+    out.push_back({t.full_name(), t.kind});
+  }
+  return out;
 }
 
 }  // namespace sluice::transform

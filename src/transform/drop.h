@@ -33,4 +33,15 @@ meta::Table TableToDrop(Workspace& ws, const project::TableName& name);
 DropReport DropTable(Workspace& ws, const project::TableName& name, int64_t version,
                      const std::string& who);
 
+// A catalog table of a job, a model or a job's quarantine that nothing in the project writes any
+// more (its job or model was removed or renamed). Source tables are not listed: they hold what
+// landed, whatever the project says now.
+struct OrphanTable {
+  std::string table;  // db.name
+  std::string kind;   // job | model | quarantine
+};
+
+// The orphans of `catalog` for `project`, in the catalog's order. `validate` warns about each.
+std::vector<OrphanTable> OrphanTables(const project::Project& project, meta::CatalogStore& catalog);
+
 }  // namespace sluice::transform

@@ -310,10 +310,62 @@ std::vector<BadFile> FilesWithoutRows(engine::Connection& conn, const meta::Tabl
   return out;
 }
 
+// Refuses a backfill the job cannot do exactly: before the run is recorded, as a usage error.
+void CheckBackfill(meta::Metastore& metastore, const project::Job& job, const PartitionRange& range,
+                   const RunOptions& options) {
+  const auto& out = job.output;
+  auto in = [](const std::vector<std::string>& names, const std::string& name) {
+    return std::any_of(names.begin(), names.end(),
+                       [&](const std::string& n) { return ToLower(n) == name; });
+  };
+  if (options.full_refresh) {
+    FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                 "sluice run: --full-refresh rebuilds the whole table and --partitions a range of "
+                 "it; pass one of them");
+  }
+  for (const auto& column : RangeColumns(range)) {
+    if (!in(out.partition_by, column)) {
+      FailWithCode(ErrorKind::kUsage, "usage.partitions",
+                   "--partitions names {}, and job {} writes {} partitioned by [{}]\n  hint: a "
+                   "backfill replaces whole output partitions: name only columns of the "
+                   "output's partition_by",
+                   column, job.name, out.table.str(), Join(out.partition_by, ", "));
+    }
+  }
+  if (out.mode == "merge") {
+    for (const auto& p : out.partition_by) {
+      if (!in(out.key, ToLower(p))) {
+        FailWithCode(ErrorKind::kUsage, "usage.partitions",
+                     "--partitions: job {} merges {} on [{}], which does not hold its partition "
+                     "column {}: a key's rows could sit in partitions outside the range\n  hint: "
+                     "run it with --full-refresh instead",
+                     job.name, out.table.str(), Join(out.key, ", "), p);
+      }
+    }
+  }
+  if (!job.incremental) return;
+  auto input = metastore.GetTable(job.input.db, job.input.name);
+  if (!input) return;  // the run fails as any run of this job would
+  auto done = metastore.Bookmarks(job.name);
+  size_t waiting = 0;
+  for (const auto& f : metastore.TableFiles(input->id, input->version)) {
+    if (!done.count(f.key)) ++waiting;
+  }
+  if (waiting > 0) {
+    FailWithCode(ErrorKind::kUsage, "usage.partitions",
+                 "--partitions: {} file{} of {} {} not processed by job {} yet; a backfill "
+                 "replaces partitions from the files the job has processed\n  hint: run `sluice "
+                 "run {}` first, then the backfill",
+                 waiting, waiting == 1 ? "" : "s", job.input.str(), waiting == 1 ? "is" : "are",
+                 job.name, job.name);
+  }
+}
+
 }  // namespace
 
 std::string CompileJob(engine::Connection& conn, const project::Job& job,
-                       const std::vector<quality::Rule>& rules, const std::string& input) {
+                       const std::vector<quality::Rule>& rules, const std::string& input,
+                       const PartitionRange* range) {
   std::string ctes =
       fmt::format("WITH s0 AS (SELECT * FROM {} WHERE {}(_sluice_file))", input, kRead);
   std::string prev = "s0";
@@ -333,6 +385,16 @@ std::string CompileJob(engine::Connection& conn, const project::Job& job,
     }
     ctes = candidate;
     prev = last;
+  }
+  if (range) {
+    // A backfill: rows outside the range leave before the checks, which judge the range alone.
+    ColumnTypes types;
+    for (const auto& c : columns) types[ToLower(c.name)] = c.type;
+    CheckRangeValues(conn, *range, types);
+    ctes += fmt::format(", in_range AS (SELECT * FROM {} WHERE {})", prev,
+                        KeepOrSetAside(fmt::format("coalesce({}, false)", RangeSql(*range, types)),
+                                       "'drop:range'", "NULL"));
+    prev = "in_range";
   }
   std::string checks = ChecksSql(rules, prev, columns);
   if (!checks.empty()) {
@@ -358,6 +420,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
   report.output = job.output.table.str();
   int64_t started = NowMs();
   auto& metastore = *ws.metastore;
+  const PartitionRange* range = options.partitions ? &*options.partitions : nullptr;
+  if (range) CheckBackfill(metastore, job, *range, options);
   report.run_id = metastore.StartRun("job", job.name, options.trigger, RecordSnapshot(ws));
   if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id,   "job",  job.name, meta::RunStatus::kRunning,
@@ -391,7 +455,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     std::vector<std::string> keys;
     {
       std::set<std::string> done;
-      if (job.incremental && !options.full_refresh) done = metastore.Bookmarks(job.name);
+      if (job.incremental && !options.full_refresh && !range) done = metastore.Bookmarks(job.name);
       for (auto& f : metastore.TableFiles(input->id, input->version, false)) {
         if (done.count(f.key)) continue;
         keys.push_back(f.key);
@@ -401,7 +465,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     report.files_read = run.files_read = static_cast<int64_t>(keys.size());
     if (keys.empty()) {
       report.status = run.status = meta::RunStatus::kSucceeded;
-      report.message = job.incremental && !options.full_refresh
+      report.message = job.incremental && !options.full_refresh && !range
                            ? "no new files since the last run; nothing changed"
                            : "the input has no files; nothing changed";
       run.details = json{{"message", report.message}}.dump();
@@ -429,8 +493,15 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     if (UsesTokens(job)) tokens.emplace(conn, kToken, TokenKey());
     // One pass: rows in play stream to the output batch; the steps hand every other row to
     // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
-    OutputSpec spec{job.output.table,        "job",          job.output.mode, job.output.key,
-                    job.output.partition_by, "_sluice_file", base_version,    options.full_refresh};
+    OutputSpec spec{job.output.table,
+                    "job",
+                    job.output.mode,
+                    job.output.key,
+                    job.output.partition_by,
+                    "_sluice_file",
+                    base_version,
+                    options.full_refresh,
+                    range};
     // DuckDB's JSON reader has no reject table: a line it cannot read stops the statement. The
     // line is kept out (a file that is one document, whole) and the statement runs again.
     std::vector<BadFile> bad_files;
@@ -444,8 +515,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
       std::string scan =
           catalog::ScanSql(*input, files, local, {.capture_rejects = csv, .file_index = true});
       try {
-        batch =
-            WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan), run.id, options);
+        batch = WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan, range), run.id,
+                           options);
       } catch (const Error& e) {
         if (input->format != "json") throw;
         auto fault = json_lines.Absorb(e.what(), local);
@@ -480,6 +551,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     };
     report.rows_filtered = count("drop:filter");
     report.rows_deduplicated = count("drop:dedupe");
+    report.rows_outside_range = count("drop:range");
     step_done("transform", t, report.rows_out);
 
     // Quarantine: rows rejected by a step or a check, and lines the reader could not parse.
@@ -544,7 +616,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     // A file kept out whole is one quarantined record standing for a file whose rows were not
     // read: it is not in the row arithmetic.
     report.rows_left_out = report.rows_in - report.rows_out - report.rows_filtered -
-                           report.rows_deduplicated -
+                           report.rows_deduplicated - report.rows_outside_range -
                            (report.rows_quarantined - static_cast<int64_t>(bad_files.size()));
 
     // Checks that judge the output as a whole (fail and warn), over the batch.
@@ -571,7 +643,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
       step_done("write quarantine." + job.name, t, qw.rows);
       commit.tables.push_back(qw.change);
     }
-    if (job.incremental) {
+    if (job.incremental && !range) {  // a backfill read files the bookmarks already hold
       commit.bookmark_job = job.name;
       commit.bookmark_keys = keys;
       commit.bookmarks_reset = options.full_refresh;
@@ -589,6 +661,11 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                     {"quarantine_reasons", report.quarantine_reasons},
                     {"files_kept_out", json::array()}};
     if (options.full_refresh) details["full_refresh"] = true;
+    if (range) {
+      details["backfill"] = range->text;
+      details["rows_outside_range"] = report.rows_outside_range;
+      details["files_replaced"] = change.removed.size();
+    }
     for (const auto& b : bad_files) {
       details["files_kept_out"].push_back({{"file", b.key}, {"reason", b.reason}});
     }
@@ -599,9 +676,14 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     CommitOrDiscard(*ws.store, metastore, commit);
     RecordMasks(job, metastore, *input);
     report.duration_ms = run.ended_ms - started;
+    std::string what = options.full_refresh ? "full refresh: " : "";
+    if (range) {
+      what = fmt::format("backfill {}: {} rows outside the range, {} file{} replaced; ",
+                         range->text, HumanCount(report.rows_outside_range), change.removed.size(),
+                         change.removed.size() == 1 ? "" : "s");
+    }
     report.message =
-        fmt::format("{}{} rows in, {} out, {} quarantined",
-                    options.full_refresh ? "full refresh: " : "", HumanCount(report.rows_in),
+        fmt::format("{}{} rows in, {} out, {} quarantined", what, HumanCount(report.rows_in),
                     HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
     return report;
   } catch (const std::exception& e) {

@@ -164,7 +164,8 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
                           meta::CatalogStore& metastore, const OutputSpec& spec, const Batch& batch,
                           int64_t run_id, const RunOptions& options) {
   auto existing = metastore.GetTable(spec.table.db, spec.table.name);
-  if (existing && existing->version > 0 && spec.mode == "append" && !spec.rebuild) {
+  if (existing && existing->version > 0 && (spec.mode == "append" || spec.partitions) &&
+      !spec.rebuild) {
     // Files of one table share their key=value folders, or the table cannot be read.
     std::vector<std::string> had, has;
     for (const auto& c : existing->columns) {
@@ -194,7 +195,7 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
     // One row per key, latest wins: the batch's rows over the table's, and among the batch's
     // rows the one that arrived last. The table is rewritten.
     std::string old_rows =
-        existing && existing->version > 0 && !spec.rebuild
+        existing && existing->version > 0 && !spec.rebuild && !spec.partitions
             ? fmt::format("SELECT *, 0 AS _sluice_gen FROM {}.{} UNION ALL BY NAME ",
                           SqlIdent(spec.table.db), SqlIdent(spec.table.name))
             : "";
@@ -216,9 +217,15 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
       RemoveDir(merged_dir);
       throw;
     }
-    change.remove_all = true;
+    change.remove_all = !spec.partitions;
   } else {
-    change.remove_all = spec.mode == "overwrite" || spec.rebuild;
+    change.remove_all = !spec.partitions && (spec.mode == "overwrite" || spec.rebuild);
+  }
+  if (spec.partitions && existing && existing->version > 0) {
+    ColumnTypes types;
+    for (const auto& c : batch.columns_) types[ToLower(c.name)] = c.type;
+    change.removed = FilesInRange(conn, *spec.partitions, types,
+                                  metastore.TableFiles(existing->id, existing->version));
   }
   const std::string prefix = lake::zones::TablePrefix(spec.table.db, spec.table.name);
   try {
@@ -235,10 +242,14 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
     RethrowWith(DiscardFiles(store, {change}));
   }
   RemoveDir(merged_dir);
-  change.columns = (existing && spec.mode != "overwrite" && !spec.rebuild)
+  change.columns = (existing && (spec.mode != "overwrite" || spec.partitions) && !spec.rebuild)
                        ? UnionColumns(existing->columns, batch.columns_)
                        : batch.columns_;
-  if (change.change.empty()) {
+  if (spec.partitions) {
+    change.change = fmt::format("backfill {}: {} file{} replaced by {} ({} rows)",
+                                spec.partitions->text, change.removed.size(),
+                                change.removed.size() == 1 ? "" : "s", files.size(), batch.rows());
+  } else if (change.change.empty()) {
     change.change = fmt::format("{}: {} rows in {} file{}", spec.mode, batch.rows(), files.size(),
                                 files.size() == 1 ? "" : "s");
   }

@@ -32,6 +32,10 @@ struct OutputSpec {
   // The table is rebuilt from the batch alone (a full refresh): its rows and columns go, a merge
   // merges the batch's rows among themselves, and any partitioning may change.
   bool rebuild = false;
+  // A backfill: the table's files in this range leave and the batch's join; the rest stay. The
+  // batch must hold rows of the range only (CompileJob sees to it); a merge merges the batch's
+  // rows among themselves.
+  const PartitionRange* partitions = nullptr;
 };
 
 // Parquet files in a scratch folder, removed with the batch.

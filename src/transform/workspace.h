@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "lake/store.h"
@@ -10,6 +11,7 @@
 #include "project/project.h"
 #include "project/snapshot.h"
 #include "project/workflow.h"
+#include "transform/backfill.h"
 
 namespace sluice::transform {
 
@@ -52,6 +54,9 @@ struct RunOptions {
   // A job reads every file of its input, whatever its bookmarks, and rebuilds its output from
   // them alone; its bookmarks become those files. A model rebuilds its table on every run anyway.
   bool full_refresh = false;
+  // A backfill: a job recomputes the output partitions in this range from every file of its
+  // input and replaces exactly those, leaving its bookmarks as they are.
+  std::optional<PartitionRange> partitions;
 };
 
 }  // namespace sluice::transform
