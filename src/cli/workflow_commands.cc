@@ -206,7 +206,7 @@ int Retry(const Global& g, int64_t id, const std::string& format) {
     // Its process died (or it never started): resume it here.
     if (run->status == RunStatus::kRunning) m.RequeueRun(id);
     m.AppendLog(id, "info", "", "resumed by `sluice retry` after the process running it stopped");
-  } else if (!m.RedriveRun(id)) {
+  } else if (!m.RedriveRun(id, std::nullopt)) {
     auto now = m.GetRun(id);
     if ((run->status == RunStatus::kFailed || run->status == RunStatus::kCancelled) && now &&
         now->status != run->status) {

@@ -323,7 +323,7 @@ TEST_F(ExecutorTest, RedriveRunsOnlyTheFailedSteps) {
   runner_.failures["two"] = {ErrorKind::kIo};
   int64_t id = RunText("workflow: w\nsteps:\n  - job: one\n  - job: two\n");
   ASSERT_EQ(Status(id), meta::RunStatus::kFailed);
-  ASSERT_TRUE(m().RedriveRun(id));
+  ASSERT_TRUE(m().RedriveRun(id, std::nullopt));
   ASSERT_TRUE(m().ClaimRun(id, "test"));
   EXPECT_EQ(Execute(ws_, id, options_), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["one"], 1);
@@ -446,7 +446,7 @@ TEST_F(ExecutorTest, AFailingCatchHandlerFailsTheStepAndRetryRunsItAgain) {
       "{ job: handler } ] } ]\n  - job: after\n");
   EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(Steps(id)["load"].status, meta::StepStatus::kFailed);
-  ASSERT_TRUE(m().RedriveRun(id));
+  ASSERT_TRUE(m().RedriveRun(id, std::nullopt));
   ASSERT_TRUE(m().ClaimRun(id, "test"));
   EXPECT_EQ(Execute(ws_, id, options_),
             meta::RunStatus::kSucceeded);  // load fails again; the handler works now

@@ -253,7 +253,7 @@ void Service::Retry(int64_t run_id, meta::RunStatus seen) {
                  "run {} is {}; only failed or cancelled runs can be retried", run_id,
                  meta::ToString(seen));
   }
-  if (!metastore_->RedriveRun(run_id)) {
+  if (!metastore_->RedriveRun(run_id, std::nullopt)) {
     // The caller saw it failed or cancelled: another retry (or process) moved it first.
     auto now = metastore_->GetRun(run_id);
     FailWithCode(ErrorKind::kConflict, "run.conflict",
