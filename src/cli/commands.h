@@ -55,7 +55,8 @@ int TokenList(const Global& g, const std::string& format);
 int TokenRevoke(const Global& g, const std::string& name);
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format);
 int Cancel(const Global& g, int64_t id, const std::string& format);
-int Retry(const Global& g, int64_t id, const std::string& format);
+// Retries run `id` on the definitions it ran, or with `latest` on the project's current ones.
+int Retry(const Global& g, int64_t id, bool latest, const std::string& format);
 // Executes claimed workflow run `id` in this process (Ctrl-C cancels it), notifying `channels`
 // (notify::Channels, read before the run was queued or claimed); returns its status.
 meta::RunStatus ExecuteHere(std::shared_ptr<transform::Workspace> ws, int64_t id,

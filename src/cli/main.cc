@@ -146,9 +146,15 @@ int main(int argc, char** argv) {
   cancel->add_option("RUN_ID", run_id, "Run id")->required();
   AddFormat(cancel, format);
 
+  bool retry_latest = false;
   auto* retry = app.add_subcommand(
-      "retry", "Run a failed workflow run again from its failed steps, in the foreground");
+      "retry",
+      "Run a failed workflow run again from its failed steps, in the foreground, on the "
+      "definitions it ran");
   retry->add_option("RUN_ID", run_id, "Run id")->required();
+  retry->add_flag("--latest", retry_latest,
+                  "Run the failed steps with the project's current definitions instead (the run "
+                  "records them); steps that succeeded stay done");
   AddFormat(retry, format);
 
   std::string listen = "127.0.0.1:8686", rescan = "10s", grace = "30s";
@@ -329,7 +335,7 @@ int main(int argc, char** argv) {
     if (*profile) return cli::Profile(g, table, suggest, format);
     if (*logs) return cli::Logs(g, run_id, follow, format);
     if (*cancel) return cli::Cancel(g, run_id, format);
-    if (*retry) return cli::Retry(g, run_id, format);
+    if (*retry) return cli::Retry(g, run_id, retry_latest, format);
     if (*serve) return cli::Serve(g, listen, workers, rescan, grace);
     if (*landing_list) {
       std::optional<meta::LandingState> state;

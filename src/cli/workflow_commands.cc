@@ -19,6 +19,7 @@
 #include "common/time.h"
 #include "notify/notify.h"
 #include "orchestrator/executor.h"
+#include "orchestrator/retry.h"
 #include "orchestrator/service.h"
 #include "orchestrator/workflow_resolve.h"
 #include "server/http.h"
@@ -95,9 +96,10 @@ namespace {
 
 // Executes a claimed run here, printing its log as it goes; Ctrl-C cancels it. Returns the exit
 // code: with `detailed_exitcode`, kExitChanges for a succeeded run that kept something out.
+// `answer` holds fields for the JSON answer besides the run's.
 int Foreground(transform::Workspace ws, int64_t id,
                std::map<std::string, project::Channel> channels, const std::string& format,
-               bool detailed_exitcode) {
+               bool detailed_exitcode, const json& answer = json::object()) {
   auto shared = std::make_shared<transform::Workspace>(std::move(ws));
   auto& m = *shared->metastore;
   std::function<void(const meta::LogLine&)> on_log;
@@ -105,7 +107,9 @@ int Foreground(transform::Workspace ws, int64_t id,
   ExecuteHere(shared, id, std::move(channels), on_log);
   auto run = m.GetRun(id);
   if (format == "json") {
-    PrintJson(*api::RunDetailJson(m, id));
+    json out = *api::RunDetailJson(m, id);
+    out.update(answer);
+    PrintJson(out);
   } else {
     std::cout << fmt::format("run {}: workflow {} {}", id, run->name, meta::ToString(run->status));
     if (run->ended_ms) std::cout << " in " << Duration(run->ended_ms - run->started_ms);
@@ -186,48 +190,40 @@ int RunWorkflow(const Global& g, const std::string& name, const std::vector<std:
   return Foreground(std::move(ws), id, std::move(channels), format, detailed_exitcode);
 }
 
-int Retry(const Global& g, int64_t id, const std::string& format) {
+int Retry(const Global& g, int64_t id, bool latest, const std::string& format) {
   auto ws = Open(g);
   auto& m = *ws.metastore;
   auto run = m.GetRun(id);
   if (!run)
     FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}; `sluice runs` lists them", id);
-  if (run->kind != "workflow" || run->parent_run_id) {
-    FailWithCode(ErrorKind::kUsage, "usage.not_workflow_run",
-                 "run {} is not a workflow run; rerun it with `sluice run {}`", id, run->name);
-  }
-  // The definitions the run ran, not the folder as edited since; a run recorded before
-  // snapshots were runs the folder.
-  if (!run->snapshot.empty()) ws = ws.At(run->snapshot);
-  auto channels = notify::Channels(ws.project);  // an unset secret stops it before it is queued
   using meta::RunStatus;
-  if ((run->status == RunStatus::kRunning || run->status == RunStatus::kQueued) &&
-      !OwnerAlive(run->owner)) {
+  bool stopped = (run->status == RunStatus::kRunning || run->status == RunStatus::kQueued) &&
+                 !OwnerAlive(run->owner);
+  if (stopped && latest) {
+    FailWithCode(ErrorKind::kUsage, "usage.not_retryable",
+                 "run {} was left {} by a process that stopped: `sluice retry {}` resumes it on "
+                 "the definitions it ran; --latest is for failed or cancelled runs",
+                 id, meta::ToString(run->status), id);
+  }
+  auto plan = orchestrator::PlanRetry(
+      ws, *run,
+      latest ? orchestrator::RetryDefinitions::kLatest : orchestrator::RetryDefinitions::kRecorded);
+  // An unset secret stops it before it is queued.
+  auto channels = notify::Channels(plan.workspace.project);
+  if (stopped) {
     // Its process died (or it never started): resume it here.
     if (run->status == RunStatus::kRunning) m.RequeueRun(id);
     m.AppendLog(id, "info", "", "resumed by `sluice retry` after the process running it stopped");
-  } else if (!m.RedriveRun(id)) {
-    auto now = m.GetRun(id);
-    if ((run->status == RunStatus::kFailed || run->status == RunStatus::kCancelled) && now &&
-        now->status != run->status) {
-      // It was retryable a moment ago: another retry (or a server) moved it first.
-      FailWithCode(ErrorKind::kConflict, "run.conflict",
-                   "run {} is {} now: another retry took it first (it was {})", id,
-                   meta::ToString(now->status), meta::ToString(run->status));
-    }
-    FailWithCode(
-        ErrorKind::kUsage, "usage.not_retryable",
-        "run {} is {}; only failed or cancelled runs, or runs whose process stopped, can be "
-        "retried",
-        id, meta::ToString(run->status));
   } else {
-    m.AppendLog(id, "info", "", "retried from its failed steps");
+    orchestrator::Redrive(m, plan);
   }
+  if (format != "json") std::cout << plan.Describe() << "\n";
   if (!m.ClaimRun(id, ProcessOwner())) {
     std::cout << fmt::format("run {} was queued again and taken by a running server\n", id);
     return 0;
   }
-  return Foreground(std::move(ws), id, std::move(channels), format, false);
+  return Foreground(std::move(plan.workspace), id, std::move(channels), format, false,
+                    {{"definitions", orchestrator::ToString(plan.definitions)}});
 }
 
 int Logs(const Global& g, int64_t id, bool follow, const std::string& format) {

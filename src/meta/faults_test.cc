@@ -80,7 +80,7 @@ class FaultyMetastore : public Metastore {
   SLUICE_FORWARD(bool, ClaimRun, (int64_t id, const std::string& o), (id, o))
   SLUICE_FORWARD(void, RequeueRun, (int64_t id), (id))
   SLUICE_FORWARD(std::optional<Run>, RequestCancel, (int64_t id), (id))
-  SLUICE_FORWARD(bool, RedriveRun, (int64_t id), (id))
+  SLUICE_FORWARD(bool, RedriveRun, (int64_t id, const std::optional<RunDefinitions>& d), (id, d))
   SLUICE_FORWARD(std::vector<StepState>, Steps, (int64_t id), (id))
   SLUICE_FORWARD(std::vector<Attempt>, Attempts, (int64_t id), (id))
   SLUICE_FORWARD(void, BeginAttempt,

@@ -9,9 +9,11 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "common/error.h"
 #include "common/files.h"
+#include "common/time.h"
 #include "meta/sqlite_metastore.h"
 
 namespace sluice::meta {
@@ -274,7 +276,7 @@ TEST_P(MetastoreTest, ClaimCancelRequeueAndRedrive) {
   m_->RequeueRun(id);
   EXPECT_EQ(m_->GetRun(id)->status, meta::RunStatus::kQueued);
   EXPECT_TRUE(m_->ClaimRun(id, "me"));
-  EXPECT_FALSE(m_->RedriveRun(id));  // running: nothing to redrive
+  EXPECT_FALSE(m_->RedriveRun(id, std::nullopt));  // running: nothing to redrive
   EXPECT_TRUE(m_->RequestCancel(id)->cancel_requested);
   EXPECT_EQ(m_->GetRun(id)->status, meta::RunStatus::kRunning);  // the executor ends it
   m_->BeginAttempt(id, "load", "job", 1);
@@ -285,7 +287,7 @@ TEST_P(MetastoreTest, ClaimCancelRequeueAndRedrive) {
   auto run = *m_->GetRun(id);
   run.status = meta::RunStatus::kFailed;
   m_->FinishRun(run, {}, {});
-  EXPECT_TRUE(m_->RedriveRun(id));
+  EXPECT_TRUE(m_->RedriveRun(id, std::nullopt));
   EXPECT_EQ(m_->GetRun(id)->status, meta::RunStatus::kQueued);
   EXPECT_FALSE(m_->GetRun(id)->cancel_requested);
   std::map<std::string, meta::StepStatus> steps;
@@ -295,6 +297,54 @@ TEST_P(MetastoreTest, ClaimCancelRequeueAndRedrive) {
   int64_t queued = m_->EnqueueRun(wf);
   EXPECT_EQ(m_->RequestCancel(queued)->status, meta::RunStatus::kCancelled);
   EXPECT_FALSE(m_->RequestCancel(424242));
+}
+
+// A retried run's steps count their time from the retry; a step retried by its own rule within
+// a run keeps the start of its first attempt. A retry may bring the run new definitions.
+TEST_P(MetastoreTest, RedriveRestartsTheTimesOfWhatRunsAgain) {
+  int64_t id = m_->EnqueueRun(
+      meta::Run{.kind = "workflow", .name = "w", .definition = "old", .snapshot = "abc"});
+  ASSERT_TRUE(m_->ClaimRun(id, "me"));
+  auto started = [&](const std::string& path) {
+    for (const auto& s : m_->Steps(id)) {
+      if (s.path == path) return s.started_ms;
+    }
+    return int64_t{-1};
+  };
+  auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(5)); };
+  m_->BeginAttempt(id, "load", "job", 1);
+  int64_t first = started("load");
+  m_->EndAttempt({id, "load", 1, meta::AttemptStatus::kFailed}, meta::StepStatus::kRetrying, "{}");
+  pause();
+  m_->BeginAttempt(id, "load", "job", 2);
+  EXPECT_EQ(started("load"), first);  // its retry rule's attempts are one run of the step
+  m_->EndAttempt({id, "load", 2, meta::AttemptStatus::kFailed}, meta::StepStatus::kFailed, "{}");
+  m_->BeginAttempt(id, "fan", "parallel", 1);
+  m_->EndAttempt({id, "fan", 1, meta::AttemptStatus::kFailed}, meta::StepStatus::kFailed, "{}");
+  auto run = *m_->GetRun(id);
+  run.status = meta::RunStatus::kFailed;
+  m_->FinishRun(run, {}, {});
+  pause();
+  int64_t retried = NowMs();
+  ASSERT_TRUE(m_->RedriveRun(id, meta::RunDefinitions{"new", "def"}));
+  EXPECT_EQ(m_->GetRun(id)->definition, "new");
+  EXPECT_EQ(m_->GetRun(id)->snapshot, "def");
+  EXPECT_GE(started("fan"), retried);  // a container carries on, timed from the retry
+  for (const auto& s : m_->Steps(id)) {
+    if (s.path == "fan") {
+      EXPECT_EQ(s.ended_ms, 0);
+    }
+  }
+  ASSERT_TRUE(m_->ClaimRun(id, "me"));
+  m_->BeginAttempt(id, "load", "job", 3);
+  EXPECT_GE(started("load"), retried);  // a leaf from its new attempt
+  // Without definitions, a redrive keeps those the run has.
+  run = *m_->GetRun(id);
+  run.status = meta::RunStatus::kFailed;
+  m_->FinishRun(run, {}, {});
+  ASSERT_TRUE(m_->RedriveRun(id, std::nullopt));
+  EXPECT_EQ(m_->GetRun(id)->definition, "new");
+  EXPECT_EQ(m_->GetRun(id)->snapshot, "def");
 }
 
 TEST_P(MetastoreTest, StepsAttemptsAndLogs) {

@@ -91,6 +91,12 @@ struct Run {
   std::string snapshot;
 };
 
+// What a workflow run runs: its workflow file as read, and the snapshot of the rest.
+struct RunDefinitions {
+  std::string workflow;  // Run::definition
+  std::string snapshot;  // Run::snapshot
+};
+
 // Which runs ListRuns returns, newest first.
 struct RunFilter {
   std::vector<RunStatus> statuses;          // empty: any

@@ -69,7 +69,7 @@ class SqlWorkQueue : public virtual WorkQueue {
   bool ClaimRun(int64_t id, const std::string& owner) override;
   void RequeueRun(int64_t id) override;
   std::optional<Run> RequestCancel(int64_t id) override;
-  bool RedriveRun(int64_t id) override;
+  bool RedriveRun(int64_t id, const std::optional<RunDefinitions>& definitions) override;
 
  private:
   SqlCore& core_;

@@ -68,22 +68,28 @@ std::optional<Run> SqlWorkQueue::RequestCancel(int64_t id) {
   return run;
 }
 
-bool SqlWorkQueue::RedriveRun(int64_t id) {
+bool SqlWorkQueue::RedriveRun(int64_t id, const std::optional<RunDefinitions>& definitions) {
   Transaction tx(core_);
-  Statement r(core_,
-              "UPDATE runs SET status = " + Sql(RunStatus::kQueued) +
-                  ", owner = '', ended_ms = NULL, error = '', cancel_requested = 0 WHERE id = ? "
-                  "AND status IN " +
-                  MovesTo({RunStatus::kFailed, RunStatus::kCancelled}, RunStatus::kQueued));
-  r.Bind(1, id).Run();
+  Statement r(core_, "UPDATE runs SET status = " + Sql(RunStatus::kQueued) +
+                         ", owner = '', ended_ms = NULL, error = '', cancel_requested = 0" +
+                         (definitions ? ", definition = ?, snapshot = ?" : "") + " WHERE id = ? " +
+                         "AND status IN " +
+                         MovesTo({RunStatus::kFailed, RunStatus::kCancelled}, RunStatus::kQueued));
+  int id_at = 1;
+  if (definitions) {
+    r.Bind(1, definitions->workflow).Bind(2, definitions->snapshot);
+    id_at = 3;
+  }
+  r.Bind(id_at, id).Run();
   if (core_.Changes() != 1) return false;
-  // Containers pick up where their children were; leaves get a new attempt.
+  // Containers pick up where their children were; leaves get a new attempt, whose start is
+  // theirs (WorkflowState::BeginAttempt).
   Statement c(core_,
               "UPDATE steps SET status = " + Sql(StepStatus::kRunning) +
-                  " WHERE run_id = ? AND status IN " +
+                  ", started_ms = ?, ended_ms = NULL WHERE run_id = ? AND status IN " +
                   MovesTo({StepStatus::kFailed, StepStatus::kCancelled}, StepStatus::kRunning) +
                   " AND kind IN ('parallel', 'choice', 'map', 'workflow')");
-  c.Bind(1, id).Run();
+  c.Bind(1, NowMs()).Bind(2, id).Run();
   Statement l(core_,
               "UPDATE steps SET status = " + Sql(StepStatus::kRetrying) +
                   " WHERE run_id = ? AND status IN " +

@@ -51,8 +51,10 @@ void SqlWorkflowState::BeginAttempt(int64_t run_id, const std::string& path,
                "INSERT INTO steps (run_id, path, kind, status, attempts, started_ms) "
                "VALUES (?, ?, ?, " +
                    Sql(StepStatus::kRunning) +
-                   ", ?, ?) ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, "
-                   "attempts = excluded.attempts, ended_ms = NULL");
+                   ", ?, ?) ON CONFLICT (run_id, path) DO UPDATE SET kind = excluded.kind, "
+                   "status = excluded.status, attempts = excluded.attempts, started_ms = CASE "
+                   "WHEN steps.ended_ms IS NULL THEN steps.started_ms ELSE excluded.started_ms "
+                   "END, ended_ms = NULL");
   st.Bind(1, run_id).Bind(2, path).Bind(3, kind).Bind(4, attempt).Bind(5, now).Run();
   Statement at(core_,
                "INSERT INTO attempts (run_id, path, attempt, status, started_ms) "

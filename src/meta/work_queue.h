@@ -32,8 +32,11 @@ class WorkQueue {
   // after the change (nullopt: no such run).
   virtual std::optional<Run> RequestCancel(int64_t id) = 0;
   // A failed or cancelled workflow run goes back to the queue to run again from the steps that
-  // failed (steps that succeeded stay done). False when the run is not failed or cancelled.
-  virtual bool RedriveRun(int64_t id) = 0;
+  // failed (steps that succeeded stay done); with `definitions`, it runs those from now on (its
+  // workflow text and snapshot are replaced in the same write). Its containers (parallel, choice,
+  // map, workflow) carry on where their children were, their times counting afresh from now.
+  // False when the run is not failed or cancelled.
+  virtual bool RedriveRun(int64_t id, const std::optional<RunDefinitions>& definitions) = 0;
 };
 
 }  // namespace sluice::meta

@@ -24,7 +24,10 @@ class WorkflowState {
   virtual std::vector<StepState> Steps(int64_t run_id) = 0;
   virtual std::vector<Attempt> Attempts(int64_t run_id) = 0;
   // Records attempt `attempt` of a step as running (the step too); beginning the same attempt
-  // again starts it afresh.
+  // again starts it afresh. A step's times span its attempts within one run of it: one retried
+  // by its retry rule keeps the start of its first attempt, one that had ended (failed or
+  // cancelled, its run retried since) starts afresh with this attempt. The step's kind becomes
+  // `kind` (a retry on the current definitions may run another kind of step under its name).
   virtual void BeginAttempt(int64_t run_id, const std::string& path, const std::string& kind,
                             int attempt) = 0;
   // The child run (job, crawl, model, workflow) an attempt started.

@@ -13,6 +13,7 @@
 #include "common/time.h"
 #include "lake/local_store.h"
 #include "meta/sqlite_metastore.h"
+#include "orchestrator/retry.h"
 
 namespace sluice::orchestrator {
 namespace {
@@ -323,11 +324,61 @@ TEST_F(ExecutorTest, RedriveRunsOnlyTheFailedSteps) {
   runner_.failures["two"] = {ErrorKind::kIo};
   int64_t id = RunText("workflow: w\nsteps:\n  - job: one\n  - job: two\n");
   ASSERT_EQ(Status(id), meta::RunStatus::kFailed);
-  ASSERT_TRUE(m().RedriveRun(id));
+  ASSERT_TRUE(m().RedriveRun(id, std::nullopt));
   ASSERT_TRUE(m().ClaimRun(id, "test"));
   EXPECT_EQ(Execute(ws_, id, options_), meta::RunStatus::kSucceeded);
   EXPECT_EQ(runner_.calls["one"], 1);
   EXPECT_EQ(runner_.calls["two"], 2);
+}
+
+TEST_F(ExecutorTest, RetryOnTheLatestDefinitionsRunsTheCurrentWorkflowFromItsFailedStep) {
+  runner_.failures["two"] = {ErrorKind::kIo};
+  int64_t id = RunText("workflow: w\nsteps:\n  - job: one\n  - job: two\n");
+  ASSERT_EQ(Status(id), meta::RunStatus::kFailed);
+  auto now = Parse("workflow: w\nsteps:\n  - job: one\n  - job: two\n  - job: three\n");
+  auto plan = PlanRetry(*ws_, *m().GetRun(id), RetryDefinitions::kLatest);
+  Redrive(m(), plan);
+  EXPECT_EQ(m().GetRun(id)->definition, now.text);  // recorded for its later retries
+  ASSERT_TRUE(m().ClaimRun(id, "test"));
+  EXPECT_EQ(Execute(ws_, id, options_), meta::RunStatus::kSucceeded);
+  EXPECT_EQ(runner_.calls, (std::map<std::string, int>{{"one", 1}, {"two", 2}, {"three", 1}}));
+  auto logs = m().Logs(id, 0, 100);
+  EXPECT_TRUE(std::any_of(logs.begin(), logs.end(), [](const meta::LogLine& l) {
+    return l.message.find("from its failed steps with the project's current definitions") !=
+           std::string::npos;
+  }));
+}
+
+// The failed steps are found in the current workflow by their durable paths, however deep.
+TEST_F(ExecutorTest, RetryOnTheLatestDefinitionsRefusesWhenAFailedStepIsGone) {
+  runner_.failures["b"] = {ErrorKind::kIo, ErrorKind::kIo};
+  runner_.failures["d"] = {ErrorKind::kIo};
+  int64_t id = RunText(
+      "workflow: w\nsteps:\n  - parallel: [ [ {job: a} ], [ {job: b} ] ]\n"
+      "    retry: 2\n    catch: [ { errors: [any], steps: [ {job: d} ] } ]\n");
+  ASSERT_EQ(Status(id), meta::RunStatus::kFailed);
+  auto steps = Steps(id);
+  ASSERT_TRUE(steps.count("parallel@2/1/b") && steps.count("parallel/catch/d"));
+  auto refused = [&](const std::string& text) -> std::string {
+    Parse(text);
+    try {
+      PlanRetry(*ws_, *m().GetRun(id), RetryDefinitions::kLatest);
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return "";
+  };
+  EXPECT_EQ(refused("workflow: w\nsteps:\n  - parallel: [ [ {job: a} ], [ {job: b}, {job: c} ] ]\n"
+                    "    catch: [ { errors: [io], steps: [ {job: e} ] }, "
+                    "{ errors: [any], steps: [ {job: d} ] } ]\n"),
+            "");
+  EXPECT_EQ(refused("workflow: w\nsteps:\n  - parallel: [ [ {job: a} ], [ {job: c} ] ]\n"
+                    "    catch: [ { errors: [any], steps: [ {job: d} ] } ]\n"),
+            "usage.retry_latest_step_gone");
+  EXPECT_EQ(refused("workflow: w\nsteps:\n  - parallel: [ [ {job: a} ], [ {job: b} ] ]\n"),
+            "usage.retry_latest_step_gone");  // its catch handler's step is gone
+  ws_->workflows.clear();
+  EXPECT_EQ(refused("workflow: other\nsteps: [ {job: a} ]\n"), "usage.retry_latest_workflow_gone");
 }
 
 TEST_F(ExecutorTest, AFailStepFailsWithItsKindAndMessage) {
@@ -446,7 +497,7 @@ TEST_F(ExecutorTest, AFailingCatchHandlerFailsTheStepAndRetryRunsItAgain) {
       "{ job: handler } ] } ]\n  - job: after\n");
   EXPECT_EQ(Status(id), meta::RunStatus::kFailed);
   EXPECT_EQ(Steps(id)["load"].status, meta::StepStatus::kFailed);
-  ASSERT_TRUE(m().RedriveRun(id));
+  ASSERT_TRUE(m().RedriveRun(id, std::nullopt));
   ASSERT_TRUE(m().ClaimRun(id, "test"));
   EXPECT_EQ(Execute(ws_, id, options_),
             meta::RunStatus::kSucceeded);  // load fails again; the handler works now

@@ -240,28 +240,11 @@ int64_t Service::Trigger(const std::string& workflow, const json& params,
   return id;
 }
 
-void Service::Retry(int64_t run_id, meta::RunStatus seen) {
-  auto run = metastore_->GetRun(run_id);
-  if (!run) FailWithCode(ErrorKind::kUsage, "usage.unknown_run", "no run {}", run_id);
-  if (run->kind != "workflow" || run->parent_run_id) {
-    FailWithCode(ErrorKind::kUsage, "usage.not_workflow_run",
-                 "run {} is a {} run; only workflow runs are retried from a step", run_id,
-                 run->parent_run_id ? "child" : run->kind);
-  }
-  if (seen != meta::RunStatus::kFailed && seen != meta::RunStatus::kCancelled) {
-    FailWithCode(ErrorKind::kUsage, "usage.not_retryable",
-                 "run {} is {}; only failed or cancelled runs can be retried", run_id,
-                 meta::ToString(seen));
-  }
-  if (!metastore_->RedriveRun(run_id)) {
-    // The caller saw it failed or cancelled: another retry (or process) moved it first.
-    auto now = metastore_->GetRun(run_id);
-    FailWithCode(ErrorKind::kConflict, "run.conflict",
-                 "run {} is {} now: another retry took it first (it was {})", run_id,
-                 now ? meta::ToString(now->status) : "gone", meta::ToString(seen));
-  }
-  metastore_->AppendLog(run_id, "info", "", "retried from its failed steps");
-  Push(run_id, NowMs());
+RetryPlan Service::Retry(const meta::Run& seen, RetryDefinitions which) {
+  RetryPlan plan = PlanRetry(*definitions(), seen, which);
+  Redrive(*metastore_, plan);
+  Push(seen.id, NowMs());
+  return plan;
 }
 
 void Service::WorkerLoop() {

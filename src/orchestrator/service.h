@@ -22,6 +22,7 @@
 #include "orchestrator/clock.h"
 #include "orchestrator/cron.h"
 #include "orchestrator/executor.h"
+#include "orchestrator/retry.h"
 #include "transform/workspace.h"
 
 namespace sluice::orchestrator {
@@ -67,11 +68,12 @@ class Service {
   // Queues a run by hand (API); returns its id.
   int64_t Trigger(const std::string& workflow, const nlohmann::json& params,
                   const std::string& trigger);
-  // Puts a failed or cancelled run back in the queue, to run again from its failed steps.
-  // `seen` is the status the caller judged it by: not failed or cancelled is
-  // usage.not_retryable; when the run moved since (another retry took it first) it throws
-  // Error(kConflict, "run.conflict") naming the status it has now.
-  void Retry(int64_t run_id, meta::RunStatus seen);
+  // Puts `seen`, a failed or cancelled run as the caller read it, back in the queue to run again
+  // from its failed steps on the definitions `which` names (the current ones being the server's, as
+  // loaded at its start or last reload), and answers what it runs. Throws as PlanRetry and Redrive
+  // (orchestrator/retry.h): usage errors, or Error(kConflict, "run.conflict") when the run moved
+  // since it was read (another retry took it first).
+  RetryPlan Retry(const meta::Run& seen, RetryDefinitions which);
   // Wakes a worker for a run queued by someone else (e.g. `sluice cancel` needs nothing).
   void Wake(int64_t run_id);
 

@@ -60,6 +60,14 @@ void AddRunRoutes(Router& router, ApiContext& context) {
   });
   router.Add(Method::kPost, "/api/runs/{id}/retry", [&context](const Request& req) {
     auto& service = context.service;
+    if (req.Has("latest")) {
+      // A POST takes its options in its body; a query parameter ignored would run other
+      // definitions than the caller asked for.
+      Refuse(400, "api.bad_parameter",
+             "latest goes in the JSON body: {{\"latest\": true}}, not in the query");
+    }
+    const json& latest = req.body.contains("latest") ? req.body["latest"] : json(false);
+    if (!latest.is_boolean()) Refuse(400, "api.bad_body", "latest must be true or false");
     auto run = service.metastore().GetRun(RunIdOf(req));
     if (!run) Refuse(404, "api.not_found", "no run {}", RunIdOf(req));
     if (run->status != meta::RunStatus::kFailed && run->status != meta::RunStatus::kCancelled) {
@@ -67,8 +75,11 @@ void AddRunRoutes(Router& router, ApiContext& context) {
              run->id, meta::ToString(run->status));
     }
     TakeRun(context, service.definitions()->project.serve.runs_per_minute);
-    service.Retry(run->id, run->status);
-    return Response::Json(202, api::RunJson(*service.metastore().GetRun(run->id)));
+    auto plan = service.Retry(*run, latest.get<bool>() ? orchestrator::RetryDefinitions::kLatest
+                                                       : orchestrator::RetryDefinitions::kRecorded);
+    json out = api::RunJson(*service.metastore().GetRun(run->id));
+    out["definitions"] = orchestrator::ToString(plan.definitions);
+    return Response::Json(202, out);
   });
 }
 

@@ -6,6 +6,7 @@ retried delivery, OpenLineage events, SIGHUP reload, SIGTERM stop. Bounded: 120 
 
 Usage: api.py SLUICE
 """
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "support"))
@@ -162,6 +164,43 @@ def main():
             {s["path"]: s for s in api.call("GET", f"/api/runs/{run['id']}")[1]["steps"]}
             ["fail"]["attempts"]) == 2 and
             api.call("GET", f"/api/runs/{run['id']}")[1]["status"] == "failed")
+
+        # latest: the failed step runs on the server's current definitions (as reloaded), the run
+        # records them, and the retried step's times are its new attempt's, however long ago the
+        # run started.
+        status, err = api.call("POST", f"/api/runs/{run['id']}/retry?latest=true")
+        check(status == 400 and err["code"] == "api.bad_parameter", f"latest in the query: {err}")
+        status, err = api.call("POST", f"/api/runs/{run['id']}/retry", {"latest": "yes"})
+        check(status == 400 and err["code"] == "api.bad_body", f"latest not a boolean: {err}")
+        with open(os.path.join(root, "workflows", "broken.yaml"), "w") as f:
+            f.write(files["workflows/broken.yaml"].replace(
+                '  - fail: "no orders for ${params.day}"\n    error: input\n', "  - pass: fail\n"))
+        server.send_signal(signal.SIGHUP)
+        line = until("reloaded", lambda: server.stdout.readline())
+        while "reloaded the project" not in line:
+            line = server.stdout.readline()
+            check(line, "no 'reloaded the project' line")
+        before = api.call("GET", f"/api/runs/{run['id']}")[1]
+        time.sleep(1.5)
+        asked = time.time()
+        status, retried = api.call("POST", f"/api/runs/{run['id']}/retry", {"latest": True})
+        check(status == 202 and retried["definitions"] == "latest" and
+              retried["snapshot"] != before["snapshot"], f"retry latest: {status} {retried}")
+        until("retried on the latest definitions", lambda: api.call(
+            "GET", f"/api/runs/{run['id']}")[1]["status"] == "succeeded")
+        detail = api.call("GET", f"/api/runs/{run['id']}")[1]
+        step = {s["path"]: s for s in detail["steps"]}["fail"]
+        check(step["kind"] == "pass" and len(step["attempts"]) == 3, f"retried step: {step}")
+
+        def epoch(text):
+            return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+        check(epoch(step["started_at"]) >= asked - 0.05 and
+              epoch(step["ended_at"]) - epoch(step["started_at"]) < 1.0 and
+              epoch(detail["started_at"]) < asked - 1.5, f"the retried step's times: {step}")
+        logs = api.call("GET", f"/api/runs/{run['id']}/logs")[1]
+        check(any("with the project's current definitions" in l["message"] for l in logs),
+              "the log says which definitions the retry ran")
 
         # Cancel from the CLI, against the same metastore, while the server runs it.
         status, slow = api.call("POST", "/api/workflows/slow/runs", {})
