@@ -50,7 +50,7 @@ keeping as many of its first and last lines as the doc showed around a `...`.
 
 Not run, each with a skip directive saying why: sessions that need `sluice serve` running (a
 port, a server left behind, runs that start on their own time), a remote host and a token
-(api.md), and two of cli.md's: the project with 21 problems, and a query after a vacuum.
+(api.md), and cli.md's query of a version a vacuum removed.
 Run by --update only (slow): `sluice demo`, whose million rows take 20 s and more on two busy
 cores, longer than all the rest together.
 """
