@@ -40,8 +40,8 @@ values (13 digits), sizes (`471.5 KiB`: DuckDB's threads lay out a Parquet file 
 run to run) and runs of spaces (a column widened by a longer value) match any other.
 In the doc, a line that is only `...` stands for any number of output lines, and `...` inside a
 line for any text. Trailing blank lines are layout, not output. A mismatch fails with a unified
-diff naming the doc's file and the command's line; every session still runs, so one run lists
-every drift.
+diff naming the doc's file and the command's line (output lines that match show the doc's text,
+so only real differences stand out); every session still runs, so one run lists every drift.
 
 --update writes each command's output into the doc instead of comparing, leaving prose,
 directives and skipped sessions alone. An output that matches keeps the doc's text (its times,
@@ -124,6 +124,18 @@ def merge(doc, out):
     if head + tail >= len(out):
         return out
     return out[:head] + ["..."] + out[len(out) - tail:]
+
+
+def as_doc_shows(doc, out):
+    """The output with each line that matches its doc line written as the doc has it, so that a
+    diff shows only what really differs (not every time and duration)."""
+    matcher = difflib.SequenceMatcher(None, [normalize(d) for d in doc],
+                                      [normalize(o) for o in out], autojunk=False)
+    shown = list(out)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            shown[j1:j2] = doc[i1:i2]
+    return shown
 
 
 class Command:
@@ -267,8 +279,10 @@ def main():
                 edits.append((command, merge(command.expected, out)))
                 continue
             failures += 1
-            diff = difflib.unified_diff(command.expected, out, f"{where} (the doc)",
-                                        f"$ {command.text} (exit {code})", lineterm="")
+            diff = difflib.unified_diff(command.expected, as_doc_shows(command.expected, out),
+                                        f"{where} (the doc)",
+                                        f"$ {command.text} (exit {code}; times as in the doc)",
+                                        lineterm="")
             # Hunk headers count the doc's lines, so `-120,3` is line 120 of the doc.
             diff = (HUNK.sub(lambda m: f"@@ -{int(m.group(1)) + command.first}", d) for d in diff)
             print(f"FAIL {where}: the output of `{command.text}` differs from the doc\n" +
