@@ -55,8 +55,8 @@ Run by --update only (slow): `sluice demo`, whose million rows take 20 s and mor
 cores, longer than all the rest together.
 """
 import difflib
-import getpass
 import functools
+import getpass
 import os
 import re
 import shlex
