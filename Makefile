@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 # $(PREFIX)/lib/sluice; `make uninstall` removes both.
 PREFIX ?= $(HOME)/.local
 
-.PHONY: all bootstrap configure build sluice demo test install uninstall bench fuzz format clean
+.PHONY: all bootstrap configure build sluice demo test docs install uninstall bench fuzz format clean
 
 all: build
 
@@ -40,6 +40,14 @@ uninstall:
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Runs the shell sessions every doc shows and writes their output back into the doc
+# (tests/docs/run_docs.py --update); `make test` runs them and fails where a doc drifted.
+docs: sluice
+	@for doc in docs/*.md README.md; do \
+	  tests/docs/run_docs.py $(BUILD)/sluice $$doc --update; \
+	  case $$? in 0|77) ;; *) exit 1;; esac; \
+	done
 
 bench: build
 	@scripts/bootstrap --bench
