@@ -493,7 +493,8 @@ std::optional<int64_t> ReadCount(FileReader& r, const YAML::Node& node, const st
   int64_t n = -1;
   if (!digits.empty() && digits.size() <= 12 &&
       std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    n = std::stoll(digits) * unit;
+    n = std::stoll(digits);
+    n = n > max / unit ? max + 1 : n * unit;  // no overflow: 999999999999GB is too many
   }
   if (n < min || n > max) {
     r.Error(node,
