@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 
+#include "catalog/csv_text.h"
 #include "common/error.h"
 #include "common/strings.h"
 
@@ -157,6 +158,7 @@ std::string CsvArgs(const meta::Table& table, const json& opts,
   if (opts.contains("header")) {
     args.push_back(std::string("header = ") + (opts["header"].get<bool>() ? "true" : "false"));
   }
+  for (auto& arg : ReadingArgs(opts)) args.push_back(std::move(arg));
   if (options.capture_rejects) {
     args.push_back("store_rejects = true");
   } else {
@@ -222,13 +224,17 @@ bool HoldsData(engine::Connection& conn, const meta::Table& table, const std::st
     return r.GetOr(0, 0) == "true";
   }
   json opts = json::parse(table.options.empty() ? "{}" : table.options, nullptr, false);
-  bool header = table.format == "csv" && !opts.is_discarded() && opts.value("header", true);
-  // Whole lines (no quoting, a delimiter no text uses), so a stray quote cannot hide the rest.
+  bool csv = table.format == "csv" && !opts.is_discarded();
+  bool header = csv && opts.value("header", true);
+  // Whole lines (no quoting, a delimiter no text uses), so a stray quote cannot hide the rest;
+  // a CSV file's encoding, lines skipped before its header and longest line.
+  std::vector<std::string> reading = csv ? ReadingArgs(opts, false) : std::vector<std::string>{};
   auto r = conn.Query(fmt::format(
       "SELECT count(*) FROM (SELECT 1 FROM read_csv({}, header = false, auto_detect = false, "
       "columns = {{'line': 'VARCHAR'}}, delim = chr(31), quote = '', escape = '', "
-      "strict_mode = false, ignore_errors = true) WHERE trim(line) NOT IN ({}) LIMIT 2)",
-      path, table.format == "json" ? "'', '[', ']', '[]'" : "''"));
+      "strict_mode = false, ignore_errors = true{}) WHERE trim(line) NOT IN ({}) LIMIT 2)",
+      path, reading.empty() ? "" : ", " + Join(reading, ", "),
+      table.format == "json" ? "'', '[', ']', '[]'" : "''"));
   return std::stoll(r.GetOr(0, 0)) > (header ? 1 : 0);
 }
 
@@ -239,7 +245,7 @@ void CreateView(engine::Connection& conn, const meta::Table& table,
                 lake::Fetched& held) {
   std::vector<std::string> keys;
   for (const auto& f : files) keys.push_back(f.key);
-  held.Add(store.Fetch(keys));
+  FetchForReading(store, table, keys, held);
   conn.Execute(fmt::format("CREATE OR REPLACE VIEW {}.{} AS SELECT * FROM {}", SqlIdent(table.db),
                            SqlIdent(table.name), ScanSql(table, files, held)));
 }

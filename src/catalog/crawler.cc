@@ -11,6 +11,7 @@
 #include <set>
 
 #include "catalog/catalog.h"
+#include "catalog/csv_text.h"
 #include "catalog/integrity.h"
 #include "catalog/json_lines.h"
 #include "catalog/pii_tags.h"
@@ -75,6 +76,7 @@ void TypeByValues(engine::Connection& conn, const std::vector<std::string>& path
   }
   args.push_back(std::string("header = ") +
                  (schema.dialect.value("header", true) ? "true" : "false"));
+  for (auto& arg : ReadingArgs(schema.dialect)) args.push_back(std::move(arg));
   auto r = conn.Query(fmt::format("SELECT {} FROM (SELECT * FROM read_csv({}){})",
                                   Join(tests, ", "), Join(args, ", "),
                                   sample_rows > 0 ? fmt::format(" LIMIT {}", sample_rows) : ""));
@@ -98,6 +100,14 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
     if (!source.quote.empty()) args.push_back("quote = " + SqlString(source.quote));
     if (source.header)
       args.push_back(std::string("header = ") + (*source.header ? "true" : "false"));
+    json declared = json::object();
+    RecordReadingOptions(source, declared);
+    for (auto& arg : ReadingArgs(declared)) args.push_back(std::move(arg));
+    for (const char* key : {"dateformat", "timestampformat"}) {
+      if (declared.contains(key)) {
+        args.push_back(fmt::format("{} = {}", key, SqlString(declared[key].get<std::string>())));
+      }
+    }
     auto sniff = [&](const std::vector<std::string>& a) {
       return conn.Query(
           fmt::format("SELECT Delimiter, Quote, Escape, HasHeader, DateFormat, TimestampFormat, "
@@ -136,6 +146,7 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
     schema.dialect["header"] = Scalar(r, 3) == "true";
     if (auto v = r.Get(4, 0)) schema.dialect["dateformat"] = *v;
     if (auto v = r.Get(5, 0)) schema.dialect["timestampformat"] = *v;
+    RecordReadingOptions(source, schema.dialect);
     for (const auto& c : json::parse(Scalar(r, 6))) {
       schema.columns.push_back({c["name"], c["type"], false});
     }
@@ -143,8 +154,9 @@ FileSchema Inspect(engine::Connection& conn, const std::string& path, const std:
       // Padding sizes the table by its longest line; the header line decides the columns.
       auto first = conn.Query(fmt::format(
           "SELECT * FROM read_csv({}, header = false, all_varchar = true, null_padding = true, "
-          "hive_partitioning = false, delim = {}) LIMIT 1",
-          SqlString(path), SqlString(schema.dialect["delim"].get<std::string>())));
+          "hive_partitioning = false, delim = {}, {}) LIMIT 1",
+          SqlString(path), SqlString(schema.dialect["delim"].get<std::string>()),
+          Join(ReadingArgs(schema.dialect, false), ", ")));
       size_t fields = 0;
       for (size_t c = 0; c < first.column_count(); ++c) fields += first.Get(c, 0).has_value();
       if (fields > 0 && fields < schema.columns.size()) schema.columns.resize(fields);
@@ -204,14 +216,28 @@ std::string FirstLine(const std::string& path) {
 // header line are inferred together: one dialect sniff and one typing query per group, which
 // keeps a crawl of a thousand small files to a handful of queries.
 // A JSON lines file with bad lines in its sample is inferred from a copy of its good lines,
-// which `local` reads from then on (json_lines.h); the job quarantines the bad lines.
+// which `local` reads from then on (json_lines.h); the job quarantines the bad lines. A CSV file
+// is measured line by line first, and one in an encoding DuckDB cannot read is read from a UTF-8
+// copy from then on (csv_text.h); a file that does not fit its source's encoding or
+// max_line_size is kept out whole, with the line.
 std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, lake::Fetched& local,
-                                             JsonLineRepair& json_lines,
+                                             JsonLineRepair& json_lines, Utf8Copies& utf8,
                                              const std::vector<lake::ObjectInfo>& files,
                                              const std::map<std::string, std::string>& formats,
                                              const project::Source& source) {
   constexpr uint64_t kSmall = 256 * 1024;
   std::map<std::string, Inferred> out;
+  std::vector<const lake::ObjectInfo*> readable;
+  for (const auto& f : files) {
+    if (formats.at(f.key) == "csv" && f.size > 0) {
+      if (auto fault = utf8.Prepare(f.key, source.encoding, source.max_line_size, local)) {
+        out[f.key].error = fmt::format(
+            "cannot read the file as csv: {}; the whole file is kept out", fault->reason);
+        continue;
+      }
+    }
+    readable.push_back(&f);
+  }
   auto one = [&](const lake::ObjectInfo& f) {
     Inferred& inferred = out[f.key];
     const std::string& format = formats.at(f.key);
@@ -245,6 +271,14 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, lake::Fet
         TypeByValues(conn, {local.Path(f.key)}, inferred.schema, whole ? 0 : kSampleRows);
       }
     } catch (const Error& e) {
+      if (std::string(e.what()).find("Maximum line size of") != std::string::npos) {
+        // DuckDB names the wrong line here; Sluice measures plain files itself (csv_text.h).
+        inferred.error = fmt::format(
+            "cannot read the file as csv: a line is longer than max_line_size ({} bytes); the "
+            "whole file is kept out",
+            source.max_line_size);
+        return;
+      }
       // DuckDB names the file by its local path; the reason names it by its key.
       std::string why = Trim(Split(e.what(), '\n').front());
       static const std::regex kind(R"(^[A-Z][A-Za-z ]* Error: )");
@@ -254,7 +288,8 @@ std::map<std::string, Inferred> InferSchemas(engine::Connection& conn, lake::Fet
     }
   };
   std::map<std::string, std::vector<const lake::ObjectInfo*>> groups;
-  for (const auto& f : files) {
+  for (const auto* file : readable) {
+    const lake::ObjectInfo& f = *file;
     bool groupable = formats.at(f.key) == "csv" && f.size < kSmall && FormatOfKey(f.key) == "csv" &&
                      CompressionOf(f.key) == Compression::kNone;
     std::string header = groupable ? FirstLine(local.Path(f.key)) : "";
@@ -573,7 +608,8 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
       if (!formats[obj.key].empty() && !PatternCharacter(obj.key)) readable.push_back(obj);
     }
     JsonLineRepair json_lines(conn, store);
-    auto inferred = InferSchemas(conn, local, json_lines, readable, formats, source);
+    Utf8Copies utf8(store);
+    auto inferred = InferSchemas(conn, local, json_lines, utf8, readable, formats, source);
 
     // Which new files join the table and what the table becomes, with the files in `kept_out`
     // (key -> reason) quarantined first: run again when the source's checks keep files out, so
@@ -588,6 +624,8 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
       columns = existing ? existing->columns : std::vector<meta::Column>{};
       dialect = existing_dialect;
       table_format = existing ? existing->format : "";
+      // The source's reading options as they are now apply to the table's every file.
+      if (table_format == "csv") RecordReadingOptions(source, dialect);
       for (const auto& obj : fresh) {
         meta::TableFile file{
             obj.key, obj.size, PartitionOf(obj.key, prefix), -1, meta::FileStatus::kActive, "", ""};

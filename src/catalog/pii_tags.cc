@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
+#include "catalog/csv_text.h"
 #include "common/strings.h"
 
 namespace sluice::catalog {
@@ -36,7 +37,8 @@ std::map<std::string, std::vector<quality::EntityMatch>> TagPii(
   t.columns = columns;
   std::vector<std::string> keys;
   for (const auto& f : files) keys.push_back(f.key);
-  lake::Fetched local = store.Fetch(keys);
+  lake::Fetched local;
+  FetchForReading(store, t, keys, local);
   auto sample = conn.Query(fmt::format("SELECT {} FROM {} USING SAMPLE {} ROWS", Join(picked, ", "),
                                        ScanSql(t, files, local), sample_rows));
   std::map<std::string, std::string> tags;

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "catalog/catalog.h"
+#include "catalog/csv_text.h"
 #include "catalog/time_travel.h"
 #include "common/error.h"
 #include "common/sandbox.h"
@@ -110,11 +111,13 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
   auto travel = ResolveTimeTravel(metastore, sql);
   tables.insert(tables.end(), travel.tables.begin(), travel.tables.end());
   // Fetched before the sandbox closes: the child reads only these folders (and its scratch).
-  std::vector<std::string> keys;
+  // Files read from UTF-8 copies (csv_text.h) are copied here too, outside the sandbox.
+  lake::Fetched held;
   for (const auto& t : tables) {
+    std::vector<std::string> keys;
     for (const auto& f : t.files) keys.push_back(f.key);
+    FetchForReading(store, t.table, keys, held);
   }
-  lake::Fetched held = store.Fetch(keys);
   std::vector<std::string> folders = held.Folders();
   const std::filesystem::path scratch = store.ScratchDir();
   SandboxPolicy policy{{folders.begin(), folders.end()}, scratch, limits.timeout_ms};

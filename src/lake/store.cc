@@ -41,9 +41,10 @@ void Fetched::Add(Fetched other) {
   for (auto& p : other.pins_) pins_.push_back(std::move(p));
 }
 
-void Fetched::Substitute(const std::string& key, const std::string& path,
-                         const std::string& folder) {
+void Fetched::Substitute(const std::string& key, const std::string& path, const std::string& folder,
+                         std::shared_ptr<const void> pin) {
   keys_.erase(Path(key));
+  if (pin) pins_.push_back(std::move(pin));
   paths_[key] = path;
   keys_[path] = key;
   if (std::find(folders_.begin(), folders_.end(), folder) == folders_.end()) {

@@ -62,9 +62,11 @@ class Fetched {
   // Takes over `other`'s copies: both sets stay valid while this handle lives.
   void Add(Fetched other);
   // Reads of the fetched `key` go to `path`, a file under the local `folder` (a repaired copy of
-  // the object), from now on; KeyOf maps `path` back to `key`. The earlier copy stays pinned.
-  // Error(kInternal) for a key that was not fetched.
-  void Substitute(const std::string& key, const std::string& path, const std::string& folder);
+  // the object), from now on; KeyOf maps `path` back to `key`. The earlier copy stays pinned, and
+  // so does `pin` (what keeps `path` alive, if anything). Error(kInternal) for a key that was not
+  // fetched.
+  void Substitute(const std::string& key, const std::string& path, const std::string& folder,
+                  std::shared_ptr<const void> pin = nullptr);
 
  private:
   std::map<std::string, std::string> paths_;  // key -> path

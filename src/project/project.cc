@@ -22,6 +22,48 @@ std::string Location::str() const {
   return fmt::format("{}:{}:{}", file, line, column);
 }
 
+namespace {
+struct EncodingName {
+  CsvEncoding encoding;
+  std::vector<std::string_view> names;  // the first is ToString's
+};
+const std::vector<EncodingName>& EncodingNames() {
+  static const std::vector<EncodingName> names = {
+      {CsvEncoding::kUtf8, {"utf-8", "utf8"}},
+      {CsvEncoding::kLatin1, {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1"}},
+      {CsvEncoding::kWindows1252, {"windows-1252", "cp1252", "win1252"}},
+      {CsvEncoding::kUtf16, {"utf-16", "utf16"}},
+      {CsvEncoding::kUtf16Le, {"utf-16le", "utf16le"}},
+      {CsvEncoding::kUtf16Be, {"utf-16be", "utf16be"}},
+  };
+  return names;
+}
+}  // namespace
+
+std::string ToString(CsvEncoding encoding) {
+  for (const auto& e : EncodingNames()) {
+    if (e.encoding == encoding) return std::string(e.names.front());
+  }
+  return "utf-8";
+}
+
+std::optional<CsvEncoding> ParseCsvEncoding(std::string_view name) {
+  if (name.size() > 32) return std::nullopt;
+  std::string lower = ToLower(name);
+  for (const auto& e : EncodingNames()) {
+    for (auto n : e.names) {
+      if (n == lower) return e.encoding;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> CsvEncodingNames() {
+  std::vector<std::string> out;
+  for (const auto& e : EncodingNames()) out.emplace_back(e.names.front());
+  return out;
+}
+
 std::string Diagnostic::str() const {
   std::string out = where.str() + ": " + message;
   if (!hint.empty()) out += "\n  hint: " + hint;
@@ -451,7 +493,8 @@ std::optional<int64_t> ReadCount(FileReader& r, const YAML::Node& node, const st
   int64_t n = -1;
   if (!digits.empty() && digits.size() <= 12 &&
       std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    n = std::stoll(digits) * unit;
+    n = std::stoll(digits);
+    n = n > max / unit ? max + 1 : n * unit;  // no overflow: 999999999999GB is too many
   }
   if (n < min || n > max) {
     r.Error(node,
@@ -664,6 +707,112 @@ void LoadSettings(DefinitionReader& files, const std::string& env_name, Project&
   }
 }
 
+// Whether `text` holds a control character (or DEL): such a value is refused, not echoed.
+bool HasControlCharacter(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// Why `format` cannot be a strptime format for DuckDB's dateformat or timestampformat; "" when it
+// can: a '%' must start one of DuckDB's specifiers (%d, %-d, %Y, ...) or be "%%".
+std::string TimeFormatProblem(const std::string& format) {
+  constexpr size_t kMaxFormat = 100;
+  if (format.empty()) return "is empty";
+  if (format.size() > kMaxFormat) return fmt::format("is longer than {} characters", kMaxFormat);
+  if (HasControlCharacter(format)) return "holds a control character";
+  static const std::string specifiers = "aAwdbhBmyYHIpMSfgnzZjUWcxXGuV";
+  static const std::string unpadded = "dmyHIMSj";  // may follow '-' (%-d)
+  bool directive = false;
+  for (size_t i = 0; i < format.size(); ++i) {
+    if (format[i] != '%') continue;
+    char c = i + 1 < format.size() ? format[i + 1] : '\0';
+    if (c == '%') {
+      ++i;
+      continue;
+    }
+    if (c == '-' && i + 2 < format.size() && unpadded.find(format[i + 2]) != std::string::npos) {
+      i += 2;
+    } else if (c != '\0' && specifiers.find(c) != std::string::npos) {
+      ++i;
+    } else {
+      return fmt::format("has '%{}', which is no strptime specifier",
+                         c == '\0' ? std::string() : std::string(1, c));
+    }
+    directive = true;
+  }
+  return directive ? "" : "names no field (such as %d or %Y)";
+}
+
+// The reading options of `csv:` (encoding, limits, NULL texts, formats) into `s`.
+void ReadCsvOptions(FileReader& r, const YAML::Node& csv, Source& s) {
+  if (auto n = csv["encoding"]) {
+    if (auto v = r.Scalar(n, "csv encoding")) {
+      if (auto e = ParseCsvEncoding(*v)) {
+        s.encoding = *e;
+      } else if (HasControlCharacter(*v) || v->size() > 100) {
+        r.Error(n, "csv encoding is not one of: " + Join(CsvEncodingNames(), ", "));
+      } else {
+        auto names = CsvEncodingNames();
+        std::string near = Nearest(ToLower(*v), names);
+        r.Error(n, fmt::format("csv encoding '{}' is not one of: {}", *v, Join(names, ", ")),
+                near.empty() ? "" : fmt::format("did you mean '{}'?", near));
+      }
+    }
+  }
+  if (auto n = csv["max_line_size"]) {
+    s.max_line_size = ReadCount(r, n, "csv max_line_size", 1024, int64_t{256} << 20, true)
+                          .value_or(s.max_line_size);
+  }
+  if (auto n = csv["skip_lines"]) {
+    s.skip_lines = ReadCount(r, n, "csv skip_lines", 0, 1000000).value_or(0);
+  }
+  if (auto n = csv["null_values"]) {
+    constexpr size_t kMaxNullValues = 64, kMaxNullValue = 256;
+    std::vector<std::string> values;
+    if (n.IsSequence()) {
+      for (const auto& item : n) {
+        if (auto v = r.Scalar(item, "csv null_values item")) values.push_back(*v);
+      }
+    } else if (auto v = r.Scalar(n, "csv null_values")) {
+      values.push_back(*v);
+    }
+    if (values.empty() && n.IsSequence()) {
+      r.Error(n, "csv null_values is empty", "e.g. null_values: [\"\", NA, NULL]");
+    } else if (values.size() > kMaxNullValues) {
+      r.Error(n, fmt::format("csv null_values holds {} texts, more than {}", values.size(),
+                             kMaxNullValues));
+    }
+    for (const auto& v : values) {
+      if (v.size() > kMaxNullValue || HasControlCharacter(v)) {
+        r.Error(n, fmt::format("csv null_values holds a text longer than {} bytes or with a "
+                               "control character",
+                               kMaxNullValue));
+        values.clear();
+        break;
+      }
+    }
+    if (values.size() <= kMaxNullValues) s.null_values = values;
+  }
+  for (auto [key, out] : {std::pair{"date_format", &s.date_format},
+                          std::pair{"timestamp_format", &s.timestamp_format}}) {
+    auto n = csv[key];
+    if (!n) continue;
+    auto v = r.Scalar(n, fmt::format("csv {}", key));
+    if (!v) continue;
+    if (std::string problem = TimeFormatProblem(*v); !problem.empty()) {
+      r.Error(n,
+              HasControlCharacter(*v) || v->size() > 100
+                  ? fmt::format("csv {} {}", key, problem)
+                  : fmt::format("csv {} '{}' {}", key, *v, problem),
+              std::string(key) == "date_format" ? "e.g. %d/%m/%Y" : "e.g. %d/%m/%Y %H:%M:%S");
+    } else {
+      *out = *v;
+    }
+  }
+}
+
 void LoadSource(FileReader& r, const YAML::Node& doc, Project& project) {
   r.CheckKeys(doc, {"source", "description", "format", "on_schema_change", "csv", "checks"},
               "a source");
@@ -692,10 +841,14 @@ void LoadSource(FileReader& r, const YAML::Node& doc, Project& project) {
     if (!csv.IsMap()) {
       r.Error(csv, "csv must be a mapping such as { delimiter: ';', header: true }");
     } else {
-      r.CheckKeys(csv, {"delimiter", "quote", "header"}, "csv options");
+      r.CheckKeys(csv,
+                  {"delimiter", "quote", "header", "encoding", "max_line_size", "null_values",
+                   "skip_lines", "date_format", "timestamp_format"},
+                  "csv options");
       if (auto n = csv["delimiter"]) s.delimiter = r.Scalar(n, "delimiter").value_or("");
       if (auto n = csv["quote"]) s.quote = r.Scalar(n, "quote").value_or("");
       if (auto n = csv["header"]) s.header = r.Bool(n, "header");
+      ReadCsvOptions(r, csv, s);
     }
   }
   if (auto checks = doc["checks"]) s.checks = ReadChecks(r, checks);

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -100,6 +101,26 @@ struct CheckSpec {
   std::optional<Diagnostic> file_problem;
 };
 
+// The text encoding of a source's CSV files (docs/project-reference.md, `csv`).
+enum class CsvEncoding {
+  kUtf8,
+  kLatin1,       // ISO-8859-1
+  kWindows1252,  // Latin-1 with € ’ “ ” ... in 0x80-0x9F
+  kUtf16,        // either byte order, told by the byte order mark the file must start with
+  kUtf16Le,      // a byte order mark, if any, must agree
+  kUtf16Be,
+};
+// "utf-8", "latin-1", "windows-1252", "utf-16", "utf-16le", "utf-16be".
+std::string ToString(CsvEncoding encoding);
+// A name as ToString gives it or an alias (iso-8859-1, latin1, cp1252, utf8, ...), in any case;
+// nullopt for any other.
+std::optional<CsvEncoding> ParseCsvEncoding(std::string_view name);
+// Every name ParseCsvEncoding takes as written in ToString, for messages.
+std::vector<std::string> CsvEncodingNames();
+
+// DuckDB's default longest line, in bytes.
+inline constexpr int64_t kDefaultMaxLineSize = int64_t{2} << 20;
+
 struct Source {
   std::string name;
   std::string format = "auto";              // csv | json | parquet | auto
@@ -107,7 +128,13 @@ struct Source {
   // CSV dialect overrides; empty means detected.
   std::string delimiter, quote;
   std::optional<bool> header;
-  std::vector<PiiEntity> pii_entities;  // the project's custom entities, for the crawler
+  // CSV reading options (`csv:` of the source): they apply to every file of the table.
+  CsvEncoding encoding = CsvEncoding::kUtf8;
+  int64_t max_line_size = kDefaultMaxLineSize;  // bytes of a line as it landed
+  std::vector<std::string> null_values;         // texts read as NULL; empty: DuckDB's ("")
+  int64_t skip_lines = 0;                       // lines before the header (or the first row)
+  std::string date_format, timestamp_format;    // strptime formats; "" detected
+  std::vector<PiiEntity> pii_entities;          // the project's custom entities, for the crawler
   // Rules over each crawl's new files: fail publishes none of them, warn publishes and says so,
   // quarantine keeps out whole files holding rows that break a row-level rule.
   std::vector<CheckSpec> checks;

@@ -20,6 +20,34 @@ class ProjectTest : public ::testing::Test {
   fs::path root_;
 };
 
+TEST(CsvEncodingNames, AliasesAndCase) {
+  EXPECT_EQ(ParseCsvEncoding("UTF-8"), CsvEncoding::kUtf8);
+  EXPECT_EQ(ParseCsvEncoding("ISO-8859-1"), CsvEncoding::kLatin1);
+  EXPECT_EQ(ParseCsvEncoding("cp1252"), CsvEncoding::kWindows1252);
+  EXPECT_EQ(ParseCsvEncoding("utf-16be"), CsvEncoding::kUtf16Be);
+  EXPECT_EQ(ParseCsvEncoding("ebcdic"), std::nullopt);
+  EXPECT_EQ(ParseCsvEncoding(std::string(1000, 'u')), std::nullopt);
+  for (const auto& name : CsvEncodingNames()) EXPECT_EQ(ToString(*ParseCsvEncoding(name)), name);
+}
+
+TEST_F(ProjectTest, CsvReadingOptions) {
+  Write("sluice.yaml", "project: shop\n");
+  Write("sources/a.yaml",
+        "source: a\ncsv:\n  encoding: Windows-1252\n  max_line_size: 4MB\n  null_values: [\"\", "
+        "NA]\n  skip_lines: 2\n  date_format: \"%d/%m/%Y\"\n  timestamp_format: \"%d/%m/%Y "
+        "%-H:%M\"\n");
+  Diagnostics d;
+  auto p = Load(root_, "dev", d);
+  ASSERT_TRUE(d.empty()) << d.items().front().str();
+  const Source& a = p.sources.at("a");
+  EXPECT_EQ(a.encoding, CsvEncoding::kWindows1252);
+  EXPECT_EQ(a.max_line_size, 4 << 20);
+  EXPECT_EQ(a.null_values, (std::vector<std::string>{"", "NA"}));
+  EXPECT_EQ(a.skip_lines, 2);
+  EXPECT_EQ(a.date_format, "%d/%m/%Y");
+  EXPECT_EQ(a.timestamp_format, "%d/%m/%Y %-H:%M");
+}
+
 TEST_F(ProjectTest, LoadsResources) {
   Write("sluice.yaml", "project: shop\n");
   Write("sources/orders.yaml", "source: orders\nformat: csv\non_schema_change: fail\n");

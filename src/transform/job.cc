@@ -1,12 +1,15 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 
 #include "catalog/catalog.h"
+#include "catalog/csv_text.h"
+#include "catalog/integrity.h"
 #include "catalog/json_lines.h"
 #include "catalog/pii_tags.h"
 #include "common/error.h"
@@ -361,6 +364,39 @@ void CheckBackfill(meta::Metastore& metastore, const project::Job& job, const Pa
   }
 }
 
+// DuckDB says only that a line is not UTF-8: the temp table _sluice_utf8 (key, line, byte) says
+// where in the line, for the lines `key_of_path` (a SQL expression over reject_scans s) names
+// in the reject tables, of the plain files of a UTF-8 table. At most kLocated lines per file.
+void LocateInvalidUtf8Lines(engine::Connection& conn, const meta::Table& input,
+                            const lake::Fetched& local, const std::string& key_of_path) {
+  constexpr int64_t kLocated = 1000;
+  json dialect = json::parse(input.options.empty() ? "{}" : input.options, nullptr, false);
+  auto rejects = conn.Query(fmt::format(
+      "SELECT key, line FROM (SELECT DISTINCT {} AS key, e.line FROM reject_errors e JOIN "
+      "reject_scans s USING (scan_id, file_id) WHERE starts_with(e.error_message, 'Invalid "
+      "unicode')) QUALIFY row_number() OVER (PARTITION BY key ORDER BY line) <= {} ORDER BY ALL",
+      key_of_path, kLocated));
+  std::map<std::string, std::set<int64_t>> lines;  // by key
+  for (size_t i = 0; i < rejects.row_count(); ++i) {
+    lines[rejects.GetOr(0, i)].insert(rejects.GetInt(1, i));
+  }
+  std::vector<std::string> rows;
+  for (const auto& [key, numbers] : lines) {
+    if (catalog::EncodingOf(dialect) != project::CsvEncoding::kUtf8 ||
+        catalog::CompressionOf(key) != catalog::Compression::kNone) {
+      continue;
+    }
+    std::ifstream in(local.Path(key), std::ios::binary);
+    for (auto [line, byte] :
+         catalog::LocateInvalidUtf8(in, numbers, catalog::MaxLineSizeOf(dialect))) {
+      rows.push_back(fmt::format("({}, {}, {})", SqlString(key), line, byte));
+    }
+  }
+  conn.Execute(
+      "CREATE OR REPLACE TEMP TABLE _sluice_utf8 (key VARCHAR, line BIGINT, byte BIGINT)" +
+      (rows.empty() ? std::string() : "; INSERT INTO _sluice_utf8 VALUES " + Join(rows, ", ")));
+}
+
 }  // namespace
 
 std::string CompileJob(engine::Connection& conn, const project::Job& job,
@@ -483,7 +519,8 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     conn.Execute(
         "SET preserve_insertion_order = false; "
         "SET disabled_optimizers = 'filter_pushdown,filter_pullup';");
-    lake::Fetched local = ws.store->Fetch(keys);
+    lake::Fetched local;
+    catalog::FetchForReading(*ws.store, *input, keys, local);
     catalog::AttachTables(conn, metastore, *ws.store, local);
     bool csv = input->format == "csv";
     int64_t t = NowMs();
@@ -582,11 +619,14 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                       masks || b.raw.empty() ? "NULL" : SqlString(b.raw));
     }
     if (csv) {
+      LocateInvalidUtf8Lines(conn, *input, local, key_of_path);
       // DuckDB may report several errors for one line (one per missing column): keep the first.
       quarantine_sql += fmt::format(
-          " UNION ALL SELECT {}, CAST(e.line AS BIGINT), "
-          "'malformed: ' || {}, {} "
+          " UNION ALL SELECT {0}, CAST(e.line AS BIGINT), 'malformed: ' || CASE WHEN "
+          "starts_with(e.error_message, 'Invalid unicode') THEN 'invalid UTF-8 at line ' || "
+          "e.line || coalesce(' byte ' || u.byte, '') ELSE {1} END, {2} "
           "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
+          "LEFT JOIN _sluice_utf8 u ON u.key = {0} AND u.line = e.line "
           "QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line "
           "ORDER BY e.column_idx NULLS LAST, e.error_message) = 1",
           key_of_path,
