@@ -437,6 +437,27 @@ std::string NewRows(const meta::TableChange& change, std::vector<meta::TableFile
   return fmt::format("(SELECT *, {} FROM {})", Join(missing, ", "), scan);
 }
 
+// The new files of `change` whose own header (or key=value folders) lacks `column`. A source's
+// ColumnExists judges each file by itself: the new files read together hold every column of the
+// table, NULL where a file has none, so the rows alone cannot tell.
+std::vector<std::string> FilesLacking(const meta::TableChange& change, const std::string& column) {
+  std::vector<std::string> out;
+  const std::string wanted = ToLower(column);
+  for (const auto& f : change.added) {
+    if (f.status != meta::FileStatus::kActive || f.columns.empty()) continue;
+    bool has = false;
+    json names = json::parse(f.columns, nullptr, false);
+    for (const auto& n : names.is_array() ? names : json::array()) {
+      has = has || (n.is_string() && ToLower(n.get<std::string>()) == wanted);
+    }
+    for (const auto& part : Split(f.partition, '/')) {
+      has = has || ToLower(part.substr(0, part.find('='))) == wanted;
+    }
+    if (!has) out.push_back(f.key);
+  }
+  return out;
+}
+
 // The source's quarantining checks over the new files: the files holding rows that break them
 // (key -> reason). A landed file is kept as it came, so a file is kept out whole.
 std::map<std::string, std::string> FilesBreaking(const std::vector<quality::Rule>& rules,
@@ -542,6 +563,18 @@ std::vector<meta::CheckResult> JudgeNewFiles(const std::vector<quality::Rule>& r
                              fmt::format("{} file{} kept out", kept, kept == 1 ? "" : "s")};
   });
   if (!rows.empty()) NameBreakingFiles(results, judged, change, local, history, conn);
+  for (const auto& r : judged) {
+    if (r.type != "ColumnExists" || r.args.empty()) continue;
+    auto lacking = FilesLacking(change, r.args[0]);
+    if (lacking.empty()) continue;
+    for (auto& result : results) {
+      if (result.rule != r.text) continue;
+      result.outcome = "fail";
+      result.observed = "'absent'";
+      result.message = fmt::format("column {} is missing; broken by new file{} {}", r.args[0],
+                                   lacking.size() == 1 ? "" : "s", NameSome(lacking));
+    }
+  }
   return results;
 }
 

@@ -172,6 +172,18 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
       print(result);
     } catch (const Error& e) {
       if (unreadable.empty() || e.kind() == ErrorKind::kUsage) throw;
+      for (const auto& u : unreadable) {
+        // A version read AT: its view is named _sluice_at.<db>__<name>__v<n> (time_travel.h).
+        if (!StartsWith(u.table, "_sluice_at.")) continue;
+        std::string view = u.table.substr(std::string("_sluice_at.").size());
+        size_t v = view.rfind("__v"), dot = view.find("__");
+        if (v == std::string::npos || dot >= v) continue;
+        FailWithCode(ErrorKind::kInput, "query.unknown_version",
+                     "version {} of {}.{} can no longer be read: {}\n  hint: a file it lists was "
+                     "taken out of the lake since (`sluice landing remove`, or a drop)",
+                     view.substr(v + 3), view.substr(0, dot), view.substr(dot + 2, v - dot - 2),
+                     u.error);
+      }
       std::string note;
       for (const auto& u : unreadable) {
         note += fmt::format("\n  note: {} cannot be read and is left out: {}", u.table, u.error);

@@ -133,9 +133,31 @@ int Validate(const Global& g, const std::string& format) {
   // Tables the catalog holds that nothing writes any more: warnings, never errors (a fresh
   // clone has no catalog to look at).
   std::vector<transform::OrphanTable> orphans;
+  std::vector<std::string> starting_over;
+  std::string unreadable_catalog;
   if (diagnostics.empty() && fs::exists(project.env.metastore)) {
-    orphans = transform::OrphanTables(project, *meta::Open(project.env.metastore.string()));
+    try {
+      auto metastore = meta::Open(project.env.metastore.string());
+      orphans = transform::OrphanTables(project, *metastore);
+      starting_over = transform::JobsStartingOver(project, *metastore);
+    } catch (const Error& e) {
+      unreadable_catalog = fmt::format(
+          "the catalog of environment {} could not be read to look for tables nothing writes: {}",
+          g.env, e.what());
+    }
   }
+  std::vector<std::string> catalog_warnings;
+  for (const auto& job : starting_over) {
+    const auto& out = project.jobs.at(job).output;
+    catalog_warnings.push_back(fmt::format(
+        "job {} has no bookmarks, and {} already holds rows: its next run reads every landed file "
+        "again{}\n  hint: if the job was renamed, run it once with --full-refresh to rebuild the "
+        "table instead",
+        job, out.table.str(),
+        out.mode == "append" ? fmt::format(" and appends them to {} a second time", out.table.str())
+                             : ""));
+  }
+  if (!unreadable_catalog.empty()) catalog_warnings.push_back(unreadable_catalog);
   auto orphan_text = [](const transform::OrphanTable& o) {
     return fmt::format(
         "{} is in the catalog, and no {} of the project writes it any more\n  hint: `sluice "
@@ -156,6 +178,7 @@ int Validate(const Global& g, const std::string& format) {
     for (const auto& o : orphans) {
       warnings.push_back({{"table", o.table}, {"kind", o.kind}, {"message", orphan_text(o)}});
     }
+    for (const auto& w : catalog_warnings) warnings.push_back({{"message", Redact(w)}});
     json out = {{"ok", diagnostics.empty()}, {"problems", problems}, {"warnings", warnings}};
     // The hash a run of these definitions records.
     if (diagnostics.empty()) out["snapshot"] = snapshot.Hash();
@@ -175,6 +198,7 @@ int Validate(const Global& g, const std::string& format) {
       plural(project.jobs.size()), project.models.size(), plural(project.models.size()),
       ws.workflows.size(), plural(ws.workflows.size()), g.env);
   for (const auto& o : orphans) std::cerr << "warning: " << orphan_text(o) << "\n";
+  for (const auto& w : catalog_warnings) std::cerr << "warning: " << Redact(w) << "\n";
   return 0;
 }
 
@@ -615,7 +639,8 @@ int LandingRemove(const Global& g, const std::string& key, const std::string& re
   if (r.version) {
     std::cout << fmt::format(
         "  bronze.{} version {} no longer holds it; rows jobs already published from it stay "
-        "until they run with --full-refresh\n",
+        "until the jobs rebuild them (sluice run JOB --full-refresh, or --partitions for "
+        "theirs)\n",
         source, r.version);
   }
   std::cout << "  the same name may land again\n";

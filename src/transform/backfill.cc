@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 
 #include "common/error.h"
 #include "common/one_line.h"
@@ -76,6 +77,9 @@ class Scanner {
       ++pos_;
     }
     if (pos_ == start) Refuse(text_, start, "expected a value");
+    if (std::string_view("=<>!").find(text_[start]) != std::string_view::npos) {
+      Refuse(text_, start, "a value cannot start with a comparison (quote it if it does)");
+    }
     return text_.substr(start, pos_ - start);
   }
 
@@ -175,6 +179,15 @@ PartitionRange ParsePartitionRange(const std::string& text) {
                  "--partitions: the range is {} bytes long; at most {} are allowed", text.size(),
                  kMaxRangeBytes);
   }
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      FailWithCode(ErrorKind::kUsage, "usage.partitions",
+                   "--partitions: a control character (0x{:02x}) at position {}; write the range "
+                   "as plain text",
+                   c, i + 1);
+    }
+  }
   PartitionRange range{text, {}};
   Scanner in(text);
   if (in.AtEnd()) {
@@ -220,11 +233,24 @@ void CheckRangeValues(engine::Connection& conn, const PartitionRange& range,
                       const ColumnTypes& types) {
   for (const auto& c : range.conditions) {
     const std::string& type = TypeOf(types, c.column);
-    auto r =
-        conn.Query(fmt::format("SELECT CAST({} IS NULL AS INTEGER)", CastValue(c.value, type)));
-    if (r.GetInt(0, 0) == 1) {
+    // 1: the type cannot hold it; 2: it holds it only rounded (1.5 as an INTEGER is 2, a
+    // time of day as a DATE is that day), which would pick partitions the range does not name.
+    const std::string v = SqlString(c.value), cast = CastValue(c.value, type);
+    auto r = conn.Query(fmt::format(
+        "SELECT CASE WHEN {1} IS NULL THEN 1 "
+        "WHEN TRY_CAST({0} AS DOUBLE) <> TRY_CAST({1} AS DOUBLE) THEN 2 "
+        "WHEN TRY_CAST({0} AS TIMESTAMP) <> TRY_CAST({1} AS TIMESTAMP) THEN 2 ELSE 0 END, "
+        "CAST({1} AS VARCHAR)",
+        v, cast));
+    int64_t fault = r.GetInt(0, 0);
+    if (fault == 1) {
       FailWithCode(ErrorKind::kUsage, "usage.partitions",
                    "--partitions: '{}' is not a valid {} for {}", OneLine(c.value), type, c.column);
+    }
+    if (fault == 2) {
+      FailWithCode(ErrorKind::kUsage, "usage.partitions",
+                   "--partitions: '{}' is not exactly of type {} for {} (it would be {})",
+                   OneLine(c.value), type, c.column, r.GetOr(1, 0));
     }
   }
 }

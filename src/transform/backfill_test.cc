@@ -42,6 +42,9 @@ TEST(PartitionRange, RefusesWhatItCannotRead) {
   EXPECT_NE(ParseError("dt=1 and").find("expected a partition column"), std::string::npos);
   EXPECT_NE(ParseError("dt='1").find("never closed"), std::string::npos);
   EXPECT_NE(ParseError("\"\"=1").find("an empty column name"), std::string::npos);
+  EXPECT_NE(ParseError("dt==1").find("cannot start with a comparison"), std::string::npos);
+  EXPECT_NE(ParseError("dt='\x1b[2J'").find("a control character (0x1b) at position 5"),
+            std::string::npos);
   EXPECT_NE(ParseError(std::string(5000, 'a')).find("at most 4096"), std::string::npos);
   std::string many = "dt=1";
   for (int i = 0; i < 40; ++i) many += " and dt=1";
@@ -80,6 +83,15 @@ TEST(PartitionRange, AValueItsTypeCannotHoldIsRefused) {
     EXPECT_STREQ(e.what(), "--partitions: '2026-13-01' is not a valid DATE for dt");
   }
   EXPECT_THROW(RangeSql(r, {{"other", "DATE"}}), Error);
+  // A value its type holds only rounded would pick partitions the range does not name.
+  try {
+    CheckRangeValues(conn, ParsePartitionRange("i=1.5"), {{"i", "INTEGER"}});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "--partitions: '1.5' is not exactly of type INTEGER for i (it would be 2)");
+  }
+  EXPECT_NO_THROW(CheckRangeValues(conn, ParsePartitionRange("d=2.5 and i=2 and s='1.5'"),
+                                   {{"d", "DECIMAL(6,2)"}, {"i", "INTEGER"}, {"s", "VARCHAR"}}));
 }
 
 }  // namespace

@@ -88,4 +88,16 @@ std::vector<OrphanTable> OrphanTables(const project::Project& project,
   return out;
 }
 
+std::vector<std::string> JobsStartingOver(const project::Project& project,
+                                          meta::Metastore& metastore) {
+  std::vector<std::string> out;
+  for (const auto& [name, job] : project.jobs) {
+    if (!job.incremental) continue;
+    auto table = metastore.GetTable(job.output.table.db, job.output.table.name);
+    if (!table || table->kind != "job" || table->version == 0) continue;
+    if (metastore.Bookmarks(name).empty()) out.push_back(name);
+  }
+  return out;
+}
+
 }  // namespace sluice::transform

@@ -44,4 +44,10 @@ struct OrphanTable {
 // The orphans of `catalog` for `project`, in the catalog's order. `validate` warns about each.
 std::vector<OrphanTable> OrphanTables(const project::Project& project, meta::CatalogStore& catalog);
 
+// The incremental jobs of `project` with no bookmarks whose output the catalog already holds as
+// a job's table (a job renamed, or its bookmarks dropped): their next run reads every landed file
+// again, and an append output gets those rows twice. `validate` warns about each.
+std::vector<std::string> JobsStartingOver(const project::Project& project,
+                                          meta::Metastore& metastore);
+
 }  // namespace sluice::transform

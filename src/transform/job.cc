@@ -346,6 +346,20 @@ void CheckBackfill(meta::Metastore& metastore, const project::Job& job, const Pa
       }
     }
   }
+  if (auto table = metastore.GetTable(out.table.db, out.table.name)) {
+    // Values the table's partition columns cannot hold (the run checks again against its own
+    // output, whose types a fixed job may have changed).
+    ColumnTypes types;
+    for (const auto& c : table->columns) {
+      if (c.partition) types[ToLower(c.name)] = c.type;
+    }
+    auto named = RangeColumns(range);
+    if (std::all_of(named.begin(), named.end(), [&](const auto& c) { return types.count(c); })) {
+      engine::Database db;
+      engine::Connection conn(db);
+      CheckRangeValues(conn, range, types);
+    }
+  }
   if (!job.incremental) return;
   auto input = metastore.GetTable(job.input.db, job.input.name);
   if (!input) return;  // the run fails as any run of this job would
@@ -671,6 +685,21 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
 
     t = NowMs();
     auto change = Publish(conn, *ws.store, metastore, spec, *batch, run.id, options);
+    if (range && batch->rows() == 0 && change.removed.empty()) {
+      // Nothing in the range, in the rows or in the table: no version to publish.
+      DiscardFiles(*ws.store, {change});
+      report.status = run.status = meta::RunStatus::kSucceeded;
+      report.message = fmt::format(
+          "backfill {}: no rows and no files in the range; nothing changed", range->text);
+      run.details = json{{"message", report.message}, {"backfill", range->text}}.dump();
+      run.rows_in = report.rows_in;
+      run.ended_ms = NowMs();
+      metastore.FinishRun(run, steps, report.checks);
+      report.checks.clear();
+      report.rows_quarantined = 0;
+      report.duration_ms = run.ended_ms - started;
+      return report;
+    }
     step_done("write " + report.output, t, batch->rows());
     meta::RunCommit commit;
     commit.tables.push_back(change);
@@ -718,8 +747,9 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     report.duration_ms = run.ended_ms - started;
     std::string what = options.full_refresh ? "full refresh: " : "";
     if (range) {
-      what = fmt::format("backfill {}: {} rows outside the range, {} file{} replaced; ",
-                         range->text, HumanCount(report.rows_outside_range), change.removed.size(),
+      what = fmt::format("backfill {}: {} row{} outside the range, {} file{} replaced; ",
+                         range->text, HumanCount(report.rows_outside_range),
+                         report.rows_outside_range == 1 ? "" : "s", change.removed.size(),
                          change.removed.size() == 1 ? "" : "s");
     }
     report.message =

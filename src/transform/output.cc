@@ -60,15 +60,29 @@ std::pair<std::vector<fs::path>, int64_t> Copy(engine::Connection& conn,
                                                const std::vector<std::string>& partition_by,
                                                int64_t run_id, const std::string& what,
                                                const RunOptions& options) {
-  std::string target, copy_options = "FORMAT parquet";
+  std::string target, copy_options = "FORMAT parquet", rows = rows_sql;
   if (partition_by.empty()) {
     target = (dir / fmt::format("part-{}-0.parquet", run_id)).string();
   } else {
     target = dir.string();
     copy_options += fmt::format(", FILENAME_PATTERN 'part-{}-{{i}}', PARTITION_BY ({})", run_id,
                                 SqlIdentList(partition_by));
+    // A folder k=NULL reads back as a missing value, and a text 'NULL' would share it with the
+    // real NULLs (one file overwriting the other): such a value stops the run.
+    std::vector<std::string> guarded;
+    for (const auto& p : partition_by) {
+      guarded.push_back(fmt::format(
+          "CASE WHEN upper(CAST({0} AS VARCHAR)) IN ('NULL', '__HIVE_DEFAULT_PARTITION__') THEN "
+          "error({1}) ELSE {0} END AS {0}",
+          SqlIdent(p),
+          SqlString(fmt::format("partition column {} holds the text 'NULL', which its folder "
+                                "({}=NULL) cannot tell from a missing value; derive another "
+                                "value for it (e.g. coalesce or a replace in a derive step)",
+                                p, p))));
+    }
+    rows = fmt::format("SELECT * REPLACE ({}) FROM ({})", Join(guarded, ", "), rows_sql);
   }
-  std::string copy = fmt::format("COPY ({}) TO {} ({})", rows_sql, SqlString(target), copy_options);
+  std::string copy = fmt::format("COPY ({}) TO {} ({})", rows, SqlString(target), copy_options);
   engine::Connection::ProgressFn progress;
   if (options.progress) progress = [&](double p) { options.progress(what, p); };
   auto result = engine::Unquoted([&] { return conn.QueryWithProgress(copy, progress); });
@@ -211,7 +225,8 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
       int64_t rows = 0;
       std::tie(files, rows) =
           Copy(conn, rows_sql, dir, spec.partition_by, run_id, spec.table.str(), options);
-      change.change = fmt::format("merge: {} new rows, {} rows in {} file{}", batch.rows(), rows,
+      change.change = fmt::format("{}merge: {} new rows, {} rows in {} file{}",
+                                  spec.rebuild ? "full refresh, " : "", batch.rows(), rows,
                                   files.size(), files.size() == 1 ? "" : "s");
     } catch (...) {
       RemoveDir(merged_dir);
@@ -246,12 +261,14 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
                        ? UnionColumns(existing->columns, batch.columns_)
                        : batch.columns_;
   if (spec.partitions) {
-    change.change = fmt::format("backfill {}: {} file{} replaced by {} ({} rows)",
-                                spec.partitions->text, change.removed.size(),
-                                change.removed.size() == 1 ? "" : "s", files.size(), batch.rows());
+    change.change =
+        fmt::format("backfill {}: {} file{} replaced by {} ({} row{})", spec.partitions->text,
+                    change.removed.size(), change.removed.size() == 1 ? "" : "s", files.size(),
+                    batch.rows(), batch.rows() == 1 ? "" : "s");
   } else if (change.change.empty()) {
-    change.change = fmt::format("{}: {} rows in {} file{}", spec.mode, batch.rows(), files.size(),
-                                files.size() == 1 ? "" : "s");
+    change.change =
+        fmt::format("{}{}: {} rows in {} file{}", spec.rebuild ? "full refresh, " : "", spec.mode,
+                    batch.rows(), files.size(), files.size() == 1 ? "" : "s");
   }
   return change;
 }
