@@ -773,6 +773,20 @@ class RunExecutor {
     }
     auto record = m_.GetRun(child);
     if (record && record->status == RunStatus::kRunning) m_.RequeueRun(child);
+    if (record &&
+        (record->status == RunStatus::kFailed || record->status == RunStatus::kCancelled)) {
+      // The parent was retried: its child carries on from its own failed steps, on the
+      // definitions the parent runs now (its recorded ones, or a --latest retry's).
+      if (m_.RedriveRun(child,
+                        meta::RunDefinitions{it->second.text, transform::RecordSnapshot(*ws_)})) {
+        m_.AppendLog(
+            child, "info", "",
+            fmt::format("resumed from its failed steps: its parent run {} was retried", run_.id));
+        Log("info", path,
+            fmt::format("child workflow {} (run {}) resumes from its failed steps", step.target,
+                        child));
+      }
+    }
     record = m_.GetRun(child);
     RunStatus status = record ? record->status : RunStatus::kFailed;
     if (status == RunStatus::kQueued && m_.ClaimRun(child, run_.owner)) {
