@@ -181,10 +181,27 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
            : "hive_partitioning = false";
   if (options.file_index) common += ", filename = '_sluice_path'";
   std::vector<std::string> scans;
+  // Columns of the catalog's schema that no file holds (the files that had one were taken out
+  // of the table since): NULL, so the table reads as the catalog describes it.
+  std::vector<std::string> absent;
   if (table.format == "csv") {
     // One read_csv per distinct header; files with an unknown header are read by name.
     std::map<std::string, std::vector<std::string>> groups;
     for (const auto& f : files) groups[f.columns].push_back(f.key);
+    std::set<std::string> held;
+    bool known = true;
+    for (const auto& [columns, keys] : groups) {
+      json names = json::parse(columns.empty() ? "null" : columns, nullptr, false);
+      known = known && names.is_array();
+      for (const auto& n : names.is_array() ? names : json::array()) {
+        if (n.is_string()) held.insert(ToLower(n.get<std::string>()));
+      }
+    }
+    for (const auto& c : table.columns) {
+      if (known && !c.partition && !held.count(ToLower(c.name))) {
+        absent.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.type, SqlIdent(c.name)));
+      }
+    }
     for (const auto& [columns, keys] : groups) {
       std::vector<std::string> only;
       json names = json::parse(columns.empty() ? "[]" : columns, nullptr, false);
@@ -206,6 +223,7 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
     }
   }
   std::string scan = "(" + Join(scans, " UNION ALL BY NAME ") + ")";
+  if (!absent.empty()) scan = fmt::format("(SELECT *, {} FROM {})", Join(absent, ", "), scan);
   if (!options.file_index) return scan;
   std::vector<std::string> keys;
   for (const auto& f : files) keys.push_back(f.key);
