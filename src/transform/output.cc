@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "catalog/catalog.h"
 #include "catalog/types.h"
@@ -243,13 +244,22 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
                                   metastore.TableFiles(existing->id, existing->version));
   }
   const std::string prefix = lake::zones::TablePrefix(spec.table.db, spec.table.name);
+  // Each file's row count, from its footer, for the catalog.
+  std::map<std::string, int64_t> rows_of;
+  if (!files.empty()) {
+    auto r = conn.Query(
+        fmt::format("SELECT file_name, num_rows FROM parquet_file_metadata({})", PathList(files)));
+    for (size_t i = 0; i < r.row_count(); ++i) rows_of[r.GetOr(0, i)] = r.GetInt(1, i);
+  }
   try {
     for (const auto& path : files) {
       std::string key = prefix + fs::relative(path, dir).string();
       uint64_t size = fs::file_size(path);
+      auto rows = rows_of.find(path.string());
       // Listed before it is put: a PutFile that fails may still have written (a lost answer).
-      change.added.push_back(
-          {key, size, catalog::PartitionOf(key, prefix), -1, meta::FileStatus::kActive, "", ""});
+      change.added.push_back({key, size, catalog::PartitionOf(key, prefix),
+                              rows == rows_of.end() ? -1 : rows->second, meta::FileStatus::kActive,
+                              "", ""});
       store.PutFile(key, path);
     }
   } catch (...) {
