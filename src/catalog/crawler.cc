@@ -899,7 +899,7 @@ CrawlReport Crawl(const project::Source& source, const std::string& snapshot, la
       }
     }
   } catch (const std::exception& e) {
-    metastore.FailRun(run, Redact(e.what()), {}, report.checks);
+    metastore.StopRun(run, e, Redact(e.what()), {}, report.checks);
     throw;
   }
   // After the commit, which already records the damaged files where they go: if moving one

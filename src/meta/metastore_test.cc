@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "common/error.h"
@@ -79,6 +80,18 @@ TEST_P(MetastoreTest, CommitPublishesVersionsAndFiles) {
   auto versions = m_->TableVersions(t->id);
   ASSERT_EQ(versions.size(), 3u);
   EXPECT_EQ(versions[2].run_id, r3);
+}
+
+TEST_P(MetastoreTest, ARunStoppedByAnInterruptionIsCancelledAndByAnythingElseFailed) {
+  int64_t a = m_->StartRun("job", "clean", "manual", "");
+  int64_t b = m_->StartRun("job", "clean", "manual", "");
+  m_->StopRun(*m_->GetRun(a), Error(ErrorKind::kInterrupted, "interrupted by the user"),
+              "interrupted by the user");
+  m_->StopRun(*m_->GetRun(b), std::runtime_error("disk full"), "disk full");
+  EXPECT_EQ(m_->GetRun(a)->status, RunStatus::kCancelled);
+  EXPECT_EQ(m_->GetRun(a)->error, "interrupted by the user");
+  EXPECT_GT(m_->GetRun(a)->ended_ms, 0);
+  EXPECT_EQ(m_->GetRun(b)->status, RunStatus::kFailed);
 }
 
 TEST_P(MetastoreTest, QuarantinedFilesStayOutOfTheTable) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/error.h"
 #include "common/process.h"
 #include "common/time.h"
 
@@ -10,6 +11,16 @@ namespace sluice::meta {
 void RunLog::FailRun(Run run, const std::string& error, const std::vector<RunStep>& steps,
                      const std::vector<CheckResult>& checks) {
   run.status = RunStatus::kFailed;
+  run.error = error;
+  run.ended_ms = NowMs();
+  FinishRun(run, steps, checks);
+}
+
+void RunLog::StopRun(Run run, const std::exception& cause, const std::string& error,
+                     const std::vector<RunStep>& steps, const std::vector<CheckResult>& checks) {
+  const auto* e = dynamic_cast<const Error*>(&cause);
+  run.status =
+      e && e->kind() == ErrorKind::kInterrupted ? RunStatus::kCancelled : RunStatus::kFailed;
   run.error = error;
   run.ended_ms = NowMs();
   FinishRun(run, steps, checks);

@@ -11,6 +11,7 @@
 //   the one process running it.
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ class RunLog {
   // Ends `run` as failed now, with `error`, keeping the steps and check results it got to.
   void FailRun(Run run, const std::string& error, const std::vector<RunStep>& steps = {},
                const std::vector<CheckResult>& checks = {});
+  // As FailRun for a run that `cause` stopped: recorded cancelled when `cause` is an
+  // interruption (sluice::Error of kind kInterrupted: Ctrl-C, SIGTERM, a server stopping), failed
+  // otherwise.
+  void StopRun(Run run, const std::exception& cause, const std::string& error,
+               const std::vector<RunStep>& steps = {}, const std::vector<CheckResult>& checks = {});
   // Runs matching `filter`, newest first.
   virtual std::vector<Run> ListRuns(const RunFilter& filter) = 0;
   virtual std::optional<Run> GetRun(int64_t id) = 0;

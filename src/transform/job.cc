@@ -763,7 +763,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     run.rows_out = run.rows_quarantined = 0;
     run.details.clear();
     std::erase_if(steps, [](const meta::RunStep& s) { return StartsWith(s.name, "write "); });
-    metastore.FailRun(run, Redact(e.what()), steps, report.checks);
+    metastore.StopRun(run, e, Redact(e.what()), steps, report.checks);
     throw;
   }
 }

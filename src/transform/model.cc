@@ -133,7 +133,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
   } catch (const std::exception& e) {
     run.rows_out = run.rows_quarantined = 0;  // nothing was published
     run.details.clear();
-    metastore.FailRun(run, Redact(e.what()), {}, report.checks);
+    metastore.StopRun(run, e, Redact(e.what()), {}, report.checks);
     throw;
   }
 }
