@@ -91,7 +91,14 @@ class ProjectRunner : public StepRunner {
                         {"outcome", c.outcome},
                         {"observed", c.observed},
                         {"failing_rows", quality::FailingRowsJson(c)}});
-      if (c.outcome != "pass" && c.on_fail == "warn") warned.push_back(c.rule);
+      if (c.outcome != "pass" && c.on_fail == "warn") {
+        warned.push_back(c.rule);
+        // In the run's log too, whichever step judged it (a job's, a model's, a source's checks).
+        if (ctx.log) {
+          ctx.log("warn", fmt::format("check {} on {}: {} (observed {})", c.rule, c.table,
+                                      c.outcome, c.observed));
+        }
+      }
     }
     if (!warned.empty()) {
       auto ev = EventFor(
@@ -285,13 +292,12 @@ class ProjectRunner : public StepRunner {
     for (const auto& c : results) {
       if (c.outcome == "pass") continue;
       if (c.on_fail == "warn") {
-        ++warned;
-      } else {
-        failed.push_back(c.rule);
+        ++warned;  // logged by ReportChecks
+        continue;
       }
-      ctx.log(c.on_fail == "warn" ? "warn" : "error",
-              fmt::format("check {} on {}: {} (observed {})", c.rule, step.target, c.outcome,
-                          c.observed));
+      failed.push_back(c.rule);
+      ctx.log("error", fmt::format("check {} on {}: {} (observed {})", c.rule, step.target,
+                                   c.outcome, c.observed));
     }
     if (!failed.empty()) {
       auto ev = EventFor(
