@@ -103,6 +103,15 @@ std::string StepSql(const project::Step& step, const std::string& name, const st
         FailWithCode(ErrorKind::kConfig, "config.step_mismatch",
                      "{}: rename: no column '{}' to rename", step.where.str(), from);
       }
+      bool renamed_away = std::any_of(step.pairs.begin(), step.pairs.end(), [&](const auto& p) {
+        return ToLower(p.first) == ToLower(to);
+      });
+      if (ToLower(from) != ToLower(to) && Find(columns, to) && !renamed_away) {
+        // Two columns of one name: the writer would keep both as `to` and `to_1`.
+        FailWithCode(ErrorKind::kConfig, "config.step_mismatch",
+                     "{}: rename: '{}' cannot become '{}': the input has a column '{}' already",
+                     step.where.str(), from, to, to);
+      }
       items.push_back(SqlIdent(from) + " AS " + SqlIdent(to));
     }
     return add(name, fmt::format("SELECT * RENAME ({}) FROM {}", Join(items, ", "), prev));
@@ -311,6 +320,45 @@ std::vector<BadFile> FilesWithoutRows(engine::Connection& conn, const meta::Tabl
                    ""});
   }
   return out;
+}
+
+// For a step that does not fit its input: a "\n  note: ..." line per file read (at most five)
+// whose own header lacks columns of the input table, then a hint, or "" when every file has them
+// all (or its header is unknown). A wrongly landed file shows up here first.
+std::string FilesLackingColumns(const meta::Table& input,
+                                const std::vector<meta::TableFile>& files) {
+  constexpr size_t kNamed = 5;
+  std::string notes;
+  size_t named = 0, more = 0;
+  for (const auto& f : files) {
+    json header = json::parse(f.columns.empty() ? "null" : f.columns, nullptr, false);
+    if (!header.is_array()) continue;
+    std::set<std::string> has;
+    std::vector<std::string> names;
+    for (const auto& n : header) {
+      if (!n.is_string()) continue;
+      names.push_back(n.get<std::string>());
+      has.insert(ToLower(names.back()));
+    }
+    std::vector<std::string> lacking;
+    for (const auto& c : input.columns) {
+      if (!c.partition && !has.count(ToLower(c.name))) lacking.push_back(c.name);
+    }
+    if (lacking.empty()) continue;
+    if (named == kNamed) {
+      ++more;
+      continue;
+    }
+    ++named;
+    notes += fmt::format("\n  note: {} has no column {} of {} (its header: {})", f.key,
+                         Join(lacking, ", "), input.full_name(), Join(names, ", "));
+  }
+  if (notes.empty()) return "";
+  if (more)
+    notes += fmt::format("\n  note: and {} more file{} like it", more, more == 1 ? "" : "s");
+  return notes +
+         "\n  hint: a file landed by mistake is taken out with `sluice landing remove KEY "
+         "--reason TEXT`";
 }
 
 // Refuses a backfill the job cannot do exactly: before the run is recorded, as a usage error.
@@ -569,6 +617,9 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
         batch = WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan, range), run.id,
                            options);
       } catch (const Error& e) {
+        if (e.code() == "config.step_mismatch" || e.code() == "config.output_mismatch") {
+          RethrowWith(FilesLackingColumns(*input, files));
+        }
         if (input->format != "json") throw;
         auto fault = json_lines.Absorb(e.what(), local);
         if (fault.outcome == catalog::JsonLineRepair::Outcome::kNotALine) throw;
