@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "catalog/catalog.h"
 #include "common/error.h"
 #include "common/files.h"
@@ -9,6 +11,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "project/reader.h"
+#include "quality/check_specs.h"
 #include "transform/set_aside.h"
 
 namespace sluice::transform {
@@ -48,16 +51,39 @@ std::vector<quality::Rule> TableRules(const Workspace& ws, const project::TableN
     }
     return ReadRuleFile(path, rules_file);
   }
+  std::vector<quality::Rule> rules;
   std::string rel = fmt::format("checks/{}.dqdl", table.str());
   std::error_code ec;
-  if (!fs::exists(ws.project.root / rel, ec)) {
+  if (fs::exists(ws.project.root / rel, ec)) rules = ReadRuleFile(ws.project.root / rel, rel);
+  // Then the checks the job or model writing the table declares (once each: such a check may
+  // name the same file).
+  const std::vector<project::CheckSpec>* declared = nullptr;
+  for (const auto& [name, job] : ws.project.jobs) {
+    if (job.output.table.str() == table.str()) declared = &job.checks;
+  }
+  if (auto model = ws.project.models.find(table); model != ws.project.models.end()) {
+    declared = &model->second.checks;
+  }
+  if (declared && !declared->empty()) {
+    project::Diagnostics diagnostics;
+    auto more = quality::ParseCheckSpecs(*declared, diagnostics);
+    diagnostics.ThrowIfAny();
+    for (auto& r : more) {
+      if (std::none_of(rules.begin(), rules.end(), [&](const quality::Rule& have) {
+            return have.text == r.text && have.on_fail == r.on_fail;
+          })) {
+        rules.push_back(std::move(r));
+      }
+    }
+  }
+  if (rules.empty()) {
     FailWithCode(
         ErrorKind::kUsage, "usage.no_rules",
-        "no rules for {}: write them in {} (a DQDL rule set, e.g. Rules = [ RowCount > 0 ]) or "
-        "pass --rules FILE",
+        "no rules for {}: write them in {} (a DQDL rule set, e.g. Rules = [ RowCount > 0 ]), "
+        "declare checks on the job or model that writes it, or pass --rules FILE",
         table.str(), rel);
   }
-  return ReadRuleFile(ws.project.root / rel, rel);
+  return rules;
 }
 
 std::vector<meta::CheckResult> JudgeBatch(engine::Connection& conn, const std::string& batch,

@@ -16,8 +16,9 @@ namespace sluice::transform {
 std::vector<quality::Rule> ReadRuleFile(const fs::path& path, const std::string& shown_as,
                                         const std::string& on_fail = "fail");
 
-// The rules of `table`: `rules_file` when given, else the project's checks/<db>.<name>.dqdl.
-// Throws kUsage when there is none, saying where to write them.
+// The rules of `table`: `rules_file` alone when given, else the project's
+// checks/<db>.<name>.dqdl and the checks declared by the job or model writing the table (each
+// rule once, with its on_fail). Throws kUsage when there is none, saying where to write them.
 std::vector<quality::Rule> TableRules(const Workspace& ws, const project::TableName& table,
                                       const std::string& rules_file);
 
