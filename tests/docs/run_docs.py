@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the shell sessions a Markdown doc shows and compares their output with the doc's.
 
-Usage: run_docs.py SLUICE_BINARY DOC.md [--update]
+Usage: run_docs.py SLUICE_BINARY DOC.md [--update] [--slow]
 
 Exit code 0 when every output matches (or --update wrote it), 1 when one differs, 77 when the
 doc has no session to run.
@@ -51,8 +51,10 @@ keeping as many of its first and last lines as the doc showed around a `...`.
 Not run, each with a skip directive saying why: sessions that need `sluice serve` running (a
 port, a server left behind, runs that start on their own time), a remote host and a token
 (api.md), and cli.md's query of a version a vacuum removed.
-Run by --update only (slow): `sluice demo`, whose million rows take 20 s and more on two busy
-cores, longer than all the rest together.
+Slow sessions (`sluice demo`, whose million rows take 20 s and more on two busy cores, longer
+than all the rest together) run with --update, and with --slow: the ctest of getting-started.md
+passes it, so the demo a newcomer runs first is checked end to end; cli.md's copy of it is not
+run twice.
 """
 import difflib
 import functools
@@ -237,8 +239,9 @@ class Session:
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--update"]
+    args = [a for a in sys.argv[1:] if a not in ("--update", "--slow")]
     update = "--update" in sys.argv[1:]
+    slow = update or "--slow" in sys.argv[1:]
     if len(args) != 2:
         sys.exit(__doc__.split("\n\n")[1])
     sluice, doc_path = os.path.abspath(args[0]), args[1]
@@ -257,7 +260,7 @@ def main():
                     f.write(text)
                 continue
             command = step[1]
-            if command.slow and not update:
+            if command.slow and not slow:
                 continue
             where = f"{doc_path}:{command.lineno + 1}"
             commands += 1
