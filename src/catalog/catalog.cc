@@ -46,6 +46,17 @@ std::string PartitionOf(const std::string& key, const std::string& prefix) {
   return Join(parts, "/");
 }
 
+std::optional<std::vector<std::string>> OwnColumns(const std::string& columns) {
+  json names = json::parse(columns.empty() ? "null" : columns, nullptr, false);
+  if (!names.is_array()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    if (!n.is_string()) return std::nullopt;
+    out.push_back(n.get<std::string>());
+  }
+  return out;
+}
+
 std::string Visible(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -191,25 +202,17 @@ std::string ScanSql(const meta::Table& table, const std::vector<meta::TableFile>
     std::set<std::string> held;
     bool known = true;
     for (const auto& [columns, keys] : groups) {
-      json names = json::parse(columns.empty() ? "null" : columns, nullptr, false);
-      known = known && names.is_array();
-      for (const auto& n : names.is_array() ? names : json::array()) {
-        if (n.is_string()) held.insert(ToLower(n.get<std::string>()));
-      }
+      auto names = OwnColumns(columns);
+      known = known && names;
+      std::vector<std::string> only = names.value_or(std::vector<std::string>{});
+      for (const auto& n : only) held.insert(ToLower(n));
+      scans.push_back(fmt::format("SELECT * FROM read_csv({}, {}, {})", PathList(keys, local),
+                                  common, CsvArgs(table, opts, only, options)));
     }
     for (const auto& c : table.columns) {
       if (known && !c.partition && !held.count(ToLower(c.name))) {
         absent.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.type, SqlIdent(c.name)));
       }
-    }
-    for (const auto& [columns, keys] : groups) {
-      std::vector<std::string> only;
-      json names = json::parse(columns.empty() ? "[]" : columns, nullptr, false);
-      if (!names.is_discarded()) {
-        for (const auto& n : names) only.push_back(n.get<std::string>());
-      }
-      scans.push_back(fmt::format("SELECT * FROM read_csv({}, {}, {})", PathList(keys, local),
-                                  common, CsvArgs(table, opts, only, options)));
     }
   } else {
     std::vector<std::string> keys;

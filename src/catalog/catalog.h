@@ -1,5 +1,6 @@
 #pragma once
 // How catalog tables become SQL: every table is a view `db.name` over its current files.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,10 @@ std::string FormatOfKey(const std::string& key);
 
 // "k=v/k2=v2" from the folders between `prefix` and the file name.
 std::string PartitionOf(const std::string& key, const std::string& prefix);
+
+// The names of a file's own columns, as its header has them, from TableFile::columns (a JSON
+// array); nullopt when the catalog does not know them ("" or not an array of texts).
+std::optional<std::vector<std::string>> OwnColumns(const std::string& columns);
 
 // `text` with its control characters (and DEL) shown as \xNN, for quoting an untrusted name in
 // a message; and the first such character's offset (npos when none).

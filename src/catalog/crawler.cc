@@ -444,12 +444,10 @@ std::vector<std::string> FilesLacking(const meta::TableChange& change, const std
   std::vector<std::string> out;
   const std::string wanted = ToLower(column);
   for (const auto& f : change.added) {
-    if (f.status != meta::FileStatus::kActive || f.columns.empty()) continue;
+    auto names = OwnColumns(f.columns);
+    if (f.status != meta::FileStatus::kActive || !names) continue;
     bool has = false;
-    json names = json::parse(f.columns, nullptr, false);
-    for (const auto& n : names.is_array() ? names : json::array()) {
-      has = has || (n.is_string() && ToLower(n.get<std::string>()) == wanted);
-    }
+    for (const auto& n : *names) has = has || ToLower(n) == wanted;
     for (const auto& part : Split(f.partition, '/')) {
       has = has || ToLower(part.substr(0, part.find('='))) == wanted;
     }

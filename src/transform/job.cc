@@ -331,15 +331,10 @@ std::string FilesLackingColumns(const meta::Table& input,
   std::string notes;
   size_t named = 0, more = 0;
   for (const auto& f : files) {
-    json header = json::parse(f.columns.empty() ? "null" : f.columns, nullptr, false);
-    if (!header.is_array()) continue;
+    auto names = catalog::OwnColumns(f.columns);
+    if (!names) continue;
     std::set<std::string> has;
-    std::vector<std::string> names;
-    for (const auto& n : header) {
-      if (!n.is_string()) continue;
-      names.push_back(n.get<std::string>());
-      has.insert(ToLower(names.back()));
-    }
+    for (const auto& n : *names) has.insert(ToLower(n));
     std::vector<std::string> lacking;
     for (const auto& c : input.columns) {
       if (!c.partition && !has.count(ToLower(c.name))) lacking.push_back(c.name);
@@ -351,7 +346,7 @@ std::string FilesLackingColumns(const meta::Table& input,
     }
     ++named;
     notes += fmt::format("\n  note: {} has no column {} of {} (its header: {})", f.key,
-                         Join(lacking, ", "), input.full_name(), Join(names, ", "));
+                         Join(lacking, ", "), input.full_name(), Join(*names, ", "));
   }
   if (notes.empty()) return "";
   if (more)
