@@ -3,6 +3,9 @@
 
 Usage: run_case.py SLUICE_BINARY CASE_DIR
 
+Exits 0 when the case passes, 1 when it fails, 77 when it is skipped (it uses `postgres:` and
+PostgreSQL is not installed; ctest shows it as skipped).
+
 The case folder:
   project/   the project files (sluice.yaml, sources/, jobs/, models/); copied to a fresh folder
   input/     files the commands use (copied beside the project as input/)
@@ -15,18 +18,65 @@ The case folder:
     remove: PATH       delete PATH in the project
     env: NAME=VALUE    set an environment variable for the following commands
     cd: PATH           run the following commands in PATH (relative to the project folder)
+    postgres:          start a real PostgreSQL server for the rest of the case, with a database
+    postgres: DBNAME   `warehouse` (or DBNAME: letters, digits, _), and set for the following
+                       commands SLUICE_TEST_PG=postgresql://postgres@127.0.0.1:PORT/DBNAME (no
+                       password in it) and PGPASSWORD (the server's password), so a project can
+                       say `warehouse: ${env:SLUICE_TEST_PG}`. One per case; the server is
+                       stopped and removed when the case ends, passed or failed.
+    psql: SQL          run SQL on that server's database with `psql -X -q --csv -v
+                       ON_ERROR_STOP=1 -c SQL`, as postgres over TCP with the password (as a
+                       project connects); the lines after ---- are the exact answer, CSV with
+                       its header line first, as for query: (a statement without rows, such
+                       as create or insert, answers nothing; an SQL error exits 1)
 
   then optional lines `exit: N`, `contains: TEXT` (stdout or stderr must contain TEXT) and
   `lacks: TEXT` (neither may contain it), and
   for run:/error: the lines after ---- must each appear in the output (stdout for run:, stderr
   for error:), in order. Lines starting with # are comments.
+
+The server of `postgres:` is tests/support/pg_fixture.cc (the unit tests' pg::testing::Server:
+a copy of an initdb'd template cluster, on a free port, so cases running in parallel each have
+their own). run_case.py finds the program in $SLUICE_PG_FIXTURE (set by CMakeLists.txt for the
+case tests), else beside SLUICE_BINARY. Where PostgreSQL is not installed, a case reaching a
+`postgres:` block stops there with exit 77 (skipped) and says so.
 """
+import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+
+SKIPPED = 77
+
+
+class Postgres:
+    """A pg_fixture process: a real PostgreSQL server until stop() (or this process's end, which
+    closes the fixture's stdin)."""
+
+    def __init__(self, fixture, database, work):
+        self.log_path = os.path.join(work, "pg_fixture.log")
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen([fixture, database], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=log, text=True)
+        line = self.proc.stdout.readline()
+        self.info = json.loads(line) if line.strip() else None
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read().strip()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()  # end of file: the fixture stops the server and removes it
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
 
 
 def parse(text):
@@ -65,6 +115,7 @@ def main():
         prev_blank = line.strip() == ""
     work = tempfile.mkdtemp(prefix=f"sluice-case-{case}-")
     env = dict(os.environ, SLUICE_MASK_SALT="test-salt", NO_COLOR="1")
+    postgres = None
     try:
         proj = os.path.join(work, "project")
         shutil.copytree(os.path.join(case_dir, "project"), proj)
@@ -106,8 +157,39 @@ def main():
             if kind == "remove":
                 os.remove(os.path.join(proj, arg))
                 continue
+            if kind == "postgres":
+                if postgres:
+                    fail(case, lineno, "a case starts at most one postgres: server")
+                fixture = os.environ.get("SLUICE_PG_FIXTURE") or os.path.join(
+                    os.path.dirname(sluice), "pg_fixture")
+                if not os.access(fixture, os.X_OK):
+                    fail(case, lineno, f"no pg_fixture program at {fixture} (build it: ninja "
+                         "pg_fixture; or set SLUICE_PG_FIXTURE)")
+                postgres = Postgres(fixture, arg or "warehouse", work)
+                if postgres.info is None:
+                    postgres.stop()
+                    if postgres.proc.returncode == SKIPPED:
+                        print(f"SKIPPED {case} (block at test line {lineno}): "
+                              f"{postgres.log().removeprefix('SKIPPED: ')}")
+                        sys.exit(SKIPPED)
+                    fail(case, lineno, f"pg_fixture exited {postgres.proc.returncode}:\n"
+                         f"{postgres.log()}")
+                info = postgres.info
+                env["SLUICE_TEST_PG"] = (f"postgresql://postgres@127.0.0.1:{info['port']}/"
+                                         f"{info['database']}")
+                env["PGPASSWORD"] = info["password"]
+                continue
             if kind == "query":
                 argv = [sluice, "-C", cwd, "query", "--format", "csv", arg]
+                want_exit = opts.get("exit", 0)
+            elif kind == "psql":
+                if not postgres:
+                    fail(case, lineno, "psql: needs a postgres: block before it")
+                psql = postgres.info["psql"] or shutil.which("psql")
+                if not psql:
+                    fail(case, lineno, "psql is not installed")
+                argv = [psql, "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-d",
+                        postgres.info["uri"], "-c", arg]
                 want_exit = opts.get("exit", 0)
             elif kind in ("run", "error"):
                 argv = [sluice, "-C", cwd] + shlex.split(arg)
@@ -115,7 +197,9 @@ def main():
             else:
                 fail(case, lineno, f"unknown block kind {kind!r}")
             p = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-            shown = f"\n$ sluice {' '.join(shlex.quote(a) for a in argv[3:])}\n--- stdout\n{p.stdout}--- stderr\n{p.stderr}"
+            command = "psql " + shlex.quote(arg) if kind == "psql" else "sluice " + " ".join(
+                shlex.quote(a) for a in argv[3:])
+            shown = f"\n$ {command}\n--- stdout\n{p.stdout}--- stderr\n{p.stderr}"
             if p.returncode != want_exit:
                 fail(case, lineno, f"exit code {p.returncode}, expected {want_exit}{shown}")
             for text in opts["contains"]:
@@ -124,11 +208,11 @@ def main():
             for text in opts["lacks"]:
                 if text in p.stdout or text in p.stderr:
                     fail(case, lineno, f"output contains {text!r}{shown}")
-            if kind == "query":
+            if kind in ("query", "psql"):
                 got = p.stdout.rstrip("\n").split("\n") if p.stdout.strip() else []
                 if expected and got != expected:
-                    fail(case, lineno, "query answer differs\n--- expected\n" + "\n".join(expected) +
-                         "\n--- actual\n" + "\n".join(got) + shown)
+                    fail(case, lineno, f"{kind} answer differs\n--- expected\n" +
+                         "\n".join(expected) + "\n--- actual\n" + "\n".join(got) + shown)
             elif expected:
                 out = p.stdout if kind == "run" else p.stderr
                 pos = 0
@@ -139,6 +223,8 @@ def main():
                     pos = at + len(want)
         print(f"ok {case}")
     finally:
+        if postgres:
+            postgres.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
