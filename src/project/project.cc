@@ -40,6 +40,32 @@ const std::vector<EncodingName>& EncodingNames() {
 }
 }  // namespace
 
+std::string ToString(LoadMode mode) {
+  switch (mode) {
+    case LoadMode::kAppend:
+      return "append";
+    case LoadMode::kOverwrite:
+      return "overwrite";
+    case LoadMode::kMerge:
+      return "merge";
+  }
+  return "append";
+}
+
+std::optional<LoadMode> ParseLoadMode(std::string_view text) {
+  if (text == "append") return LoadMode::kAppend;
+  if (text == "overwrite") return LoadMode::kOverwrite;
+  if (text == "merge") return LoadMode::kMerge;
+  return std::nullopt;
+}
+
+bool IsPostgresConninfo(std::string_view text) {
+  static const std::regex keywords(
+      R"(^\s*(host|hostaddr|port|dbname|user|service|sslmode|application_name)\s*=)");
+  return text.starts_with("postgresql://") || text.starts_with("postgres://") ||
+         std::regex_search(std::string(text), keywords);
+}
+
 std::string ToString(CsvEncoding encoding) {
   for (const auto& e : EncodingNames()) {
     if (e.encoding == encoding) return std::string(e.names.front());
@@ -695,7 +721,25 @@ void LoadSettings(DefinitionReader& files, const std::string& env_name, Project&
     };
     path_setting("lake", project.env.lake, "s3://");
     path_setting("metastore", project.env.metastore, "postgresql://");
-    path_setting("warehouse", project.env.warehouse, "postgresql://");
+    if (YAML::Node node = settings["warehouse"]) {
+      Diagnostics unset_env;
+      r.DivertUnsetEnv(&unset_env);
+      auto v = r.Scalar(node, "warehouse");
+      r.DivertUnsetEnv(nullptr);
+      for (const auto& d : unset_env.items()) project.env.warehouse_unset_env.push_back(d);
+      if (v && IsPostgresConninfo(*v)) {
+        project.env.warehouse_uri = *v;
+      } else if (v && v->find("://") != std::string::npos) {
+        // Not echoed: a URI may hold a password.
+        std::string scheme = v->substr(0, v->find("://"));
+        r.Error(node,
+                fmt::format("warehouse: a {} URI is not a warehouse Sluice can use",
+                            IsPlainName(scheme) ? scheme + "://" : "non-PostgreSQL"),
+                "write a DuckDB file (e.g. .sluice/prod.duckdb) or postgresql://USER@HOST/DB");
+      } else if (v) {
+        project.env.warehouse = fs::path(*v).is_absolute() ? fs::path(*v) : root / *v;
+      }
+    }
   }
   if (!found) {
     std::vector<std::string> names = project.environment_names;
@@ -956,6 +1000,22 @@ std::optional<Step> ReadStep(FileReader& r, const YAML::Node& node) {
   return step;
 }
 
+// A merge destination needs a key: its own, or the output's (a job merging on its key).
+void CheckDestinationKey(FileReader& r, const YAML::Node& node, const std::optional<Destination>& d,
+                         const std::string& output_mode,
+                         const std::vector<std::string>& output_key) {
+  if (!d) return;
+  std::string mode = d->mode ? ToString(*d->mode) : output_mode;
+  if (mode == "merge" && d->key.empty() && output_key.empty()) {
+    r.Error(node, "a merge destination needs `key`, the columns that identify a row",
+            "e.g. destination: { mode: merge, key: [order_id] }");
+  }
+  if (d->delete_missing && mode != "merge") {
+    r.Error(node, "delete_missing applies to mode merge only",
+            "remove it, or set `mode: merge` with a `key`");
+  }
+}
+
 void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
   r.CheckKeys(doc,
               {"job", "description", "input", "incremental", "output", "steps", "checks", "pii"},
@@ -990,7 +1050,7 @@ void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
     } else if (!out.IsMap()) {
       r.Error(out, "output must be a table name or a mapping with `table`");
     } else {
-      r.CheckKeys(out, {"table", "mode", "key", "partition_by"}, "output");
+      r.CheckKeys(out, {"table", "mode", "key", "partition_by", "destination"}, "output");
       if (auto t = out["table"]) {
         if (auto tn = ReadTableName(r, t, "output table")) job.output.table = *tn;
       } else {
@@ -1012,6 +1072,10 @@ void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
       }
       if (job.output.mode == "merge" && job.output.key.empty()) {
         r.Error(out, "output mode merge needs `key`, the columns that identify a row");
+      }
+      if (auto d = out["destination"]) {
+        job.output.destination = ReadDestination(r, d, "destination", "table");
+        CheckDestinationKey(r, d, job.output.destination, job.output.mode, job.output.key);
       }
     }
     const auto& db = job.output.table.db;
@@ -1086,10 +1150,14 @@ void LoadModelSettings(DefinitionReader& files, const std::string& sql, Model& m
       r.Error(*doc, "a model's settings file must be a mapping", "e.g. checks: [ RowCount > 0 ]");
       continue;
     }
-    r.CheckKeys(*doc, {"description", "checks"}, "a model's settings");
+    r.CheckKeys(*doc, {"description", "checks", "destination"}, "a model's settings");
     if (auto checks = (*doc)["checks"]) {
       auto read = ReadChecks(r, checks);
       model.checks.insert(model.checks.end(), read.begin(), read.end());
+    }
+    if (auto d = (*doc)["destination"]) {
+      model.destination = ReadDestination(r, d, "destination", "table");
+      CheckDestinationKey(r, d, model.destination, "overwrite", {});
     }
   }
 }

@@ -74,7 +74,38 @@ struct Environment {
   std::string name;
   fs::path lake;       // local folder of the lake
   fs::path metastore;  // SQLite file
-  fs::path warehouse;  // DuckDB file
+  fs::path warehouse;  // the embedded warehouse: a DuckDB file (when warehouse_uri is empty)
+  // A PostgreSQL warehouse: a libpq URI (postgresql://...) or keyword string, ${env:...}
+  // resolved. It may hold a password: never print it (pg:: messages redact it).
+  std::string warehouse_uri;
+  // The warehouse setting's ${env:...} references to unset variables (config.env_unset):
+  // validate reports them, and commands that use the warehouse refuse to start.
+  std::vector<Diagnostic> warehouse_unset_env;
+};
+
+// How a load applies a catalog table's rows to its warehouse table.
+enum class LoadMode {
+  kAppend,     // inserts the rows (only those of new files when the catalog knows them)
+  kOverwrite,  // replaces the contents in one transaction
+  kMerge,      // upserts on the key; deletes rows missing from the source with delete_missing
+};
+std::string ToString(LoadMode mode);                           // append | overwrite | merge
+std::optional<LoadMode> ParseLoadMode(std::string_view text);  // nullopt for any other text
+
+// Whether a `warehouse:` setting names a PostgreSQL server (a postgresql:// or postgres:// URI,
+// or a libpq keyword string such as "host=... dbname=...") rather than a DuckDB file.
+bool IsPostgresConninfo(std::string_view text);
+
+// Where a catalog table lands in the warehouse: a job's or a model's `destination:`, a `load:`
+// step, `sluice load`. Unset fields take their defaults where the load is made
+// (warehouse::ResolveDestination): schema and table from the catalog table's db and name, mode
+// and key from the job's output (a model: overwrite).
+struct Destination {
+  std::string schema, table;     // "" for the default
+  std::optional<LoadMode> mode;  // nullopt for the default
+  std::vector<std::string> key;  // empty for the default
+  bool delete_missing = false;   // merge: delete warehouse rows whose key the source lacks
+  Location where;
 };
 
 // A project-defined sensitive-data entity: values matching `regex`; `context` words in a column
@@ -165,6 +196,7 @@ struct Output {
   TableName table;
   std::string mode = "append";  // append | overwrite | merge
   std::vector<std::string> key, partition_by;
+  std::optional<Destination> destination;  // loaded after every successful run
   Location where;
 };
 
@@ -192,6 +224,7 @@ struct Model {
   std::vector<Ref> refs;
   // From models/<db>/<name>.yaml beside the SQL (a model's settings file), if there is one.
   std::vector<CheckSpec> checks;
+  std::optional<Destination> destination;  // loaded after every successful run
   Location where;
 };
 

@@ -230,4 +230,85 @@ std::vector<CheckSpec> ReadChecks(FileReader& r, const YAML::Node& checks) {
   return out;
 }
 
+std::string WarehouseNameProblem(const std::string& what, const std::string& name) {
+  if (name.empty()) return what + " is empty";
+  if (name.size() > kMaxNameLength) {
+    return fmt::format("{} '{}...' is longer than {} bytes (PostgreSQL would cut it short)", what,
+                       name.substr(0, 20), kMaxNameLength);
+  }
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return fmt::format("{} holds a control character", what);
+  }
+  return "";
+}
+
+std::optional<Destination> ReadDestination(FileReader& r, const YAML::Node& node,
+                                           const std::string& what, const char* target_key,
+                                           const std::vector<std::string>& extra_keys) {
+  Destination d;
+  d.where = r.At(node);
+  bool ok = true;
+  auto target = [&](const YAML::Node& n) {
+    auto text = r.Scalar(n, fmt::format("{} {}", what, target_key));
+    if (!text) return false;
+    size_t dot = text->find('.');
+    if (dot == std::string::npos || text->find('.', dot + 1) != std::string::npos) {
+      r.Error(n, fmt::format("{} {} '{}' is not SCHEMA.TABLE", what, target_key, *text),
+              "e.g. analytics.daily_revenue");
+      return false;
+    }
+    d.schema = text->substr(0, dot);
+    d.table = text->substr(dot + 1);
+    for (const auto& [part, name] : {std::pair{"schema", d.schema}, {"table", d.table}}) {
+      if (auto problem = WarehouseNameProblem(fmt::format("{} {}", what, part), name);
+          !problem.empty()) {
+        r.Error(n, problem);
+        return false;
+      }
+    }
+    return true;
+  };
+  if (node.IsScalar()) {
+    if (!target(node)) return std::nullopt;
+    return d;
+  }
+  if (!node.IsMap()) {
+    r.Error(node, fmt::format("{} must be a mapping such as {{ {}: analytics.orders, mode: merge, "
+                              "key: [order_id] }}",
+                              what, target_key));
+    return std::nullopt;
+  }
+  std::vector<std::string> keys = {target_key, "mode", "key", "delete_missing"};
+  keys.insert(keys.end(), extra_keys.begin(), extra_keys.end());
+  r.CheckKeys(node, keys, what);
+  if (auto n = node[target_key]) ok = target(n) && ok;
+  if (auto n = node["mode"]) {
+    if (auto m = r.Choice(n, fmt::format("{} mode", what), {"append", "overwrite", "merge"})) {
+      d.mode = ParseLoadMode(*m);
+    } else {
+      ok = false;
+    }
+  }
+  if (auto n = node["key"]) {
+    d.key = r.NameList(n, fmt::format("{} key", what));
+    for (const auto& k : d.key) {
+      if (auto problem = WarehouseNameProblem("key column", k); !problem.empty()) {
+        r.Error(n, problem);
+        ok = false;
+      }
+    }
+  }
+  if (auto n = node["delete_missing"]) {
+    d.delete_missing = r.Bool(n, "delete_missing").value_or(false);
+  }
+  if (d.delete_missing && d.mode && *d.mode != LoadMode::kMerge) {
+    r.Error(node["delete_missing"], "delete_missing applies to mode merge only",
+            "remove it, or set `mode: merge` with a `key`");
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return d;
+}
+
 }  // namespace sluice::project

@@ -203,4 +203,17 @@ std::optional<TableName> ReadTableName(FileReader& r, const YAML::Node& node,
 // A list of checks: rule texts or { rule, on_fail } mappings.
 std::vector<CheckSpec> ReadChecks(FileReader& r, const YAML::Node& checks);
 
+// Why `name` (a `what`: "destination schema", "key column", ...) cannot be a warehouse
+// identifier; "" when it can. Names are always quoted where Sluice writes SQL; refused are the
+// empty name, names over kMaxNameLength bytes (PostgreSQL would cut them short) and names with a
+// control character.
+std::string WarehouseNameProblem(const std::string& what, const std::string& name);
+
+// A `destination:` mapping { table: SCHEMA.TABLE, mode, key, delete_missing } (the fields of a
+// `load:` step are these and `table` for the catalog table: pass `target_key` "to" there). Keys
+// outside these and `extra_keys` are reported.
+std::optional<Destination> ReadDestination(FileReader& r, const YAML::Node& node,
+                                           const std::string& what, const char* target_key,
+                                           const std::vector<std::string>& extra_keys = {});
+
 }  // namespace sluice::project

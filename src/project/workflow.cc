@@ -42,9 +42,9 @@ std::optional<int64_t> ParseDurationMs(const std::string& text) {
 
 namespace {
 
-const std::vector<std::string> kStepKinds = {"crawl",    "job",    "model", "check",
-                                             "notify",   "wait",   "pass",  "fail",
-                                             "parallel", "choice", "map",   "workflow"};
+const std::vector<std::string> kStepKinds = {"crawl",  "job",  "model",   "check", "load",
+                                             "notify", "wait", "pass",    "fail",  "parallel",
+                                             "choice", "map",  "workflow"};
 const std::vector<std::string> kCommonStepKeys = {"name", "retry", "catch", "timeout",
                                                   "description"};
 
@@ -201,6 +201,19 @@ class WorkflowReader {
       // The table's own name: ids are used in conditions as steps.<id>.rows_out.
       std::string name = step.target.substr(step.target.find('.') + 1);
       step.id = k == "check" ? "check_" + name : name;
+    } else if (k == "load") {
+      // load: gold.daily_revenue, or { table: gold.daily_revenue, to: SCHEMA.TABLE, mode, ... }
+      const YAML::Node table = body.IsMap() ? body["table"] : body;
+      if (!table) {
+        r_.Error(body, "a load step needs `table`, the catalog table to load",
+                 "e.g. load: { table: gold.daily_revenue, mode: merge, key: [order_date] }");
+      } else if (auto t = ReadTableName(r_, table, "load table")) {
+        step.target = t->str();
+      }
+      step.destination =
+          body.IsMap() ? ReadDestination(r_, body, "load", "to", {"table"}) : Destination{};
+      if (step.destination) step.destination->where = r_.At(body);
+      step.id = "load_" + step.target.substr(step.target.find('.') + 1);
     } else if (k == "wait") {
       step.wait_ms = Duration(body, "wait").value_or(0);
       step.id = "wait";

@@ -41,15 +41,16 @@ struct ChoiceRule {
 };
 
 struct WorkflowStep {
-  // crawl job model check notify wait pass fail parallel choice map workflow
+  // crawl job model check load notify wait pass fail parallel choice map workflow
   std::string kind;
   std::string id;       // unique among its siblings: `name:`, else derived from kind and target
   std::string target;   // crawl: source; job: job; model: db.table; notify: channel;
-                        // workflow: child workflow; check: db.table
+                        // workflow: child workflow; check, load: db.table
   std::string message;  // notify, fail
   std::string error_kind = "internal";              // fail
   int64_t wait_ms = 0;                              // wait
   std::vector<CheckSpec> checks;                    // check
+  std::optional<Destination> destination;           // load (target: the catalog table)
   std::vector<std::vector<WorkflowStep>> branches;  // parallel
   std::vector<ChoiceRule> choices;                  // choice
   std::vector<WorkflowStep> otherwise;              // choice
