@@ -58,6 +58,8 @@ class Database {
   duckdb_database db_ = nullptr;
 };
 
+class ChunkStream;
+
 class Connection {
  public:
   explicit Connection(Database& db);
@@ -76,6 +78,11 @@ class Connection {
   Result QueryWithProgress(const std::string& sql, const ProgressFn& progress,
                            int interval_ms = 250);
 
+  // Runs one statement and hands its answer to `each_chunk` one data chunk at a time, in order,
+  // never holding the whole answer: this is the door for bulk data leaving DuckDB (see
+  // ChunkStream for the contract). Throws as ChunkStream does, and whatever `each_chunk` throws.
+  void Stream(const std::string& sql, const std::function<void(duckdb_data_chunk)>& each_chunk);
+
   // Splits `sql` into statements and says what each one is, without running anything.
   std::vector<StatementInfo> Inspect(const std::string& sql);
 
@@ -83,6 +90,43 @@ class Connection {
 
  private:
   duckdb_connection conn_ = nullptr;
+};
+
+// The answer of one statement, read as a stream of data chunks (for bulk data; Result is for
+// small answers). Memory: DuckDB keeps at most a small buffer of chunks ahead of the reader, and
+// the stream holds one chunk at a time, so an answer of any size is read in bounded memory.
+//
+// The constructor prepares `sql` (exactly one statement) and runs it until its first rows are
+// ready; Next() then returns the chunks (at most duckdb_vector_size() rows each, every vector
+// flat: no dictionary or constant vectors) until the answer is exhausted. Failures throw
+// sluice::Error as Connection::Query does (an input.sql or io.engine error; DuckDB's message);
+// a user's interrupt (sluice::Interrupted(), polled while the statement runs and between
+// chunks) stops the statement (duckdb_interrupt) and throws ErrorKind::kInterrupted. The
+// connection runs nothing else while the stream is alive; destroying it early abandons the
+// statement.
+class ChunkStream {
+ public:
+  ChunkStream(Connection& conn, const std::string& sql);
+  ~ChunkStream();
+  ChunkStream(const ChunkStream&) = delete;
+  ChunkStream& operator=(const ChunkStream&) = delete;
+
+  size_t column_count();
+  std::string column_name(size_t column);
+  duckdb_type column_type(size_t column);
+
+  // The next chunk, owned by the stream and valid until the next call to Next() or the
+  // stream's end; nullptr once the answer is exhausted. Never returns an empty chunk.
+  duckdb_data_chunk Next();
+
+ private:
+  void Release();
+  [[noreturn]] void ThrowInterrupted();
+
+  duckdb_connection conn_;
+  duckdb_result result_{};
+  bool has_result_ = false;
+  duckdb_data_chunk chunk_ = nullptr;
 };
 
 // `message` without DuckDB's quote of the statement ("LINE n: ..." and its caret).

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
 #include "common/one_line.h"
 #include "common/redact.h"
 #include "common/strings.h"
+#include "pg/copy_text.h"
 
 namespace sluice::pg {
 namespace {
@@ -289,32 +291,24 @@ void CopyIn::WriteRow(const std::vector<Param>& row) {
   std::string line;
   for (size_t i = 0; i < row.size(); ++i) {
     if (i > 0) line += '\t';
-    if (!row[i].text()) {
-      line += "\\N";
-      continue;
-    }
-    for (char c : *row[i].text()) {
-      switch (c) {
-        case '\\':
-          line += "\\\\";
-          break;
-        case '\t':
-          line += "\\t";
-          break;
-        case '\n':
-          line += "\\n";
-          break;
-        case '\r':
-          line += "\\r";
-          break;
-        default:
-          line += c;
-      }
+    if (row[i].text()) {
+      AppendCopyText(line, *row[i].text());
+    } else {
+      AppendCopyNull(line);
     }
   }
   line += '\n';
-  if (PQputCopyData(connection_->conn_, line.data(), static_cast<int>(line.size())) != 1) {
-    connection_->ThrowFromConnection("PostgreSQL, in COPY");
+  WriteRaw(line);
+}
+
+void CopyIn::WriteRaw(std::string_view data) {
+  while (!data.empty()) {
+    // PQputCopyData takes an int length: a larger buffer goes in pieces.
+    size_t piece = std::min<size_t>(data.size(), 1 << 30);
+    if (PQputCopyData(connection_->conn_, data.data(), static_cast<int>(piece)) != 1) {
+      connection_->ThrowFromConnection("PostgreSQL, in COPY");
+    }
+    data.remove_prefix(piece);
   }
 }
 

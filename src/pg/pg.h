@@ -150,6 +150,10 @@ class CopyIn {
   // Sends one row, escaped for the text format (NULL as \N). Throws pg.query when the server
   // has given up on the COPY.
   void WriteRow(const std::vector<Param>& row);
+  // Sends bytes already encoded in the text format (pg/copy_text.h): whole rows, or any piece of
+  // the stream (a row may span two calls). Each call is one message to the server, so callers
+  // of bulk data buffer about 1 MiB per call. Throws as WriteRow.
+  void WriteRaw(std::string_view data);
   // Ends the COPY; the rows stored. Throws the server's error (a bad value, a constraint).
   int64_t Finish();
 
