@@ -91,6 +91,23 @@ json CheckJson(const meta::CheckResult& c) {
           {"message", c.message}};
 }
 
+json LoadJson(const warehouse::LoadResult& l) {
+  return {{"table", l.table},
+          {"version", l.version},
+          {"target", l.target},
+          {"mode", project::ToString(l.mode)},
+          {"key", l.key},
+          {"applied", l.applied},
+          {"incremental", l.incremental},
+          {"files", l.files},
+          {"rows", l.rows},
+          {"inserted", l.inserted},
+          {"updated", l.updated},
+          {"deleted", l.deleted},
+          {"changes", l.changes},
+          {"message", l.message}};
+}
+
 json ReportJson(const transform::RunReport& r) {
   json checks = json::array();
   for (const auto& c : r.checks) checks.push_back(CheckJson(c));

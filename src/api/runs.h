@@ -7,6 +7,7 @@
 
 #include "meta/metastore.h"
 #include "transform/run.h"
+#include "warehouse/load.h"
 
 namespace sluice::api {
 
@@ -28,6 +29,11 @@ nlohmann::json CheckJson(const meta::CheckResult& check);
 
 // What `sluice run --format json` prints for one job or model run.
 nlohmann::json ReportJson(const transform::RunReport& report);
+
+// One load into the warehouse (`sluice load`, a `load:` step, a run's destination): table,
+// version, target, mode, key, applied, incremental, files, rows, inserted, updated, deleted,
+// changes, message.
+nlohmann::json LoadJson(const warehouse::LoadResult& load);
 
 nlohmann::json LogJson(const meta::LogLine& line);
 

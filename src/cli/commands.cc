@@ -32,6 +32,7 @@
 #include "transform/run.h"
 #include "transform/validate.h"
 #include "transform/workspace.h"
+#include "warehouse/load.h"
 
 namespace sluice::cli {
 
@@ -53,6 +54,15 @@ transform::RunOptions Progress() {
 
 void ClearProgress() {
   if (StderrIsTerminal()) std::fprintf(stderr, "\r\033[K");
+}
+
+// Rows sent to the warehouse, on stderr, only on a terminal.
+std::function<void(int64_t)> LoadProgress() {
+  if (!StderrIsTerminal()) return nullptr;
+  return [](int64_t rows) {
+    std::fprintf(stderr, "\r  loading: %s rows", HumanCount(rows).c_str());
+    std::fflush(stderr);
+  };
 }
 
 // The checks that did not pass, a line each.
@@ -347,8 +357,32 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
                         : transform::RunModel(ws, ws.project.models.at(node.output), options);
       ClearProgress();
       kept_out = kept_out || report.kept_out();
-      out.push_back(api::ReportJson(report));
+      json entry = api::ReportJson(report);
       if (format != "json") PrintReport(report);
+      // Its destination, if any: a failed load fails the command (the run stays published; its
+      // next run, or `sluice load`, makes the load good).
+      std::string name = node.kind == "job" ? node.name : node.output.str();
+      try {
+        if (auto load = warehouse::LoadDestination(ws, node.kind, name, LoadProgress())) {
+          ClearProgress();
+          entry["load"] = api::LoadJson(*load);
+          if (format != "json") std::cout << "  warehouse: " << load->message << "\n";
+        }
+      } catch (const Error& e) {
+        ClearProgress();
+        std::cerr << fmt::format(
+            "error[{}]: {} {} ran, but loading its destination failed: {}\n  hint: nothing was "
+            "applied in the warehouse; `sluice load {}` (or the next run) loads it\n",
+            e.shown_code(), node.kind, node.name, Redact(e.what()), report.output);
+        entry["load"] = {{"status", "failed"},
+                         {"error_kind", ErrorKindName(e.kind())},
+                         {"error_code", e.shown_code()},
+                         {"error", Redact(e.what())}};
+        out.push_back(entry);
+        failed = ExitCodeFor(e.kind());
+        break;
+      }
+      out.push_back(entry);
     } catch (const Error& e) {
       ClearProgress();
       // With a stable code, as main prints errors: error[publish.conflict]: job x failed: ...
@@ -366,6 +400,39 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
   }
   if (format == "json") PrintJson(out);
   return failed ? *failed : DoneExitCode(detailed_exitcode, kept_out);
+}
+
+int Load(const Global& g, const std::string& table, const LoadArgs& args,
+         const std::string& format) {
+  auto ws = Open(g);
+  warehouse::LoadRequest request;
+  request.table = CatalogTable(ws, table);
+  request.version = args.version;
+  project::Destination given;
+  if (!args.to.empty()) {
+    size_t dot = args.to.find('.');
+    if (dot == std::string::npos || args.to.find('.', dot + 1) != std::string::npos) {
+      FailWithCode(ErrorKind::kUsage, "usage.bad_option",
+                   "--to '{}' is not SCHEMA.TABLE (e.g. analytics.orders)", args.to);
+    }
+    given.schema = args.to.substr(0, dot);
+    given.table = args.to.substr(dot + 1);
+  }
+  if (!args.mode.empty()) given.mode = project::ParseLoadMode(args.mode);
+  given.key = args.key;
+  given.delete_missing = args.delete_missing;
+  request.destination = warehouse::ResolveDestination(ws.project, request.table, given);
+  request.progress = LoadProgress();
+  auto wh = warehouse::Open(ws.project.env);
+  auto result = warehouse::Load(ws, *wh, request);
+  ClearProgress();
+  if (format == "json") {
+    PrintJson(api::LoadJson(result));
+    return 0;
+  }
+  std::cout << result.message << "\n";
+  for (const auto& c : result.changes) std::cout << "  " << result.target << ": " << c << "\n";
+  return 0;
 }
 
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows) {

@@ -30,6 +30,16 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
         const std::optional<std::string>& partitions, const std::string& format,
         bool detailed_exitcode);
 // `max_rows` < 0: the project's query: max_rows.
+// sluice load TABLE: the catalog table into the warehouse (warehouse/load.h).
+struct LoadArgs {
+  std::string to;    // SCHEMA.TABLE, "" for the default
+  std::string mode;  // append | overwrite | merge, "" for the default
+  std::vector<std::string> key;
+  bool delete_missing = false;
+  int64_t version = 0;  // 0: the current one
+};
+int Load(const Global& g, const std::string& table, const LoadArgs& args,
+         const std::string& format);
 int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows);
 // `sluice catalog TABLE --versions`: what each version changed.
 int CatalogVersions(const Global& g, const std::string& table, const std::string& format);

@@ -108,6 +108,21 @@ int main(int argc, char** argv) {
   AddFormat(query, format, true);
 
   std::string table;
+  cli::LoadArgs load_args;
+  auto* load = app.add_subcommand(
+      "load", "Load a catalog table into the warehouse (once per version; see docs/warehouse.md)");
+  load->add_option("TABLE", table, "db.table of the catalog")->required();
+  load->add_option("--to", load_args.to,
+                   "The warehouse table, SCHEMA.TABLE (default: its destination, else db.table)");
+  load->add_option("--mode", load_args.mode, "append, overwrite or merge (default: the output's)")
+      ->check(CLI::IsMember({"append", "overwrite", "merge"}));
+  load->add_option("--key", load_args.key, "A merge key column (repeat for several)");
+  load->add_flag("--delete-missing", load_args.delete_missing,
+                 "merge: delete warehouse rows whose key the table no longer holds");
+  load->add_option("--version", load_args.version,
+                   "The catalog version to load (default: the current one)");
+  AddFormat(load, format);
+
   auto* catalog = app.add_subcommand("catalog", "List tables, or show one table");
   catalog->add_option("TABLE", table, "db.table to show");
   bool versions = false;
@@ -314,6 +329,7 @@ int main(int argc, char** argv) {
       return cli::Run(g, names, all, full_refresh, range, format, detailed_exitcode);
     }
     if (*query) return cli::Query(g, sql, format, max_rows);
+    if (*load) return cli::Load(g, table, load_args, format);
     if (*catalog) {
       if (versions && table.empty()) {
         FailWithCode(ErrorKind::kUsage, "usage.bad_option",

@@ -1,0 +1,179 @@
+// The embedded warehouse: a DuckDB file. Loads read the lake's files in the warehouse's own
+// engine (no copy through text), and its types are the catalog's.
+#include "warehouse/duckdb_warehouse.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "catalog/types.h"
+#include "common/error.h"
+#include "common/interrupt.h"
+#include "common/strings.h"
+#include "common/time.h"
+#include "engine/engine.h"
+
+namespace sluice::warehouse {
+namespace {
+
+// DuckDB's lock on a file is a POSIX lock, which does not keep out a second opener in the same
+// process: within a process, one mutex per file keeps its one writer (a load during `sluice
+// serve` waits for the run's load instead of opening the file twice).
+std::mutex& ProcessLock(const std::string& path) {
+  static std::mutex guard;
+  static std::map<std::string, std::unique_ptr<std::mutex>> locks;
+  std::lock_guard lock(guard);
+  auto& m = locks[path];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
+bool IsLockConflict(const Error& e) {
+  std::string text = e.what();
+  return text.find("Could not set lock") != std::string::npos ||
+         text.find("Conflicting lock") != std::string::npos;
+}
+
+class DuckdbWarehouse : public Warehouse {
+ public:
+  DuckdbWarehouse(const fs::path& file, int64_t lock_timeout_ms)
+      : path_(file.string()), held_(ProcessLock(path_), std::defer_lock) {
+    int64_t deadline = NowMs() + lock_timeout_ms;
+    while (!held_.try_lock()) {
+      if (NowMs() >= deadline) Busy();
+      if (Interrupted()) Fail(ErrorKind::kInterrupted, "interrupted");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    for (int64_t wait = 10;; wait = std::min<int64_t>(wait * 2, 500)) {
+      try {
+        db_ = std::make_unique<engine::Database>(path_);
+        break;
+      } catch (const Error& e) {
+        if (!IsLockConflict(e)) {
+          FailWithCode(ErrorKind::kIo, "warehouse.connect", "cannot open the warehouse {}: {}",
+                       path_, e.what());
+        }
+        if (NowMs() >= deadline) Busy();
+        if (Interrupted()) Fail(ErrorKind::kInterrupted, "interrupted");
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+      }
+    }
+    conn_ = std::make_unique<engine::Connection>(*db_);
+  }
+  ~DuckdbWarehouse() override {
+    if (in_transaction_) {
+      try {
+        conn_->Execute("ROLLBACK");
+      } catch (const Error&) {
+      }
+    }
+  }
+
+  std::string kind() const override { return "duckdb"; }
+  std::string where() const override { return path_; }
+
+  std::optional<std::string> TypeFor(const std::string& catalog_type) const override {
+    return catalog_type;
+  }
+  bool Widens(const std::string& from, const std::string& to) const override {
+    return from != to && catalog::FitsIn(from, to);
+  }
+
+  std::optional<std::vector<Column>> Columns(const Target& target) override {
+    auto rows = Query(fmt::format(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = {} AND table_name = {} ORDER BY column_index",
+        Literal(target.schema), Literal(target.table)));
+    if (rows.empty()) return std::nullopt;
+    std::vector<Column> out;
+    for (auto& r : rows) out.push_back({r[0].value_or(""), r[1].value_or("")});
+    return out;
+  }
+
+  int64_t Execute(const std::string& sql) override {
+    auto result = Run(sql);
+    if (result.column_count() == 1 && result.column_name(0) == "Count" && result.row_count() == 1) {
+      return result.GetInt(0, 0);
+    }
+    return 0;
+  }
+
+  Rows Query(const std::string& sql) override {
+    auto result = Run(sql);
+    Rows out;
+    for (size_t r = 0; r < result.row_count(); ++r) {
+      std::vector<std::optional<std::string>> row;
+      for (size_t c = 0; c < result.column_count(); ++c) row.push_back(result.Get(c, r));
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+
+  int64_t Stage(const std::string& stage, const std::vector<Column>& columns,
+                const std::string& select_sql, const std::vector<meta::Column>& catalog_columns,
+                const std::function<void(int64_t rows)>& progress) override {
+    std::vector<std::string> defs, names;
+    for (const auto& c : columns) defs.push_back(Quote(c.name) + " " + c.type);
+    for (const auto& c : catalog_columns) names.push_back(Quote(c.name));
+    Execute(fmt::format("CREATE TEMP TABLE {} ({})", Quote(stage), Join(defs, ", ")));
+    int64_t rows = Execute(fmt::format("INSERT INTO {} SELECT {} FROM ({}) AS source", Quote(stage),
+                                       Join(names, ", "), select_sql));
+    if (progress) progress(rows);
+    return rows;
+  }
+
+  std::string KeyIndex(const Target&, const std::string&,
+                       const std::vector<std::string>&) const override {
+    return "";
+  }
+
+  void Begin() override {
+    Execute("BEGIN TRANSACTION");
+    in_transaction_ = true;
+  }
+  void Commit() override {
+    in_transaction_ = false;
+    Execute("COMMIT");
+  }
+  void Rollback() override {
+    in_transaction_ = false;
+    Execute("ROLLBACK");
+  }
+  void Lock(const Target&) override {}  // one writer per file already
+
+ private:
+  [[noreturn]] void Busy() {
+    FailWithCode(ErrorKind::kConflict, "warehouse.busy",
+                 "the warehouse {} is in use by another process (a load or a query); try again "
+                 "when it is done",
+                 path_);
+  }
+
+  engine::Result Run(const std::string& sql) {
+    try {
+      return conn_->QueryWithProgress(sql, nullptr);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kInterrupted) throw;
+      throw Error(ErrorKind::kIo, "warehouse.query", e.what());
+    }
+  }
+
+  std::string path_;
+  std::unique_lock<std::mutex> held_;
+  std::unique_ptr<engine::Database> db_;
+  std::unique_ptr<engine::Connection> conn_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Warehouse> OpenDuckdb(const fs::path& file, int64_t lock_timeout_ms) {
+  return std::make_unique<DuckdbWarehouse>(file, lock_timeout_ms);
+}
+
+}  // namespace sluice::warehouse

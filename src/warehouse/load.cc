@@ -1,0 +1,452 @@
+#include "warehouse/load.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "catalog/catalog.h"
+#include "common/error.h"
+#include "common/strings.h"
+#include "project/reader.h"
+
+namespace sluice::warehouse {
+namespace {
+
+using json = nlohmann::json;
+using project::LoadMode;
+
+constexpr const char* kLedger = "\"sluice\".\"loads\"";
+
+// The ledger: one row per applied load. Both engines take this DDL as written.
+void EnsureLedger(Warehouse& wh) {
+  if (wh.Columns({"sluice", "loads"})) return;
+  wh.Execute("CREATE SCHEMA IF NOT EXISTS \"sluice\"");
+  wh.Execute(fmt::format(
+      "CREATE TABLE IF NOT EXISTS {} (target VARCHAR NOT NULL, catalog_table VARCHAR NOT NULL, "
+      "table_id BIGINT NOT NULL, version BIGINT NOT NULL, mode VARCHAR NOT NULL, key_columns "
+      "VARCHAR NOT NULL, files BIGINT NOT NULL, row_count BIGINT NOT NULL, inserted BIGINT NOT "
+      "NULL, updated BIGINT NOT NULL, deleted BIGINT NOT NULL, loaded_at TIMESTAMP WITH TIME ZONE "
+      "NOT NULL DEFAULT current_timestamp, PRIMARY KEY (target, table_id, version))",
+      kLedger));
+}
+
+// The ledger's latest load into a target.
+struct Applied {
+  std::string catalog_table;
+  int64_t table_id = 0, version = 0;
+  std::string mode;
+  std::vector<std::string> key;
+};
+
+std::optional<Applied> LastApplied(Warehouse& wh, const Target& target) {
+  auto rows = wh.Query(fmt::format(
+      "SELECT catalog_table, CAST(table_id AS VARCHAR), CAST(version AS VARCHAR), mode, "
+      "key_columns FROM {} WHERE target = {} ORDER BY loaded_at DESC, version DESC LIMIT 1",
+      kLedger, Literal(target.str())));
+  if (rows.empty()) return std::nullopt;
+  Applied a;
+  a.catalog_table = rows[0][0].value_or("");
+  a.table_id = std::stoll(rows[0][1].value_or("0"));
+  a.version = std::stoll(rows[0][2].value_or("0"));
+  a.mode = rows[0][3].value_or("");
+  auto key = json::parse(rows[0][4].value_or("[]"), nullptr, false);
+  if (key.is_array()) {
+    for (const auto& k : key) {
+      if (k.is_string()) a.key.push_back(k);
+    }
+  }
+  return a;
+}
+
+// The unique index Sluice makes for a merge key: a name within PostgreSQL's 63 bytes.
+std::string KeyIndexName(const Target& target) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : target.str()) h = (h ^ c) * 1099511628211ULL;
+  return fmt::format("sluice_key_{:016x}", h);
+}
+
+std::string QuotedList(const std::vector<std::string>& names, const std::string& prefix = "") {
+  std::vector<std::string> out;
+  for (const auto& n : names) out.push_back(prefix + Quote(n));
+  return Join(out, ", ");
+}
+
+std::string KeyMatch(const std::vector<std::string>& key, const std::string& a,
+                     const std::string& b) {
+  std::vector<std::string> out;
+  for (const auto& k : key) out.push_back(fmt::format("{}.{} = {}.{}", a, Quote(k), b, Quote(k)));
+  return Join(out, " AND ");
+}
+
+// The shape the target must take: the statements that make it so (in the apply transaction),
+// and what they change, in words.
+struct ShapePlan {
+  std::vector<std::string> statements, changes;
+  bool exists = false;
+};
+
+ShapePlan PlanShape(Warehouse& wh, const Target& target, const std::vector<Column>& columns,
+                    LoadMode mode, const std::vector<std::string>& key,
+                    const std::optional<Applied>& last, const std::string& table) {
+  ShapePlan plan;
+  auto existing = wh.Columns(target);
+  if (!existing) {
+    std::vector<std::string> defs;
+    for (const auto& c : columns) defs.push_back(Quote(c.name) + " " + c.type);
+    plan.statements.push_back(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", Quote(target.schema)));
+    plan.statements.push_back(fmt::format("CREATE TABLE {} ({})", target.sql(), Join(defs, ", ")));
+    plan.changes.push_back("created");
+  } else {
+    plan.exists = true;
+    std::map<std::string, std::string> have;
+    for (const auto& c : *existing) have[c.name] = c.type;
+    for (const auto& c : columns) {
+      auto it = have.find(c.name);
+      if (it == have.end()) {
+        plan.statements.push_back(
+            fmt::format("ALTER TABLE {} ADD COLUMN {} {}", target.sql(), Quote(c.name), c.type));
+        plan.changes.push_back(fmt::format("added column {} {}", c.name, c.type));
+      } else if (it->second == c.type || wh.Widens(c.type, it->second)) {
+        // the same, or the warehouse's column already holds every value
+      } else if (wh.Widens(it->second, c.type)) {
+        plan.statements.push_back(fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {}",
+                                              target.sql(), Quote(c.name), c.type));
+        plan.changes.push_back(
+            fmt::format("widened column {} from {} to {}", c.name, it->second, c.type));
+      } else {
+        FailWithCode(ErrorKind::kInput, "load.schema_change",
+                     "column {} is {} in {} but {} in {}, and {} cannot hold every value of {} "
+                     "without loss: change the column in the warehouse yourself (ALTER TABLE), "
+                     "or load into a new table with --to; nothing was loaded",
+                     c.name, it->second, target.str(), c.type, table, it->second, c.type);
+      }
+    }
+    std::set<std::string> incoming;
+    for (const auto& c : columns) incoming.insert(c.name);
+    for (const auto& k : key) {
+      if (have.count(k) && !incoming.count(k)) {
+        FailWithCode(ErrorKind::kInput, "load.schema_change",
+                     "key column {} of {} is no longer a column of {}: nothing was loaded", k,
+                     target.str(), table);
+      }
+    }
+  }
+  if (mode == LoadMode::kMerge) {
+    if (last && last->mode == "merge" && last->key != key) {
+      FailWithCode(ErrorKind::kInput, "load.key_change",
+                   "{} was merged on ({}) and this load merges on ({}): rows would match on "
+                   "another key. Keep the key, or drop the table in the warehouse (or load into "
+                   "a new one with --to) to start over; nothing was loaded",
+                   target.str(), Join(last->key, ", "), Join(key, ", "));
+    }
+    if (auto index = wh.KeyIndex(target, KeyIndexName(target), key); !index.empty()) {
+      plan.statements.push_back(index);
+    }
+  }
+  return plan;
+}
+
+// Merge input must hold each key once and no NULL in it.
+void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::string>& key,
+               const std::string& table, int64_t version) {
+  std::vector<std::string> nulls;
+  for (const auto& k : key) nulls.push_back(Quote(k) + " IS NULL");
+  auto null_rows = wh.Query(fmt::format("SELECT CAST(count(*) AS VARCHAR) FROM {} WHERE {}",
+                                        Quote(stage), Join(nulls, " OR ")));
+  if (!null_rows.empty() && null_rows[0][0].value_or("0") != "0") {
+    FailWithCode(ErrorKind::kInput, "load.null_key",
+                 "{} row(s) of {} version {} have no value in the key ({}): a merge cannot place "
+                 "them. Catch them in the job (rows with a NULL key go to its quarantine when the "
+                 "key is its output's or destination's key); nothing was loaded",
+                 *null_rows[0][0], table, version, Join(key, ", "));
+  }
+  std::vector<std::string> texts;
+  for (const auto& k : key) texts.push_back(fmt::format("CAST({} AS VARCHAR)", Quote(k)));
+  auto dup = wh.Query(fmt::format(
+      "SELECT {}, CAST(count(*) AS VARCHAR) FROM {} GROUP BY {} HAVING count(*) > 1 LIMIT 1",
+      Join(texts, ", "), Quote(stage), QuotedList(key)));
+  if (!dup.empty()) {
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < key.size(); ++i) {
+      parts.push_back(fmt::format("{}={}", key[i], dup[0][i].value_or("NULL")));
+    }
+    FailWithCode(ErrorKind::kInput, "load.duplicate_key",
+                 "key ({}) appears {} times in the rows of {} version {} to merge: a merge needs "
+                 "one row per key (dedupe them in the job, e.g. `- dedupe: {{ key: [{}] }}`); "
+                 "nothing was loaded",
+                 Join(parts, ", "), dup[0][key.size()].value_or("?"), table, version,
+                 Join(key, ", "));
+  }
+}
+
+const project::Destination* DeclaredDestination(const project::Project& project,
+                                                const project::TableName& table, std::string& mode,
+                                                std::vector<std::string>& key) {
+  for (const auto& [name, job] : project.jobs) {
+    if (job.output.table == table) {
+      mode = job.output.mode;
+      key = job.output.key;
+      return job.output.destination ? &*job.output.destination : nullptr;
+    }
+  }
+  if (auto it = project.models.find(table); it != project.models.end()) {
+    mode = "overwrite";
+    return it->second.destination ? &*it->second.destination : nullptr;
+  }
+  mode = "append";
+  return nullptr;
+}
+
+}  // namespace
+
+project::Destination ResolveDestination(const project::Project& project,
+                                        const project::TableName& table,
+                                        const project::Destination& given) {
+  std::string output_mode;
+  std::vector<std::string> output_key;
+  const project::Destination* declared =
+      DeclaredDestination(project, table, output_mode, output_key);
+  project::Destination d = given;
+  if (d.schema.empty()) {
+    d.schema = declared && !declared->schema.empty() ? declared->schema : table.db;
+    d.table = declared && !declared->table.empty() ? declared->table : table.name;
+  }
+  if (!d.mode)
+    d.mode = declared && declared->mode ? declared->mode : project::ParseLoadMode(output_mode);
+  if (d.key.empty()) d.key = declared && !declared->key.empty() ? declared->key : output_key;
+  if (!given.delete_missing && declared) d.delete_missing = declared->delete_missing;
+  if (*d.mode == LoadMode::kMerge && d.key.empty()) {
+    FailWithCode(ErrorKind::kUsage, "load.key",
+                 "a merge into {}.{} needs a key: name its columns (--key COLUMN, or `key:` of "
+                 "the destination)",
+                 d.schema, d.table);
+  }
+  if (d.delete_missing && *d.mode != LoadMode::kMerge) {
+    FailWithCode(ErrorKind::kUsage, "load.key", "delete_missing applies to mode merge only");
+  }
+  return d;
+}
+
+LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& request) {
+  const auto& d = request.destination;
+  Target target{d.schema, d.table};
+  LoadResult result;
+  result.table = request.table.str();
+  result.target = target.str();
+  result.mode = d.mode.value_or(LoadMode::kAppend);
+  result.key = d.key;
+  for (const auto& [what, name] :
+       {std::pair{"warehouse schema", target.schema}, {"warehouse table", target.table}}) {
+    if (auto problem = project::WarehouseNameProblem(what, name); !problem.empty()) {
+      FailWithCode(ErrorKind::kUsage, "load.name", "{}", problem);
+    }
+  }
+  auto tb = ws.metastore->GetTable(request.table.db, request.table.name);
+  if (!tb) {
+    FailWithCode(ErrorKind::kUsage, "usage.unknown_table",
+                 "no table {} in the catalog (run the job or model that writes it first)",
+                 result.table);
+  }
+  int64_t version = request.version ? request.version : tb->version;
+  auto versions = ws.metastore->TableVersions(tb->id);
+  auto kept = [&](int64_t v) {
+    return std::any_of(versions.begin(), versions.end(),
+                       [&](const meta::TableVersion& tv) { return tv.version == v; });
+  };
+  if (!kept(version)) {
+    FailWithCode(ErrorKind::kUsage, "load.version",
+                 "{} has no version {} (versions kept: see `sluice catalog {} --versions`)",
+                 result.table, version, result.table);
+  }
+  result.version = version;
+  tb->columns = ws.metastore->TableColumns(tb->id, version);
+
+  // The warehouse's columns, checked before anything is sent.
+  std::vector<Column> columns;
+  for (const auto& c : tb->columns) {
+    if (auto problem = project::WarehouseNameProblem("column name", c.name); !problem.empty()) {
+      FailWithCode(ErrorKind::kInput, "load.name", "{} of {}: {}", problem, result.table,
+                   "rename it in the job (`- rename: ...`)");
+    }
+    auto type = wh.TypeFor(c.type);
+    if (!type) {
+      FailWithCode(ErrorKind::kInput, "load.type",
+                   "column {} of {} is {}, which the {} warehouse cannot hold: cast it in the "
+                   "job (`- cast: {{ {}: VARCHAR }}`)",
+                   c.name, result.table, c.type, wh.kind(), c.name);
+    }
+    columns.push_back({c.name, *type});
+  }
+  for (const auto& k : d.key) {
+    if (std::none_of(columns.begin(), columns.end(), [&](const Column& c) { return c.name == k; }))
+      FailWithCode(ErrorKind::kUsage, "load.key", "key column {} is not a column of {}", k,
+                   result.table);
+  }
+
+  EnsureLedger(wh);
+  auto last = LastApplied(wh, target);
+  bool target_exists = wh.Columns(target).has_value();
+  bool same_table = last && last->table_id == tb->id && target_exists;
+  if (same_table && last->version == version) {
+    result.message = fmt::format("{} already holds {} version {}: nothing to load", result.target,
+                                 result.table, version);
+    return result;
+  }
+  if (same_table && last->version > version) {
+    FailWithCode(ErrorKind::kInput, "load.older_version",
+                 "{} already holds {} version {}, newer than version {}: a load never goes "
+                 "back (to reload, drop the table in the warehouse or load into another with "
+                 "--to)",
+                 result.target, result.table, last->version, version);
+  }
+
+  // Which files' rows to send.
+  auto files = ws.metastore->TableFiles(tb->id, version);
+  bool adds_only = same_table && result.mode != LoadMode::kOverwrite && !d.delete_missing;
+  if (adds_only) {
+    bool previous_known = kept(last->version);
+    std::set<std::string> now;
+    for (const auto& f : files) now.insert(f.key);
+    std::vector<meta::TableFile> added;
+    bool superset = previous_known;
+    if (previous_known) {
+      std::set<std::string> before;
+      for (const auto& f : ws.metastore->TableFiles(tb->id, last->version)) before.insert(f.key);
+      superset = std::all_of(before.begin(), before.end(),
+                             [&](const std::string& k) { return now.count(k) > 0; });
+      for (const auto& f : files) {
+        if (!before.count(f.key)) added.push_back(f);
+      }
+    }
+    if (superset) {
+      files = std::move(added);
+      result.incremental = true;
+    } else if (result.mode == LoadMode::kAppend) {
+      FailWithCode(ErrorKind::kInput, "load.rewritten",
+                   "{} version {} {} the files of version {}, which {} holds: appending would "
+                   "add its rows again. Load it once with --mode overwrite (or make the "
+                   "destination a merge on a key); nothing was loaded",
+                   result.table, version,
+                   previous_known ? "replaced or removed some of" : "cannot be compared with",
+                   last->version, result.target);
+    }
+  }
+  result.files = static_cast<int64_t>(files.size());
+
+  ShapePlan shape = PlanShape(wh, target, columns, result.mode, d.key, last, result.table);
+
+  std::vector<std::string> keys;
+  for (const auto& f : files) keys.push_back(f.key);
+  lake::Fetched local = ws.store->Fetch(keys);
+  std::string scan = catalog::ScanSql(*tb, files, local);
+  std::string stage = "sluice_stage_" + KeyIndexName(target).substr(11);
+  wh.Execute(fmt::format("DROP TABLE IF EXISTS {}", Quote(stage)));  // a failed load's, if any
+  result.rows = wh.Stage(stage, columns, scan, tb->columns, request.progress);
+  if (result.mode == LoadMode::kMerge) CheckKeys(wh, stage, d.key, result.table, version);
+
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.name);
+  std::string insert_all = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", target.sql(),
+                                       QuotedList(names), QuotedList(names), Quote(stage));
+  wh.Begin();
+  // Any failure from here on rolls the whole load back.
+  struct Rollback {
+    Warehouse& wh;
+    bool open = true;
+    ~Rollback() {
+      if (!open) return;
+      try {
+        wh.Rollback();
+      } catch (const Error&) {
+        // the session is broken: the server ends the transaction with it
+      }
+    }
+  } rollback{wh};
+  wh.Lock(target);
+  // Another load may have applied this version while the rows travelled.
+  auto now_applied = LastApplied(wh, target);
+  if (now_applied && now_applied->table_id == tb->id && now_applied->version >= version &&
+      wh.Columns(target)) {
+    result.message = fmt::format("{} already holds {} version {}: nothing to load", result.target,
+                                 result.table, now_applied->version);
+    return result;
+  }
+  for (const auto& s : shape.statements) wh.Execute(s);
+  if (result.mode == LoadMode::kAppend) {
+    result.inserted = wh.Execute(insert_all);
+  } else if (result.mode == LoadMode::kOverwrite) {
+    result.deleted = wh.Execute(fmt::format("DELETE FROM {}", target.sql()));
+    result.inserted = wh.Execute(insert_all);
+  } else {
+    std::vector<std::string> sets, differs;
+    for (const auto& n : names) {
+      if (std::find(d.key.begin(), d.key.end(), n) != d.key.end()) continue;
+      sets.push_back(fmt::format("{} = s.{}", Quote(n), Quote(n)));
+      differs.push_back(
+          fmt::format("{}.{} IS DISTINCT FROM s.{}", target.sql(), Quote(n), Quote(n)));
+    }
+    if (!sets.empty()) {
+      result.updated = wh.Execute(fmt::format(
+          "UPDATE {} SET {} FROM {} AS s WHERE {} AND ({})", target.sql(), Join(sets, ", "),
+          Quote(stage), KeyMatch(d.key, target.sql(), "s"), Join(differs, " OR ")));
+    }
+    result.inserted = wh.Execute(fmt::format(
+        "INSERT INTO {} ({}) SELECT {} FROM {} AS s WHERE NOT EXISTS (SELECT 1 FROM {} AS t "
+        "WHERE {})",
+        target.sql(), QuotedList(names), QuotedList(names, "s."), Quote(stage), target.sql(),
+        KeyMatch(d.key, "t", "s")));
+    if (d.delete_missing) {
+      result.deleted =
+          wh.Execute(fmt::format("DELETE FROM {} WHERE NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})",
+                                 target.sql(), Quote(stage), KeyMatch(d.key, "s", target.sql())));
+    }
+  }
+  wh.Execute(fmt::format(
+      "INSERT INTO {} (target, catalog_table, table_id, version, mode, key_columns, files, "
+      "row_count, inserted, updated, deleted) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+      kLedger, Literal(result.target), Literal(result.table), tb->id, version,
+      Literal(project::ToString(result.mode)), Literal(json(d.key).dump()), result.files,
+      result.rows, result.inserted, result.updated, result.deleted));
+  rollback.open = false;
+  wh.Commit();
+  wh.Execute(fmt::format("DROP TABLE IF EXISTS {}", Quote(stage)));
+  result.applied = true;
+  result.changes = shape.changes;
+  result.message = fmt::format(
+      "loaded {} version {} into {} ({}{}): {} row{} sent, {} inserted, {} updated, {} deleted",
+      result.table, version, result.target, project::ToString(result.mode),
+      result.incremental
+          ? fmt::format(", {} new file{}", result.files, result.files == 1 ? "" : "s")
+          : "",
+      result.rows, result.rows == 1 ? "" : "s", result.inserted, result.updated, result.deleted);
+  return result;
+}
+
+std::optional<LoadResult> LoadDestination(transform::Workspace& ws, const std::string& kind,
+                                          const std::string& name,
+                                          const std::function<void(int64_t rows)>& progress) {
+  std::optional<project::TableName> table;
+  const std::optional<project::Destination>* declared = nullptr;
+  if (kind == "job") {
+    if (auto it = ws.project.jobs.find(name); it != ws.project.jobs.end()) {
+      table = it->second.output.table;
+      declared = &it->second.output.destination;
+    }
+  } else if (auto t = project::TableName::Parse(name)) {
+    if (auto it = ws.project.models.find(*t); it != ws.project.models.end()) {
+      table = *t;
+      declared = &it->second.destination;
+    }
+  }
+  if (!table || !declared || !*declared) return std::nullopt;
+  LoadRequest request;
+  request.table = *table;
+  request.destination = ResolveDestination(ws.project, *table, **declared);
+  request.progress = progress;
+  auto wh = Open(ws.project.env);
+  return Load(ws, *wh, request);
+}
+
+}  // namespace sluice::warehouse

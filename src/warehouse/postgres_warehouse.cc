@@ -1,0 +1,130 @@
+// The PostgreSQL warehouse: rows travel from the lake's files, read by an in-memory DuckDB, to
+// the server through COPY in text form (warehouse/copy_stream.h), into a temporary table of this
+// session; load.cc applies them in one transaction.
+#include "warehouse/postgres_warehouse.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "common/strings.h"
+#include "engine/engine.h"
+#include "pg/pg.h"
+#include "warehouse/copy_stream.h"
+#include "warehouse/postgres_types.h"
+
+namespace sluice::warehouse {
+namespace {
+
+// pg:: failures as the warehouse's: the same kind, the warehouse's codes, the server's words.
+template <typename F>
+auto Translated(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const pg::Error& e) {
+    if (e.kind() == ErrorKind::kInterrupted || e.kind() == ErrorKind::kConflict) throw;
+    std::string code = e.code() == "pg.connect" ? "warehouse.connect" : "warehouse.query";
+    throw Error(e.kind(), code, fmt::format("PostgreSQL warehouse: {}", e.what()));
+  }
+}
+
+class PostgresWarehouse : public Warehouse {
+ public:
+  explicit PostgresWarehouse(const std::string& conninfo)
+      : conn_(Translated([&] { return std::make_unique<pg::Connection>(conninfo); })) {
+    // Texts Sluice writes as literals hold backslashes as themselves; times travel in UTC.
+    Execute("SET standard_conforming_strings = on");
+    Execute("SET TimeZone = 'UTC'");
+  }
+
+  std::string kind() const override { return "postgresql"; }
+  std::string where() const override { return "the PostgreSQL warehouse"; }
+
+  std::optional<std::string> TypeFor(const std::string& catalog_type) const override {
+    return PostgresTypeFor(catalog_type);
+  }
+  bool Widens(const std::string& from, const std::string& to) const override {
+    return PostgresWidens(from, to);
+  }
+
+  std::optional<std::vector<Column>> Columns(const Target& target) override {
+    auto rows = Query(fmt::format(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a "
+        "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON "
+        "n.oid = c.relnamespace WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN "
+        "('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        Literal(target.schema), Literal(target.table)));
+    if (rows.empty()) return std::nullopt;
+    std::vector<Column> out;
+    for (auto& r : rows) out.push_back({r[0].value_or(""), r[1].value_or("")});
+    return out;
+  }
+
+  int64_t Execute(const std::string& sql) override {
+    return Translated([&] { return conn_->Query(sql).affected(); });
+  }
+
+  Rows Query(const std::string& sql) override {
+    return Translated([&] {
+      auto result = conn_->Query(sql);
+      Rows out;
+      for (int r = 0; r < result.rows(); ++r) {
+        std::vector<std::optional<std::string>> row;
+        for (int c = 0; c < result.columns(); ++c) {
+          row.push_back(result.IsNull(r, c) ? std::nullopt
+                                            : std::optional<std::string>(result.Text(r, c)));
+        }
+        out.push_back(std::move(row));
+      }
+      return out;
+    });
+  }
+
+  int64_t Stage(const std::string& stage, const std::vector<Column>& columns,
+                const std::string& select_sql, const std::vector<meta::Column>& catalog_columns,
+                const std::function<void(int64_t rows)>& progress) override {
+    std::vector<std::string> defs, texts;
+    for (const auto& c : columns) defs.push_back(Quote(c.name) + " " + c.type);
+    for (const auto& c : catalog_columns) texts.push_back(PostgresTextOf(Quote(c.name), c.type));
+    // Temporary and unlogged: the rows are written once, and vanish with the session.
+    Execute(fmt::format("CREATE TEMP TABLE {} ({})", Quote(stage), Join(defs, ", ")));
+    engine::Database db;
+    engine::Connection source(db);
+    source.Execute("SET TimeZone = 'UTC'");
+    return Translated([&] {
+      auto copy = conn_->CopyFrom(fmt::format("COPY {} FROM STDIN", Quote(stage)));
+      int64_t rows = CopyQuery(
+          source, fmt::format("SELECT {} FROM ({}) AS source", Join(texts, ", "), select_sql), copy,
+          progress);
+      copy.Finish();
+      Execute(fmt::format("ANALYZE {}", Quote(stage)));  // temporary tables get no autovacuum
+      return rows;
+    });
+  }
+
+  std::string KeyIndex(const Target& target, const std::string& name,
+                       const std::vector<std::string>& key) const override {
+    std::vector<std::string> quoted;
+    for (const auto& k : key) quoted.push_back(Quote(k));
+    return fmt::format("CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})", Quote(name), target.sql(),
+                       Join(quoted, ", "));
+  }
+
+  void Begin() override { Execute("BEGIN"); }
+  void Commit() override { Execute("COMMIT"); }
+  void Rollback() override { Execute("ROLLBACK"); }
+  void Lock(const Target& target) override {
+    Query(fmt::format("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))",
+                      Literal("sluice.load:" + target.str())));
+  }
+
+ private:
+  std::unique_ptr<pg::Connection> conn_;
+};
+
+}  // namespace
+
+std::unique_ptr<Warehouse> OpenPostgres(const std::string& conninfo) {
+  return std::make_unique<PostgresWarehouse>(conninfo);
+}
+
+}  // namespace sluice::warehouse

@@ -1,0 +1,40 @@
+#include "warehouse/warehouse.h"
+
+#include "common/error.h"
+#include "warehouse/duckdb_warehouse.h"
+#include "warehouse/postgres_warehouse.h"
+
+namespace sluice::warehouse {
+
+std::string Target::sql() const { return Quote(schema) + "." + Quote(table); }
+
+std::string Quote(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '\0') Fail(ErrorKind::kInternal, "a name holds a NUL byte");
+    out += c;
+    if (c == '"') out += '"';
+  }
+  return out + "\"";
+}
+
+std::string Literal(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\0') Fail(ErrorKind::kInternal, "a text holds a NUL byte");
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+std::unique_ptr<Warehouse> Open(const project::Environment& env, int64_t lock_timeout_ms) {
+  if (!env.warehouse_unset_env.empty()) {
+    const auto& d = env.warehouse_unset_env.front();
+    throw Error(ErrorKind::kConfig, d.code, d.str());
+  }
+  if (!env.warehouse_uri.empty()) return OpenPostgres(env.warehouse_uri);
+  return OpenDuckdb(env.warehouse, lock_timeout_ms);
+}
+
+}  // namespace sluice::warehouse

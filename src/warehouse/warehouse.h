@@ -1,0 +1,102 @@
+#pragma once
+// warehouse::Warehouse: where curated tables land for analysts and dashboards. Two backends
+// behind one seam: PostgreSQL (`warehouse: postgresql://...`, production) and a DuckDB file (the
+// embedded default, `.sluice/<env>.duckdb`). Everything above the seam (what to load, schema
+// changes, the ledger, the SQL that applies a load) is written once, in load.cc, in SQL both
+// engines accept; a backend supplies only its connection, its type mapping, its catalog queries
+// and the fast path that fills a staging table.
+//
+// Contract, for every backend:
+// - One Warehouse is one session, used by one thread at a time; open one per operation.
+// - Statements run in autocommit unless between Begin and Commit; destroying a Warehouse inside
+//   a transaction rolls it back. A killed process leaves nothing of an uncommitted transaction.
+// - Failures of the server or the file throw sluice::Error: kIo for a lost or refused
+//   connection (code warehouse.connect) and failed statements (warehouse.query), kConflict for a
+//   lost race, kInterrupted when the user stops the operation. Messages never hold a password.
+// - Names reach SQL only through Quote (identifiers) and Literal (texts).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "meta/records.h"
+#include "project/project.h"
+
+namespace sluice::warehouse {
+
+// A warehouse table: schema and name, as written (Quote them for SQL).
+struct Target {
+  std::string schema, table;
+  std::string str() const { return schema + "." + table; }
+  std::string sql() const;  // "schema"."table"
+};
+
+// A column as the warehouse has it: its name and its type in the warehouse's own spelling
+// (the spelling TypeFor gives, so the two compare as texts).
+struct Column {
+  std::string name, type;
+};
+
+using Rows = std::vector<std::vector<std::optional<std::string>>>;
+
+class Warehouse {
+ public:
+  virtual ~Warehouse() = default;
+
+  // "postgresql" or "duckdb", for messages.
+  virtual std::string kind() const = 0;
+  // Where it is, for messages: the DuckDB file, or host:port/database (never a password).
+  virtual std::string where() const = 0;
+
+  // The warehouse type for a catalog column type (a DuckDB type name), as documented in
+  // docs/warehouse.md; nullopt for a type it cannot hold.
+  virtual std::optional<std::string> TypeFor(const std::string& catalog_type) const = 0;
+  // Whether a column of warehouse type `from` may become `to` in place without losing a value
+  // (a wider integer, a wider decimal); equal types are not a change.
+  virtual bool Widens(const std::string& from, const std::string& to) const = 0;
+
+  // The columns of `target` in order; nullopt when there is no such table.
+  virtual std::optional<std::vector<Column>> Columns(const Target& target) = 0;
+
+  // Runs one statement; returns the rows it changed (0 for DDL).
+  virtual int64_t Execute(const std::string& sql) = 0;
+  // Runs one query; returns its rows as text (NULL as nullopt). For small answers.
+  virtual Rows Query(const std::string& sql) = 0;
+
+  // Creates the temporary table `stage` (this session's only) with `columns` (warehouse
+  // types) and fills it with the rows of `select_sql`, a DuckDB query over local lake files
+  // whose columns are `catalog_columns` in that order. Memory stays bounded whatever the row
+  // count; `progress` (when given) hears the rows sent so far. Returns the rows staged.
+  virtual int64_t Stage(const std::string& stage, const std::vector<Column>& columns,
+                        const std::string& select_sql,
+                        const std::vector<meta::Column>& catalog_columns,
+                        const std::function<void(int64_t rows)>& progress) = 0;
+
+  // The statement that gives `target` the unique index `name` on `key` unless it has one, or ""
+  // where the backend keeps no such index (DuckDB cannot alter a table that has an index: there
+  // the load's own checks keep a merge key unique).
+  virtual std::string KeyIndex(const Target& target, const std::string& name,
+                               const std::vector<std::string>& key) const = 0;
+
+  // Transactions. Lock serializes loads of one target across sessions until the transaction
+  // ends (PostgreSQL: an advisory lock; DuckDB: the file has one writer anyway).
+  virtual void Begin() = 0;
+  virtual void Commit() = 0;
+  virtual void Rollback() = 0;
+  virtual void Lock(const Target& target) = 0;
+};
+
+// `name` as a quoted identifier ("a""b" for a"b).
+std::string Quote(const std::string& name);
+// `text` as a SQL string literal ('it''s'); both engines read backslashes literally.
+std::string Literal(const std::string& text);
+
+// Opens the environment's warehouse: PostgreSQL when `env.warehouse_uri` is set, else the
+// DuckDB file `env.warehouse` (created on first use). The DuckDB file has one writer at a time:
+// Open waits for another process's lock for at most `lock_timeout_ms`, then fails
+// (warehouse.busy). Unset ${env:...} in the setting fail with config.env_unset.
+std::unique_ptr<Warehouse> Open(const project::Environment& env, int64_t lock_timeout_ms = 60000);
+
+}  // namespace sluice::warehouse
