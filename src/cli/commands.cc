@@ -435,10 +435,17 @@ int Load(const Global& g, const std::string& table, const LoadArgs& args,
   return 0;
 }
 
-int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows) {
+int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows,
+          bool on_warehouse) {
   auto ws = Open(g);
   project::QuerySettings limits = ws.project.query;
   if (max_rows >= 0) limits.max_rows = max_rows;
+  if (on_warehouse) {
+    auto wh = warehouse::Open(ws.project.env);
+    auto answer = wh->ReadQuery(sql, limits.timeout_ms, limits.max_rows);
+    PrintRows(answer.columns, answer.numeric, answer.rows, format);
+    return 0;
+  }
   catalog::RunQuery(*ws.metastore, *ws.store, sql, limits, SourceNames(ws),
                     [&](engine::Result& result) { PrintResult(result, format); });
   return 0;

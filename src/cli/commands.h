@@ -40,7 +40,9 @@ struct LoadArgs {
 };
 int Load(const Global& g, const std::string& table, const LoadArgs& args,
          const std::string& format);
-int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows);
+// sluice query SQL: over the catalog's tables, or the warehouse's with `warehouse`.
+int Query(const Global& g, const std::string& sql, const std::string& format, int64_t max_rows,
+          bool warehouse = false);
 // `sluice catalog TABLE --versions`: what each version changed.
 int CatalogVersions(const Global& g, const std::string& table, const std::string& format);
 int Catalog(const Global& g, const std::string& table, const std::string& format);

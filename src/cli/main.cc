@@ -105,6 +105,10 @@ int main(int argc, char** argv) {
                    "Refuse an answer of more rows than this (default: query: max_rows in "
                    "sluice.yaml, 100000; 0 lifts the limit)")
       ->check(CLI::Range(int64_t{0}, int64_t{1'000'000'000'000'000}).description(""));
+  bool query_warehouse = false;
+  query->add_flag("--warehouse", query_warehouse,
+                  "Run it on the environment's warehouse instead (one read-only SELECT, in the "
+                  "warehouse's SQL dialect)");
   AddFormat(query, format, true);
 
   std::string table;
@@ -328,7 +332,7 @@ int main(int argc, char** argv) {
       if (run->count("--partitions")) range = partitions;
       return cli::Run(g, names, all, full_refresh, range, format, detailed_exitcode);
     }
-    if (*query) return cli::Query(g, sql, format, max_rows);
+    if (*query) return cli::Query(g, sql, format, max_rows, query_warehouse);
     if (*load) return cli::Load(g, table, load_args, format);
     if (*catalog) {
       if (versions && table.empty()) {

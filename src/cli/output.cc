@@ -120,15 +120,31 @@ std::string TextTable::Render() const {
 void TextTable::Print() const { std::cout << Redact(Render()); }
 
 void PrintResult(engine::Result& result, const std::string& format) {
-  size_t cols = result.column_count(), rows = result.row_count();
+  std::vector<std::string> columns;
+  std::vector<bool> numeric;
+  for (size_t c = 0; c < result.column_count(); ++c) {
+    columns.push_back(result.column_name(c));
+    numeric.push_back(result.is_numeric(c));
+  }
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  for (size_t r = 0; r < result.row_count(); ++r) {
+    std::vector<std::optional<std::string>> row;
+    for (size_t c = 0; c < columns.size(); ++c) row.push_back(result.Get(c, r));
+    rows.push_back(std::move(row));
+  }
+  PrintRows(columns, numeric, rows, format);
+}
+
+void PrintRows(const std::vector<std::string>& columns, const std::vector<bool>& numeric,
+               const std::vector<std::vector<std::optional<std::string>>>& rows,
+               const std::string& format) {
+  size_t cols = columns.size();
   if (format == "csv") {
     std::string out;
-    for (size_t c = 0; c < cols; ++c) out += (c ? "," : "") + CsvField(result.column_name(c));
+    for (size_t c = 0; c < cols; ++c) out += (c ? "," : "") + CsvField(columns[c]);
     out += "\n";
-    for (size_t r = 0; r < rows; ++r) {
-      for (size_t c = 0; c < cols; ++c) {
-        out += (c ? "," : "") + CsvField(result.GetOr(c, r));
-      }
+    for (const auto& row : rows) {
+      for (size_t c = 0; c < cols; ++c) out += (c ? "," : "") + CsvField(row[c].value_or(""));
       out += "\n";
     }
     DataOut() << out << std::flush;
@@ -136,17 +152,17 @@ void PrintResult(engine::Result& result, const std::string& format) {
   }
   if (format == "json") {
     nlohmann::json arr = nlohmann::json::array();
-    for (size_t r = 0; r < rows; ++r) {
+    for (const auto& row : rows) {
       nlohmann::json obj = nlohmann::json::object();
       for (size_t c = 0; c < cols; ++c) {
-        auto v = result.Get(c, r);
+        const auto& v = row[c];
         if (!v) {
-          obj[result.column_name(c)] = nullptr;
-        } else if (result.is_numeric(c)) {
-          obj[result.column_name(c)] = nlohmann::json::parse(*v, nullptr, false);
-          if (obj[result.column_name(c)].is_discarded()) obj[result.column_name(c)] = *v;
+          obj[columns[c]] = nullptr;
+        } else if (numeric[c]) {
+          obj[columns[c]] = nlohmann::json::parse(*v, nullptr, false);
+          if (obj[columns[c]].is_discarded()) obj[columns[c]] = *v;
         } else {
-          obj[result.column_name(c)] = *v;
+          obj[columns[c]] = *v;
         }
       }
       arr.push_back(obj);
@@ -156,16 +172,15 @@ void PrintResult(engine::Result& result, const std::string& format) {
     return;
   }
   TextTable t;
-  for (size_t c = 0; c < cols; ++c) {
-    t.headers.push_back(result.column_name(c));
-    t.right.push_back(result.is_numeric(c));
+  t.headers = columns;
+  t.right = numeric;
+  for (const auto& row : rows) {
+    std::vector<std::string> cells;
+    for (size_t c = 0; c < cols; ++c) cells.push_back(row[c].value_or("NULL"));
+    t.rows.push_back(cells);
   }
-  for (size_t r = 0; r < rows; ++r) {
-    std::vector<std::string> row;
-    for (size_t c = 0; c < cols; ++c) row.push_back(result.GetOr(c, r, "NULL"));
-    t.rows.push_back(row);
-  }
-  DataOut() << t.Render() << "(" << rows << " row" << (rows == 1 ? "" : "s") << ")\n" << std::flush;
+  DataOut() << t.Render() << "(" << rows.size() << " row" << (rows.size() == 1 ? "" : "s") << ")\n"
+            << std::flush;
 }
 
 void PrintJson(const nlohmann::json& value) {

@@ -1,6 +1,7 @@
 #pragma once
 // Printing for the command line: aligned tables, CSV and JSON. Nothing here decides anything.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ struct TextTable {
 // Prints a query answer as table | csv | json, values as they are (not redacted: they are the
 // user's data; secrets are redacted where Sluice's own messages go).
 void PrintResult(engine::Result& result, const std::string& format);
+// The same for an answer already read: column names, which are numbers, rows (NULL: nullopt).
+void PrintRows(const std::vector<std::string>& columns, const std::vector<bool>& numeric,
+               const std::vector<std::vector<std::optional<std::string>>>& rows,
+               const std::string& format);
 
 void PrintJson(const nlohmann::json& value);
 

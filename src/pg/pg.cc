@@ -79,6 +79,20 @@ int Result::rows() const { return PQntuples(result_); }
 int Result::columns() const { return PQnfields(result_); }
 std::string Result::column_name(int column) const { return PQfname(result_, column); }
 
+bool Result::is_numeric(int column) const {
+  switch (PQftype(result_, column)) {
+    case 20:    // int8
+    case 21:    // int2
+    case 23:    // int4
+    case 700:   // float4
+    case 701:   // float8
+    case 1700:  // numeric
+      return true;
+    default:
+      return false;
+  }
+}
+
 int Result::column(std::string_view name) const {
   for (int i = 0; i < columns(); ++i) {
     if (column_name(i) == name) return i;

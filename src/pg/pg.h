@@ -78,6 +78,7 @@ class Result {
   int rows() const;
   int columns() const;
   std::string column_name(int column) const;
+  bool is_numeric(int column) const;        // an integer, float or numeric column
   int column(std::string_view name) const;  // its index; throws pg.type for an unknown name
   int64_t affected() const;                 // rows an INSERT/UPDATE/DELETE/COPY changed
 

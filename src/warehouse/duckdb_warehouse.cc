@@ -4,11 +4,14 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "catalog/query.h"
 #include "catalog/types.h"
 #include "common/error.h"
 #include "common/interrupt.h"
@@ -114,6 +117,61 @@ class DuckdbWarehouse : public Warehouse {
     return out;
   }
 
+  Answer ReadQuery(const std::string& sql, int64_t timeout_ms, int64_t max_rows) override {
+    std::string statement = catalog::CheckedStatement(*conn_, sql);
+    Execute("SET enable_external_access = false");  // the warehouse's own tables, no file
+    if (max_rows > 0 && !StartsWith(ToUpper(Trim(statement)), "EXPLAIN")) {
+      statement = fmt::format("SELECT * FROM ({}) AS answer LIMIT {}", statement, max_rows + 1);
+    }
+    std::atomic<bool> stop{false};
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    std::thread timer([&] {
+      std::unique_lock lock(m);
+      if (!cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return done; })) {
+        stop = true;
+      }
+    });
+    auto finish = [&] {
+      {
+        std::lock_guard lock(m);
+        done = true;
+      }
+      cv.notify_all();
+      timer.join();
+    };
+    Answer answer;
+    try {
+      ScopedStop scope(&stop);
+      Execute("BEGIN TRANSACTION");
+      in_transaction_ = true;
+      auto result = Run(statement);
+      CheckRowLimit(static_cast<int64_t>(result.row_count()), max_rows);
+      for (size_t c = 0; c < result.column_count(); ++c) {
+        answer.columns.push_back(result.column_name(c));
+        answer.numeric.push_back(result.is_numeric(c));
+      }
+      for (size_t r = 0; r < result.row_count(); ++r) {
+        std::vector<std::optional<std::string>> row;
+        for (size_t c = 0; c < result.column_count(); ++c) row.push_back(result.Get(c, r));
+        answer.rows.push_back(std::move(row));
+      }
+    } catch (const Error& e) {
+      finish();
+      if (e.kind() == ErrorKind::kInterrupted && stop) {
+        FailWithCode(ErrorKind::kInput, "query.timeout",
+                     "the query ran longer than its limit of {} s and was stopped\n"
+                     "  hint: raise it with query: timeout in sluice.yaml, or narrow the query",
+                     timeout_ms / 1000.0);
+      }
+      throw;
+    }
+    finish();
+    Rollback();
+    return answer;
+  }
+
   int64_t Stage(const std::string& stage, const std::vector<Column>& columns,
                 const std::string& select_sql, const std::vector<meta::Column>& catalog_columns,
                 const std::function<void(int64_t rows)>& progress) override {
@@ -159,7 +217,7 @@ class DuckdbWarehouse : public Warehouse {
       return conn_->QueryWithProgress(sql, nullptr);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::kInterrupted) throw;
-      throw Error(ErrorKind::kIo, "warehouse.query", e.what());
+      throw Error(ErrorKind::kIo, "warehouse.query", engine::WithoutQuote(e.what()));
     }
   }
 

@@ -23,8 +23,36 @@ auto Translated(F&& f) -> decltype(f()) {
   } catch (const pg::Error& e) {
     if (e.kind() == ErrorKind::kInterrupted || e.kind() == ErrorKind::kConflict) throw;
     std::string code = e.code() == "pg.connect" ? "warehouse.connect" : "warehouse.query";
-    throw Error(e.kind(), code, fmt::format("PostgreSQL warehouse: {}", e.what()));
+    throw Error(e.kind(), code, fmt::format("warehouse: {}", e.what()));
   }
+}
+
+std::string FirstWordOf(const std::string& sql) {
+  size_t i = 0;
+  while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) {
+    ++i;
+  }
+  size_t j = i;
+  while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j]))) ++j;
+  return sql.substr(i, j - i);
+}
+
+Answer AnswerOf(const pg::Result& result, int64_t max_rows) {
+  CheckRowLimit(result.rows(), max_rows);
+  Answer out;
+  for (int c = 0; c < result.columns(); ++c) {
+    out.columns.push_back(result.column_name(c));
+    out.numeric.push_back(result.is_numeric(c));
+  }
+  for (int r = 0; r < result.rows(); ++r) {
+    std::vector<std::optional<std::string>> row;
+    for (int c = 0; c < result.columns(); ++c) {
+      row.push_back(result.IsNull(r, c) ? std::nullopt
+                                        : std::optional<std::string>(result.Text(r, c)));
+    }
+    out.rows.push_back(std::move(row));
+  }
+  return out;
 }
 
 class PostgresWarehouse : public Warehouse {
@@ -64,19 +92,38 @@ class PostgresWarehouse : public Warehouse {
   }
 
   Rows Query(const std::string& sql) override {
-    return Translated([&] {
-      auto result = conn_->Query(sql);
-      Rows out;
-      for (int r = 0; r < result.rows(); ++r) {
-        std::vector<std::optional<std::string>> row;
-        for (int c = 0; c < result.columns(); ++c) {
-          row.push_back(result.IsNull(r, c) ? std::nullopt
-                                            : std::optional<std::string>(result.Text(r, c)));
-        }
-        out.push_back(std::move(row));
+    return Translated([&] { return AnswerOf(conn_->Query(sql), 0).rows; });
+  }
+
+  Answer ReadQuery(const std::string& sql, int64_t timeout_ms, int64_t max_rows) override {
+    std::string first = ToUpper(FirstWordOf(sql));
+    bool cursor = first == "SELECT" || first == "WITH" || first == "VALUES" || first == "TABLE";
+    if (!cursor && first != "EXPLAIN" && first != "SHOW") {
+      FailWithCode(ErrorKind::kUsage, "query.write_refused",
+                   "sluice query --warehouse is read-only: it runs one SELECT (or EXPLAIN, "
+                   "SHOW), not {}",
+                   first.empty() ? "an empty text" : first);
+    }
+    Execute(fmt::format("SET statement_timeout = {}", timeout_ms));
+    Execute("BEGIN TRANSACTION READ ONLY");
+    Answer answer = Translated([&] {
+      try {
+        if (!cursor) return AnswerOf(conn_->Query(sql), max_rows);
+        conn_->Query("DECLARE sluice_answer NO SCROLL CURSOR FOR " + sql);
+        return AnswerOf(
+            conn_->Query(fmt::format("FETCH FORWARD {} FROM sluice_answer",
+                                     max_rows > 0 ? std::to_string(max_rows + 1) : "ALL")),
+            max_rows);
+      } catch (const pg::Error& e) {
+        if (e.code() != "pg.timeout") throw;
+        FailWithCode(ErrorKind::kInput, "query.timeout",
+                     "the query ran longer than its limit of {} s and was stopped\n"
+                     "  hint: raise it with query: timeout in sluice.yaml, or narrow the query",
+                     timeout_ms / 1000.0);
       }
-      return out;
     });
+    Execute("ROLLBACK");
+    return answer;
   }
 
   int64_t Stage(const std::string& stage, const std::vector<Column>& columns,

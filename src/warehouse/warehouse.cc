@@ -28,6 +28,15 @@ std::string Literal(const std::string& text) {
   return out + "'";
 }
 
+void CheckRowLimit(int64_t rows, int64_t max_rows) {
+  if (max_rows <= 0 || rows <= max_rows) return;
+  FailWithCode(ErrorKind::kInput, "query.row_limit",
+               "the answer has more than {} rows, the limit\n"
+               "  hint: add a LIMIT or aggregate, or raise the limit with --max-rows N "
+               "(or query: max_rows in sluice.yaml; 0 lifts it)",
+               max_rows);
+}
+
 std::unique_ptr<Warehouse> Open(const project::Environment& env, int64_t lock_timeout_ms) {
   if (!env.warehouse_unset_env.empty()) {
     const auto& d = env.warehouse_unset_env.front();

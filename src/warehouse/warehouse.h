@@ -41,6 +41,13 @@ struct Column {
 
 using Rows = std::vector<std::vector<std::optional<std::string>>>;
 
+// The answer of a read-only query: column names, which are numbers, and rows as text.
+struct Answer {
+  std::vector<std::string> columns;
+  std::vector<bool> numeric;
+  Rows rows;
+};
+
 class Warehouse {
  public:
   virtual ~Warehouse() = default;
@@ -64,6 +71,13 @@ class Warehouse {
   virtual int64_t Execute(const std::string& sql) = 0;
   // Runs one query; returns its rows as text (NULL as nullopt). For small answers.
   virtual Rows Query(const std::string& sql) = 0;
+
+  // Runs one read-only statement for a person to look at (`sluice query --warehouse`): a SELECT
+  // (or EXPLAIN of one) in a read-only transaction, cancelled after `timeout_ms` (query.timeout).
+  // Anything that writes, or more than one statement, is refused (query.write_refused,
+  // query.multiple_statements); more than `max_rows` rows (0: no limit) fails with
+  // query.row_limit without reading the rest. The DuckDB warehouse reads no file but its own.
+  virtual Answer ReadQuery(const std::string& sql, int64_t timeout_ms, int64_t max_rows) = 0;
 
   // Creates the temporary table `stage` (this session's only) with `columns` (warehouse
   // types) and fills it with the rows of `select_sql`, a DuckDB query over local lake files
@@ -92,6 +106,9 @@ class Warehouse {
 std::string Quote(const std::string& name);
 // `text` as a SQL string literal ('it''s'); both engines read backslashes literally.
 std::string Literal(const std::string& text);
+
+// Throws query.row_limit for an answer of `rows` rows over `max_rows` (0: no limit).
+void CheckRowLimit(int64_t rows, int64_t max_rows);
 
 // Opens the environment's warehouse: PostgreSQL when `env.warehouse_uri` is set, else the
 // DuckDB file `env.warehouse` (created on first use). The DuckDB file has one writer at a time:
