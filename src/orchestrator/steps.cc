@@ -1,10 +1,11 @@
-// The leaf steps of workflows over a project: crawl, job, model, check, notify.
+// The leaf steps of workflows over a project: crawl, job, model, check, load, notify.
 #include <fmt/format.h>
 
 #include <map>
 #include <mutex>
 #include <random>
 
+#include "api/runs.h"
 #include "catalog/crawler.h"
 #include "common/error.h"
 #include "common/redact.h"
@@ -16,6 +17,7 @@
 #include "quality/rules.h"
 #include "transform/checks.h"
 #include "transform/run.h"
+#include "warehouse/load.h"
 
 namespace sluice::orchestrator {
 
@@ -42,6 +44,7 @@ class ProjectRunner : public StepRunner {
     if (step.kind == "crawl") return Crawl(ws, step, ctx);
     if (step.kind == "job" || step.kind == "model") return Transform(ws, step, ctx);
     if (step.kind == "check") return Check(ws, step, ctx);
+    if (step.kind == "load") return Load(ws, step, ctx);
     if (step.kind == "notify") return Notify(ws, step, ctx);
     Fail(ErrorKind::kInternal, "no runner for {} steps", step.kind);
   }
@@ -250,15 +253,42 @@ class ProjectRunner : public StepRunner {
       throw;
     }
     json checks = ReportChecks(ws, ctx, step.kind + " " + step.target, report.checks);
-    return {{"child_run_id", report.run_id},
-            {"output", report.output},
-            {"version", report.version},
-            {"rows_in", report.rows_in},
-            {"rows_out", report.rows_out},
-            {"rows_quarantined", report.rows_quarantined},
-            {"files", report.files_read},
-            {"message", report.message},
-            {"checks", checks}};
+    json out = {{"child_run_id", report.run_id},
+                {"output", report.output},
+                {"version", report.version},
+                {"rows_in", report.rows_in},
+                {"rows_out", report.rows_out},
+                {"rows_quarantined", report.rows_quarantined},
+                {"files", report.files_read},
+                {"message", report.message},
+                {"checks", checks}};
+    // Its destination, if it declares one: a failed load fails the step (retry rules apply; a
+    // retry runs the job again, which changes nothing, and loads).
+    std::lock_guard lock(LockFor("load:" + report.output));
+    if (auto load = warehouse::LoadDestination(ws, step.kind, step.target)) {
+      ctx.log("info", "warehouse: " + load->message);
+      out["load"] = api::LoadJson(*load);
+    }
+    return out;
+  }
+
+  // A `load:` step: a catalog table into the warehouse; its output has the load's figures (rows,
+  // inserted, updated, deleted, ...), for conditions such as steps.load_orders.inserted > 0.
+  json Load(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
+    auto table = project::TableName::Parse(step.target);
+    if (!table || !ws.metastore->GetTable(table->db, table->name)) {
+      FailWithCode(ErrorKind::kInput, "input.not_in_catalog", "table {} does not exist yet",
+                   step.target);
+    }
+    warehouse::LoadRequest request;
+    request.table = *table;
+    request.destination = warehouse::ResolveDestination(
+        ws.project, *table, step.destination.value_or(project::Destination{}));
+    std::lock_guard lock(LockFor("load:" + step.target));
+    auto wh = warehouse::Open(ws.project.env);
+    auto load = warehouse::Load(ws, *wh, request);
+    ctx.log("info", "warehouse: " + load.message);
+    return api::LoadJson(load);
   }
 
   json Check(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {

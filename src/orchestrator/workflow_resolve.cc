@@ -10,6 +10,7 @@
 #include "orchestrator/expression.h"
 #include "quality/check_specs.h"
 #include "transform/validate.h"
+#include "warehouse/load.h"
 
 namespace sluice::orchestrator {
 namespace {
@@ -46,6 +47,21 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
       Unknown(d, s.where, "notification channel", s.target, Names(p.channels));
     } else if (s.kind == "workflow" && !ws.workflows.count(s.target)) {
       Unknown(d, s.where, "workflow", s.target, Names(ws.workflows));
+    } else if (s.kind == "load" && !s.target.empty()) {
+      // The table a load step sends: one the project makes (a job's output, a model, a
+      // source's bronze table).
+      std::vector<std::string> tables = models;
+      for (const auto& [name, job] : p.jobs) tables.push_back(job.output.table.str());
+      for (const auto& [name, source] : p.sources) tables.push_back("bronze." + name);
+      if (std::find(tables.begin(), tables.end(), s.target) == tables.end()) {
+        Unknown(d, s.where, "table written by a job, model or source", s.target, tables);
+      } else if (s.destination) {
+        try {
+          warehouse::ResolveDestination(p, *project::TableName::Parse(s.target), *s.destination);
+        } catch (const Error& e) {
+          d.Add(s.where, e.what(), "", e.shown_code());
+        }
+      }
     }
     // A check step's rules parse now (a missing, malformed or too deep rule file is found by
     // validate and refused by a reload), not when the step first runs.
