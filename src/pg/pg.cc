@@ -316,10 +316,17 @@ void CopyIn::WriteRow(const std::vector<Param>& row) {
 }
 
 void CopyIn::WriteRaw(std::string_view data) {
+  PGconn* conn = connection_->conn_;
   while (!data.empty()) {
     // PQputCopyData takes an int length: a larger buffer goes in pieces.
     size_t piece = std::min<size_t>(data.size(), 1 << 30);
-    if (PQputCopyData(connection_->conn_, data.data(), static_cast<int>(piece)) != 1) {
+    if (PQputCopyData(conn, data.data(), static_cast<int>(piece)) != 1) {
+      // The COPY is over (the connection broke): the server's error, when it sent one, says why.
+      Result failed(PQgetResult(conn));
+      while (PGresult* more = PQgetResult(conn)) PQclear(more);
+      if (failed.result_ != nullptr && PQresultStatus(failed.result_) == PGRES_FATAL_ERROR) {
+        connection_->ThrowFromResult(failed.result_, "PostgreSQL, in COPY");
+      }
       connection_->ThrowFromConnection("PostgreSQL, in COPY");
     }
     data.remove_prefix(piece);

@@ -154,6 +154,10 @@ class CopyIn {
   // Sends bytes already encoded in the text format (pg/copy_text.h): whole rows, or any piece of
   // the stream (a row may span two calls). Each call is one message to the server, so callers
   // of bulk data buffer about 1 MiB per call. Throws as WriteRow.
+  //
+  // A row the server refuses (a bad value, a constraint) fails the COPY at once on the server,
+  // which then reads and drops the rest; libpq reads the error only when the COPY ends, so
+  // WriteRow and WriteRaw go on accepting data and Finish throws the error.
   void WriteRaw(std::string_view data);
   // Ends the COPY; the rows stored. Throws the server's error (a bad value, a constraint).
   int64_t Finish();
