@@ -22,10 +22,9 @@ commands then see SLUICE_WAREHOUSE, for the project to say (in sluice.yaml)
 
 and SLUICE_WAREHOUSE_KIND=duckdb or postgres. A block with the line `when: duckdb` (or
 `when: postgres`) runs on that warehouse only (say, for messages that spell types as the
-engine does); without WAREHOUSE no block has `when:`. Check the warehouse's rows with `run:
-query --warehouse "SQL" --format csv` and the lines after ----, in SQL both engines accept and
-whose answers print alike (ORDER BY every column; cast numbers that are not integers, and
-times, to VARCHAR/text yourself).
+engine does); without WAREHOUSE no block has `when:`. Check the warehouse's rows with
+`warehouse: SQL` and the lines after ----, in SQL both engines accept and whose answers print
+alike (ORDER BY every column; cast numbers that are not integers, and times, to VARCHAR/text).
 
 The case folder:
   project/   the project files (sluice.yaml, sources/, jobs/, models/); copied to a fresh folder
@@ -35,6 +34,8 @@ The case folder:
     run: ARGS          run `sluice ARGS` in the project; it must exit 0 (or `exit: N`)
     error: ARGS        as run:, but it must fail (exit 2 unless `exit: N`)
     query: SQL         `sluice query --format csv SQL`; the lines after ---- are the exact answer
+    warehouse: SQL     `sluice query --warehouse --format csv SQL` (the project's warehouse), as
+                       query:, the lines after ---- the exact answer
     write: PATH        write the lines after ---- to PATH in the project (change a file mid-case)
     remove: PATH       delete PATH in the project
     env: NAME=VALUE    set an environment variable for the following commands
@@ -232,8 +233,10 @@ def main():
                     fail(case, lineno, "a case starts at most one postgres: server")
                 postgres = start_postgres(case, lineno, sluice, arg or "warehouse", work, env)
                 continue
-            if kind == "query":
+            if kind in ("query", "warehouse"):
                 argv = [sluice, "-C", cwd, "query", "--format", "csv", arg]
+                if kind == "warehouse":
+                    argv.insert(4, "--warehouse")
                 want_exit = opts.get("exit", 0)
             elif kind == "psql":
                 if not postgres:
@@ -261,7 +264,7 @@ def main():
             for text in opts["lacks"]:
                 if text in p.stdout or text in p.stderr:
                     fail(case, lineno, f"output contains {text!r}{shown}")
-            if kind in ("query", "psql"):
+            if kind in ("query", "warehouse", "psql"):
                 got = p.stdout.rstrip("\n").split("\n") if p.stdout.strip() else []
                 if expected and got != expected:
                     fail(case, lineno, f"{kind} answer differs\n--- expected\n" +
