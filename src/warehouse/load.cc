@@ -134,7 +134,8 @@ ShapePlan PlanShape(Warehouse& wh, const Target& target, const std::vector<Colum
     }
   }
   if (mode == LoadMode::kMerge) {
-    if (last && last->mode == "merge" && last->key != key) {
+    // A dropped target starts over: its ledger rows describe rows no longer there.
+    if (plan.exists && last && last->mode == "merge" && last->key != key) {
       FailWithCode(ErrorKind::kInput, "load.key_change",
                    "{} was merged on ({}) and this load merges on ({}): rows would match on "
                    "another key. Keep the key, or drop the table in the warehouse (or load into "
@@ -403,6 +404,10 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
                                  target.sql(), Quote(stage), KeyMatch(d.key, "s", target.sql())));
     }
   }
+  // The ledger may hold this version from before: of a target since dropped, or loaded before
+  // another table's load into the same target. This load is the one that counts now.
+  wh.Execute(fmt::format("DELETE FROM {} WHERE target = {} AND table_id = {} AND version = {}",
+                         kLedger, Literal(result.target), tb->id, version));
   wh.Execute(fmt::format(
       "INSERT INTO {} (target, catalog_table, table_id, version, mode, key_columns, files, "
       "row_count, inserted, updated, deleted) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
