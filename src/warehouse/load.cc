@@ -381,27 +381,36 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
     result.deleted = wh.Execute(fmt::format("DELETE FROM {}", target.sql()));
     result.inserted = wh.Execute(insert_all);
   } else {
+    // Aliases for the stage and the target that are no column's name in any case: DuckDB reads
+    // `s.k` as the field k of a STRUCT column s before it reads it as the alias s.
+    std::set<std::string> taken;
+    for (const auto& c : wh.Columns(target).value_or(columns)) taken.insert(ToLower(c.name));
+    auto alias = [&](std::string a) {
+      while (taken.count(a)) a += "_";
+      taken.insert(a);
+      return Quote(a);
+    };
+    std::string s = alias("s"), t = alias("t");
     std::vector<std::string> sets, differs;
     for (const auto& n : names) {
       if (std::find(d.key.begin(), d.key.end(), n) != d.key.end()) continue;
-      sets.push_back(fmt::format("{} = s.{}", Quote(n), Quote(n)));
-      differs.push_back(
-          fmt::format("{}.{} IS DISTINCT FROM s.{}", target.sql(), Quote(n), Quote(n)));
+      sets.push_back(fmt::format("{} = {}.{}", Quote(n), s, Quote(n)));
+      differs.push_back(fmt::format("{}.{} IS DISTINCT FROM {}.{}", t, Quote(n), s, Quote(n)));
     }
     if (!sets.empty()) {
       result.updated = wh.Execute(fmt::format(
-          "UPDATE {} SET {} FROM {} AS s WHERE {} AND ({})", target.sql(), Join(sets, ", "),
-          Quote(stage), KeyMatch(d.key, target.sql(), "s"), Join(differs, " OR ")));
+          "UPDATE {} AS {} SET {} FROM {} AS {} WHERE {} AND ({})", target.sql(), t,
+          Join(sets, ", "), Quote(stage), s, KeyMatch(d.key, t, s), Join(differs, " OR ")));
     }
     result.inserted = wh.Execute(fmt::format(
-        "INSERT INTO {} ({}) SELECT {} FROM {} AS s WHERE NOT EXISTS (SELECT 1 FROM {} AS t "
+        "INSERT INTO {} ({}) SELECT {} FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} "
         "WHERE {})",
-        target.sql(), QuotedList(names), QuotedList(names, "s."), Quote(stage), target.sql(),
-        KeyMatch(d.key, "t", "s")));
+        target.sql(), QuotedList(names), QuotedList(names, s + "."), Quote(stage), s, target.sql(),
+        t, KeyMatch(d.key, t, s)));
     if (d.delete_missing) {
-      result.deleted =
-          wh.Execute(fmt::format("DELETE FROM {} WHERE NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})",
-                                 target.sql(), Quote(stage), KeyMatch(d.key, "s", target.sql())));
+      result.deleted = wh.Execute(
+          fmt::format("DELETE FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} WHERE {})",
+                      target.sql(), t, Quote(stage), s, KeyMatch(d.key, s, t)));
     }
   }
   // The ledger may hold this version from before: of a target since dropped, or loaded before
