@@ -149,6 +149,27 @@ ShapePlan PlanShape(Warehouse& wh, const Target& target, const std::vector<Colum
   return plan;
 }
 
+// The first key (as "k=v, ...") that `from` holds more than once, and how often; NULL keys
+// aside.
+std::optional<std::pair<std::string, std::string>> RepeatedKey(
+    Warehouse& wh, const std::string& from, const std::vector<std::string>& key) {
+  std::vector<std::string> texts, present;
+  for (const auto& k : key) {
+    texts.push_back(fmt::format("CAST({} AS VARCHAR)", Quote(k)));
+    present.push_back(Quote(k) + " IS NOT NULL");
+  }
+  auto dup = wh.Query(fmt::format(
+      "SELECT {}, CAST(count(*) AS VARCHAR) FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 "
+      "ORDER BY {} LIMIT 1",
+      Join(texts, ", "), from, Join(present, " AND "), QuotedList(key), QuotedList(key)));
+  if (dup.empty()) return std::nullopt;
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < key.size(); ++i) {
+    parts.push_back(fmt::format("{}={}", key[i], dup[0][i].value_or("NULL")));
+  }
+  return std::pair{Join(parts, ", "), dup[0][key.size()].value_or("?")};
+}
+
 // Merge input must hold each key once and no NULL in it.
 void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::string>& key,
                const std::string& table, int64_t version) {
@@ -163,22 +184,12 @@ void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::s
                  "key is its output's or destination's key); nothing was loaded",
                  *null_rows[0][0], table, version, Join(key, ", "));
   }
-  std::vector<std::string> texts;
-  for (const auto& k : key) texts.push_back(fmt::format("CAST({} AS VARCHAR)", Quote(k)));
-  auto dup = wh.Query(fmt::format(
-      "SELECT {}, CAST(count(*) AS VARCHAR) FROM {} GROUP BY {} HAVING count(*) > 1 LIMIT 1",
-      Join(texts, ", "), Quote(stage), QuotedList(key)));
-  if (!dup.empty()) {
-    std::vector<std::string> parts;
-    for (size_t i = 0; i < key.size(); ++i) {
-      parts.push_back(fmt::format("{}={}", key[i], dup[0][i].value_or("NULL")));
-    }
+  if (auto dup = RepeatedKey(wh, Quote(stage), key)) {
     FailWithCode(ErrorKind::kInput, "load.duplicate_key",
                  "key ({}) appears {} times in the rows of {} version {} to merge: a merge needs "
                  "one row per key (dedupe them in the job, e.g. `- dedupe: {{ key: [{}] }}`); "
                  "nothing was loaded",
-                 Join(parts, ", "), dup[0][key.size()].value_or("?"), table, version,
-                 Join(key, ", "));
+                 dup->first, dup->second, table, version, Join(key, ", "));
   }
 }
 
@@ -346,6 +357,18 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
   wh.Execute(fmt::format("DROP TABLE IF EXISTS {}", Quote(stage)));  // a failed load's, if any
   result.rows = wh.Stage(stage, columns, scan, tb->columns, request.progress);
   if (result.mode == LoadMode::kMerge) CheckKeys(wh, stage, d.key, result.table, version);
+  // A target not merged on this key before may hold a key twice (appends): a merge would update
+  // every copy (DuckDB) or fail to make its unique index (PostgreSQL).
+  if (result.mode == LoadMode::kMerge && shape.exists &&
+      !(last && last->mode == "merge" && last->key == d.key)) {
+    if (auto dup = RepeatedKey(wh, target.sql(), d.key)) {
+      FailWithCode(ErrorKind::kInput, "load.duplicate_key",
+                   "key ({}) appears {} times in {}, and a merge on ({}) needs one row per key: "
+                   "remove the repeated rows in the warehouse, or load into a new table with "
+                   "--to; nothing was loaded",
+                   dup->first, dup->second, result.target, Join(d.key, ", "));
+    }
+  }
 
   std::vector<std::string> names;
   for (const auto& c : columns) names.push_back(c.name);
