@@ -7,12 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "catalog/query.h"
-#include "catalog/types.h"
 #include "common/error.h"
 #include "common/interrupt.h"
 #include "common/strings.h"
@@ -32,6 +32,44 @@ std::mutex& ProcessLock(const std::string& path) {
   auto& m = locks[path];
   if (!m) m = std::make_unique<std::mutex>();
   return *m;
+}
+
+// Integer types and their most decimal digits; unsigned ones hold no negative value.
+struct IntegerType {
+  int digits;
+  bool is_unsigned;
+};
+std::optional<IntegerType> IntegerOf(const std::string& type) {
+  static const std::map<std::string, IntegerType> integers = {
+      {"TINYINT", {3, false}},  {"SMALLINT", {5, false}}, {"INTEGER", {10, false}},
+      {"BIGINT", {19, false}},  {"HUGEINT", {39, false}}, {"UTINYINT", {3, true}},
+      {"USMALLINT", {5, true}}, {"UINTEGER", {10, true}}, {"UBIGINT", {20, true}},
+      {"UHUGEINT", {39, true}}};
+  if (auto it = integers.find(type); it != integers.end()) return it->second;
+  return std::nullopt;
+}
+
+// DECIMAL(p,s) as its precision and scale; false for any other type.
+bool DecimalOf(const std::string& type, int& precision, int& scale) {
+  return std::sscanf(type.c_str(), "DECIMAL(%d,%d)", &precision, &scale) == 2;
+}
+
+// Whether every value of DuckDB type `from` is a value of `to` (as PostgresWidens, for the
+// DuckDB spelling): a wider integer or decimal, FLOAT -> DOUBLE, anything -> VARCHAR. Not
+// integers or decimals -> floats: a DOUBLE holds 15 significant digits, a BIGINT 19.
+bool DuckdbWidens(const std::string& from, const std::string& to) {
+  if (from == to) return false;
+  if (to == "VARCHAR") return true;
+  int p = 0, s = 0, p2 = 0, s2 = 0;
+  if (auto f = IntegerOf(from)) {
+    if (auto t = IntegerOf(to)) {
+      if (f->is_unsigned == t->is_unsigned) return t->digits > f->digits;
+      return f->is_unsigned && t->digits > f->digits;
+    }
+    return DecimalOf(to, p2, s2) && p2 - s2 >= f->digits;
+  }
+  if (DecimalOf(from, p, s)) return DecimalOf(to, p2, s2) && s2 >= s && p2 - s2 >= p - s;
+  return from == "FLOAT" && to == "DOUBLE";
 }
 
 bool IsLockConflict(const Error& e) {
@@ -84,7 +122,7 @@ class DuckdbWarehouse : public Warehouse {
     return catalog_type;
   }
   bool Widens(const std::string& from, const std::string& to) const override {
-    return from != to && catalog::FitsIn(from, to);
+    return DuckdbWidens(from, to);
   }
 
   std::optional<std::vector<Column>> Columns(const Target& target) override {

@@ -134,7 +134,8 @@ ShapePlan PlanShape(Warehouse& wh, const Target& target, const std::vector<Colum
     }
   }
   if (mode == LoadMode::kMerge) {
-    if (last && last->mode == "merge" && last->key != key) {
+    // A dropped target starts over: its ledger rows describe rows no longer there.
+    if (plan.exists && last && last->mode == "merge" && last->key != key) {
       FailWithCode(ErrorKind::kInput, "load.key_change",
                    "{} was merged on ({}) and this load merges on ({}): rows would match on "
                    "another key. Keep the key, or drop the table in the warehouse (or load into "
@@ -146,6 +147,27 @@ ShapePlan PlanShape(Warehouse& wh, const Target& target, const std::vector<Colum
     }
   }
   return plan;
+}
+
+// The first key (as "k=v, ...") that `from` holds more than once, and how often; NULL keys
+// aside.
+std::optional<std::pair<std::string, std::string>> RepeatedKey(
+    Warehouse& wh, const std::string& from, const std::vector<std::string>& key) {
+  std::vector<std::string> texts, present;
+  for (const auto& k : key) {
+    texts.push_back(fmt::format("CAST({} AS VARCHAR)", Quote(k)));
+    present.push_back(Quote(k) + " IS NOT NULL");
+  }
+  auto dup = wh.Query(fmt::format(
+      "SELECT {}, CAST(count(*) AS VARCHAR) FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 "
+      "ORDER BY {} LIMIT 1",
+      Join(texts, ", "), from, Join(present, " AND "), QuotedList(key), QuotedList(key)));
+  if (dup.empty()) return std::nullopt;
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < key.size(); ++i) {
+    parts.push_back(fmt::format("{}={}", key[i], dup[0][i].value_or("NULL")));
+  }
+  return std::pair{Join(parts, ", "), dup[0][key.size()].value_or("?")};
 }
 
 // Merge input must hold each key once and no NULL in it.
@@ -162,22 +184,12 @@ void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::s
                  "key is its output's or destination's key); nothing was loaded",
                  *null_rows[0][0], table, version, Join(key, ", "));
   }
-  std::vector<std::string> texts;
-  for (const auto& k : key) texts.push_back(fmt::format("CAST({} AS VARCHAR)", Quote(k)));
-  auto dup = wh.Query(fmt::format(
-      "SELECT {}, CAST(count(*) AS VARCHAR) FROM {} GROUP BY {} HAVING count(*) > 1 LIMIT 1",
-      Join(texts, ", "), Quote(stage), QuotedList(key)));
-  if (!dup.empty()) {
-    std::vector<std::string> parts;
-    for (size_t i = 0; i < key.size(); ++i) {
-      parts.push_back(fmt::format("{}={}", key[i], dup[0][i].value_or("NULL")));
-    }
+  if (auto dup = RepeatedKey(wh, Quote(stage), key)) {
     FailWithCode(ErrorKind::kInput, "load.duplicate_key",
                  "key ({}) appears {} times in the rows of {} version {} to merge: a merge needs "
                  "one row per key (dedupe them in the job, e.g. `- dedupe: {{ key: [{}] }}`); "
                  "nothing was loaded",
-                 Join(parts, ", "), dup[0][key.size()].value_or("?"), table, version,
-                 Join(key, ", "));
+                 dup->first, dup->second, table, version, Join(key, ", "));
   }
 }
 
@@ -345,6 +357,18 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
   wh.Execute(fmt::format("DROP TABLE IF EXISTS {}", Quote(stage)));  // a failed load's, if any
   result.rows = wh.Stage(stage, columns, scan, tb->columns, request.progress);
   if (result.mode == LoadMode::kMerge) CheckKeys(wh, stage, d.key, result.table, version);
+  // A target not merged on this key before may hold a key twice (appends): a merge would update
+  // every copy (DuckDB) or fail to make its unique index (PostgreSQL).
+  if (result.mode == LoadMode::kMerge && shape.exists &&
+      !(last && last->mode == "merge" && last->key == d.key)) {
+    if (auto dup = RepeatedKey(wh, target.sql(), d.key)) {
+      FailWithCode(ErrorKind::kInput, "load.duplicate_key",
+                   "key ({}) appears {} times in {}, and a merge on ({}) needs one row per key: "
+                   "remove the repeated rows in the warehouse, or load into a new table with "
+                   "--to; nothing was loaded",
+                   dup->first, dup->second, result.target, Join(d.key, ", "));
+    }
+  }
 
   std::vector<std::string> names;
   for (const auto& c : columns) names.push_back(c.name);
@@ -380,29 +404,42 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
     result.deleted = wh.Execute(fmt::format("DELETE FROM {}", target.sql()));
     result.inserted = wh.Execute(insert_all);
   } else {
+    // Aliases for the stage and the target that are no column's name in any case: DuckDB reads
+    // `s.k` as the field k of a STRUCT column s before it reads it as the alias s.
+    std::set<std::string> taken;
+    for (const auto& c : wh.Columns(target).value_or(columns)) taken.insert(ToLower(c.name));
+    auto alias = [&](std::string a) {
+      while (taken.count(a)) a += "_";
+      taken.insert(a);
+      return Quote(a);
+    };
+    std::string s = alias("s"), t = alias("t");
     std::vector<std::string> sets, differs;
     for (const auto& n : names) {
       if (std::find(d.key.begin(), d.key.end(), n) != d.key.end()) continue;
-      sets.push_back(fmt::format("{} = s.{}", Quote(n), Quote(n)));
-      differs.push_back(
-          fmt::format("{}.{} IS DISTINCT FROM s.{}", target.sql(), Quote(n), Quote(n)));
+      sets.push_back(fmt::format("{} = {}.{}", Quote(n), s, Quote(n)));
+      differs.push_back(fmt::format("{}.{} IS DISTINCT FROM {}.{}", t, Quote(n), s, Quote(n)));
     }
     if (!sets.empty()) {
       result.updated = wh.Execute(fmt::format(
-          "UPDATE {} SET {} FROM {} AS s WHERE {} AND ({})", target.sql(), Join(sets, ", "),
-          Quote(stage), KeyMatch(d.key, target.sql(), "s"), Join(differs, " OR ")));
+          "UPDATE {} AS {} SET {} FROM {} AS {} WHERE {} AND ({})", target.sql(), t,
+          Join(sets, ", "), Quote(stage), s, KeyMatch(d.key, t, s), Join(differs, " OR ")));
     }
     result.inserted = wh.Execute(fmt::format(
-        "INSERT INTO {} ({}) SELECT {} FROM {} AS s WHERE NOT EXISTS (SELECT 1 FROM {} AS t "
+        "INSERT INTO {} ({}) SELECT {} FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} "
         "WHERE {})",
-        target.sql(), QuotedList(names), QuotedList(names, "s."), Quote(stage), target.sql(),
-        KeyMatch(d.key, "t", "s")));
+        target.sql(), QuotedList(names), QuotedList(names, s + "."), Quote(stage), s, target.sql(),
+        t, KeyMatch(d.key, t, s)));
     if (d.delete_missing) {
-      result.deleted =
-          wh.Execute(fmt::format("DELETE FROM {} WHERE NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})",
-                                 target.sql(), Quote(stage), KeyMatch(d.key, "s", target.sql())));
+      result.deleted = wh.Execute(
+          fmt::format("DELETE FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} WHERE {})",
+                      target.sql(), t, Quote(stage), s, KeyMatch(d.key, s, t)));
     }
   }
+  // The ledger may hold this version from before: of a target since dropped, or loaded before
+  // another table's load into the same target. This load is the one that counts now.
+  wh.Execute(fmt::format("DELETE FROM {} WHERE target = {} AND table_id = {} AND version = {}",
+                         kLedger, Literal(result.target), tb->id, version));
   wh.Execute(fmt::format(
       "INSERT INTO {} (target, catalog_table, table_id, version, mode, key_columns, files, "
       "row_count, inserted, updated, deleted) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
