@@ -421,7 +421,7 @@ int Load(const Global& g, const std::string& table, const LoadArgs& args,
   if (!args.mode.empty()) given.mode = project::ParseLoadMode(args.mode);
   given.key = args.key;
   given.delete_missing = args.delete_missing;
-  request.destination = warehouse::ResolveDestination(ws.project, request.table, given);
+  request.destination = project::ResolveDestination(ws.project, request.table, given);
   request.progress = LoadProgress();
   auto wh = warehouse::Open(ws.project.env);
   auto result = warehouse::Load(ws, *wh, request);

@@ -282,7 +282,7 @@ class ProjectRunner : public StepRunner {
     }
     warehouse::LoadRequest request;
     request.table = *table;
-    request.destination = warehouse::ResolveDestination(
+    request.destination = project::ResolveDestination(
         ws.project, *table, step.destination.value_or(project::Destination{}));
     std::lock_guard lock(LockFor("load:" + step.target));
     auto wh = warehouse::Open(ws.project.env);

@@ -57,7 +57,7 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
         Unknown(d, s.where, "table written by a job, model or source", s.target, tables);
       } else if (s.destination) {
         try {
-          warehouse::ResolveDestination(p, *project::TableName::Parse(s.target), *s.destination);
+          project::ResolveDestination(p, *project::TableName::Parse(s.target), *s.destination);
         } catch (const Error& e) {
           d.Add(s.where, e.what(), "", e.shown_code());
         }

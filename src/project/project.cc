@@ -59,6 +59,51 @@ std::optional<LoadMode> ParseLoadMode(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+const Destination* DeclaredDestination(const Project& project, const TableName& table,
+                                       std::string& mode, std::vector<std::string>& key) {
+  for (const auto& [name, job] : project.jobs) {
+    if (job.output.table == table) {
+      mode = job.output.mode;
+      key = job.output.key;
+      return job.output.destination ? &*job.output.destination : nullptr;
+    }
+  }
+  if (auto it = project.models.find(table); it != project.models.end()) {
+    mode = "overwrite";
+    return it->second.destination ? &*it->second.destination : nullptr;
+  }
+  mode = "append";
+  return nullptr;
+}
+
+}  // namespace
+
+Destination ResolveDestination(const Project& project, const TableName& table,
+                               const Destination& given) {
+  std::string output_mode;
+  std::vector<std::string> output_key;
+  const Destination* declared = DeclaredDestination(project, table, output_mode, output_key);
+  Destination d = given;
+  if (d.schema.empty()) {
+    d.schema = declared && !declared->schema.empty() ? declared->schema : table.db;
+    d.table = declared && !declared->table.empty() ? declared->table : table.name;
+  }
+  if (!d.mode) d.mode = declared && declared->mode ? declared->mode : ParseLoadMode(output_mode);
+  if (d.key.empty()) d.key = declared && !declared->key.empty() ? declared->key : output_key;
+  if (!given.delete_missing && declared) d.delete_missing = declared->delete_missing;
+  if (*d.mode == LoadMode::kMerge && d.key.empty()) {
+    FailWithCode(ErrorKind::kUsage, "load.key",
+                 "a merge into {}.{} needs a key: name its columns (--key COLUMN, or `key:` of "
+                 "the destination)",
+                 d.schema, d.table);
+  }
+  if (d.delete_missing && *d.mode != LoadMode::kMerge) {
+    FailWithCode(ErrorKind::kUsage, "load.key", "delete_missing applies to mode merge only");
+  }
+  return d;
+}
+
 bool IsPostgresConninfo(std::string_view text) {
   static const std::regex keywords(
       R"(^\s*(host|hostaddr|port|dbname|user|service|sslmode|application_name)\s*=)");

@@ -325,4 +325,12 @@ Project Load(DefinitionReader& files, const std::string& env, Diagnostics& diagn
 // Load from the folder `root`.
 Project Load(const fs::path& root, const std::string& env, Diagnostics& diagnostics);
 
+// The destination a load of `table` uses: the fields `given` sets, then those of the
+// `destination:` of the job or model that writes `table`, then the defaults: schema and table
+// from the table's db and name, mode and key from the job's output (a model: overwrite; a
+// table no job writes: append). Throws Error(kUsage, load.key) for a merge without a key or
+// delete_missing without merge.
+Destination ResolveDestination(const Project& project, const TableName& table,
+                               const Destination& given);
+
 }  // namespace sluice::project

@@ -193,53 +193,7 @@ void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::s
   }
 }
 
-const project::Destination* DeclaredDestination(const project::Project& project,
-                                                const project::TableName& table, std::string& mode,
-                                                std::vector<std::string>& key) {
-  for (const auto& [name, job] : project.jobs) {
-    if (job.output.table == table) {
-      mode = job.output.mode;
-      key = job.output.key;
-      return job.output.destination ? &*job.output.destination : nullptr;
-    }
-  }
-  if (auto it = project.models.find(table); it != project.models.end()) {
-    mode = "overwrite";
-    return it->second.destination ? &*it->second.destination : nullptr;
-  }
-  mode = "append";
-  return nullptr;
-}
-
 }  // namespace
-
-project::Destination ResolveDestination(const project::Project& project,
-                                        const project::TableName& table,
-                                        const project::Destination& given) {
-  std::string output_mode;
-  std::vector<std::string> output_key;
-  const project::Destination* declared =
-      DeclaredDestination(project, table, output_mode, output_key);
-  project::Destination d = given;
-  if (d.schema.empty()) {
-    d.schema = declared && !declared->schema.empty() ? declared->schema : table.db;
-    d.table = declared && !declared->table.empty() ? declared->table : table.name;
-  }
-  if (!d.mode)
-    d.mode = declared && declared->mode ? declared->mode : project::ParseLoadMode(output_mode);
-  if (d.key.empty()) d.key = declared && !declared->key.empty() ? declared->key : output_key;
-  if (!given.delete_missing && declared) d.delete_missing = declared->delete_missing;
-  if (*d.mode == LoadMode::kMerge && d.key.empty()) {
-    FailWithCode(ErrorKind::kUsage, "load.key",
-                 "a merge into {}.{} needs a key: name its columns (--key COLUMN, or `key:` of "
-                 "the destination)",
-                 d.schema, d.table);
-  }
-  if (d.delete_missing && *d.mode != LoadMode::kMerge) {
-    FailWithCode(ErrorKind::kUsage, "load.key", "delete_missing applies to mode merge only");
-  }
-  return d;
-}
 
 LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& request) {
   const auto& d = request.destination;
@@ -480,7 +434,7 @@ std::optional<LoadResult> LoadDestination(transform::Workspace& ws, const std::s
   if (!table || !declared || !*declared) return std::nullopt;
   LoadRequest request;
   request.table = *table;
-  request.destination = ResolveDestination(ws.project, *table, **declared);
+  request.destination = project::ResolveDestination(ws.project, *table, **declared);
   request.progress = progress;
   auto wh = Open(ws.project.env);
   return Load(ws, *wh, request);

@@ -52,15 +52,6 @@ struct LoadResult {
   std::string message;               // one line for people
 };
 
-// The destination a load of `table` uses: the fields `given` sets, then those of the
-// `destination:` of the job or model that writes `table`, then the defaults: schema and table
-// from the catalog table's db and name, mode and key from the job's output (a model:
-// overwrite; a table no job writes: append). Throws Error(kUsage, load.key) for a merge
-// without a key.
-project::Destination ResolveDestination(const project::Project& project,
-                                        const project::TableName& table,
-                                        const project::Destination& given);
-
 // Loads as described above. Throws sluice::Error: kUsage for a table not in the catalog
 // (usage.unknown_table), kInput for what the data or the target forbid (load.*), the
 // warehouse's errors (warehouse.*) otherwise. Nothing is applied when it throws.
