@@ -54,6 +54,7 @@ bench: build
 	@bench/etl/run
 	@bench/orchestrator/run
 	@bench/quality/run
+	@bench/load/run
 
 # Open-ended fuzzing of every parser with libFuzzer (clang-14, Debian's libclang-rt-14-dev),
 # FUZZ_SECONDS per target. A crash is written straight into the target's committed corpus

@@ -123,24 +123,14 @@ class Sender {
   std::thread thread_;              // last: starts once the rest is built
 };
 
-}  // namespace
-
-int64_t CopyQuery(engine::Connection& conn, const std::string& select_sql, pg::CopyIn& copy,
-                  const std::function<void(int64_t rows)>& progress) {
-  engine::ChunkStream stream(conn, select_sql);
+// Encodes and sends every row of `stream`; `rows` counts them as they are encoded.
+void Send(engine::ChunkStream& stream, pg::CopyIn& copy,
+          const std::function<void(int64_t rows)>& progress, int64_t& rows) {
   const size_t columns = stream.column_count();
-  for (size_t c = 0; c < columns; ++c) {
-    if (stream.column_type(c) != DUCKDB_TYPE_VARCHAR) {
-      Fail(ErrorKind::kInternal,
-           "the rows of a COPY must be VARCHAR, but column {} ('{}') of the query is not", c + 1,
-           stream.column_name(c));
-    }
-  }
   std::string buffer;
   buffer.reserve(kFlushBytes + (64 << 10));
   std::vector<const duckdb_string_t*> data(columns);
   std::vector<uint64_t*> validity(columns);
-  int64_t rows = 0;
   int64_t reported = 0;
   Sender sender(copy);
   auto report = [&] {
@@ -175,6 +165,38 @@ int64_t CopyQuery(engine::Connection& conn, const std::string& select_sql, pg::C
   if (!buffer.empty()) sender.Send(buffer, rows);
   sender.Drain();
   report();
+}
+
+}  // namespace
+
+int64_t CopyQuery(engine::Connection& conn, const std::string& select_sql, pg::CopyIn& copy,
+                  const std::function<void(int64_t rows)>& progress) {
+  engine::ChunkStream stream(conn, select_sql);
+  const size_t columns = stream.column_count();
+  for (size_t c = 0; c < columns; ++c) {
+    if (stream.column_type(c) != DUCKDB_TYPE_VARCHAR) {
+      Fail(ErrorKind::kInternal,
+           "the rows of a COPY must be VARCHAR, but column {} ('{}') of the query is not", c + 1,
+           stream.column_name(c));
+    }
+  }
+  int64_t rows = 0;
+  try {
+    Send(stream, copy, progress, rows);
+  } catch (...) {
+    // Abandoning a streaming answer while DuckDB's threads still scan for it, then closing the
+    // database, can deadlock in DuckDB's teardown (a worker locks a mutex of the closed
+    // connection): seen when the server dropped the connection mid-COPY. Stop the statement and
+    // let the stream end through DuckDB's own error path before anything is destroyed.
+    duckdb_interrupt(conn.handle());
+    try {
+      while (stream.Next() != nullptr) {
+      }
+    } catch (const std::exception&) {
+      // the interrupt's own error: the first failure is the one to report
+    }
+    throw;
+  }
   return rows;
 }
 

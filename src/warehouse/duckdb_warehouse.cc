@@ -213,12 +213,20 @@ class DuckdbWarehouse : public Warehouse {
   int64_t Stage(const std::string& stage, const std::vector<Column>& columns,
                 const std::string& select_sql, const std::vector<meta::Column>& catalog_columns,
                 const std::function<void(int64_t rows)>& progress) override {
-    std::vector<std::string> defs, names;
+    std::vector<std::string> defs;
     for (const auto& c : columns) defs.push_back(Quote(c.name) + " " + c.type);
-    for (const auto& c : catalog_columns) names.push_back(Quote(c.name));
     Execute(fmt::format("CREATE TEMP TABLE {} ({})", Quote(stage), Join(defs, ", ")));
-    int64_t rows = Execute(fmt::format("INSERT INTO {} SELECT {} FROM ({}) AS source", Quote(stage),
-                                       Join(names, ", "), select_sql));
+    return Send(Quote(stage), select_sql, catalog_columns, progress);
+  }
+
+  int64_t Send(const std::string& table_sql, const std::string& select_sql,
+               const std::vector<meta::Column>& catalog_columns,
+               const std::function<void(int64_t rows)>& progress) override {
+    std::vector<std::string> names;
+    for (const auto& c : catalog_columns) names.push_back(Quote(c.name));
+    int64_t rows =
+        Execute(fmt::format("INSERT INTO {} ({}) SELECT {} FROM ({}) AS source", table_sql,
+                            Join(names, ", "), Join(names, ", "), select_sql));
     if (progress) progress(rows);
     return rows;
   }

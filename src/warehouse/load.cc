@@ -308,9 +308,15 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
   lake::Fetched local = ws.store->Fetch(keys);
   std::string scan = catalog::ScanSql(*tb, files, local);
   std::string stage = "sluice_stage_" + KeyIndexName(target).substr(11);
-  wh.Execute(fmt::format("DROP TABLE IF EXISTS {}", Quote(stage)));  // a failed load's, if any
-  result.rows = wh.Stage(stage, columns, scan, tb->columns, request.progress);
-  if (result.mode == LoadMode::kMerge) CheckKeys(wh, stage, d.key, result.table, version);
+  // A table this load creates is filled straight from the lake inside the apply transaction (no
+  // one sees it before Commit, so no stage is needed: the rows are written once, not twice). A
+  // merge still stages, for its key checks.
+  const bool direct = !shape.exists && result.mode != LoadMode::kMerge;
+  if (!direct) {
+    wh.Execute(fmt::format("DROP TABLE IF EXISTS {}", Quote(stage)));  // a failed load's, if any
+    result.rows = wh.Stage(stage, columns, scan, tb->columns, request.progress);
+    if (result.mode == LoadMode::kMerge) CheckKeys(wh, stage, d.key, result.table, version);
+  }
   // A target not merged on this key before may hold a key twice (appends): a merge would update
   // every copy (DuckDB) or fail to make its unique index (PostgreSQL).
   if (result.mode == LoadMode::kMerge && shape.exists &&
@@ -352,7 +358,10 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
     return result;
   }
   for (const auto& s : shape.statements) wh.Execute(s);
-  if (result.mode == LoadMode::kAppend) {
+  if (direct) {
+    result.rows = wh.Send(target.sql(), scan, tb->columns, request.progress);
+    result.inserted = result.rows;
+  } else if (result.mode == LoadMode::kAppend) {
     result.inserted = wh.Execute(insert_all);
   } else if (result.mode == LoadMode::kOverwrite) {
     result.deleted = wh.Execute(fmt::format("DELETE FROM {}", target.sql()));
@@ -402,7 +411,7 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
       result.rows, result.inserted, result.updated, result.deleted));
   rollback.open = false;
   wh.Commit();
-  wh.Execute(fmt::format("DROP TABLE IF EXISTS {}", Quote(stage)));
+  if (!direct) wh.Execute(fmt::format("DROP TABLE IF EXISTS {}", Quote(stage)));
   result.applied = true;
   result.changes = shape.changes;
   result.message = fmt::format(

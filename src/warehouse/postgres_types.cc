@@ -70,6 +70,14 @@ std::optional<std::string> PostgresTypeFor(const std::string& catalog_type) {
 std::string PostgresTextOf(const std::string& column, const std::string& catalog_type) {
   if (catalog_type == "BLOB") return fmt::format("'\\x' || hex({})", column);
   if (IsNested(catalog_type)) return fmt::format("CAST(to_json({}) AS VARCHAR)", column);
+  if (catalog_type == "TIMESTAMP_NS") {
+    // Cut to the microsecond at or before the value, as documented: PostgreSQL would round
+    // the nanoseconds instead (23:59:59.9999995 would become the next day).
+    return fmt::format(
+        "CASE WHEN isfinite({0}) THEN CAST(make_timestamp((epoch_ns({0}) - (epoch_ns({0}) % 1000 "
+        "+ 1000) % 1000) // 1000) AS VARCHAR) ELSE CAST({0} AS VARCHAR) END",
+        column);
+  }
   return fmt::format("CAST({} AS VARCHAR)", column);
 }
 

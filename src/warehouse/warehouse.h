@@ -88,6 +88,13 @@ class Warehouse {
                         const std::vector<meta::Column>& catalog_columns,
                         const std::function<void(int64_t rows)>& progress) = 0;
 
+  // Adds the rows of `select_sql` (as for Stage) to the existing table `table_sql` (quoted
+  // for SQL), through the same fast path; in the current transaction, if one is open. For a
+  // table the open transaction created, where no one else can see the rows until Commit.
+  virtual int64_t Send(const std::string& table_sql, const std::string& select_sql,
+                       const std::vector<meta::Column>& catalog_columns,
+                       const std::function<void(int64_t rows)>& progress) = 0;
+
   // The statement that gives `target` the unique index `name` on `key` unless it has one, or ""
   // where the backend keeps no such index (DuckDB cannot alter a table that has an index: there
   // the load's own checks keep a merge key unique).
