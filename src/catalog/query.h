@@ -34,7 +34,8 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
               const std::function<void(engine::Result&)>& print);
 
 // The statement gate of RunQuery alone, on `conn`: the SQL to run for `sql` (itself, or the
-// EXPLAIN of the checked SELECT), or the refusal as above.
+// EXPLAIN of the checked SELECT; a SELECT without the `;` that ends it, so it can be wrapped:
+// engine::WithoutTerminator), or the refusal as above.
 std::string CheckedStatement(engine::Connection& conn, const std::string& sql);
 
 }  // namespace sluice::catalog

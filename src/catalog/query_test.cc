@@ -50,5 +50,16 @@ TEST(QueryGate, ExplainRunsTheExplainOfTheCheckedSelect) {
   EXPECT_EQ(CheckedStatement(conn, "SELECT 1"), "SELECT 1");
 }
 
+TEST(QueryGate, ASelectComesWithoutTheSemicolonThatEndsIt) {
+  engine::Database db;
+  engine::Connection conn(db);
+  EXPECT_EQ(CheckedStatement(conn, "SELECT 1;"), "SELECT 1");
+  EXPECT_EQ(CheckedStatement(conn, "SELECT 1 ; ; -- done\n /* ; */ "), "SELECT 1 ");
+  EXPECT_EQ(CheckedStatement(conn, "SELECT ';' AS s -- ;"), "SELECT ';' AS s -- ;");
+  EXPECT_EQ(CheckedStatement(conn, "SELECT 'it''s;' AS \"a;\"\"b\";"),
+            "SELECT 'it''s;' AS \"a;\"\"b\"");
+  EXPECT_EQ(CheckedStatement(conn, "SELECT 1 /* ; */"), "SELECT 1 /* ; */");
+}
+
 }  // namespace
 }  // namespace sluice::catalog

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -153,6 +154,55 @@ const char* StatementKeyword(duckdb_statement_type type) {
   throw Error(ErrorKind::kInput, "input.sql", message);
 }
 }  // namespace
+
+namespace {
+// The types duckdb_value_varchar renders as a cast to VARCHAR would.
+bool ReadableAsText(duckdb_type type) {
+  switch (type) {
+    case DUCKDB_TYPE_BOOLEAN:
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_DECIMAL:
+    case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_DATE:
+    case DUCKDB_TYPE_TIME:
+    case DUCKDB_TYPE_TIMESTAMP:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+std::string Printable(Connection& conn, const std::string& select) {
+  duckdb_prepared_statement statement = nullptr;
+  std::shared_ptr<void> destroy(nullptr, [&](void*) { duckdb_destroy_prepare(&statement); });
+  if (duckdb_prepare(conn.handle(), select.c_str(), &statement) == DuckDBError) return select;
+  std::vector<std::string> columns;
+  bool cast = false;
+  const idx_t count = duckdb_prepared_statement_column_count(statement);
+  for (idx_t c = 0; c < count; ++c) {
+    const char* name = duckdb_prepared_statement_column_name(statement, c);
+    std::string as = SqlIdent(name ? name : "");
+    if (ReadableAsText(duckdb_prepared_statement_column_type(statement, c))) {
+      columns.push_back(fmt::format("#{} AS {}", c + 1, as));
+    } else {
+      cast = true;
+      columns.push_back(fmt::format("CAST(#{} AS VARCHAR) AS {}", c + 1, as));
+    }
+  }
+  if (!cast) return select;
+  return fmt::format("SELECT {} FROM ({}\n) AS answer", Join(columns, ", "), select);
+}
 
 Result Connection::Query(const std::string& sql) {
   duckdb_result result;

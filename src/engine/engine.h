@@ -129,6 +129,13 @@ class ChunkStream {
   duckdb_data_chunk chunk_ = nullptr;
 };
 
+// `select` (one SELECT) with each column of a type Result::Get cannot read in full (anything but
+// BOOLEAN, the numbers, VARCHAR, DATE, TIME and TIMESTAMP: TIMESTAMPTZ, lists, structs, UUID, ...)
+// cast to VARCHAR under its own name, so that an answer printed from a Result shows every value.
+// Prepares `select` on `conn` and runs nothing; `select` itself when no column needs a cast, or
+// when it does not prepare (running it then reports why).
+std::string Printable(Connection& conn, const std::string& select);
+
 // `message` without DuckDB's quote of the statement ("LINE n: ..." and its caret).
 std::string WithoutQuote(const std::string& message);
 

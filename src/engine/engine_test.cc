@@ -26,6 +26,34 @@ TEST(Engine, QueryReadsValuesAndNulls) {
   EXPECT_EQ(r.GetOr(2, 0), "x");
 }
 
+TEST(Engine, PrintableCastsWhatResultCannotReadAndKeepsTheRest) {
+  Database db;
+  Connection conn(db);
+  auto r = conn.Query(Printable(
+      conn,
+      "SELECT TIMESTAMPTZ '2026-01-01 10:00:00+00' AS tz, [1, 2] AS l, {'a': 1} AS s, "
+      "'00000000-0000-0000-0000-000000000001'::UUID AS g, TIMESTAMP_NS '2026-01-01 "
+      "00:00:00.123456789' AS ns, 7 AS n, 8 AS n, DATE '2026-01-02' AS d, NULL::INTEGER[] AS e "
+      "ORDER BY n"));
+  ASSERT_EQ(r.column_count(), 9u);
+  EXPECT_EQ(r.GetOr(0, 0), "2026-01-01 10:00:00+00");
+  EXPECT_EQ(r.GetOr(1, 0), "[1, 2]");
+  EXPECT_EQ(r.GetOr(2, 0), "{'a': 1}");
+  EXPECT_EQ(r.GetOr(3, 0), "00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(r.GetOr(4, 0), "2026-01-01 00:00:00.123456789");
+  // Columns of the same name stay apart, numbers stay numbers, NULL stays NULL.
+  EXPECT_EQ(r.column_name(5), "n");
+  EXPECT_EQ(r.column_name(6), "n");
+  EXPECT_TRUE(r.is_numeric(5));
+  EXPECT_EQ(r.GetInt(5, 0), 7);
+  EXPECT_EQ(r.GetInt(6, 0), 8);
+  EXPECT_EQ(r.GetOr(7, 0), "2026-01-02");
+  EXPECT_FALSE(r.Get(8, 0));
+  // Nothing to cast, or nothing that prepares: the text as it was.
+  EXPECT_EQ(Printable(conn, "SELECT 1 AS a"), "SELECT 1 AS a");
+  EXPECT_EQ(Printable(conn, "SELECT * FROM nowhere"), "SELECT * FROM nowhere");
+}
+
 TEST(Engine, ErrorsCarryDuckDBsMessageAndPosition) {
   Database db;
   Connection conn(db);

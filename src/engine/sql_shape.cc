@@ -75,6 +75,46 @@ std::string FirstWord(const std::string& sql) {
   return word;
 }
 
+std::string WithoutTerminator(const std::string& sql) {
+  size_t end = sql.size();  // where the statement's text ends
+  bool terminated = false;  // whether only a `;`, blanks and comments follow `end`
+  size_t i = 0;
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      size_t j = i + 1;
+      while (j < sql.size()) {
+        if (sql[j] != c) {
+          ++j;
+        } else if (j + 1 < sql.size() && sql[j + 1] == c) {
+          j += 2;  // a doubled quote stands for the quote itself
+        } else {
+          break;
+        }
+      }
+      i = j + 1;
+      terminated = false;
+    } else if (sql.compare(i, 2, "--") == 0) {
+      i = sql.find('\n', i);
+      if (i == std::string::npos) break;
+    } else if (sql.compare(i, 2, "/*") == 0) {
+      i = sql.find("*/", i);
+      if (i == std::string::npos) break;
+      i += 2;
+    } else if (c == ';') {
+      if (!terminated) end = i;
+      terminated = true;
+      ++i;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else {
+      terminated = false;
+      ++i;
+    }
+  }
+  return terminated ? sql.substr(0, end) : sql;
+}
+
 namespace {
 void CommonTableNames(const nlohmann::json& tree, std::set<std::string>& names) {
   if (tree.is_object()) {

@@ -39,6 +39,11 @@ size_t FirstWordAt(const std::string& sql);
 // The first word of `sql`, upper-cased: for messages only, never for a decision.
 std::string FirstWord(const std::string& sql);
 
+// `sql` (one statement) without the `;` that ends it and the blanks and comments after that, so
+// that it can be wrapped (`SELECT ... FROM (<sql>\n)`); `sql` itself when no `;` ends it. Reads
+// quoted texts, quoted names and comments as such: a `;` inside them ends nothing.
+std::string WithoutTerminator(const std::string& sql);
+
 // Whether `schema.name` (schema "" when unqualified) is a relation the gate allows.
 using KnownRelation = std::function<bool(const std::string& schema, const std::string& name)>;
 

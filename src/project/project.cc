@@ -104,6 +104,14 @@ Destination ResolveDestination(const Project& project, const TableName& table,
   return d;
 }
 
+std::vector<std::string> DestinationMergeKey(const Project& project, const TableName& table) {
+  std::string mode;
+  std::vector<std::string> key;
+  if (DeclaredDestination(project, table, mode, key) == nullptr) return {};
+  Destination d = ResolveDestination(project, table, {});
+  return *d.mode == LoadMode::kMerge ? d.key : std::vector<std::string>{};
+}
+
 bool IsPostgresConninfo(std::string_view text) {
   static const std::regex keywords(
       R"(^\s*(host|hostaddr|port|dbname|user|service|sslmode|application_name)\s*=)");

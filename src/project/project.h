@@ -333,4 +333,9 @@ Project Load(const fs::path& root, const std::string& env, Diagnostics& diagnost
 Destination ResolveDestination(const Project& project, const TableName& table,
                                const Destination& given);
 
+// The key a load of `table` into its declared `destination:` merges on, or empty when the job or
+// model writing `table` declares no destination or its destination does not merge. A row with a
+// NULL in that key cannot be placed by the merge: the run sets it aside before it publishes.
+std::vector<std::string> DestinationMergeKey(const Project& project, const TableName& table);
+
 }  // namespace sluice::project

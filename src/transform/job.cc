@@ -495,9 +495,13 @@ std::string CompileJob(engine::Connection& conn, const project::Job& job,
     try {
       columns = DataColumns(conn, candidate, "checked");
     } catch (const Error& e) {
+      // Quarantining checks come from the job's checks or its merge destination's key.
+      const auto& where =
+          job.checks.empty() ? job.output.destination->where : job.checks.front().where;
       FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
-                   "{}: the checks of job {} do not fit its output: {}",
-                   job.checks.front().where.str(), job.name, e.what());
+                   "{}: the checks of job {} (or the key of its destination) do not fit its "
+                   "output: {}",
+                   where.str(), job.name, e.what());
     }
     ctes = candidate;
     prev = "checked";
@@ -528,6 +532,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     project::Diagnostics diagnostics;
     auto rules = quality::ParseCheckSpecs(job.checks, diagnostics);
     diagnostics.ThrowIfAny();
+    AddDestinationKeyChecks(ws.project, job.output.table, rules);
     auto input = metastore.GetTable(job.input.db, job.input.name);
     if (input && job.pii_auto) AddPiiMasks(job, metastore, *input, ws.project.pii.mask);
     if (!input) {

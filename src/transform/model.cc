@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "engine/capture.h"
+#include "engine/sql_shape.h"
 #include "quality/check_specs.h"
 #include "transform/checks.h"
 #include "transform/output.h"
@@ -33,6 +34,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     project::Diagnostics diagnostics;
     auto rules = quality::ParseCheckSpecs(model.checks, diagnostics);
     diagnostics.ThrowIfAny();
+    AddDestinationKeyChecks(ws.project, model.table, rules);
     for (const auto& ref : model.refs) {
       if (!metastore.GetTable(ref.table.db, ref.table.name)) {
         FailWithCode(ErrorKind::kInput, "input.not_in_catalog",
@@ -46,8 +48,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     int64_t base_version = CurrentVersion(metastore, model.table);
     lake::Fetched held;
     catalog::AttachTables(conn, metastore, *ws.store, held);
-    std::string sql = Trim(ws.project.CompiledModelSql(model));
-    while (!sql.empty() && sql.back() == ';') sql = Trim(sql.substr(0, sql.size() - 1));
+    std::string sql = Trim(engine::WithoutTerminator(ws.project.CompiledModelSql(model)));
     try {
       // Tables read AT a version are views of that version's files (catalog/time_travel.h).
       auto travel = catalog::ResolveTimeTravel(metastore, sql);
@@ -74,9 +75,12 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
       try {
         DataColumns(conn, ctes, "checked");
       } catch (const Error& e) {
+        const auto& where =
+            model.checks.empty() ? model.destination->where : model.checks.front().where;
         FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
-                     "{}: the checks of model {} do not fit its output: {}",
-                     model.checks.front().where.str(), report.name, e.what());
+                     "{}: the checks of model {} (or the key of its destination) do not fit its "
+                     "output: {}",
+                     where.str(), report.name, e.what());
       }
       sql = ctes + " SELECT * EXCLUDE (_sluice_file) FROM checked";
     }

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 
+#include "common/error.h"
 #include "common/redact.h"
 #include "common/strings.h"
 
@@ -87,6 +89,32 @@ std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string
       "SELECT * FROM {} {} {}", prev, windowed ? "QUALIFY" : "WHERE",
       KeepOrSetAside(Join(passes, " AND "), "concat_ws('; ', " + Join(reasons, ", ") + ")",
                      RowJson(columns, masks)));
+}
+
+void AddDestinationKeyChecks(const project::Project& project, const project::TableName& table,
+                             std::vector<quality::Rule>& rules) {
+  for (const auto& column : project::DestinationMergeKey(project, table)) {
+    std::string quoted = "\"";
+    for (char c : column) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    quality::ParseError error;
+    auto rule = quality::Parse(
+        fmt::format("IsComplete {}\" # the merge key of the destination", quoted), error);
+    if (!rule) {
+      FailWithCode(ErrorKind::kInternal, "internal",
+                   "the completeness check of destination key column '{}' does not parse: {}",
+                   column, error.message);
+    }
+    bool checked = std::any_of(rules.begin(), rules.end(), [&](const quality::Rule& r) {
+      return r.type == rule->type && r.args == rule->args && r.where.empty() && !r.condition &&
+             r.on_fail != "warn";
+    });
+    if (checked) continue;
+    rule->on_fail = "quarantine";
+    rules.push_back(std::move(*rule));
+  }
 }
 
 }  // namespace sluice::transform

@@ -55,4 +55,11 @@ std::string CheckReason(const quality::Rule& rule);
 std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string& prev,
                       const std::vector<ColumnInfo>& columns, const PendingMasks& masks = {});
 
+// Adds to `rules` a quarantining `IsComplete` for each column of the merge key of `table`'s
+// destination (project::DestinationMergeKey) that no rule of `rules` already checks complete
+// (failing or quarantining, on every row): a row the warehouse merge could not place goes to
+// quarantine with its reason before the run publishes, instead of failing the load after it.
+void AddDestinationKeyChecks(const project::Project& project, const project::TableName& table,
+                             std::vector<quality::Rule>& rules);
+
 }  // namespace sluice::transform

@@ -158,8 +158,11 @@ class DuckdbWarehouse : public Warehouse {
   Answer ReadQuery(const std::string& sql, int64_t timeout_ms, int64_t max_rows) override {
     std::string statement = catalog::CheckedStatement(*conn_, sql);
     Execute("SET enable_external_access = false");  // the warehouse's own tables, no file
-    if (max_rows > 0 && !StartsWith(ToUpper(Trim(statement)), "EXPLAIN")) {
-      statement = fmt::format("SELECT * FROM ({}) AS answer LIMIT {}", statement, max_rows + 1);
+    if (!StartsWith(ToUpper(Trim(statement)), "EXPLAIN")) {
+      if (max_rows > 0) {
+        statement = fmt::format("SELECT * FROM ({}) AS answer LIMIT {}", statement, max_rows + 1);
+      }
+      statement = engine::Printable(*conn_, statement);
     }
     std::atomic<bool> stop{false};
     std::mutex m;

@@ -180,8 +180,8 @@ void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::s
   if (!null_rows.empty() && null_rows[0][0].value_or("0") != "0") {
     FailWithCode(ErrorKind::kInput, "load.null_key",
                  "{} row(s) of {} version {} have no value in the key ({}): a merge cannot place "
-                 "them. Catch them in the job (rows with a NULL key go to its quarantine when the "
-                 "key is its output's or destination's key); nothing was loaded",
+                 "them. Catch them in the job (a job or model with a merge `destination:` sets "
+                 "such rows aside in its quarantine); nothing was loaded",
                  *null_rows[0][0], table, version, Join(key, ", "));
   }
   if (auto dup = RepeatedKey(wh, Quote(stage), key)) {
