@@ -420,7 +420,8 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
       result.incremental
           ? fmt::format(", {} new file{}", result.files, result.files == 1 ? "" : "s")
           : "",
-      result.rows, result.rows == 1 ? "" : "s", result.inserted, result.updated, result.deleted);
+      HumanCount(result.rows), result.rows == 1 ? "" : "s", HumanCount(result.inserted),
+      HumanCount(result.updated), HumanCount(result.deleted));
   return result;
 }
 
