@@ -17,7 +17,9 @@ const char* kSluiceYaml =
 # silver.orders, builds gold tables for the analysts, and quarantines what is broken.
 project: retail
 environments:
-  dev: {}   # ./lake, .sluice/dev.db
+  dev: {}   # ./lake, .sluice/dev.db, and the gold tables loaded into .sluice/dev.duckdb
+  prod:     # the same, with the gold tables loaded into PostgreSQL (docs/warehouse.md)
+    warehouse: ${env:RETAIL_WAREHOUSE}   # e.g. postgresql://loader@db.internal/analytics
 notifications:
   # What the team hears about. A webhook looks like
   #   team: { webhook: "${env:TEAM_HOOK}", secret: "${env:TEAM_HOOK_SECRET}", on: [failure] }
@@ -136,6 +138,20 @@ checks:                    # judged before each rebuild is published
     on_fail: quarantine    # into quarantine.gold_daily_revenue
   - rule: RowCount > avg(last(5)) * 0.5
     on_fail: warn
+destination:               # loaded into the warehouse after each run: only what changed
+  table: analytics.daily_revenue
+  mode: merge
+  key: [order_date, country]
+  delete_missing: true
+)x";
+
+const char* kCountryRevenueSettings =
+    R"x(description: Revenue per country over the whole period, ranked.
+destination: { table: analytics.country_revenue, mode: merge, key: [country], delete_missing: true }
+)x";
+
+const char* kProductSalesSettings = R"x(description: Units and revenue per product.
+destination: { table: analytics.product_sales, mode: merge, key: [product], delete_missing: true }
 )x";
 
 const char* kCountryRevenue = R"x(-- Revenue per country over the whole period, ranked.
@@ -162,7 +178,9 @@ void WriteRetailProject(const fs::path& dir) {
   Write(dir / "models" / "gold" / "daily_revenue.sql", kDailyRevenue);
   Write(dir / "models" / "gold" / "daily_revenue.yaml", kDailyRevenueSettings);
   Write(dir / "models" / "gold" / "country_revenue.sql", kCountryRevenue);
+  Write(dir / "models" / "gold" / "country_revenue.yaml", kCountryRevenueSettings);
   Write(dir / "models" / "gold" / "product_sales.sql", kProductSales);
+  Write(dir / "models" / "gold" / "product_sales.yaml", kProductSalesSettings);
   Write(dir / "workflows" / "orders.yaml", kWorkflow);
   Write(dir / "checks" / "clean_orders.dqdl", kBatchRules);
   Write(dir / "checks" / "silver.orders.dqdl", kSilverRules);
