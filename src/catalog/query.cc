@@ -65,7 +65,7 @@ std::string CheckedStatement(engine::Connection& conn, const std::string& sql) {
                  "sluice query runs one statement at a time; this text holds {}",
                  parsed.statements);
   }
-  if (!parsed.select.is_null()) return engine::WithoutTerminator(sql);
+  if (!parsed.select.is_null()) return engine::WithoutTerminator(conn, sql);
   if (engine::FirstWord(sql) == "EXPLAIN") {
     // EXPLAIN ANALYZE runs its statement, and options may ask for it: only `EXPLAIN <SELECT>`
     // passes, and what runs is EXPLAIN of the text that parsed as that one SELECT.

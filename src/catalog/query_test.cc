@@ -55,10 +55,20 @@ TEST(QueryGate, ASelectComesWithoutTheSemicolonThatEndsIt) {
   engine::Connection conn(db);
   EXPECT_EQ(CheckedStatement(conn, "SELECT 1;"), "SELECT 1");
   EXPECT_EQ(CheckedStatement(conn, "SELECT 1 ; ; -- done\n /* ; */ "), "SELECT 1 ");
-  EXPECT_EQ(CheckedStatement(conn, "SELECT ';' AS s -- ;"), "SELECT ';' AS s -- ;");
+  // The `;` of a comment is the comment's: what goes is the same statement.
+  EXPECT_EQ(CheckedStatement(conn, "SELECT ';' AS s -- ;"), "SELECT ';' AS s --");
   EXPECT_EQ(CheckedStatement(conn, "SELECT 'it''s;' AS \"a;\"\"b\";"),
             "SELECT 'it''s;' AS \"a;\"\"b\"");
   EXPECT_EQ(CheckedStatement(conn, "SELECT 1 /* ; */"), "SELECT 1 /* ; */");
+  // Texts the cut misreads (dollar quotes, E'' escapes, nested comments): the parser checks a
+  // cut, so a query never loses a part (here its WHERE) and a trailing `;` still goes.
+  for (const std::string sql :
+       {"SELECT $$'$$ AS q, count(*) AS n FROM range(10) t(x) -- ';/*\nWHERE x > 5 /* */",
+        "SELECT E'\\'' AS q, count(*) AS n FROM range(10) t(x) -- ';\nWHERE x > 5",
+        "SELECT 1 AS n /* /* */ ; */ WHERE false"}) {
+    EXPECT_EQ(CheckedStatement(conn, sql), sql);
+  }
+  EXPECT_EQ(CheckedStatement(conn, "SELECT $$O'Brien$$ AS who;"), "SELECT $$O'Brien$$ AS who");
 }
 
 }  // namespace

@@ -372,8 +372,10 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
         ClearProgress();
         std::cerr << fmt::format(
             "error[{}]: {} {} ran, but loading its destination failed: {}\n  hint: nothing was "
-            "applied in the warehouse; `sluice load {}` (or the next run) loads it\n",
-            e.shown_code(), node.kind, node.name, Redact(e.what()), report.output);
+            "applied in the warehouse; once the cause is fixed, `sluice {}load {}` (or the next "
+            "run) loads it\n",
+            e.shown_code(), node.kind, node.name, Redact(e.what()),
+            g.env == "dev" ? "" : "--env " + g.env + " ", report.output);
         entry["load"] = {{"status", "failed"},
                          {"error_kind", ErrorKindName(e.kind())},
                          {"error_code", e.shown_code()},

@@ -75,7 +75,10 @@ std::string FirstWord(const std::string& sql) {
   return word;
 }
 
-std::string WithoutTerminator(const std::string& sql) {
+namespace {
+// `sql` cut at the `;` after which only blanks, comments and `;` follow, reading '...' and "..."
+// as quoted (not dollar-quoted or E'' texts, nor nested comments: the parser checks the cut).
+std::string CutAtTerminator(const std::string& sql) {
   size_t end = sql.size();  // where the statement's text ends
   bool terminated = false;  // whether only a `;`, blanks and comments follow `end`
   size_t i = 0;
@@ -113,6 +116,32 @@ std::string WithoutTerminator(const std::string& sql) {
     }
   }
   return terminated ? sql.substr(0, end) : sql;
+}
+}  // namespace
+
+std::string WithoutTerminator(Connection& conn, const std::string& sql) {
+  std::string trimmed = sql;  // trailing blanks and `;` alone
+  while (!trimmed.empty() &&
+         (trimmed.back() == ';' || std::isspace(static_cast<unsigned char>(trimmed.back())))) {
+    trimmed.pop_back();
+  }
+  ParsedSql whole;
+  try {
+    whole = ParseSql(conn, sql);
+  } catch (const Error&) {
+    return sql;
+  }
+  if (whole.statements != 1 || whole.select.is_null()) return sql;
+  for (const std::string& cut : {CutAtTerminator(sql), trimmed}) {
+    if (cut.size() == sql.size()) continue;
+    try {
+      auto parsed = ParseSql(conn, cut);
+      if (parsed.statements == 1 && parsed.select == whole.select) return cut;
+    } catch (const Error&) {
+      // not a statement of its own: the next candidate, or `sql`
+    }
+  }
+  return sql;
 }
 
 namespace {

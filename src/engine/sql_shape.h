@@ -39,10 +39,12 @@ size_t FirstWordAt(const std::string& sql);
 // The first word of `sql`, upper-cased: for messages only, never for a decision.
 std::string FirstWord(const std::string& sql);
 
-// `sql` (one statement) without the `;` that ends it and the blanks and comments after that, so
-// that it can be wrapped (`SELECT ... FROM (<sql>\n)`); `sql` itself when no `;` ends it. Reads
-// quoted texts, quoted names and comments as such: a `;` inside them ends nothing.
-std::string WithoutTerminator(const std::string& sql);
+// `sql` (one SELECT) without the `;` that ends it and the blanks and comments after that, so that
+// it can be wrapped (`SELECT ... FROM (<sql>\n)`). A shorter text is returned only when DuckDB's
+// parser (on `conn`) reads it as the very same statement as `sql`; otherwise, and for anything
+// but one SELECT, `sql` itself (wrapping it then fails with a syntax error, never a different
+// query).
+std::string WithoutTerminator(Connection& conn, const std::string& sql);
 
 // Whether `schema.name` (schema "" when unqualified) is a relation the gate allows.
 using KnownRelation = std::function<bool(const std::string& schema, const std::string& name)>;

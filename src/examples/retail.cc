@@ -18,7 +18,8 @@ const char* kSluiceYaml =
 project: retail
 environments:
   dev: {}   # ./lake, .sluice/dev.db, and the gold tables loaded into .sluice/dev.duckdb
-  prod:     # the same, with the gold tables loaded into PostgreSQL (docs/warehouse.md)
+  prod:     # its own lake and .sluice/prod.db, the gold tables loaded into PostgreSQL
+    lake: lake-prod
     warehouse: ${env:RETAIL_WAREHOUSE}   # e.g. postgresql://loader@db.internal/analytics
 notifications:
   # What the team hears about. A webhook looks like
@@ -184,7 +185,7 @@ void WriteRetailProject(const fs::path& dir) {
   Write(dir / "workflows" / "orders.yaml", kWorkflow);
   Write(dir / "checks" / "clean_orders.dqdl", kBatchRules);
   Write(dir / "checks" / "silver.orders.dqdl", kSilverRules);
-  Write(dir / ".gitignore", "/lake/\n/.sluice/\nnotifications.jsonl\n");
+  Write(dir / ".gitignore", "/lake/\n/lake-prod/\n/.sluice/\nnotifications.jsonl\n");
 }
 
 GeneratedFiles GenerateOrders(const fs::path& dir, const OrderFilesSpec& spec) {

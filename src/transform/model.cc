@@ -48,7 +48,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     int64_t base_version = CurrentVersion(metastore, model.table);
     lake::Fetched held;
     catalog::AttachTables(conn, metastore, *ws.store, held);
-    std::string sql = Trim(engine::WithoutTerminator(ws.project.CompiledModelSql(model)));
+    std::string sql = Trim(engine::WithoutTerminator(conn, ws.project.CompiledModelSql(model)));
     try {
       // Tables read AT a version are views of that version's files (catalog/time_travel.h).
       auto travel = catalog::ResolveTimeTravel(metastore, sql);

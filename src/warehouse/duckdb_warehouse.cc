@@ -160,7 +160,8 @@ class DuckdbWarehouse : public Warehouse {
     Execute("SET enable_external_access = false");  // the warehouse's own tables, no file
     if (!StartsWith(ToUpper(Trim(statement)), "EXPLAIN")) {
       if (max_rows > 0) {
-        statement = fmt::format("SELECT * FROM ({}) AS answer LIMIT {}", statement, max_rows + 1);
+        // The text may end in a -- comment: the parenthesis goes on a line of its own.
+        statement = fmt::format("SELECT * FROM ({}\n) AS answer LIMIT {}", statement, max_rows + 1);
       }
       statement = engine::Printable(*conn_, statement);
     }

@@ -317,6 +317,17 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
     result.rows = wh.Stage(stage, columns, scan, tb->columns, request.progress);
     if (result.mode == LoadMode::kMerge) CheckKeys(wh, stage, d.key, result.table, version);
   }
+  // No rows to merge, with delete_missing, would empty the target: most likely a run that set
+  // every row aside, or a broken input, not a table that truly holds nothing now.
+  if (result.mode == LoadMode::kMerge && d.delete_missing && result.rows == 0 && shape.exists) {
+    auto held = wh.Query(fmt::format("SELECT 1 FROM {} LIMIT 1", target.sql()));
+    if (!held.empty()) {
+      FailWithCode(ErrorKind::kInput, "load.empty_source",
+                   "{} version {} holds no rows: a merge with delete_missing would delete every "
+                   "row of {}; nothing was loaded. To empty it, load with --mode overwrite",
+                   result.table, version, result.target);
+    }
+  }
   // A target not merged on this key before may hold a key twice (appends): a merge would update
   // every copy (DuckDB) or fail to make its unique index (PostgreSQL).
   if (result.mode == LoadMode::kMerge && shape.exists &&
