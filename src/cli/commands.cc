@@ -342,6 +342,16 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
                  "--partitions backfills one job: name it alone (a model rebuilds its whole "
                  "table on every run)");
   }
+  // A warehouse setting that cannot be used stops the command before anything runs whose table
+  // it would load, not after.
+  for (size_t i : dag.order) {
+    if (!all && !wanted.count(i)) continue;
+    const auto& node = dag.nodes[i];
+    if (warehouse::HasDestination(ws.project, node.kind,
+                                  node.kind == "job" ? node.name : node.output.str())) {
+      warehouse::RequireSettings(ws.project.env);
+    }
+  }
   auto options = Progress();
   options.full_refresh = full_refresh;
   options.partitions = range;

@@ -436,26 +436,37 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
   return result;
 }
 
+namespace {
+// The table a job or model writes and its declared destination; nullopt without one.
+std::optional<std::pair<project::TableName, project::Destination>> DeclaredFor(
+    const project::Project& project, const std::string& kind, const std::string& name) {
+  if (kind == "job") {
+    if (auto it = project.jobs.find(name);
+        it != project.jobs.end() && it->second.output.destination) {
+      return std::pair{it->second.output.table, *it->second.output.destination};
+    }
+  } else if (auto t = project::TableName::Parse(name)) {
+    if (auto it = project.models.find(*t); it != project.models.end() && it->second.destination) {
+      return std::pair{*t, *it->second.destination};
+    }
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+bool HasDestination(const project::Project& project, const std::string& kind,
+                    const std::string& name) {
+  return DeclaredFor(project, kind, name).has_value();
+}
+
 std::optional<LoadResult> LoadDestination(transform::Workspace& ws, const std::string& kind,
                                           const std::string& name,
                                           const std::function<void(int64_t rows)>& progress) {
-  std::optional<project::TableName> table;
-  const std::optional<project::Destination>* declared = nullptr;
-  if (kind == "job") {
-    if (auto it = ws.project.jobs.find(name); it != ws.project.jobs.end()) {
-      table = it->second.output.table;
-      declared = &it->second.output.destination;
-    }
-  } else if (auto t = project::TableName::Parse(name)) {
-    if (auto it = ws.project.models.find(*t); it != ws.project.models.end()) {
-      table = *t;
-      declared = &it->second.destination;
-    }
-  }
-  if (!table || !declared || !*declared) return std::nullopt;
+  auto declared = DeclaredFor(ws.project, kind, name);
+  if (!declared) return std::nullopt;
   LoadRequest request;
-  request.table = *table;
-  request.destination = project::ResolveDestination(ws.project, *table, **declared);
+  request.table = declared->first;
+  request.destination = project::ResolveDestination(ws.project, declared->first, declared->second);
   request.progress = progress;
   auto wh = Open(ws.project.env);
   return Load(ws, *wh, request);

@@ -61,6 +61,10 @@ LoadResult Load(transform::Workspace& ws, Warehouse& warehouse, const LoadReques
 // the load of its table's current version into its `destination:`, in the environment's
 // warehouse; nullopt when it declares none. A run that changed nothing still loads when the
 // warehouse lags (a failed load is made good by the next run), and otherwise changes nothing.
+// Whether that job or model declares a `destination:`.
+bool HasDestination(const project::Project& project, const std::string& kind,
+                    const std::string& name);
+
 std::optional<LoadResult> LoadDestination(transform::Workspace& ws, const std::string& kind,
                                           const std::string& name,
                                           const std::function<void(int64_t rows)>& progress = {});

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/strings.h"
 #include "engine/engine.h"
+#include "engine/sql_shape.h"
 #include "pg/pg.h"
 #include "warehouse/copy_stream.h"
 #include "warehouse/postgres_types.h"
@@ -25,16 +26,6 @@ auto Translated(F&& f) -> decltype(f()) {
     std::string code = e.code() == "pg.connect" ? "warehouse.connect" : "warehouse.query";
     throw Error(e.kind(), code, fmt::format("warehouse: {}", e.what()));
   }
-}
-
-std::string FirstWordOf(const std::string& sql) {
-  size_t i = 0;
-  while (i < sql.size() && (std::isspace(static_cast<unsigned char>(sql[i])) || sql[i] == '(')) {
-    ++i;
-  }
-  size_t j = i;
-  while (j < sql.size() && std::isalpha(static_cast<unsigned char>(sql[j]))) ++j;
-  return sql.substr(i, j - i);
 }
 
 Answer AnswerOf(const pg::Result& result, int64_t max_rows) {
@@ -103,13 +94,22 @@ class PostgresWarehouse : public Warehouse {
   }
 
   Answer ReadQuery(const std::string& sql, int64_t timeout_ms, int64_t max_rows) override {
-    std::string first = ToUpper(FirstWordOf(sql));
+    // Past blanks, comments and opening parentheses (PostgreSQL's read-only transaction is the
+    // wall; this keeps writes from reaching it at all).
+    std::string first = engine::FirstWord(sql);
     bool cursor = first == "SELECT" || first == "WITH" || first == "VALUES" || first == "TABLE";
+    if (engine::FirstWordAt(sql) >= sql.size()) {
+      FailWithCode(ErrorKind::kUsage, "usage.empty_query",
+                   "sluice query needs a statement; the text holds none\n"
+                   "  hint: e.g. sluice query --warehouse \"SELECT * FROM analytics.orders "
+                   "LIMIT 10\"");
+    }
     if (!cursor && first != "EXPLAIN" && first != "SHOW") {
       FailWithCode(ErrorKind::kUsage, "query.write_refused",
                    "sluice query --warehouse is read-only: it runs one SELECT (or EXPLAIN, "
-                   "SHOW), not {}",
-                   first.empty() ? "an empty text" : first);
+                   "SHOW), not {}\n  hint: tables are written by loads (`sluice run`, `sluice "
+                   "load`); query them with SELECT",
+                   first.empty() ? "that text" : first);
     }
     Execute(fmt::format("SET statement_timeout = {}", timeout_ms));
     Execute("BEGIN TRANSACTION READ ONLY");
@@ -122,6 +122,11 @@ class PostgresWarehouse : public Warehouse {
                                      max_rows > 0 ? std::to_string(max_rows + 1) : "ALL")),
             max_rows);
       } catch (const pg::Error& e) {
+        // The extended protocol takes one statement: PostgreSQL's answer to more.
+        if (std::string(e.what()).find("cannot insert multiple commands") != std::string::npos) {
+          FailWithCode(ErrorKind::kUsage, "query.multiple_statements",
+                       "sluice query runs one statement at a time; this text holds more");
+        }
         if (e.code() != "pg.timeout") throw;
         FailWithCode(ErrorKind::kInput, "query.timeout",
                      "the query ran longer than its limit of {} s and was stopped\n"

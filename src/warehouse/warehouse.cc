@@ -37,11 +37,15 @@ void CheckRowLimit(int64_t rows, int64_t max_rows) {
                max_rows);
 }
 
-std::unique_ptr<Warehouse> Open(const project::Environment& env, int64_t lock_timeout_ms) {
+void RequireSettings(const project::Environment& env) {
   if (!env.warehouse_unset_env.empty()) {
     const auto& d = env.warehouse_unset_env.front();
     throw Error(ErrorKind::kConfig, d.code, d.str());
   }
+}
+
+std::unique_ptr<Warehouse> Open(const project::Environment& env, int64_t lock_timeout_ms) {
+  RequireSettings(env);
   if (!env.warehouse_uri.empty()) return OpenPostgres(env.warehouse_uri);
   return OpenDuckdb(env.warehouse, lock_timeout_ms);
 }

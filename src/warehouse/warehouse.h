@@ -123,4 +123,8 @@ void CheckRowLimit(int64_t rows, int64_t max_rows);
 // (warehouse.busy). Unset ${env:...} in the setting fail with config.env_unset.
 std::unique_ptr<Warehouse> Open(const project::Environment& env, int64_t lock_timeout_ms = 60000);
 
+// Throws what Open throws for a setting that cannot be used (config.env_unset), without opening
+// anything: for a command to fail before it runs what it would load, not after.
+void RequireSettings(const project::Environment& env);
+
 }  // namespace sluice::warehouse
