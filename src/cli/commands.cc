@@ -376,7 +376,12 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
         if (auto load = warehouse::LoadDestination(ws, node.kind, name, LoadProgress())) {
           ClearProgress();
           entry["load"] = api::LoadJson(*load);
-          if (format != "json") std::cout << "  warehouse: " << load->message << "\n";
+          if (format != "json") {
+            std::cout << "  warehouse: " << load->message << "\n";
+            for (const auto& c : load->changes) {
+              std::cout << "  warehouse: " << load->target << ": " << c << "\n";
+            }
+          }
         }
       } catch (const Error& e) {
         ClearProgress();

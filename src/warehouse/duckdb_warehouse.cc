@@ -240,6 +240,11 @@ class DuckdbWarehouse : public Warehouse {
     return "";
   }
 
+  std::optional<Upserted> Upsert(const Target&, const std::string&, const std::vector<std::string>&,
+                                 const std::vector<std::string>&) override {
+    return std::nullopt;
+  }
+
   void Begin() override {
     Execute("BEGIN TRANSACTION");
     in_transaction_ = true;

@@ -388,22 +388,27 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
       return Quote(a);
     };
     std::string s = alias("s"), t = alias("t");
-    std::vector<std::string> sets, differs;
-    for (const auto& n : names) {
-      if (std::find(d.key.begin(), d.key.end(), n) != d.key.end()) continue;
-      sets.push_back(fmt::format("{} = {}.{}", Quote(n), s, Quote(n)));
-      differs.push_back(fmt::format("{}.{} IS DISTINCT FROM {}.{}", t, Quote(n), s, Quote(n)));
+    if (auto upserted = wh.Upsert(target, stage, names, d.key)) {
+      result.inserted = upserted->inserted;
+      result.updated = upserted->updated;
+    } else {
+      std::vector<std::string> sets, differs;
+      for (const auto& n : names) {
+        if (std::find(d.key.begin(), d.key.end(), n) != d.key.end()) continue;
+        sets.push_back(fmt::format("{} = {}.{}", Quote(n), s, Quote(n)));
+        differs.push_back(fmt::format("{}.{} IS DISTINCT FROM {}.{}", t, Quote(n), s, Quote(n)));
+      }
+      if (!sets.empty()) {
+        result.updated = wh.Execute(fmt::format(
+            "UPDATE {} AS {} SET {} FROM {} AS {} WHERE {} AND ({})", target.sql(), t,
+            Join(sets, ", "), Quote(stage), s, KeyMatch(d.key, t, s), Join(differs, " OR ")));
+      }
+      result.inserted = wh.Execute(fmt::format(
+          "INSERT INTO {} ({}) SELECT {} FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} "
+          "WHERE {})",
+          target.sql(), QuotedList(names), QuotedList(names, s + "."), Quote(stage), s,
+          target.sql(), t, KeyMatch(d.key, t, s)));
     }
-    if (!sets.empty()) {
-      result.updated = wh.Execute(fmt::format(
-          "UPDATE {} AS {} SET {} FROM {} AS {} WHERE {} AND ({})", target.sql(), t,
-          Join(sets, ", "), Quote(stage), s, KeyMatch(d.key, t, s), Join(differs, " OR ")));
-    }
-    result.inserted = wh.Execute(fmt::format(
-        "INSERT INTO {} ({}) SELECT {} FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} "
-        "WHERE {})",
-        target.sql(), QuotedList(names), QuotedList(names, s + "."), Quote(stage), s, target.sql(),
-        t, KeyMatch(d.key, t, s)));
     if (d.delete_missing) {
       result.deleted = wh.Execute(
           fmt::format("DELETE FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} WHERE {})",

@@ -180,11 +180,41 @@ class PostgresWarehouse : public Warehouse {
                        Join(quoted, ", "));
   }
 
+  std::optional<Upserted> Upsert(const Target& target, const std::string& stage,
+                                 const std::vector<std::string>& columns,
+                                 const std::vector<std::string>& key) override {
+    // One pass over the stage, each row finding its match through the key's unique index: twice
+    // as fast as UPDATE ... FROM then INSERT ... WHERE NOT EXISTS, which both scan the target.
+    // xmax is 0 on a row version this statement inserted, this transaction's id on one it updated.
+    std::vector<std::string> names, sets, differs;
+    for (const auto& c : columns) {
+      names.push_back(Quote(c));
+      if (std::find(key.begin(), key.end(), c) != key.end()) continue;
+      sets.push_back(fmt::format("{0} = EXCLUDED.{0}", Quote(c)));
+      differs.push_back(fmt::format("sluice_target.{0} IS DISTINCT FROM EXCLUDED.{0}", Quote(c)));
+    }
+    std::vector<std::string> keys;
+    for (const auto& k : key) keys.push_back(Quote(k));
+    std::string on_conflict = sets.empty() ? "DO NOTHING"
+                                           : fmt::format("DO UPDATE SET {} WHERE {}",
+                                                         Join(sets, ", "), Join(differs, " OR "));
+    auto counts = Query(fmt::format(
+        "WITH changed AS (INSERT INTO {} AS sluice_target ({}) SELECT {} FROM {} ON CONFLICT ({}) "
+        "{} RETURNING (xmax = 0) AS inserted) SELECT CAST(count(*) FILTER (WHERE inserted) AS "
+        "text), CAST(count(*) FILTER (WHERE NOT inserted) AS text) FROM changed",
+        target.sql(), Join(names, ", "), Join(names, ", "), Quote(stage), Join(keys, ", "),
+        on_conflict));
+    Upserted out;
+    out.inserted = std::stoll(counts.at(0).at(0).value_or("0"));
+    out.updated = std::stoll(counts.at(0).at(1).value_or("0"));
+    return out;
+  }
+
   void Begin() override {
     Execute("BEGIN");
-    // The apply joins the stage with the target (a merge: UPDATE ... FROM, INSERT ... WHERE NOT
-    // EXISTS): with the default 4MB the hash joins spill in batches (200,000 changed rows into
-    // 1M: the UPDATE took 4.6 s, 2.6 s with this). For this transaction only.
+    // A merge's delete_missing joins the target with the stage: with the default 4MB the hash
+    // join spills in batches. For this transaction only: the stage's key checks before it ran
+    // 4x slower with it (a hash aggregate the planner then picks).
     Execute("SET LOCAL work_mem = '256MB'");
   }
   void Commit() override { Execute("COMMIT"); }

@@ -101,6 +101,20 @@ class Warehouse {
   virtual std::string KeyIndex(const Target& target, const std::string& name,
                                const std::vector<std::string>& key) const = 0;
 
+  // What a merge changed.
+  struct Upserted {
+    int64_t inserted = 0, updated = 0;
+  };
+  // Merges the temporary table `stage` into `target` in one statement where the backend can:
+  // a stage row whose key the target holds updates that row when a value differs, any other is
+  // inserted. `columns` name the stage's columns (all the target has, or fewer), `key` some of
+  // them; the stage holds each key once and no NULL in it, and the target has KeyIndex's index
+  // (the caller sees to both). nullopt where the backend has no such statement (DuckDB, which
+  // keeps no unique index): the caller then updates and inserts in two statements.
+  virtual std::optional<Upserted> Upsert(const Target& target, const std::string& stage,
+                                         const std::vector<std::string>& columns,
+                                         const std::vector<std::string>& key) = 0;
+
   // Transactions. Lock serializes loads of one target across sessions until the transaction
   // ends (PostgreSQL: an advisory lock; DuckDB: the file has one writer anyway).
   virtual void Begin() = 0;
