@@ -26,8 +26,9 @@ size_t Result::column_count() { return duckdb_column_count(&result_); }
 size_t Result::row_count() { return duckdb_row_count(&result_); }
 std::string Result::column_name(size_t column) { return duckdb_column_name(&result_, column); }
 
-bool Result::is_numeric(size_t column) {
-  switch (duckdb_column_type(&result_, column)) {
+namespace {
+bool IsNumericType(duckdb_type type) {
+  switch (type) {
     case DUCKDB_TYPE_TINYINT:
     case DUCKDB_TYPE_SMALLINT:
     case DUCKDB_TYPE_INTEGER:
@@ -44,6 +45,17 @@ bool Result::is_numeric(size_t column) {
     default:
       return false;
   }
+}
+
+// The types duckdb_value_varchar renders as a cast to VARCHAR would.
+bool ReadableAsText(duckdb_type type) {
+  return IsNumericType(type) || type == DUCKDB_TYPE_BOOLEAN || type == DUCKDB_TYPE_VARCHAR ||
+         type == DUCKDB_TYPE_DATE || type == DUCKDB_TYPE_TIME || type == DUCKDB_TYPE_TIMESTAMP;
+}
+}  // namespace
+
+bool Result::is_numeric(size_t column) {
+  return IsNumericType(duckdb_column_type(&result_, column));
 }
 
 std::optional<std::string> Result::Get(size_t column, size_t row) {
@@ -152,34 +164,6 @@ const char* StatementKeyword(duckdb_statement_type type) {
     throw Error(ErrorKind::kIo, "io.engine", message);
   }
   throw Error(ErrorKind::kInput, "input.sql", message);
-}
-}  // namespace
-
-namespace {
-// The types duckdb_value_varchar renders as a cast to VARCHAR would.
-bool ReadableAsText(duckdb_type type) {
-  switch (type) {
-    case DUCKDB_TYPE_BOOLEAN:
-    case DUCKDB_TYPE_TINYINT:
-    case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_BIGINT:
-    case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UTINYINT:
-    case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER:
-    case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_FLOAT:
-    case DUCKDB_TYPE_DOUBLE:
-    case DUCKDB_TYPE_DECIMAL:
-    case DUCKDB_TYPE_VARCHAR:
-    case DUCKDB_TYPE_DATE:
-    case DUCKDB_TYPE_TIME:
-    case DUCKDB_TYPE_TIMESTAMP:
-      return true;
-    default:
-      return false;
-  }
 }
 }  // namespace
 
