@@ -196,7 +196,7 @@ void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::s
 }  // namespace
 
 LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& request) {
-  const auto& d = request.destination;
+  project::Destination d = request.destination;  // its key spelled as the columns are
   Target target{d.schema, d.table};
   LoadResult result;
   result.table = request.table.str();
@@ -245,11 +245,17 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
     }
     columns.push_back({c.name, *type});
   }
-  for (const auto& k : d.key) {
-    if (std::none_of(columns.begin(), columns.end(), [&](const Column& c) { return c.name == k; }))
+  // Names are case-insensitive in the catalog (DuckDB), as in the job's checks: `ID` is `id`.
+  for (auto& k : d.key) {
+    auto it = std::find_if(columns.begin(), columns.end(),
+                           [&](const Column& c) { return ToLower(c.name) == ToLower(k); });
+    if (it == columns.end()) {
       FailWithCode(ErrorKind::kUsage, "load.key", "key column {} is not a column of {}", k,
                    result.table);
+    }
+    k = it->name;
   }
+  result.key = d.key;
 
   EnsureLedger(wh);
   auto last = LastApplied(wh, target);
