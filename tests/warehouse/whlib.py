@@ -2,34 +2,28 @@
 PostgreSQL server from tests/support/pg_fixture.cc, a scratch project pointed at it, and psql."""
 import csv
 import io
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 
-SKIPPED = 77
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from run_case import SKIPPED, Postgres  # noqa: E402  (tests/run_case.py: the process handling)
 
 
-class Server:
-    """A pg_fixture process: a real PostgreSQL server until stop()."""
+class Server(Postgres):
+    """A pg_fixture process: a real PostgreSQL server until stop(). Exits 77 (skipped) where
+    PostgreSQL is not installed."""
 
     def __init__(self, fixture, work, database="warehouse"):
-        self.log_path = os.path.join(work, "pg_fixture.log")
-        with open(self.log_path, "w") as log:
-            self.proc = subprocess.Popen([fixture, database], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=log, text=True)
-        line = self.proc.stdout.readline()
-        if not line.strip():
+        super().__init__(fixture, database, work)
+        if self.info is None:
             self.stop()
-            with open(self.log_path) as f:
-                text = f.read()
             if self.proc.returncode == SKIPPED:
-                print(f"SKIPPED: {text.strip()}")
+                print(f"SKIPPED: {self.log().removeprefix('SKIPPED: ')}")
                 sys.exit(SKIPPED)
-            raise SystemExit(f"pg_fixture exited {self.proc.returncode}:\n{text}")
-        self.info = json.loads(line)
+            raise SystemExit(f"pg_fixture exited {self.proc.returncode}:\n{self.log()}")
         self.psql_bin = self.info["psql"] or shutil.which("psql")
         self.port, self.password = self.info["port"], self.info["password"]
         # What a project says: no password in it; PGPASSWORD carries it.
@@ -48,16 +42,6 @@ class Server:
         """The first column of the first row (None for no row, "" for NULL)."""
         rows = list(csv.reader(io.StringIO("\n".join(self.psql(sql)))))
         return rows[0][0] if rows else None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
 
 
 class Project:
