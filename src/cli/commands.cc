@@ -33,6 +33,7 @@
 #include "transform/validate.h"
 #include "transform/workspace.h"
 #include "warehouse/load.h"
+#include "warehouse/model.h"
 
 namespace sluice::cli {
 
@@ -347,8 +348,8 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
   for (size_t i : dag.order) {
     if (!all && !wanted.count(i)) continue;
     const auto& node = dag.nodes[i];
-    if (warehouse::HasDestination(ws.project, node.kind,
-                                  node.kind == "job" ? node.name : node.output.str())) {
+    if (warehouse::UsesWarehouse(ws.project, node.kind,
+                                 node.kind == "job" ? node.name : node.output.str())) {
       warehouse::RequireSettings(ws.project.env);
     }
   }
@@ -364,7 +365,7 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
     try {
       auto report = node.kind == "job"
                         ? transform::RunJob(ws, ws.project.jobs.at(node.name), options)
-                        : transform::RunModel(ws, ws.project.models.at(node.output), options);
+                        : warehouse::RunAnyModel(ws, ws.project.models.at(node.output), options);
       ClearProgress();
       kept_out = kept_out || report.kept_out();
       json entry = api::ReportJson(report);

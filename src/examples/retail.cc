@@ -46,7 +46,7 @@ steps:
     rules: [ { file: checks/silver.orders.dqdl, on_fail: fail } ]
   - parallel:
       - [ { model: gold.daily_revenue }, { model: gold.country_revenue } ]
-      - [ { model: gold.product_sales } ]
+      - [ { model: gold.product_sales }, { model: analytics.top_products } ]
   - choice:
       - when: "steps.clean_orders.rows_quarantined > 1000"
         steps:
@@ -168,6 +168,21 @@ FROM {{ ref('silver.orders') }}
 GROUP BY product
 )x";
 
+const char* kTopProducts =
+    R"x(-- The five best-selling products and their share of all revenue. It runs in the warehouse
+-- (materialized: warehouse), over the table gold.product_sales is loaded into, in SQL that
+-- PostgreSQL (prod) and the embedded DuckDB warehouse (dev) both accept.
+SELECT product, revenue, 100 * revenue / (SELECT sum(revenue) FROM {{ ref('gold.product_sales') }}) AS share
+FROM {{ ref('gold.product_sales') }}
+ORDER BY revenue DESC, product
+LIMIT 5
+)x";
+
+const char* kTopProductsSettings =
+    R"x(description: The five best-selling products, for the sales team.
+materialized: warehouse    # built in the warehouse, as analytics.top_products
+)x";
+
 void Write(const fs::path& path, const char* text) { WriteFileAtomic(path, text); }
 
 }  // namespace
@@ -182,6 +197,8 @@ void WriteRetailProject(const fs::path& dir) {
   Write(dir / "models" / "gold" / "country_revenue.yaml", kCountryRevenueSettings);
   Write(dir / "models" / "gold" / "product_sales.sql", kProductSales);
   Write(dir / "models" / "gold" / "product_sales.yaml", kProductSalesSettings);
+  Write(dir / "models" / "analytics" / "top_products.sql", kTopProducts);
+  Write(dir / "models" / "analytics" / "top_products.yaml", kTopProductsSettings);
   Write(dir / "workflows" / "orders.yaml", kWorkflow);
   Write(dir / "checks" / "clean_orders.dqdl", kBatchRules);
   Write(dir / "checks" / "silver.orders.dqdl", kSilverRules);

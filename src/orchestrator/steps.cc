@@ -18,6 +18,7 @@
 #include "transform/checks.h"
 #include "transform/run.h"
 #include "warehouse/load.h"
+#include "warehouse/model.h"
 
 namespace sluice::orchestrator {
 
@@ -246,7 +247,7 @@ class ProjectRunner : public StepRunner {
                        step.target);
         }
         std::lock_guard lock(LockFor("model:" + step.target));
-        report = transform::RunModel(ws, it->second, options);
+        report = warehouse::RunAnyModel(ws, it->second, options);
       }
     } catch (const Error& e) {
       QualityFailed(ws, ctx, step.kind + " " + step.target, e);

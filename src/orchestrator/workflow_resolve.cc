@@ -48,9 +48,12 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
     } else if (s.kind == "workflow" && !ws.workflows.count(s.target)) {
       Unknown(d, s.where, "workflow", s.target, Names(ws.workflows));
     } else if (s.kind == "load" && !s.target.empty()) {
-      // The table a load step sends: one the project makes (a job's output, a model, a
-      // source's bronze table).
-      std::vector<std::string> tables = models;
+      // The table a load step sends: one the project makes in the lake (a job's output, a
+      // lake model, a source's bronze table).
+      std::vector<std::string> tables;
+      for (const auto& [t, m] : p.models) {
+        if (m.materialized == project::Materialized::kTable) tables.push_back(t.str());
+      }
       for (const auto& [name, job] : p.jobs) tables.push_back(job.output.table.str());
       for (const auto& [name, source] : p.sources) tables.push_back("bronze." + name);
       if (std::find(tables.begin(), tables.end(), s.target) == tables.end()) {

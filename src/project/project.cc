@@ -104,6 +104,30 @@ Destination ResolveDestination(const Project& project, const TableName& table,
   return d;
 }
 
+bool IsWarehouseModel(const Project& project, const TableName& table) {
+  auto it = project.models.find(table);
+  return it != project.models.end() && it->second.materialized == Materialized::kWarehouse;
+}
+
+std::optional<Destination> WarehouseTable(const Project& project, const TableName& table) {
+  if (IsWarehouseModel(project, table)) {
+    Destination own;
+    own.schema = table.db;
+    own.table = table.name;
+    own.mode = LoadMode::kOverwrite;
+    return own;
+  }
+  std::string mode;
+  std::vector<std::string> key;
+  const Destination* declared = DeclaredDestination(project, table, mode, key);
+  if (declared == nullptr) return std::nullopt;
+  Destination d;
+  d.schema = declared->schema.empty() ? table.db : declared->schema;
+  d.table = declared->table.empty() ? table.name : declared->table;
+  d.where = declared->where;
+  return d;
+}
+
 std::vector<std::string> DestinationMergeKey(const Project& project, const TableName& table) {
   std::string mode;
   std::vector<std::string> key;
@@ -1203,7 +1227,18 @@ void LoadModelSettings(DefinitionReader& files, const std::string& sql, Model& m
       r.Error(*doc, "a model's settings file must be a mapping", "e.g. checks: [ RowCount > 0 ]");
       continue;
     }
-    r.CheckKeys(*doc, {"description", "checks", "destination"}, "a model's settings");
+    r.CheckKeys(*doc, {"description", "materialized", "checks", "destination"},
+                "a model's settings");
+    if (auto m = (*doc)["materialized"]) {
+      auto text = r.Scalar(m, "materialized");
+      if (text == "warehouse") {
+        model.materialized = Materialized::kWarehouse;
+      } else if (text && *text != "table") {
+        r.Error(m, fmt::format("materialized: '{}' is not table or warehouse", *text),
+                "table (the default) builds it in the lake; warehouse runs its SQL in the "
+                "warehouse");
+      }
+    }
     if (auto checks = (*doc)["checks"]) {
       auto read = ReadChecks(r, checks);
       model.checks.insert(model.checks.end(), read.begin(), read.end());
@@ -1211,6 +1246,18 @@ void LoadModelSettings(DefinitionReader& files, const std::string& sql, Model& m
     if (auto d = (*doc)["destination"]) {
       model.destination = ReadDestination(r, d, "destination", "table");
       CheckDestinationKey(r, d, model.destination, "overwrite", {});
+    }
+    if (model.materialized != Materialized::kWarehouse) continue;
+    // Its table is in the warehouse already, and checks run over lake tables.
+    if (auto d = (*doc)["destination"]) {
+      r.Error(d, "a warehouse model has no destination: its table is in the warehouse already",
+              fmt::format("remove `destination:`; the model builds {} in the warehouse",
+                          model.table.str()));
+    }
+    if (auto checks = (*doc)["checks"]) {
+      r.Error(checks, "a warehouse model cannot have checks: checks run over lake tables",
+              "check the tables it reads (their jobs' or models' checks), or build it in the "
+              "lake (materialized: table) and load it with `destination:`");
     }
   }
 }

@@ -218,8 +218,15 @@ struct Ref {
   size_t offset = 0;  // of its {{ ref() }} in the model's SQL; 0 for a job's input
 };
 
+// Where a model's SQL runs and its table lives (`materialized:` of its settings file).
+enum class Materialized {
+  kTable,      // `table`, the default: DuckDB over the lake; a new catalog version every run
+  kWarehouse,  // `warehouse`: in the warehouse, over destinations and other warehouse models
+};
+
 struct Model {
   TableName table;
+  Materialized materialized = Materialized::kTable;
   std::string sql;  // as written, with {{ ref() }} still in
   std::vector<Ref> refs;
   // From models/<db>/<name>.yaml beside the SQL (a model's settings file), if there is one.
@@ -337,5 +344,14 @@ Destination ResolveDestination(const Project& project, const TableName& table,
 // model writing `table` declares no destination or its destination does not merge. A row with a
 // NULL in that key cannot be placed by the merge: the run sets it aside before it publishes.
 std::vector<std::string> DestinationMergeKey(const Project& project, const TableName& table);
+
+// Whether `table` is built by a `materialized: warehouse` model.
+bool IsWarehouseModel(const Project& project, const TableName& table);
+
+// The warehouse table a warehouse model reads for ref('table'): a warehouse model's own table
+// (schema and name its db and name), or where the `destination:` declared by the job or model
+// writing `table` loads it (schema and table set, the rest as ResolveDestination gives); nullopt
+// when `table` reaches the warehouse neither way.
+std::optional<Destination> WarehouseTable(const Project& project, const TableName& table);
 
 }  // namespace sluice::project

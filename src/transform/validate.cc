@@ -29,8 +29,13 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
   for (const auto& [name, job] : project.jobs) {
     dag.nodes.push_back({"job", name, job.output.table, {{job.input, job.input_where}}, job.where});
   }
-  for (const auto& [table, model] : project.models) {
-    dag.nodes.push_back({"model", table.str(), table, model.refs, model.where});
+  // Lake models, then warehouse models: where the graph leaves the order open, the warehouse
+  // models run after every load.
+  for (auto where : {project::Materialized::kTable, project::Materialized::kWarehouse}) {
+    for (const auto& [table, model] : project.models) {
+      if (model.materialized != where) continue;
+      dag.nodes.push_back({"model", table.str(), table, model.refs, model.where});
+    }
   }
   // One writer per table.
   std::map<std::string, size_t> writer;
@@ -52,8 +57,25 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
   for (const auto& [t, i] : writer) known_tables.push_back(t);
   std::vector<std::vector<size_t>> deps(dag.nodes.size());
   for (size_t i = 0; i < dag.nodes.size(); ++i) {
+    // A warehouse model reads the warehouse: destinations and other warehouse models.
+    bool in_warehouse =
+        dag.nodes[i].kind == "model" && project::IsWarehouseModel(project, dag.nodes[i].output);
     for (const auto& in : dag.nodes[i].inputs) {
       if (in.table.db.empty()) continue;
+      if (in_warehouse && !project::WarehouseTable(project, in.table)) {
+        diagnostics.Add(
+            in.where,
+            fmt::format("warehouse model {} reads {}, which is not in the warehouse",
+                        dag.nodes[i].name, in.table.str()),
+            in.table.db == "bronze"
+                ? "a source's table reaches the warehouse through a job: ref a job's output "
+                  "that has a `destination:`"
+                : fmt::format("give the job or model writing {} a `destination:`, or ref a "
+                              "warehouse model",
+                              in.table.str()),
+            "config.not_in_warehouse");
+        continue;
+      }
       if (in.table.db == "bronze") {
         if (!project.sources.count(in.table.name)) {
           std::vector<std::string> names;
@@ -76,6 +98,15 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
         continue;
       }
       deps[i].push_back(it->second);
+      if (!in_warehouse && project::IsWarehouseModel(project, in.table)) {
+        diagnostics.Add(in.where,
+                        fmt::format("{} {} reads {}, a warehouse model: the lake cannot read the "
+                                    "warehouse",
+                                    dag.nodes[i].kind, dag.nodes[i].name, in.table.str()),
+                        "make it a warehouse model too (materialized: warehouse), or read the "
+                        "lake tables that model reads",
+                        "config.reads_warehouse");
+      }
       // Bookmarks follow files; a table rewritten by merge, overwrite or a model has new files
       // every run, so an incremental job would read it all again each time.
       const Node& writer_node = dag.nodes[it->second];
@@ -150,6 +181,26 @@ void Validate(const project::Project& project, project::Diagnostics& diagnostics
   }
   for (const auto& [name, source] : project.sources) {
     quality::ParseCheckSpecs(source.checks, diagnostics);
+  }
+  // A warehouse model's table is its own: no destination may load into it.
+  for (const auto& [table, model] : project.models) {
+    if (model.materialized != project::Materialized::kWarehouse) continue;
+    std::vector<project::TableName> loaded;
+    for (const auto& [name, job] : project.jobs) loaded.push_back(job.output.table);
+    for (const auto& [other, m] : project.models) loaded.push_back(other);
+    for (const auto& t : loaded) {
+      if (project::IsWarehouseModel(project, t)) continue;
+      auto d = project::WarehouseTable(project, t);
+      if (d && ToLower(d->schema) == ToLower(table.db) &&
+          ToLower(d->table) == ToLower(table.name)) {
+        diagnostics.Add(d->where,
+                        fmt::format("the destination of {} is {}, the table of warehouse model {}",
+                                    t.str(), table.str(), model.where.file),
+                        "load it into another table (`table:` of the destination), or rename "
+                        "the model",
+                        "config.duplicate_writer");
+      }
+    }
   }
   ValidateSql(project, diagnostics);
 }

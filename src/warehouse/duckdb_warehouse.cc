@@ -18,6 +18,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "engine/engine.h"
+#include "engine/sql_shape.h"
 
 namespace sluice::warehouse {
 namespace {
@@ -233,6 +234,19 @@ class DuckdbWarehouse : public Warehouse {
                             Join(names, ", "), Join(names, ", "), select_sql));
     if (progress) progress(rows);
     return rows;
+  }
+
+  int64_t CreateTableAs(const Target& target, const std::string& query) override {
+    auto parsed = engine::ParseSql(*conn_, query);
+    if (parsed.statements != 1 || parsed.select.is_null()) {
+      FailWithCode(ErrorKind::kInput, "input.sql",
+                   "the text must be exactly one query (SELECT or WITH ...); it holds {}",
+                   parsed.statements == 1 ? "a " + engine::FirstWord(query) + " statement"
+                                          : fmt::format("{} statements", parsed.statements));
+    }
+    Execute("SET enable_external_access = false");  // the warehouse's own tables, no file
+    return Execute(fmt::format("CREATE TABLE {} AS {}", target.sql(),
+                               engine::WithoutTerminator(*conn_, query)));
   }
 
   std::string KeyIndex(const Target&, const std::string&,

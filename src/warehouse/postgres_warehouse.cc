@@ -172,6 +172,22 @@ class PostgresWarehouse : public Warehouse {
     });
   }
 
+  int64_t CreateTableAs(const Target& target, const std::string& query) override {
+    // PostgreSQL's grammar takes only a query after AS, and the extended protocol one statement.
+    return Translated([&] {
+      try {
+        return conn_->Query(fmt::format("CREATE TABLE {} AS {}", target.sql(), query)).affected();
+      } catch (const pg::Error& e) {
+        if (std::string(e.what()).find("cannot insert multiple commands") != std::string::npos) {
+          FailWithCode(ErrorKind::kInput, "input.sql",
+                       "the text must be exactly one query (SELECT or WITH ...); it holds more "
+                       "than one statement");
+        }
+        throw;
+      }
+    });
+  }
+
   std::string KeyIndex(const Target& target, const std::string& name,
                        const std::vector<std::string>& key) const override {
     std::vector<std::string> quoted;

@@ -101,6 +101,12 @@ class Warehouse {
   virtual std::string KeyIndex(const Target& target, const std::string& name,
                                const std::vector<std::string>& key) const = 0;
 
+  // Creates the table `target` (in the current transaction, if one is open) from the rows of
+  // `query`: one query (SELECT, WITH ...) in the warehouse's own dialect. Returns its rows. Text
+  // that is not exactly one query fails with input.sql and runs nothing; the query's own errors
+  // are warehouse.query. The DuckDB warehouse reads no file but its own.
+  virtual int64_t CreateTableAs(const Target& target, const std::string& query) = 0;
+
   // What a merge changed.
   struct Upserted {
     int64_t inserted = 0, updated = 0;

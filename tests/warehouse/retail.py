@@ -7,12 +7,16 @@ Usage: retail.py SLUICE PG_FIXTURE
 server, PGPASSWORD carries the password): each holds exactly the lake's rows. A second run with
 no new files changes nothing there: every row keeps its row version (xmin) and the loads say 0
 inserted, 0 updated, 0 deleted. A new day's file then changes what it should, and only that.
+The warehouse model analytics.top_products runs in PostgreSQL over the loaded
+analytics.product_sales after it, in the same `run --all`, and readers of it never see it missing
+or partial while it is rebuilt.
 """
 import csv
 import io
 import os
 import shutil
 import subprocess
+import threading
 
 import whlib
 
@@ -73,6 +77,42 @@ def main(sluice, fixture, work):
 
         check_same()
         assert len(warehouse_rows("daily_revenue")) == 24
+
+        # The warehouse model: built after the load it reads, from the warehouse's rows.
+        assert first.index("into analytics.product_sales") < first.index(
+            "model analytics.top_products: built analytics.top_products in the warehouse: 5 rows"
+        ), first
+
+        def top_products():
+            lake = sluice_run("--env", "prod", "query", "--format", "csv",
+                              "SELECT product FROM gold.product_sales ORDER BY revenue DESC, "
+                              "product LIMIT 5", cwd=shop)
+            wh = server.psql("SELECT product FROM analytics.top_products ORDER BY revenue DESC, "
+                             "product")
+            assert lake.split()[1:] == wh, (lake, wh)
+            share = server.value("SELECT round(sum(share)) FROM analytics.top_products")
+            assert 0 < float(share) < 100, share
+
+        top_products()
+        # Rebuilt while a reader keeps reading it: every read sees the whole table.
+        seen, stop = [], threading.Event()
+
+        def read():
+            while not stop.is_set():
+                p = server.psql("SELECT count(*) FROM analytics.top_products", check=False,
+                                timeout=60)
+                seen.append(p)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            for _ in range(5):
+                out = sluice_run("--env", "prod", "run", "analytics.top_products", cwd=shop)
+                assert "built analytics.top_products in the warehouse: 5 rows" in out, out
+        finally:
+            stop.set()
+            reader.join(timeout=120)
+        assert seen and all(r == ["5"] for r in seen), seen[:5]
         before = versions()
 
         # No new files: the models rebuild the same rows, and the warehouse is left as it was.
@@ -81,6 +121,7 @@ def main(sluice, fixture, work):
             assert (f"version 2 into analytics.{table} (merge): " in second and
                     "0 inserted, 0 updated, 0 deleted" in second), second
         assert second.count("0 inserted, 0 updated, 0 deleted") == 3, second
+        assert "built analytics.top_products in the warehouse: 5 rows" in second, second
         if versions() != before:
             raise AssertionError("a run without new files rewrote rows in the warehouse")
         ledger = server.psql("SELECT target, version FROM sluice.loads ORDER BY 1, 2")
@@ -107,6 +148,7 @@ def main(sluice, fixture, work):
         sluice_run("--env", "prod", "crawl", cwd=shop)
         third = sluice_run("--env", "prod", "run", "--all", cwd=shop)
         check_same()
+        top_products()
         new_days = server.value(
             "SELECT count(*) FROM analytics.daily_revenue WHERE order_date = '2026-01-04'")
         assert new_days not in (None, "0"), third
