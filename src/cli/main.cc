@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   bool full_refresh = false;
   run->add_flag("--full-refresh", full_refresh,
                 "Jobs read every landed file again, whatever their bookmarks, and rebuild their "
-                "output from them alone");
+                "output from them alone; incremental models rebuild their table whole");
   std::string partitions;
   run->add_option("--partitions", partitions,
                   "Backfill: recompute the output partitions in this range, e.g. "

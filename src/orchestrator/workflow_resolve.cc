@@ -52,7 +52,7 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
       // lake model, a source's bronze table).
       std::vector<std::string> tables;
       for (const auto& [t, m] : p.models) {
-        if (m.materialized == project::Materialized::kTable) tables.push_back(t.str());
+        if (!m.in_warehouse) tables.push_back(t.str());
       }
       for (const auto& [name, job] : p.jobs) tables.push_back(job.output.table.str());
       for (const auto& [name, source] : p.sources) tables.push_back("bronze." + name);

@@ -70,7 +70,9 @@ const Destination* DeclaredDestination(const Project& project, const TableName& 
     }
   }
   if (auto it = project.models.find(table); it != project.models.end()) {
-    mode = "overwrite";
+    mode = ModelOutputMode(it->second);
+    key = it->second.unique_key;
+    if (it->second.snapshot) key.push_back("valid_from");  // a key's versions
     return it->second.destination ? &*it->second.destination : nullptr;
   }
   mode = "append";
@@ -104,9 +106,14 @@ Destination ResolveDestination(const Project& project, const TableName& table,
   return d;
 }
 
+std::string ModelOutputMode(const Model& model) {
+  if (!model.incremental) return "overwrite";
+  return model.unique_key.empty() ? "append" : "merge";
+}
+
 bool IsWarehouseModel(const Project& project, const TableName& table) {
   auto it = project.models.find(table);
-  return it != project.models.end() && it->second.materialized == Materialized::kWarehouse;
+  return it != project.models.end() && it->second.in_warehouse;
 }
 
 std::optional<Destination> WarehouseTable(const Project& project, const TableName& table) {
@@ -209,9 +216,84 @@ std::string TableNameProblem(const TableName& table) {
   return problem.empty() ? NameLengthProblem("table name", table.name) : problem;
 }
 
-std::string Project::CompiledModelSql(const Model& model) const {
+namespace {
+
+// A {{ ... }} of a model's SQL.
+struct Brace {
+  enum Kind { kRef, kThis, kIf, kEnd, kOther } kind = kOther;
+  size_t offset = 0, length = 0;
+  std::string text;  // as written
+  std::string ref;   // kRef: the name inside ref('...')
+};
+
+std::vector<Brace> Braces(const std::string& sql) {
+  static const std::regex braces_re(R"(\{\{[^}]*\}\})");
   static const std::regex ref_re(R"(\{\{\s*ref\(\s*['"]([^'"]*)['"]\s*\)\s*\}\})");
-  return std::regex_replace(model.sql, ref_re, "$1");
+  static const std::regex this_re(R"(\{\{\s*this\s*\}\})");
+  static const std::regex if_re(R"(\{\{\s*if\s+incremental\s*\}\})");
+  static const std::regex end_re(R"(\{\{\s*end\s*\}\})");
+  std::vector<Brace> out;
+  for (auto it = std::sregex_iterator(sql.begin(), sql.end(), braces_re);
+       it != std::sregex_iterator(); ++it) {
+    Brace b;
+    b.offset = static_cast<size_t>(it->position());
+    b.length = static_cast<size_t>(it->length());
+    b.text = it->str();
+    std::smatch m;
+    if (std::regex_match(b.text, m, ref_re)) {
+      b.kind = Brace::kRef;
+      b.ref = m[1].str();
+    } else if (std::regex_match(b.text, this_re)) {
+      b.kind = Brace::kThis;
+    } else if (std::regex_match(b.text, if_re)) {
+      b.kind = Brace::kIf;
+    } else if (std::regex_match(b.text, end_re)) {
+      b.kind = Brace::kEnd;
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Project::CompiledModelSql(const Model& model, bool incremental,
+                                      const std::function<std::string(const Ref&)>& name_of,
+                                      const std::string& this_name) const {
+  std::string out;
+  size_t pos = 0;
+  bool skipping = false;
+  for (const auto& b : Braces(model.sql)) {
+    if (!skipping) out += model.sql.substr(pos, b.offset - pos);
+    pos = b.offset + b.length;
+    switch (b.kind) {
+      case Brace::kRef: {
+        if (skipping) break;
+        auto ref = std::find_if(model.refs.begin(), model.refs.end(),
+                                [&](const Ref& r) { return r.offset == b.offset; });
+        if (ref == model.refs.end()) {
+          out += b.text;  // not a table name: the project does not load
+        } else {
+          out += name_of ? name_of(*ref) : ref->table.str();
+        }
+        break;
+      }
+      case Brace::kThis:
+        if (!skipping) out += this_name.empty() ? model.table.str() : this_name;
+        break;
+      case Brace::kIf:
+        skipping = !incremental;
+        break;
+      case Brace::kEnd:
+        skipping = false;
+        break;
+      case Brace::kOther:
+        if (!skipping) out += b.text;
+        break;
+    }
+  }
+  if (!skipping) out += model.sql.substr(pos);
+  return out;
 }
 
 void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics) {
@@ -221,16 +303,23 @@ void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics) {
 }
 
 std::string Project::AlignedModelSql(const Model& model) const {
-  std::string out = model.sql;
-  for (const auto& ref : model.refs) {
-    // The {{ ref() }} at the reference's offset, padded in place.
-    size_t end = out.find("}}", ref.offset);
-    if (end == std::string::npos) continue;
-    std::string name = ref.table.str();
-    name.resize(end + 2 - ref.offset, ' ');
-    out.replace(ref.offset, name.size(), name);
+  std::string out;
+  size_t pos = 0;
+  for (const auto& b : Braces(model.sql)) {
+    out += model.sql.substr(pos, b.offset - pos);
+    pos = b.offset + b.length;
+    std::string name;
+    if (b.kind == Brace::kRef) {
+      name = b.ref;
+    } else if (b.kind == Brace::kThis) {
+      name = model.table.str();
+    } else if (b.kind == Brace::kOther) {
+      name = b.text;
+    }
+    if (name.size() < b.length) name.resize(b.length, ' ');
+    out += name;
   }
-  return out;
+  return out + model.sql.substr(pos);
 }
 
 Location LocationIn(const std::string& file, const std::string& text, size_t offset) {
@@ -1214,6 +1303,45 @@ void LoadResourceFiles(DefinitionReader& reader, Project& project, Diagnostics& 
   }
 }
 
+// A snapshot's unique_key, updated_at or check_columns, and invalidate_hard_deletes; the last
+// three belong to snapshots only.
+void ReadSnapshotSettings(FileReader& r, const YAML::Node& doc, Model& model) {
+  auto updated = doc["updated_at"];
+  auto check = doc["check_columns"];
+  auto deletes = doc["invalidate_hard_deletes"];
+  if (!model.snapshot) {
+    for (const auto& node : {updated, check, deletes}) {
+      if (node) {
+        r.Error(node, "updated_at, check_columns and invalidate_hard_deletes are for snapshots",
+                "say `materialized: snapshot`");
+      }
+    }
+    return;
+  }
+  if (updated) {
+    if (auto v = r.Scalar(updated, "updated_at")) model.updated_at = *v;
+  }
+  if (check) model.check_columns = r.NameList(check, "check_columns");
+  if (deletes) {
+    if (auto v = r.Scalar(deletes, "invalidate_hard_deletes")) {
+      if (*v == "true" || *v == "false") {
+        model.invalidate_hard_deletes = *v == "true";
+      } else {
+        r.Error(deletes, "invalidate_hard_deletes must be true or false");
+      }
+    }
+  }
+  if (model.unique_key.empty()) {
+    r.Error(doc, "a snapshot needs a unique_key: the columns that name a row",
+            "e.g. unique_key: [customer_id]");
+  }
+  if (model.updated_at.empty() == model.check_columns.empty()) {
+    r.Error(doc, "a snapshot needs updated_at or check_columns (one of them)",
+            "updated_at: a column whose value grows when the row changes; check_columns: the "
+            "columns to compare (or `all`)");
+  }
+}
+
 // models/<db>/<name>.yaml (or .yml) beside the model's SQL: its checks.
 void LoadModelSettings(DefinitionReader& files, const std::string& sql, Model& model,
                        Diagnostics& diagnostics) {
@@ -1227,27 +1355,44 @@ void LoadModelSettings(DefinitionReader& files, const std::string& sql, Model& m
       r.Error(*doc, "a model's settings file must be a mapping", "e.g. checks: [ RowCount > 0 ]");
       continue;
     }
-    r.CheckKeys(*doc, {"description", "materialized", "checks", "destination"},
+    r.CheckKeys(*doc,
+                {"description", "materialized", "unique_key", "updated_at", "check_columns",
+                 "invalidate_hard_deletes", "checks", "destination"},
                 "a model's settings");
     if (auto m = (*doc)["materialized"]) {
+      static const std::vector<std::string> kinds = {"table", "incremental", "snapshot",
+                                                     "warehouse", "warehouse_incremental"};
       auto text = r.Scalar(m, "materialized");
-      if (text == "warehouse") {
-        model.materialized = Materialized::kWarehouse;
-      } else if (text && *text != "table") {
-        r.Error(m, fmt::format("materialized: '{}' is not table or warehouse", *text),
-                "table (the default) builds it in the lake; warehouse runs its SQL in the "
-                "warehouse");
+      if (text && std::find(kinds.begin(), kinds.end(), *text) == kinds.end()) {
+        std::string near = Nearest(*text, kinds);
+        r.Error(m, fmt::format("materialized: '{}' is not one of {}", *text, Join(kinds, ", ")),
+                near.empty() ? "table (the default) builds it in the lake; warehouse runs its "
+                               "SQL in the warehouse"
+                             : fmt::format("did you mean '{}'?", near));
+      } else if (text) {
+        model.in_warehouse = StartsWith(*text, "warehouse");
+        model.incremental = EndsWith(*text, "incremental");
+        model.snapshot = *text == "snapshot";
       }
     }
+    if (auto k = (*doc)["unique_key"]) {
+      model.unique_key = r.NameList(k, "unique_key");
+      if (!model.incremental && !model.snapshot) {
+        r.Error(k, "unique_key is for incremental models and snapshots",
+                "say `materialized: incremental` (or warehouse_incremental, or snapshot); a "
+                "table model is rebuilt whole on every run");
+      }
+    }
+    ReadSnapshotSettings(r, *doc, model);
     if (auto checks = (*doc)["checks"]) {
       auto read = ReadChecks(r, checks);
       model.checks.insert(model.checks.end(), read.begin(), read.end());
     }
     if (auto d = (*doc)["destination"]) {
       model.destination = ReadDestination(r, d, "destination", "table");
-      CheckDestinationKey(r, d, model.destination, "overwrite", {});
+      CheckDestinationKey(r, d, model.destination, ModelOutputMode(model), model.unique_key);
     }
-    if (model.materialized != Materialized::kWarehouse) continue;
+    if (!model.in_warehouse) continue;
     // Its table is in the warehouse already, and checks run over lake tables.
     if (auto d = (*doc)["destination"]) {
       r.Error(d, "a warehouse model has no destination: its table is in the warehouse already",
@@ -1268,8 +1413,6 @@ void LoadModels(DefinitionReader& reader, Project& project, Diagnostics& diagnos
     files.push_back(rel);
   }
   std::sort(files.begin(), files.end());
-  static const std::regex ref_re(R"(\{\{\s*ref\(\s*['"]([^'"]*)['"]\s*\)\s*\}\})");
-  static const std::regex braces_re(R"(\{\{[^}]*\}\})");
   for (const auto& path : files) {
     std::string rel = path.generic_string();
     fs::path in_models = path.lexically_relative("models");
@@ -1305,27 +1448,47 @@ void LoadModels(DefinitionReader& reader, Project& project, Diagnostics& diagnos
       diagnostics.Add({rel, 0, 0}, e.what(), "", e.shown_code());
       continue;
     }
-    for (auto it = std::sregex_iterator(model.sql.begin(), model.sql.end(), braces_re);
-         it != std::sregex_iterator(); ++it) {
-      std::smatch ref;
-      std::string text = it->str();
-      size_t offset = static_cast<size_t>(it->position());
-      Location where = LocationIn(rel, model.sql, offset);
-      if (!std::regex_match(text, ref, ref_re)) {
-        diagnostics.Add(where, fmt::format("cannot read '{}'", text),
-                        "write references as {{ ref('database.table') }}");
+    auto braces = Braces(model.sql);
+    for (const auto& b : braces) {
+      Location where = LocationIn(rel, model.sql, b.offset);
+      if (b.kind == Brace::kOther) {
+        diagnostics.Add(where, fmt::format("cannot read '{}'", b.text),
+                        "write references as {{ ref('database.table') }}; incremental models "
+                        "also take {{ this }} and {{ if incremental }} ... {{ end }}");
         continue;
       }
-      auto target = TableName::Parse(ref[1]);
+      if (b.kind != Brace::kRef) continue;
+      auto target = TableName::Parse(b.ref);
       if (!target) {
-        diagnostics.Add(where, fmt::format("ref('{}') is not a table name", ref[1].str()),
+        diagnostics.Add(where, fmt::format("ref('{}') is not a table name", b.ref),
                         "write it as database.table, e.g. ref('silver.orders')");
         continue;
       }
-      model.refs.push_back({*target, where, offset});
+      model.refs.push_back({*target, where, b.offset});
     }
     if (Trim(model.sql).empty()) diagnostics.Add({rel, 0, 0}, "the model is empty");
     LoadModelSettings(reader, rel, model, diagnostics);
+    // {{ this }} and {{ if incremental }} ... {{ end }} blocks (one level) of incremental models.
+    std::optional<Location> open;
+    for (const auto& b : braces) {
+      Location where = LocationIn(rel, model.sql, b.offset);
+      if ((b.kind == Brace::kThis || b.kind == Brace::kIf) && !model.incremental) {
+        diagnostics.Add(where, fmt::format("{} is for incremental models", b.text),
+                        "say `materialized: incremental` (or warehouse_incremental) in the "
+                        "model's settings file");
+      } else if (b.kind == Brace::kIf && open) {
+        diagnostics.Add(
+            where, "{{ if incremental }} blocks do not nest",
+            fmt::format("end the block opened at {}:{} first", open->line, open->column));
+      } else if (b.kind == Brace::kIf) {
+        open = where;
+      } else if (b.kind == Brace::kEnd && !open) {
+        diagnostics.Add(where, "{{ end }} without {{ if incremental }}");
+      } else if (b.kind == Brace::kEnd) {
+        open.reset();
+      }
+    }
+    if (open) diagnostics.Add(*open, "{{ if incremental }} has no {{ end }}");
     project.models[model.table] = model;
   }
   // A settings file belongs to the model of the same name.

@@ -2,6 +2,7 @@
 // The project model: what `sluice.yaml`, `sources/`, `jobs/` and `models/` say, already checked
 // for shape. Loading collects every problem at once (Diagnostics) so `sluice validate` can print
 // them all with file:line:col.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -99,7 +100,7 @@ bool IsPostgresConninfo(std::string_view text);
 // Where a catalog table lands in the warehouse: a job's or a model's `destination:`, a `load:`
 // step, `sluice load`. Unset fields take their defaults where the load is made
 // (warehouse::ResolveDestination): schema and table from the catalog table's db and name, mode
-// and key from the job's output (a model: overwrite).
+// and key from the job's output (a model: ModelOutputMode and its unique_key).
 struct Destination {
   std::string schema, table;     // "" for the default
   std::optional<LoadMode> mode;  // nullopt for the default
@@ -218,15 +219,24 @@ struct Ref {
   size_t offset = 0;  // of its {{ ref() }} in the model's SQL; 0 for a job's input
 };
 
-// Where a model's SQL runs and its table lives (`materialized:` of its settings file).
-enum class Materialized {
-  kTable,      // `table`, the default: DuckDB over the lake; a new catalog version every run
-  kWarehouse,  // `warehouse`: in the warehouse, over destinations and other warehouse models
-};
-
 struct Model {
   TableName table;
-  Materialized materialized = Materialized::kTable;
+  // `materialized:` of its settings file: table (the default), incremental, warehouse or
+  // warehouse_incremental. In the warehouse: its SQL runs there, over destinations and other
+  // warehouse models. Incremental: once its table exists, a run adds its rows to the table (or
+  // merges them on unique_key) instead of replacing it, and the SQL's {{ if incremental }}
+  // blocks are kept.
+  bool in_warehouse = false;
+  bool incremental = false;
+  std::vector<std::string> unique_key;  // an incremental model's merge key; empty: appended
+  // `materialized: snapshot`: the table keeps SCD type 2 history of the rows the SQL returns (one
+  // per unique_key), each version with valid_from and valid_to (NULL while current). A row
+  // changed when its `updated_at` column grew, or (without one) when a `check_columns` value
+  // differs; `invalidate_hard_deletes` ends the current version of a key the SQL no longer has.
+  bool snapshot = false;
+  std::string updated_at;
+  std::vector<std::string> check_columns;  // empty with updated_at set; {"all"} for every column
+  bool invalidate_hard_deletes = false;
   std::string sql;  // as written, with {{ ref() }} still in
   std::vector<Ref> refs;
   // From models/<db>/<name>.yaml beside the SQL (a model's settings file), if there is one.
@@ -306,10 +316,16 @@ struct Project {
   ServeSettings serve;
   QuerySettings query;
 
-  // The model SQL with every {{ ref('db.table') }} replaced by the table's SQL name.
-  std::string CompiledModelSql(const Model& model) const;
-  // The same with each name padded with blanks to the length of its {{ ref() }}: an offset in it
-  // is the same offset in the model's file, for messages that point into the file.
+  // The model SQL with every {{ ref('db.table') }} replaced by the table's SQL name (`name_of`
+  // the reference; default: db.table), {{ this }} by `this_name` (default: the model's db.name),
+  // and the text of each {{ if incremental }} ... {{ end }} block kept for an `incremental` run,
+  // left out otherwise.
+  std::string CompiledModelSql(const Model& model, bool incremental = false,
+                               const std::function<std::string(const Ref&)>& name_of = nullptr,
+                               const std::string& this_name = "") const;
+  // The SQL of an incremental run with each name padded with blanks to the length of its
+  // {{ ref() }}, and the {{ }} of blocks blanked: an offset in it is the same offset in the
+  // model's file (up to a {{ this }} longer than its name), for messages that point into it.
   std::string AlignedModelSql(const Model& model) const;
 };
 
@@ -334,7 +350,7 @@ Project Load(const fs::path& root, const std::string& env, Diagnostics& diagnost
 
 // The destination a load of `table` uses: the fields `given` sets, then those of the
 // `destination:` of the job or model that writes `table`, then the defaults: schema and table
-// from the table's db and name, mode and key from the job's output (a model: overwrite; a
+// from the table's db and name, mode and key from the job's output (a model: ModelOutputMode; a
 // table no job writes: append). Throws Error(kUsage, load.key) for a merge without a key or
 // delete_missing without merge.
 Destination ResolveDestination(const Project& project, const TableName& table,
@@ -345,7 +361,12 @@ Destination ResolveDestination(const Project& project, const TableName& table,
 // NULL in that key cannot be placed by the merge: the run sets it aside before it publishes.
 std::vector<std::string> DestinationMergeKey(const Project& project, const TableName& table);
 
-// Whether `table` is built by a `materialized: warehouse` model.
+// How a run of a lake model changes its table once it exists: overwrite, or for an incremental
+// model merge (on its unique_key) or append (without one).
+std::string ModelOutputMode(const Model& model);
+
+// Whether `table` is built by a warehouse model (`materialized: warehouse` or
+// `warehouse_incremental`).
 bool IsWarehouseModel(const Project& project, const TableName& table);
 
 // The warehouse table a warehouse model reads for ref('table'): a warehouse model's own table

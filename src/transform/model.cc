@@ -15,6 +15,7 @@
 #include "transform/output.h"
 #include "transform/run.h"
 #include "transform/set_aside.h"
+#include "transform/snapshot.h"
 #include "transform/validate.h"
 
 namespace sluice::transform {
@@ -30,11 +31,22 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
   if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id,   "model", report.name, meta::RunStatus::kRunning,
                 options.trigger, started};
+  // A run that publishes nothing, and says why.
+  auto unchanged = [&](const std::string& message) {
+    report.status = run.status = meta::RunStatus::kSucceeded;
+    report.message = message;
+    run.details = nlohmann::json{{"message", report.message}}.dump();
+    run.ended_ms = NowMs();
+    metastore.FinishRun(run, {}, {});
+    report.duration_ms = run.ended_ms - started;
+    return report;
+  };
   try {
     project::Diagnostics diagnostics;
     auto rules = quality::ParseCheckSpecs(model.checks, diagnostics);
     diagnostics.ThrowIfAny();
     AddDestinationKeyChecks(ws.project, model.table, rules);
+    AddUniqueKeyCheck(model, rules);
     for (const auto& ref : model.refs) {
       if (!metastore.GetTable(ref.table.db, ref.table.name)) {
         FailWithCode(ErrorKind::kInput, "input.not_in_catalog",
@@ -46,9 +58,12 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
     engine::Database db;
     engine::Connection conn(db);
     int64_t base_version = CurrentVersion(metastore, model.table);
+    // An incremental model's first run, or a full refresh, builds the table whole.
+    const bool incremental = model.incremental && base_version > 0 && !options.full_refresh;
     lake::Fetched held;
     catalog::AttachTables(conn, metastore, *ws.store, held);
-    std::string sql = Trim(engine::WithoutTerminator(conn, ws.project.CompiledModelSql(model)));
+    std::string sql =
+        Trim(engine::WithoutTerminator(conn, ws.project.CompiledModelSql(model, incremental)));
     try {
       // Tables read AT a version are views of that version's files (catalog/time_travel.h).
       auto travel = catalog::ResolveTimeTravel(metastore, sql);
@@ -61,6 +76,15 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
       conn.Inspect(sql);  // binds the model alone, so errors point into the model's own text
     } catch (const Error& e) {
       FailWithCode(ErrorKind::kInput, "input.sql", "{}: {}", model.where.file, e.what());
+    }
+    std::optional<SnapshotPlan> snapshot;
+    if (model.snapshot) {
+      // A snapshot is never rebuilt: its history is not in its input any more.
+      snapshot = PlanSnapshot(conn, model, sql, base_version > 0, started);
+      if (base_version > 0 && !snapshot->changes()) {
+        return unchanged("no row changed since the last run; nothing changed");
+      }
+      sql = snapshot->sql;
     }
     // Rows breaking a quarantining check are set aside while the batch is written.
     bool quarantining = std::any_of(rules.begin(), rules.end(), [](const quality::Rule& r) {
@@ -84,13 +108,20 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
       }
       sql = ctes + " SELECT * EXCLUDE (_sluice_file) FROM checked";
     }
-    OutputSpec spec{model.table, "model", "overwrite", {}, {}, "", base_version};
+    OutputSpec spec{
+        model.table,      "model", incremental ? project::ModelOutputMode(model) : "overwrite",
+        model.unique_key, {},      "",
+        base_version};
     std::unique_ptr<Batch> batch;
     try {
       batch = WriteBatch(conn, *ws.store, spec, sql, run.id, options);
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::kIo) throw;
       FailWithCode(ErrorKind::kInput, "input.sql", "{}: {}", model.where.file, e.what());
+    }
+    // An incremental run that found nothing new leaves the table as it is.
+    if (incremental && batch->rows() == 0 && (!aside || aside->rows().empty())) {
+      return unchanged("no new rows since the last run; nothing changed");
     }
     if (aside) {
       aside->Materialize(conn, "_set_aside");
@@ -132,6 +163,12 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
         fmt::format("{} row{}", HumanCount(report.rows_out), report.rows_out == 1 ? "" : "s");
     if (report.rows_quarantined > 0) {
       report.message += fmt::format(", {} quarantined", HumanCount(report.rows_quarantined));
+    }
+    if (snapshot) {
+      report.message += fmt::format(
+          " ({} new, {} changed{})", HumanCount(snapshot->opened), HumanCount(snapshot->changed),
+          model.invalidate_hard_deletes ? fmt::format(", {} gone", HumanCount(snapshot->ended))
+                                        : "");
     }
     return report;
   } catch (const std::exception& e) {

@@ -91,29 +91,52 @@ std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string
                      RowJson(columns, masks)));
 }
 
+namespace {
+
+// `column` as a DQDL string.
+std::string DqdlString(const std::string& column) {
+  std::string quoted = "\"";
+  for (char c : column) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+quality::Rule ParsedRule(const std::string& text) {
+  quality::ParseError error;
+  auto rule = quality::Parse(text, error);
+  if (!rule) {
+    FailWithCode(ErrorKind::kInternal, "internal", "the check '{}' does not parse: {}", text,
+                 error.message);
+  }
+  return std::move(*rule);
+}
+
+}  // namespace
+
+void AddUniqueKeyCheck(const project::Model& model, std::vector<quality::Rule>& rules) {
+  if (!model.incremental || model.unique_key.empty()) return;
+  std::vector<std::string> columns;
+  for (const auto& k : model.unique_key) columns.push_back(DqdlString(k));
+  auto rule = ParsedRule(
+      fmt::format("IsPrimaryKey {} # the unique_key of the incremental model", Join(columns, " ")));
+  rule.on_fail = "fail";
+  rules.push_back(std::move(rule));
+}
+
 void AddDestinationKeyChecks(const project::Project& project, const project::TableName& table,
                              std::vector<quality::Rule>& rules) {
   for (const auto& column : project::DestinationMergeKey(project, table)) {
-    std::string quoted = "\"";
-    for (char c : column) {
-      if (c == '"' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    quality::ParseError error;
-    auto rule = quality::Parse(
-        fmt::format("IsComplete {}\" # the merge key of the destination", quoted), error);
-    if (!rule) {
-      FailWithCode(ErrorKind::kInternal, "internal",
-                   "the completeness check of destination key column '{}' does not parse: {}",
-                   column, error.message);
-    }
+    auto rule = ParsedRule(
+        fmt::format("IsComplete {} # the merge key of the destination", DqdlString(column)));
     bool checked = std::any_of(rules.begin(), rules.end(), [&](const quality::Rule& r) {
-      return r.type == rule->type && r.args == rule->args && r.where.empty() && !r.condition &&
+      return r.type == rule.type && r.args == rule.args && r.where.empty() && !r.condition &&
              r.on_fail != "warn";
     });
     if (checked) continue;
-    rule->on_fail = "quarantine";
-    rules.push_back(std::move(*rule));
+    rule.on_fail = "quarantine";
+    rules.push_back(std::move(rule));
   }
 }
 

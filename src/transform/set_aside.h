@@ -62,4 +62,8 @@ std::string ChecksSql(const std::vector<quality::Rule>& rules, const std::string
 void AddDestinationKeyChecks(const project::Project& project, const project::TableName& table,
                              std::vector<quality::Rule>& rules);
 
+// Adds to `rules` a failing `IsPrimaryKey` over the unique_key of an incremental `model`: an
+// incremental model's run must hold each key once, with no NULL in it, or it publishes nothing.
+void AddUniqueKeyCheck(const project::Model& model, std::vector<quality::Rule>& rules);
+
 }  // namespace sluice::transform

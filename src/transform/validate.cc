@@ -31,9 +31,9 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
   }
   // Lake models, then warehouse models: where the graph leaves the order open, the warehouse
   // models run after every load.
-  for (auto where : {project::Materialized::kTable, project::Materialized::kWarehouse}) {
+  for (bool in_warehouse : {false, true}) {
     for (const auto& [table, model] : project.models) {
-      if (model.materialized != where) continue;
+      if (model.in_warehouse != in_warehouse) continue;
       dag.nodes.push_back({"model", table.str(), table, model.refs, model.where});
     }
   }
@@ -112,7 +112,7 @@ Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics)
       const Node& writer_node = dag.nodes[it->second];
       if (dag.nodes[i].kind == "job" && project.jobs.at(dag.nodes[i].name).incremental) {
         std::string mode = writer_node.kind == "model"
-                               ? "overwrite"
+                               ? project::ModelOutputMode(project.models.at(writer_node.output))
                                : project.jobs.at(writer_node.name).output.mode;
         if (mode != "append") {
           diagnostics.Add(in.where,
@@ -184,7 +184,7 @@ void Validate(const project::Project& project, project::Diagnostics& diagnostics
   }
   // A warehouse model's table is its own: no destination may load into it.
   for (const auto& [table, model] : project.models) {
-    if (model.materialized != project::Materialized::kWarehouse) continue;
+    if (!model.in_warehouse) continue;
     std::vector<project::TableName> loaded;
     for (const auto& [name, job] : project.jobs) loaded.push_back(job.output.table);
     for (const auto& [other, m] : project.models) loaded.push_back(other);

@@ -154,9 +154,8 @@ void ValidateSql(const project::Project& project, Diagnostics& diagnostics) {
     // An empty model, or one with a {{ }} that is no ref(), is reported as such already.
     if (Trim(sql).empty() || sql.find("{{") != std::string::npos) continue;
     // PostgreSQL reads a warehouse model there, in its own dialect, when it runs.
-    bool on_postgres =
-        model.materialized == project::Materialized::kWarehouse &&
-        (!project.env.warehouse_uri.empty() || !project.env.warehouse_unset_env.empty());
+    bool on_postgres = model.in_warehouse && (!project.env.warehouse_uri.empty() ||
+                                              !project.env.warehouse_unset_env.empty());
     if (!on_postgres) check.Statement("a model", sql, model.where, true);
   }
   for (const auto& [name, job] : project.jobs) {

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/strings.h"
 #include "project/reader.h"
+#include "warehouse/apply.h"
 
 namespace sluice::warehouse {
 namespace {
@@ -58,26 +59,6 @@ std::optional<Applied> LastApplied(Warehouse& wh, const Target& target) {
     }
   }
   return a;
-}
-
-// The unique index Sluice makes for a merge key: a name within PostgreSQL's 63 bytes.
-std::string KeyIndexName(const Target& target) {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (unsigned char c : target.str()) h = (h ^ c) * 1099511628211ULL;
-  return fmt::format("sluice_key_{:016x}", h);
-}
-
-std::string QuotedList(const std::vector<std::string>& names, const std::string& prefix = "") {
-  std::vector<std::string> out;
-  for (const auto& n : names) out.push_back(prefix + Quote(n));
-  return Join(out, ", ");
-}
-
-std::string KeyMatch(const std::vector<std::string>& key, const std::string& a,
-                     const std::string& b) {
-  std::vector<std::string> out;
-  for (const auto& k : key) out.push_back(fmt::format("{}.{} = {}.{}", a, Quote(k), b, Quote(k)));
-  return Join(out, " AND ");
 }
 
 // The shape the target must take: the statements that make it so (in the apply transaction),
@@ -149,40 +130,15 @@ ShapePlan PlanShape(Warehouse& wh, const Target& target, const std::vector<Colum
   return plan;
 }
 
-// The first key (as "k=v, ...") that `from` holds more than once, and how often; NULL keys
-// aside.
-std::optional<std::pair<std::string, std::string>> RepeatedKey(
-    Warehouse& wh, const std::string& from, const std::vector<std::string>& key) {
-  std::vector<std::string> texts, present;
-  for (const auto& k : key) {
-    texts.push_back(fmt::format("CAST({} AS VARCHAR)", Quote(k)));
-    present.push_back(Quote(k) + " IS NOT NULL");
-  }
-  auto dup = wh.Query(fmt::format(
-      "SELECT {}, CAST(count(*) AS VARCHAR) FROM {} WHERE {} GROUP BY {} HAVING count(*) > 1 "
-      "ORDER BY {} LIMIT 1",
-      Join(texts, ", "), from, Join(present, " AND "), QuotedList(key), QuotedList(key)));
-  if (dup.empty()) return std::nullopt;
-  std::vector<std::string> parts;
-  for (size_t i = 0; i < key.size(); ++i) {
-    parts.push_back(fmt::format("{}={}", key[i], dup[0][i].value_or("NULL")));
-  }
-  return std::pair{Join(parts, ", "), dup[0][key.size()].value_or("?")};
-}
-
 // Merge input must hold each key once and no NULL in it.
 void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::string>& key,
                const std::string& table, int64_t version) {
-  std::vector<std::string> nulls;
-  for (const auto& k : key) nulls.push_back(Quote(k) + " IS NULL");
-  auto null_rows = wh.Query(fmt::format("SELECT CAST(count(*) AS VARCHAR) FROM {} WHERE {}",
-                                        Quote(stage), Join(nulls, " OR ")));
-  if (!null_rows.empty() && null_rows[0][0].value_or("0") != "0") {
+  if (int64_t null_rows = NullKeyRows(wh, Quote(stage), key); null_rows > 0) {
     FailWithCode(ErrorKind::kInput, "load.null_key",
                  "{} row(s) of {} version {} have no value in the key ({}): a merge cannot place "
                  "them. Catch them in the job (a job or model with a merge `destination:` sets "
                  "such rows aside in its quarantine); nothing was loaded",
-                 *null_rows[0][0], table, version, Join(key, ", "));
+                 null_rows, table, version, Join(key, ", "));
   }
   if (auto dup = RepeatedKey(wh, Quote(stage), key)) {
     FailWithCode(ErrorKind::kInput, "load.duplicate_key",
@@ -384,41 +340,14 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
     result.deleted = wh.Execute(fmt::format("DELETE FROM {}", target.sql()));
     result.inserted = wh.Execute(insert_all);
   } else {
-    // Aliases for the stage and the target that are no column's name in any case: DuckDB reads
-    // `s.k` as the field k of a STRUCT column s before it reads it as the alias s.
-    std::set<std::string> taken;
-    for (const auto& c : wh.Columns(target).value_or(columns)) taken.insert(ToLower(c.name));
-    auto alias = [&](std::string a) {
-      while (taken.count(a)) a += "_";
-      taken.insert(a);
-      return Quote(a);
-    };
-    std::string s = alias("s"), t = alias("t");
-    if (auto upserted = wh.Upsert(target, stage, names, d.key)) {
-      result.inserted = upserted->inserted;
-      result.updated = upserted->updated;
-    } else {
-      std::vector<std::string> sets, differs;
-      for (const auto& n : names) {
-        if (std::find(d.key.begin(), d.key.end(), n) != d.key.end()) continue;
-        sets.push_back(fmt::format("{} = {}.{}", Quote(n), s, Quote(n)));
-        differs.push_back(fmt::format("{}.{} IS DISTINCT FROM {}.{}", t, Quote(n), s, Quote(n)));
-      }
-      if (!sets.empty()) {
-        result.updated = wh.Execute(fmt::format(
-            "UPDATE {} AS {} SET {} FROM {} AS {} WHERE {} AND ({})", target.sql(), t,
-            Join(sets, ", "), Quote(stage), s, KeyMatch(d.key, t, s), Join(differs, " OR ")));
-      }
-      result.inserted = wh.Execute(fmt::format(
-          "INSERT INTO {} ({}) SELECT {} FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} "
-          "WHERE {})",
-          target.sql(), QuotedList(names), QuotedList(names, s + "."), Quote(stage), s,
-          target.sql(), t, KeyMatch(d.key, t, s)));
-    }
+    auto as = MergeAliases(wh.Columns(target).value_or(columns));
+    auto merged = MergeRows(wh, target, Quote(stage), names, d.key, as);
+    result.inserted = merged.inserted;
+    result.updated = merged.updated;
     if (d.delete_missing) {
-      result.deleted = wh.Execute(
-          fmt::format("DELETE FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} WHERE {})",
-                      target.sql(), t, Quote(stage), s, KeyMatch(d.key, s, t)));
+      result.deleted = wh.Execute(fmt::format(
+          "DELETE FROM {} AS {} WHERE NOT EXISTS (SELECT 1 FROM {} AS {} WHERE {})", target.sql(),
+          as.target, Quote(stage), as.stage, KeyMatch(d.key, as.stage, as.target)));
     }
   }
   // The ledger may hold this version from before: of a target since dropped, or loaded before

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/error.h"
 #include "common/files.h"
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "warehouse/apply.h"
 #include "warehouse/load.h"
 #include "warehouse/warehouse.h"
 
@@ -16,32 +18,102 @@ namespace sluice::warehouse {
 namespace {
 
 // The model's SQL with each {{ ref() }} replaced by the quoted name of the warehouse table it
-// reads; fails for one that is not there yet.
-std::string CompiledSql(const project::Project& project, const project::Model& model,
-                        Warehouse& wh) {
-  std::string sql = model.sql;
-  // From the last reference to the first, so earlier offsets still hold.
-  for (auto it = model.refs.rbegin(); it != model.refs.rend(); ++it) {
-    auto d = project::WarehouseTable(project, it->table);
-    size_t end = sql.find("}}", it->offset);
-    if (!d || end == std::string::npos) continue;  // validate refuses both
-    Target read{d->schema, d->table};
-    if (!wh.Columns(read)) {
-      if (project::IsWarehouseModel(project, it->table)) {
-        FailWithCode(ErrorKind::kInput, "input.not_in_warehouse",
-                     "{}: warehouse model {} has not been built yet\n  hint: `sluice run {}` "
-                     "first, or `sluice run --all`",
-                     it->where.str(), it->table.str(), it->table.str());
-      }
+// reads, and {{ this }} by `self`; fails for a table that is not there yet.
+std::string CompiledSql(const project::Project& project, const project::Model& model, Warehouse& wh,
+                        bool incremental, const Target& self) {
+  for (const auto& ref : model.refs) {
+    auto d = project::WarehouseTable(project, ref.table);
+    if (!d || wh.Columns(Target{d->schema, d->table})) continue;  // validate refuses !d
+    if (project::IsWarehouseModel(project, ref.table)) {
       FailWithCode(ErrorKind::kInput, "input.not_in_warehouse",
-                   "{}: {} is not in the warehouse yet: its destination {} does not exist\n  "
-                   "hint: run what writes {} first (its destination is loaded after it), or "
-                   "`sluice load {}`",
-                   it->where.str(), it->table.str(), read.str(), it->table.str(), it->table.str());
+                   "{}: warehouse model {} has not been built yet\n  hint: `sluice run {}` "
+                   "first, or `sluice run --all`",
+                   ref.where.str(), ref.table.str(), ref.table.str());
     }
-    sql.replace(it->offset, end + 2 - it->offset, read.sql());
+    FailWithCode(ErrorKind::kInput, "input.not_in_warehouse",
+                 "{}: {} is not in the warehouse yet: its destination {}.{} does not exist\n  "
+                 "hint: run what writes {} first (its destination is loaded after it), or "
+                 "`sluice load {}`",
+                 ref.where.str(), ref.table.str(), d->schema, d->table, ref.table.str(),
+                 ref.table.str());
   }
-  return sql;
+  return project.CompiledModelSql(
+      model, incremental,
+      [&](const project::Ref& ref) {
+        auto d = project::WarehouseTable(project, ref.table);
+        return d ? Target{d->schema, d->table}.sql() : ref.table.str();
+      },
+      self.sql());
+}
+
+// Column names of `columns`, in order.
+std::vector<std::string> Names(const std::vector<Column>& columns) {
+  std::vector<std::string> out;
+  for (const auto& c : columns) out.push_back(c.name);
+  return out;
+}
+
+// The model's rows in `stage` hold each unique_key once, with no NULL in it.
+void CheckUniqueKey(Warehouse& wh, const project::Model& model, const Target& stage) {
+  const auto& key = model.unique_key;
+  if (key.empty()) return;
+  if (int64_t nulls = NullKeyRows(wh, stage.sql(), key); nulls > 0) {
+    FailWithCode(ErrorKind::kInput, "input.null_key",
+                 "{}: {} row(s) of this run have no value in the unique_key ({}); nothing "
+                 "changed\n  hint: leave them out in the model's SQL",
+                 model.where.file, nulls, Join(key, ", "));
+  }
+  if (auto dup = RepeatedKey(wh, stage.sql(), key)) {
+    FailWithCode(ErrorKind::kInput, "input.duplicate_key",
+                 "{}: unique_key ({}) appears {} times in the rows of this run; nothing "
+                 "changed\n  hint: keep one row per key in the model's SQL (e.g. SELECT "
+                 "DISTINCT ON ({}) ... ORDER BY ...)",
+                 model.where.file, dup->first, dup->second, Join(key, ", "));
+  }
+}
+
+// A full build: the staging table becomes `target`, the old one goes (the caller's transaction).
+std::string Replace(Warehouse& wh, const Target& target, const Target& stage, int64_t rows) {
+  wh.Execute("DROP TABLE IF EXISTS " + target.sql());
+  wh.Execute(fmt::format("ALTER TABLE {} RENAME TO {}", stage.sql(), Quote(target.table)));
+  return fmt::format("built {} in the warehouse: {} row{}", target.str(), HumanCount(rows),
+                     rows == 1 ? "" : "s");
+}
+
+// An incremental run: the staging table's rows merged into `target` (whose columns are
+// `existing`) on the model's unique_key, or appended without one (the caller's transaction).
+std::string AddRows(Warehouse& wh, const project::Model& model, const Target& target,
+                    const std::vector<Column>& existing, const Target& stage, int64_t rows) {
+  // The rows go into the table as it is: the same columns, in any order.
+  auto names = Names(wh.Columns(stage).value_or(std::vector<Column>{}));
+  auto have = Names(existing);
+  if (std::set<std::string>(names.begin(), names.end()) !=
+      std::set<std::string>(have.begin(), have.end())) {
+    FailWithCode(ErrorKind::kInput, "input.columns_changed",
+                 "{}: this run's columns ({}) are not those of {} ({}); nothing changed\n  "
+                 "hint: `sluice run {} --full-refresh` rebuilds the table with the new columns",
+                 model.where.file, Join(names, ", "), target.str(), Join(have, ", "),
+                 model.table.str());
+  }
+  std::string plural = rows == 1 ? "" : "s";
+  std::string message;
+  if (model.unique_key.empty()) {
+    wh.Execute(fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", target.sql(), QuotedList(names),
+                           QuotedList(names), stage.sql()));
+    message = fmt::format("appended {} row{} to {} in the warehouse", HumanCount(rows), plural,
+                          target.str());
+  } else {
+    if (auto index = wh.KeyIndex(target, KeyIndexName(target), model.unique_key); !index.empty()) {
+      wh.Execute(index);
+    }
+    auto merged =
+        MergeRows(wh, target, stage.sql(), names, model.unique_key, MergeAliases(existing));
+    message = fmt::format("merged {} row{} into {} in the warehouse: {} inserted, {} updated",
+                          HumanCount(rows), plural, target.str(), HumanCount(merged.inserted),
+                          HumanCount(merged.updated));
+  }
+  wh.Execute("DROP TABLE " + stage.sql());
+  return message;
 }
 
 }  // namespace
@@ -60,23 +132,30 @@ transform::RunReport RunWarehouseModel(transform::Workspace& ws, const project::
                 options.trigger, started};
   try {
     auto wh = Open(ws.project.env);
-    std::string sql = CompiledSql(ws.project, model, *wh);
     Target target{model.table.db, model.table.name};
+    // An incremental model's first run, or a full refresh, builds the table whole.
+    auto existing = wh->Columns(target);
+    const bool incremental = model.incremental && existing && !options.full_refresh;
+    std::string sql = CompiledSql(ws.project, model, *wh, incremental, target);
     // One staging name per model, short enough for any warehouse's identifiers.
     Target stage{target.schema, "_sluice_build_" + Sha256Hex(target.table).substr(0, 16)};
     wh->Begin();
     wh->Lock(target);
     wh->Execute("CREATE SCHEMA IF NOT EXISTS " + Quote(target.schema));
     wh->Execute("DROP TABLE IF EXISTS " + stage.sql());
+    int64_t rows = 0;
     try {
-      report.rows_out = run.rows_out = wh->CreateTableAs(stage, sql);
+      rows = wh->CreateTableAs(stage, sql);
+      CheckUniqueKey(*wh, model, stage);
+      report.message = incremental ? AddRows(*wh, model, target, *existing, stage, rows)
+                                   : Replace(*wh, target, stage, rows);
     } catch (const Error& e) {
+      // What the warehouse refused of the model's SQL or its rows, named by the model's file.
       if (e.code() != "input.sql" && e.code() != "warehouse.query") throw;
       FailWithCode(ErrorKind::kInput, "input.sql", "{}: {}", model.where.file, e.what());
     }
-    wh->Execute("DROP TABLE IF EXISTS " + target.sql());
-    wh->Execute(fmt::format("ALTER TABLE {} RENAME TO {}", stage.sql(), Quote(target.table)));
     wh->Commit();
+    report.rows_out = run.rows_out = rows;
     run.status = report.status = meta::RunStatus::kSucceeded;
     run.ended_ms = NowMs();
     run.details = nlohmann::json{{"output", report.output}, {"warehouse", target.str()}}.dump();
@@ -86,8 +165,6 @@ transform::RunReport RunWarehouseModel(transform::Workspace& ws, const project::
                             started, run.ended_ms, run.rows_out, ""});
     metastore.CommitRun(commit);
     report.duration_ms = run.ended_ms - started;
-    report.message = fmt::format("built {} in the warehouse: {} row{}", target.str(),
-                                 HumanCount(report.rows_out), report.rows_out == 1 ? "" : "s");
     return report;
   } catch (const std::exception& e) {
     run.rows_out = 0;  // nothing was built
@@ -99,7 +176,7 @@ transform::RunReport RunWarehouseModel(transform::Workspace& ws, const project::
 
 transform::RunReport RunAnyModel(transform::Workspace& ws, const project::Model& model,
                                  const transform::RunOptions& options) {
-  if (model.materialized == project::Materialized::kWarehouse) {
+  if (model.in_warehouse) {
     return RunWarehouseModel(ws, model, options);
   }
   return transform::RunModel(ws, model, options);

@@ -218,8 +218,7 @@ class PostgresWarehouse : public Warehouse {
         "WITH changed AS (INSERT INTO {} AS sluice_target ({}) SELECT {} FROM {} ON CONFLICT ({}) "
         "{} RETURNING (xmax = 0) AS inserted) SELECT CAST(count(*) FILTER (WHERE inserted) AS "
         "text), CAST(count(*) FILTER (WHERE NOT inserted) AS text) FROM changed",
-        target.sql(), Join(names, ", "), Join(names, ", "), Quote(stage), Join(keys, ", "),
-        on_conflict));
+        target.sql(), Join(names, ", "), Join(names, ", "), stage, Join(keys, ", "), on_conflict));
     Upserted out;
     out.inserted = std::stoll(counts.at(0).at(0).value_or("0"));
     out.updated = std::stoll(counts.at(0).at(1).value_or("0"));

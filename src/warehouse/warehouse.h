@@ -111,7 +111,8 @@ class Warehouse {
   struct Upserted {
     int64_t inserted = 0, updated = 0;
   };
-  // Merges the temporary table `stage` into `target` in one statement where the backend can:
+  // Merges the rows of `stage` (a quoted relation: a temporary table, or a table as
+  // Target::sql gives it) into `target` in one statement where the backend can:
   // a stage row whose key the target holds updates that row when a value differs, any other is
   // inserted. `columns` name the stage's columns (all the target has, or fewer), `key` some of
   // them; the stage holds each key once and no NULL in it, and the target has KeyIndex's index

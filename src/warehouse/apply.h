@@ -1,0 +1,48 @@
+#pragma once
+// What loads (load.cc) and incremental warehouse models (model.cc) both do to a warehouse table
+// from a stage of rows, in SQL both engines accept. Internal to the warehouse module.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "warehouse/warehouse.h"
+
+namespace sluice::warehouse {
+
+// `names` quoted, each after `prefix`, joined with ", ".
+std::string QuotedList(const std::vector<std::string>& names, const std::string& prefix = "");
+
+// "a.k1 = b.k1 AND a.k2 = b.k2" for the columns of `key`.
+std::string KeyMatch(const std::vector<std::string>& key, const std::string& a,
+                     const std::string& b);
+
+// The unique index Sluice makes for a merge key of `target`: a name within PostgreSQL's 63 bytes.
+std::string KeyIndexName(const Target& target);
+
+// The first key (as "k=v, ...") that `from` (a quoted relation) holds more than once, and how
+// often; NULL keys aside. nullopt when every key is there once.
+std::optional<std::pair<std::string, std::string>> RepeatedKey(Warehouse& wh,
+                                                               const std::string& from,
+                                                               const std::vector<std::string>& key);
+
+// The rows of `from` (a quoted relation) with a NULL in a column of `key`.
+int64_t NullKeyRows(Warehouse& wh, const std::string& from, const std::vector<std::string>& key);
+
+// Aliases for the stage and the target in one statement, quoted, that are no column's name in
+// any case: DuckDB reads `s.k` as the field k of a STRUCT column s before the alias s.
+struct Aliases {
+  std::string stage, target;
+};
+Aliases MergeAliases(const std::vector<Column>& columns);
+
+// Merges the rows of `stage` (a quoted relation holding each key once and no NULL key) into
+// `target` (which has KeyIndex's index where the backend keeps one): a row whose key the target
+// holds updates it when a value differs, any other is inserted. `names` are the stage's columns.
+// One statement where the backend has it (Warehouse::Upsert), else UPDATE then INSERT; in the
+// caller's transaction.
+Warehouse::Upserted MergeRows(Warehouse& wh, const Target& target, const std::string& stage,
+                              const std::vector<std::string>& names,
+                              const std::vector<std::string>& key, const Aliases& as);
+
+}  // namespace sluice::warehouse

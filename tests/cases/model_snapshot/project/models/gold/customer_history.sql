@@ -1,0 +1,1 @@
+SELECT id, name, tier, updated_at FROM {{ ref('silver.customers') }}

@@ -1,0 +1,1 @@
+SELECT id, name, tier FROM {{ ref('silver.customers') }}
