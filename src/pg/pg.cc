@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <memory>
 
+#include "common/interrupt.h"
 #include "common/one_line.h"
 #include "common/redact.h"
 #include "common/strings.h"
@@ -255,9 +258,32 @@ Result Connection::Run(std::string_view sql, const std::vector<Param>& params, b
   }
   std::string statement(sql);
   const std::string what = fmt::format("PostgreSQL, in '{}'", OneLine(statement, 80));
-  Result result(PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()),
-                             types.data(), values.data(), nullptr, nullptr, /*resultFormat=*/0));
-  if (result.result_ == nullptr) ThrowFromConnection(what);
+  if (PQsendQueryParams(conn_, statement.c_str(), static_cast<int>(params.size()), types.data(),
+                        values.data(), nullptr, nullptr, /*resultFormat=*/0) == 0) {
+    ThrowFromConnection(what);
+  }
+  // The statement's result (the last one; a COPY stops at its first), waited for in steps so
+  // that Ctrl-C, or a workflow step's stop, cancels the statement on the server.
+  bool cancelled = false;
+  std::unique_ptr<PGresult, decltype(&PQclear)> last(nullptr, &PQclear);
+  while (true) {
+    while (PQisBusy(conn_)) {
+      pollfd ready{PQsocket(conn_), POLLIN, 0};
+      poll(&ready, 1, 100);
+      if (!cancelled && Interrupted()) {
+        Cancel();
+        cancelled = true;
+      }
+      if (PQconsumeInput(conn_) == 0) ThrowFromConnection(what);
+    }
+    PGresult* next = PQgetResult(conn_);
+    if (next == nullptr) break;
+    last.reset(next);
+    ExecStatusType got = PQresultStatus(next);
+    if (got == PGRES_COPY_IN || got == PGRES_COPY_OUT || got == PGRES_COPY_BOTH) break;
+  }
+  if (last == nullptr) ThrowFromConnection(what);
+  Result result(last.release());
   ExecStatusType status = PQresultStatus(result.result_);
   if (status == PGRES_COPY_IN && !copy_in) {
     PQputCopyEnd(conn_, "COPY FROM STDIN goes through CopyFrom");

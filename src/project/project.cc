@@ -1335,8 +1335,12 @@ void ReadSnapshotSettings(FileReader& r, const YAML::Node& doc, Model& model) {
     r.Error(doc, "a snapshot needs a unique_key: the columns that name a row",
             "e.g. unique_key: [customer_id]");
   }
-  if (model.updated_at.empty() == model.check_columns.empty()) {
-    r.Error(doc, "a snapshot needs updated_at or check_columns (one of them)",
+  if (updated && check) {
+    r.Error(check, "a snapshot has updated_at or check_columns, not both",
+            "updated_at: a column whose value grows when the row changes; check_columns: the "
+            "columns to compare (or `all`)");
+  } else if (model.updated_at.empty() && model.check_columns.empty()) {
+    r.Error(doc, "a snapshot needs updated_at or check_columns",
             "updated_at: a column whose value grows when the row changes; check_columns: the "
             "columns to compare (or `all`)");
   }
@@ -1476,6 +1480,11 @@ void LoadModels(DefinitionReader& reader, Project& project, Diagnostics& diagnos
         diagnostics.Add(where, fmt::format("{} is for incremental models", b.text),
                         "say `materialized: incremental` (or warehouse_incremental) in the "
                         "model's settings file");
+        if (b.kind == Brace::kIf) open = where;
+      } else if (b.kind == Brace::kThis && !open) {
+        diagnostics.Add(where, "{{ this }} outside {{ if incremental }} ... {{ end }}",
+                        "the first run (and --full-refresh) has no table yet: read it only "
+                        "inside a block");
       } else if (b.kind == Brace::kIf && open) {
         diagnostics.Add(
             where, "{{ if incremental }} blocks do not nest",
@@ -1489,6 +1498,15 @@ void LoadModels(DefinitionReader& reader, Project& project, Diagnostics& diagnos
       }
     }
     if (open) diagnostics.Add(*open, "{{ if incremental }} has no {{ end }}");
+    // Table names are read in lower case: models/Mart/X.sql and models/mart/x.sql are one table.
+    if (auto other = project.models.find(model.table); other != project.models.end()) {
+      diagnostics.Add(
+          {rel, 0, 0},
+          fmt::format("{} and {} both build {}", other->second.where.file, rel, model.table.str()),
+          "each table has exactly one job or model that writes it; rename one",
+          "config.duplicate_writer");
+      continue;
+    }
     project.models[model.table] = model;
   }
   // A settings file belongs to the model of the same name.

@@ -82,7 +82,11 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
       // A snapshot is never rebuilt: its history is not in its input any more.
       snapshot = PlanSnapshot(conn, model, sql, base_version > 0, started);
       if (base_version > 0 && !snapshot->changes()) {
-        return unchanged("no row changed since the last run; nothing changed");
+        return unchanged(options.full_refresh
+                             ? "no row changed since the last run; nothing changed "
+                               "(--full-refresh does not rebuild a snapshot: its history is not "
+                               "in its input)"
+                             : "no row changed since the last run; nothing changed");
       }
       sql = snapshot->sql;
     }
@@ -112,6 +116,7 @@ RunReport RunModel(Workspace& ws, const project::Model& model, const RunOptions&
         model.table,      "model", incremental ? project::ModelOutputMode(model) : "overwrite",
         model.unique_key, {},      "",
         base_version};
+    CheckMergeKey(metastore.GetTable(model.table.db, model.table.name), spec);
     std::unique_ptr<Batch> batch;
     try {
       batch = WriteBatch(conn, *ws.store, spec, sql, run.id, options);

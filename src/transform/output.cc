@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "catalog/types.h"
@@ -12,6 +13,8 @@
 #include "lake/zones.h"
 
 namespace sluice::transform {
+
+using json = nlohmann::json;
 
 namespace {
 std::vector<meta::Column> Describe(engine::Connection& conn, const std::string& select_sql) {
@@ -175,6 +178,25 @@ std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
   return batch;
 }
 
+void CheckMergeKey(const std::optional<meta::Table>& existing, const OutputSpec& spec) {
+  json recorded =
+      existing ? json::parse(existing->options.empty() ? "{}" : existing->options, nullptr, false)
+               : json::object();
+  if (existing && existing->version > 0 && spec.mode != "overwrite" && !spec.rebuild &&
+      recorded.is_object() && recorded.contains("merge_key") && recorded["merge_key"].is_array() &&
+      recorded["merge_key"] != json(spec.key)) {
+    std::vector<std::string> had;
+    for (const auto& k : recorded["merge_key"])
+      had.push_back(k.is_string() ? k.get<std::string>() : k.dump());
+    FailWithCode(ErrorKind::kConfig, "config.key_change",
+                 "{} is merged on [{}], and this run {}\n  hint: run once with --full-refresh "
+                 "to rebuild the table on the new key",
+                 spec.table.str(), Join(had, ", "),
+                 spec.key.empty() ? fmt::format("would {} rows without a key", spec.mode)
+                                  : fmt::format("merges on [{}]", Join(spec.key, ", ")));
+  }
+}
+
 meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
                           meta::CatalogStore& metastore, const OutputSpec& spec, const Batch& batch,
                           int64_t run_id, const RunOptions& options) {
@@ -197,7 +219,10 @@ meta::TableChange Publish(engine::Connection& conn, lake::Store& store,
           spec.table.str(), Join(had, ", "), Join(has, ", "));
     }
   }
+  CheckMergeKey(existing, spec);
   meta::TableChange change;
+  change.options =
+      json{{"merge_key", spec.mode == "append" ? std::vector<std::string>{} : spec.key}}.dump();
   change.base_version = spec.base_version;
   change.db = spec.table.db;
   change.name = spec.table.name;

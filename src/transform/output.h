@@ -68,6 +68,12 @@ std::unique_ptr<Batch> WriteBatch(engine::Connection& conn, lake::Store& store,
                                   const OutputSpec& spec, const std::string& select_sql,
                                   int64_t run_id, const RunOptions& options);
 
+// Fails with config.key_change when `existing` (the table `spec` writes, if any) is merged on
+// another key than spec.key and this run would merge into it or append to it: a merge on other
+// columns would collapse or duplicate its rows, an append would repeat keys. An overwrite and a
+// full refresh may change the key. (A table published before keys were recorded is not checked.)
+void CheckMergeKey(const std::optional<meta::Table>& existing, const OutputSpec& spec);
+
 // The table's next version from `batch`. `conn` must have the catalog attached (a merge reads
 // the table's current rows through its view).
 meta::TableChange Publish(engine::Connection& conn, lake::Store& store,

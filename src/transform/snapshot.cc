@@ -51,11 +51,29 @@ SnapshotPlan PlanSnapshot(engine::Connection& conn, const project::Model& model,
     for (const auto& c : model.check_columns) Column(model, columns, c, "check column");
   }
   std::string now = fmt::format("epoch_ms(CAST({} AS BIGINT))", now_ms);
-  std::string from =
-      model.updated_at.empty()
-          ? now
-          : fmt::format("CAST(sluice_s.{} AS TIMESTAMP)",
-                        SqlIdent(Column(model, columns, model.updated_at, "updated_at column")));
+  std::string from = now;
+  if (!model.updated_at.empty()) {
+    std::string updated = Column(model, columns, model.updated_at, "updated_at column");
+    std::string type;
+    for (const auto& c : columns) {
+      if (c.name == updated) type = ToUpper(c.type);
+    }
+    if (type != "DATE" && !StartsWith(type, "TIMESTAMP")) {
+      FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
+                   "{}: the updated_at column '{}' is {}: it must be a DATE or a TIMESTAMP",
+                   model.where.file, updated, type);
+    }
+    if (int64_t n = Count(conn, fmt::format("SELECT count(*) FROM {} WHERE {} IS NULL", kSource,
+                                            SqlIdent(updated)));
+        n > 0) {
+      FailWithCode(ErrorKind::kInput, "input.null_key",
+                   "{}: {} row(s) of this run have no {} (the updated_at column): a snapshot "
+                   "cannot place them in time; nothing changed\n  hint: leave them out, or "
+                   "coalesce the column, in the model's SQL",
+                   model.where.file, n, updated);
+    }
+    from = fmt::format("CAST(sluice_s.{} AS TIMESTAMP)", SqlIdent(updated));
+  }
   std::vector<std::string> match, nulls, texts;
   for (const auto& k : model.unique_key) {
     std::string name = SqlIdent(Column(model, columns, k, "unique_key column"));

@@ -182,6 +182,22 @@ void Validate(const project::Project& project, project::Diagnostics& diagnostics
   for (const auto& [name, source] : project.sources) {
     quality::ParseCheckSpecs(source.checks, diagnostics);
   }
+  // The warehouse schema `sluice` holds Sluice's own tables (the load ledger, model keys).
+  {
+    std::vector<std::pair<project::TableName, project::Location>> tables;
+    for (const auto& [name, job] : project.jobs) tables.push_back({job.output.table, job.where});
+    for (const auto& [t, m] : project.models) tables.push_back({t, m.where});
+    for (const auto& [t, where] : tables) {
+      auto d = project::WarehouseTable(project, t);
+      if (!d || ToLower(d->schema) != "sluice") continue;
+      diagnostics.Add(
+          project::IsWarehouseModel(project, t) || d->where.file.empty() ? where : d->where,
+          fmt::format("{} would be the warehouse table {}.{}: the schema sluice holds Sluice's "
+                      "own tables",
+                      t.str(), d->schema, d->table),
+          "load it into (or name the model's folder after) another schema");
+    }
+  }
   // A warehouse model's table is its own: no destination may load into it.
   for (const auto& [table, model] : project.models) {
     if (!model.in_warehouse) continue;

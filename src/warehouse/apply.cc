@@ -9,6 +9,15 @@
 
 namespace sluice::warehouse {
 
+std::string EnsureSluiceTable(Warehouse& wh, const std::string& name, const std::string& columns) {
+  Target table{"sluice", name};
+  if (!wh.Columns(table)) {
+    wh.Execute("CREATE SCHEMA IF NOT EXISTS " + Quote(table.schema));
+    wh.Execute(fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", table.sql(), columns));
+  }
+  return table.sql();
+}
+
 std::string QuotedList(const std::vector<std::string>& names, const std::string& prefix) {
   std::vector<std::string> out;
   for (const auto& n : names) out.push_back(prefix + Quote(n));

@@ -10,6 +10,10 @@
 
 namespace sluice::warehouse {
 
+// Creates the table `name` of the schema `sluice` (Sluice's own tables in the warehouse) with the
+// column definitions `columns` unless it exists; outside a transaction. Returns its quoted name.
+std::string EnsureSluiceTable(Warehouse& wh, const std::string& name, const std::string& columns);
+
 // `names` quoted, each after `prefix`, joined with ", ".
 std::string QuotedList(const std::vector<std::string>& names, const std::string& prefix = "");
 

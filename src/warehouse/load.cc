@@ -22,15 +22,13 @@ constexpr const char* kLedger = "\"sluice\".\"loads\"";
 
 // The ledger: one row per applied load. Both engines take this DDL as written.
 void EnsureLedger(Warehouse& wh) {
-  if (wh.Columns({"sluice", "loads"})) return;
-  wh.Execute("CREATE SCHEMA IF NOT EXISTS \"sluice\"");
-  wh.Execute(fmt::format(
-      "CREATE TABLE IF NOT EXISTS {} (target VARCHAR NOT NULL, catalog_table VARCHAR NOT NULL, "
+  EnsureSluiceTable(
+      wh, "loads",
+      "target VARCHAR NOT NULL, catalog_table VARCHAR NOT NULL, "
       "table_id BIGINT NOT NULL, version BIGINT NOT NULL, mode VARCHAR NOT NULL, key_columns "
       "VARCHAR NOT NULL, files BIGINT NOT NULL, row_count BIGINT NOT NULL, inserted BIGINT NOT "
       "NULL, updated BIGINT NOT NULL, deleted BIGINT NOT NULL, loaded_at TIMESTAMP WITH TIME ZONE "
-      "NOT NULL DEFAULT current_timestamp, PRIMARY KEY (target, table_id, version))",
-      kLedger));
+      "NOT NULL DEFAULT current_timestamp, PRIMARY KEY (target, table_id, version)");
 }
 
 // The ledger's latest load into a target.
@@ -164,6 +162,11 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
     if (auto problem = project::WarehouseNameProblem(what, name); !problem.empty()) {
       FailWithCode(ErrorKind::kUsage, "load.name", "{}", problem);
     }
+  }
+  if (ToLower(target.schema) == "sluice") {
+    FailWithCode(ErrorKind::kUsage, "load.name",
+                 "{}: the schema sluice holds Sluice's own tables; load into another schema",
+                 target.str());
   }
   auto tb = ws.metastore->GetTable(request.table.db, request.table.name);
   if (!tb) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -57,6 +58,15 @@ std::vector<std::string> Names(const std::vector<Column>& columns) {
 void CheckUniqueKey(Warehouse& wh, const project::Model& model, const Target& stage) {
   const auto& key = model.unique_key;
   if (key.empty()) return;
+  auto names = Names(wh.Columns(stage).value_or(std::vector<Column>{}));
+  for (const auto& k : key) {
+    if (std::find(names.begin(), names.end(), k) == names.end()) {
+      FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
+                   "{}: the unique_key column '{}' (of its settings file) is not a column of "
+                   "the model ({})",
+                   model.where.file, k, Join(names, ", "));
+    }
+  }
   if (int64_t nulls = NullKeyRows(wh, stage.sql(), key); nulls > 0) {
     FailWithCode(ErrorKind::kInput, "input.null_key",
                  "{}: {} row(s) of this run have no value in the unique_key ({}); nothing "
@@ -72,10 +82,42 @@ void CheckUniqueKey(Warehouse& wh, const project::Model& model, const Target& st
   }
 }
 
+// Which key each incremental warehouse model's table was built with: a run on another key (or
+// none) would collapse rows or repeat keys. Both engines take this DDL as written.
+constexpr const char* kModelKeys = "\"sluice\".\"model_keys\"";
+
+void EnsureModelKeys(Warehouse& wh) {
+  EnsureSluiceTable(wh, "model_keys",
+                    "target VARCHAR NOT NULL PRIMARY KEY, unique_key VARCHAR NOT NULL, built_at "
+                    "TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT current_timestamp");
+}
+
+// Fails when `target` was built with another unique_key than `model` has now.
+void CheckKeyUnchanged(Warehouse& wh, const project::Model& model, const Target& target) {
+  auto rows = wh.Query(fmt::format("SELECT unique_key FROM {} WHERE target = {}", kModelKeys,
+                                   Literal(target.str())));
+  if (rows.empty() || !rows[0][0]) return;
+  auto had = nlohmann::json::parse(*rows[0][0], nullptr, false);
+  if (had.is_discarded() || had == nlohmann::json(model.unique_key)) return;
+  std::vector<std::string> names;
+  for (const auto& k : had) names.push_back(k.is_string() ? k.get<std::string>() : k.dump());
+  FailWithCode(ErrorKind::kConfig, "config.key_change",
+               "{}: {} was built with unique_key [{}], and the model's is [{}] now; nothing "
+               "changed\n  hint: run once with --full-refresh to rebuild the table on the new key",
+               model.where.file, target.str(), Join(names, ", "), Join(model.unique_key, ", "));
+}
+
 // A full build: the staging table becomes `target`, the old one goes (the caller's transaction).
-std::string Replace(Warehouse& wh, const Target& target, const Target& stage, int64_t rows) {
+std::string Replace(Warehouse& wh, const project::Model& model, const Target& target,
+                    const Target& stage, int64_t rows) {
   wh.Execute("DROP TABLE IF EXISTS " + target.sql());
   wh.Execute(fmt::format("ALTER TABLE {} RENAME TO {}", stage.sql(), Quote(target.table)));
+  if (model.incremental) {
+    wh.Execute(fmt::format("DELETE FROM {} WHERE target = {}", kModelKeys, Literal(target.str())));
+    wh.Execute(fmt::format("INSERT INTO {} (target, unique_key) VALUES ({}, {})", kModelKeys,
+                           Literal(target.str()),
+                           Literal(nlohmann::json(model.unique_key).dump())));
+  }
   return fmt::format("built {} in the warehouse: {} row{}", target.str(), HumanCount(rows),
                      rows == 1 ? "" : "s");
 }
@@ -84,15 +126,22 @@ std::string Replace(Warehouse& wh, const Target& target, const Target& stage, in
 // `existing`) on the model's unique_key, or appended without one (the caller's transaction).
 std::string AddRows(Warehouse& wh, const project::Model& model, const Target& target,
                     const std::vector<Column>& existing, const Target& stage, int64_t rows) {
-  // The rows go into the table as it is: the same columns, in any order.
-  auto names = Names(wh.Columns(stage).value_or(std::vector<Column>{}));
-  auto have = Names(existing);
-  if (std::set<std::string>(names.begin(), names.end()) !=
-      std::set<std::string>(have.begin(), have.end())) {
+  // The rows go into the table as it is: the same columns and types, in any order.
+  auto columns = wh.Columns(stage).value_or(std::vector<Column>{});
+  auto names = Names(columns);
+  auto typed = [](const std::vector<Column>& cs) {
+    std::set<std::string> out;
+    for (const auto& c : cs) out.insert(c.name + " " + c.type);
+    return out;
+  };
+  if (typed(columns) != typed(existing)) {
+    auto list = [](const std::set<std::string>& s) {
+      return Join(std::vector<std::string>(s.begin(), s.end()), ", ");
+    };
     FailWithCode(ErrorKind::kInput, "input.columns_changed",
                  "{}: this run's columns ({}) are not those of {} ({}); nothing changed\n  "
                  "hint: `sluice run {} --full-refresh` rebuilds the table with the new columns",
-                 model.where.file, Join(names, ", "), target.str(), Join(have, ", "),
+                 model.where.file, list(typed(columns)), target.str(), list(typed(existing)),
                  model.table.str());
   }
   std::string plural = rows == 1 ? "" : "s";
@@ -133,14 +182,17 @@ transform::RunReport RunWarehouseModel(transform::Workspace& ws, const project::
   try {
     auto wh = Open(ws.project.env);
     Target target{model.table.db, model.table.name};
-    // An incremental model's first run, or a full refresh, builds the table whole.
-    auto existing = wh->Columns(target);
-    const bool incremental = model.incremental && existing && !options.full_refresh;
-    std::string sql = CompiledSql(ws.project, model, *wh, incremental, target);
     // One staging name per model, short enough for any warehouse's identifiers.
     Target stage{target.schema, "_sluice_build_" + Sha256Hex(target.table).substr(0, 16)};
+    if (model.incremental) EnsureModelKeys(*wh);
     wh->Begin();
     wh->Lock(target);
+    // Read under the lock: another run of the model may have just rebuilt the table.
+    auto existing = wh->Columns(target);
+    // An incremental model's first run, or a full refresh, builds the table whole.
+    const bool incremental = model.incremental && existing && !options.full_refresh;
+    std::string sql = CompiledSql(ws.project, model, *wh, incremental, target);
+    if (incremental) CheckKeyUnchanged(*wh, model, target);
     wh->Execute("CREATE SCHEMA IF NOT EXISTS " + Quote(target.schema));
     wh->Execute("DROP TABLE IF EXISTS " + stage.sql());
     int64_t rows = 0;
@@ -148,7 +200,7 @@ transform::RunReport RunWarehouseModel(transform::Workspace& ws, const project::
       rows = wh->CreateTableAs(stage, sql);
       CheckUniqueKey(*wh, model, stage);
       report.message = incremental ? AddRows(*wh, model, target, *existing, stage, rows)
-                                   : Replace(*wh, target, stage, rows);
+                                   : Replace(*wh, model, target, stage, rows);
     } catch (const Error& e) {
       // What the warehouse refused of the model's SQL or its rows, named by the model's file.
       if (e.code() != "input.sql" && e.code() != "warehouse.query") throw;

@@ -174,17 +174,37 @@ class PostgresWarehouse : public Warehouse {
 
   int64_t CreateTableAs(const Target& target, const std::string& query) override {
     // PostgreSQL's grammar takes only a query after AS, and the extended protocol one statement.
-    return Translated([&] {
+    // A cursor is declared first, planned but not run: PostgreSQL refuses one over a WITH that
+    // writes (DELETE ... RETURNING), which CREATE TABLE AS would run.
+    auto run = [&](const std::string& sql) {
       try {
-        return conn_->Query(fmt::format("CREATE TABLE {} AS {}", target.sql(), query)).affected();
+        return conn_->Query(sql).affected();
       } catch (const pg::Error& e) {
-        if (std::string(e.what()).find("cannot insert multiple commands") != std::string::npos) {
+        std::string what = e.what();
+        if (what.find("cannot insert multiple commands") != std::string::npos) {
           FailWithCode(ErrorKind::kInput, "input.sql",
                        "the text must be exactly one query (SELECT or WITH ...); it holds more "
                        "than one statement");
         }
-        throw;
+        if (what.find("must not contain data-modifying statements") != std::string::npos) {
+          FailWithCode(ErrorKind::kInput, "input.sql",
+                       "the text must be exactly one query (SELECT or WITH ...); its WITH "
+                       "changes data");
+        }
+        if (e.kind() == ErrorKind::kInterrupted || e.kind() == ErrorKind::kConflict ||
+            e.code() == "pg.connect") {
+          throw;
+        }
+        // The server's words, without the statement Sluice wrapped the query in.
+        size_t at = what.find("': ");
+        throw Error(ErrorKind::kIo, "warehouse.query",
+                    "warehouse: " + (at == std::string::npos ? what : what.substr(at + 3)));
       }
+    };
+    return Translated([&] {
+      run("DECLARE sluice_model NO SCROLL CURSOR FOR " + query);
+      run("CLOSE sluice_model");
+      return run(fmt::format("CREATE TABLE {} AS {}", target.sql(), query));
     });
   }
 

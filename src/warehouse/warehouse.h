@@ -101,10 +101,11 @@ class Warehouse {
   virtual std::string KeyIndex(const Target& target, const std::string& name,
                                const std::vector<std::string>& key) const = 0;
 
-  // Creates the table `target` (in the current transaction, if one is open) from the rows of
-  // `query`: one query (SELECT, WITH ...) in the warehouse's own dialect. Returns its rows. Text
-  // that is not exactly one query fails with input.sql and runs nothing; the query's own errors
-  // are warehouse.query. The DuckDB warehouse reads no file but its own.
+  // Creates the table `target` from the rows of `query`: one query (SELECT, WITH ...) in the
+  // warehouse's own dialect; between Begin and Commit. Returns its rows. Text that is not exactly
+  // one query, or whose WITH writes, fails with input.sql and runs nothing; the query's own
+  // errors are warehouse.query. The DuckDB warehouse reads no file but its own. A function the
+  // query calls may still write what the warehouse role may: that role is the wall.
   virtual int64_t CreateTableAs(const Target& target, const std::string& query) = 0;
 
   // What a merge changed.
