@@ -169,7 +169,14 @@ int Validate(const Global& g, const std::string& format) {
                              : ""));
   }
   if (!unreadable_catalog.empty()) catalog_warnings.push_back(unreadable_catalog);
-  auto orphan_text = [](const transform::OrphanTable& o) {
+  auto orphan_text = [&](const transform::OrphanTable& o) {
+    auto name = project::TableName::Parse(o.table);
+    if (name && project::IsWarehouseModel(project, *name)) {
+      return fmt::format(
+          "{} is in the catalog, and its model runs in the warehouse now\n  hint: `sluice drop "
+          "{}` removes the lake table (a destination it had is left in the warehouse)",
+          o.table, o.table);
+    }
     return fmt::format(
         "{} is in the catalog, and no {} of the project writes it any more\n  hint: `sluice "
         "drop {}` removes it (or restore its {})",

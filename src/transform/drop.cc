@@ -79,7 +79,10 @@ std::vector<OrphanTable> OrphanTables(const project::Project& project,
     written.insert(job.output.table.str());
     written.insert("quarantine." + name);
   }
-  for (const auto& [table, model] : project.models) written.insert(table.str());
+  // A warehouse model's table is not in the lake: a lake table of its name is left over.
+  for (const auto& [table, model] : project.models) {
+    if (!model.in_warehouse) written.insert(table.str());
+  }
   std::vector<OrphanTable> out;
   for (const auto& t : catalog.ListTables()) {
     if (t.kind == "source" || written.count(t.full_name())) continue;

@@ -41,7 +41,8 @@ struct OrphanTable {
   std::string kind;   // job | model | quarantine
 };
 
-// The orphans of `catalog` for `project`, in the catalog's order. `validate` warns about each.
+// The orphans of `catalog` for `project`, in the catalog's order (a lake table whose model runs
+// in the warehouse now is one). `validate` warns about each.
 std::vector<OrphanTable> OrphanTables(const project::Project& project, meta::CatalogStore& catalog);
 
 // The incremental jobs of `project` with no bookmarks whose output the catalog already holds as
