@@ -236,6 +236,8 @@ class DuckdbWarehouse : public Warehouse {
     return rows;
   }
 
+  std::string CreateOptions(project::LoadMode) const override { return ""; }
+
   int64_t CreateTableAs(const Target& target, const std::string& query) override {
     auto parsed = engine::ParseSql(*conn_, query);
     if (parsed.statements != 1 || parsed.select.is_null()) {

@@ -75,7 +75,8 @@ ShapePlan PlanShape(Warehouse& wh, const Target& target, const std::vector<Colum
     std::vector<std::string> defs;
     for (const auto& c : columns) defs.push_back(Quote(c.name) + " " + c.type);
     plan.statements.push_back(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", Quote(target.schema)));
-    plan.statements.push_back(fmt::format("CREATE TABLE {} ({})", target.sql(), Join(defs, ", ")));
+    plan.statements.push_back(fmt::format("CREATE TABLE {} ({}){}", target.sql(), Join(defs, ", "),
+                                          wh.CreateOptions(mode)));
     plan.changes.push_back("created");
   } else {
     plan.exists = true;

@@ -172,6 +172,10 @@ class PostgresWarehouse : public Warehouse {
     });
   }
 
+  std::string CreateOptions(project::LoadMode mode) const override {
+    return mode == project::LoadMode::kMerge ? " WITH (fillfactor = 80)" : "";
+  }
+
   int64_t CreateTableAs(const Target& target, const std::string& query) override {
     // PostgreSQL's grammar takes only a query after AS, and the extended protocol one statement.
     // A cursor is declared first, planned but not run: PostgreSQL refuses one over a WITH that

@@ -64,6 +64,11 @@ class Warehouse {
   // (a wider integer, a wider decimal); equal types are not a change.
   virtual bool Widens(const std::string& from, const std::string& to) const = 0;
 
+  // What follows the column list of CREATE TABLE for a table loads of `mode` will write ("" for
+  // nothing): PostgreSQL keeps a fifth of each page of a merge target free (fillfactor 80), so
+  // that a merge's updates stay on their page (HOT: no new index entries), twice as fast.
+  virtual std::string CreateOptions(project::LoadMode mode) const = 0;
+
   // The columns of `target` in order; nullopt when there is no such table.
   virtual std::optional<std::vector<Column>> Columns(const Target& target) = 0;
 
