@@ -27,6 +27,12 @@ std::string Column(const project::Model& model, const std::vector<ColumnInfo>& c
                Join(names, ", "));
 }
 
+// Whether `names` holds `name`, in any case.
+bool Names(const std::vector<std::string>& names, const std::string& name) {
+  return std::any_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return ToLower(n) == ToLower(name); });
+}
+
 int64_t Count(engine::Connection& conn, const std::string& sql) {
   auto result = conn.Query(sql);
   return result.GetInt(0, 0);
@@ -116,18 +122,15 @@ SnapshotPlan PlanSnapshot(engine::Connection& conn, const project::Model& model,
     differs = from + " > sluice_c.valid_from";
   } else {
     // The compared columns the table has too: a column new in the source changes no key.
-    auto have = DataColumns(conn, fmt::format("WITH t AS (SELECT * FROM {})", table), "t");
+    std::vector<std::string> kept;
+    for (const auto& c :
+         DataColumns(conn, fmt::format("WITH t AS (SELECT * FROM {})", table), "t")) {
+      kept.push_back(c.name);
+    }
     std::vector<std::string> compared;
     for (const auto& c : columns) {
-      bool is_key =
-          std::any_of(model.unique_key.begin(), model.unique_key.end(),
-                      [&](const std::string& k) { return ToLower(k) == ToLower(c.name); });
-      bool named = std::any_of(model.check_columns.begin(), model.check_columns.end(),
-                               [&](const std::string& k) { return ToLower(k) == ToLower(c.name); });
-      bool kept = std::any_of(have.begin(), have.end(), [&](const ColumnInfo& h) {
-        return ToLower(h.name) == ToLower(c.name);
-      });
-      if (!is_key && kept && (all || named)) {
+      if (!Names(model.unique_key, c.name) && Names(kept, c.name) &&
+          (all || Names(model.check_columns, c.name))) {
         compared.push_back(
             fmt::format("sluice_s.{0} IS DISTINCT FROM sluice_c.{0}", SqlIdent(c.name)));
       }

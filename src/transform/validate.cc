@@ -182,40 +182,43 @@ void Validate(const project::Project& project, project::Diagnostics& diagnostics
   for (const auto& [name, source] : project.sources) {
     quality::ParseCheckSpecs(source.checks, diagnostics);
   }
-  // The warehouse schema `sluice` holds Sluice's own tables (the load ledger, model keys).
-  {
-    std::vector<std::pair<project::TableName, project::Location>> tables;
-    for (const auto& [name, job] : project.jobs) tables.push_back({job.output.table, job.where});
-    for (const auto& [t, m] : project.models) tables.push_back({t, m.where});
-    for (const auto& [t, where] : tables) {
-      auto d = project::WarehouseTable(project, t);
-      if (!d || ToLower(d->schema) != "sluice") continue;
-      diagnostics.Add(
-          project::IsWarehouseModel(project, t) || d->where.file.empty() ? where : d->where,
-          fmt::format("{} would be the warehouse table {}.{}: the schema sluice holds Sluice's "
-                      "own tables",
-                      t.str(), d->schema, d->table),
-          "load it into (or name the model's folder after) another schema");
-    }
+  // Where each table the project writes lands in the warehouse, if it does.
+  struct Landing {
+    project::TableName table;
+    project::Destination at;
+    project::Location where;  // of the job or model
+  };
+  std::vector<Landing> landings;
+  std::map<std::string, const project::Model*> warehouse_models;  // by lower-case schema.table
+  for (const auto& [name, job] : project.jobs) {
+    auto d = project::WarehouseTable(project, job.output.table);
+    if (d) landings.push_back({job.output.table, *d, job.where});
   }
-  // A warehouse model's table is its own: no destination may load into it.
   for (const auto& [table, model] : project.models) {
-    if (!model.in_warehouse) continue;
-    std::vector<project::TableName> loaded;
-    for (const auto& [name, job] : project.jobs) loaded.push_back(job.output.table);
-    for (const auto& [other, m] : project.models) loaded.push_back(other);
-    for (const auto& t : loaded) {
-      if (project::IsWarehouseModel(project, t)) continue;
-      auto d = project::WarehouseTable(project, t);
-      if (d && ToLower(d->schema) == ToLower(table.db) &&
-          ToLower(d->table) == ToLower(table.name)) {
-        diagnostics.Add(d->where,
-                        fmt::format("the destination of {} is {}, the table of warehouse model {}",
-                                    t.str(), table.str(), model.where.file),
-                        "load it into another table (`table:` of the destination), or rename "
-                        "the model",
-                        "config.duplicate_writer");
-      }
+    auto d = project::WarehouseTable(project, table);
+    if (d) landings.push_back({table, *d, model.where});
+    if (model.in_warehouse) warehouse_models[ToLower(table.str())] = &model;
+  }
+  for (const auto& [t, d, where] : landings) {
+    bool own = project::IsWarehouseModel(project, t);
+    // The warehouse schema `sluice` holds Sluice's own tables (the load ledger, model keys).
+    if (ToLower(d.schema) == "sluice") {
+      diagnostics.Add(own || d.where.file.empty() ? where : d.where,
+                      fmt::format("{} would be the warehouse table {}.{}: the schema sluice "
+                                  "holds Sluice's own tables",
+                                  t.str(), d.schema, d.table),
+                      "load it into (or name the model's folder after) another schema");
+    }
+    // A warehouse model's table is its own: no destination may load into it.
+    auto model =
+        own ? warehouse_models.end() : warehouse_models.find(ToLower(d.schema + "." + d.table));
+    if (model != warehouse_models.end()) {
+      diagnostics.Add(d.where,
+                      fmt::format("the destination of {} is {}, the table of warehouse model {}",
+                                  t.str(), model->second->table.str(), model->second->where.file),
+                      "load it into another table (`table:` of the destination), or rename "
+                      "the model",
+                      "config.duplicate_writer");
     }
   }
   ValidateSql(project, diagnostics);

@@ -18,6 +18,12 @@ std::string EnsureSluiceTable(Warehouse& wh, const std::string& name, const std:
   return table.sql();
 }
 
+std::vector<std::string> ColumnNames(const std::vector<Column>& columns) {
+  std::vector<std::string> out;
+  for (const auto& c : columns) out.push_back(c.name);
+  return out;
+}
+
 std::string QuotedList(const std::vector<std::string>& names, const std::string& prefix) {
   std::vector<std::string> out;
   for (const auto& n : names) out.push_back(prefix + Quote(n));

@@ -14,6 +14,9 @@ namespace sluice::warehouse {
 // column definitions `columns` unless it exists; outside a transaction. Returns its quoted name.
 std::string EnsureSluiceTable(Warehouse& wh, const std::string& name, const std::string& columns);
 
+// The names of `columns`, in order.
+std::vector<std::string> ColumnNames(const std::vector<Column>& columns);
+
 // `names` quoted, each after `prefix`, joined with ", ".
 std::string QuotedList(const std::vector<std::string>& names, const std::string& prefix = "");
 

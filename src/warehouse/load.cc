@@ -307,8 +307,7 @@ LoadResult Load(transform::Workspace& ws, Warehouse& wh, const LoadRequest& requ
     }
   }
 
-  std::vector<std::string> names;
-  for (const auto& c : columns) names.push_back(c.name);
+  auto names = ColumnNames(columns);
   std::string insert_all = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {}", target.sql(),
                                        QuotedList(names), QuotedList(names), Quote(stage));
   wh.Begin();

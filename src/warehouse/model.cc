@@ -47,18 +47,11 @@ std::string CompiledSql(const project::Project& project, const project::Model& m
       self.sql());
 }
 
-// Column names of `columns`, in order.
-std::vector<std::string> Names(const std::vector<Column>& columns) {
-  std::vector<std::string> out;
-  for (const auto& c : columns) out.push_back(c.name);
-  return out;
-}
-
 // The model's rows in `stage` hold each unique_key once, with no NULL in it.
 void CheckUniqueKey(Warehouse& wh, const project::Model& model, const Target& stage) {
   const auto& key = model.unique_key;
   if (key.empty()) return;
-  auto names = Names(wh.Columns(stage).value_or(std::vector<Column>{}));
+  auto names = ColumnNames(wh.Columns(stage).value_or(std::vector<Column>{}));
   for (const auto& k : key) {
     if (std::find(names.begin(), names.end(), k) == names.end()) {
       FailWithCode(ErrorKind::kConfig, "config.output_mismatch",
@@ -128,7 +121,7 @@ std::string AddRows(Warehouse& wh, const project::Model& model, const Target& ta
                     const std::vector<Column>& existing, const Target& stage, int64_t rows) {
   // The rows go into the table as it is: the same columns and types, in any order.
   auto columns = wh.Columns(stage).value_or(std::vector<Column>{});
-  auto names = Names(columns);
+  auto names = ColumnNames(columns);
   auto typed = [](const std::vector<Column>& cs) {
     std::set<std::string> out;
     for (const auto& c : cs) out.insert(c.name + " " + c.type);
