@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/error.h"
 #include "common/strings.h"
 
 namespace sluice::warehouse {
@@ -60,6 +61,20 @@ std::optional<std::pair<std::string, std::string>> RepeatedKey(
     parts.push_back(fmt::format("{}={}", key[i], dup[0][i].value_or("NULL")));
   }
   return std::pair{Join(parts, ", "), dup[0][key.size()].value_or("?")};
+}
+
+std::optional<std::pair<std::string, std::string>> RepeatedStageKey(
+    Warehouse& wh, const std::string& stage, const std::string& index,
+    const std::vector<std::string>& key) {
+  try {
+    wh.Execute(
+        fmt::format("CREATE UNIQUE INDEX {} ON {} ({})", Quote(index), stage, QuotedList(key)));
+    return std::nullopt;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kInterrupted) throw;
+    if (auto dup = RepeatedKey(wh, stage, key)) return dup;
+    throw;
+  }
 }
 
 int64_t NullKeyRows(Warehouse& wh, const std::string& from, const std::vector<std::string>& key) {

@@ -33,6 +33,16 @@ std::optional<std::pair<std::string, std::string>> RepeatedKey(Warehouse& wh,
                                                                const std::string& from,
                                                                const std::vector<std::string>& key);
 
+// RepeatedKey for a stage Sluice made and drops (`stage`, quoted) with no NULL key, outside a
+// transaction (a failed statement would abort it on PostgreSQL). It first makes the unique index
+// `index` (unquoted, a name free in the stage's schema) on the key: one sort proves every key is
+// there once, faster on PostgreSQL than RepeatedKey's GROUP BY; only when that fails does it look
+// for the repeated key. The index goes when the stage is dropped. An interruption, or a failure
+// that is no repeated key, is thrown as it came.
+std::optional<std::pair<std::string, std::string>> RepeatedStageKey(
+    Warehouse& wh, const std::string& stage, const std::string& index,
+    const std::vector<std::string>& key);
+
 // The rows of `from` (a quoted relation) with a NULL in a column of `key`.
 int64_t NullKeyRows(Warehouse& wh, const std::string& from, const std::vector<std::string>& key);
 

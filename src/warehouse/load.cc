@@ -139,7 +139,7 @@ void CheckKeys(Warehouse& wh, const std::string& stage, const std::vector<std::s
                  "such rows aside in its quarantine); nothing was loaded",
                  null_rows, table, version, Join(key, ", "));
   }
-  if (auto dup = RepeatedKey(wh, Quote(stage), key)) {
+  if (auto dup = RepeatedStageKey(wh, Quote(stage), stage + "_key", key)) {
     FailWithCode(ErrorKind::kInput, "load.duplicate_key",
                  "key ({}) appears {} times in the rows of {} version {} to merge: a merge needs "
                  "one row per key (dedupe them in the job, e.g. `- dedupe: {{ key: [{}] }}`); "
