@@ -34,4 +34,9 @@ bool IsPlainName(std::string_view name);
 std::string HumanCount(uint64_t n);  // 1234567 -> "1,234,567"
 std::string HumanBytes(uint64_t n);  // 1536 -> "1.5 KiB"
 
+// The deepest nesting of [ and { outside JSON strings, counting no further than `limit + 1`:
+// one linear pass, no recursion, for text not yet parsed (it need not be valid JSON). Check it
+// before handing outside text to nlohmann::json, whose dump() recurses.
+int JsonDepth(std::string_view text, int limit);
+
 }  // namespace sluice

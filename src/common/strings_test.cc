@@ -27,4 +27,13 @@ TEST(Strings, SplitJoinTrim) {
   EXPECT_EQ(HumanCount(1234567), "1,234,567");
 }
 
+TEST(JsonDepth, CountsBracketsOutsideStrings) {
+  EXPECT_EQ(JsonDepth("{}", 64), 1);
+  EXPECT_EQ(JsonDepth(R"({"a": [1, {"b": [[]]}]})", 64), 5);
+  EXPECT_EQ(JsonDepth(R"({"a": "[[[[{{{{\"[[["})", 64), 1);  // inside a string, escapes too
+  EXPECT_EQ(JsonDepth(R"("\\" [[)", 64), 2);                 // an escaped backslash ends
+  EXPECT_EQ(JsonDepth("]]]][", 64), 1);                      // no depth below zero
+  EXPECT_EQ(JsonDepth(std::string(70000, '[') + std::string(70000, ']'), 64), 65);
+}
+
 }  // namespace sluice

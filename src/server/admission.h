@@ -9,11 +9,9 @@
 #include <string_view>
 #include <vector>
 
-namespace sluice::server {
+#include "common/strings.h"  // JsonDepth
 
-// The deepest nesting of [ and { outside JSON strings, counting no further than `limit + 1`:
-// one linear pass, no recursion, for text not yet parsed (it need not be valid JSON).
-int JsonDepth(std::string_view text, int limit);
+namespace sluice::server {
 
 // The host of a Host header value or an origin's authority: lowercased, port and IPv6 brackets
 // removed ("[::1]:8686" -> "::1").
