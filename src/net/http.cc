@@ -36,6 +36,26 @@ size_t Collect(char* data, size_t size, size_t count, void* user) {
   return len;
 }
 
+// Header lines of the answer into Response::headers: a status line starts a new answer (after a
+// redirect or 100 Continue), so only the last one's headers stay.
+size_t CollectHeader(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<Response*>(user);
+  size_t len = size * count;
+  std::string_view line(data, len);
+  if (line.substr(0, 5) == "HTTP/") {
+    response->headers.clear();
+    return len;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return len;  // the blank line at the end
+  size_t held = 0;
+  for (const auto& [n, v] : response->headers) held += n.size() + v.size();
+  if (held + len > Response::kMaxHeaderBytes) return len;  // kept out, the transfer goes on
+  response->headers.emplace_back(ToLower(Trim(line.substr(0, colon))),
+                                 std::string(Trim(line.substr(colon + 1))));
+  return len;
+}
+
 // Query parameter names whose values are secrets: a name is secret when it contains one of these.
 constexpr std::array<std::string_view, 10> kSecretNames = {
     "token", "key", "secret", "password", "passwd", "pwd", "sig", "auth", "credential", "session"};
@@ -94,6 +114,14 @@ std::string RedactUrl(std::string_view url) {
   return out.substr(0, query + 1) + Join(params, "&") + tail;
 }
 
+std::optional<std::string> Response::Header(std::string_view name) const {
+  std::string lower = ToLower(name);
+  for (const auto& [n, v] : headers) {
+    if (n == lower) return v;
+  }
+  return std::nullopt;
+}
+
 void Response::ThrowUnlessSuccess() const {
   if (Success()) return;
   std::string answer = OneLine(body);
@@ -149,6 +177,8 @@ Response HttpClient::Send(const Request& request) const {
   Sink sink{&options_, &response.body, &response.truncated};
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Collect);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, CollectHeader);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
 
   CURLcode code = curl_easy_perform(h);
   if (sink.overflowed || code == CURLE_FILESIZE_EXCEEDED) {

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,8 +58,15 @@ struct Response {
   Method method = Method::kGet;
   std::string url;  // as requested, redacted (for messages)
   long status = 0;
+  // The headers of the final answer (not of a redirect or 100 Continue before it), names in lower
+  // case, values trimmed, in the order received; at most kMaxHeaderBytes of them in all.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool truncated = false;  // Overflow::kTruncate cut the body
+
+  static constexpr size_t kMaxHeaderBytes = 64 << 10;
+  // The value of the first header called `name` (any case), or nullopt.
+  std::optional<std::string> Header(std::string_view name) const;
 
   bool Success() const { return status >= 200 && status < 300; }
   // Throws net.http_status (ErrorKind::kIo) unless Success(): "POST <url>: HTTP 500: <the start
