@@ -11,6 +11,16 @@ constexpr const char* kQuarantine = "quarantine/";
 
 std::string LandingPrefix(const std::string& source) { return kLanding + source + "/"; }
 
+std::string ExtractStagingKey(const std::string& owner, const std::string& run,
+                              const std::string& name) {
+  return "_extract/" + owner + "/" + run + "/" + name;
+}
+
+std::string ExtractedKey(const std::string& source, const std::string& date,
+                         const std::string& name) {
+  return LandingPrefix(source) + "extracted_at=" + date + "/" + name;
+}
+
 std::optional<std::string> SourceOfLanded(const std::string& key) {
   const std::string landing = kLanding;
   if (key.compare(0, landing.size(), landing) != 0) return std::nullopt;

@@ -28,6 +28,14 @@ std::string RemovedLandedKey(const std::string& source, int64_t removed_ms, cons
 // Whether `key` lies where landed files are set aside (quarantine/landing/...): the bytes of
 // files crawl quarantined or `landing remove` took out, never a table's files.
 bool IsLandedAside(const std::string& key);
+// Where an extraction run of the process `owner` stages its file `name` until its commit
+// ("_extract/<owner>/<run>/<name>": hidden, so never listed, crawled or seen as an arrival).
+std::string ExtractStagingKey(const std::string& owner, const std::string& run,
+                              const std::string& name);
+// Where an extraction run lands its file `name` for `source` on `date` (YYYY-MM-DD):
+// landing/<source>/extracted_at=<date>/<name>, a partition the crawler reads.
+std::string ExtractedKey(const std::string& source, const std::string& date,
+                         const std::string& name);
 // The folder (under the root of a local lake) where backends stage files before publishing;
 // hidden, so never listed.
 inline constexpr const char* kScratchFolder = "_scratch";

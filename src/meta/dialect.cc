@@ -228,6 +228,25 @@ CREATE TABLE landing_removals (
   moved_to TEXT NOT NULL);
 CREATE INDEX landing_removals_by_source ON landing_removals (source, removed_ms);
 )sql",
+      // Extraction (meta/extract_state.h): each source's cursor, and the files of its runs until
+      // they are in landing.
+      R"sql(
+CREATE TABLE extract_state (
+  source TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE TABLE extract_files (
+  staging_key TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  landing_key TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE INDEX extract_files_by_source ON extract_files (source);
+)sql",
   };
   return kMigrations;
 }

@@ -111,6 +111,11 @@ class FaultyMetastore : public Metastore {
   SLUICE_FORWARD(std::vector<LandedFile>, ListLanded, (const std::string& s), (s))
   SLUICE_FORWARD(void, RecordRemoval, (const LandingRemoval& r), (r))
   SLUICE_FORWARD(std::vector<LandingRemoval>, ListRemovals, (const std::string& s), (s))
+  SLUICE_FORWARD(std::optional<ExtractCursor>, GetExtractState, (const std::string& s), (s))
+  SLUICE_FORWARD(void, StageExtractFiles, (const std::vector<ExtractFile>& f), (f))
+  SLUICE_FORWARD(int64_t, CommitExtract, (const ExtractCommit& c), (c))
+  SLUICE_FORWARD(std::vector<ExtractFile>, ExtractFiles, (const std::string& s), (s))
+  SLUICE_FORWARD(void, DropExtractFile, (const std::string& k), (k))
   SLUICE_FORWARD(std::vector<double>, RuleHistory,
                  (const std::string& t, const std::string& r, size_t n, const std::string& k),
                  (t, r, n, k))

@@ -9,6 +9,7 @@
 //   Publisher (publisher.h)             CommitRun: versions + bookmarks + checks atomically
 //   AccessStore (access_store.h)        API tokens
 //   LandingRegistry (landing_registry.h) what each landing key holds
+//   ExtractState (extract_state.h)      extraction cursors and the files of extraction runs
 //   QualityHistory (quality_history.h)  past check results, for thresholds and pages
 //   SnapshotStore (snapshot_store.h)    the definitions runs ran, by hash
 // Code that needs only some roles takes those (`meta::RunLog&`), not the whole Metastore.
@@ -17,6 +18,7 @@
 
 #include "meta/access_store.h"
 #include "meta/catalog_store.h"
+#include "meta/extract_state.h"
 #include "meta/landing_registry.h"
 #include "meta/publisher.h"
 #include "meta/quality_history.h"
@@ -37,6 +39,7 @@ class Metastore : public virtual CatalogStore,
                   public virtual Publisher,
                   public virtual AccessStore,
                   public virtual LandingRegistry,
+                  public virtual ExtractState,
                   public virtual QualityHistory,
                   public virtual SnapshotStore {};
 

@@ -541,6 +541,60 @@ TEST_P(MetastoreTest, SnapshotsAreStoredOncePerHash) {
   EXPECT_FALSE(m_->GetSnapshot("ab"));
 }
 
+ExtractFile Staged(const std::string& source, const std::string& name) {
+  ExtractFile f;
+  f.source = source;
+  f.staging_key = "_extract/o/r/" + name;
+  f.landing_key = "landing/" + source + "/extracted_at=2026-12-06/" + name;
+  f.sha256 = "ab";
+  f.size = 3;
+  f.owner = "host:1:1";
+  return f;
+}
+
+TEST_P(MetastoreTest, ExtractCommitsTheCursorWithItsFiles) {
+  EXPECT_FALSE(m_->GetExtractState("api"));
+  m_->StageExtractFiles({Staged("api", "a.jsonl"), Staged("api", "b.jsonl")});
+  auto files = m_->ExtractFiles("api");
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].status, ExtractFileStatus::kStaged);
+  EXPECT_EQ(files[0].owner, "host:1:1");
+  EXPECT_TRUE(m_->ListLanded("api").empty());  // not landed before the commit
+
+  ExtractCommit c{"api", 0, R"({"cursor":5})", {"_extract/o/r/a.jsonl", "_extract/o/r/b.jsonl"}, 7};
+  EXPECT_EQ(m_->CommitExtract(c), 1);
+  auto state = m_->GetExtractState("api");
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->version, 1);
+  EXPECT_EQ(state->state, R"({"cursor":5})");
+  EXPECT_EQ(state->updated_ms, 7);
+  for (const auto& f : m_->ExtractFiles("")) EXPECT_EQ(f.status, ExtractFileStatus::kCommitted);
+  EXPECT_EQ(m_->ListLanded("api").size(), 2u);
+
+  m_->DropExtractFile("_extract/o/r/a.jsonl");
+  m_->DropExtractFile("_extract/o/r/a.jsonl");  // idempotent
+  EXPECT_EQ(m_->ExtractFiles("api").size(), 1u);
+  EXPECT_TRUE(m_->ExtractFiles("other").empty());
+}
+
+TEST_P(MetastoreTest, ASecondCommitOnTheSameVersionIsAConflict) {
+  m_->StageExtractFiles({Staged("api", "a.jsonl"), Staged("api", "b.jsonl")});
+  EXPECT_EQ(m_->CommitExtract({"api", 0, "{}", {"_extract/o/r/a.jsonl"}, 1}), 1);
+  try {
+    m_->CommitExtract({"api", 0, R"({"x":1})", {"_extract/o/r/b.jsonl"}, 2});
+    FAIL() << "a commit on a moved cursor went through";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kConflict);
+    EXPECT_EQ(e.code(), "extract.conflict");
+  }
+  // Nothing of the loser changed: its file is still staged, the state is the winner's.
+  EXPECT_EQ(m_->GetExtractState("api")->state, "{}");
+  EXPECT_EQ(m_->ExtractFiles("api")[1].status, ExtractFileStatus::kStaged);
+  // A file that was never staged is a bug of the caller, and changes nothing either.
+  EXPECT_THROW(m_->CommitExtract({"api", 1, "{}", {"_extract/o/r/nope"}, 3}), Error);
+  EXPECT_EQ(m_->GetExtractState("api")->version, 1);
+}
+
 TEST_P(MetastoreTest, RunsRecordTheirSnapshot) {
   int64_t started = m_->StartRun("job", "clean", "manual", "abc");
   EXPECT_EQ(m_->GetRun(started)->snapshot, "abc");

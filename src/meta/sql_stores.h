@@ -12,6 +12,7 @@
 
 #include "meta/access_store.h"
 #include "meta/catalog_store.h"
+#include "meta/extract_state.h"
 #include "meta/landing_registry.h"
 #include "meta/publisher.h"
 #include "meta/quality_history.h"
@@ -139,6 +140,19 @@ class SqlLandingRegistry : public virtual LandingRegistry {
   std::vector<LandedFile> ListLanded(const std::string& source) override;
   void RecordRemoval(const LandingRemoval& removal) override;
   std::vector<LandingRemoval> ListRemovals(const std::string& source) override;
+
+ private:
+  SqlCore& core_;
+};
+
+class SqlExtractState : public virtual ExtractState {
+ public:
+  explicit SqlExtractState(SqlCore& core) : core_(core) {}
+  std::optional<ExtractCursor> GetExtractState(const std::string& source) override;
+  void StageExtractFiles(const std::vector<ExtractFile>& files) override;
+  int64_t CommitExtract(const ExtractCommit& commit) override;
+  std::vector<ExtractFile> ExtractFiles(const std::string& source) override;
+  void DropExtractFile(const std::string& staging_key) override;
 
  private:
   SqlCore& core_;

@@ -18,6 +18,7 @@ SqliteMetastore::SqliteMetastore(std::unique_ptr<SqlCore> core)
       SqlPublisher(*core),
       SqlAccessStore(*core),
       SqlLandingRegistry(*core),
+      SqlExtractState(*core),
       SqlQualityHistory(*core),
       SqlSnapshotStore(*core),
       core_(std::move(core)) {}

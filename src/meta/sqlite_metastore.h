@@ -18,6 +18,7 @@ class SqliteMetastore : public Metastore,
                         public SqlPublisher,
                         public SqlAccessStore,
                         public SqlLandingRegistry,
+                        public SqlExtractState,
                         public SqlQualityHistory,
                         public SqlSnapshotStore {
  public:

@@ -61,6 +61,7 @@ constexpr Machine<AttemptStatus, 5> kAttempt{
 
 // Statuses without moves: their words only, in the order of the enum.
 constexpr std::array<const char*, 3> kFileWords{"active", "quarantined", "held"};
+constexpr std::array<const char*, 2> kExtractFileWords{"staged", "committed"};
 constexpr std::array<const char*, 5> kLandingWords{"waiting", "held", "registered", "quarantined",
                                                    "removed"};
 
@@ -104,6 +105,13 @@ FileStatus ParseFileStatus(std::string_view word) {
     if (word == kFileWords[i]) return static_cast<FileStatus>(i);
   }
   Fail(ErrorKind::kInternal, "unknown file status '{}'", word);
+}
+const char* ToString(ExtractFileStatus s) { return kExtractFileWords[static_cast<size_t>(s)]; }
+ExtractFileStatus ParseExtractFileStatus(std::string_view word) {
+  for (size_t i = 0; i < kExtractFileWords.size(); ++i) {
+    if (word == kExtractFileWords[i]) return static_cast<ExtractFileStatus>(i);
+  }
+  Fail(ErrorKind::kInternal, "unknown extraction file status '{}'", word);
 }
 std::optional<LandingState> FindLandingState(std::string_view word) {
   for (size_t i = 0; i < kLandingWords.size(); ++i) {

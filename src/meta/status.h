@@ -41,6 +41,9 @@ enum class FileStatus { kActive, kQuarantined, kHeld };
 // held and quarantined (kept out of bronze.<source>, as FileStatus), registered (in the table),
 // removed (taken out by `sluice landing remove`).
 enum class LandingState { kWaiting, kHeld, kRegistered, kQuarantined, kRemoved };
+// A file of an extraction run (meta/extract_state.h): staged (its bytes wait under a hidden key,
+// the run has not committed), committed (the run committed; the file is on its way to landing).
+enum class ExtractFileStatus { kStaged, kCommitted };
 
 // The word users and the database see ("queued", "running", ...).
 const char* ToString(RunStatus s);
@@ -48,6 +51,7 @@ const char* ToString(StepStatus s);
 const char* ToString(AttemptStatus s);
 const char* ToString(FileStatus s);
 const char* ToString(LandingState s);
+const char* ToString(ExtractFileStatus s);
 
 // The status a word names. An unknown word (e.g. written by a newer release) throws
 // Error(kInternal) naming the word and what it was read as.
@@ -58,6 +62,7 @@ std::optional<RunStatus> FindRunStatus(std::string_view word);
 StepStatus ParseStepStatus(std::string_view word);
 AttemptStatus ParseAttemptStatus(std::string_view word);
 FileStatus ParseFileStatus(std::string_view word);
+ExtractFileStatus ParseExtractFileStatus(std::string_view word);
 // The landing state a word a user typed names (`sluice landing list --state`); nullopt for any
 // other word.
 std::optional<LandingState> FindLandingState(std::string_view word);

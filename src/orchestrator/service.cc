@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "catalog/crawler.h"
+#include "catalog/extracted.h"
 #include "common/error.h"
 #include "common/process.h"
 #include "common/redact.h"
@@ -188,7 +189,16 @@ void Service::Recover() {
                     run.id, run.name),
         {{"run_id", run.id}});
   }
-  // A CLI run killed while the server runs leaves scratch files too.
+  // A CLI run killed while the server runs leaves scratch files too, and maybe the files of an
+  // extraction it committed but did not land.
+  auto extracted = catalog::FinishExtractFiles(*definitions()->store, m);
+  for (const auto& key : extracted.lost) {
+    Log("error",
+        fmt::format("extracted file {} was committed but its bytes are gone from the lake; "
+                    "its records come again only with `sluice extract --full-refresh`",
+                    key),
+        {});
+  }
   definitions()->store->RemoveAbandonedScratch();
   for (const auto& run :
        m.ListRuns({.statuses = {meta::RunStatus::kRunning}, .kind = "workflow", .limit = 100000})) {

@@ -1,6 +1,7 @@
 #include "transform/workspace.h"
 
 #include "catalog/catalog.h"
+#include "catalog/extracted.h"
 #include "common/error.h"
 #include "lake/open.h"
 #include "meta/metastore.h"
@@ -67,8 +68,10 @@ Workspace Workspace::Open(const fs::path& root, const std::string& env) {
   }
   ws.store = lake::Open(ws.project.env.lake.string());
   ws.metastore = meta::Open(ws.project.env.metastore.string());
-  // What a killed process left: its runs end failed, its scratch files go.
+  // What a killed process left: its runs end failed, the files of an extraction it committed
+  // land, what it staged or wrote to scratch goes.
   ws.metastore->FailAbandonedRuns();
+  catalog::FinishExtractFiles(*ws.store, *ws.metastore);
   ws.store->RemoveAbandonedScratch();
   return ws;
 }
