@@ -108,6 +108,19 @@ json LoadJson(const warehouse::LoadResult& l) {
           {"message", l.message}};
 }
 
+json ExtractJson(const extract::ExtractReport& r) {
+  return {{"source", r.source},
+          {"run_id", r.run_id},
+          {"requests", r.requests},
+          {"pages", r.pages},
+          {"rows", r.rows},
+          {"files", r.files},
+          {"cursor", r.cursor ? *r.cursor : json()},
+          {"keys", r.keys},
+          {"duration_ms", r.duration_ms},
+          {"message", r.message}};
+}
+
 json ReportJson(const transform::RunReport& r) {
   json checks = json::array();
   for (const auto& c : r.checks) checks.push_back(CheckJson(c));

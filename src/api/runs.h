@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "extract/extract.h"
 #include "meta/metastore.h"
 #include "transform/run.h"
 #include "warehouse/load.h"
@@ -34,6 +35,10 @@ nlohmann::json ReportJson(const transform::RunReport& report);
 // version, target, mode, key, applied, incremental, files, rows, inserted, updated, deleted,
 // changes, message.
 nlohmann::json LoadJson(const warehouse::LoadResult& load);
+
+// One extraction (`sluice extract`, an `extract:` step): source, run_id, requests, pages, rows,
+// files, cursor (null when not incremental), keys, duration_ms, message.
+nlohmann::json ExtractJson(const extract::ExtractReport& report);
 
 nlohmann::json LogJson(const meta::LogLine& line);
 

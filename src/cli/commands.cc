@@ -24,6 +24,7 @@
 #include "common/time.h"
 #include "examples/empty.h"
 #include "examples/retail.h"
+#include "extract/extract.h"
 #include "lake/zones.h"
 #include "notify/notify.h"
 #include "orchestrator/executor.h"
@@ -140,6 +141,7 @@ int Validate(const Global& g, const std::string& format) {
   transform::Validate(ws.project, diagnostics);
   orchestrator::ValidateWorkflows(ws, diagnostics);
   project::CheckChannelSecrets(ws.project, diagnostics);
+  project::CheckExtractSecrets(ws.project, diagnostics);
   const auto& project = ws.project;
   // Tables the catalog holds that nothing writes any more: warnings, never errors (a fresh
   // clone has no catalog to look at).
@@ -425,6 +427,27 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
   }
   if (format == "json") PrintJson(out);
   return failed ? *failed : DoneExitCode(detailed_exitcode, kept_out);
+}
+
+int Extract(const Global& g, const std::string& source, bool full_refresh,
+            const std::string& format) {
+  auto ws = Open(g);
+  extract::ExtractOptions options;
+  options.full_refresh = full_refresh;
+  if (StderrIsTerminal()) {
+    options.progress = [](int64_t records) {
+      std::fprintf(stderr, "\r  extracting: %s records", HumanCount(records).c_str());
+      std::fflush(stderr);
+    };
+  }
+  auto report = extract::ExtractSource(ws, source, options);
+  ClearProgress();
+  if (format == "json") {
+    PrintJson(api::ExtractJson(report));
+    return 0;
+  }
+  std::cout << report.message << "\n";
+  return 0;
 }
 
 int Load(const Global& g, const std::string& table, const LoadArgs& args,

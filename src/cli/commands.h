@@ -38,6 +38,8 @@ struct LoadArgs {
   bool delete_missing = false;
   int64_t version = 0;  // 0: the current one
 };
+int Extract(const Global& g, const std::string& source, bool full_refresh,
+            const std::string& format);
 int Load(const Global& g, const std::string& table, const LoadArgs& args,
          const std::string& format);
 // sluice query SQL: over the catalog's tables, or the warehouse's with `warehouse`.

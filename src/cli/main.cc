@@ -111,6 +111,17 @@ int main(int argc, char** argv) {
                   "warehouse's SQL dialect)");
   AddFormat(query, format, true);
 
+  std::string extract_source;
+  bool extract_full_refresh = false;
+  auto* extract = app.add_subcommand(
+      "extract",
+      "Pull what a source's extractor (extract: in sources/NAME.yaml) has that is new into "
+      "landing/NAME/, exactly once");
+  extract->add_option("SOURCE", extract_source, "A source with extract:")->required();
+  extract->add_flag("--full-refresh", extract_full_refresh,
+                    "Start over from the initial_value (or everything): the records land again");
+  AddFormat(extract, format);
+
   std::string table;
   cli::LoadArgs load_args;
   auto* load = app.add_subcommand(
@@ -334,6 +345,7 @@ int main(int argc, char** argv) {
     }
     if (*query) return cli::Query(g, sql, format, max_rows, query_warehouse);
     if (*load) return cli::Load(g, table, load_args, format);
+    if (*extract) return cli::Extract(g, extract_source, extract_full_refresh, format);
     if (*catalog) {
       if (versions && table.empty()) {
         FailWithCode(ErrorKind::kUsage, "usage.bad_option",

@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "engine/engine.h"
+#include "extract/extract.h"
 #include "orchestrator/executor.h"
 #include "quality/check_specs.h"
 #include "quality/rules.h"
@@ -43,6 +44,7 @@ class ProjectRunner : public StepRunner {
 
   json Run(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) override {
     if (step.kind == "crawl") return Crawl(ws, step, ctx);
+    if (step.kind == "extract") return Extract(ws, step, ctx);
     if (step.kind == "job" || step.kind == "model") return Transform(ws, step, ctx);
     if (step.kind == "check") return Check(ws, step, ctx);
     if (step.kind == "load") return Load(ws, step, ctx);
@@ -112,6 +114,17 @@ class ProjectRunner : public StepRunner {
       Publish(ev);
     }
     return checks;
+  }
+
+  // Figures: requests, pages, rows, files, cursor (and the rest of api::ExtractJson).
+  json Extract(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
+    std::lock_guard lock(LockFor("extract:" + step.target));
+    extract::ExtractOptions options;
+    options.trigger = Trigger(ctx);
+    options.on_start = [&](int64_t run_id) { ctx.set_child(run_id); };
+    auto report = extract::ExtractSource(ws, step.target, options);
+    if (ctx.log) ctx.log("info", report.message);
+    return api::ExtractJson(report);
   }
 
   json Crawl(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {

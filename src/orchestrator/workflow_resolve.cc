@@ -36,8 +36,11 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
   std::vector<std::string> models;
   for (const auto& [t, m] : p.models) models.push_back(t.str());
   for (const auto& s : steps) {
-    if (s.kind == "crawl" && !p.sources.count(s.target)) {
+    if ((s.kind == "crawl" || s.kind == "extract") && !p.sources.count(s.target)) {
       Unknown(d, s.where, "source", s.target, Names(p.sources));
+    } else if (s.kind == "extract" && !p.sources.at(s.target).extract) {
+      d.Add(s.where, fmt::format("source '{}' has no extract: an extract step needs one", s.target),
+            "add `extract: { http: ... }` to the source, or crawl it instead");
     } else if (s.kind == "job" && !p.jobs.count(s.target)) {
       Unknown(d, s.where, "job", s.target, Names(p.jobs));
     } else if (s.kind == "model" &&
@@ -156,6 +159,13 @@ std::vector<project::WorkflowStep> MaterializeSteps(
     for (const auto& in : node.inputs) {
       if (in.table.db == "bronze" && project.sources.count(in.table.name) &&
           crawled.insert(in.table.name).second) {
+        // A source with an extractor pulls what is new first.
+        if (project.sources.at(in.table.name).extract) {
+          add({.kind = "extract",
+               .id = "extract_" + in.table.name,
+               .target = in.table.name,
+               .where = in.where});
+        }
         add({.kind = "crawl", .id = in.table.name, .target = in.table.name, .where = in.where});
       }
     }

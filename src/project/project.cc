@@ -302,6 +302,15 @@ void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics) {
   }
 }
 
+void CheckExtractSecrets(const Project& project, Diagnostics& diagnostics) {
+  for (const auto& [name, source] : project.sources) {
+    if (!source.extract) continue;
+    for (const auto& d : source.extract->unset_env) {
+      diagnostics.Add(d.where, d.message, d.hint, d.code);
+    }
+  }
+}
+
 std::string Project::AlignedModelSql(const Model& model) const {
   std::string out;
   size_t pos = 0;
@@ -1024,7 +1033,8 @@ void ReadCsvOptions(FileReader& r, const YAML::Node& csv, Source& s) {
 }
 
 void LoadSource(FileReader& r, const YAML::Node& doc, Project& project) {
-  r.CheckKeys(doc, {"source", "description", "format", "on_schema_change", "csv", "checks"},
+  r.CheckKeys(doc,
+              {"source", "description", "format", "on_schema_change", "csv", "checks", "extract"},
               "a source");
   Source s;
   s.where = r.At(doc["source"]);
@@ -1062,6 +1072,7 @@ void LoadSource(FileReader& r, const YAML::Node& doc, Project& project) {
     }
   }
   if (auto checks = doc["checks"]) s.checks = ReadChecks(r, checks);
+  if (auto n = doc["extract"]) ReadExtract(r, n, s);
   if (project.sources.count(s.name)) {
     r.Error(doc["source"], fmt::format("source '{}' is defined twice (also at {})", s.name,
                                        project.sources[s.name].where.str()));

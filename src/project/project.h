@@ -153,8 +153,66 @@ std::vector<std::string> CsvEncodingNames();
 // DuckDB's default longest line, in bytes.
 inline constexpr int64_t kDefaultMaxLineSize = int64_t{2} << 20;
 
+// `extract: { http: ... }` of a source: an HTTP API whose records land as JSON lines (dlt's
+// names for the paginators and their parameters). Secrets are resolved `${env:...}` values.
+enum class HttpAuthKind { kNone, kBearer, kBasic, kApiKey, kOAuth2ClientCredentials };
+struct HttpAuth {
+  HttpAuthKind kind = HttpAuthKind::kNone;
+  std::string token;                            // bearer
+  std::string username, password;               // basic
+  std::string name = "Authorization", api_key;  // api_key: the header or query parameter
+  bool in_query = false;                        // api_key: location query (else header)
+  std::string access_token_url, client_id, client_secret, scope;  // oauth2_client_credentials
+};
+
+enum class PaginatorKind { kSinglePage, kPageNumber, kOffset, kCursor, kJsonLink, kHeaderLink };
+struct Paginator {
+  PaginatorKind kind = PaginatorKind::kSinglePage;
+  std::string page_param = "page";  // page_number
+  int64_t base_page = 0;
+  std::optional<int64_t> maximum_page;
+  int64_t limit = 0, offset = 0;  // offset
+  std::string offset_param = "offset", limit_param = "limit";
+  std::optional<int64_t> maximum_offset;
+  std::string total_path = "total";  // page_number (pages), offset (records): "" none
+  std::string cursor_path = "cursors.next", cursor_param = "cursor";  // cursor
+  std::string next_url_path = "next";                                 // json_link
+  std::string links_next_key = "next";                                // header_link
+};
+
+struct HttpIncremental {
+  std::string cursor;         // a dotted path into each record
+  std::string param;          // the query parameter that carries the last value
+  std::string initial_value;  // sent on the first run ("" none: the first run takes all)
+  double lag = 0;             // subtracted from the last value sent: seconds for a timestamp cursor
+};
+
+struct HttpExtract {
+  std::string base_url, path;
+  std::vector<std::pair<std::string, std::string>> params, headers;
+  HttpAuth auth;
+  Paginator paginator;
+  std::string records;  // a dotted path to the records of each response; "" the body
+  std::optional<HttpIncremental> incremental;
+  int attempts = 5;  // tries of one request, the first included
+  int64_t backoff_ms = 1000, max_delay_ms = 60'000;
+  int64_t timeout_ms = 30'000;
+  double requests_per_second = 0;  // 0: no limit
+  int64_t max_page_bytes = 16 << 20;
+  int64_t file_records = 100'000;  // records per landed file
+};
+
+struct Extract {
+  std::optional<HttpExtract> http;
+  Location where;
+  // Settings naming an unset ${env:...}: an extraction reports them; the rest of the project
+  // does not need them.
+  std::vector<Diagnostic> unset_env;
+};
+
 struct Source {
   std::string name;
+  std::optional<Extract> extract;           // an extractor lands the source's files
   std::string format = "auto";              // csv | json | parquet | auto
   std::string on_schema_change = "evolve";  // evolve | fail | quarantine
   // CSV dialect overrides; empty means detected.
@@ -337,6 +395,9 @@ void ReadRuleFiles(DefinitionReader& files, std::vector<CheckSpec>& checks);
 // Adds every channel's unset_env to `diagnostics`: validate reports them, and commands that send
 // notifications refuse to start (notify::Channels) until they are set.
 void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics);
+// Adds every source's extract unset_env to `diagnostics`: validate reports them, and an
+// extraction of that source refuses to start until they are set.
+void CheckExtractSecrets(const Project& project, Diagnostics& diagnostics);
 
 // Finds the project folder: `start` itself or the nearest parent holding sluice.yaml.
 fs::path FindRoot(const fs::path& start);

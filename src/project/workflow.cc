@@ -42,9 +42,9 @@ std::optional<int64_t> ParseDurationMs(const std::string& text) {
 
 namespace {
 
-const std::vector<std::string> kStepKinds = {"crawl",  "job",  "model",   "check", "load",
-                                             "notify", "wait", "pass",    "fail",  "parallel",
-                                             "choice", "map",  "workflow"};
+const std::vector<std::string> kStepKinds = {"crawl",    "extract", "job",  "model",   "check",
+                                             "load",     "notify",  "wait", "pass",    "fail",
+                                             "parallel", "choice",  "map",  "workflow"};
 const std::vector<std::string> kCommonStepKeys = {"name", "retry", "catch", "timeout",
                                                   "description"};
 
@@ -182,11 +182,13 @@ class WorkflowReader {
     keys.push_back(step.kind);
     const YAML::Node body = node[step.kind];
     const std::string& k = step.kind;
-    if (k == "crawl" || k == "job" || k == "notify" || k == "workflow") {
+    if (k == "crawl" || k == "extract" || k == "job" || k == "notify" || k == "workflow") {
       step.target = r_.Scalar(body, k).value_or("");
       if (k == "notify") keys.push_back("message");
       if (k == "workflow") keys.push_back("params");
-      step.id = k == "notify" ? "notify_" + step.target : step.target;
+      step.id = k == "notify"    ? "notify_" + step.target
+                : k == "extract" ? "extract_" + step.target
+                                 : step.target;
     } else if (k == "model" || k == "check") {
       if (auto t = ReadTableName(r_, body, k)) step.target = t->str();
       if (k == "check") {

@@ -1,0 +1,271 @@
+#include "extract/extract.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <fstream>
+#include <set>
+
+#include "catalog/extracted.h"
+#include "common/error.h"
+#include "common/files.h"
+#include "common/interrupt.h"
+#include "common/process.h"
+#include "common/redact.h"
+#include "common/strings.h"
+#include "common/time.h"
+#include "extract/http_pull.h"
+#include "lake/zones.h"
+
+namespace sluice::extract {
+namespace {
+
+using json = nlohmann::json;
+
+// At most this many hashes of the records at the cursor are kept (see Cursor): more records
+// sharing the last cursor value than this may land twice.
+constexpr size_t kMaxBoundary = 100'000;
+
+// The state an incremental HTTP extraction keeps between runs: the greatest cursor value landed,
+// and a hash of each record landed with exactly that value. An API asked for records from the
+// cursor on (>=) sends those again; they are recognised and not landed twice, while a record
+// that newly has that value is.
+struct Cursor {
+  std::optional<json> value;
+  std::set<std::string> boundary;
+
+  static Cursor Parse(const std::string& text) {
+    Cursor c;
+    json j = json::parse(text, nullptr, false);
+    if (!j.is_object()) return c;
+    if (j.contains("cursor") && !j["cursor"].is_null()) c.value = j["cursor"];
+    if (j.contains("at_cursor") && j["at_cursor"].is_array()) {
+      for (const auto& h : j["at_cursor"]) {
+        if (h.is_string()) c.boundary.insert(h.get<std::string>());
+      }
+    }
+    return c;
+  }
+  std::string Dump() const {
+    json j = {{"cursor", value ? *value : json()},
+              {"at_cursor", json(std::vector<std::string>(boundary.begin(), boundary.end()))}};
+    return j.dump();
+  }
+};
+
+// An initial_value as the API's cursor values come: a number when it reads as one.
+json InitialValue(const std::string& text) {
+  if (text.empty()) return json();
+  json j = json::parse(text, nullptr, false);
+  if (j.is_number()) return j;
+  return text;
+}
+
+std::string CursorParam(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+std::string Today() {
+  std::time_t t = static_cast<std::time_t>(NowMs() / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+// JSON-lines files in the run's scratch folder, a new one every `per_file` records.
+class Writer {
+ public:
+  Writer(fs::path dir, int64_t per_file) : dir_(std::move(dir)), per_file_(per_file) {}
+
+  void Add(const json& record) {
+    if (!out_.is_open() || in_file_ >= per_file_) Next();
+    out_ << record.dump() << '\n';
+    if (!out_) Fail(ErrorKind::kIo, "cannot write {}", files_.back().string());
+    ++in_file_;
+  }
+  std::vector<fs::path> Close() {
+    if (out_.is_open()) {
+      out_.close();
+      if (!out_) Fail(ErrorKind::kIo, "cannot write {}", files_.back().string());
+    }
+    return files_;
+  }
+
+ private:
+  void Next() {
+    if (out_.is_open()) out_.close();
+    files_.push_back(dir_ / fmt::format("part-{:05}.jsonl", files_.size()));
+    out_.open(files_.back(), std::ios::binary | std::ios::trunc);
+    if (!out_) Fail(ErrorKind::kIo, "cannot create {}", files_.back().string());
+    in_file_ = 0;
+  }
+
+  fs::path dir_;
+  int64_t per_file_;
+  std::ofstream out_;
+  std::vector<fs::path> files_;
+  int64_t in_file_ = 0;
+};
+
+}  // namespace
+
+ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
+                            const ExtractOptions& options) {
+  auto it = ws.project.sources.find(name);
+  if (it == ws.project.sources.end()) {
+    FailWithCode(ErrorKind::kConfig, "config.unknown_target", "no source '{}' in the project",
+                 name);
+  }
+  const project::Source& source = it->second;
+  if (!source.extract || !source.extract->http) {
+    FailWithCode(ErrorKind::kConfig, "config.not_extracted",
+                 "source '{}' has no extract: its files are landed by others (sluice ingest, a "
+                 "partner's upload); add `extract: {{ http: ... }}` to {} to pull them",
+                 name, source.where.file);
+  }
+  if (!source.extract->unset_env.empty()) {
+    const auto& d = source.extract->unset_env.front();
+    FailWithCode(ErrorKind::kConfig, d.code, "{}: {}\n  hint: {}", d.where.str(), d.message,
+                 d.hint);
+  }
+  const project::HttpExtract& spec = *source.extract->http;
+  meta::Metastore& metastore = *ws.metastore;
+  lake::Store& store = *ws.store;
+  // What an earlier run of any source left half done.
+  catalog::FinishExtractFiles(store, metastore, name);
+
+  ExtractReport report;
+  report.source = name;
+  const int64_t started = NowMs();
+  report.run_id =
+      metastore.StartRun("extract", name, options.trigger, transform::RecordSnapshot(ws));
+  if (options.on_start) options.on_start(report.run_id);
+  meta::Run run{report.run_id,   "extract", name, meta::RunStatus::kRunning,
+                options.trigger, started};
+  fs::path scratch;
+  std::vector<std::string> staged;
+  try {
+    auto state = metastore.GetExtractState(name);
+    const int64_t base_version = state ? state->version : 0;
+    Cursor last = state && !options.full_refresh ? Cursor::Parse(state->state) : Cursor{};
+    const auto& inc = spec.incremental;
+    // Where this run starts: the cursor less the lag, else the initial value.
+    std::optional<json> start;
+    if (inc) {
+      if (last.value) {
+        start = LaggedCursor(*last.value, inc->lag);
+      } else if (json initial = InitialValue(inc->initial_value); !initial.is_null()) {
+        start = initial;
+      }
+    }
+    std::optional<std::string> since;
+    if (start) since = CursorParam(*start);
+    const bool dedupe = inc && last.value && inc->lag <= 0;
+
+    scratch = store.ScratchDir();
+    Writer writer(scratch, spec.file_records);
+    Cursor next = last;  // the greatest value seen from `start` on, and its records
+    PullStats stats = Pull(spec, since, [&](std::vector<json>& records) {
+      for (const auto& record : records) {
+        if (inc) {
+          const json* v = JsonAt(record, inc->cursor);
+          if (!v || v->is_null()) {
+            FailWithCode(ErrorKind::kInput, "extract.bad_cursor",
+                         "a record of source {} has no `{}` (its incremental cursor): {}", name,
+                         inc->cursor, Redact(record.dump().substr(0, 200)));
+          }
+          std::string hash = Sha256Hex(record.dump()).substr(0, 32);
+          if (start && CompareCursor(*v, *start) < 0) continue;  // landed before
+          int to_next = next.value ? CompareCursor(*v, *next.value) : 1;
+          if (to_next > 0) {
+            next.value = *v;
+            next.boundary = {hash};
+          } else if (to_next == 0 && next.boundary.size() < kMaxBoundary) {
+            next.boundary.insert(hash);
+          }
+          if (dedupe && CompareCursor(*v, *last.value) == 0 && last.boundary.count(hash)) {
+            continue;  // sent again from the cursor on: landed by the run before
+          }
+        }
+        writer.Add(record);
+        ++report.rows;
+      }
+      if (options.progress) options.progress(report.rows);
+    });
+    report.requests = stats.requests;
+    report.pages = stats.pages;
+    if (inc) report.cursor = next.value ? *next.value : json();
+    std::vector<fs::path> files = writer.Close();
+
+    if (report.rows > 0) {
+      // Stage, commit, land (meta/extract_state.h).
+      const std::string run_tag = fmt::format("{}-{}", started, report.run_id);
+      const std::string date = Today();
+      std::vector<meta::ExtractFile> records;
+      for (size_t i = 0; i < files.size(); ++i) {
+        meta::ExtractFile f;
+        f.source = name;
+        f.staging_key =
+            lake::zones::ExtractStagingKey(ProcessOwner(), run_tag, files[i].filename().string());
+        f.landing_key = lake::zones::ExtractedKey(
+            name, date, fmt::format("{}-{}-{:05}.jsonl", name, run_tag, i));
+        f.sha256 = Sha256File(files[i]);
+        f.size = fs::file_size(files[i]);
+        f.owner = ProcessOwner();
+        records.push_back(f);
+      }
+      metastore.StageExtractFiles(records);
+      for (size_t i = 0; i < files.size(); ++i) {
+        staged.push_back(records[i].staging_key);
+        store.PutFile(records[i].staging_key, files[i]);
+      }
+      if (Interrupted()) Fail(ErrorKind::kInterrupted, "extraction interrupted");
+      meta::ExtractCommit commit;
+      commit.source = name;
+      commit.base_version = base_version;
+      commit.state = inc ? next.Dump() : "{}";
+      commit.staging_keys = staged;
+      commit.committed_ms = NowMs();
+      metastore.CommitExtract(commit);
+      staged.clear();  // committed: from here on the files are landing's
+      for (const auto& f : records) report.keys.push_back(f.landing_key);
+      report.files = static_cast<int64_t>(records.size());
+      catalog::FinishExtractFiles(store, metastore, name);
+    }
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+
+    run.status = meta::RunStatus::kSucceeded;
+    run.ended_ms = NowMs();
+    run.rows_out = report.rows;
+    json details = {{"requests", report.requests}, {"pages", report.pages}, {"files", report.keys}};
+    if (report.cursor) details["cursor"] = *report.cursor;
+    run.details = RedactJson(details).dump();
+    metastore.FinishRun(run, {}, {});
+    report.duration_ms = run.ended_ms - started;
+    report.message =
+        report.rows == 0
+            ? fmt::format("source {}: nothing new ({} request(s))", name, report.requests)
+            : fmt::format("source {}: landed {} record(s) in {} file(s) from {} request(s){}", name,
+                          report.rows, report.files, report.requests,
+                          report.cursor && !report.cursor->is_null()
+                              ? "; cursor " + Redact(CursorParam(*report.cursor))
+                              : "");
+    return report;
+  } catch (const std::exception& e) {
+    // Nothing of this run lands: its staged files go (a crash leaves them to
+    // FinishExtractFiles), its cursor stays.
+    for (const auto& key : staged) {
+      try {
+        store.Delete(key);
+        metastore.DropExtractFile(key);
+      } catch (const std::exception&) {
+      }
+    }
+    std::error_code ec;
+    if (!scratch.empty()) fs::remove_all(scratch, ec);
+    run.rows_out = 0;
+    metastore.StopRun(run, e, Redact(e.what()), {}, {});
+    throw;
+  }
+}
+
+}  // namespace sluice::extract
