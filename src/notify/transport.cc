@@ -4,10 +4,6 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +16,7 @@
 #include "common/error.h"
 #include "common/one_line.h"
 #include "common/strings.h"
+#include "common/subprocess.h"
 #include "common/time.h"
 #include "net/http.h"
 #include "net/mail.h"
@@ -261,166 +258,39 @@ void SendEmail(const project::Channel& channel, const std::string& message,
   }
 }
 
-namespace {
-
-// Blocks SIGPIPE in this thread while writing to a command's stdin (a command that does not
-// read its input must not kill Sluice), then discards a SIGPIPE raised meanwhile.
-class SigpipeBlock {
- public:
-  SigpipeBlock() {
-    sigset_t pipe;
-    sigemptyset(&pipe);
-    sigaddset(&pipe, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe, &old_);
-  }
-  ~SigpipeBlock() {
-    if (raised) {
-      sigset_t pipe;
-      sigemptyset(&pipe);
-      sigaddset(&pipe, SIGPIPE);
-      struct timespec zero {};
-      while (sigtimedwait(&pipe, nullptr, &zero) == SIGPIPE) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  bool raised = false;
-
- private:
-  sigset_t old_;
-};
-
-void CloseFd(int& fd) {
-  if (fd >= 0) close(fd);
-  fd = -1;
-}
-
-}  // namespace
-
 std::string RunCommand(const std::string& command, const std::string& input,
                        const AttemptContext& context) {
-  int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0) return fmt::format("cannot create a pipe: {}", strerror(errno));
-  if (pipe2(out, O_CLOEXEC) != 0) {
-    std::string error = fmt::format("cannot create a pipe: {}", strerror(errno));
-    close(in[0]);
-    close(in[1]);
-    return error;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own process group, so a timeout kills it all
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-  pid_t pid = 0;
-  int spawned =
-      posix_spawn(&pid, "/bin/sh", &actions, &attr, const_cast<char* const*>(argv), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close(in[0]);
-  close(out[1]);
-  int to_child = in[1], from_child = out[0];
-  if (spawned != 0) {
-    CloseFd(to_child);
-    CloseFd(from_child);
-    return fmt::format("cannot run /bin/sh: {}", strerror(spawned));
-  }
-  fcntl(to_child, F_SETFL, fcntl(to_child, F_GETFL) | O_NONBLOCK);
-  fcntl(from_child, F_SETFL, fcntl(from_child, F_GETFL) | O_NONBLOCK);
-
-  SigpipeBlock sigpipe;
+  Program program;
+  program.argv = {"/bin/sh", "-c", command};
+  program.input = input;
+  program.timeout_ms = std::max<int64_t>(1, context.timeout_ms);
+  program.stop = context.stop;
   std::string output;  // the command's stdout and stderr, the last 1 KiB
-  auto keep_output = [&](const char* data, size_t n) {
-    output.append(data, n);
+  program.on_output = [&](bool, std::string_view data) {
+    output.append(data);
     if (output.size() > 1024) output.erase(0, output.size() - 1024);
   };
-  auto drain = [&] {
-    char buffer[4096];
-    while (from_child >= 0) {
-      ssize_t n = read(from_child, buffer, sizeof buffer);
-      if (n > 0) {
-        keep_output(buffer, static_cast<size_t>(n));
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        if (n == 0) CloseFd(from_child);
-        break;
-      }
-    }
-  };
-  size_t written = 0;
-  if (input.empty()) CloseFd(to_child);
-  const int64_t deadline = MonotonicMs() + std::max<int64_t>(1, context.timeout_ms);
-  int status = 0;
-  bool exited = false, timed_out = false, stopped = false;
-  while (true) {
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      exited = true;
-      drain();
-      break;
-    }
-    if (context.stop != nullptr && context.stop->load()) {
-      stopped = true;
-      break;
-    }
-    int64_t left = deadline - MonotonicMs();
-    if (left <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd fds[2];
-    nfds_t n = 0;
-    if (to_child >= 0) fds[n++] = {to_child, POLLOUT, 0};
-    if (from_child >= 0) fds[n++] = {from_child, POLLIN, 0};
-    // Short waits: the loop also watches for the command's exit and for shutdown.
-    int ready = poll(n ? fds : nullptr, n, static_cast<int>(std::min<int64_t>(left, 20)));
-    if (ready <= 0) continue;
-    for (nfds_t i = 0; i < n; ++i) {
-      if (fds[i].revents == 0) continue;
-      if (fds[i].fd == to_child) {
-        ssize_t w = write(to_child, input.data() + written, input.size() - written);
-        if (w > 0) written += static_cast<size_t>(w);
-        if (w < 0 && errno == EPIPE) sigpipe.raised = true;
-        if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == input.size()) {
-          CloseFd(to_child);  // all written, or the command stopped reading: its exit decides
-        }
-      } else {
-        drain();
-      }
-    }
+  ProgramResult result;
+  try {
+    result = RunProgram(program);
+  } catch (const Error& e) {
+    return e.what();
   }
-  CloseFd(to_child);
-  if (!exited) {
-    kill(-pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  CloseFd(from_child);
-
   std::string tail = OneLine(output.size() > 200 ? output.substr(output.size() - 200) : output);
   std::string said = tail.empty() ? "" : ": " + tail;
-  if (stopped) return fmt::format("command `{}` was stopped: sluice is shutting down", command);
-  if (timed_out) {
-    return fmt::format("command `{}` ran past {} ms and was killed{}", command, context.timeout_ms,
-                       said);
+  switch (result.end) {
+    case ProgramEnd::kStopped:
+      return fmt::format("command `{}` was stopped: sluice is shutting down", command);
+    case ProgramEnd::kTimedOut:
+      return fmt::format("command `{}` ran past {} ms and was killed{}", command,
+                         context.timeout_ms, said);
+    case ProgramEnd::kSignaled:
+      return fmt::format("command `{}` was killed by signal {}{}", command, result.code, said);
+    case ProgramEnd::kExited:
+      break;
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-  if (WIFSIGNALED(status)) {
-    return fmt::format("command `{}` was killed by signal {}{}", command, WTERMSIG(status), said);
-  }
-  return fmt::format("command `{}` exited with status {}{}", command, WEXITSTATUS(status), said);
+  if (result.code == 0) return "";
+  return fmt::format("command `{}` exited with status {}{}", command, result.code, said);
 }
 
 std::string AppendLine(const fs::path& path, const std::string& line) {
