@@ -142,6 +142,7 @@ int Validate(const Global& g, const std::string& format) {
   orchestrator::ValidateWorkflows(ws, diagnostics);
   project::CheckChannelSecrets(ws.project, diagnostics);
   project::CheckExtractSecrets(ws.project, diagnostics);
+  orchestrator::CheckCommandSecrets(ws, diagnostics);
   const auto& project = ws.project;
   // Tables the catalog holds that nothing writes any more: warnings, never errors (a fresh
   // clone has no catalog to look at).

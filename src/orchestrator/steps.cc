@@ -8,8 +8,10 @@
 #include "api/runs.h"
 #include "catalog/crawler.h"
 #include "common/error.h"
+#include "common/one_line.h"
 #include "common/redact.h"
 #include "common/strings.h"
+#include "common/subprocess.h"
 #include "common/time.h"
 #include "engine/engine.h"
 #include "extract/extract.h"
@@ -45,6 +47,7 @@ class ProjectRunner : public StepRunner {
   json Run(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) override {
     if (step.kind == "crawl") return Crawl(ws, step, ctx);
     if (step.kind == "extract") return Extract(ws, step, ctx);
+    if (step.kind == "command") return Command(ws, step, ctx);
     if (step.kind == "job" || step.kind == "model") return Transform(ws, step, ctx);
     if (step.kind == "check") return Check(ws, step, ctx);
     if (step.kind == "load") return Load(ws, step, ctx);
@@ -114,6 +117,87 @@ class ProjectRunner : public StepRunner {
       Publish(ev);
     }
     return checks;
+  }
+
+  // Runs the step's program. Each line it prints goes to the run's log (stderr as warnings), at
+  // most kMaxLogLines of them; a stdout line {"sluice": {...}} sets figures. Figures: exit_code,
+  // duration_ms, and what the program set.
+  json Command(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
+    constexpr size_t kMaxLine = 4096;
+    constexpr int64_t kMaxLogLines = 10'000;
+    if (!step.unset_env.empty()) {
+      const auto& d = step.unset_env.front();
+      FailWithCode(ErrorKind::kConfig, d.code, "{}: {}\n  hint: {}", d.where.str(), d.message,
+                   d.hint);
+    }
+    Program program;
+    for (const auto& arg : step.command) program.argv.push_back(Substitute(arg, *ctx.scope));
+    program.cwd = ws.project.root / step.workdir;
+    for (const auto& [k, v] : step.env) program.env.emplace_back(k, Substitute(v, *ctx.scope));
+    program.env.emplace_back("SLUICE_RUN_ID", std::to_string(ctx.run_id));
+    program.env.emplace_back("SLUICE_STEP", ctx.path);
+    program.env.emplace_back("SLUICE_ATTEMPT", std::to_string(ctx.attempt));
+    program.stop = ctx.stop;
+    program.grace_ms = 5000;  // SIGTERM first: a script may clean up
+    json figures = json::object();
+    std::string partial[2], last_error;
+    int64_t lines = 0;
+    auto line = [&](bool is_stderr, std::string text) {
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      if (!is_stderr && text.rfind("{\"sluice\"", 0) == 0 && JsonDepth(text, 8) <= 8) {
+        json j = json::parse(text, nullptr, false);
+        if (j.is_object() && j.size() == 1 && j["sluice"].is_object()) {
+          for (const auto& [k, v] : j["sluice"].items()) {
+            if (IsPlainName(k) && (v.is_number() || v.is_string() || v.is_boolean())) {
+              figures[k] = v;
+            }
+          }
+          return;
+        }
+      }
+      if (is_stderr && !text.empty()) last_error = text;
+      if (++lines <= kMaxLogLines && ctx.log) {
+        ctx.log(is_stderr ? "warn" : "info", Redact(text));
+      } else if (lines == kMaxLogLines + 1 && ctx.log) {
+        ctx.log("warn",
+                fmt::format("more than {} lines of output: the rest is not kept", kMaxLogLines));
+      }
+    };
+    program.on_output = [&](bool is_stderr, std::string_view data) {
+      std::string& buffer = partial[is_stderr];
+      for (char c : data) {
+        if (c == '\n') {
+          line(is_stderr, std::move(buffer));
+          buffer.clear();
+        } else if (buffer.size() < kMaxLine) {
+          buffer += c;
+        }
+      }
+    };
+    const int64_t started = NowMs();
+    ProgramResult result = RunProgram(program);
+    for (bool is_stderr : {false, true}) {
+      if (!partial[is_stderr].empty()) line(is_stderr, std::move(partial[is_stderr]));
+    }
+    const std::string name = fs::path(step.command.at(0)).filename().string();
+    std::string said = last_error.empty() ? "" : ": " + Redact(OneLine(last_error));
+    switch (result.end) {
+      case ProgramEnd::kStopped:
+      case ProgramEnd::kTimedOut:
+        Fail(ErrorKind::kInterrupted, "command {} was stopped", name);
+      case ProgramEnd::kSignaled:
+        FailWithCode(ErrorKind::kIo, "command.failed", "command {} was killed by signal {}{}", name,
+                     result.code, said);
+      case ProgramEnd::kExited:
+        break;
+    }
+    if (result.code != 0) {
+      FailWithCode(ErrorKind::kIo, "command.failed", "command {} exited with status {}{}", name,
+                   result.code, said);
+    }
+    figures["exit_code"] = 0;
+    figures["duration_ms"] = NowMs() - started;
+    return figures;
   }
 
   // Figures: requests, pages, rows, files, cursor (and the rest of api::ExtractJson).

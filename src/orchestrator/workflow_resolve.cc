@@ -69,6 +69,13 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
         }
       }
     }
+    if (s.kind == "command") {
+      std::error_code ec;
+      if (!s.workdir.empty() && !fs::is_directory(p.root / s.workdir, ec)) {
+        d.Add(s.where, fmt::format("command workdir '{}' is no folder of the project", s.workdir),
+              "workdir is relative to the project folder");
+      }
+    }
     // A check step's rules parse now (a missing, malformed or too deep rule file is found by
     // validate and refused by a reload), not when the step first runs.
     quality::ParseCheckSpecs(s.checks, d);
@@ -101,7 +108,26 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
   }
 }
 
+void AddCommandSecrets(const std::vector<project::WorkflowStep>& steps, project::Diagnostics& d) {
+  for (const auto& s : steps) {
+    for (const auto& u : s.unset_env) d.Add(u.where, u.message, u.hint, u.code);
+    for (const auto& c : s.choices) AddCommandSecrets(c.steps, d);
+    for (const auto& b : s.branches) AddCommandSecrets(b, d);
+    for (const auto& c : s.catches) AddCommandSecrets(c.steps, d);
+    AddCommandSecrets(s.otherwise, d);
+    AddCommandSecrets(s.steps, d);
+  }
+}
+
 }  // namespace
+
+void CheckCommandSecrets(const transform::Workspace& ws, project::Diagnostics& diagnostics) {
+  for (const auto& [name, wf] : ws.workflows) {
+    AddCommandSecrets(wf.steps, diagnostics);
+    AddCommandSecrets(wf.on_success, diagnostics);
+    AddCommandSecrets(wf.on_failure, diagnostics);
+  }
+}
 
 void ValidateWorkflows(const transform::Workspace& ws, project::Diagnostics& d) {
   for (const auto& [name, wf] : ws.workflows) {

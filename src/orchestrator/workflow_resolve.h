@@ -14,6 +14,10 @@ namespace sluice::orchestrator {
 // condition that does not parse.
 void ValidateWorkflows(const transform::Workspace& ws, project::Diagnostics& diagnostics);
 
+// Adds the settings of command steps that name an unset ${env:...}: validate reports them; the
+// step refuses to run until they are set, and nothing else needs them.
+void CheckCommandSecrets(const transform::Workspace& ws, project::Diagnostics& diagnostics);
+
 // The steps that build `targets`: crawls of the sources they read from, then the jobs and models
 // upstream of them, in dependency order.
 std::vector<project::WorkflowStep> MaterializeSteps(const project::Project& project,

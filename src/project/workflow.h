@@ -41,7 +41,8 @@ struct ChoiceRule {
 };
 
 struct WorkflowStep {
-  // crawl job model check load notify wait pass fail parallel choice map workflow
+  // crawl extract job model check load command notify wait pass fail parallel choice map
+  // workflow
   std::string kind;
   std::string id;       // unique among its siblings: `name:`, else derived from kind and target
   std::string target;   // crawl: source; job: job; model: db.table; notify: channel;
@@ -58,6 +59,13 @@ struct WorkflowStep {
   int max_concurrency = 0;                          // map/parallel: 0 = unbounded
   std::vector<WorkflowStep> steps;                  // map body
   std::vector<std::pair<std::string, std::string>> params;  // workflow: child parameters
+  // command: the program and its arguments (no shell), its working folder (relative to the
+  // project folder; "" the project folder), environment settings over Sluice's, and the
+  // settings naming an unset ${env:...} (the step refuses to run while there are any).
+  std::vector<std::string> command;
+  std::string workdir;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<Diagnostic> unset_env;
   Retry retry;
   std::vector<Catch> catches;
   int64_t timeout_ms = 0;  // 0: none
