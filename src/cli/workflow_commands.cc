@@ -145,8 +145,8 @@ void PrintWorkflowSteps(meta::Metastore& m, int64_t run_id) {
     json out = json::parse(s.output.empty() ? "{}" : s.output, nullptr, false);
     std::vector<std::string> figures;
     if (out.is_object()) {
-      for (const char* key : {"rows_in", "rows_out", "rows_quarantined", "files", "items",
-                              "branches", "child_run_id"}) {
+      for (const char* key : {"rows_in", "rows_out", "rows_quarantined", "requests", "rows",
+                              "files", "items", "branches", "child_run_id", "exit_code"}) {
         if (out.contains(key) && out[key].is_number()) {
           figures.push_back(fmt::format("{} {}", key, out[key].get<int64_t>()));
         }

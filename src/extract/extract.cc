@@ -111,8 +111,15 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
                             const ExtractOptions& options) {
   auto it = ws.project.sources.find(name);
   if (it == ws.project.sources.end()) {
-    FailWithCode(ErrorKind::kConfig, "config.unknown_target", "no source '{}' in the project",
-                 name);
+    std::vector<std::string> names;
+    for (const auto& [n, s] : ws.project.sources) {
+      if (s.extract) names.push_back(n);
+    }
+    std::string near = Nearest(name, names);
+    FailWithCode(ErrorKind::kConfig, "config.unknown_target", "no source '{}' in the project{}",
+                 name,
+                 near.empty() ? (names.empty() ? "" : "; sources with extract: " + Join(names, ", "))
+                              : fmt::format("; did you mean '{}'?", near));
   }
   const project::Source& source = it->second;
   if (!source.extract || !source.extract->http) {
@@ -168,9 +175,23 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
         if (inc) {
           const json* v = JsonAt(record, inc->cursor);
           if (!v || v->is_null()) {
+            // The record's field names only: its values may be personal data.
+            std::vector<std::string> fields;
+            if (record.is_object()) {
+              for (const auto& [k, v] : record.items()) {
+                if (fields.size() == 20) {
+                  fields.push_back("...");
+                  break;
+                }
+                fields.push_back(k.size() > 64 ? k.substr(0, 64) + "..." : k);
+              }
+            }
             FailWithCode(ErrorKind::kInput, "extract.bad_cursor",
-                         "a record of source {} has no `{}` (its incremental cursor): {}", name,
-                         inc->cursor, Redact(record.dump().substr(0, 200)));
+                         "a record of source {} has no `{}` (its incremental cursor); the "
+                         "record is {}",
+                         name, inc->cursor,
+                         record.is_object() ? "an object with fields " + Join(fields, ", ")
+                                            : std::string("no object but ") + record.type_name());
           }
           std::string hash = Sha256Hex(record.dump()).substr(0, 32);
           if (start && CompareCursor(*v, *start) < 0) continue;  // landed before
@@ -233,14 +254,6 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
     std::error_code ec;
     fs::remove_all(scratch, ec);
 
-    run.status = meta::RunStatus::kSucceeded;
-    run.ended_ms = NowMs();
-    run.rows_out = report.rows;
-    json details = {{"requests", report.requests}, {"pages", report.pages}, {"files", report.keys}};
-    if (report.cursor) details["cursor"] = *report.cursor;
-    run.details = RedactJson(details).dump();
-    metastore.FinishRun(run, {}, {});
-    report.duration_ms = run.ended_ms - started;
     report.message =
         report.rows == 0
             ? fmt::format("source {}: nothing new ({} request(s))", name, report.requests)
@@ -249,6 +262,17 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
                           report.cursor && !report.cursor->is_null()
                               ? "; cursor " + Redact(CursorParam(*report.cursor))
                               : "");
+    run.status = meta::RunStatus::kSucceeded;
+    run.ended_ms = NowMs();
+    run.rows_out = report.rows;
+    json details = {{"requests", report.requests},
+                    {"pages", report.pages},
+                    {"files", report.keys},
+                    {"message", report.message}};
+    if (report.cursor) details["cursor"] = *report.cursor;
+    run.details = RedactJson(details).dump();
+    metastore.FinishRun(run, {}, {});
+    report.duration_ms = run.ended_ms - started;
     return report;
   } catch (const std::exception& e) {
     // Nothing of this run lands: its staged files go (a crash leaves them to

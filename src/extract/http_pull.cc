@@ -177,12 +177,21 @@ class Requester {
           --attempt;
           continue;
         }
-        bool retry = status == 429 || status >= 500;
-        if (!retry || attempt >= spec_.attempts) {
-          FailWithCode(ErrorKind::kIo, "extract.http_status", "GET {}: HTTP {}{}{}", response->url,
-                       status,
-                       OneLine(response->body).empty() ? "" : ": " + OneLine(response->body),
-                       retry ? fmt::format(" (after {} attempts)", attempt) : "");
+        std::string body = OneLine(response->body);
+        if (body.size() > 300) body = body.substr(0, 300) + "...";
+        if (!body.empty()) body = ": " + body;
+        bool retry = status == 429 || status == 408 || status >= 500;
+        if (!retry) {
+          // The request itself is wrong: trying it again cannot help.
+          FailWithCode(ErrorKind::kConfig, "extract.refused",
+                       "GET {}: HTTP {}{}\n  hint: the API refused the request; check the "
+                       "source's base_url, path, params and auth{}",
+                       response->url, status, body,
+                       status == 401 || status == 403 ? " (and the secret it names)" : "");
+        }
+        if (attempt >= spec_.attempts) {
+          FailWithCode(ErrorKind::kIo, "extract.http_status", "GET {}: HTTP {}{} (after {} attempts)",
+                       response->url, status, body, attempt);
         }
         if (auto after = response->Header("retry-after")) {
           if (auto ms = RetryAfterMs(*after, NowMs())) wait = std::min(*ms, spec_.max_delay_ms);
@@ -285,10 +294,12 @@ class Requester {
       Sleep(Backoff(attempt));
     }
     if (!response.Success()) {
-      FailWithCode(ErrorKind::kIo, "extract.oauth",
-                   "POST {}: the token endpoint answered HTTP {} (check client_id and "
-                   "client_secret)",
-                   response.url, response.status);
+      // A refusal (4xx) asks for other settings; anything else may pass on a later run.
+      bool refused = response.status >= 400 && response.status < 500 && response.status != 408 &&
+                     response.status != 429;
+      FailWithCode(refused ? ErrorKind::kConfig : ErrorKind::kIo, "extract.oauth",
+                   "POST {}: the token endpoint answered HTTP {}{}", response.url,
+                   response.status, refused ? " (check client_id and client_secret)" : "");
     }
     json body = JsonDepth(response.body, kMaxJsonDepth) > kMaxJsonDepth
                     ? json()
@@ -535,7 +546,9 @@ PullStats Pull(const HttpExtract& spec, const std::optional<std::string>& since,
   while (!base.empty() && base.back() == '/') base.pop_back();
   std::string first = base + (spec.path.empty() || spec.path.front() == '/' ? "" : "/") + spec.path;
   auto params = spec.params;
-  if (spec.incremental && since) params.emplace_back(spec.incremental->param, *since);
+  if (spec.incremental && !spec.incremental->param.empty() && since) {
+    params.emplace_back(spec.incremental->param, *since);
+  }
   const auto& p = spec.paginator;
   int64_t page_number = p.base_page, offset = p.offset;
   std::optional<std::string> cursor;

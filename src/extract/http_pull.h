@@ -66,8 +66,8 @@ struct PullStats {
 // the incremental parameter's value (nullopt: not sent). Throws sluice::Error: kInput with
 // extract.bad_page (a page that is no JSON, nested too deep, without the records at `records:`
 // or not a list there, a pagination that repeats itself or leaves the API's host),
-// extract.http_status (an answer that is no success after the retries; 4xx other than 429 are
-// not retried), net.* from the HTTP client after the retries, kInterrupted when Interrupted()
+// extract.http_status (kIo: 429, 408 or 5xx to every attempt), kConfig with extract.refused (any
+// other 4xx: not retried), net.* from the HTTP client after the retries, kInterrupted when Interrupted()
 // turns true (while waiting too). Messages name the URL with secrets removed.
 PullStats Pull(const project::HttpExtract& spec, const std::optional<std::string>& since,
                const std::function<void(std::vector<json>& records)>& on_records);

@@ -275,7 +275,9 @@ void ReadIncremental(FileReader& r, const YAML::Node& node, HttpIncremental& inc
     r.Error(node, "incremental needs `cursor`: the field of each record that only grows",
             "e.g. cursor: updated_at");
   }
-  inc.param = ReadRequired(r, node, "param", "incremental", "param: updated_since");
+  if (node["param"]) {
+    inc.param = ReadRequired(r, node, "param", "incremental", "param: updated_since");
+  }
   if (auto n = node["initial_value"]) {
     inc.initial_value = r.Scalar(n, "incremental initial_value").value_or("");
     if (HasControl(inc.initial_value) || inc.initial_value.size() > 200) {
@@ -359,11 +361,11 @@ void ReadHttp(FileReader& r, const YAML::Node& node, HttpExtract& h) {
   }
   if (auto n = node["timeout"]) h.timeout_ms = ReadDuration(r, n, "timeout", 100).value_or(30'000);
   if (auto n = node["rate_limit"]) {
+    if (n.IsMap()) r.CheckKeys(n, {"requests_per_second"}, "rate_limit");
     if (!n.IsMap() || !n["requests_per_second"]) {
       r.Error(n, "rate_limit must be a mapping with requests_per_second",
               "e.g. rate_limit: { requests_per_second: 5 }");
     } else {
-      r.CheckKeys(n, {"requests_per_second"}, "rate_limit");
       auto v = r.Scalar(n["requests_per_second"], "rate_limit requests_per_second");
       char* end = nullptr;
       double d = v ? std::strtod(v->c_str(), &end) : 0;

@@ -398,7 +398,7 @@ def auth_kinds():
         expect(all(r["headers"].get("authorization") in issued for r in run.requests),
                "oauth: a data request did not carry an issued access token")
 
-        run = s.extract("wrong", want=1)
+        run = s.extract("wrong", want=2)  # a refusal: the settings need a change
         expect(run.requests, "wrong: no request reached the server")
         expect("401" in run.proc.stderr, f"wrong: stderr does not name HTTP 401: {tail(run.proc.stderr)}")
         expect(s.env["WRONG_TOKEN"] not in run.proc.stdout + run.proc.stderr,
@@ -599,7 +599,7 @@ def secrets_kept():
             s.server.faults = {}
         # A wrong client secret: the token endpoint answers 401.
         s.env["CLIENT_SECRET"] = "cs-wrong-" + secrets.token_hex(8)
-        s.extract("oauth", "--full-refresh", want=1)
+        s.extract("oauth", "--full-refresh", want=2)
         wrong_secret = s.env["CLIENT_SECRET"]
 
         expect(s.server.issued_tokens >= 1, "no OAuth token was issued")
