@@ -184,7 +184,9 @@ void PrintRows(const std::vector<std::string>& columns, const std::vector<bool>&
 }
 
 void PrintJson(const nlohmann::json& value) {
-  std::cout << Redact(value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) << "\n";
+  // Values, not the text: a secret that reads like a number must not turn a number into ***.
+  std::cout << RedactJson(value).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
 }
 
 void PrintError(const Error& error, const std::string& format) {

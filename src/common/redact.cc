@@ -8,8 +8,15 @@
 namespace sluice {
 namespace {
 std::mutex mu;
-std::set<std::string>& Secrets() {
-  static std::set<std::string> secrets;
+// Longest first: a secret that is part of a longer one must not be replaced first, leaving the
+// rest of the longer one in the text.
+struct LongestFirst {
+  bool operator()(const std::string& a, const std::string& b) const {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  }
+};
+std::set<std::string, LongestFirst>& Secrets() {
+  static std::set<std::string, LongestFirst> secrets;
   return secrets;
 }
 }  // namespace
@@ -19,6 +26,11 @@ void RegisterSecret(std::string_view value) {
   if (value.size() < 4) return;
   std::lock_guard lock(mu);
   Secrets().emplace(value);
+}
+
+bool IsSecret(std::string_view value) {
+  std::lock_guard lock(mu);
+  return Secrets().count(std::string(value)) > 0;
 }
 
 std::string Redact(std::string text) {

@@ -8,6 +8,8 @@
 namespace sluice {
 
 void RegisterSecret(std::string_view value);
+// Whether `value` is a registered secret (as a whole).
+bool IsSecret(std::string_view value);
 std::string Redact(std::string text);
 // Every string in `value` (keys included) with registered secrets replaced. Redacting the
 // values rather than the serialized text keeps secrets out even when JSON escaping would change

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "common/one_line.h"
+#include "common/redact.h"
+
 namespace sluice {
 
 TEST(Strings, NearestSuggestsTyposOnly) {
@@ -34,6 +37,23 @@ TEST(JsonDepth, CountsBracketsOutsideStrings) {
   EXPECT_EQ(JsonDepth(R"("\\" [[)", 64), 2);                 // an escaped backslash ends
   EXPECT_EQ(JsonDepth("]]]][", 64), 1);                      // no depth below zero
   EXPECT_EQ(JsonDepth(std::string(70000, '[') + std::string(70000, ']'), 64), 65);
+}
+
+TEST(Redact, ReplacesTheLongestSecretFirst) {
+  RegisterSecret("zqacme");
+  RegisterSecret("zqacme-0123456789abcdef");
+  EXPECT_EQ(Redact("account=zqacme&appid=zqacme-0123456789abcdef"), "account=***&appid=***");
+  EXPECT_TRUE(IsSecret("zqacme"));
+  EXPECT_FALSE(IsSecret("zqacm"));
+  // JSON: values are redacted, so a number stays a number.
+  RegisterSecret("731904");
+  EXPECT_EQ(RedactJson(nlohmann::json{{"rows", 731904}, {"note", "731904 rows"}}).dump(),
+            R"({"note":"*** rows","rows":731904})");
+}
+
+TEST(OneLine, NeverPassesAControlCharacter) {
+  EXPECT_EQ(OneLine("a\r\nb\tc"), "a  b c");
+  EXPECT_EQ(OneLine(std::string("x\x1b]0;PWNED\x07y\0z", 14)), "x?]0;PWNED?y?z");
 }
 
 }  // namespace sluice

@@ -1,7 +1,11 @@
 #include "extract/extract.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <set>
@@ -10,6 +14,7 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/interrupt.h"
+#include "common/one_line.h"
 #include "common/process.h"
 #include "common/redact.h"
 #include "common/strings.h"
@@ -61,6 +66,9 @@ json InitialValue(const std::string& text) {
   return text;
 }
 
+// What identifies a record at the cursor between runs: its JSON text, hashed.
+std::string Hash(const std::string& line) { return Sha256Hex(line).substr(0, 32); }
+
 std::string CursorParam(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 std::string Today() {
@@ -75,16 +83,27 @@ class Writer {
  public:
   Writer(fs::path dir, int64_t per_file) : dir_(std::move(dir)), per_file_(per_file) {}
 
-  void Add(const json& record) {
+  // `line`: a record's JSON text, without the line end.
+  void Add(const std::string& line) {
     if (!out_.is_open() || in_file_ >= per_file_) Next();
-    out_ << record.dump() << '\n';
+    out_ << line << '\n';
     if (!out_) Fail(ErrorKind::kIo, "cannot write {}", files_.back().string());
     ++in_file_;
   }
+  // Closes the last file and makes every file durable: the cursor commits only after.
   std::vector<fs::path> Close() {
     if (out_.is_open()) {
       out_.close();
       if (!out_) Fail(ErrorKind::kIo, "cannot write {}", files_.back().string());
+    }
+    for (const auto& f : files_) {
+      int fd = open(f.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || fdatasync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        Fail(ErrorKind::kIo, "cannot flush {} to disk: {}", f.string(), strerror(e));
+      }
+      close(fd);
     }
     return files_;
   }
@@ -116,10 +135,10 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
       if (s.extract) names.push_back(n);
     }
     std::string near = Nearest(name, names);
-    FailWithCode(ErrorKind::kConfig, "config.unknown_target", "no source '{}' in the project{}",
-                 name,
-                 near.empty() ? (names.empty() ? "" : "; sources with extract: " + Join(names, ", "))
-                              : fmt::format("; did you mean '{}'?", near));
+    FailWithCode(
+        ErrorKind::kConfig, "config.unknown_target", "no source '{}' in the project{}", name,
+        near.empty() ? (names.empty() ? "" : "; sources with extract: " + Join(names, ", "))
+                     : fmt::format("; did you mean '{}'?", near));
   }
   const project::Source& source = it->second;
   if (!source.extract || !source.extract->http) {
@@ -163,15 +182,31 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
         start = initial;
       }
     }
+    // The value sent: the initial value as written (the API's own spelling), else the cursor.
     std::optional<std::string> since;
-    if (start) since = CursorParam(*start);
+    if (start) since = last.value ? CursorParam(*start) : inc->initial_value;
     const bool dedupe = inc && last.value && inc->lag <= 0;
 
     scratch = store.ScratchDir();
     Writer writer(scratch, spec.file_records);
-    Cursor next = last;  // the greatest value seen from `start` on, and its records
+    // The greatest value seen from `start` on, and its records: hashes of those the run before
+    // landed, and the texts of this run's (hashed at the end).
+    Cursor next = last;
+    std::optional<CursorKey> next_key, start_key, last_key;
+    if (last.value) next_key = last_key = CursorKeyOf(*last.value);
+    if (start) start_key = CursorKeyOf(*start);
+    std::vector<std::string> at_next;
+    std::string moving_later;  // why committed files wait for the next command to land
     PullStats stats = Pull(spec, since, [&](std::vector<json>& records) {
       for (const auto& record : records) {
+        if (record.contains("extracted_at")) {
+          FailWithCode(ErrorKind::kInput, "extract.bad_page",
+                       "a record of source {} has a field `extracted_at`, the partition column "
+                       "Sluice lands its files under (landing/{}/extracted_at=DATE/); the "
+                       "crawler would refuse the file",
+                       name, name);
+        }
+        const std::string line = record.dump();
         if (inc) {
           const json* v = JsonAt(record, inc->cursor);
           if (!v || v->is_null()) {
@@ -193,24 +228,28 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
                          record.is_object() ? "an object with fields " + Join(fields, ", ")
                                             : std::string("no object but ") + record.type_name());
           }
-          std::string hash = Sha256Hex(record.dump()).substr(0, 32);
-          if (start && CompareCursor(*v, *start) < 0) continue;  // landed before
-          int to_next = next.value ? CompareCursor(*v, *next.value) : 1;
-          if (to_next > 0) {
+          CursorKey key = CursorKeyOf(*v);
+          if (start_key && CompareKeys(key, *start_key) < 0) continue;  // landed before
+          int to_next = next_key ? CompareKeys(key, *next_key) : 1;
+          if (to_next > 0) {  // a new greatest value: its records start over
+            next_key = key;
             next.value = *v;
-            next.boundary = {hash};
-          } else if (to_next == 0 && next.boundary.size() < kMaxBoundary) {
-            next.boundary.insert(hash);
+            next.boundary.clear();
+            at_next.clear();
           }
-          if (dedupe && CompareCursor(*v, *last.value) == 0 && last.boundary.count(hash)) {
+          if (to_next >= 0 && next.boundary.size() + at_next.size() < kMaxBoundary) {
+            at_next.push_back(line);  // hashed once the run is done with them
+          }
+          if (dedupe && CompareKeys(key, *last_key) == 0 && last.boundary.count(Hash(line))) {
             continue;  // sent again from the cursor on: landed by the run before
           }
         }
-        writer.Add(record);
+        writer.Add(line);
         ++report.rows;
       }
       if (options.progress) options.progress(report.rows);
     });
+    for (const auto& line : at_next) next.boundary.insert(Hash(line));
     report.requests = stats.requests;
     report.pages = stats.pages;
     if (inc) report.cursor = next.value ? *next.value : json();
@@ -249,7 +288,14 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
       staged.clear();  // committed: from here on the files are landing's
       for (const auto& f : records) report.keys.push_back(f.landing_key);
       report.files = static_cast<int64_t>(records.size());
-      catalog::FinishExtractFiles(store, metastore, name);
+      // The run succeeded at the commit: a file that cannot be moved now is moved by the next
+      // command (FinishExtractFiles again), and said so.
+      try {
+        catalog::FinishExtractFiles(store, metastore, name);
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kInterrupted) throw;
+        moving_later = Redact(OneLine(e.what()));
+      }
     }
     std::error_code ec;
     fs::remove_all(scratch, ec);
@@ -262,6 +308,11 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
                           report.cursor && !report.cursor->is_null()
                               ? "; cursor " + Redact(CursorParam(*report.cursor))
                               : "");
+    if (!moving_later.empty()) {
+      report.message += fmt::format(
+          " (committed; the files land at the next sluice command: moving them failed: {})",
+          moving_later);
+    }
     run.status = meta::RunStatus::kSucceeded;
     run.ended_ms = NowMs();
     run.rows_out = report.rows;

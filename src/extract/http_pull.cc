@@ -78,31 +78,57 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-// An ISO-8601 timestamp as microseconds since the epoch (UTC), or nullopt.
-std::optional<int64_t> IsoMicros(std::string_view text) {
-  static const std::regex re(
-      R"((\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.(\d{1,9}))?(Z|z|[+-]\d{2}:?\d{2})?)");
-  std::match_results<std::string_view::const_iterator> m;
-  if (text.size() > 64 || !std::regex_match(text.begin(), text.end(), m, re)) return std::nullopt;
-  auto num = [&](int i) { return std::stoll(m[i].str()); };
-  int64_t mon = num(2), day = num(3), h = num(4), mi = num(5), s = num(6);
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || h > 23 || mi > 59 || s > 60) {
+// An ISO-8601 timestamp as microseconds since the epoch (UTC), or nullopt:
+// YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z|z|+HH:MM|+HHMM|-...]. By hand: it runs once per record.
+std::optional<int64_t> IsoMicros(std::string_view t) {
+  auto digits = [&](size_t at, size_t n) -> std::optional<int64_t> {
+    if (at + n > t.size()) return std::nullopt;
+    int64_t v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') return std::nullopt;
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  if (t.size() < 19 || t.size() > 64 || t[4] != '-' || t[7] != '-' ||
+      (t[10] != 'T' && t[10] != ' ') || t[13] != ':' || t[16] != ':') {
     return std::nullopt;
   }
+  auto y = digits(0, 4), mon = digits(5, 2), day = digits(8, 2), h = digits(11, 2),
+       mi = digits(14, 2), s = digits(17, 2);
+  if (!y || !mon || !day || !h || !mi || !s || *mon < 1 || *mon > 12 || *day < 1 || *day > 31 ||
+      *h > 23 || *mi > 59 || *s > 60) {
+    return std::nullopt;
+  }
+  size_t i = 19;
   int64_t micros = 0;
-  if (m[8].matched) {
-    std::string frac = (m[8].str() + "000000").substr(0, 6);
-    micros = std::stoll(frac);
+  if (i < t.size() && t[i] == '.') {
+    size_t from = ++i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    size_t n = i - from;
+    if (n < 1 || n > 9) return std::nullopt;
+    int64_t frac = *digits(from, std::min<size_t>(n, 6));
+    for (size_t k = n; k < 6; ++k) frac *= 10;
+    micros = frac;
   }
   int64_t offset_s = 0;
-  if (m[9].matched && m[9].str() != "Z" && m[9].str() != "z") {
-    std::string o = m[9].str();
-    o.erase(std::remove(o.begin(), o.end(), ':'), o.end());
-    int64_t oh = std::stoll(o.substr(1, 2)), om = std::stoll(o.substr(3, 2));
-    offset_s = (o[0] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+  if (i < t.size()) {
+    if ((t[i] == 'Z' || t[i] == 'z') && i + 1 == t.size()) {
+      ++i;
+    } else if (t[i] == '+' || t[i] == '-') {
+      int sign = t[i] == '-' ? -1 : 1;
+      auto oh = digits(i + 1, 2);
+      size_t m_at = i + 3 < t.size() && t[i + 3] == ':' ? i + 4 : i + 3;
+      auto om = digits(m_at, 2);
+      if (!oh || !om || m_at + 2 != t.size() || *oh > 23 || *om > 59) return std::nullopt;
+      offset_s = sign * (*oh * 3600 + *om * 60);
+      i = t.size();
+    } else {
+      return std::nullopt;
+    }
   }
-  int64_t days = DaysFromCivil(num(1), static_cast<unsigned>(mon), static_cast<unsigned>(day));
-  return ((days * 86400 + h * 3600 + mi * 60 + s) - offset_s) * 1'000'000 + micros;
+  int64_t days = DaysFromCivil(*y, static_cast<unsigned>(*mon), static_cast<unsigned>(*day));
+  return ((days * 86400 + *h * 3600 + *mi * 60 + *s) - offset_s) * 1'000'000 + micros;
 }
 
 std::string IsoFromMicros(int64_t micros) {
@@ -144,7 +170,18 @@ class Requester {
           o.max_response_bytes = static_cast<size_t>(spec.max_page_bytes);
           return o;
         }()),
-        random_(std::random_device{}()) {}
+        random_(std::random_device{}()) {
+    // The forms secrets take on the wire are secrets too: percent-encoded in a query, and the
+    // base64 of basic auth (an API may echo either in an error).
+    const auto& a = spec.auth;
+    for (const auto& v : {a.token, a.password, a.api_key, a.client_secret}) {
+      if (!v.empty()) RegisterSecret(Encode(v));
+    }
+    if (a.kind == HttpAuthKind::kBasic) RegisterSecret(Base64(a.username + ":" + a.password));
+    for (const auto& [k, v] : spec.params) {
+      if (IsSecret(v)) RegisterSecret(Encode(v));
+    }
+  }
 
   int64_t requests() const { return requests_; }
 
@@ -181,6 +218,14 @@ class Requester {
         if (body.size() > 300) body = body.substr(0, 300) + "...";
         if (!body.empty()) body = ": " + body;
         bool retry = status == 429 || status == 408 || status >= 500;
+        if (status >= 300 && status < 400) {
+          std::string to = OneLine(response->Header("location").value_or(""));
+          FailWithCode(ErrorKind::kConfig, "extract.refused",
+                       "GET {}: HTTP {}: the API redirects{}\n  hint: Sluice does not follow "
+                       "redirects (they could carry the credentials elsewhere); set base_url and "
+                       "path to where it points",
+                       response->url, status, to.empty() ? "" : " to " + net::RedactUrl(to));
+        }
         if (!retry) {
           // The request itself is wrong: trying it again cannot help.
           FailWithCode(ErrorKind::kConfig, "extract.refused",
@@ -190,8 +235,9 @@ class Requester {
                        status == 401 || status == 403 ? " (and the secret it names)" : "");
         }
         if (attempt >= spec_.attempts) {
-          FailWithCode(ErrorKind::kIo, "extract.http_status", "GET {}: HTTP {}{} (after {} attempts)",
-                       response->url, status, body, attempt);
+          FailWithCode(ErrorKind::kIo, "extract.http_status",
+                       "GET {}: HTTP {}{} (after {} attempts)", response->url, status, body,
+                       attempt);
         }
         if (auto after = response->Header("retry-after")) {
           if (auto ms = RetryAfterMs(*after, NowMs())) wait = std::min(*ms, spec_.max_delay_ms);
@@ -298,8 +344,8 @@ class Requester {
       bool refused = response.status >= 400 && response.status < 500 && response.status != 408 &&
                      response.status != 429;
       FailWithCode(refused ? ErrorKind::kConfig : ErrorKind::kIo, "extract.oauth",
-                   "POST {}: the token endpoint answered HTTP {}{}", response.url,
-                   response.status, refused ? " (check client_id and client_secret)" : "");
+                   "POST {}: the token endpoint answered HTTP {}{}", response.url, response.status,
+                   refused ? " (check client_id and client_secret)" : "");
     }
     json body = JsonDepth(response.body, kMaxJsonDepth) > kMaxJsonDepth
                     ? json()
@@ -310,6 +356,17 @@ class Requester {
                    response.url);
     }
     token_ = token->get<std::string>();
+    // It goes into a header: a line break would add headers of the token endpoint's choosing.
+    if (token_.size() > 8192 || std::any_of(token_.begin(), token_.end(), [](char c) {
+          auto u = static_cast<unsigned char>(c);
+          return u <= 0x20 || u == 0x7f;
+        })) {
+      token_.clear();
+      FailWithCode(ErrorKind::kIo, "extract.oauth",
+                   "POST {}: the access_token holds a space or control character, or is longer "
+                   "than 8192 bytes",
+                   response.url);
+    }
     RegisterSecret(token_);
     int64_t expires_s = 3600;
     if (const json* e = JsonAt(body, "expires_in"); e && e->is_number()) {
@@ -354,7 +411,13 @@ std::vector<json> RecordsOf(const std::string& url, json& page, const std::strin
   }
   std::vector<json> out;
   out.reserve(at->size());
-  for (auto& r : *at) out.push_back(std::move(r));
+  for (auto& r : *at) {
+    if (!r.is_object()) {
+      BadPage(url, fmt::format("record {} is {}, not a JSON object (a record with fields)",
+                               out.size() + 1, r.type_name()));
+    }
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -371,8 +434,15 @@ namespace {
 std::optional<int64_t> NumberAt(const json& page, const std::string& path) {
   if (path.empty()) return std::nullopt;
   const json* v = JsonAt(page, path);
+  constexpr double kMax = 1e15;  // beyond any real total: no total
+  if (v && v->is_number_unsigned()) {
+    return v->get<uint64_t>() <= kMax ? std::optional<int64_t>(v->get<uint64_t>()) : std::nullopt;
+  }
   if (v && v->is_number_integer()) return v->get<int64_t>();
-  if (v && v->is_number()) return static_cast<int64_t>(v->get<double>());
+  if (v && v->is_number()) {
+    double d = v->get<double>();
+    return std::isfinite(d) && std::abs(d) <= kMax ? std::optional<int64_t>(d) : std::nullopt;
+  }
   if (v && v->is_string()) {
     const std::string& s = v->get_ref<const std::string&>();
     if (!s.empty() && s.size() < 16 && std::all_of(s.begin(), s.end(), ::isdigit)) {
@@ -382,15 +452,19 @@ std::optional<int64_t> NumberAt(const json& page, const std::string& path) {
   return std::nullopt;
 }
 
-std::optional<std::string> TextAt(const json& page, const std::string& path) {
+// The next page's cursor or link at `path`: nullopt when there is none (missing, null, empty);
+// a value of another kind (a fraction, a bool, an object) is a bad page, not the end.
+std::optional<std::string> TextAt(const std::string& url, const json& page,
+                                  const std::string& path) {
   const json* v = JsonAt(page, path);
   if (!v || v->is_null()) return std::nullopt;
   if (v->is_string()) {
     if (v->get_ref<const std::string&>().empty()) return std::nullopt;
     return v->get<std::string>();
   }
-  if (v->is_number_integer()) return std::to_string(v->get<int64_t>());
-  return std::nullopt;
+  if (v->is_number_integer()) return v->dump();  // int64 and uint64 alike
+  BadPage(url,
+          fmt::format("`{}` holds {}, neither a text nor a whole number", path, v->type_name()));
 }
 
 }  // namespace
@@ -479,7 +553,7 @@ std::optional<std::string> ResolveSameOrigin(std::string_view from, std::string_
     return std::nullopt;
   }
   std::string url;
-  if (next.find("://") != std::string_view::npos) {
+  if (next.substr(0, next.find_first_of("?#")).find("://") != std::string_view::npos) {
     url = std::string(next);
   } else if (next.substr(0, 2) == "//") {
     url = origin->substr(0, origin->find("://") + 1) + std::string(next);
@@ -498,32 +572,56 @@ std::optional<std::string> ResolveSameOrigin(std::string_view from, std::string_
   return url;
 }
 
-int CompareCursor(const json& a, const json& b) {
-  CheckCursorKind(a);
-  CheckCursorKind(b);
-  if (a.is_number() && b.is_number()) {
-    if (a.is_number_integer() && b.is_number_integer()) {
-      auto x = a.get<int64_t>(), y = b.get<int64_t>();
-      return x < y ? -1 : x > y;
+CursorKey CursorKeyOf(const json& v) {
+  CheckCursorKind(v);
+  CursorKey k;
+  if (v.is_number_integer()) {
+    k.kind = CursorKey::kInteger;
+    k.integer = v.is_number_unsigned() ? static_cast<__int128>(v.get<uint64_t>())
+                                       : static_cast<__int128>(v.get<int64_t>());
+    k.real = static_cast<double>(k.integer);
+  } else if (v.is_number()) {
+    k.kind = CursorKey::kReal;
+    k.real = v.get<double>();
+  } else {
+    k.text = v.get<std::string>();
+    auto micros = IsoMicros(k.text);
+    k.kind = micros ? CursorKey::kInstant : CursorKey::kText;
+    k.integer = micros.value_or(0);
+  }
+  return k;
+}
+
+int CompareKeys(const CursorKey& a, const CursorKey& b) {
+  auto order = [](auto x, auto y) { return x < y ? -1 : x > y; };
+  bool a_number = a.kind == CursorKey::kInteger || a.kind == CursorKey::kReal;
+  bool b_number = b.kind == CursorKey::kInteger || b.kind == CursorKey::kReal;
+  if (a_number != b_number) {
+    BadCursor("incremental cursor values cannot be compared: a number and a text");
+  }
+  if (a_number) {
+    if (a.kind == CursorKey::kInteger && b.kind == CursorKey::kInteger) {
+      return order(a.integer, b.integer);
     }
-    double x = a.get<double>(), y = b.get<double>();
-    return x < y ? -1 : x > y;
+    return order(a.real, b.real);
   }
-  if (a.is_string() && b.is_string()) {
-    const auto &x = a.get_ref<const std::string&>(), &y = b.get_ref<const std::string&>();
-    auto tx = IsoMicros(x), ty = IsoMicros(y);
-    if (tx && ty) return *tx < *ty ? -1 : *tx > *ty;
-    return x < y ? -1 : x > y;
+  if (a.kind == CursorKey::kInstant && b.kind == CursorKey::kInstant) {
+    return order(a.integer, b.integer);
   }
-  BadCursor(
-      fmt::format("incremental cursor values {} and {} cannot be compared (a number and a "
-                  "text)",
-                  Shown(a), Shown(b)));
+  return order(a.text, b.text);
+}
+
+int CompareCursor(const json& a, const json& b) {
+  return CompareKeys(CursorKeyOf(a), CursorKeyOf(b));
 }
 
 json LaggedCursor(const json& value, double lag) {
   CheckCursorKind(value);
   if (lag <= 0) return value;
+  if (value.is_number_unsigned()) {
+    uint64_t v = value.get<uint64_t>(), by = static_cast<uint64_t>(std::llround(lag));
+    return v - std::min(v, by);
+  }
   if (value.is_number_integer()) {
     return value.get<int64_t>() - static_cast<int64_t>(std::llround(lag));
   }
@@ -554,6 +652,7 @@ PullStats Pull(const HttpExtract& spec, const std::optional<std::string>& since,
   std::optional<std::string> cursor;
   std::string url;
   std::set<std::string> seen;  // the pages asked for: a pagination that repeats one is refused
+  std::string previous;        // the page before's answer
   for (;;) {
     auto page_params = params;
     switch (p.kind) {
@@ -579,8 +678,20 @@ PullStats Pull(const HttpExtract& spec, const std::optional<std::string>& since,
       BadPage(url, "the pagination asks for this page a second time (a loop)");
     }
     if (Interrupted()) Fail(ErrorKind::kInterrupted, "extraction interrupted");
+    if (stats.pages >= spec.max_pages) {
+      BadPage(url, fmt::format("more than {} pages (max_pages): a pagination that does not end? "
+                               "Raise max_pages if the API truly has more",
+                               spec.max_pages));
+    }
     net::Response response = requester.Get(url);
     ++stats.pages;
+    // An API that ignores the paging parameter answers every page alike: that never ends.
+    if (stats.pages > 1 && p.kind != PaginatorKind::kSinglePage && response.body == previous) {
+      BadPage(url,
+              "the answer is the same as the page before: the pagination does not move "
+              "(check the paginator's parameter names)");
+    }
+    previous = response.body;
     json page = ParsePage(url, response.body);
     std::vector<json> records = RecordsOf(url, page, spec.records);
     const bool empty = records.empty();
@@ -608,11 +719,11 @@ PullStats Pull(const HttpExtract& spec, const std::optional<std::string>& since,
         break;
       }
       case PaginatorKind::kCursor:
-        cursor = TextAt(page, p.cursor_path);
+        cursor = TextAt(url, page, p.cursor_path);
         if (cursor) next = "";
         break;
       case PaginatorKind::kJsonLink:
-        if (auto link = TextAt(page, p.next_url_path)) {
+        if (auto link = TextAt(url, page, p.next_url_path)) {
           next = *link;
         }
         break;

@@ -45,6 +45,15 @@ std::optional<std::string> ResolveSameOrigin(std::string_view from, std::string_
 // texts byte by byte. Throws Error(kInput, extract.bad_cursor) for a value of another kind (an
 // object, a list, a bool, null) or two that cannot be compared (a number and a text).
 int CompareCursor(const json& a, const json& b);
+// A cursor value read once, for comparing many times (CompareCursor's rules).
+struct CursorKey {
+  enum Kind { kInteger, kReal, kInstant, kText } kind = kInteger;
+  __int128 integer = 0;  // kInteger (int64 or uint64); kInstant: microseconds since the epoch
+  double real = 0;       // kReal, and kInteger as a double
+  std::string text;      // kInstant, kText
+};
+CursorKey CursorKeyOf(const json& value);  // throws as CompareCursor
+int CompareKeys(const CursorKey& a, const CursorKey& b);
 // `value` less `lag` seconds (a number less lag; a timestamp text an instant `lag` seconds
 // earlier, written in UTC as YYYY-MM-DDTHH:MM:SS[.ffffff]Z). Throws Error(kInput,
 // extract.bad_cursor) for a text that is no timestamp when lag > 0.
@@ -67,8 +76,8 @@ struct PullStats {
 // extract.bad_page (a page that is no JSON, nested too deep, without the records at `records:`
 // or not a list there, a pagination that repeats itself or leaves the API's host),
 // extract.http_status (kIo: 429, 408 or 5xx to every attempt), kConfig with extract.refused (any
-// other 4xx: not retried), net.* from the HTTP client after the retries, kInterrupted when Interrupted()
-// turns true (while waiting too). Messages name the URL with secrets removed.
+// other 4xx: not retried), net.* from the HTTP client after the retries, kInterrupted when
+// Interrupted() turns true (while waiting too). Messages name the URL with secrets removed.
 PullStats Pull(const project::HttpExtract& spec, const std::optional<std::string>& since,
                const std::function<void(std::vector<json>& records)>& on_records);
 

@@ -51,6 +51,8 @@ TEST(ResolveSameOrigin, KeepsLinksOnTheApisHost) {
   EXPECT_EQ(ResolveSameOrigin(from, "/api/items?page=2"), "http://127.0.0.1:8080/api/items?page=2");
   EXPECT_EQ(ResolveSameOrigin(from, "?page=2"), "http://127.0.0.1:8080/api/items?page=2");
   EXPECT_EQ(ResolveSameOrigin(from, "more?page=2"), "http://127.0.0.1:8080/api/more?page=2");
+  EXPECT_EQ(ResolveSameOrigin(from, "more?p=2&return=http://a/b"),
+            "http://127.0.0.1:8080/api/more?p=2&return=http://a/b");
   EXPECT_EQ(ResolveSameOrigin("https://API.x/a", "https://api.x:443/b"), "https://api.x:443/b");
   // Another host, port or scheme would receive the source's credentials: refused.
   EXPECT_EQ(ResolveSameOrigin(from, "http://evil.example/api/items?page=2"), std::nullopt);
@@ -66,9 +68,18 @@ TEST(ResolveSameOrigin, KeepsLinksOnTheApisHost) {
 TEST(CompareCursor, OrdersNumbersTimestampsAndTexts) {
   EXPECT_LT(CompareCursor(2, 10), 0);
   EXPECT_EQ(CompareCursor(3, 3.0), 0);
+  // Beyond int64 (uint64), exactly.
+  EXPECT_GT(
+      CompareCursor(json(uint64_t{9223372036854775809u}), json(uint64_t{9223372036854775808u})), 0);
+  EXPECT_GT(CompareCursor(json(uint64_t{9223372036854775808u}), 101), 0);
   // As instants: a fraction, an offset.
   EXPECT_LT(CompareCursor("2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5Z"), 0);
   EXPECT_EQ(CompareCursor("2024-01-01T02:00:00+02:00", "2024-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(CompareCursor("2024-01-01T01:00:00+0100", "2024-01-01 00:00:00"), 0);
+  EXPECT_LT(CompareCursor("2024-01-01T00:00:00.000001Z", "2024-01-01T00:00:00.00001Z"), 0);
+  // Not a timestamp (a 13th month, a trailing word): compared as texts.
+  EXPECT_GT(CompareCursor("2024-13-01T00:00:00Z", "2024-02-01T00:00:00Z"), 0);
+  EXPECT_LT(CompareCursor("2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z!"), 0);
   EXPECT_GT(CompareCursor("b", "a"), 0);
   try {
     CompareCursor(1, "1");
@@ -82,6 +93,8 @@ TEST(CompareCursor, OrdersNumbersTimestampsAndTexts) {
 
 TEST(LaggedCursor, SubtractsSeconds) {
   EXPECT_EQ(LaggedCursor(100, 30), 70);
+  EXPECT_EQ(LaggedCursor(json(uint64_t{18446744073709551615u}), 5),
+            json(uint64_t{18446744073709551610u}));
   EXPECT_EQ(LaggedCursor("2024-01-01T00:00:00Z", 3600), "2023-12-31T23:00:00Z");
   EXPECT_EQ(LaggedCursor("2024-01-01T00:00:00.250+01:00", 0.5), "2023-12-31T22:59:59.750000Z");
   EXPECT_EQ(LaggedCursor("abc", 0), "abc");  // no lag: as it was
@@ -89,7 +102,7 @@ TEST(LaggedCursor, SubtractsSeconds) {
 }
 
 TEST(ParseRecords, RefusesWhatIsNoListOfRecords) {
-  EXPECT_EQ(ParseRecords("http://h/x", R"({"data": [{"a": 1}, 2]})", "data").size(), 2u);
+  EXPECT_EQ(ParseRecords("http://h/x", R"({"data": [{"a": 1}, {}]})", "data").size(), 2u);
   EXPECT_EQ(ParseRecords("http://h/x", "[]", "").size(), 0u);
   auto code = [](const std::string& body, const std::string& path) {
     try {

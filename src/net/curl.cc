@@ -3,16 +3,18 @@
 #include <algorithm>
 #include <mutex>
 
+#include "common/interrupt.h"
 #include "common/redact.h"
 #include "common/strings.h"
 
 namespace sluice::net::internal {
 namespace {
 
-// Aborts the transfer once the cancel flag turns true.
+// Aborts the transfer once the cancel flag turns true, or on Ctrl-C/SIGTERM (or a stop of the
+// calling thread's ScopedStop: libcurl calls this on the thread that runs the transfer).
 int AbortOnCancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   auto* cancel = static_cast<const std::atomic<bool>*>(user);
-  return cancel != nullptr && cancel->load() ? 1 : 0;
+  return (cancel != nullptr && cancel->load()) || Interrupted() ? 1 : 0;
 }
 
 }  // namespace

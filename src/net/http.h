@@ -43,8 +43,9 @@ struct Options {
   Redirects redirects = Redirects::kRefuse;
   int max_redirects = 5;
   std::string ca_file;  // an extra CA bundle for TLS (empty: the system's)
-  const std::atomic<bool>* cancel =
-      nullptr;  // when it turns true the request fails (net.cancelled)
+  // When it turns true the request fails (net.cancelled); so it does on Ctrl-C/SIGTERM or a stop
+  // of the calling thread's ScopedStop (common/interrupt.h).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Request {

@@ -310,10 +310,11 @@ void ReadHttp(FileReader& r, const YAML::Node& node, HttpExtract& h) {
             "e.g. http: { base_url: https://api.example.com, path: /v1/orders }");
     return;
   }
-  r.CheckKeys(node,
-              {"base_url", "path", "params", "headers", "auth", "paginator", "records",
-               "incremental", "retries", "timeout", "rate_limit", "max_page_bytes", "file_records"},
-              "extract http");
+  r.CheckKeys(
+      node,
+      {"base_url", "path", "params", "headers", "auth", "paginator", "records", "incremental",
+       "retries", "timeout", "rate_limit", "max_page_bytes", "file_records", "max_pages"},
+      "extract http");
   h.base_url =
       ReadRequired(r, node, "base_url", "extract http", "base_url: https://api.example.com");
   if (!h.base_url.empty()) {
@@ -359,7 +360,13 @@ void ReadHttp(FileReader& r, const YAML::Node& node, HttpExtract& h) {
       }
     }
   }
-  if (auto n = node["timeout"]) h.timeout_ms = ReadDuration(r, n, "timeout", 100).value_or(30'000);
+  if (auto n = node["timeout"]) {
+    h.timeout_ms = ReadDuration(r, n, "timeout", 100).value_or(30'000);
+    if (h.timeout_ms > 3'600'000) {
+      r.Error(n, "timeout is longer than 1h: a request that slow is better failed and retried");
+      h.timeout_ms = 30'000;
+    }
+  }
   if (auto n = node["rate_limit"]) {
     if (n.IsMap()) r.CheckKeys(n, {"requests_per_second"}, "rate_limit");
     if (!n.IsMap() || !n["requests_per_second"]) {
@@ -369,9 +376,10 @@ void ReadHttp(FileReader& r, const YAML::Node& node, HttpExtract& h) {
       auto v = r.Scalar(n["requests_per_second"], "rate_limit requests_per_second");
       char* end = nullptr;
       double d = v ? std::strtod(v->c_str(), &end) : 0;
-      if (v && (v->empty() || !end || *end != '\0' || !std::isfinite(d) || d <= 0 || d > 10000)) {
+      if (v &&
+          (v->empty() || !end || *end != '\0' || !std::isfinite(d) || d < 0.001 || d > 10000)) {
         r.Error(n["requests_per_second"],
-                "rate_limit requests_per_second must be a number above 0, at most 10000");
+                "rate_limit requests_per_second must be a number from 0.001 to 10000");
       } else if (v) {
         h.requests_per_second = d;
       }
@@ -388,14 +396,17 @@ void ReadHttp(FileReader& r, const YAML::Node& node, HttpExtract& h) {
       if (u == "MB") unit = 1 << 20;
       if (u == "GB") unit = 1 << 30;
       int64_t bytes = std::stoll(m[1].str()) * unit;
-      if (bytes >= 1024 && bytes <= (int64_t{1} << 30)) {
+      if (bytes >= 1024 && bytes <= (int64_t{256} << 20)) {
         h.max_page_bytes = bytes;
       } else {
-        r.Error(n, "max_page_bytes must be from 1KB to 1GB");
+        r.Error(n, "max_page_bytes must be from 1KB to 256MB");
       }
     } else if (v) {
       r.Error(n, "max_page_bytes must be a size", "e.g. 16MB");
     }
+  }
+  if (auto n = node["max_pages"]) {
+    h.max_pages = ReadInt(r, n, "max_pages", 1, 100'000'000).value_or(h.max_pages);
   }
   if (auto n = node["file_records"]) {
     h.file_records = ReadInt(r, n, "file_records", 1, 100'000'000).value_or(h.file_records);

@@ -201,6 +201,7 @@ struct HttpExtract {
   double requests_per_second = 0;  // 0: no limit
   int64_t max_page_bytes = 16 << 20;
   int64_t file_records = 100'000;  // records per landed file
+  int64_t max_pages = 100'000;     // a pagination longer than this fails the run
 };
 
 struct Extract {

@@ -646,6 +646,19 @@ def oauth_expiry():
     print("ok oauth_expiry")
 
 
+def stuck_pagination():
+    """A paginator whose parameter the API ignores (a misspelled page_param) gets the same page
+    again and again: the run fails at the second page, landing nothing, instead of running on."""
+    with Scenario("stuck") as s:
+        s.source("events", paginator={"type": "page_number", "page_param": "pg", "base_page": 1,
+                                      "total_path": "total_pages"})
+        run = s.extract("events", want=1)
+        expect(len(run.requests) == 2, f"stuck: {len(run.requests)} requests, expected 2")
+        expect("pagination does not move" in run.proc.stderr, f"stuck: {tail(run.proc.stderr)}")
+        s.expect_no_landing("stuck")
+    print("ok stuck_pagination")
+
+
 def pipeline():
     """An extract step in a workflow, then a crawl: the records reach bronze.events once; the
     step's figures are what conditions read; a second run lands and registers nothing new."""
@@ -687,7 +700,7 @@ def pipeline():
 
 
 SCENARIOS = [paginators, auth_kinds, incremental, retries, malformed, slow_page, kill9,
-             rate_limit, secrets_kept, bad_project, oauth_expiry, pipeline]
+             rate_limit, secrets_kept, bad_project, oauth_expiry, stuck_pagination, pipeline]
 
 
 def main():
