@@ -55,6 +55,7 @@ bench: build
 	@bench/orchestrator/run
 	@bench/quality/run
 	@bench/load/run
+	@bench/extract/run
 
 # Open-ended fuzzing of every parser with libFuzzer (clang-14, Debian's libclang-rt-14-dev),
 # FUZZ_SECONDS per target. A crash is written straight into the target's committed corpus
