@@ -5,7 +5,7 @@
 namespace sluice::catalog {
 
 ExtractRecovery FinishExtractFiles(lake::Store& store, meta::ExtractState& state,
-                                   const std::string& source) {
+                                   const std::string& source, bool report_lost) {
   ExtractRecovery out;
   for (const auto& f : state.ExtractFiles(source)) {
     if (f.status == meta::ExtractFileStatus::kCommitted) {
@@ -14,6 +14,7 @@ ExtractRecovery FinishExtractFiles(lake::Store& store, meta::ExtractState& state
       if (!store.Stat(f.landing_key) && !store.Move(f.staging_key, f.landing_key) &&
           !store.Stat(f.landing_key)) {
         out.lost.push_back(f.landing_key);
+        if (!report_lost) continue;  // kept for `sluice extract` or the server to report
       } else {
         store.Delete(f.staging_key);
         ++out.landed;

@@ -80,6 +80,10 @@ TEST_F(FinishExtractFilesTest, ReportsCommittedBytesTheLakeLost) {
   auto f = Stage("a.jsonl", Dead(1));
   meta_->CommitExtract({"api", 0, "{}", {f.staging_key}, 1});
   store_->Delete(f.staging_key);
+  // Found, but kept for one who reports it (every command's open does not)...
+  EXPECT_EQ(FinishExtractFiles(*store_, *meta_, "", false).lost.size(), 1u);
+  EXPECT_EQ(meta_->ExtractFiles("").size(), 1u);
+  // ... and reported once by one who does.
   auto r = FinishExtractFiles(*store_, *meta_);
   ASSERT_EQ(r.lost.size(), 1u);
   EXPECT_EQ(r.lost[0], f.landing_key);

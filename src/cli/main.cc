@@ -153,8 +153,9 @@ int main(int argc, char** argv) {
   runs->add_option("--status", status_filter,
                    "Only runs with this status (queued, running, succeeded, failed, cancelled)")
       ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "cancelled"}));
-  runs->add_option("--kind", filter.kind,
-                   "Only runs of this kind (workflow, job, model, crawl, extract, landing, drop, vacuum)");
+  runs->add_option(
+      "--kind", filter.kind,
+      "Only runs of this kind (workflow, job, model, crawl, extract, landing, drop, vacuum)");
   runs->add_option("--name", filter.name, "Only runs of this workflow, job, model or source");
   std::string trigger_kind_filter;
   runs->add_option("--trigger-kind", trigger_kind_filter,

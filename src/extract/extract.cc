@@ -155,8 +155,8 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
   const project::HttpExtract& spec = *source.extract->http;
   meta::Metastore& metastore = *ws.metastore;
   lake::Store& store = *ws.store;
-  // What an earlier run of any source left half done.
-  catalog::FinishExtractFiles(store, metastore, name);
+  // What an earlier run of this source left half done.
+  auto recovered = catalog::FinishExtractFiles(store, metastore, name);
 
   ExtractReport report;
   report.source = name;
@@ -308,6 +308,12 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
                           report.cursor && !report.cursor->is_null()
                               ? "; cursor " + Redact(CursorParam(*report.cursor))
                               : "");
+    if (!recovered.lost.empty()) {
+      report.message += fmt::format(
+          "\nwarning: {} file(s) an earlier run committed are gone from the lake ({}); their "
+          "records come again only with --full-refresh",
+          recovered.lost.size(), Join(recovered.lost, ", "));
+    }
     if (!moving_later.empty()) {
       report.message += fmt::format(
           " (committed; the files land at the next sluice command: moving them failed: {})",

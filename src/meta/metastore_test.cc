@@ -670,8 +670,7 @@ TEST(SqliteMetastore, UpgradesALegacyMetastoreInPlace) {
   // Adopted at 5, then migrated to 6 (snapshots), 7 (table files keyed by version, landing
   // removals) and 8 (extraction state): the table's file above survived the table_files
   // rebuild.
-  EXPECT_EQ(Sqlite(dir / "m.db", "SELECT group_concat(version) FROM schema_version"),
-            "5,6,7,8");
+  EXPECT_EQ(Sqlite(dir / "m.db", "SELECT group_concat(version) FROM schema_version"), "5,6,7,8");
   EXPECT_EQ(Sqlite(dir / "m.db", "PRAGMA user_version"), "8");
   fs::remove_all(dir);
 }

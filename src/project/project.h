@@ -182,8 +182,8 @@ struct Paginator {
 
 struct HttpIncremental {
   std::string cursor;         // a dotted path into each record
-  std::string param;  // the query parameter that carries the last value ("" none: the API
-                      // sends everything, and the records before the cursor are skipped)
+  std::string param;          // the query parameter that carries the last value ("" none: the API
+                              // sends everything, and the records before the cursor are skipped)
   std::string initial_value;  // sent on the first run ("" none: the first run takes all)
   double lag = 0;             // subtracted from the last value sent: seconds for a timestamp cursor
 };

@@ -71,7 +71,7 @@ Workspace Workspace::Open(const fs::path& root, const std::string& env) {
   // What a killed process left: its runs end failed, the files of an extraction it committed
   // land, what it staged or wrote to scratch goes.
   ws.metastore->FailAbandonedRuns();
-  catalog::FinishExtractFiles(*ws.store, *ws.metastore);
+  catalog::FinishExtractFiles(*ws.store, *ws.metastore, "", /*report_lost=*/false);
   ws.store->RemoveAbandonedScratch();
   return ws;
 }

@@ -2,7 +2,7 @@
 """`sluice extract SOURCE` end to end, against the fake API of apiserver.py (in this process).
 
 Usage: http_api.py SLUICE   (exit 0 when every scenario holds; 1 at the first that does not, with
-a line saying what). Bounded: 120 s in all, every subprocess with a timeout.
+a line saying what). Bounded: 150 s in all, every subprocess with a timeout.
 
 Each scenario writes its own temporary project (sluice.yaml + sources/NAME.yaml with an
 `extract: http:` block) against its own server, runs `sluice -C ROOT extract SOURCE
@@ -13,7 +13,8 @@ ROOT/lake/landing/SOURCE/extracted_at=YYYY-MM-DD/, one record per line, as the A
                 once, `rows`/`files`/`requests` in the report agree with what landed and with
                 what the server saw; the pages asked for are the expected ones.
   auth_kinds    basic, api_key in a header, api_key in the query, OAuth2 client credentials;
-                a wrong token: exit 1, nothing landed, 401 named.
+                a wrong token: exit 2 (a refusal is a settings problem), nothing landed, 401
+                named.
   incremental   updated_since >= cursor (the server serves the records AT the cursor again):
                 a rerun lands nothing; 3 changed + 2 new records (one of them new AT the cursor
                 value) land exactly those 5; --full-refresh lands everything again.
@@ -27,6 +28,9 @@ ROOT/lake/landing/SOURCE/extracted_at=YYYY-MM-DD/, one record per line, as the A
                 the token and client secret are in no output and no file under ROOT.
   bad_project   an unknown paginator type: exit 2, no request sent.
   oauth_expiry  tokens that live 1 s, a run longer than that: the client gets a new one.
+  stuck_pagination  an API that ignores the page parameter: exit 1 at the second page.
+  interrupted   Ctrl-C while a slow answer is awaited: exit 130 within seconds, nothing landed.
+  pipeline      a workflow: extract step, crawl, a choice on steps.extract_events.rows.
 """
 import os
 import sys
@@ -47,7 +51,7 @@ from servetest import Deadline, check, write_project  # noqa: E402
 import apiserver  # noqa: E402
 from apiserver import ApiServer  # noqa: E402
 
-deadline = Deadline(120)
+deadline = Deadline(150)
 SLUICE = None         # the binary, from argv
 SCENARIO = "setup"    # the scenario running, named in every failure
 INITIAL = "2000-01-01T00:00:00Z"
@@ -659,6 +663,32 @@ def stuck_pagination():
     print("ok stuck_pagination")
 
 
+def interrupted():
+    """Ctrl-C while a request waits for a slow answer: the run stops within a few seconds, not
+    at the request's timeout, exits 130 and lands nothing; the next run lands everything once."""
+    with Scenario("interrupted") as s:
+        s.source("events", timeout="1h")
+        s.server.faults = {"slow_page": 2, "slow_page_ms": 20000}
+        proc = s.popen("events")
+        end = time.monotonic() + 20
+        while time.monotonic() < end and len(data_requests(s.server.requests)) < 2:
+            time.sleep(0.05)
+        expect(len(data_requests(s.server.requests)) >= 2, "interrupted: page 2 was never asked")
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            expect(False, "interrupted: sluice extract still runs 10 s after Ctrl-C")
+        expect(proc.returncode == 130, f"interrupted: exit {proc.returncode}, expected 130")
+        expect(time.monotonic() - t0 < 5, "interrupted: took more than 5 s to stop")
+        s.expect_no_landing("interrupted")
+        s.server.faults = {}
+        s.expect_all_once(s.extract("events"), "after the interruption")
+    print("ok interrupted")
+
+
 def pipeline():
     """An extract step in a workflow, then a crawl: the records reach bronze.events once; the
     step's figures are what conditions read; a second run lands and registers nothing new."""
@@ -700,7 +730,8 @@ def pipeline():
 
 
 SCENARIOS = [paginators, auth_kinds, incremental, retries, malformed, slow_page, kill9,
-             rate_limit, secrets_kept, bad_project, oauth_expiry, stuck_pagination, pipeline]
+             rate_limit, secrets_kept, bad_project, oauth_expiry, stuck_pagination, interrupted,
+             pipeline]
 
 
 def main():
