@@ -125,6 +125,7 @@ class ProjectRunner : public StepRunner {
   json Command(transform::Workspace& ws, const project::WorkflowStep& step, StepContext& ctx) {
     constexpr size_t kMaxLine = 4096;
     constexpr int64_t kMaxLogLines = 10'000;
+    constexpr size_t kMaxFigures = 100;
     if (!step.unset_env.empty()) {
       const auto& d = step.unset_env.front();
       FailWithCode(ErrorKind::kConfig, d.code, "{}: {}\n  hint: {}", d.where.str(), d.message,
@@ -148,7 +149,8 @@ class ProjectRunner : public StepRunner {
         json j = json::parse(text, nullptr, false);
         if (j.is_object() && j.size() == 1 && j["sluice"].is_object()) {
           for (const auto& [k, v] : j["sluice"].items()) {
-            if (IsPlainName(k) && (v.is_number() || v.is_string() || v.is_boolean())) {
+            if (IsPlainName(k) && (v.is_number() || v.is_string() || v.is_boolean()) &&
+                (figures.contains(k) || figures.size() < kMaxFigures)) {
               figures[k] = v;
             }
           }
@@ -157,6 +159,12 @@ class ProjectRunner : public StepRunner {
       }
       if (is_stderr && !text.empty()) last_error = text;
       if (++lines <= kMaxLogLines && ctx.log) {
+        // Control characters replaced (indentation kept): a program's output cannot drive a
+        // terminal.
+        for (char& c : text) {
+          if (c == '\t') c = ' ';
+          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+        }
         ctx.log(is_stderr ? "warn" : "info", Redact(text));
       } else if (lines == kMaxLogLines + 1 && ctx.log) {
         ctx.log("warn",
