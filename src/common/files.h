@@ -15,6 +15,8 @@ void WriteFileAtomic(const fs::path& path, std::string_view content);
 // Hex SHA-256 of a file's bytes / of a string.
 std::string Sha256File(const fs::path& path);
 std::string Sha256Hex(std::string_view data);
+// Standard base64 (RFC 4648, with padding) of `data`.
+std::string Base64(std::string_view data);
 // A name unique to this process and moment, for temporary files.
 std::string UniqueSuffix();
 

@@ -9,23 +9,17 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <map>
 
 #include "common/error.h"
 #include "common/interrupt.h"
+#include "common/time.h"
 
 extern char** environ;
 
 namespace sluice {
 namespace {
-
-int64_t NowMonotonicMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 void CloseFd(int& fd) {
   if (fd >= 0) close(fd);
@@ -157,7 +151,7 @@ ProgramResult RunProgram(const Program& program) {
   };
   size_t written = 0;
   if (program.input.empty()) CloseFd(to_child);
-  const int64_t start = NowMonotonicMs();
+  const int64_t start = MonotonicMs();
   int status = 0;
   bool exited = false;
   ProgramResult result;
@@ -170,7 +164,7 @@ ProgramResult RunProgram(const Program& program) {
       result.end = ProgramEnd::kStopped;
       break;
     }
-    int64_t left = program.timeout_ms > 0 ? start + program.timeout_ms - NowMonotonicMs() : 20;
+    int64_t left = program.timeout_ms > 0 ? start + program.timeout_ms - MonotonicMs() : 20;
     if (left <= 0) {
       result.end = ProgramEnd::kTimedOut;
       break;
@@ -202,8 +196,8 @@ ProgramResult RunProgram(const Program& program) {
   if (!exited) {
     if (program.grace_ms > 0) {
       kill(-pid, SIGTERM);
-      const int64_t until = NowMonotonicMs() + program.grace_ms;
-      while (NowMonotonicMs() < until) {
+      const int64_t until = MonotonicMs() + program.grace_ms;
+      while (MonotonicMs() < until) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
           exited = true;
           break;

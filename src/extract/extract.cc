@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <set>
 
@@ -71,12 +70,8 @@ std::string Hash(const std::string& line) { return Sha256Hex(line).substr(0, 32)
 
 std::string CursorParam(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-std::string Today() {
-  std::time_t t = static_cast<std::time_t>(NowMs() / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
+// The UTC date of now, YYYY-MM-DD: the extracted_at partition of a run's files.
+std::string Today() { return Rfc3339(NowMs()).substr(0, 10); }
 
 // JSON-lines files in the run's scratch folder, a new one every `per_file` records.
 class Writer {
@@ -147,11 +142,7 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
                  "partner's upload); add `extract: {{ http: ... }}` to {} to pull them",
                  name, source.where.file);
   }
-  if (!source.extract->unset_env.empty()) {
-    const auto& d = source.extract->unset_env.front();
-    FailWithCode(ErrorKind::kConfig, d.code, "{}: {}\n  hint: {}", d.where.str(), d.message,
-                 d.hint);
-  }
+  project::RequireSet(source.extract->unset_env);
   const project::HttpExtract& spec = *source.extract->http;
   meta::Metastore& metastore = *ws.metastore;
   lake::Store& store = *ws.store;

@@ -1,7 +1,6 @@
 #include "extract/http_pull.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "common/interrupt.h"
 #include "common/one_line.h"
 #include "common/redact.h"
@@ -25,15 +25,6 @@ namespace {
 using project::HttpAuthKind;
 using project::HttpExtract;
 using project::PaginatorKind;
-
-std::string Base64(std::string_view text) {
-  std::string out(4 * ((text.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  out.resize(n);
-  return out;
-}
 
 // Percent-encodes all but RFC 3986's unreserved characters.
 std::string Encode(std::string_view text) {

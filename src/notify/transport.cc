@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/files.h"
 #include "common/one_line.h"
 #include "common/strings.h"
 #include "common/subprocess.h"
@@ -27,15 +28,6 @@ namespace sluice::notify::internal {
 namespace {
 
 // --- email text ----------------------------------------------------------------------------
-
-std::string Base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(std::max(n, 0)));
-  return out;
-}
 
 // A header value on one line; non-ASCII text as RFC 2047 encoded words, folded.
 std::string HeaderValue(std::string text) {

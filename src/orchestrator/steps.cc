@@ -126,11 +126,7 @@ class ProjectRunner : public StepRunner {
     constexpr size_t kMaxLine = 4096;
     constexpr int64_t kMaxLogLines = 10'000;
     constexpr size_t kMaxFigures = 100;
-    if (!step.unset_env.empty()) {
-      const auto& d = step.unset_env.front();
-      FailWithCode(ErrorKind::kConfig, d.code, "{}: {}\n  hint: {}", d.where.str(), d.message,
-                   d.hint);
-    }
+    project::RequireSet(step.unset_env);
     Program program;
     for (const auto& arg : step.command) program.argv.push_back(Substitute(arg, *ctx.scope));
     program.cwd = ws.project.root / step.workdir;

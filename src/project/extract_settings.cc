@@ -13,11 +13,10 @@
 namespace sluice::project {
 namespace {
 
-bool HasControl(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
+// An HTTP header name (RFC 9110's token), also what a query parameter name may be here.
+bool IsToken(const std::string& name) {
+  static const std::regex token(R"([!#$%&'*+.^_`|~0-9A-Za-z-]{1,100})");
+  return std::regex_match(name, token);
 }
 
 // A dotted path into JSON ("data", "result.items", "$.data"): "" when `text` is none.
@@ -30,7 +29,7 @@ std::optional<std::string> ReadPath(FileReader& r, const YAML::Node& node, const
   if (path.rfind("$.", 0) == 0) path = path.substr(2);
   static const std::regex re(R"([^.\s\[\]]+(\.[^.\s\[\]]+)*)");
   if ((path.empty() && empty_ok) ||
-      (path.size() <= 200 && !HasControl(path) && std::regex_match(path, re))) {
+      (path.size() <= 200 && !HasControlCharacter(path) && std::regex_match(path, re))) {
     return path;
   }
   r.Error(node,
@@ -74,7 +73,7 @@ std::string ReadSecret(FileReader& r, const YAML::Node& map, const std::string& 
     return "";
   }
   std::string v = r.Scalar(n, what + " " + key).value_or("");
-  if (HasControl(v)) {
+  if (HasControlCharacter(v)) {
     r.Error(n, fmt::format("{} {} holds a control character", what, key));
     return "";
   }
@@ -90,7 +89,7 @@ std::string ReadRequired(FileReader& r, const YAML::Node& map, const std::string
     return "";
   }
   auto v = r.Scalar(n, what + " " + key);
-  if (v && (v->empty() || HasControl(*v) || v->size() > 2000)) {
+  if (v && (v->empty() || HasControlCharacter(*v) || v->size() > 2000)) {
     r.Error(n, fmt::format("{} {} is empty, too long or holds a control character", what, key));
     return "";
   }
@@ -108,18 +107,17 @@ std::vector<std::pair<std::string, std::string>> ReadPairs(FileReader& r, const 
                          : "e.g. params: { per_page: 100 }");
     return out;
   }
-  static const std::regex token(R"([!#$%&'*+.^_`|~0-9A-Za-z-]{1,100})");
   for (auto it = node.begin(); it != node.end(); ++it) {
     std::string name = it->first.Scalar();
-    if (header_names ? !std::regex_match(name, token)
-                     : (name.empty() || name.size() > 100 || HasControl(name))) {
+    if (header_names ? !IsToken(name)
+                     : (name.empty() || name.size() > 100 || HasControlCharacter(name))) {
       r.Error(it->first, fmt::format("{}: '{}' is not a valid name", what,
-                                     HasControl(name) || name.size() > 100 ? "?" : name));
+                                     HasControlCharacter(name) || name.size() > 100 ? "?" : name));
       continue;
     }
     auto v = r.Scalar(it->second, fmt::format("{} {}", what, name));
     if (!v) continue;
-    if (HasControl(*v)) {
+    if (HasControlCharacter(*v)) {
       r.Error(it->second, fmt::format("{} {} holds a control character", what, name));
       continue;
     }
@@ -161,8 +159,7 @@ void ReadAuth(FileReader& r, const YAML::Node& node, HttpAuth& auth) {
     }
     if (auto n = node["name"]) {
       auto v = r.Scalar(n, "api_key auth name");
-      static const std::regex token(R"([!#$%&'*+.^_`|~0-9A-Za-z-]{1,100})");
-      if (v && !std::regex_match(*v, token)) {
+      if (v && !IsToken(*v)) {
         r.Error(n, "api_key auth name is not a valid header or parameter name");
       } else if (v) {
         auth.name = *v;
@@ -203,7 +200,7 @@ void ReadPaginator(FileReader& r, const YAML::Node& node, Paginator& p) {
   auto param = [&](const char* key, std::string& out) {
     if (auto n = node[key]) {
       auto v = r.Scalar(n, fmt::format("{} {}", what, key));
-      if (v && (v->empty() || v->size() > 100 || HasControl(*v))) {
+      if (v && (v->empty() || v->size() > 100 || HasControlCharacter(*v))) {
         r.Error(n, fmt::format("{} {} is not a parameter name", what, key));
       } else if (v) {
         out = *v;
@@ -280,7 +277,7 @@ void ReadIncremental(FileReader& r, const YAML::Node& node, HttpIncremental& inc
   }
   if (auto n = node["initial_value"]) {
     inc.initial_value = r.Scalar(n, "incremental initial_value").value_or("");
-    if (HasControl(inc.initial_value) || inc.initial_value.size() > 200) {
+    if (HasControlCharacter(inc.initial_value) || inc.initial_value.size() > 200) {
       r.Error(n, "incremental initial_value is too long or holds a control character");
       inc.initial_value.clear();
     }
@@ -329,7 +326,7 @@ void ReadHttp(FileReader& r, const YAML::Node& node, HttpExtract& h) {
   }
   if (auto n = node["path"]) {
     h.path = r.Scalar(n, "extract http path").value_or("");
-    if (HasControl(h.path) || h.path.find_first_of(" ?#") != std::string::npos ||
+    if (HasControlCharacter(h.path) || h.path.find_first_of(" ?#") != std::string::npos ||
         h.path.find("://") != std::string::npos || h.path.size() > 2000) {
       r.Error(n, "extract http path must be a URL path, without a query, spaces or a scheme",
               "e.g. path: /v1/orders; query parameters go in params:");

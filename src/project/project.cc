@@ -296,6 +296,10 @@ std::string Project::CompiledModelSql(const Model& model, bool incremental,
   return out;
 }
 
+void RequireSet(const std::vector<Diagnostic>& unset) {
+  if (!unset.empty()) throw Error(ErrorKind::kConfig, unset.front().code, unset.front().str());
+}
+
 void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics) {
   for (const auto& [name, channel] : project.channels) {
     for (const auto& d : channel.unset_env) diagnostics.Add(d.where, d.message, d.hint, d.code);
@@ -309,6 +313,13 @@ void CheckExtractSecrets(const Project& project, Diagnostics& diagnostics) {
       diagnostics.Add(d.where, d.message, d.hint, d.code);
     }
   }
+}
+
+bool HasControlCharacter(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
 }
 
 std::string Project::AlignedModelSql(const Model& model) const {
@@ -924,14 +935,6 @@ void LoadSettings(DefinitionReader& files, const std::string& env_name, Project&
         {rel, 0, 0}, fmt::format("no environment '{}' in sluice.yaml", env_name),
         near.empty() ? "known: " + Join(names, ", ") : fmt::format("did you mean '{}'?", near));
   }
-}
-
-// Whether `text` holds a control character (or DEL): such a value is refused, not echoed.
-bool HasControlCharacter(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
 }
 
 // Why `format` cannot be a strptime format for DuckDB's dateformat or timestampformat; "" when it

@@ -394,6 +394,10 @@ struct Project {
 // again at run time.
 void ReadRuleFiles(DefinitionReader& files, std::vector<CheckSpec>& checks);
 
+// Refuses to go on while `unset` (settings naming an unset ${env:...}) holds any: throws the
+// first as Error(kConfig) with its code, file:line:col and hint.
+void RequireSet(const std::vector<Diagnostic>& unset);
+
 // Adds every channel's unset_env to `diagnostics`: validate reports them, and commands that send
 // notifications refuse to start (notify::Channels) until they are set.
 void CheckChannelSecrets(const Project& project, Diagnostics& diagnostics);

@@ -216,6 +216,9 @@ std::optional<Destination> ReadDestination(FileReader& r, const YAML::Node& node
                                            const std::string& what, const char* target_key,
                                            const std::vector<std::string>& extra_keys = {});
 
+// Whether `text` holds a control character (or DEL): such a value is refused, not echoed.
+bool HasControlCharacter(std::string_view text);
+
 // `extract:` of the source `s` (extract_settings.cc): its settings into s.extract; settings
 // naming an unset ${env:...} into s.extract->unset_env, not the file's diagnostics.
 void ReadExtract(FileReader& r, const YAML::Node& node, Source& s);

@@ -38,10 +38,7 @@ void CheckRowLimit(int64_t rows, int64_t max_rows) {
 }
 
 void RequireSettings(const project::Environment& env) {
-  if (!env.warehouse_unset_env.empty()) {
-    const auto& d = env.warehouse_unset_env.front();
-    throw Error(ErrorKind::kConfig, d.code, d.str());
-  }
+  project::RequireSet(env.warehouse_unset_env);
 }
 
 std::unique_ptr<Warehouse> Open(const project::Environment& env, int64_t lock_timeout_ms) {
