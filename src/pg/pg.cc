@@ -82,6 +82,10 @@ int Result::rows() const { return PQntuples(result_); }
 int Result::columns() const { return PQnfields(result_); }
 std::string Result::column_name(int column) const { return PQfname(result_, column); }
 
+unsigned int Result::type_oid(int column) const { return PQftype(result_, column); }
+
+int Result::type_modifier(int column) const { return PQfmod(result_, column); }
+
 bool Result::is_numeric(int column) const {
   switch (PQftype(result_, column)) {
     case 20:    // int8
@@ -245,10 +249,11 @@ void Connection::ThrowFromResult(const PGresult* result, std::string_view what) 
 }
 
 Result Connection::Query(std::string_view sql, const std::vector<Param>& params) {
-  return Run(sql, params, /*copy_in=*/false);
+  return Run(sql, params, Mode::kQuery);
 }
 
-Result Connection::Run(std::string_view sql, const std::vector<Param>& params, bool copy_in) {
+Result Connection::Run(std::string_view sql, const std::vector<Param>& params, Mode mode) {
+  const bool copy_in = mode == Mode::kCopyIn;
   cancel_requested_ = false;
   std::vector<const char*> values;
   std::vector<Oid> types;
@@ -295,7 +300,19 @@ Result Connection::Run(std::string_view sql, const std::vector<Param>& params, b
       (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
     throw Error(ErrorKind::kInternal, "pg.query", "", Clean(what + ": not a COPY ... FROM STDIN"));
   }
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_COPY_IN) {
+  if (status == PGRES_COPY_OUT && mode != Mode::kCopyOut) {
+    DrainCopyOut();
+    throw Error(ErrorKind::kInternal, "pg.query", "",
+                Clean(what + ": COPY TO STDOUT goes through Connection::CopyTo"));
+  }
+  if (status != PGRES_COPY_OUT && mode == Mode::kCopyOut &&
+      (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN)) {
+    if (status == PGRES_COPY_IN) PQputCopyEnd(conn_, "not a COPY TO STDOUT");
+    while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+    throw Error(ErrorKind::kInternal, "pg.query", "", Clean(what + ": not a COPY ... TO STDOUT"));
+  }
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_COPY_IN &&
+      status != PGRES_COPY_OUT) {
     ThrowFromResult(result.result_, what);
   }
   return result;
@@ -312,8 +329,53 @@ void Connection::Cancel() {
 }
 
 CopyIn Connection::CopyFrom(std::string_view copy_sql) {
-  Run(copy_sql, {}, /*copy_in=*/true);
+  Run(copy_sql, {}, Mode::kCopyIn);
   return CopyIn(this);
+}
+
+int64_t Connection::CopyTo(std::string_view copy_sql,
+                           const std::function<void(std::string_view)>& row) {
+  Run(copy_sql, {}, Mode::kCopyOut);
+  const std::string what = fmt::format("PostgreSQL, in '{}'", OneLine(std::string(copy_sql), 80));
+  int64_t rows = 0;
+  bool cancelled = false;
+  while (true) {
+    char* buffer = nullptr;
+    int n = PQgetCopyData(conn_, &buffer, /*async=*/1);
+    if (n > 0) {
+      std::unique_ptr<char, decltype(&PQfreemem)> hold(buffer, &PQfreemem);
+      ++rows;
+      try {
+        row(std::string_view(buffer, static_cast<size_t>(n)));
+      } catch (...) {
+        Cancel();
+        DrainCopyOut();
+        throw;
+      }
+      continue;
+    }
+    if (n == -1) break;  // the COPY is over; its result follows
+    if (n == -2) ThrowFromConnection(what);
+    pollfd ready{PQsocket(conn_), POLLIN, 0};
+    poll(&ready, 1, 100);
+    if (!cancelled && Interrupted()) {
+      Cancel();
+      cancelled = true;
+    }
+    if (PQconsumeInput(conn_) == 0) ThrowFromConnection(what);
+  }
+  Result last(PQgetResult(conn_));
+  while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+  if (last.result_ == nullptr) ThrowFromConnection(what);
+  if (PQresultStatus(last.result_) != PGRES_COMMAND_OK) ThrowFromResult(last.result_, what);
+  return rows;
+}
+
+void Connection::DrainCopyOut() {
+  char* buffer = nullptr;
+  int n;
+  while ((n = PQgetCopyData(conn_, &buffer, /*async=*/0)) > 0) PQfreemem(buffer);
+  while (PGresult* more = PQgetResult(conn_)) PQclear(more);
 }
 
 CopyIn::CopyIn(CopyIn&& other) noexcept : connection_(other.connection_) {
@@ -373,11 +435,13 @@ int64_t CopyIn::Finish() {
   return last.affected();
 }
 
-Transaction::Transaction(Connection& connection, Isolation isolation) : connection_(connection) {
+Transaction::Transaction(Connection& connection, Isolation isolation, bool read_only)
+    : connection_(connection) {
   const char* level = isolation == Isolation::kSerializable     ? "SERIALIZABLE"
                       : isolation == Isolation::kRepeatableRead ? "REPEATABLE READ"
                                                                 : "READ COMMITTED";
-  connection_.Query(fmt::format("BEGIN ISOLATION LEVEL {}", level));
+  connection_.Query(
+      fmt::format("BEGIN ISOLATION LEVEL {}{}", level, read_only ? " READ ONLY" : ""));
 }
 
 Transaction::~Transaction() {

@@ -7,6 +7,7 @@
 // (libpq would print them on stderr).
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,8 @@ class Result {
   int columns() const;
   std::string column_name(int column) const;
   bool is_numeric(int column) const;        // an integer, float or numeric column
+  unsigned int type_oid(int column) const;  // the column's type: its oid in pg_type
+  int type_modifier(int column) const;      // its typmod (numeric's precision and scale); -1 none
   int column(std::string_view name) const;  // its index; throws pg.type for an unknown name
   int64_t affected() const;                 // rows an INSERT/UPDATE/DELETE/COPY changed
 
@@ -126,10 +129,20 @@ class Connection {
   // connection runs nothing else until it is finished or destroyed.
   CopyIn CopyFrom(std::string_view copy_sql);
 
+  // Runs `COPY (...) TO STDOUT` (any format) and hands `row` each row as the server sent it (one
+  // row per call, its line end included), never holding more than one row. Returns how many rows
+  // there were. Throws pg::Error as Query does, pg.cancelled when the user interrupts
+  // (sluice::Interrupted(), polled while waiting), and whatever `row` throws, after cancelling
+  // the COPY: the connection may run statements again then.
+  int64_t CopyTo(std::string_view copy_sql, const std::function<void(std::string_view)>& row);
+
  private:
   friend class CopyIn;
   friend class Transaction;
-  Result Run(std::string_view sql, const std::vector<Param>& params, bool copy_in);
+  enum class Mode { kQuery, kCopyIn, kCopyOut };
+  Result Run(std::string_view sql, const std::vector<Param>& params, Mode mode);
+  // Reads and drops what is left of a COPY TO after it was cancelled.
+  void DrainCopyOut();
   [[noreturn]] void ThrowFromResult(const PGresult* result, std::string_view what);
   [[noreturn]] void ThrowFromConnection(std::string_view what);
   std::string Clean(std::string text) const;
@@ -173,7 +186,9 @@ class CopyIn {
 // ignored: the session is then broken, and the server ends the transaction with it.
 class Transaction {
  public:
-  explicit Transaction(Connection& connection, Isolation isolation = Isolation::kReadCommitted);
+  // `read_only`: statements that write fail (SQLSTATE 25006) instead.
+  explicit Transaction(Connection& connection, Isolation isolation = Isolation::kReadCommitted,
+                       bool read_only = false);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;

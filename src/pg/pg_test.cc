@@ -159,6 +159,48 @@ TEST_F(PgTest, CopyFromStdin) {
   EXPECT_EQ(db_->Query("SELECT count(*) FROM t").Int(0, 0), 3);
 }
 
+TEST_F(PgTest, CopyToStreamsOneRowPerCallAndRecovers) {
+  db_->Query("CREATE TABLE t (id int8, name text, amount numeric(8,2))");
+  db_->Query(
+      "INSERT INTO t SELECT g, CASE WHEN g = 2 THEN E'two\nlines, \"q\"' END, g "
+      "FROM generate_series(1, 1000) g");
+  Result shape = db_->Query("SELECT * FROM t LIMIT 0");
+  EXPECT_EQ(shape.type_oid(0), 20u);
+  EXPECT_EQ(shape.type_oid(2), 1700u);
+  EXPECT_EQ(shape.type_modifier(2), ((8 << 16) | 2) + 4);
+  EXPECT_EQ(shape.type_modifier(0), -1);
+  std::vector<std::string> rows;
+  int64_t n = db_->CopyTo("COPY (SELECT * FROM t ORDER BY id) TO STDOUT (FORMAT csv)",
+                          [&](std::string_view row) { rows.emplace_back(row); });
+  EXPECT_EQ(n, 1000);
+  ASSERT_EQ(rows.size(), 1000u);
+  EXPECT_EQ(rows[0], "1,,1.00\n");
+  EXPECT_EQ(rows[1], "2,\"two\nlines, \"\"q\"\"\",2.00\n");  // a row is whole, its newline kept
+  // A callback that throws cancels the COPY; the connection goes on.
+  int seen = 0;
+  EXPECT_THROW(db_->CopyTo("COPY t TO STDOUT",
+                           [&](std::string_view) {
+                             if (++seen == 10) throw std::runtime_error("stop");
+                           }),
+               std::runtime_error);
+  EXPECT_EQ(db_->Query("SELECT count(*) FROM t").Int(0, 0), 1000);
+  // Only a COPY TO goes through CopyTo, and a COPY TO not through Query.
+  EXPECT_EQ(CodeOf([&] { db_->CopyTo("SELECT 1", [](std::string_view) {}); }), "pg.query");
+  EXPECT_EQ(CodeOf([&] { db_->Query("COPY t TO STDOUT"); }), "pg.query");
+  EXPECT_EQ(db_->Query("SELECT 2").Int(0, 0), 2);
+}
+
+TEST_F(PgTest, ReadOnlyTransactionRefusesWrites) {
+  db_->Query("CREATE TABLE t (id int)");
+  {
+    Transaction tx(*db_, Isolation::kRepeatableRead, /*read_only=*/true);
+    std::string message;
+    EXPECT_EQ(CodeOf([&] { db_->Query("INSERT INTO t VALUES (1)"); }, &message), "pg.query");
+    EXPECT_NE(message.find("read-only transaction"), std::string::npos) << message;
+  }
+  EXPECT_EQ(db_->Query("SELECT count(*) FROM t").Int(0, 0), 0);
+}
+
 TEST_F(PgTest, SqlStatesOfLostRacesAreDistinct) {
   db_->Query("CREATE TABLE t (id int4 PRIMARY KEY)");
   db_->Query("INSERT INTO t VALUES (1)");
