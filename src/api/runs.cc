@@ -109,15 +109,11 @@ json LoadJson(const warehouse::LoadResult& l) {
 }
 
 json ExtractJson(const extract::ExtractReport& r) {
-  return {{"source", r.source},
-          {"run_id", r.run_id},
-          {"requests", r.requests},
-          {"pages", r.pages},
-          {"rows", r.rows},
-          {"files", r.files},
-          {"cursor", r.cursor ? *r.cursor : json()},
-          {"keys", r.keys},
-          {"duration_ms", r.duration_ms},
+  return {{"source", r.source},     {"run_id", r.run_id},
+          {"requests", r.requests}, {"pages", r.pages},
+          {"rows", r.rows},         {"deletes", r.deletes},
+          {"files", r.files},       {"cursor", r.cursor ? *r.cursor : json()},
+          {"keys", r.keys},         {"duration_ms", r.duration_ms},
           {"message", r.message}};
 }
 

@@ -1,25 +1,19 @@
 #include "extract/extract.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <set>
 
 #include "catalog/extracted.h"
 #include "common/error.h"
 #include "common/files.h"
-#include "common/interrupt.h"
-#include "common/one_line.h"
-#include "common/process.h"
 #include "common/redact.h"
 #include "common/strings.h"
 #include "common/time.h"
+#include "extract/database.h"
 #include "extract/http_pull.h"
-#include "lake/zones.h"
+#include "extract/landing.h"
 
 namespace sluice::extract {
 namespace {
@@ -70,9 +64,6 @@ std::string Hash(const std::string& line) { return Sha256Hex(line).substr(0, 32)
 
 std::string CursorParam(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-// The UTC date of now, YYYY-MM-DD: the extracted_at partition of a run's files.
-std::string Today() { return Rfc3339(NowMs()).substr(0, 10); }
-
 // JSON-lines files in the run's scratch folder, a new one every `per_file` records.
 class Writer {
  public:
@@ -91,15 +82,7 @@ class Writer {
       out_.close();
       if (!out_) Fail(ErrorKind::kIo, "cannot write {}", files_.back().string());
     }
-    for (const auto& f : files_) {
-      int fd = open(f.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || fdatasync(fd) != 0) {
-        int e = errno;
-        if (fd >= 0) close(fd);
-        Fail(ErrorKind::kIo, "cannot flush {} to disk: {}", f.string(), strerror(e));
-      }
-      close(fd);
-    }
+    SyncFiles(files_);
     return files_;
   }
 
@@ -119,6 +102,104 @@ class Writer {
   int64_t in_file_ = 0;
 };
 
+// Pulls what an HTTP source has that is new since `state` (its JSON, "" none).
+Pulled PullHttp(const std::string& name, const project::HttpExtract& spec, const std::string& state,
+                const fs::path& scratch, const ExtractOptions& options, ExtractReport& report) {
+  Cursor last = !state.empty() && !options.full_refresh ? Cursor::Parse(state) : Cursor{};
+  const auto& inc = spec.incremental;
+  // Where this run starts: the cursor less the lag, else the initial value.
+  std::optional<json> start;
+  if (inc) {
+    if (last.value) {
+      start = LaggedCursor(*last.value, inc->lag);
+    } else if (json initial = InitialValue(inc->initial_value); !initial.is_null()) {
+      start = initial;
+    }
+  }
+  // The value sent: the initial value as written (the API's own spelling), else the cursor.
+  std::optional<std::string> since;
+  if (start) since = last.value ? CursorParam(*start) : inc->initial_value;
+  const bool dedupe = inc && last.value && inc->lag <= 0;
+
+  Writer writer(scratch, spec.file_records);
+  // The greatest value seen from `start` on, and its records: hashes of those the run before
+  // landed, and the texts of this run's (hashed at the end).
+  Cursor next = last;
+  std::optional<CursorKey> next_key, start_key, last_key;
+  if (last.value) next_key = last_key = CursorKeyOf(*last.value);
+  if (start) start_key = CursorKeyOf(*start);
+  std::vector<std::string> at_next;
+  PullStats stats = Pull(spec, since, [&](std::vector<json>& records) {
+    for (const auto& record : records) {
+      if (record.contains("extracted_at")) {
+        FailWithCode(ErrorKind::kInput, "extract.bad_page",
+                     "a record of source {} has a field `extracted_at`, the partition column "
+                     "Sluice lands its files under (landing/{}/extracted_at=DATE/); the "
+                     "crawler would refuse the file",
+                     name, name);
+      }
+      const std::string line = record.dump();
+      if (inc) {
+        const json* v = JsonAt(record, inc->cursor);
+        if (!v || v->is_null()) {
+          // The record's field names only: its values may be personal data.
+          std::vector<std::string> fields;
+          if (record.is_object()) {
+            for (const auto& [k, v] : record.items()) {
+              if (fields.size() == 20) {
+                fields.push_back("...");
+                break;
+              }
+              fields.push_back(k.size() > 64 ? k.substr(0, 64) + "..." : k);
+            }
+          }
+          FailWithCode(ErrorKind::kInput, "extract.bad_cursor",
+                       "a record of source {} has no `{}` (its incremental cursor); the "
+                       "record is {}",
+                       name, inc->cursor,
+                       record.is_object() ? "an object with fields " + Join(fields, ", ")
+                                          : std::string("no object but ") + record.type_name());
+        }
+        CursorKey key = CursorKeyOf(*v);
+        if (start_key && CompareKeys(key, *start_key) < 0) continue;  // landed before
+        int to_next = next_key ? CompareKeys(key, *next_key) : 1;
+        if (to_next > 0) {  // a new greatest value: its records start over
+          next_key = key;
+          next.value = *v;
+          next.boundary.clear();
+          at_next.clear();
+        }
+        if (to_next >= 0 && next.boundary.size() + at_next.size() < kMaxBoundary) {
+          at_next.push_back(line);  // hashed once the run is done with them
+        }
+        if (dedupe && CompareKeys(key, *last_key) == 0 && last.boundary.count(Hash(line))) {
+          continue;  // sent again from the cursor on: landed by the run before
+        }
+      }
+      writer.Add(line);
+      ++report.rows;
+    }
+    if (options.progress) options.progress(report.rows);
+  });
+  for (const auto& line : at_next) next.boundary.insert(Hash(line));
+  report.requests = stats.requests;
+  report.pages = stats.pages;
+  if (inc) report.cursor = next.value ? *next.value : json();
+  Pulled pulled;
+  pulled.files = writer.Close();
+  pulled.extension = "jsonl";
+  pulled.state = inc ? next.Dump() : "{}";
+  report.message =
+      report.rows == 0
+          ? fmt::format("source {}: nothing new ({} request(s))", name, report.requests)
+          : fmt::format("source {}: landed {} record(s) in {} file(s) from {} request(s){}", name,
+                        report.rows, pulled.files.size(), report.requests,
+                        report.cursor && !report.cursor->is_null()
+                            ? "; cursor " + Redact(CursorParam(*report.cursor))
+                            : "");
+  return pulled;
+}
+
 }  // namespace
 
 ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
@@ -136,14 +217,14 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
                      : fmt::format("; did you mean '{}'?", near));
   }
   const project::Source& source = it->second;
-  if (!source.extract || !source.extract->http) {
+  if (!source.extract) {
     FailWithCode(ErrorKind::kConfig, "config.not_extracted",
                  "source '{}' has no extract: its files are landed by others (sluice ingest, a "
-                 "partner's upload); add `extract: {{ http: ... }}` to {} to pull them",
+                 "partner's upload); add `extract: {{ http: ... }}` or `extract: {{ database: "
+                 "... }}` to {} to pull them",
                  name, source.where.file);
   }
   project::RequireSet(source.extract->unset_env);
-  const project::HttpExtract& spec = *source.extract->http;
   meta::Metastore& metastore = *ws.metastore;
   lake::Store& store = *ws.store;
   // What an earlier run of this source left half done.
@@ -158,147 +239,27 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
   meta::Run run{report.run_id,   "extract", name, meta::RunStatus::kRunning,
                 options.trigger, started};
   fs::path scratch;
-  std::vector<std::string> staged;
   try {
     auto state = metastore.GetExtractState(name);
     const int64_t base_version = state ? state->version : 0;
-    Cursor last = state && !options.full_refresh ? Cursor::Parse(state->state) : Cursor{};
-    const auto& inc = spec.incremental;
-    // Where this run starts: the cursor less the lag, else the initial value.
-    std::optional<json> start;
-    if (inc) {
-      if (last.value) {
-        start = LaggedCursor(*last.value, inc->lag);
-      } else if (json initial = InitialValue(inc->initial_value); !initial.is_null()) {
-        start = initial;
-      }
-    }
-    // The value sent: the initial value as written (the API's own spelling), else the cursor.
-    std::optional<std::string> since;
-    if (start) since = last.value ? CursorParam(*start) : inc->initial_value;
-    const bool dedupe = inc && last.value && inc->lag <= 0;
-
+    const std::string last_state = state ? state->state : "";
     scratch = store.ScratchDir();
-    Writer writer(scratch, spec.file_records);
-    // The greatest value seen from `start` on, and its records: hashes of those the run before
-    // landed, and the texts of this run's (hashed at the end).
-    Cursor next = last;
-    std::optional<CursorKey> next_key, start_key, last_key;
-    if (last.value) next_key = last_key = CursorKeyOf(*last.value);
-    if (start) start_key = CursorKeyOf(*start);
-    std::vector<std::string> at_next;
+    const std::string run_tag = fmt::format("{}-{}", started, report.run_id);
+    Pulled pulled =
+        source.extract->http
+            ? PullHttp(name, *source.extract->http, last_state, scratch, options, report)
+            : PullDatabase(ws, name, *source.extract->database, last_state, run_tag, scratch,
+                           options, report);
     std::string moving_later;  // why committed files wait for the next command to land
-    PullStats stats = Pull(spec, since, [&](std::vector<json>& records) {
-      for (const auto& record : records) {
-        if (record.contains("extracted_at")) {
-          FailWithCode(ErrorKind::kInput, "extract.bad_page",
-                       "a record of source {} has a field `extracted_at`, the partition column "
-                       "Sluice lands its files under (landing/{}/extracted_at=DATE/); the "
-                       "crawler would refuse the file",
-                       name, name);
-        }
-        const std::string line = record.dump();
-        if (inc) {
-          const json* v = JsonAt(record, inc->cursor);
-          if (!v || v->is_null()) {
-            // The record's field names only: its values may be personal data.
-            std::vector<std::string> fields;
-            if (record.is_object()) {
-              for (const auto& [k, v] : record.items()) {
-                if (fields.size() == 20) {
-                  fields.push_back("...");
-                  break;
-                }
-                fields.push_back(k.size() > 64 ? k.substr(0, 64) + "..." : k);
-              }
-            }
-            FailWithCode(ErrorKind::kInput, "extract.bad_cursor",
-                         "a record of source {} has no `{}` (its incremental cursor); the "
-                         "record is {}",
-                         name, inc->cursor,
-                         record.is_object() ? "an object with fields " + Join(fields, ", ")
-                                            : std::string("no object but ") + record.type_name());
-          }
-          CursorKey key = CursorKeyOf(*v);
-          if (start_key && CompareKeys(key, *start_key) < 0) continue;  // landed before
-          int to_next = next_key ? CompareKeys(key, *next_key) : 1;
-          if (to_next > 0) {  // a new greatest value: its records start over
-            next_key = key;
-            next.value = *v;
-            next.boundary.clear();
-            at_next.clear();
-          }
-          if (to_next >= 0 && next.boundary.size() + at_next.size() < kMaxBoundary) {
-            at_next.push_back(line);  // hashed once the run is done with them
-          }
-          if (dedupe && CompareKeys(key, *last_key) == 0 && last.boundary.count(Hash(line))) {
-            continue;  // sent again from the cursor on: landed by the run before
-          }
-        }
-        writer.Add(line);
-        ++report.rows;
-      }
-      if (options.progress) options.progress(report.rows);
-    });
-    for (const auto& line : at_next) next.boundary.insert(Hash(line));
-    report.requests = stats.requests;
-    report.pages = stats.pages;
-    if (inc) report.cursor = next.value ? *next.value : json();
-    std::vector<fs::path> files = writer.Close();
-
-    if (report.rows > 0) {
-      // Stage, commit, land (meta/extract_state.h).
-      const std::string run_tag = fmt::format("{}-{}", started, report.run_id);
-      const std::string date = Today();
-      std::vector<meta::ExtractFile> records;
-      for (size_t i = 0; i < files.size(); ++i) {
-        meta::ExtractFile f;
-        f.source = name;
-        f.staging_key =
-            lake::zones::ExtractStagingKey(ProcessOwner(), run_tag, files[i].filename().string());
-        f.landing_key = lake::zones::ExtractedKey(
-            name, date, fmt::format("{}-{}-{:05}.jsonl", name, run_tag, i));
-        f.sha256 = Sha256File(files[i]);
-        f.size = fs::file_size(files[i]);
-        f.owner = ProcessOwner();
-        records.push_back(f);
-      }
-      metastore.StageExtractFiles(records);
-      for (size_t i = 0; i < files.size(); ++i) {
-        staged.push_back(records[i].staging_key);
-        store.PutFile(records[i].staging_key, files[i]);
-      }
-      if (Interrupted()) Fail(ErrorKind::kInterrupted, "extraction interrupted");
-      meta::ExtractCommit commit;
-      commit.source = name;
-      commit.base_version = base_version;
-      commit.state = inc ? next.Dump() : "{}";
-      commit.staging_keys = staged;
-      commit.committed_ms = NowMs();
-      metastore.CommitExtract(commit);
-      staged.clear();  // committed: from here on the files are landing's
-      for (const auto& f : records) report.keys.push_back(f.landing_key);
-      report.files = static_cast<int64_t>(records.size());
-      // The run succeeded at the commit: a file that cannot be moved now is moved by the next
-      // command (FinishExtractFiles again), and said so.
-      try {
-        catalog::FinishExtractFiles(store, metastore, name);
-      } catch (const Error& e) {
-        if (e.kind() == ErrorKind::kInterrupted) throw;
-        moving_later = Redact(OneLine(e.what()));
-      }
+    if (!pulled.files.empty()) {
+      Landed landed = Land(store, metastore, name, run_tag, pulled, base_version);
+      report.keys = landed.keys;
+      report.files = static_cast<int64_t>(landed.keys.size());
+      moving_later = landed.moving_later;
     }
     std::error_code ec;
     fs::remove_all(scratch, ec);
 
-    report.message =
-        report.rows == 0
-            ? fmt::format("source {}: nothing new ({} request(s))", name, report.requests)
-            : fmt::format("source {}: landed {} record(s) in {} file(s) from {} request(s){}", name,
-                          report.rows, report.files, report.requests,
-                          report.cursor && !report.cursor->is_null()
-                              ? "; cursor " + Redact(CursorParam(*report.cursor))
-                              : "");
     if (!recovered.lost.empty()) {
       report.message += fmt::format(
           "\nwarning: {} file(s) an earlier run committed are gone from the lake ({}); their "
@@ -315,6 +276,7 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
     run.rows_out = report.rows;
     json details = {{"requests", report.requests},
                     {"pages", report.pages},
+                    {"deletes", report.deletes},
                     {"files", report.keys},
                     {"message", report.message}};
     if (report.cursor) details["cursor"] = *report.cursor;
@@ -323,15 +285,7 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
     report.duration_ms = run.ended_ms - started;
     return report;
   } catch (const std::exception& e) {
-    // Nothing of this run lands: its staged files go (a crash leaves them to
-    // FinishExtractFiles), its cursor stays.
-    for (const auto& key : staged) {
-      try {
-        store.Delete(key);
-        metastore.DropExtractFile(key);
-      } catch (const std::exception&) {
-      }
-    }
+    // Nothing of this run lands (Land cleaned up after itself), its cursor stays.
     std::error_code ec;
     if (!scratch.empty()) fs::remove_all(scratch, ec);
     run.rows_out = 0;

@@ -29,6 +29,7 @@ struct ExtractReport {
   std::string source;
   int64_t run_id = 0;
   int64_t requests = 0, pages = 0, rows = 0, files = 0;
+  int64_t deletes = 0;  // delete records landed (a database source with `deletes: detect`)
   std::optional<nlohmann::json> cursor;  // the cursor after the run (null: not incremental)
   std::vector<std::string> keys;         // the landed files
   int64_t duration_ms = 0;

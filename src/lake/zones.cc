@@ -16,6 +16,10 @@ std::string ExtractStagingKey(const std::string& owner, const std::string& run,
   return "_extract/" + owner + "/" + run + "/" + name;
 }
 
+std::string ExtractKeySetKey(const std::string& source, const std::string& run) {
+  return "_extract_state/" + source + "/keys-" + run + ".parquet";
+}
+
 std::string ExtractedKey(const std::string& source, const std::string& date,
                          const std::string& name) {
   return LandingPrefix(source) + "extracted_at=" + date + "/" + name;

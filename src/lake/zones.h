@@ -36,6 +36,9 @@ std::string ExtractStagingKey(const std::string& owner, const std::string& run,
 // landing/<source>/extracted_at=<date>/<name>, a partition the crawler reads.
 std::string ExtractedKey(const std::string& source, const std::string& date,
                          const std::string& name);
+// Where an extraction run keeps the key set of `source` it read (`deletes: detect`), named after
+// the run ("_extract_state/<source>/keys-<run>.parquet": hidden, never landed).
+std::string ExtractKeySetKey(const std::string& source, const std::string& run);
 // The folder (under the root of a local lake) where backends stage files before publishing;
 // hidden, so never listed.
 inline constexpr const char* kScratchFolder = "_scratch";

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <regex>
 
@@ -410,6 +411,117 @@ void ReadHttp(FileReader& r, const YAML::Node& node, HttpExtract& h) {
   }
 }
 
+// A column, table or schema name as the database spells it (quoted by Sluice, so any
+// printable text).
+bool IsName(const std::string& name) {
+  return !name.empty() && name.size() <= 63 && !HasControlCharacter(name) &&
+         name.find('"') == std::string::npos;
+}
+
+std::string ReadName(FileReader& r, const YAML::Node& node, const std::string& what) {
+  auto v = r.Scalar(node, what);
+  if (!v) return "";
+  if (!IsName(*v)) {
+    r.Error(node, fmt::format("{} must be a column name of 1 to 63 characters, without '\"' or a "
+                              "control character",
+                              what));
+    return "";
+  }
+  return *v;
+}
+
+void ReadDatabase(FileReader& r, const YAML::Node& node, DatabaseExtract& d) {
+  r.CheckKeys(
+      node,
+      {"database", "table", "query", "cursor", "key", "initial_value", "chunk_rows", "deletes"},
+      "extract");
+  auto where = r.Scalar(node["database"], "extract database");
+  if (!where) return;
+  if (where->rfind("sqlite:", 0) == 0) {
+    d.kind = DatabaseExtract::Kind::kSqlite;
+    d.sqlite = where->substr(7);
+    if (d.sqlite.rfind("//", 0) == 0) d.sqlite = d.sqlite.substr(2);
+    if (d.sqlite.empty() || HasControlCharacter(d.sqlite) || d.sqlite.size() > 1000) {
+      r.Error(node["database"], "extract database sqlite: needs the database file's path",
+              "e.g. database: sqlite:data/shop.db (relative to the project folder)");
+    }
+  } else if (IsPostgresConninfo(*where)) {
+    d.kind = DatabaseExtract::Kind::kPostgres;
+    d.uri = *where;
+  } else {
+    // Not echoed: a URI may hold a password.
+    r.Error(node["database"], "extract database must be postgresql://... or sqlite:PATH",
+            "e.g. database: \"postgresql://reader:${env:SHOP_PASSWORD}@db.internal/shop\"");
+  }
+  const bool has_table = static_cast<bool>(node["table"]);
+  if (has_table == static_cast<bool>(node["query"])) {
+    r.Error(node, "extract database needs exactly one of `table` and `query`",
+            "e.g. table: public.orders, or query: SELECT id, total FROM orders");
+  }
+  if (has_table) {
+    d.table = r.Scalar(node["table"], "extract table").value_or("");
+    std::vector<std::string> parts = Split(d.table, '.');
+    if (parts.size() > 2 || !std::all_of(parts.begin(), parts.end(), IsName)) {
+      r.Error(node["table"], "extract table must be TABLE or SCHEMA.TABLE",
+              "names without '\"', dots or control characters; use query: for anything else");
+      d.table.clear();
+    }
+  } else if (node["query"]) {
+    d.query = r.Scalar(node["query"], "extract query").value_or("");
+    while (!d.query.empty() &&
+           (std::isspace(static_cast<unsigned char>(d.query.back())) || d.query.back() == ';')) {
+      d.query.pop_back();
+    }
+    if (d.query.empty() || d.query.size() > 100'000 || d.query.find('\0') != std::string::npos) {
+      r.Error(node["query"], "extract query must be one SELECT of at most 100000 characters");
+      d.query.clear();
+    }
+  }
+  if (auto n = node["cursor"]) d.cursor = ReadName(r, n, "extract cursor");
+  if (auto n = node["key"]) {
+    if (n.IsScalar()) {
+      if (auto k = ReadName(r, n, "extract key"); !k.empty()) d.key.push_back(k);
+    } else if (n.IsSequence() && n.size() > 0 && n.size() <= 16) {
+      for (const auto& k : n) {
+        if (auto name = ReadName(r, k, "extract key"); !name.empty()) d.key.push_back(name);
+      }
+    } else {
+      r.Error(n, "extract key must be a column or a list of 1 to 16 columns",
+              "e.g. key: [order_id, line]");
+    }
+  }
+  if (!d.cursor.empty() && d.key.empty() && !node["key"]) {
+    r.Error(node,
+            "an incremental extraction (cursor:) needs `key`, the columns unique per row: many "
+            "rows may share one cursor value, and the key orders them so that none is read "
+            "twice or skipped",
+            "e.g. key: [id]");
+  }
+  if (auto n = node["initial_value"]) {
+    d.initial_value = r.Scalar(n, "extract initial_value").value_or("");
+    if (HasControlCharacter(d.initial_value) || d.initial_value.size() > 200) {
+      r.Error(n, "extract initial_value is too long or holds a control character");
+      d.initial_value.clear();
+    }
+    if (d.cursor.empty()) r.Error(n, "extract initial_value needs a cursor:");
+  }
+  if (auto n = node["chunk_rows"]) {
+    d.chunk_rows = ReadInt(r, n, "chunk_rows", 1000, 100'000'000).value_or(d.chunk_rows);
+  }
+  if (auto n = node["deletes"]) {
+    auto v = r.Scalar(n, "extract deletes");
+    if (v && *v == "detect") {
+      d.detect_deletes = true;
+      if (d.key.empty() && !node["key"]) {
+        r.Error(n, "deletes: detect needs `key`: the rows gone are the keys gone",
+                "e.g. key: [id]");
+      }
+    } else if (v && *v != "ignore") {
+      r.Error(n, "extract deletes must be detect or ignore");
+    }
+  }
+}
+
 }  // namespace
 
 void ReadExtract(FileReader& r, const YAML::Node& node, Source& s) {
@@ -419,15 +531,23 @@ void ReadExtract(FileReader& r, const YAML::Node& node, Source& s) {
     r.Error(node, "extract must be a mapping", "e.g. extract: { http: { base_url: ... } }");
     return;
   }
-  r.CheckKeys(node, {"http"}, "extract");
-  if (!node["http"]) {
-    r.Error(node, "extract needs `http` (an API to pull records from)");
+  if (static_cast<bool>(node["http"]) == static_cast<bool>(node["database"])) {
+    r.Error(node,
+            "extract needs exactly one of `http` (an API to pull records from) and `database` (a "
+            "database to read rows from)",
+            "e.g. extract: { database: sqlite:data/shop.db, table: orders }");
     return;
   }
   Diagnostics unset;
   r.DivertUnsetEnv(&unset);
-  e.http.emplace();
-  ReadHttp(r, node["http"], *e.http);
+  if (node["http"]) {
+    r.CheckKeys(node, {"http"}, "extract");
+    e.http.emplace();
+    ReadHttp(r, node["http"], *e.http);
+  } else {
+    e.database.emplace();
+    ReadDatabase(r, node, *e.database);
+  }
   r.DivertUnsetEnv(nullptr);
   for (const auto& d : unset.items()) {
     e.unset_env.push_back(

@@ -204,8 +204,24 @@ struct HttpExtract {
   int64_t max_pages = 100'000;     // a pagination longer than this fails the run
 };
 
+// `extract: { database: ... }`: rows of a table or a query of a PostgreSQL or SQLite database.
+struct DatabaseExtract {
+  enum class Kind { kPostgres, kSqlite };
+  Kind kind = Kind::kPostgres;
+  std::string uri;     // PostgreSQL: a postgresql:// URI or a conninfo (may hold a secret)
+  std::string sqlite;  // SQLite: the file as written after `sqlite:` (relative: the project's)
+  std::string table;   // [schema.]table, or
+  std::string query;   // a SELECT (without a trailing ';')
+  std::string cursor;  // the column that only grows ("" none: every run reads everything)
+  std::vector<std::string> key;  // columns unique per row: the cursor's tie-breaker
+  std::string initial_value;     // the first run reads rows with a cursor above it ("" all)
+  int64_t chunk_rows = 100'000;  // rows per landed Parquet file
+  bool detect_deletes = false;   // `deletes: detect`
+};
+
 struct Extract {
   std::optional<HttpExtract> http;
+  std::optional<DatabaseExtract> database;
   Location where;
   // Settings naming an unset ${env:...}: an extraction reports them; the rest of the project
   // does not need them.

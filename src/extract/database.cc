@@ -1,0 +1,394 @@
+#include "extract/database.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+
+#include "common/error.h"
+#include "common/interrupt.h"
+#include "common/one_line.h"
+#include "common/redact.h"
+#include "common/strings.h"
+#include "engine/engine.h"
+#include "lake/zones.h"
+
+namespace sluice::extract {
+namespace {
+
+using json = nlohmann::json;
+
+// The longest row a chunk takes (DuckDB's reader needs a bound; a larger row fails the run).
+constexpr int64_t kMaxRowBytes = int64_t{64} << 20;
+// The column delete records are told apart by (`deletes: detect`).
+constexpr const char* kDeletedColumn = "_sluice_deleted";
+
+// The state a database source keeps between runs.
+struct State {
+  // The cursor and key values of the last row landed, as SourceDatabase::Read returned them;
+  // empty before the first incremental run.
+  std::vector<json> bound;
+  std::string keys;  // the lake key of the key set the last run read ("" none)
+
+  static State Parse(const std::string& text) {
+    State s;
+    json j = json::parse(text, nullptr, false);
+    if (!j.is_object()) return s;
+    if (j.contains("bound") && j["bound"].is_array()) s.bound = j["bound"].get<std::vector<json>>();
+    if (j.contains("keys") && j["keys"].is_string()) s.keys = j["keys"].get<std::string>();
+    return s;
+  }
+  std::string Dump() const {
+    json j = {{"bound", bound}, {"keys", keys}};
+    if (!bound.empty()) j["cursor"] = bound.front();
+    return j.dump();
+  }
+};
+
+// A value Read returned, as the SQL literal that compares equal to it.
+std::string Literal(const json& v) {
+  if (v.is_string()) return SqlString(v.get<std::string>());
+  if (v.is_number_integer()) return v.dump();
+  if (v.is_number_float()) return fmt::format("{}", v.get<double>());
+  Fail(ErrorKind::kInternal, "an extraction bound holds {}", v.type_name());
+}
+
+std::string Relation(const project::DatabaseExtract& spec) {
+  if (!spec.query.empty()) return "(" + spec.query + ") AS s";
+  std::vector<std::string> parts;
+  for (const auto& p : Split(spec.table, '.')) parts.push_back(SqlIdent(p));
+  return Join(parts, ".") + " AS s";
+}
+
+std::string What(const project::DatabaseExtract& spec) {
+  return spec.table.empty() ? std::string("its query") : "table " + spec.table;
+}
+
+size_t IndexOf(const std::vector<Column>& columns, const std::string& name,
+               const std::string& source, const project::DatabaseExtract& spec, const char* role) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == name) return i;
+  }
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.name);
+  std::string near = Nearest(name, names);
+  FailWithCode(ErrorKind::kConfig, "extract.bad_column",
+               "source {}: {} '{}' is not a column of {}{}", source, role, name, What(spec),
+               near.empty() ? "; its columns: " + Join(names, ", ")
+                            : fmt::format("; did you mean '{}'?", near));
+}
+
+std::string SelectList(const std::vector<Column>& columns) {
+  std::vector<std::string> items;
+  for (const auto& c : columns) {
+    items.push_back(c.select.empty() ? "s." + SqlIdent(c.name)
+                                     : c.select + " AS " + SqlIdent(c.name));
+  }
+  return Join(items, ", ");
+}
+
+// DuckDB's message for a CSV chunk it cannot convert, as a user can read it: the column named as
+// the source names it, without the row ("Original Line": it may hold personal data).
+std::string ConversionProblem(const std::string& message, const std::vector<Column>& columns) {
+  static const std::string kLead = "Error when converting column \"c";
+  for (const auto& line : Split(message, '\n')) {
+    if (line.rfind(kLead, 0) != 0) continue;
+    size_t end = line.find('"', kLead.size());
+    size_t i =
+        end == std::string::npos
+            ? columns.size()
+            : std::strtoul(line.substr(kLead.size(), end - kLead.size()).c_str(), nullptr, 10);
+    if (i >= columns.size()) break;
+    std::string rest = Trim(line.substr(end + 1));
+    if (!rest.empty() && rest.front() == '.') rest = Trim(rest.substr(1));
+    return fmt::format("column {} ({} in the source, {} in the lake): {}",
+                       SqlIdent(columns[i].name), columns[i].source_type, columns[i].lake_type,
+                       rest);
+  }
+  return OneLine(engine::WithoutQuote(message), 300);
+}
+
+// CSV rows of the source in files of `per_file` rows, each converted to Parquet when full.
+class Chunks {
+ public:
+  Chunks(engine::Connection& duck, fs::path dir, std::string prefix, std::vector<Column> columns,
+         int64_t per_file, bool deleted_column, std::string source)
+      : duck_(duck),
+        dir_(std::move(dir)),
+        prefix_(std::move(prefix)),
+        columns_(std::move(columns)),
+        per_file_(per_file),
+        deleted_column_(deleted_column),
+        source_(std::move(source)) {}
+
+  void Add(std::string_view row) {
+    if (static_cast<int64_t>(row.size()) > kMaxRowBytes) {
+      FailWithCode(ErrorKind::kInput, "extract.bad_value",
+                   "source {}: a row is larger than {}; Sluice lands rows of at most that size",
+                   source_, HumanBytes(kMaxRowBytes));
+    }
+    if (!csv_.is_open()) {
+      csv_path_ = dir_ / fmt::format("{}-{:05}.csv", prefix_, parquet_.size());
+      csv_.open(csv_path_, std::ios::binary | std::ios::trunc);
+      if (!csv_) Fail(ErrorKind::kIo, "cannot create {}", csv_path_.string());
+    }
+    csv_.write(row.data(), static_cast<std::streamsize>(row.size()));
+    if (++rows_in_file_ == per_file_) Flush();
+  }
+
+  // Converts what is left; the Parquet files, in order.
+  std::vector<fs::path> Close() {
+    Flush();
+    return parquet_;
+  }
+
+ private:
+  void Flush() {
+    if (!csv_.is_open()) return;
+    csv_.close();
+    if (!csv_) Fail(ErrorKind::kIo, "cannot write {}", csv_path_.string());
+    fs::path out = dir_ / fmt::format("{}-{:05}.parquet", prefix_, parquet_.size());
+    std::vector<std::string> types, items;
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      const Column& c = columns_[i];
+      std::string field = fmt::format("c{}", i);
+      types.push_back(fmt::format("'{}': '{}'", field, c.hex ? "VARCHAR" : c.lake_type));
+      items.push_back(fmt::format(
+          "{} AS {}",
+          c.hex ? fmt::format("from_hex(substr(\"{}\", 3))", field) : "\"" + field + "\"",
+          SqlIdent(c.name)));
+    }
+    if (deleted_column_) items.push_back(fmt::format("false AS {}", SqlIdent(kDeletedColumn)));
+    std::string sql = fmt::format(
+        "COPY (SELECT {} FROM read_csv({}, columns = {{{}}}, header = false, delim = ',', "
+        "quote = '\"', escape = '\"', allow_quoted_nulls = false, nullstr = '', auto_detect = "
+        "false, max_line_size = {}, buffer_size = {})) TO {} (FORMAT parquet, COMPRESSION zstd)",
+        Join(items, ", "), SqlString(csv_path_.string()), Join(types, ", "), kMaxRowBytes,
+        2 * kMaxRowBytes, SqlString(out.string()));
+    try {
+      duck_.Execute(sql);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kInterrupted) throw;
+      FailWithCode(ErrorKind::kInput, "extract.bad_value",
+                   "source {}: a value of the source does not land as its column's type: {}",
+                   source_, ConversionProblem(e.what(), columns_));
+    }
+    std::error_code ec;
+    fs::remove(csv_path_, ec);
+    parquet_.push_back(out);
+    rows_in_file_ = 0;
+  }
+
+  engine::Connection& duck_;
+  fs::path dir_;
+  std::string prefix_;
+  std::vector<Column> columns_;
+  int64_t per_file_;
+  bool deleted_column_;
+  std::string source_;
+  std::ofstream csv_;
+  fs::path csv_path_;
+  int64_t rows_in_file_ = 0;
+  std::vector<fs::path> parquet_;
+};
+
+}  // namespace
+
+std::unique_ptr<SourceDatabase> OpenSourceDatabase(const project::DatabaseExtract& spec,
+                                                   const fs::path& root) {
+  if (spec.kind == project::DatabaseExtract::Kind::kPostgres) return OpenPostgresSource(spec.uri);
+  fs::path file = fs::path(spec.sqlite).is_absolute() ? fs::path(spec.sqlite) : root / spec.sqlite;
+  return OpenSqliteSource(file);
+}
+
+std::vector<std::optional<std::string>> ParseCsvRow(std::string_view line) {
+  std::vector<std::optional<std::string>> fields;
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t i = 0;
+  while (true) {
+    if (i < line.size() && line[i] == '"') {
+      std::string value;
+      ++i;
+      while (true) {
+        if (i >= line.size()) {
+          FailWithCode(ErrorKind::kInput, "extract.bad_row", "a CSV row ends inside quotes");
+        }
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            value += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        value += line[i++];
+      }
+      fields.emplace_back(std::move(value));
+      if (i == line.size()) break;
+      if (line[i] != ',') {
+        FailWithCode(ErrorKind::kInput, "extract.bad_row",
+                     "a CSV row has text after a quoted field (at byte {})", i);
+      }
+      ++i;
+    } else {
+      size_t end = line.find(',', i);
+      std::string_view value = line.substr(i, end == std::string_view::npos ? end : end - i);
+      if (value.find('"') != std::string_view::npos) {
+        FailWithCode(ErrorKind::kInput, "extract.bad_row",
+                     "a CSV row has a quote inside an unquoted field (at byte {})", i);
+      }
+      if (value.empty()) {
+        fields.emplace_back(std::nullopt);
+      } else {
+        fields.emplace_back(std::string(value));
+      }
+      if (end == std::string_view::npos) break;
+      i = end + 1;
+    }
+  }
+  return fields;
+}
+
+Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
+                    const project::DatabaseExtract& spec, const std::string& state_text,
+                    const std::string& run_tag, const fs::path& scratch,
+                    const ExtractOptions& options, ExtractReport& report) {
+  State last = State::Parse(state_text);
+  auto db = OpenSourceDatabase(spec, ws.project.root);
+  const std::string relation = Relation(spec);
+  std::vector<Column> columns = db->Describe(relation);
+  for (const auto& c : columns) {
+    if (c.name == "extracted_at" || (spec.detect_deletes && c.name == kDeletedColumn)) {
+      FailWithCode(ErrorKind::kConfig, "extract.bad_column",
+                   "source {}: {} has a column `{}`, a name Sluice lands its own values under; "
+                   "rename it in a query: (SELECT ..., {} AS other_name FROM ...)",
+                   name, What(spec), c.name, SqlIdent(c.name));
+    }
+  }
+  std::vector<size_t> bound;
+  if (!spec.cursor.empty()) bound.push_back(IndexOf(columns, spec.cursor, name, spec, "cursor"));
+  std::vector<size_t> key_columns;
+  for (const auto& k : spec.key) key_columns.push_back(IndexOf(columns, k, name, spec, "key"));
+  if (!spec.cursor.empty()) bound.insert(bound.end(), key_columns.begin(), key_columns.end());
+
+  // Which rows: those after the last row landed, in (cursor, key) order.
+  std::string where;
+  std::vector<std::string> order;
+  for (size_t i : bound) order.push_back("s." + SqlIdent(columns[i].name));
+  if (!bound.empty() && !last.bound.empty() && !options.full_refresh) {
+    if (last.bound.size() != bound.size()) {
+      FailWithCode(ErrorKind::kConfig, "extract.bad_column",
+                   "source {}: its cursor and key changed since the last run ({} column(s), "
+                   "now {}); run sluice extract {} --full-refresh to start over",
+                   name, last.bound.size(), bound.size(), name);
+    }
+    std::vector<std::string> literals;
+    for (const auto& v : last.bound) literals.push_back(Literal(v));
+    where = fmt::format(" WHERE ({}) > ({})", Join(order, ", "), Join(literals, ", "));
+  } else if (!bound.empty() && !spec.initial_value.empty()) {
+    where = fmt::format(" WHERE {} >= {}", order.front(), SqlString(spec.initial_value));
+  } else if (!bound.empty()) {
+    where = fmt::format(" WHERE {} IS NOT NULL", order.front());
+  }
+  std::string select = fmt::format("SELECT {} FROM {}{}", SelectList(columns), relation, where);
+  if (!order.empty()) select += " ORDER BY " + Join(order, ", ");
+
+  engine::Database duck_db("", 0);
+  engine::Connection duck(duck_db);
+  duck.Execute("SET temp_directory = " + SqlString((scratch / "duckdb.tmp").string()));
+  Chunks chunks(duck, scratch, "rows", columns, spec.chunk_rows, spec.detect_deletes, name);
+  auto each_row = [&](std::string_view row) {
+    chunks.Add(row);
+    if (++report.rows % 10'000 == 0) {
+      if (Interrupted()) Fail(ErrorKind::kInterrupted, "extraction interrupted");
+      if (options.progress && report.rows % spec.chunk_rows == 0) options.progress(report.rows);
+    }
+  };
+  std::vector<json> next = db->Read(select, columns, bound, each_row);
+  report.requests = 1;
+  Pulled pulled;
+  pulled.extension = "parquet";
+  pulled.files = chunks.Close();
+  State state = last;
+  if (!next.empty()) state.bound = next;
+  if (options.full_refresh && next.empty()) state.bound.clear();
+
+  // Deletes: the keys the run before read that are gone now.
+  int64_t deletes = 0;
+  if (spec.detect_deletes) {
+    std::vector<Column> key_cols;
+    for (size_t i : key_columns) key_cols.push_back(columns[i]);
+    Chunks keys(duck, scratch, "keys", key_cols, INT64_MAX, false, name);
+    db->Read(fmt::format("SELECT {} FROM {}", SelectList(key_cols), relation), key_cols, {},
+             [&](std::string_view row) { keys.Add(row); });
+    ++report.requests;
+    std::vector<fs::path> key_files = keys.Close();
+    fs::path key_set = scratch / "key-set.parquet";
+    if (key_files.empty()) {  // no rows: an empty key set of the key columns' types
+      std::vector<std::string> items;
+      for (const auto& c : key_cols) {
+        items.push_back(fmt::format("CAST(NULL AS {}) AS {}", c.lake_type, SqlIdent(c.name)));
+      }
+      duck.Execute(fmt::format("COPY (SELECT {} LIMIT 0) TO {} (FORMAT parquet)", Join(items, ", "),
+                               SqlString(key_set.string())));
+    } else {
+      fs::rename(key_files.front(), key_set);
+    }
+    // A full refresh starts over: it lands every row, and compares with no key set before.
+    if (!last.keys.empty() && !options.full_refresh) {
+      lake::Fetched before = ws.store->Fetch({last.keys});
+      std::vector<std::string> items;
+      for (size_t i = 0; i < columns.size(); ++i) {
+        bool is_key = std::find(key_columns.begin(), key_columns.end(), i) != key_columns.end();
+        items.push_back(is_key ? "p." + SqlIdent(columns[i].name)
+                               : fmt::format("CAST(NULL AS {}) AS {}", columns[i].lake_type,
+                                             SqlIdent(columns[i].name)));
+      }
+      items.push_back(fmt::format("true AS {}", SqlIdent(kDeletedColumn)));
+      fs::path out = scratch / "deletes.parquet";
+      try {
+        deletes = duck.Query(fmt::format("COPY (SELECT {} FROM read_parquet({}) p ANTI JOIN "
+                                         "read_parquet({}) c USING ({})) TO {} "
+                                         "(FORMAT parquet, COMPRESSION zstd)",
+                                         Join(items, ", "), SqlString(before.Path(last.keys)),
+                                         SqlString(key_set.string()), SqlIdentList(spec.key),
+                                         SqlString(out.string())))
+                      .GetInt(0, 0);
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kInterrupted) throw;
+        FailWithCode(ErrorKind::kIo, "extract.key_set",
+                     "source {}: the key set the last run kept ({}) cannot be compared: {}; run "
+                     "sluice extract {} --full-refresh to start over",
+                     name, last.keys, OneLine(engine::WithoutQuote(e.what()), 300), name);
+      }
+      if (deletes > 0) pulled.files.push_back(out);
+    }
+    state.keys = lake::zones::ExtractKeySetKey(name, run_tag);
+    pulled.state_files.emplace_back(state.keys, key_set);
+    if (!last.keys.empty()) pulled.obsolete.push_back(last.keys);
+  }
+  SyncFiles(pulled.files);
+  pulled.state = state.Dump();
+  report.deletes = deletes;
+  if (!state.bound.empty()) report.cursor = state.bound.front();
+
+  const std::string cursor =
+      report.cursor
+          ? "; cursor " + Redact(report.cursor->is_string() ? report.cursor->get<std::string>()
+                                                            : report.cursor->dump())
+          : "";
+  if (report.rows == 0 && deletes == 0) {
+    report.message = fmt::format("source {}: nothing new{}", name, cursor);
+  } else {
+    report.message = fmt::format("source {}: landed {} row(s){} in {} file(s){}", name, report.rows,
+                                 deletes > 0 ? fmt::format(" and {} delete(s)", deletes) : "",
+                                 pulled.files.size(), cursor);
+  }
+  if (spec.cursor.empty()) report.message += " (a full extraction: every row, every run)";
+  return pulled;
+}
+
+}  // namespace sluice::extract
