@@ -16,6 +16,7 @@
 #include "common/one_line.h"
 #include "common/redact.h"
 #include "common/strings.h"
+#include "common/time.h"
 #include "engine/engine.h"
 #include "lake/zones.h"
 
@@ -28,6 +29,9 @@ using json = nlohmann::json;
 constexpr int64_t kMaxRowBytes = int64_t{64} << 20;
 // The column delete records are told apart by (`deletes: detect`).
 constexpr const char* kDeletedColumn = "_sluice_deleted";
+// The column every row of a database source carries: when its run started (UTC), so that the
+// latest version of a row is the one with the greatest value (a delete record included).
+constexpr const char* kExtractedAtColumn = "_sluice_extracted_at";
 
 // The state a database source keeps between runs.
 struct State {
@@ -120,13 +124,13 @@ std::string ConversionProblem(const std::string& message, const std::vector<Colu
 class Chunks {
  public:
   Chunks(engine::Database& duck, fs::path dir, std::string prefix, std::vector<Column> columns,
-         int64_t per_file, bool deleted_column, std::string source)
+         int64_t per_file, std::vector<std::string> added, std::string source)
       : duck_(duck),
         dir_(std::move(dir)),
         prefix_(std::move(prefix)),
         columns_(std::move(columns)),
         per_file_(per_file),
-        deleted_column_(deleted_column),
+        added_(std::move(added)),
         source_(std::move(source)),
         worker_([this] { Work(); }) {}
 
@@ -232,7 +236,7 @@ class Chunks {
           c.hex ? fmt::format("from_hex(substr(\"{}\", 3))", field) : "\"" + field + "\"",
           SqlIdent(c.name)));
     }
-    if (deleted_column_) items.push_back(fmt::format("false AS {}", SqlIdent(kDeletedColumn)));
+    items.insert(items.end(), added_.begin(), added_.end());
     std::string sql = fmt::format(
         "COPY (SELECT {} FROM read_csv({}, columns = {{{}}}, header = false, delim = ',', "
         "quote = '\"', escape = '\"', allow_quoted_nulls = false, nullstr = '', auto_detect = "
@@ -256,7 +260,7 @@ class Chunks {
   std::string prefix_;
   std::vector<Column> columns_;
   int64_t per_file_;
-  bool deleted_column_;
+  std::vector<std::string> added_;  // select items after the source's columns
   std::string source_;
   std::vector<char> buffer_ = std::vector<char>(size_t{1} << 20);  // csv_'s: fewer write calls
   std::ofstream csv_;
@@ -336,11 +340,14 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
                     const std::string& run_tag, const fs::path& scratch,
                     const ExtractOptions& options, ExtractReport& report) {
   State last = State::Parse(state_text);
+  const std::string extracted_at = fmt::format("TIMESTAMPTZ {} AS {}", SqlString(Rfc3339(NowMs())),
+                                               SqlIdent(kExtractedAtColumn));
   auto db = OpenSourceDatabase(spec, ws.project.root);
   const std::string relation = Relation(spec);
   std::vector<Column> columns = db->Describe(relation);
   for (const auto& c : columns) {
-    if (c.name == "extracted_at" || (spec.detect_deletes && c.name == kDeletedColumn)) {
+    if (c.name == "extracted_at" || c.name == kExtractedAtColumn ||
+        (spec.detect_deletes && c.name == kDeletedColumn)) {
       FailWithCode(ErrorKind::kConfig, "extract.bad_column",
                    "source {}: {} has a column `{}`, a name Sluice lands its own values under; "
                    "rename it in a query: (SELECT ..., {} AS other_name FROM ...)",
@@ -381,7 +388,9 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
   engine::Database duck_db("", 1);
   engine::Connection duck(duck_db);
   duck.Execute("SET temp_directory = " + SqlString((scratch / "duckdb.tmp").string()));
-  Chunks chunks(duck_db, scratch, "rows", columns, spec.chunk_rows, spec.detect_deletes, name);
+  std::vector<std::string> added = {extracted_at};
+  if (spec.detect_deletes) added.push_back(fmt::format("false AS {}", SqlIdent(kDeletedColumn)));
+  Chunks chunks(duck_db, scratch, "rows", columns, spec.chunk_rows, added, name);
   auto each_row = [&](std::string_view row) {
     chunks.Add(row);
     if (++report.rows % 10'000 == 0) {
@@ -403,7 +412,7 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
   if (spec.detect_deletes) {
     std::vector<Column> key_cols;
     for (size_t i : key_columns) key_cols.push_back(columns[i]);
-    Chunks keys(duck_db, scratch, "keys", key_cols, INT64_MAX, false, name);
+    Chunks keys(duck_db, scratch, "keys", key_cols, INT64_MAX, {}, name);
     db->Read(fmt::format("SELECT {} FROM {}", SelectList(key_cols), relation), key_cols, {},
              [&](std::string_view row) { keys.Add(row); });
     ++report.requests;
@@ -429,6 +438,7 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
                                : fmt::format("CAST(NULL AS {}) AS {}", columns[i].lake_type,
                                              SqlIdent(columns[i].name)));
       }
+      items.push_back(extracted_at);
       items.push_back(fmt::format("true AS {}", SqlIdent(kDeletedColumn)));
       fs::path out = scratch / "deletes.parquet";
       try {

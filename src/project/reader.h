@@ -138,7 +138,8 @@ class FileReader {
  private:
   std::string Expand(const YAML::Node& node) {
     std::string text = node.Scalar();
-    static const std::regex env_re(R"(\$\{env:([A-Za-z_][A-Za-z0-9_]*)\})");
+    // ${env:NAME}, or ${env:NAME:-DEFAULT}: DEFAULT (without '}') when NAME is not set.
+    static const std::regex env_re(R"(\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})");
     std::string out;
     auto begin = std::sregex_iterator(text.begin(), text.end(), env_re);
     size_t last = 0;
@@ -146,7 +147,9 @@ class FileReader {
       out += text.substr(last, it->position() - last);
       std::string name = (*it)[1];
       const char* value = std::getenv(name.c_str());
-      if (!value) {
+      if (!value && (*it)[2].matched) {
+        out += (*it)[3].str();  // a default is written in the project: no secret
+      } else if (!value) {
         (unset_env_ ? *unset_env_ : diagnostics_)
             .Add(At(node), fmt::format("environment variable {} is not set", name),
                  fmt::format("export {}=... before running sluice", name), "config.env_unset");

@@ -146,7 +146,7 @@ def types():
     rows = p.query("SELECT column_name || ' ' || column_type FROM (DESCRIBE bronze.kinds)")
     want = ["id BIGINT", '"n DECIMAL(12,3)"', "r DOUBLE", "t VARCHAR", "v VARCHAR", "b BLOB",
             "flag BOOLEAN", "d DATE", "ts TIMESTAMP", "free VARCHAR", "anything VARCHAR",
-            "extracted_at DATE"]
+            "_sluice_extracted_at TIMESTAMP WITH TIME ZONE", "extracted_at DATE"]
     expect(rows == want, f"lake types: {rows}")
     rows = p.query("SELECT id, n, r, replace(t, chr(10), '<LF>'), v = '', hex(b), flag, d, ts, "
                    "free, anything FROM bronze.kinds ORDER BY id")
