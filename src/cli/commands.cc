@@ -108,15 +108,24 @@ int Init(const std::string& dir, const std::string& example, bool sample_data) {
   std::string data_note;
   if (sample_data) {
     auto files = examples::GenerateOrders(root, {3, 2000, 42});
-    data_note = fmt::format(" and {} sample files ({} orders) in data/orders/", files.files,
-                            HumanCount(files.rows));
+    auto shop = examples::GenerateShopSources(root, {});
+    data_note = fmt::format(
+        ", {} sample files ({} orders) in data/orders/, a shop database with {} customers "
+        "(data/shop.db) and {} pages of reviews an API would answer (data/reviews/)",
+        files.files, HumanCount(files.rows), shop.customers, shop.review_pages);
   }
   std::cout << fmt::format("Created the {} project in {}{}.\n\nNext:\n", example, dir, data_note);
   std::cout << fmt::format("  cd {}\n", dir);
   std::cout << (sample_data ? "  sluice ingest orders data/orders\n"
                             : "  sluice ingest orders YOUR_ORDER_FILES...\n");
+  if (sample_data) std::cout << "  sluice extract customers\n";
   std::cout << "  sluice crawl\n  sluice run --all\n"
                "  sluice query \"SELECT * FROM gold.country_revenue ORDER BY rank\"\n";
+  if (sample_data) {
+    std::cout << "\nThe reviews come from an API: serve the sample pages, then pull them:\n"
+                 "  python3 -m http.server 18766 --bind 127.0.0.1 --directory data/reviews &\n"
+                 "  sluice run shop_sync\n";
+  }
   return 0;
 }
 
@@ -369,9 +378,22 @@ int Run(const Global& g, const std::vector<std::string>& names, bool all, bool f
   json out = json::array();
   std::optional<int> failed;
   bool kept_out = false;
+  std::map<size_t, std::string> waiting;
+  if (all) waiting = transform::WaitingForSources(dag, ws.project, *ws.metastore);
   for (size_t i : dag.order) {
     if (!all && !wanted.count(i)) continue;
     const auto& node = dag.nodes[i];
+    if (auto it = waiting.find(i); it != waiting.end()) {
+      kept_out = true;  // something to look at (exit 4 with --detailed-exitcode)
+      if (format != "json") {
+        std::cout << fmt::format("{} {}: skipped: {}\n", node.kind, node.name, it->second);
+      }
+      out.push_back({{"kind", node.kind},
+                     {"name", node.name},
+                     {"status", "skipped"},
+                     {"reason", it->second}});
+      continue;
+    }
     try {
       auto report = node.kind == "job"
                         ? transform::RunJob(ws, ws.project.jobs.at(node.name), options)

@@ -1,8 +1,10 @@
 #include "examples/retail.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <vector>
 
@@ -125,6 +127,79 @@ Rules = [
 ]
 )x";
 
+const char* kCustomers = R"x(source: customers
+description: The shop's customer accounts, read from its database (changes and deletions).
+extract:
+  # dev: the sample database `sluice init` writes. prod: the shop's PostgreSQL, e.g.
+  # RETAIL_SHOP_DB=postgresql://reader@db.internal/shop (the password in PGPASSWORD).
+  database: ${env:RETAIL_SHOP_DB:-sqlite:data/shop.db}
+  table: customers
+  cursor: updated_at       # each run reads the rows changed since the last one
+  key: [customer_id]
+  deletes: detect          # and lands the accounts deleted since as delete records
+checks:
+  - rule: IsComplete "customer_id"
+)x";
+
+const char* kReviews = R"x(source: reviews
+description: Product reviews from the marketplace's REST API (JSON pages).
+extract:
+  http:
+    # dev: the sample pages in data/reviews/, served by
+    #   python3 -m http.server 18766 --bind 127.0.0.1 --directory data/reviews
+    base_url: ${env:RETAIL_REVIEWS_API:-http://127.0.0.1:18766}
+    path: /reviews.json
+    records: data
+    paginator: { type: json_link, next_url_path: next }
+    incremental: { cursor: updated_at, param: updated_since, initial_value: "2026-01-01T00:00:00Z" }
+checks:
+  - rule: ColumnValues "rating" between 1 and 5
+    on_fail: quarantine
+)x";
+
+const char* kShopSync = R"x(workflow: shop_sync
+description: What changed in the shop's customer database and in the marketplace's reviews, into gold.
+# In production, every hour:
+# triggers:
+#   - schedule: "15 * * * *"
+steps:
+  - name: pull
+    parallel:
+      - [ { extract: customers }, { crawl: customers } ]
+      - [ { extract: reviews }, { crawl: reviews } ]
+  - name: build
+    parallel:
+      - [ { model: gold.customer_segments } ]
+      - [ { model: gold.product_ratings } ]
+)x";
+
+const char* kCustomerSegments =
+    R"x(-- Live customer accounts per segment and country: the latest version of each account
+-- (_sluice_extracted_at: when its extraction ran), deleted accounts left out.
+SELECT segment, country, count(*) AS customers
+FROM (
+  SELECT * FROM {{ ref('bronze.customers') }}
+  QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY _sluice_extracted_at DESC) = 1
+)
+WHERE NOT _sluice_deleted
+GROUP BY ALL
+)x";
+
+const char* kProductRatings =
+    R"x(-- What each product sold (from the shops' order files) next to what its buyers say (from the
+-- marketplace's reviews API): the latest version of each review.
+WITH ratings AS (
+  SELECT product, count(*) AS reviews, round(avg(rating), 2) AS rating
+  FROM (
+    SELECT * FROM {{ ref('bronze.reviews') }}
+    QUALIFY row_number() OVER (PARTITION BY review_id ORDER BY updated_at DESC) = 1
+  )
+  GROUP BY product
+)
+SELECT s.product, s.units, s.revenue, coalesce(r.reviews, 0) AS reviews, r.rating
+FROM {{ ref('gold.product_sales') }} s LEFT JOIN ratings r USING (product)
+)x";
+
 const char* kDailyRevenue = R"x(-- Revenue per day and country.
 SELECT order_date, country, count(*) AS orders, sum(quantity) AS items, sum(amount) AS revenue
 FROM {{ ref('silver.orders') }}
@@ -200,6 +275,11 @@ void WriteRetailProject(const fs::path& dir) {
   Write(dir / "models" / "analytics" / "top_products.sql", kTopProducts);
   Write(dir / "models" / "analytics" / "top_products.yaml", kTopProductsSettings);
   Write(dir / "workflows" / "orders.yaml", kWorkflow);
+  Write(dir / "sources" / "customers.yaml", kCustomers);
+  Write(dir / "sources" / "reviews.yaml", kReviews);
+  Write(dir / "workflows" / "shop_sync.yaml", kShopSync);
+  Write(dir / "models" / "gold" / "customer_segments.sql", kCustomerSegments);
+  Write(dir / "models" / "gold" / "product_ratings.sql", kProductRatings);
   Write(dir / "checks" / "clean_orders.dqdl", kBatchRules);
   Write(dir / "checks" / "silver.orders.dqdl", kSilverRules);
   Write(dir / ".gitignore", "/lake/\n/lake-prod/\n/.sluice/\nnotifications.jsonl\n");
@@ -256,6 +336,74 @@ GeneratedFiles GenerateOrders(const fs::path& dir, const OrderFilesSpec& spec) {
     WriteFileAtomic(path, text);
     ++out.files;
   }
+  return out;
+}
+
+}  // namespace sluice::examples
+
+namespace sluice::examples {
+
+ShopSources GenerateShopSources(const fs::path& dir, const ShopSourcesSpec& spec) {
+  static const char* countries[] = {"DE", "FR", "NL", "ES", "IT", "PL", "SE"};
+  static const char* segments[] = {"consumer", "consumer", "consumer", "business", "reseller"};
+  static const char* products[] = {"kettle", "toaster", "blender", "mixer", "grinder",
+                                   "juicer", "scale",   "lamp",    "fan",   "heater"};
+  static const char* titles[] = {"Does the job", "Broke after a week", "Great value", "Too loud",
+                                 "Exactly as described"};
+  std::mt19937_64 rng(spec.seed);
+  ShopSources out;
+  // The shop's database: customer accounts.
+  fs::path db_path = dir / "data" / "shop.db";
+  fs::create_directories(db_path.parent_path());
+  fs::remove(db_path);
+  sqlite3* db = nullptr;
+  if (sqlite3_open(db_path.c_str(), &db) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    Fail(ErrorKind::kIo, "cannot create {}: {}", db_path.string(), message);
+  }
+  std::string sql =
+      "BEGIN; CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, email TEXT NOT NULL, "
+      "country TEXT, segment TEXT NOT NULL, created_at DATETIME NOT NULL, updated_at DATETIME "
+      "NOT NULL);";
+  for (int64_t i = 1; i <= spec.customers; ++i) {
+    int day = 1 + static_cast<int>(rng() % 28);
+    std::string at = fmt::format("2025-12-{:02} {:02}:{:02}:00", day, rng() % 24, rng() % 60);
+    sql += fmt::format(
+        "INSERT INTO customers VALUES ({}, 'customer{}@example.com', '{}', '{}', "
+        "'{}', '{}');",
+        i, i, countries[rng() % 7], segments[rng() % 5], at, at);
+  }
+  sql += "COMMIT;";
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) Fail(ErrorKind::kIo, "cannot write {}: {}", db_path.string(), message);
+  out.customers = spec.customers;
+  // The marketplace API's answers: pages of reviews, each linking to the next.
+  const int64_t per_page = 100;
+  const int64_t pages = (spec.reviews + per_page - 1) / per_page;
+  for (int64_t p = 0; p < pages; ++p) {
+    nlohmann::json data = nlohmann::json::array();
+    for (int64_t i = p * per_page; i < std::min(spec.reviews, (p + 1) * per_page); ++i) {
+      data.push_back(
+          {{"review_id", i + 1},
+           {"product", products[rng() % 10]},
+           {"rating", 1 + static_cast<int>(rng() % 5)},
+           {"title", titles[rng() % 5]},
+           {"updated_at", fmt::format("2026-01-{:02}T{:02}:{:02}:00Z", 1 + i * 28 / spec.reviews,
+                                      rng() % 24, rng() % 60)}});
+    }
+    nlohmann::json page = {{"data", data}};
+    page["next"] =
+        p + 1 < pages ? nlohmann::json(fmt::format("reviews-{}.json", p + 2)) : nlohmann::json();
+    std::string name = p == 0 ? "reviews.json" : fmt::format("reviews-{}.json", p + 1);
+    WriteFileAtomic(dir / "data" / "reviews" / name, page.dump(1) + "\n");
+    ++out.review_pages;
+  }
+  out.reviews = spec.reviews;
   return out;
 }
 

@@ -27,4 +27,20 @@ struct GeneratedFiles {
 // correction, missing countries; every row carries a customer e-mail.
 GeneratedFiles GenerateOrders(const fs::path& dir, const OrderFilesSpec& spec);
 
+struct ShopSourcesSpec {
+  int64_t customers = 500;
+  int64_t reviews = 200;
+  uint64_t seed = 42;
+};
+
+struct ShopSources {
+  int64_t customers = 0, reviews = 0, review_pages = 0;
+};
+
+// Writes what the example's extracted sources read in dev: data/shop.db, a SQLite database with
+// a table `customers` (the `customers` source), and data/reviews/reviews.json,
+// reviews-2.json, ...: the pages a REST API answers with, 100 reviews each, linking to the next
+// (the `reviews` source, served by any static HTTP server). Same seed, same files.
+ShopSources GenerateShopSources(const fs::path& dir, const ShopSourcesSpec& spec);
+
 }  // namespace sluice::examples

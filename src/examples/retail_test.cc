@@ -1,6 +1,9 @@
 #include "examples/retail.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
 
 #include "common/strings.h"
 
@@ -38,6 +41,34 @@ TEST(Retail, GeneratesDailyFilesWithTheirDefects) {
   fs::path again = dir / "again";
   GenerateOrders(again, {2, 5000, 7});
   EXPECT_EQ(ReadFile(again / "data/orders/date=2026-01-01/orders.csv"), day1);
+  fs::remove_all(dir);
+}
+
+TEST(Retail, GeneratesTheShopDatabaseAndTheApiPages) {
+  fs::path dir = fs::temp_directory_path() / ("sluice-retail-" + UniqueSuffix());
+  auto made = GenerateShopSources(dir, {50, 150, 7});
+  EXPECT_EQ(made.customers, 50);
+  EXPECT_EQ(made.review_pages, 2);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "data/shop.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*), count(DISTINCT customer_id) FROM customers",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 50);
+  EXPECT_EQ(sqlite3_column_int(st, 1), 50);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  auto first = nlohmann::json::parse(ReadFile(dir / "data/reviews/reviews.json"));
+  EXPECT_EQ(first["data"].size(), 100u);
+  EXPECT_EQ(first["next"], "reviews-2.json");
+  auto second = nlohmann::json::parse(ReadFile(dir / "data/reviews/reviews-2.json"));
+  EXPECT_EQ(second["data"].size(), 50u);
+  EXPECT_TRUE(second["next"].is_null());
+  // Same seed, same pages (and a second run replaces the database).
+  GenerateShopSources(dir, {50, 150, 7});
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(dir / "data/reviews/reviews.json")), first);
   fs::remove_all(dir);
 }
 

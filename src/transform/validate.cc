@@ -24,6 +24,34 @@ int Dag::Find(const std::string& name) const {
   return -1;
 }
 
+std::map<size_t, std::string> WaitingForSources(const Dag& dag, const project::Project& project,
+                                                meta::CatalogStore& catalog) {
+  std::map<size_t, std::string> waiting;
+  for (size_t i : dag.order) {
+    for (const auto& ref : dag.nodes[i].inputs) {
+      int writer = dag.WriterOf(ref.table);
+      if (writer >= 0) {
+        if (auto it = waiting.find(static_cast<size_t>(writer)); it != waiting.end()) {
+          waiting[i] = it->second;
+          break;
+        }
+        continue;
+      }
+      auto source = project.sources.find(ref.table.name);
+      if (ref.table.db != "bronze" || source == project.sources.end() ||
+          catalog.GetTable(ref.table.db, ref.table.name)) {
+        continue;
+      }
+      waiting[i] = fmt::format(
+          "{} has no files yet (land them with `sluice {} {}`, then `sluice crawl {}`)",
+          ref.table.str(), source->second.extract ? "extract" : "ingest",
+          source->second.extract ? ref.table.name : ref.table.name + " FILES...", ref.table.name);
+      break;
+    }
+  }
+  return waiting;
+}
+
 Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics) {
   Dag dag;
   for (const auto& [name, job] : project.jobs) {

@@ -1,9 +1,11 @@
 #pragma once
 // Whole-project checks beyond the shape of each file: references between resources, one writer
 // per table, the dependency graph (no cycles), and check rules that parse.
+#include <map>
 #include <string>
 #include <vector>
 
+#include "meta/catalog_store.h"
 #include "project/project.h"
 
 namespace sluice::transform {
@@ -29,6 +31,13 @@ struct Dag {
 
 // Adds problems to `diagnostics`; returns the graph (ordered when there is no cycle).
 Dag BuildDag(const project::Project& project, project::Diagnostics& diagnostics);
+
+// The nodes of `dag` that cannot run yet because a source they read (directly, or through the
+// nodes they read) has never been crawled: its table is not in `catalog`. Each with the reason,
+// one line naming the source and the commands that land and crawl it. `sluice run --all` skips
+// them, so that a fresh project whose extracted sources have not run yet builds the rest.
+std::map<size_t, std::string> WaitingForSources(const Dag& dag, const project::Project& project,
+                                                meta::CatalogStore& catalog);
 
 // The quarantine table of a model (quarantine.<db>_<name>) that sets rows aside.
 std::string QuarantineName(const project::TableName& model);
