@@ -122,8 +122,10 @@ int Init(const std::string& dir, const std::string& example, bool sample_data) {
   std::cout << "  sluice crawl\n  sluice run --all\n"
                "  sluice query \"SELECT * FROM gold.country_revenue ORDER BY rank\"\n";
   if (sample_data) {
-    std::cout << "\nThe reviews come from an API: serve the sample pages, then pull them:\n"
-                 "  python3 -m http.server 18766 --bind 127.0.0.1 --directory data/reviews &\n"
+    std::cout << "\nThe reviews come from an API: serve the sample pages, then pull them (on "
+                 "another port,\nset RETAIL_REVIEWS_API=http://127.0.0.1:PORT):\n"
+                 "  python3 -m http.server 18766 --bind 127.0.0.1 --directory data/reviews "
+                 "> /dev/null 2>&1 &\n"
                  "  sluice run shop_sync\n";
   }
   return 0;

@@ -33,6 +33,15 @@ bool IsSecret(std::string_view value) {
   return Secrets().count(std::string(value)) > 0;
 }
 
+std::vector<std::string> SecretsIn(std::string_view text) {
+  std::lock_guard lock(mu);
+  std::vector<std::string> found;
+  for (const auto& secret : Secrets()) {
+    if (text.find(secret) != std::string_view::npos) found.push_back(secret);
+  }
+  return found;
+}
+
 std::string Redact(std::string text) {
   std::lock_guard lock(mu);
   for (const auto& secret : Secrets()) ReplaceAll(text, secret, "***");

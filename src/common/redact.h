@@ -4,12 +4,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice {
 
 void RegisterSecret(std::string_view value);
 // Whether `value` is a registered secret (as a whole).
 bool IsSecret(std::string_view value);
+// The registered secrets that occur in `text`, longest first.
+std::vector<std::string> SecretsIn(std::string_view text);
 std::string Redact(std::string text);
 // Every string in `value` (keys included) with registered secrets replaced. Redacting the
 // values rather than the serialized text keeps secrets out even when JSON escaping would change

@@ -181,7 +181,7 @@ FROM (
   SELECT * FROM {{ ref('bronze.customers') }}
   QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY _sluice_extracted_at DESC) = 1
 )
-WHERE NOT _sluice_deleted
+WHERE _sluice_deleted IS NOT TRUE
 GROUP BY ALL
 )x";
 

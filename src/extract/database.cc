@@ -8,7 +8,9 @@
 #include <deque>
 #include <exception>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/error.h"
@@ -38,18 +40,24 @@ struct State {
   // The cursor and key values of the last row landed, as SourceDatabase::Read returned them;
   // empty before the first incremental run.
   std::vector<json> bound;
-  std::string keys;  // the lake key of the key set the last run read ("" none)
+  std::vector<std::string> columns;  // the cursor's and key's names, as `bound` holds them
+  std::string keys;                  // the lake key of the key set the last run read ("" none)
 
   static State Parse(const std::string& text) {
     State s;
     json j = json::parse(text, nullptr, false);
     if (!j.is_object()) return s;
     if (j.contains("bound") && j["bound"].is_array()) s.bound = j["bound"].get<std::vector<json>>();
+    if (j.contains("columns") && j["columns"].is_array()) {
+      for (const auto& c : j["columns"]) {
+        if (c.is_string()) s.columns.push_back(c.get<std::string>());
+      }
+    }
     if (j.contains("keys") && j["keys"].is_string()) s.keys = j["keys"].get<std::string>();
     return s;
   }
   std::string Dump() const {
-    json j = {{"bound", bound}, {"keys", keys}};
+    json j = {{"bound", bound}, {"columns", columns}, {"keys", keys}};
     if (!bound.empty()) j["cursor"] = bound.front();
     return j.dump();
   }
@@ -64,7 +72,8 @@ std::string Literal(const json& v) {
 }
 
 std::string Relation(const project::DatabaseExtract& spec) {
-  if (!spec.query.empty()) return "(" + spec.query + ") AS s";
+  // The line end ends a `-- comment` the query may end with.
+  if (!spec.query.empty()) return "(" + spec.query + "\n) AS s";
   std::vector<std::string> parts;
   for (const auto& p : Split(spec.table, '.')) parts.push_back(SqlIdent(p));
   return Join(parts, ".") + " AS s";
@@ -115,7 +124,21 @@ std::string ConversionProblem(const std::string& message, const std::vector<Colu
                        SqlIdent(columns[i].name), columns[i].source_type, columns[i].lake_type,
                        rest);
   }
-  return OneLine(engine::WithoutQuote(message), 300);
+  // The first line that says what went wrong: never DuckDB's quote of the row ("Original Line",
+  // which may hold personal data).
+  std::string first;
+  for (const auto& line : Split(engine::WithoutQuote(message), '\n')) {
+    if (Trim(line).empty() || StartsWith(line, "Original Line") ||
+        StartsWith(line, "CSV Error on Line")) {
+      continue;
+    }
+    first = OneLine(line, 300);
+    break;
+  }
+  for (const char* prefix : {"Invalid Input Error: ", "Conversion Error: "}) {
+    if (StartsWith(first, prefix)) return first.substr(std::string_view(prefix).size());
+  }
+  return first;
 }
 
 // CSV rows of the source in files of `per_file` rows. A full file is converted to Parquet by a
@@ -230,10 +253,11 @@ class Chunks {
     for (size_t i = 0; i < columns_.size(); ++i) {
       const Column& c = columns_[i];
       std::string field = fmt::format("c{}", i);
-      types.push_back(fmt::format("'{}': '{}'", field, c.hex ? "VARCHAR" : c.lake_type));
+      types.push_back(
+          fmt::format("'{}': '{}'", field, c.convert.empty() ? c.lake_type : "VARCHAR"));
+      std::string quoted = "\"" + field + "\"";
       items.push_back(fmt::format(
-          "{} AS {}",
-          c.hex ? fmt::format("from_hex(substr(\"{}\", 3))", field) : "\"" + field + "\"",
+          "{} AS {}", c.convert.empty() ? quoted : fmt::format(fmt::runtime(c.convert), quoted),
           SqlIdent(c.name)));
     }
     items.insert(items.end(), added_.begin(), added_.end());
@@ -276,7 +300,49 @@ class Chunks {
   std::thread worker_;  // last: it starts once everything above is built
 };
 
+// `initial_value` as the literal the cursor column compares with: read as the column's lake type
+// and written in its canonical text (a number unquoted), so that a database comparing texts
+// (SQLite) compares like values. Throws extract.initial_value when it is not such a value.
+std::string InitialLiteral(engine::Connection& duck, const project::DatabaseExtract& spec,
+                           const Column& cursor, const std::string& source) {
+  const std::string& type = cursor.lake_type;
+  // A SQLite column without a declared type holds numbers and texts alike, and SQLite orders
+  // every number before every text: a number is compared as one.
+  if (type == "VARCHAR" && cursor.source_type == "(none)") {
+    auto r = duck.Query(fmt::format("SELECT CAST(TRY_CAST({} AS DOUBLE) AS VARCHAR)",
+                                    SqlString(spec.initial_value)));
+    if (auto number = r.Get(0, 0);
+        number && !spec.initial_value.empty() &&
+        spec.initial_value.find_first_not_of("0123456789.-+eE") == std::string::npos) {
+      return spec.initial_value;
+    }
+  }
+  if (type == "VARCHAR" || type == "BLOB") return SqlString(spec.initial_value);
+  auto r = duck.Query(fmt::format("SELECT CAST(TRY_CAST({} AS {}) AS VARCHAR)",
+                                  SqlString(spec.initial_value), type));
+  auto text = r.Get(0, 0);
+  if (!text) {
+    FailWithCode(ErrorKind::kConfig, "extract.initial_value",
+                 "source {}: initial_value '{}' is not a {} value, the type of the cursor {} ({} "
+                 "in the source)",
+                 source, spec.initial_value, type, cursor.name, cursor.source_type);
+  }
+  // A time with a zone keeps its text (the database reads the offset); the others their
+  // canonical form.
+  if (type == "TIMESTAMPTZ") return SqlString(spec.initial_value);
+  static const std::set<std::string> numbers = {"BIGINT",   "INTEGER", "SMALLINT",
+                                                "UINTEGER", "DOUBLE",  "FLOAT"};
+  if (numbers.count(type) || StartsWith(type, "DECIMAL")) return *text;
+  return SqlString(*text);
+}
+
 }  // namespace
+
+std::string ConvertText(std::string text) {
+  ReplaceAll(text, "{", "{{");
+  ReplaceAll(text, "}", "}}");
+  return text;
+}
 
 std::unique_ptr<SourceDatabase> OpenSourceDatabase(const project::DatabaseExtract& spec,
                                                    const fs::path& root) {
@@ -345,9 +411,24 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
   auto db = OpenSourceDatabase(spec, ws.project.root);
   const std::string relation = Relation(spec);
   std::vector<Column> columns = db->Describe(relation);
+  if (columns.empty()) {
+    FailWithCode(ErrorKind::kConfig, "extract.bad_column", "source {}: {} has no columns", name,
+                 What(spec));
+  }
+  std::map<std::string, std::string> seen;  // lower-case name: the name
   for (const auto& c : columns) {
-    if (c.name == "extracted_at" || c.name == kExtractedAtColumn ||
-        (spec.detect_deletes && c.name == kDeletedColumn)) {
+    // Parquet readers and DuckDB take names case-blind: "ID" and "id" are one column there.
+    const std::string lower = ToLower(c.name);
+    if (c.name.empty() || !seen.emplace(lower, c.name).second) {
+      FailWithCode(ErrorKind::kConfig, "extract.bad_column",
+                   "source {}: {} has {}; the lake tells columns apart by their names, case "
+                   "ignored: rename them in a query:",
+                   name, What(spec),
+                   c.name.empty() ? "a column without a name"
+                                  : fmt::format("the columns '{}' and '{}'", seen[lower], c.name));
+    }
+    if (lower == "extracted_at" || lower == kExtractedAtColumn ||
+        (spec.detect_deletes && lower == kDeletedColumn)) {
       FailWithCode(ErrorKind::kConfig, "extract.bad_column",
                    "source {}: {} has a column `{}`, a name Sluice lands its own values under; "
                    "rename it in a query: (SELECT ..., {} AS other_name FROM ...)",
@@ -360,34 +441,38 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
   for (const auto& k : spec.key) key_columns.push_back(IndexOf(columns, k, name, spec, "key"));
   if (!spec.cursor.empty()) bound.insert(bound.end(), key_columns.begin(), key_columns.end());
 
-  // Which rows: those after the last row landed, in (cursor, key) order.
-  std::string where;
-  std::vector<std::string> order;
-  for (size_t i : bound) order.push_back("s." + SqlIdent(columns[i].name));
-  if (!bound.empty() && !last.bound.empty() && !options.full_refresh) {
-    if (last.bound.size() != bound.size()) {
-      FailWithCode(ErrorKind::kConfig, "extract.bad_column",
-                   "source {}: its cursor and key changed since the last run ({} column(s), "
-                   "now {}); run sluice extract {} --full-refresh to start over",
-                   name, last.bound.size(), bound.size(), name);
-    }
-    std::vector<std::string> literals;
-    for (const auto& v : last.bound) literals.push_back(Literal(v));
-    where = fmt::format(" WHERE ({}) > ({})", Join(order, ", "), Join(literals, ", "));
-  } else if (!bound.empty() && !spec.initial_value.empty()) {
-    where = fmt::format(" WHERE {} >= {}", order.front(), SqlString(spec.initial_value));
-  } else if (!bound.empty()) {
-    where = fmt::format(" WHERE {} IS NOT NULL", order.front());
-  }
-  std::string select = fmt::format("SELECT {} FROM {}{}", SelectList(columns), relation, where);
-  if (!order.empty()) select += " ORDER BY " + Join(order, ", ");
-
   // One DuckDB thread: the conversion of a chunk overlaps with the stream of the next, and the
   // database server (often on the same machine) needs the other cores. On 2 cores, 2 threads
   // made the run 1.67x psql's \copy, 1 thread 1.21x (bench/extract).
   engine::Database duck_db("", 1);
   engine::Connection duck(duck_db);
   duck.Execute("SET temp_directory = " + SqlString((scratch / "duckdb.tmp").string()));
+
+  // Which rows: those after the last row landed, in (cursor, key) order.
+  std::string where;
+  std::vector<std::string> order;
+  for (size_t i : bound) order.push_back("s." + SqlIdent(columns[i].name));
+  if (!bound.empty() && !last.bound.empty() && !options.full_refresh) {
+    std::vector<std::string> now;
+    for (size_t i : bound) now.push_back(columns[i].name);
+    if (last.bound.size() != bound.size() || (!last.columns.empty() && last.columns != now)) {
+      FailWithCode(ErrorKind::kConfig, "extract.bad_column",
+                   "source {}: its cursor and key changed since the last run (from [{}] to "
+                   "[{}]); run sluice extract {} --full-refresh to start over",
+                   name, Join(last.columns, ", "), Join(now, ", "), name);
+    }
+    std::vector<std::string> literals;
+    for (const auto& v : last.bound) literals.push_back(Literal(v));
+    where = fmt::format(" WHERE ({}) > ({})", Join(order, ", "), Join(literals, ", "));
+  } else if (!bound.empty() && !spec.initial_value.empty()) {
+    where = fmt::format(" WHERE {} >= {}", order.front(),
+                        InitialLiteral(duck, spec, columns[bound.front()], name));
+  } else if (!bound.empty()) {
+    where = fmt::format(" WHERE {} IS NOT NULL", order.front());
+  }
+  std::string select = fmt::format("SELECT {} FROM {}{}", SelectList(columns), relation, where);
+  if (!order.empty()) select += " ORDER BY " + Join(order, ", ");
+
   std::vector<std::string> added = {extracted_at};
   if (spec.detect_deletes) added.push_back(fmt::format("false AS {}", SqlIdent(kDeletedColumn)));
   Chunks chunks(duck_db, scratch, "rows", columns, spec.chunk_rows, added, name);
@@ -404,11 +489,51 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
   pulled.extension = "parquet";
   pulled.files = chunks.Close();
   State state = last;
-  if (!next.empty()) state.bound = next;
+  if (!next.empty()) {
+    state.bound = next;
+    state.columns.clear();
+    for (size_t i : bound) state.columns.push_back(columns[i].name);
+  }
   if (options.full_refresh && next.empty()) state.bound.clear();
+  pulled.commit_state = state.bound != last.bound || state.columns != last.columns;
+
+  // Every row of the run has its own key: two versions of a row in one run could not be told
+  // apart downstream.
+  if (!key_columns.empty() && !pulled.files.empty()) {
+    std::vector<std::string> paths, keys;
+    for (const auto& f : pulled.files) paths.push_back(f.string());
+    for (const auto& k : spec.key) keys.push_back(SqlIdent(k));
+    auto repeated = duck.Query(fmt::format(
+        "SELECT {0}, count(*) FROM read_parquet({1}) GROUP BY ALL HAVING count(*) > 1 LIMIT 1",
+        Join(keys, ", "), SqlStringList(paths)));
+    std::vector<std::string> null_tests;
+    for (const auto& k : keys) null_tests.push_back(k + " IS NULL");
+    int64_t nulls = duck.Query(fmt::format("SELECT count(*) FROM read_parquet({}) WHERE {}",
+                                           SqlStringList(paths), Join(null_tests, " OR ")))
+                        .GetInt(0, 0);
+    if (nulls > 0) {
+      FailWithCode(ErrorKind::kInput, "extract.bad_key",
+                   "source {}: {} row(s) read have NULL in a key column ({}); the key must "
+                   "identify each row: filter them out in a query: (WHERE ... IS NOT NULL) or "
+                   "choose another key (nothing landed)",
+                   name, nulls, Join(spec.key, ", "));
+    }
+    if (repeated.row_count() > 0) {
+      std::vector<std::string> values;
+      for (size_t i = 0; i < spec.key.size(); ++i) {
+        values.push_back(fmt::format("{} = {}", spec.key[i], repeated.GetOr(i, 0, "NULL")));
+      }
+      FailWithCode(ErrorKind::kInput, "extract.bad_key",
+                   "source {}: key [{}] is not unique: {} rows read share {}; the key must "
+                   "identify each row of {} (nothing landed)",
+                   name, Join(spec.key, ", "), repeated.GetInt(spec.key.size(), 0),
+                   Join(values, ", "), What(spec));
+    }
+  }
 
   // Deletes: the keys the run before read that are gone now.
   int64_t deletes = 0;
+  std::string key_set_note;
   if (spec.detect_deletes) {
     std::vector<Column> key_cols;
     for (size_t i : key_columns) key_cols.push_back(columns[i]);
@@ -428,8 +553,7 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
     } else {
       fs::rename(key_files.front(), key_set);
     }
-    // A full refresh starts over: it lands every row, and compares with no key set before.
-    if (!last.keys.empty() && !options.full_refresh) {
+    if (!last.keys.empty()) {
       lake::Fetched before = ws.store->Fetch({last.keys});
       std::vector<std::string> items;
       for (size_t i = 0; i < columns.size(); ++i) {
@@ -451,10 +575,19 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
                       .GetInt(0, 0);
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::kInterrupted) throw;
-        FailWithCode(ErrorKind::kIo, "extract.key_set",
-                     "source {}: the key set the last run kept ({}) cannot be compared: {}; run "
-                     "sluice extract {} --full-refresh to start over",
-                     name, last.keys, OneLine(engine::WithoutQuote(e.what()), 300), name);
+        const std::string problem = fmt::format(
+            "the key set the last run kept ({}) cannot be "
+            "compared: {}",
+            last.keys, OneLine(engine::WithoutQuote(e.what()), 300));
+        // A full refresh starts over without it; any other run would miss deletes.
+        if (!options.full_refresh) {
+          FailWithCode(ErrorKind::kIo, "extract.key_set",
+                       "source {}: {}; run sluice extract {} --full-refresh to start over (it "
+                       "lands no delete record for this once)",
+                       name, problem, name);
+        }
+        key_set_note = fmt::format("\nwarning: {}; no delete record this run", problem);
+        deletes = 0;
       }
       if (deletes > 0) pulled.files.push_back(out);
     }
@@ -480,6 +613,7 @@ Pulled PullDatabase(transform::Workspace& ws, const std::string& name,
                                  pulled.files.size(), cursor);
   }
   if (spec.cursor.empty()) report.message += " (a full extraction: every row, every run)";
+  report.message += key_set_note;
   return pulled;
 }
 

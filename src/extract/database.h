@@ -30,7 +30,13 @@ struct Column {
   // How the backend reads it: an SQL expression over the relation ("" the quoted name).
   std::string select;
   bool hex = false;  // its text is hex after "\x" (bytea, SQLite's BLOB): lands as BLOB
+  // How its text becomes the lake's value: a DuckDB expression over `{0}` (the text as VARCHAR),
+  // or "" to read the text as lake_type directly.
+  std::string convert;
 };
+
+// `text` (a message, a literal) as part of a Column::convert: its braces doubled.
+std::string ConvertText(std::string text);
 
 // One source database, read in one read-only snapshot from Open to destruction: what Describe
 // says and every Read agree. Not for concurrent use.

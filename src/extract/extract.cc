@@ -251,7 +251,7 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
             : PullDatabase(ws, name, *source.extract->database, last_state, run_tag, scratch,
                            options, report);
     std::string moving_later;  // why committed files wait for the next command to land
-    if (!pulled.files.empty()) {
+    if (!pulled.files.empty() || pulled.commit_state) {
       Landed landed = Land(store, metastore, name, run_tag, pulled, base_version);
       report.keys = landed.keys;
       report.files = static_cast<int64_t>(landed.keys.size());

@@ -23,6 +23,9 @@ struct Pulled {
   // Lake objects the new state no longer refers to: removed after the commit (best effort; one
   // left behind is harmless).
   std::vector<std::string> obsolete;
+  // Commit the state even when no file lands (a full refresh that found no row resets the
+  // cursor).
+  bool commit_state = false;
 };
 
 struct Landed {
@@ -35,8 +38,8 @@ struct Landed {
 // Throws Error(kIo) naming the file.
 void SyncFiles(const std::vector<fs::path>& files);
 
-// Lands `pulled` (at least one file) for `source`: stages each file under the run's hidden key,
-// commits them with the new state at `base_version`, then moves them to
+// Lands `pulled` (any number of files; none commits the state alone) for `source`: stages each file
+// under the run's hidden key, commits them with the new state at `base_version`, then moves them to
 // landing/<source>/extracted_at=<today>/<source>-<run_tag>-NNNNN.<extension>. Throws what the lake
 // and the metastore throw, kConflict (extract.conflict) when another run committed first, and
 // kInterrupted when the user interrupts before the commit; nothing of the run stays in the lake

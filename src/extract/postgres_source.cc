@@ -23,6 +23,7 @@ Column Map(const std::string& name, unsigned int oid, int mod, const std::string
     case 17:  // bytea
       c.lake_type = "BLOB";
       c.hex = true;
+      c.convert = "from_hex(substr({0}, 3))";
       break;
     case 20:
       c.lake_type = "BIGINT";
@@ -42,17 +43,24 @@ Column Map(const std::string& name, unsigned int oid, int mod, const std::string
     case 701:
       c.lake_type = "DOUBLE";
       break;
-    case 1082:
+    case 1082:  // PostgreSQL writes a date before year 1 as "0044-03-15 BC", DuckDB reads
+                // "0044-03-15 (BC)" (and would take the first for year 44 AD)
       c.lake_type = "DATE";
+      c.convert =
+          "CASE WHEN ends_with({0}, ' BC') THEN CAST(replace({0}, ' BC', ' (BC)') AS DATE) "
+          "ELSE CAST({0} AS DATE) END";
       break;
     case 1083:
       c.lake_type = "TIME";
       break;
     case 1114:
-      c.lake_type = "TIMESTAMP";
-      break;
-    case 1184:
-      c.lake_type = "TIMESTAMPTZ";
+    case 1184:  // DuckDB reads no time before year 1: such a value fails, never lands as AD
+      c.lake_type = oid == 1114 ? "TIMESTAMP" : "TIMESTAMPTZ";
+      c.convert = fmt::format(
+          "CASE WHEN ends_with({{0}}, ' BC') THEN error({} || {{0}}) ELSE CAST({{0}} AS {}) END",
+          ConvertText(SqlString(fmt::format(
+              "column {} holds a time before year 1, which the lake cannot hold: ", name))),
+          c.lake_type);
       break;
     case 2950:
       c.lake_type = "UUID";
@@ -106,7 +114,7 @@ class PostgresSource : public SourceDatabase {
     return columns;
   }
 
-  std::vector<json> Read(const std::string& select, const std::vector<Column>&,
+  std::vector<json> Read(const std::string& select, const std::vector<Column>& columns,
                          const std::vector<size_t>& bound,
                          const std::function<void(std::string_view row)>& row) override {
     std::string last;
@@ -121,8 +129,11 @@ class PostgresSource : public SourceDatabase {
     for (size_t i : bound) {
       if (i >= fields.size() || !fields[i]) {
         FailWithCode(ErrorKind::kInput, "extract.bad_key",
-                     "the last row read has NULL in a cursor or key column: a key must "
-                     "identify each row");
+                     "the last row read has NULL in column {} (the cursor or a key): every row "
+                     "needs both; filter such rows out in a query: (WHERE {} IS NOT NULL) or "
+                     "choose another key (nothing landed)",
+                     i < columns.size() ? columns[i].name : "?",
+                     i < columns.size() ? SqlIdent(columns[i].name) : "...");
       }
       values.emplace_back(*fields[i]);
     }
@@ -138,6 +149,7 @@ class PostgresSource : public SourceDatabase {
         "set_config('IntervalStyle', 'postgres', false), set_config('extra_float_digits', '1', "
         "false), set_config('bytea_output', 'hex', false), "
         "set_config('standard_conforming_strings', 'on', false), "
+        "set_config('client_encoding', 'UTF8', false), "
         "set_config('application_name', 'sluice extract', false)");
     return pg::Transaction(conn, pg::Isolation::kRepeatableRead, /*read_only=*/true);
   }

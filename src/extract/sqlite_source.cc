@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <cmath>
 #include <regex>
 
 #include "common/error.h"
@@ -32,6 +33,7 @@ Column Map(const std::string& name, const std::string& declared) {
   } else if (t.find("BLOB") != std::string::npos) {
     c.lake_type = "BLOB";
     c.hex = true;
+    c.convert = "from_hex(substr({0}, 3))";
   } else if (t.find("REAL") != std::string::npos || t.find("FLOA") != std::string::npos ||
              t.find("DOUB") != std::string::npos) {
     c.lake_type = "DOUBLE";
@@ -43,8 +45,27 @@ Column Map(const std::string& name, const std::string& declared) {
     c.lake_type = "BOOLEAN";
   } else if (t == "DATETIME" || t == "TIMESTAMP") {
     c.lake_type = "TIMESTAMP";
+    // DuckDB's cast would drop a zone offset (10:00+02:00 as 10:00): such a value fails.
+    c.convert = fmt::format(
+        R"(CASE WHEN regexp_matches({{0}}, '\d:\d\d(:\d\d(\.\d*)?)?\s*([Zz]|[+-]\d\d(:?\d\d)?)$') )"
+        "THEN error({} || {{0}} || {}) ELSE CAST({{0}} AS TIMESTAMP) END",
+        ConvertText(SqlString(fmt::format("column {} holds a time with a zone offset (", name))),
+        ConvertText(
+            SqlString(fmt::format("): a {} column lands as TIMESTAMP, without a zone; convert "
+                                  "the values in a query:",
+                                  declared))));
   } else if (t == "DATE") {
     c.lake_type = "DATE";
+    // DuckDB's cast would drop a time of day (2026-01-01 10:00 as 2026-01-01): such a value
+    // fails.
+    c.convert = fmt::format(
+        "CASE WHEN NOT regexp_matches({{0}}, {}) THEN error({} || {{0}} || {}) ELSE CAST({{0}} AS "
+        "DATE) END",
+        ConvertText(SqlString(R"(^\s*-?\d{4,}-\d\d?-\d\d?\s*$)")),
+        ConvertText(SqlString(fmt::format("column {} holds no date but '", name))),
+        ConvertText(SqlString(fmt::format("': a {} column lands as DATE, YYYY-MM-DD; convert the "
+                                          "values in a query:",
+                                          declared))));
   }
   return c;
 }
@@ -54,14 +75,19 @@ class SqliteSource : public SourceDatabase {
   explicit SqliteSource(const fs::path& file) : file_(file) {
     std::error_code ec;
     if (!fs::is_regular_file(file, ec)) {
-      FailWithCode(ErrorKind::kConfig, "extract.database", "SQLite database {} does not exist",
-                   file.string());
+      FailWithCode(ErrorKind::kConfig, "extract.database", "SQLite database {} {}", file.string(),
+                   fs::exists(file, ec) ? "is not a file"
+                                        : "does not exist (a relative path is "
+                                          "relative to the project folder)");
     }
     if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
         SQLITE_OK) {
       Throw("cannot open");
     }
     sqlite3_busy_timeout(db_, 10'000);
+    // A query that works long without returning rows still stops at Ctrl-C.
+    sqlite3_progress_handler(
+        db_, 10'000, [](void*) { return Interrupted() ? 1 : 0; }, nullptr);
     Exec("PRAGMA query_only = 1");
     Exec("BEGIN");  // one snapshot for Describe and every Read
   }
@@ -73,7 +99,7 @@ class SqliteSource : public SourceDatabase {
   }
 
   std::vector<Column> Describe(const std::string& relation) override {
-    Statement st(*this, fmt::format("SELECT * FROM {} LIMIT 0", relation));
+    Statement st(*this, fmt::format("SELECT * FROM {} LIMIT 0", relation), /*listing=*/true);
     std::vector<Column> columns;
     for (int i = 0; i < sqlite3_column_count(st.stmt); ++i) {
       const char* declared = sqlite3_column_decltype(st.stmt, i);
@@ -112,10 +138,17 @@ class SqliteSource : public SourceDatabase {
 
  private:
   struct Statement {
-    Statement(SqliteSource& source, const std::string& sql) {
+    // `listing`: a missing table is named with the tables there are.
+    Statement(SqliteSource& source, const std::string& sql, bool listing = false) {
       if (sqlite3_prepare_v2(source.db_, sql.c_str(), static_cast<int>(sql.size()), &stmt,
                              nullptr) != SQLITE_OK) {
-        source.Throw("cannot run the query");
+        std::string message = sqlite3_errmsg(source.db_);
+        if (listing && StartsWith(message, "no such table")) {
+          FailWithCode(ErrorKind::kConfig, "extract.database",
+                       "SQLite database {}: {}; its tables: {}", source.file_.string(), message,
+                       source.Tables());
+        }
+        source.Throw("cannot run the query (it must be one SELECT)");
       }
     }
     ~Statement() { sqlite3_finalize(stmt); }
@@ -126,7 +159,26 @@ class SqliteSource : public SourceDatabase {
     int rc = sqlite3_step(st.stmt);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
+    if (rc == SQLITE_INTERRUPT) Fail(ErrorKind::kInterrupted, "extraction interrupted");
     Throw("cannot read");
+  }
+
+  // The database's tables and views, for a message: at most 20.
+  std::string Tables() {
+    sqlite3_stmt* stmt = nullptr;
+    std::vector<std::string> names;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND "
+                           "name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 21",
+                           -1, &stmt, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(stmt) == SQLITE_ROW) {
+        names.push_back(names.size() == 20
+                            ? "..."
+                            : reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+      }
+    }
+    sqlite3_finalize(stmt);
+    return names.empty() ? "none" : Join(names, ", ");
   }
 
   void Exec(const char* sql) {
@@ -141,36 +193,38 @@ class SqliteSource : public SourceDatabase {
                  "SQLite database {}: {}: {}", file_.string(), what, message);
   }
 
-  // A value as Read's CSV line holds it.
+  // A value as Read's CSV line holds it. SQLite keeps each value with its own storage class;
+  // one that does not fit its column's lake type fails rather than land changed (DuckDB would
+  // read the text 0x10 as 16 into a BIGINT, and any text as hex digits into a BLOB).
   void Append(std::string& line, sqlite3_stmt* stmt, int i, const Column& column) {
-    switch (sqlite3_column_type(stmt, i)) {
-      case SQLITE_NULL:
-        return;
+    const int type = sqlite3_column_type(stmt, i);
+    if (type == SQLITE_NULL) return;
+    if (column.hex) {
+      if (type != SQLITE_BLOB && type != SQLITE_TEXT) Misfit(column, "a number");
+      static const char* digits = "0123456789abcdef";
+      const auto* p = static_cast<const unsigned char*>(
+          type == SQLITE_BLOB ? sqlite3_column_blob(stmt, i) : sqlite3_column_text(stmt, i));
+      int size = sqlite3_column_bytes(stmt, i);
+      line += "\"\\x";
+      for (int k = 0; k < size; ++k) {
+        line += digits[p[k] >> 4];
+        line += digits[p[k] & 15];
+      }
+      line += '"';
+      return;
+    }
+    switch (type) {
       case SQLITE_INTEGER:
         line += std::to_string(sqlite3_column_int64(stmt, i));
         return;
       case SQLITE_FLOAT:
         line += fmt::format("{}", sqlite3_column_double(stmt, i));
         return;
-      case SQLITE_BLOB: {
-        if (!column.hex) {
-          FailWithCode(ErrorKind::kInput, "extract.bad_value",
-                       "SQLite database {}: column {} holds a BLOB, and its declared type ({}) is "
-                       "not BLOB",
-                       file_.string(), column.name, column.source_type);
-        }
-        static const char* digits = "0123456789abcdef";
-        const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt, i));
-        int size = sqlite3_column_bytes(stmt, i);
-        line += "\"\\x";
-        for (int k = 0; k < size; ++k) {
-          line += digits[p[k] >> 4];
-          line += digits[p[k] & 15];
-        }
-        line += '"';
-        return;
-      }
+      case SQLITE_BLOB:
+        Misfit(column, "a BLOB");
       default: {
+        const std::string& t = column.lake_type;
+        if (t == "BIGINT" || t == "DOUBLE" || StartsWith(t, "DECIMAL")) Misfit(column, "a text");
         const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
         int size = sqlite3_column_bytes(stmt, i);
         line += '"';
@@ -183,23 +237,42 @@ class SqliteSource : public SourceDatabase {
     }
   }
 
+  [[noreturn]] void Misfit(const Column& column, const char* what) {
+    FailWithCode(ErrorKind::kInput, "extract.bad_value",
+                 "SQLite database {}: column {} (declared {}, landing as {}) holds {}; convert "
+                 "it in a query: or fix the row",
+                 file_.string(), column.name, column.source_type, column.lake_type, what);
+  }
+
   json Bound(sqlite3_stmt* stmt, int i) {
     switch (sqlite3_column_type(stmt, i)) {
       case SQLITE_INTEGER:
         return sqlite3_column_int64(stmt, i);
-      case SQLITE_FLOAT:
-        return sqlite3_column_double(stmt, i);
-      case SQLITE_TEXT:
-        return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
-                           sqlite3_column_bytes(stmt, i));
+      case SQLITE_FLOAT: {
+        double v = sqlite3_column_double(stmt, i);
+        if (std::isfinite(v)) return v;
+        break;  // no literal compares with it
+      }
+      case SQLITE_TEXT: {
+        std::string v(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
+                      sqlite3_column_bytes(stmt, i));
+        if (v.find('\0') == std::string::npos) return v;
+        break;  // no literal holds it
+      }
       default:
-        FailWithCode(ErrorKind::kInput, "extract.bad_key",
-                     "SQLite database {}: the last row read has {} in cursor or key column {}: "
-                     "a key must identify each row",
-                     file_.string(),
-                     sqlite3_column_type(stmt, i) == SQLITE_NULL ? "NULL" : "a BLOB",
-                     sqlite3_column_name(stmt, i));
+        break;
     }
+    FailWithCode(ErrorKind::kInput, "extract.bad_key",
+                 "SQLite database {}: the last row read has {} in column {} (the cursor or "
+                 "a key): every row needs both, as a number or a text; filter such rows "
+                 "out in a query: (WHERE {} IS NOT NULL) or choose another key (nothing "
+                 "landed)",
+                 file_.string(),
+                 sqlite3_column_type(stmt, i) == SQLITE_NULL   ? "NULL"
+                 : sqlite3_column_type(stmt, i) == SQLITE_BLOB ? "a BLOB"
+                 : sqlite3_column_type(stmt, i) == SQLITE_TEXT ? "a text with a NUL byte"
+                                                               : "an infinite number",
+                 sqlite3_column_name(stmt, i), SqlIdent(sqlite3_column_name(stmt, i)));
   }
 
   fs::path file_;

@@ -188,6 +188,18 @@ Connection::Connection(const std::string& conninfo, int connect_timeout_s) {
     }
   }
   PQconninfoFree(options);
+  for (const auto& secret : SecretsIn(conninfo)) {
+    size_t start = 0;
+    for (size_t i = 0; i <= secret.size(); ++i) {
+      if (i < secret.size() && std::strchr("/@?#:&=%", secret[i]) == nullptr) continue;
+      if (i - start >= 3 && i - start < secret.size()) {
+        fragments_.push_back(secret.substr(start, i - start));
+      }
+      start = i + 1;
+    }
+  }
+  std::sort(fragments_.begin(), fragments_.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 
   // Later keywords win: a connect_timeout in the conninfo overrides the default given here.
   std::string timeout = std::to_string(connect_timeout_s);
@@ -215,7 +227,9 @@ Connection::~Connection() {
 
 std::string Connection::Clean(std::string text) const {
   if (!password_.empty()) ReplaceAll(text, password_, "***");
-  return Redact(std::move(text));
+  text = Redact(std::move(text));
+  for (const auto& piece : fragments_) ReplaceAll(text, piece, "***");
+  return text;
 }
 
 void Connection::ThrowFromConnection(std::string_view what) {

@@ -150,6 +150,10 @@ class Connection {
   PGconn* conn_ = nullptr;
   PGcancel* cancel_ = nullptr;
   std::string password_;  // the secret to keep out of messages
+  // Pieces of the secrets in the conninfo, cut at the characters a URI splits at: a password
+  // that holds '/', '@', '?' or '#' breaks a URI apart, and libpq's messages then quote the
+  // pieces as a host, a port or a database name.
+  std::vector<std::string> fragments_;
   std::atomic<bool> cancel_requested_{false};
 };
 

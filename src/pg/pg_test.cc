@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/redact.h"
 #include "common/time.h"
 #include "pg/testing/server.h"
 
@@ -55,6 +56,16 @@ TEST_F(PgTest, ConnectFailureNeverShowsThePassword) {
   EXPECT_EQ(CodeOf([&] { Connection c("host=127.0.0.1 password " + password); }, &message),
             "pg.connect");
   EXPECT_EQ(message.find(password), std::string::npos) << message;
+  // A password from ${env:...} holding characters a URI splits at: libpq reads the pieces as a
+  // port, a host or a database name and quotes them; none of them shows.
+  for (std::string odd : {"Wr0ng/SecretXYZ", "Wr0ng@SecretXYZ", "Wr0ng?Secret#XYZ"}) {
+    RegisterSecret(odd);
+    std::string broken = "postgresql://postgres:" + odd +
+                         "@127.0.0.1:" + std::to_string(server_->port()) + "/postgres";
+    EXPECT_EQ(CodeOf([&] { Connection c(broken); }, &message), "pg.connect");
+    EXPECT_EQ(message.find("Secret"), std::string::npos) << message;
+    EXPECT_EQ(message.find("Wr0ng"), std::string::npos) << message;
+  }
   // The right password connects.
   Connection ok(server_->tcp_conninfo(testing::Server::kPassword));
   EXPECT_EQ(ok.Query("SELECT 1").Int(0, 0), 1);

@@ -431,16 +431,16 @@ std::string ReadName(FileReader& r, const YAML::Node& node, const std::string& w
 }
 
 void ReadDatabase(FileReader& r, const YAML::Node& node, DatabaseExtract& d) {
-  r.CheckKeys(
-      node,
-      {"database", "table", "query", "cursor", "key", "initial_value", "chunk_rows", "deletes"},
-      "extract");
   auto where = r.Scalar(node["database"], "extract database");
   if (!where) return;
   if (where->rfind("sqlite:", 0) == 0) {
     d.kind = DatabaseExtract::Kind::kSqlite;
+    // SQLAlchemy's (and dlt's) forms too: sqlite:///relative.db, sqlite:////absolute.db.
     d.sqlite = where->substr(7);
     if (d.sqlite.rfind("//", 0) == 0) d.sqlite = d.sqlite.substr(2);
+    if (d.sqlite.rfind("/", 0) == 0 && where->rfind("sqlite:///", 0) == 0) {
+      d.sqlite = d.sqlite.substr(1);
+    }
     if (d.sqlite.empty() || HasControlCharacter(d.sqlite) || d.sqlite.size() > 1000) {
       r.Error(node["database"], "extract database sqlite: needs the database file's path",
               "e.g. database: sqlite:data/shop.db (relative to the project folder)");
@@ -531,6 +531,11 @@ void ReadExtract(FileReader& r, const YAML::Node& node, Source& s) {
     r.Error(node, "extract must be a mapping", "e.g. extract: { http: { base_url: ... } }");
     return;
   }
+  // A misspelled key is named as such, before the question of which kind of extract it is.
+  r.CheckKeys(node,
+              {"http", "database", "table", "query", "cursor", "key", "initial_value", "chunk_rows",
+               "deletes"},
+              "extract");
   if (static_cast<bool>(node["http"]) == static_cast<bool>(node["database"])) {
     r.Error(node,
             "extract needs exactly one of `http` (an API to pull records from) and `database` (a "
@@ -541,7 +546,13 @@ void ReadExtract(FileReader& r, const YAML::Node& node, Source& s) {
   Diagnostics unset;
   r.DivertUnsetEnv(&unset);
   if (node["http"]) {
-    r.CheckKeys(node, {"http"}, "extract");
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.Scalar() != "http") {
+        r.Error(it->first, fmt::format("extract http takes no `{}` beside it (it belongs to "
+                                       "database sources)",
+                                       it->first.Scalar()));
+      }
+    }
     e.http.emplace();
     ReadHttp(r, node["http"], *e.http);
   } else {
