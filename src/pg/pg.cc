@@ -286,15 +286,7 @@ Result Connection::Run(std::string_view sql, const std::vector<Param>& params, M
   bool cancelled = false;
   std::unique_ptr<PGresult, decltype(&PQclear)> last(nullptr, &PQclear);
   while (true) {
-    while (PQisBusy(conn_)) {
-      pollfd ready{PQsocket(conn_), POLLIN, 0};
-      poll(&ready, 1, 100);
-      if (!cancelled && Interrupted()) {
-        Cancel();
-        cancelled = true;
-      }
-      if (PQconsumeInput(conn_) == 0) ThrowFromConnection(what);
-    }
+    while (PQisBusy(conn_)) WaitForInput(cancelled, what);
     PGresult* next = PQgetResult(conn_);
     if (next == nullptr) break;
     last.reset(next);
@@ -330,6 +322,16 @@ Result Connection::Run(std::string_view sql, const std::vector<Param>& params, M
     ThrowFromResult(result.result_, what);
   }
   return result;
+}
+
+void Connection::WaitForInput(bool& cancelled, std::string_view what) {
+  pollfd ready{PQsocket(conn_), POLLIN, 0};
+  poll(&ready, 1, 100);
+  if (!cancelled && Interrupted()) {
+    Cancel();
+    cancelled = true;
+  }
+  if (PQconsumeInput(conn_) == 0) ThrowFromConnection(what);
 }
 
 void Connection::SetStatementTimeout(int64_t ms) {
@@ -370,13 +372,7 @@ int64_t Connection::CopyTo(std::string_view copy_sql,
     }
     if (n == -1) break;  // the COPY is over; its result follows
     if (n == -2) ThrowFromConnection(what);
-    pollfd ready{PQsocket(conn_), POLLIN, 0};
-    poll(&ready, 1, 100);
-    if (!cancelled && Interrupted()) {
-      Cancel();
-      cancelled = true;
-    }
-    if (PQconsumeInput(conn_) == 0) ThrowFromConnection(what);
+    WaitForInput(cancelled, what);
   }
   Result last(PQgetResult(conn_));
   while (PGresult* more = PQgetResult(conn_)) PQclear(more);

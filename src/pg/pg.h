@@ -143,6 +143,9 @@ class Connection {
   Result Run(std::string_view sql, const std::vector<Param>& params, Mode mode);
   // Reads and drops what is left of a COPY TO after it was cancelled.
   void DrainCopyOut();
+  // Waits up to 100 ms for the server and reads what it sent; cancels the statement (once:
+  // `cancelled`) when the user interrupts.
+  void WaitForInput(bool& cancelled, std::string_view what);
   [[noreturn]] void ThrowFromResult(const PGresult* result, std::string_view what);
   [[noreturn]] void ThrowFromConnection(std::string_view what);
   std::string Clean(std::string text) const;
