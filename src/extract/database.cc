@@ -68,7 +68,10 @@ std::string Literal(const json& v) {
   if (v.is_string()) return SqlString(v.get<std::string>());
   if (v.is_number_integer()) return v.dump();
   if (v.is_number_float()) return fmt::format("{}", v.get<double>());
-  Fail(ErrorKind::kInternal, "an extraction bound holds {}", v.type_name());
+  FailWithCode(ErrorKind::kInput, "extract.bad_key",
+               "the cursor the last run kept holds {}, which no row compares with; run sluice "
+               "extract with --full-refresh to start over",
+               v.type_name());
 }
 
 std::string Relation(const project::DatabaseExtract& spec) {
