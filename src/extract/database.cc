@@ -184,7 +184,7 @@ class Chunks {
     Hand();
     {
       std::unique_lock lock(mu_);
-      changed_.wait(lock, [&] { return queue_.empty() && !busy_; });
+      changed_.wait(lock, [&] { return (queue_.empty() && !busy_) || error_; });
       if (error_) std::rethrow_exception(error_);
     }
     return parquet_;

@@ -257,6 +257,14 @@ def hostile():
     f = p.extract("dates", want=1)
     expect("column d holds no date but '2026-01-01 10:00:00'" in f.stderr,
            f"a time of day in a DATE column: {f.stderr}")
+    # A value that fails in the first of several chunks, the others waiting for conversion.
+    c.execute("CREATE TABLE many (id INTEGER, d DATE)")
+    c.executemany("INSERT INTO many VALUES (?, ?)",
+                  [(i, "bad" if i == 5 else "2026-01-01") for i in range(1, 3001)])
+    c.commit()
+    source("many", "  table: many\n  chunk_rows: 1000\n")
+    f = p.extract("many", want=1)
+    expect("column d holds no date but 'bad'" in f.stderr, f"a bad first chunk: {f.stderr}")
     for query, what in (('SELECT 1 AS "EXTRACTED_AT"', "`EXTRACTED_AT`"),
                         ('SELECT 1 AS "_Sluice_Extracted_At"', "`_Sluice_Extracted_At`")):
         source("names", f"  query: '{query}'\n")
