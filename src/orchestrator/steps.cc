@@ -126,11 +126,13 @@ class ProjectRunner : public StepRunner {
     constexpr size_t kMaxLine = 4096;
     constexpr int64_t kMaxLogLines = 10'000;
     constexpr size_t kMaxFigures = 100;
-    project::RequireSet(step.unset_env);
+    project::RequireSet(step.program.unset_env);
     Program program;
-    for (const auto& arg : step.command) program.argv.push_back(Substitute(arg, *ctx.scope));
-    program.cwd = ws.project.root / step.workdir;
-    for (const auto& [k, v] : step.env) program.env.emplace_back(k, Substitute(v, *ctx.scope));
+    for (const auto& arg : step.program.command)
+      program.argv.push_back(Substitute(arg, *ctx.scope));
+    program.cwd = ws.project.root / step.program.workdir;
+    for (const auto& [k, v] : step.program.env)
+      program.env.emplace_back(k, Substitute(v, *ctx.scope));
     program.env.emplace_back("SLUICE_RUN_ID", std::to_string(ctx.run_id));
     program.env.emplace_back("SLUICE_STEP", ctx.path);
     program.env.emplace_back("SLUICE_ATTEMPT", std::to_string(ctx.attempt));
@@ -183,7 +185,7 @@ class ProjectRunner : public StepRunner {
     for (bool is_stderr : {false, true}) {
       if (!partial[is_stderr].empty()) line(is_stderr, std::move(partial[is_stderr]));
     }
-    const std::string name = fs::path(step.command.at(0)).filename().string();
+    const std::string name = fs::path(step.program.command.at(0)).filename().string();
     std::string said = last_error.empty() ? "" : ": " + Redact(OneLine(last_error));
     switch (result.end) {
       case ProgramEnd::kStopped:

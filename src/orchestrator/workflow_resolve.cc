@@ -71,8 +71,9 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
     }
     if (s.kind == "command") {
       std::error_code ec;
-      if (!s.workdir.empty() && !fs::is_directory(p.root / s.workdir, ec)) {
-        d.Add(s.where, fmt::format("command workdir '{}' is no folder of the project", s.workdir),
+      if (!s.program.workdir.empty() && !fs::is_directory(p.root / s.program.workdir, ec)) {
+        d.Add(s.where,
+              fmt::format("command workdir '{}' is no folder of the project", s.program.workdir),
               "workdir is relative to the project folder");
       }
     }
@@ -110,7 +111,7 @@ void CheckSteps(const transform::Workspace& ws, const std::vector<project::Workf
 
 void AddCommandSecrets(const std::vector<project::WorkflowStep>& steps, project::Diagnostics& d) {
   for (const auto& s : steps) {
-    for (const auto& u : s.unset_env) d.Add(u.where, u.message, u.hint, u.code);
+    for (const auto& u : s.program.unset_env) d.Add(u.where, u.message, u.hint, u.code);
     for (const auto& c : s.choices) AddCommandSecrets(c.steps, d);
     for (const auto& b : s.branches) AddCommandSecrets(b, d);
     for (const auto& c : s.catches) AddCommandSecrets(c.steps, d);
@@ -126,6 +127,19 @@ void CheckCommandSecrets(const transform::Workspace& ws, project::Diagnostics& d
     AddCommandSecrets(wf.steps, diagnostics);
     AddCommandSecrets(wf.on_success, diagnostics);
     AddCommandSecrets(wf.on_failure, diagnostics);
+  }
+  for (const auto& [name, job] : ws.project.jobs) {
+    if (!job.script) continue;
+    for (const auto& u : job.script->program.unset_env) {
+      diagnostics.Add(u.where, u.message, u.hint, u.code);
+    }
+    std::error_code ec;
+    const std::string& workdir = job.script->program.workdir;
+    if (!workdir.empty() && !fs::is_directory(ws.project.root / workdir, ec)) {
+      diagnostics.Add(job.script->where,
+                      fmt::format("script workdir '{}' is no folder of the project", workdir),
+                      "workdir is relative to the project folder");
+    }
   }
 }
 

@@ -567,4 +567,62 @@ void ReadExtract(FileReader& r, const YAML::Node& node, Source& s) {
   s.extract = std::move(e);
 }
 
+void ReadProgramSettings(FileReader& r, const YAML::Node& map, ProgramSettings& out,
+                         const std::string& what) {
+  const YAML::Node body = map["command"];
+  constexpr size_t kMaxArgs = 1000, kMaxArg = 8192;
+  if (!body.IsSequence() || body.size() == 0) {
+    r.Error(body, "command must be a list: the program, then its arguments (no shell)",
+            "e.g. command: [python3, scripts/score.py, --day, \"${params.day}\"]; for a "
+            "shell, [sh, -c, \"...\"]");
+    return;
+  }
+  Diagnostics unset;
+  r.DivertUnsetEnv(&unset);
+  for (const auto& arg : body) {
+    auto v = r.Scalar(arg, "command argument");
+    if (!v) continue;
+    if (v->find('\0') != std::string::npos || v->size() > kMaxArg) {
+      r.Error(arg, fmt::format("a command argument holds a NUL byte or is longer than {} bytes",
+                               kMaxArg));
+      continue;
+    }
+    out.command.push_back(*v);
+  }
+  if (body.size() > kMaxArgs) {
+    r.Error(body, fmt::format("command has {} arguments, more than {}", body.size(), kMaxArgs));
+  }
+  if (!out.command.empty() && out.command[0].empty()) {
+    r.Error(body, "command names no program (its first item is empty)");
+  }
+  if (auto w = map["workdir"]) {
+    out.workdir = r.Scalar(w, "workdir").value_or("");
+    fs::path p(out.workdir);
+    bool escapes = p.is_absolute();
+    for (const auto& part : p) escapes = escapes || part == "..";
+    if (escapes || out.workdir.find('\0') != std::string::npos) {
+      r.Error(w, "workdir must be a folder inside the project, relative to it",
+              "e.g. workdir: scripts");
+      out.workdir.clear();
+    }
+  }
+  if (auto e = map["env"]) {
+    static const std::regex name(R"([A-Za-z_][A-Za-z0-9_]{0,127})");
+    auto pairs = r.Pairs(e, "env");
+    for (const auto& [k, v] : pairs) {
+      if (!std::regex_match(k, name)) {
+        r.Error(e, fmt::format("env: '{}' is not a variable name", k.substr(0, 130)));
+      } else if (v.find('\0') != std::string::npos) {
+        r.Error(e, fmt::format("env {} holds a NUL byte", k));
+      } else {
+        out.env.emplace_back(k, v);
+      }
+    }
+  }
+  r.DivertUnsetEnv(nullptr);
+  for (const auto& d : unset.items()) {
+    out.unset_env.push_back({d.where, fmt::format("{} ({})", d.message, what), d.hint, d.code});
+  }
+}
+
 }  // namespace sluice::project

@@ -1197,9 +1197,10 @@ void CheckDestinationKey(FileReader& r, const YAML::Node& node, const std::optio
 }
 
 void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
-  r.CheckKeys(doc,
-              {"job", "description", "input", "incremental", "output", "steps", "checks", "pii"},
-              "a job");
+  r.CheckKeys(
+      doc,
+      {"job", "description", "input", "incremental", "output", "steps", "script", "checks", "pii"},
+      "a job");
   Job job;
   job.where = r.At(doc["job"]);
   auto name = r.Scalar(doc["job"], "job");
@@ -1221,6 +1222,30 @@ void LoadJob(FileReader& r, const YAML::Node& doc, Project& project) {
             "add e.g. `input: bronze.orders`");
   }
   if (auto n = doc["incremental"]) job.incremental = r.Bool(n, "incremental").value_or(false);
+  if (auto n = doc["script"]) {
+    Script script;
+    script.where = r.At(n);
+    if (!n.IsMap() || !n["command"]) {
+      r.Error(n, "script must be a mapping with `command`",
+              "e.g. script: { command: [python3, scripts/score.py] }");
+    } else {
+      r.CheckKeys(n, {"command", "workdir", "env", "timeout", "format"}, "script");
+      ReadProgramSettings(r, n, script.program, fmt::format("the script of job '{}'", *name));
+      if (auto t = n["timeout"]) {
+        auto ms = ParseDurationMs(r.Scalar(t, "script timeout").value_or(""));
+        if (ms && *ms >= 1000) {
+          script.timeout_ms = *ms;
+        } else {
+          r.Error(t, "script timeout is not a duration of at least 1s", "e.g. 10m");
+        }
+      }
+      if (auto f = n["format"]) {
+        script.format =
+            r.Choice(f, "script format", {"parquet", "jsonl", "csv"}).value_or(script.format);
+      }
+    }
+    job.script = std::move(script);
+  }
   if (auto n = doc["pii"])
     job.pii_auto = r.Choice(n, "pii", {"auto", "none"}).value_or("") == "auto";
   if (auto out = doc["output"]) {

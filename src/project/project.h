@@ -204,6 +204,17 @@ struct HttpExtract {
   int64_t max_pages = 100'000;     // a pagination longer than this fails the run
 };
 
+// A program Sluice runs (a `command:` step, a job's `script:`): its arguments (no shell), its
+// working folder (relative to the project folder; "" the project folder), environment settings
+// over Sluice's, and the settings naming an unset ${env:...} (it refuses to run while there are
+// any).
+struct ProgramSettings {
+  std::vector<std::string> command;
+  std::string workdir;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<Diagnostic> unset_env;
+};
+
 // `extract: { database: ... }`: rows of a table or a query of a PostgreSQL or SQLite database.
 struct DatabaseExtract {
   enum class Kind { kPostgres, kSqlite };
@@ -277,6 +288,15 @@ struct Output {
   Location where;
 };
 
+// A job's `script:`: a program that makes the job's output from the rows its steps leave
+// (Sluice hands it those rows as files and reads back the files it writes).
+struct Script {
+  ProgramSettings program;
+  int64_t timeout_ms = 0;          // 0: none
+  std::string format = "parquet";  // of the files it reads and writes: parquet | jsonl | csv
+  Location where;
+};
+
 struct Job {
   std::string name;
   TableName input;
@@ -284,6 +304,7 @@ struct Job {
   bool incremental = false;
   Output output;
   std::vector<Step> steps;
+  std::optional<Script> script;
   std::vector<CheckSpec> checks;
   bool pii_auto = false;  // mask every column the catalog tags as sensitive (pii: auto)
   Location where;

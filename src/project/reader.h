@@ -225,5 +225,9 @@ bool HasControlCharacter(std::string_view text);
 // `extract:` of the source `s` (extract_settings.cc): its settings into s.extract; settings
 // naming an unset ${env:...} into s.extract->unset_env, not the file's diagnostics.
 void ReadExtract(FileReader& r, const YAML::Node& node, Source& s);
+// `command: [PROGRAM, ARG...]`, `workdir:` and `env:` of `map` (a command step, a job's
+// script:) into `out`; settings naming an unset ${env:...} go to out.unset_env, tagged `what`.
+void ReadProgramSettings(FileReader& r, const YAML::Node& map, ProgramSettings& out,
+                         const std::string& what);
 
 }  // namespace sluice::project

@@ -56,70 +56,19 @@ class WorkflowReader {
   // command: [PROGRAM, ARG...] with workdir: and env:. The id is the program's name, or the name
   // of the script it runs ([python3, scripts/score.py] -> score).
   void ReadCommand(const YAML::Node& node, WorkflowStep& step) {
-    const YAML::Node body = node["command"];
-    constexpr size_t kMaxArgs = 1000, kMaxArg = 8192;
-    if (!body.IsSequence() || body.size() == 0) {
-      r_.Error(body, "command must be a list: the program, then its arguments (no shell)",
-               "e.g. command: [python3, scripts/score.py, --day, \"${params.day}\"]; for a "
-               "shell, [sh, -c, \"...\"]");
-      return;
-    }
-    Diagnostics unset;
-    r_.DivertUnsetEnv(&unset);
-    for (const auto& arg : body) {
-      auto v = r_.Scalar(arg, "command argument");
-      if (!v) continue;
-      if (v->find('\0') != std::string::npos || v->size() > kMaxArg) {
-        r_.Error(arg, fmt::format("a command argument holds a NUL byte or is longer than {} bytes",
-                                  kMaxArg));
-        continue;
-      }
-      step.command.push_back(*v);
-    }
-    if (body.size() > kMaxArgs) {
-      r_.Error(body, fmt::format("command has {} arguments, more than {}", body.size(), kMaxArgs));
-    }
-    if (!step.command.empty() && step.command[0].empty()) {
-      r_.Error(body, "command names no program (its first item is empty)");
-    }
-    if (auto w = node["workdir"]) {
-      step.workdir = r_.Scalar(w, "workdir").value_or("");
-      fs::path p(step.workdir);
-      bool escapes = p.is_absolute();
-      for (const auto& part : p) escapes = escapes || part == "..";
-      if (escapes || step.workdir.find('\0') != std::string::npos) {
-        r_.Error(w, "workdir must be a folder inside the project, relative to it",
-                 "e.g. workdir: scripts");
-        step.workdir.clear();
-      }
-    }
-    if (auto e = node["env"]) {
-      static const std::regex name(R"([A-Za-z_][A-Za-z0-9_]{0,127})");
-      auto pairs = r_.Pairs(e, "env");
-      for (const auto& [k, v] : pairs) {
-        if (!std::regex_match(k, name)) {
-          r_.Error(e, fmt::format("env: '{}' is not a variable name", k.substr(0, 130)));
-        } else if (v.find('\0') != std::string::npos) {
-          r_.Error(e, fmt::format("env {} holds a NUL byte", k));
-        } else {
-          step.env.emplace_back(k, v);
-        }
-      }
-    }
-    r_.DivertUnsetEnv(nullptr);
-    for (const auto& d : unset.items()) {
-      step.unset_env.push_back({d.where, d.message + " (a command step)", d.hint, d.code});
-    }
+    ReadProgramSettings(r_, node, step.program, "a command step");
     // The id: the script an interpreter runs, else the program.
     std::string id;
-    for (const auto& arg : step.command) {
+    for (const auto& arg : step.program.command) {
       static const std::regex script(R"(.*\.(py|sh|bash|R|r|js|rb|pl|jl|sql)$)");
       if (std::regex_match(arg, script)) {
         id = fs::path(arg).stem().string();
         break;
       }
     }
-    if (id.empty() && !step.command.empty()) id = fs::path(step.command[0]).filename().string();
+    if (id.empty() && !step.program.command.empty()) {
+      id = fs::path(step.program.command[0]).filename().string();
+    }
     for (char& c : id) {
       if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
     }

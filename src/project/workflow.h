@@ -59,13 +59,7 @@ struct WorkflowStep {
   int max_concurrency = 0;                          // map/parallel: 0 = unbounded
   std::vector<WorkflowStep> steps;                  // map body
   std::vector<std::pair<std::string, std::string>> params;  // workflow: child parameters
-  // command: the program and its arguments (no shell), its working folder (relative to the
-  // project folder; "" the project folder), environment settings over Sluice's, and the
-  // settings naming an unset ${env:...} (the step refuses to run while there are any).
-  std::vector<std::string> command;
-  std::string workdir;
-  std::vector<std::pair<std::string, std::string>> env;
-  std::vector<Diagnostic> unset_env;
+  ProgramSettings program;                                  // command
   Retry retry;
   std::vector<Catch> catches;
   int64_t timeout_ms = 0;  // 0: none

@@ -13,8 +13,10 @@
 #include "catalog/json_lines.h"
 #include "catalog/pii_tags.h"
 #include "common/error.h"
+#include "common/one_line.h"
 #include "common/redact.h"
 #include "common/strings.h"
+#include "common/subprocess.h"
 #include "common/time.h"
 #include "engine/capture.h"
 #include "quality/check_specs.h"
@@ -454,6 +456,117 @@ void LocateInvalidUtf8Lines(engine::Connection& conn, const meta::Table& input,
       (rows.empty() ? std::string() : "; INSERT INTO _sluice_utf8 VALUES " + Join(rows, ", ")));
 }
 
+// A folder of this run's scratch, removed with it.
+struct ScratchFolder {
+  explicit ScratchFolder(fs::path p) : path(std::move(p)) {}
+  ~ScratchFolder() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  fs::path path;
+};
+
+// The DuckDB COPY options and the reader of a script's file format.
+std::string CopyOptions(const std::string& format) {
+  if (format == "jsonl") return "FORMAT json";
+  if (format == "csv") return "FORMAT csv, HEADER true";
+  return "FORMAT parquet, COMPRESSION zstd";
+}
+
+// Writes the rows of `steps_sql` (the job's steps over its new files) into `dir` as one file of
+// the script's format, without Sluice's own columns.
+void WriteScriptInput(engine::Connection& conn, const project::Script& script,
+                      const std::string& steps_sql, const fs::path& dir) {
+  fs::create_directories(dir);
+  conn.Execute(fmt::format(
+      "COPY (SELECT COLUMNS(c -> NOT starts_with(c, '_sluice_')) FROM ({})) TO {} ({})", steps_sql,
+      SqlString((dir / ("part-0." + script.format)).string()), CopyOptions(script.format)));
+}
+
+// Runs the job's program with SLUICE_INPUT_DIR (the rows its steps left, as files) and
+// SLUICE_OUTPUT_DIR (an empty folder for the files it writes). Throws command.failed (kIo) when
+// it exits with another status than 0, is killed or runs past its timeout, with its last line
+// on stderr; command.not_found (kConfig) when it cannot be started.
+void RunScript(const project::Job& job, const project::Script& script, const fs::path& root,
+               const fs::path& dir, int64_t run_id) {
+  project::RequireSet(script.program.unset_env);
+  fs::create_directories(dir / "output");
+  Program program;
+  program.argv = script.program.command;
+  program.cwd = root / script.program.workdir;
+  program.env = script.program.env;
+  program.env.emplace_back("SLUICE_INPUT_DIR", (dir / "input").string());
+  program.env.emplace_back("SLUICE_OUTPUT_DIR", (dir / "output").string());
+  program.env.emplace_back("SLUICE_FORMAT", script.format);
+  program.env.emplace_back("SLUICE_JOB", job.name);
+  program.env.emplace_back("SLUICE_RUN_ID", std::to_string(run_id));
+  program.timeout_ms = script.timeout_ms;
+  program.grace_ms = 5000;
+  std::string partial, last_error;
+  program.on_output = [&](bool is_stderr, std::string_view data) {
+    if (!is_stderr) return;
+    for (char c : data) {
+      if (c != '\n') {
+        if (partial.size() < 4096) partial += c;
+      } else if (!partial.empty()) {
+        last_error = std::move(partial);
+        partial.clear();
+      }
+    }
+  };
+  ProgramResult result = RunProgram(program);
+  if (!partial.empty()) last_error = partial;
+  if (result.end == ProgramEnd::kStopped) Fail(ErrorKind::kInterrupted, "job interrupted");
+  if (result.ok()) return;
+  std::string said = last_error.empty() ? "" : ": " + Redact(OneLine(last_error));
+  const std::string name = fs::path(program.argv.at(0)).filename().string();
+  FailWithCode(
+      ErrorKind::kIo, "command.failed", "{}: the script of job {} ({}) {}{}", script.where.str(),
+      job.name, name,
+      result.end == ProgramEnd::kTimedOut
+          ? fmt::format("ran past its timeout ({} s) and was stopped", script.timeout_ms / 1000)
+      : result.end == ProgramEnd::kSignaled ? fmt::format("was killed by signal {}", result.code)
+                                            : fmt::format("exited with status {}", result.code),
+      said);
+}
+
+// The rows the program wrote in `dir`, judged by the job's checks (as CompileJob ends).
+std::string ScriptOutputSql(engine::Connection& conn, const project::Job& job,
+                            const project::Script& script, const std::vector<quality::Rule>& rules,
+                            const fs::path& dir) {
+  const std::string glob = SqlString((dir / ("*." + script.format)).string());
+  std::error_code ec;
+  bool any = false;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    any = any || entry.path().extension() == "." + script.format;
+  }
+  if (!any) {
+    FailWithCode(ErrorKind::kInput, "command.no_output",
+                 "{}: the script of job {} wrote no .{} file in SLUICE_OUTPUT_DIR; to publish no "
+                 "rows, write a file with the columns and no row",
+                 script.where.str(), job.name, script.format);
+  }
+  std::string reader = script.format == "jsonl"
+                           ? fmt::format("read_json_auto({}, format = 'newline_delimited')", glob)
+                       : script.format == "csv" ? fmt::format("read_csv({}, header = true)", glob)
+                                                : fmt::format("read_parquet({})", glob);
+  std::string ctes = fmt::format(
+      "WITH script_out AS (SELECT *, CAST(NULL AS INTEGER) AS _sluice_file FROM {})", reader);
+  std::vector<ColumnInfo> columns;
+  try {
+    columns = DataColumns(conn, ctes, "script_out");
+  } catch (const Error& e) {
+    FailWithCode(ErrorKind::kInput, "command.no_output",
+                 "{}: the files the script of job {} wrote cannot be read as {}: {}",
+                 script.where.str(), job.name, script.format, engine::WithoutQuote(e.what()));
+  }
+  std::string checks = ChecksSql(rules, "script_out", columns);
+  if (checks.empty()) return ctes + " SELECT * EXCLUDE (_sluice_file) FROM script_out";
+  return ctes + ", checked AS (" + checks + ") SELECT * EXCLUDE (_sluice_file) FROM checked";
+}
+
 }  // namespace
 
 std::string CompileJob(engine::Connection& conn, const project::Job& job,
@@ -610,12 +723,21 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
         fmt::format("list_extract({}, list_position({}, s.file_path))", SqlStringList(keys),
                     SqlStringList(local.Paths(keys)));
     std::unique_ptr<Batch> batch;
-    while (!batch) {
+    // A script job: the rows its steps leave go to the program as files, not to the output.
+    ScratchFolder script_dir(job.script ? ws.store->ScratchDir() : fs::path());
+    bool script_input = false;
+    while (!batch && !script_input) {
       std::string scan =
           catalog::ScanSql(*input, files, local, {.capture_rejects = csv, .file_index = true});
       try {
-        batch = WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan, range), run.id,
-                           options);
+        if (job.script) {
+          WriteScriptInput(conn, *job.script, CompileJob(conn, job, {}, scan, range),
+                           script_dir.path / "input");
+          script_input = true;
+        } else {
+          batch = WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan, range),
+                             run.id, options);
+        }
       } catch (const Error& e) {
         if (e.code() == "config.step_mismatch" || e.code() == "config.output_mismatch") {
           RethrowWith(FilesLackingColumns(*input, files));
@@ -646,6 +768,17 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
         bad_files.push_back(std::move(b));
       }
     }
+    if (job.script) {
+      step_done("transform", t, read.count());
+      t = NowMs();
+      RunScript(job, *job.script, ws.project.root, script_dir.path, run.id);
+      // The program's rows, judged by the job's checks, are the output: no arrival order.
+      OutputSpec script_spec = spec;
+      script_spec.arrival_column.clear();
+      batch = WriteBatch(conn, *ws.store, script_spec,
+                         ScriptOutputSql(conn, job, *job.script, rules, script_dir.path / "output"),
+                         run.id, options);
+    }
     report.rows_out = batch->rows();
     auto count = [&](const char* reason) {
       auto it = aside.counts().find(reason);
@@ -654,7 +787,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     report.rows_filtered = count("drop:filter");
     report.rows_deduplicated = count("drop:dedupe");
     report.rows_outside_range = count("drop:range");
-    step_done("transform", t, report.rows_out);
+    step_done(job.script ? "script" : "transform", t, report.rows_out);
 
     // Quarantine: rows rejected by a step or a check, and lines the reader could not parse.
     aside.Materialize(conn, "_set_aside");
@@ -723,6 +856,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     report.rows_left_out = report.rows_in - report.rows_out - report.rows_filtered -
                            report.rows_deduplicated - report.rows_outside_range -
                            (report.rows_quarantined - static_cast<int64_t>(bad_files.size()));
+    if (job.script) report.rows_left_out = 0;  // a program makes rows of its own
 
     // Checks that judge the output as a whole (fail and warn), over the batch.
     t = NowMs();
