@@ -156,7 +156,11 @@ ProgramResult RunProgram(const Program& program) {
   bool exited = false;
   ProgramResult result;
   while (true) {
-    if (waitpid(pid, &status, WNOHANG) == pid) {
+    // Its exit, seen without reaping it: while it is not reaped its process group id cannot
+    // go to another process, so the group can be killed safely below.
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid) {
       exited = true;
       break;
     }
@@ -193,7 +197,13 @@ ProgramResult RunProgram(const Program& program) {
     }
   }
   CloseFd(to_child);
-  if (!exited) {
+  if (exited) {
+    // What it started and left running (a child in the background) ends with it: nothing of a
+    // finished program writes on after its step or job has moved on.
+    kill(-pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  } else {
     if (program.grace_ms > 0) {
       kill(-pid, SIGTERM);
       const int64_t until = MonotonicMs() + program.grace_ms;

@@ -43,10 +43,12 @@ struct ProgramResult {
   bool ok() const { return end == ProgramEnd::kExited && code == 0; }
 };
 
-// Runs `program` to its end. Throws Error(kConfig, command.not_found) when argv[0] cannot be
-// found or run (missing, not executable; the message names it and the folder it ran in), and
-// Error(kIo, command.spawn) when the process cannot be started for another reason (no pipes,
-// no processes left). The calling thread ignores SIGPIPE while it writes the input.
+// Runs `program` to its end. The program runs in a process group of its own; when it exits,
+// whatever it started in that group and left running is killed. Throws Error(kConfig,
+// command.not_found) when argv[0] cannot be found or run (missing, not executable; the message
+// names it and the folder it ran in), and Error(kIo, command.spawn) when the process cannot be
+// started for another reason (no pipes, no processes left). The calling thread ignores SIGPIPE
+// while it writes the input.
 ProgramResult RunProgram(const Program& program);
 
 }  // namespace sluice

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "extract/extract.h"
 #include "orchestrator/executor.h"
+#include "project/reader.h"
 #include "quality/check_specs.h"
 #include "quality/rules.h"
 #include "transform/checks.h"
@@ -130,7 +131,7 @@ class ProjectRunner : public StepRunner {
     Program program;
     for (const auto& arg : step.program.command)
       program.argv.push_back(Substitute(arg, *ctx.scope));
-    program.cwd = ws.project.root / step.program.workdir;
+    program.cwd = project::ProgramFolder(ws.project.root, step.program, step.where);
     for (const auto& [k, v] : step.program.env)
       program.env.emplace_back(k, Substitute(v, *ctx.scope));
     program.env.emplace_back("SLUICE_RUN_ID", std::to_string(ctx.run_id));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <regex>
 
+#include "common/error.h"
 #include "common/redact.h"
 #include "common/strings.h"
 #include "project/reader.h"
@@ -623,6 +624,16 @@ void ReadProgramSettings(FileReader& r, const YAML::Node& map, ProgramSettings& 
   for (const auto& d : unset.items()) {
     out.unset_env.push_back({d.where, fmt::format("{} ({})", d.message, what), d.hint, d.code});
   }
+}
+
+fs::path ProgramFolder(const fs::path& root, const ProgramSettings& program,
+                       const Location& where) {
+  if (!InsideProject(root, program.workdir.empty() ? fs::path(".") : fs::path(program.workdir))) {
+    FailWithCode(ErrorKind::kConfig, "command.not_found",
+                 "{}: workdir '{}' leads outside the project folder (through a symbolic link)",
+                 where.str(), program.workdir);
+  }
+  return root / program.workdir;
 }
 
 }  // namespace sluice::project

@@ -229,5 +229,8 @@ void ReadExtract(FileReader& r, const YAML::Node& node, Source& s);
 // script:) into `out`; settings naming an unset ${env:...} go to out.unset_env, tagged `what`.
 void ReadProgramSettings(FileReader& r, const YAML::Node& map, ProgramSettings& out,
                          const std::string& what);
+// The folder `program` runs in: its workdir under `root`. Throws Error(kConfig,
+// command.not_found) naming `where` when the folder leads outside the project (a link).
+fs::path ProgramFolder(const fs::path& root, const ProgramSettings& program, const Location& where);
 
 }  // namespace sluice::project

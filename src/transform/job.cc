@@ -19,6 +19,7 @@
 #include "common/subprocess.h"
 #include "common/time.h"
 #include "engine/capture.h"
+#include "project/reader.h"
 #include "quality/check_specs.h"
 #include "transform/checks.h"
 #include "transform/output.h"
@@ -495,7 +496,7 @@ void RunScript(const project::Job& job, const project::Script& script, const fs:
   fs::create_directories(dir / "output");
   Program program;
   program.argv = script.program.command;
-  program.cwd = root / script.program.workdir;
+  program.cwd = project::ProgramFolder(root, script.program, script.where);
   program.env = script.program.env;
   program.env.emplace_back("SLUICE_INPUT_DIR", (dir / "input").string());
   program.env.emplace_back("SLUICE_OUTPUT_DIR", (dir / "output").string());
@@ -516,11 +517,19 @@ void RunScript(const project::Job& job, const project::Script& script, const fs:
       }
     }
   };
-  ProgramResult result = RunProgram(program);
+  ProgramResult result;
+  try {
+    result = RunProgram(program);
+  } catch (const Error& e) {
+    throw Error(e.kind(), e.code(), fmt::format("{}: {}", script.where.str(), e.what()));
+  }
   if (!partial.empty()) last_error = partial;
   if (result.end == ProgramEnd::kStopped) Fail(ErrorKind::kInterrupted, "job interrupted");
   if (result.ok()) return;
-  std::string said = last_error.empty() ? "" : ": " + Redact(OneLine(last_error));
+  // The program's last words explain an exit, not a timeout.
+  std::string said = last_error.empty() || result.end == ProgramEnd::kTimedOut
+                         ? ""
+                         : ": " + Redact(OneLine(last_error));
   const std::string name = fs::path(program.argv.at(0)).filename().string();
   FailWithCode(
       ErrorKind::kIo, "command.failed", "{}: the script of job {} ({}) {}{}", script.where.str(),
@@ -540,7 +549,15 @@ std::string ScriptOutputSql(engine::Connection& conn, const project::Job& job,
   std::error_code ec;
   bool any = false;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    any = any || entry.path().extension() == "." + script.format;
+    if (entry.path().extension() != "." + script.format) continue;
+    // Its own files only: a link could make any file the output.
+    if (!entry.is_regular_file(ec) || entry.is_symlink(ec)) {
+      FailWithCode(ErrorKind::kInput, "command.no_output",
+                   "{}: the script of job {} left {} in SLUICE_OUTPUT_DIR, which is no regular "
+                   "file (a link, a folder, a pipe): write the output files themselves",
+                   script.where.str(), job.name, entry.path().filename().string());
+    }
+    any = true;
   }
   if (!any) {
     FailWithCode(ErrorKind::kInput, "command.no_output",
@@ -561,6 +578,16 @@ std::string ScriptOutputSql(engine::Connection& conn, const project::Job& job,
     FailWithCode(ErrorKind::kInput, "command.no_output",
                  "{}: the files the script of job {} wrote cannot be read as {}: {}",
                  script.where.str(), job.name, script.format, engine::WithoutQuote(e.what()));
+  }
+  auto described = conn.Query(fmt::format("DESCRIBE SELECT * FROM {}", reader));
+  for (size_t i = 0; i < described.row_count(); ++i) {
+    const std::string name = described.GetOr(0, i);
+    if (StartsWith(ToLower(name), "_sluice_")) {
+      FailWithCode(ErrorKind::kInput, "command.no_output",
+                   "{}: the script of job {} wrote a column `{}`: names starting with _sluice_ "
+                   "are Sluice's own; rename it",
+                   script.where.str(), job.name, name);
+    }
   }
   std::string checks = ChecksSql(rules, "script_out", columns);
   if (checks.empty()) return ctes + " SELECT * EXCLUDE (_sluice_file) FROM script_out";
