@@ -469,7 +469,7 @@ struct ScratchFolder {
   fs::path path;
 };
 
-// The DuckDB COPY options and the reader of a script's file format.
+// The DuckDB COPY options of a script's file format.
 std::string CopyOptions(const std::string& format) {
   if (format == "jsonl") return "FORMAT json";
   if (format == "csv") return "FORMAT csv, HEADER true";
