@@ -119,13 +119,10 @@ void RunQuery(meta::CatalogStore& metastore, const lake::Store& store, const std
     FetchForReading(store, t.table, keys, held);
   }
   std::vector<std::string> folders = held.Folders();
-  const std::filesystem::path scratch = store.ScratchDir();
-  SandboxPolicy policy{{folders.begin(), folders.end()}, scratch, limits.timeout_ms};
   // Removed however the query ends; a folder left behind holds nothing anyone reads.
-  std::shared_ptr<void> remove_scratch(nullptr, [&](void*) {
-    std::error_code ignored;
-    std::filesystem::remove_all(scratch, ignored);
-  });
+  const ScopedFolder scratch_folder(store.ScratchDir());
+  const std::filesystem::path& scratch = scratch_folder.path;
+  SandboxPolicy policy{{folders.begin(), folders.end()}, scratch, limits.timeout_ms};
   auto end = RunSandboxed(policy, [&] {
     // Opened here, inside the sandbox: DuckDB's threads start restricted.
     engine::Database db;

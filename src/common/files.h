@@ -20,4 +20,17 @@ std::string Base64(std::string_view data);
 // A name unique to this process and moment, for temporary files.
 std::string UniqueSuffix();
 
+// A folder removed with its contents when this goes out of scope, however the scope ends (best
+// effort: a folder that cannot be removed stays). An empty path removes nothing.
+struct ScopedFolder {
+  explicit ScopedFolder(fs::path p = {}) : path(std::move(p)) {}
+  ~ScopedFolder() {
+    std::error_code ignored;
+    if (!path.empty()) fs::remove_all(path, ignored);
+  }
+  ScopedFolder(const ScopedFolder&) = delete;
+  ScopedFolder& operator=(const ScopedFolder&) = delete;
+  fs::path path;
+};
+
 }  // namespace sluice

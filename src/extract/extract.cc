@@ -238,17 +238,17 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
   if (options.on_start) options.on_start(report.run_id);
   meta::Run run{report.run_id,   "extract", name, meta::RunStatus::kRunning,
                 options.trigger, started};
-  fs::path scratch;
+  ScopedFolder scratch;  // removed however the run ends
   try {
     auto state = metastore.GetExtractState(name);
     const int64_t base_version = state ? state->version : 0;
     const std::string last_state = state ? state->state : "";
-    scratch = store.ScratchDir();
+    scratch.path = store.ScratchDir();
     const std::string run_tag = fmt::format("{}-{}", started, report.run_id);
     Pulled pulled =
         source.extract->http
-            ? PullHttp(name, *source.extract->http, last_state, scratch, options, report)
-            : PullDatabase(ws, name, *source.extract->database, last_state, run_tag, scratch,
+            ? PullHttp(name, *source.extract->http, last_state, scratch.path, options, report)
+            : PullDatabase(ws, name, *source.extract->database, last_state, run_tag, scratch.path,
                            options, report);
     std::string moving_later;  // why committed files wait for the next command to land
     if (!pulled.files.empty() || pulled.commit_state) {
@@ -257,9 +257,6 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
       report.files = static_cast<int64_t>(landed.keys.size());
       moving_later = landed.moving_later;
     }
-    std::error_code ec;
-    fs::remove_all(scratch, ec);
-
     if (!recovered.lost.empty()) {
       report.message += fmt::format(
           "\nwarning: {} file(s) an earlier run committed are gone from the lake ({}); their "
@@ -286,8 +283,6 @@ ExtractReport ExtractSource(transform::Workspace& ws, const std::string& name,
     return report;
   } catch (const std::exception& e) {
     // Nothing of this run lands (Land cleaned up after itself), its cursor stays.
-    std::error_code ec;
-    if (!scratch.empty()) fs::remove_all(scratch, ec);
     run.rows_out = 0;
     metastore.StopRun(run, e, Redact(e.what()), {}, {});
     throw;

@@ -457,18 +457,6 @@ void LocateInvalidUtf8Lines(engine::Connection& conn, const meta::Table& input,
       (rows.empty() ? std::string() : "; INSERT INTO _sluice_utf8 VALUES " + Join(rows, ", ")));
 }
 
-// A folder of this run's scratch, removed with it.
-struct ScratchFolder {
-  explicit ScratchFolder(fs::path p) : path(std::move(p)) {}
-  ~ScratchFolder() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  fs::path path;
-};
-
 // The DuckDB COPY options of a script's file format.
 std::string CopyOptions(const std::string& format) {
   if (format == "jsonl") return "FORMAT json";
@@ -751,7 +739,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
                     SqlStringList(local.Paths(keys)));
     std::unique_ptr<Batch> batch;
     // A script job: the rows its steps leave go to the program as files, not to the output.
-    ScratchFolder script_dir(job.script ? ws.store->ScratchDir() : fs::path());
+    ScopedFolder script_dir(job.script ? ws.store->ScratchDir() : fs::path());
     bool script_input = false;
     while (!batch && !script_input) {
       std::string scan =
