@@ -5,7 +5,7 @@
 #include "common/files.h"
 #include "common/process.h"
 #include "lake/local_store.h"
-#include "meta/sqlite_metastore.h"
+#include "meta/sql_metastore.h"
 
 namespace sluice::catalog {
 namespace {

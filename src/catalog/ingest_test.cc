@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "lake/faulty_store.h"
 #include "lake/local_store.h"
-#include "meta/sqlite_metastore.h"
+#include "meta/sql_metastore.h"
 
 namespace sluice::catalog {
 namespace {

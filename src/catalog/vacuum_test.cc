@@ -6,7 +6,7 @@
 #include "common/strings.h"
 #include "common/time.h"
 #include "lake/local_store.h"
-#include "meta/sqlite_metastore.h"
+#include "meta/sql_metastore.h"
 
 namespace sluice::catalog {
 namespace {

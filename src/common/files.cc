@@ -80,6 +80,20 @@ std::string Base64(std::string_view data) {
   return out;
 }
 
+std::optional<std::string> FromBase64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out(3 * (text.size() / 4) + 1, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  size_t padding =
+      (!text.empty() && text.back() == '=') + (text.size() > 1 && text[text.size() - 2] == '=');
+  out.resize(static_cast<size_t>(n) - padding);
+  return out;
+}
+
 std::string Sha256File(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)

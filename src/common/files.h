@@ -1,6 +1,7 @@
 #pragma once
 // Small filesystem helpers shared by every module. All throw sluice::Error(kIo) naming the path.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,8 @@ std::string Sha256File(const fs::path& path);
 std::string Sha256Hex(std::string_view data);
 // Standard base64 (RFC 4648, with padding) of `data`.
 std::string Base64(std::string_view data);
+// The bytes `text` (standard base64, with padding) encodes; nullopt when it is not base64.
+std::optional<std::string> FromBase64(std::string_view text);
 // A name unique to this process and moment, for temporary files.
 std::string UniqueSuffix();
 

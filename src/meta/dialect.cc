@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <regex>
+
 #include "common/strings.h"
 
 namespace sluice::meta {
@@ -18,10 +21,11 @@ std::string Dialect::Returning(std::string_view column) const {
   return fmt::format(" RETURNING {}", column);
 }
 
-const std::vector<std::string>& SqliteDialect::Migrations() const {
-  // Shipped with the PRAGMA user_version era: never edit, append.
-  static const std::vector<std::string> kMigrations = {
-      R"sql(
+namespace {
+
+// Shipped with the PRAGMA user_version era: never edit, append.
+const std::vector<std::string> kMigrations = {
+    R"sql(
 CREATE TABLE databases (name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL);
 CREATE TABLE tables (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -111,8 +115,8 @@ CREATE TABLE landed_files (
   PRIMARY KEY (source, key));
 CREATE INDEX landed_by_hash ON landed_files (source, sha256);
 )sql",
-      // Workflows: queued runs, steps and their attempts, run logs, arrivals, schedules.
-      R"sql(
+    // Workflows: queued runs, steps and their attempts, run logs, arrivals, schedules.
+    R"sql(
 ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE runs ADD COLUMN definition TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN parent_run_id INTEGER;
@@ -163,14 +167,14 @@ CREATE TABLE schedule_marks (
   fire_ms INTEGER NOT NULL,
   PRIMARY KEY (workflow, trigger));
 )sql",
-      // Check results keep their figure as a number (dynamic thresholds) and their condition.
-      R"sql(
+    // Check results keep their figure as a number (dynamic thresholds) and their condition.
+    R"sql(
 ALTER TABLE check_results ADD COLUMN value REAL;
 ALTER TABLE check_results ADD COLUMN threshold TEXT NOT NULL DEFAULT '';
 CREATE INDEX check_results_by_rule ON check_results (table_name, rule, run_id);
 )sql",
-      // Sensitive-data tags per column (the latest detection), outside table versions.
-      R"sql(
+    // Sensitive-data tags per column (the latest detection), outside table versions.
+    R"sql(
 CREATE TABLE column_tags (
   table_id INTEGER NOT NULL REFERENCES tables(id),
   column_name TEXT NOT NULL,
@@ -178,26 +182,26 @@ CREATE TABLE column_tags (
   updated_ms INTEGER NOT NULL,
   PRIMARY KEY (table_id, column_name));
 )sql",
-      // API tokens of `sluice serve`: the SHA-256 of each secret, never the secret.
-      R"sql(
+    // API tokens of `sluice serve`: the SHA-256 of each secret, never the secret.
+    R"sql(
 CREATE TABLE api_tokens (
   name TEXT PRIMARY KEY,
   hash TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
   last_used_ms INTEGER NOT NULL DEFAULT 0);
 )sql",
-      // The definitions each run ran, content-addressed (project/snapshot.h); older runs keep ''.
-      R"sql(
+    // The definitions each run ran, content-addressed (project/snapshot.h); older runs keep ''.
+    R"sql(
 CREATE TABLE snapshots (
   hash TEXT PRIMARY KEY,
   manifest TEXT NOT NULL,
   created_ms INTEGER NOT NULL);
 ALTER TABLE runs ADD COLUMN snapshot TEXT NOT NULL DEFAULT '';
 )sql",
-      // A key may join a table again after it left it (`sluice landing release`; `landing
-      // remove`, then the same name landed again): a table's file is keyed by the version that
-      // added it. Files taken out of landing: who, when, why, and where their bytes went.
-      R"sql(
+    // A key may join a table again after it left it (`sluice landing release`; `landing
+    // remove`, then the same name landed again): a table's file is keyed by the version that
+    // added it. Files taken out of landing: who, when, why, and where their bytes went.
+    R"sql(
 CREATE TABLE table_files_keyed_by_version (
   table_id INTEGER NOT NULL REFERENCES tables(id),
   key TEXT NOT NULL,
@@ -228,9 +232,9 @@ CREATE TABLE landing_removals (
   moved_to TEXT NOT NULL);
 CREATE INDEX landing_removals_by_source ON landing_removals (source, removed_ms);
 )sql",
-      // Extraction (meta/extract_state.h): each source's cursor, and the files of its runs until
-      // they are in landing.
-      R"sql(
+    // Extraction (meta/extract_state.h): each source's cursor, and the files of its runs until
+    // they are in landing.
+    R"sql(
 CREATE TABLE extract_state (
   source TEXT PRIMARY KEY,
   version INTEGER NOT NULL,
@@ -247,12 +251,70 @@ CREATE TABLE extract_files (
   created_ms INTEGER NOT NULL);
 CREATE INDEX extract_files_by_source ON extract_files (source);
 )sql",
-  };
-  return kMigrations;
+};
+
+}  // namespace
+
+std::vector<std::string> Dialect::Migrations() const {
+  std::vector<std::string> out;
+  for (const auto& m : kMigrations) out.push_back(Ddl(m));
+  return out;
 }
 
 std::string SqliteDialect::LegacyVersionWrite(int version) const {
   return fmt::format("PRAGMA user_version = {}", version);
+}
+
+std::string PostgresDialect::Placeholders(std::string_view sql) const {
+  std::string out;
+  int next = 0;
+  char quote = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    char c = sql[i];
+    if (quote) {
+      quote = c == quote ? 0 : quote;  // a doubled quote closes and reopens: same result
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '?') {
+      size_t digits = i + 1;
+      while (digits < sql.size() && std::isdigit(static_cast<unsigned char>(sql[digits]))) {
+        ++digits;
+      }
+      out += '$';
+      if (digits > i + 1) {
+        out.append(sql.substr(i + 1, digits - i - 1));
+        i = digits - 1;
+      } else {
+        out += std::to_string(++next);
+      }
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string_view PostgresDialect::BeginWrite() const {
+  // The key spells "sluice" in ASCII: one advisory lock per database for the metastore's
+  // writers.
+  return "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(127961165620581)";
+}
+
+std::string PostgresDialect::Ddl(std::string_view sql) const {
+  static const std::regex kAutoIncrement(R"(\bINTEGER PRIMARY KEY AUTOINCREMENT\b)");
+  static const std::regex kInteger(R"(\bINTEGER\b)");
+  static const std::regex kText(R"(\bTEXT\b)");
+  static const std::regex kReal(R"(\bREAL\b)");
+  static const std::regex kCreate(R"(\bCREATE TABLE (\w+) \()");
+  std::string out(sql);
+  out = std::regex_replace(out, kAutoIncrement,
+                           "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+  out = std::regex_replace(out, kInteger, "BIGINT");
+  out = std::regex_replace(out, kText, "TEXT COLLATE \"C\"");
+  out = std::regex_replace(out, kReal, "DOUBLE PRECISION");
+  return std::regex_replace(
+      out, kCreate,
+      "CREATE TABLE $1 (\n  insertion_order BIGINT GENERATED BY DEFAULT AS IDENTITY,");
 }
 
 }  // namespace sluice::meta

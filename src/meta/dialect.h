@@ -52,9 +52,13 @@ class Dialect {
   // tables such a column in its migrations).
   virtual std::string_view InsertionOrder() const = 0;
 
-  // Versioned migrations: entry i brings the schema from version i to i+1. Never edit an entry
-  // that has shipped; append one.
-  virtual const std::vector<std::string>& Migrations() const = 0;
+  // Versioned migrations: entry i brings the schema from version i to i+1. They are written
+  // once, in SQLite's DDL (kMigrations in dialect.cc: never edit an entry that has shipped,
+  // append one), and each dialect spells them in its own DDL through Ddl; so a schema version
+  // means the same tables and columns on every database.
+  std::vector<std::string> Migrations() const;
+  // `sql`, DDL statements in SQLite's spelling, in this database's.
+  virtual std::string Ddl(std::string_view sql) const = 0;
 
   // Metastores written before the schema_version table kept their version elsewhere (SQLite:
   // PRAGMA user_version). The statements that read and write it; "" where there is none.
@@ -79,9 +83,34 @@ class SqliteDialect : public Dialect {
   }
   std::string_view BeginWrite() const override { return "BEGIN IMMEDIATE"; }
   std::string_view InsertionOrder() const override { return "rowid"; }
-  const std::vector<std::string>& Migrations() const override;
+  std::string Ddl(std::string_view sql) const override { return std::string(sql); }
   std::string LegacyVersionRead() const override { return "PRAGMA user_version"; }
   std::string LegacyVersionWrite(int version) const override;
+};
+
+// PostgreSQL 12 or newer. A write transaction takes one advisory lock, so writers run one at a
+// time as SQLite's do (the stores' read-then-write transactions rely on it); readers never wait.
+// Text sorts and compares bytewise (COLLATE "C") as in SQLite; every table has an identity
+// column `insertion_order` for InsertionOrder.
+class PostgresDialect : public Dialect {
+ public:
+  std::string_view name() const override { return "postgresql"; }
+  // `?` and `?N` become `$N` (outside quoted literals and identifiers).
+  std::string Placeholders(std::string_view sql) const override;
+  std::string_view LockRows(bool skip_locked) const override {
+    return skip_locked ? " FOR UPDATE SKIP LOCKED" : " FOR UPDATE";
+  }
+  std::string_view IntegerType() const override { return "BIGINT"; }
+  std::string_view TextType() const override { return "TEXT COLLATE \"C\""; }
+  std::string_view NowMs() const override {
+    return "CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)";
+  }
+  std::string_view TableExists() const override {
+    return "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?";
+  }
+  std::string_view BeginWrite() const override;
+  std::string_view InsertionOrder() const override { return "insertion_order"; }
+  std::string Ddl(std::string_view sql) const override;
 };
 
 }  // namespace sluice::meta

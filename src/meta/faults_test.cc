@@ -13,7 +13,8 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/time.h"
-#include "meta/sqlite_metastore.h"
+#include "meta/sql_metastore.h"
+#include "meta/testing/backends.h"
 
 namespace sluice::meta {
 namespace {
@@ -130,11 +131,13 @@ class FaultyMetastore : public Metastore {
   int calls_ = 0;
 };
 
-class Faults : public ::testing::Test {
+class Faults : public ::testing::TestWithParam<testing::Backend> {
  protected:
   void SetUp() override {
+    SLUICE_REQUIRE_BACKEND(GetParam());
     dir_ = fs::temp_directory_path() / ("sluice-faults-" + UniqueSuffix());
-    m_ = std::make_unique<FaultyMetastore>(Open((dir_ / "meta.db").string()));
+    fs::create_directories(dir_);
+    m_ = std::make_unique<FaultyMetastore>(Open(GetParam().uri(dir_)));
   }
   void TearDown() override {
     m_.reset();
@@ -149,7 +152,7 @@ class Faults : public ::testing::Test {
   std::unique_ptr<FaultyMetastore> m_;
 };
 
-TEST_F(Faults, AFailedCallChangesNothing) {
+TEST_P(Faults, AFailedCallChangesNothing) {
   m_->fail_call = 1;
   meta::Run run{.kind = "workflow", .name = "w", .trigger = "arrival"};
   EXPECT_THROW(m_->EnqueueArrivals("w", {"landing/a"}, run, Keys), Error);
@@ -158,7 +161,7 @@ TEST_F(Faults, AFailedCallChangesNothing) {
 }
 
 // The caller sees an error although the arrival was recorded: its retry queues nothing twice.
-TEST_F(Faults, ARetriedArrivalAfterALostReplyQueuesOnce) {
+TEST_P(Faults, ARetriedArrivalAfterALostReplyQueuesOnce) {
   m_->fail_call = 1;
   m_->fail_after = true;
   meta::Run run{.kind = "workflow", .name = "w", .trigger = "arrival"};
@@ -173,7 +176,7 @@ TEST_F(Faults, ARetriedArrivalAfterALostReplyQueuesOnce) {
 
 // A commit whose reply was lost: retried as is, it is refused as a conflict (the table moved, the
 // bookmarks are taken) and publishes nothing twice.
-TEST_F(Faults, ARetriedCommitAfterALostReplyIsAConflict) {
+TEST_P(Faults, ARetriedCommitAfterALostReplyIsAConflict) {
   int64_t id = m_->StartRun("job", "clean", "manual", "");
   RunCommit c;
   c.run =
@@ -203,10 +206,10 @@ TEST(ErrorKinds, AConflictIsNamedAndExitsWithTempfail) {
   EXPECT_EQ(ExitCodeFor(ErrorKind::kConflict), 75);
 }
 
-// Two processes on one SQLite file, released together: each runs `race` on its own connection
+// Two processes on one metastore, released together: each runs `race` on its own connection
 // and answers a byte (1: won, 0: lost as the contract says, 2: anything else). Bounded: a process
 // still running after 30 s fails the test and is killed.
-std::vector<int> RaceTwo(const fs::path& db, const std::function<int(Metastore&, int)>& race) {
+std::vector<int> RaceTwo(const std::string& uri, const std::function<int(Metastore&, int)>& race) {
   int barrier[2], answers[2];
   EXPECT_EQ(pipe(barrier), 0);
   EXPECT_EQ(pipe(answers), 0);
@@ -217,10 +220,10 @@ std::vector<int> RaceTwo(const fs::path& db, const std::function<int(Metastore&,
       close(barrier[1]);
       char answer = 2;
       try {
-        SqliteMetastore m(db);
+        auto m = Open(uri);
         char c;
         (void)!read(barrier[0], &c, 1);  // EOF: the parent released everyone
-        answer = static_cast<char>(race(m, i));
+        answer = static_cast<char>(race(*m, i));
       } catch (...) {
       }
       (void)!write(answers[1], &answer, 1);
@@ -251,16 +254,22 @@ std::vector<int> RaceTwo(const fs::path& db, const std::function<int(Metastore&,
   return out;
 }
 
-class Races : public ::testing::Test {
+class Races : public ::testing::TestWithParam<testing::Backend> {
  protected:
-  void SetUp() override { dir_ = fs::temp_directory_path() / ("sluice-race-" + UniqueSuffix()); }
+  void SetUp() override {
+    SLUICE_REQUIRE_BACKEND(GetParam());
+    dir_ = fs::temp_directory_path() / ("sluice-race-" + UniqueSuffix());
+    fs::create_directories(dir_);
+    uri_ = GetParam().uri(dir_);
+  }
   void TearDown() override { fs::remove_all(dir_); }
-  fs::path db() const { return dir_ / "meta.db"; }
+  const std::string& db() const { return uri_; }
   fs::path dir_;
+  std::string uri_;
 };
 
-TEST_F(Races, TwoCommitsOnOneBaseVersionPublishOnce) {
-  { SqliteMetastore m(db()); }
+TEST_P(Races, TwoCommitsOnOneBaseVersionPublishOnce) {
+  { Open(db()); }
   auto winners = RaceTwo(db(), [](Metastore& m, int i) {
     int64_t id = m.StartRun("job", "clean", "manual", "");
     RunCommit c;
@@ -278,41 +287,46 @@ TEST_F(Races, TwoCommitsOnOneBaseVersionPublishOnce) {
     }
   });
   EXPECT_EQ(winners, (std::vector<int>{0, 1}));
-  SqliteMetastore m(db());
-  EXPECT_EQ(m.GetTable("silver", "orders")->version, 1);
+  auto m = Open(db());
+  EXPECT_EQ(m->GetTable("silver", "orders")->version, 1);
 }
 
-TEST_F(Races, AScheduleMarkAdvancesOnce) {
+TEST_P(Races, AScheduleMarkAdvancesOnce) {
   {
-    SqliteMetastore m(db());
-    ASSERT_TRUE(m.SetScheduleMark("w", "cron", std::nullopt, 1000));
+    auto m = Open(db());
+    ASSERT_TRUE(m->SetScheduleMark("w", "cron", std::nullopt, 1000));
   }
   auto winners = RaceTwo(
       db(), [](Metastore& m, int i) { return m.SetScheduleMark("w", "cron", 1000, 2000 + i); });
   EXPECT_EQ(winners, (std::vector<int>{0, 1}));
 }
 
-TEST_F(Races, ARunIsClaimedOnce) {
+TEST_P(Races, ARunIsClaimedOnce) {
   int64_t id = 0;
   {
-    SqliteMetastore m(db());
-    id = m.EnqueueRun(meta::Run{.kind = "workflow", .name = "w"});
+    auto m = Open(db());
+    id = m->EnqueueRun(meta::Run{.kind = "workflow", .name = "w"});
   }
   auto winners = RaceTwo(
       db(), [id](Metastore& m, int i) { return m.ClaimRun(id, "owner-" + std::to_string(i)); });
   EXPECT_EQ(winners, (std::vector<int>{0, 1}));
 }
 
-TEST_F(Races, AnArrivalQueuesOnce) {
-  { SqliteMetastore m(db()); }
+TEST_P(Races, AnArrivalQueuesOnce) {
+  { Open(db()); }
   auto winners = RaceTwo(db(), [](Metastore& m, int) {
     meta::Run run{.kind = "workflow", .name = "w", .trigger = "arrival"};
     return m.EnqueueArrivals("w", {"landing/a"}, run, [](const auto&) { return "{}"; }) > 0;
   });
   EXPECT_EQ(winners, (std::vector<int>{0, 1}));
-  SqliteMetastore m(db());
-  EXPECT_EQ(m.ListRuns({}).size(), 1u);
+  auto m = Open(db());
+  EXPECT_EQ(m->ListRuns({}).size(), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Faults, ::testing::ValuesIn(testing::Backends()),
+                         testing::BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, Races, ::testing::ValuesIn(testing::Backends()),
+                         testing::BackendName);
 
 }  // namespace
 }  // namespace sluice::meta

@@ -44,8 +44,23 @@ class Metastore : public virtual CatalogStore,
                   public virtual SnapshotStore {};
 
 // Opens (creating and migrating) the metastore at `uri`: `sqlite:PATH` or a plain PATH is an
-// SQLite file. Any other scheme throws Error(kConfig), code meta.unsupported_backend; the
-// database's failures throw as SqlCore's (kIo; meta.schema_too_new).
+// SQLite file, postgresql:// (or postgres://) a PostgreSQL database. Any other scheme throws
+// Error(kConfig), code meta.unsupported_backend; the database's failures throw as SqlCore's
+// (kIo; meta.schema_too_new; pg.connect).
 std::unique_ptr<Metastore> Open(const std::string& uri);
+
+// Where the schema of the metastore at `uri` stands, for `sluice metastore status|migrate`.
+struct SchemaState {
+  std::string dialect;  // "sqlite", "postgresql"
+  std::string where;    // the file, or the server and database (never a password)
+  bool exists = true;   // false: an SQLite file not created yet (version 0)
+  int version = 0;      // the version recorded in it
+  int newest = 0;       // the version this binary migrates to
+  int applied = 0;      // migrations MigrateSchema applied
+};
+// Reads it, changing nothing (an SQLite file that does not exist is not created). Throws as Open.
+SchemaState ReadSchema(const std::string& uri);
+// Migrates it to `newest` (as Open does), then reads it.
+SchemaState MigrateSchema(const std::string& uri);
 
 }  // namespace sluice::meta

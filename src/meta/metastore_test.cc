@@ -15,24 +15,21 @@
 #include "common/error.h"
 #include "common/files.h"
 #include "common/time.h"
-#include "meta/sqlite_metastore.h"
+#include "meta/sql_metastore.h"
+#include "meta/testing/backends.h"
 
 namespace sluice::meta {
 namespace {
 
-struct Backend {
-  std::string name;
-  std::function<std::unique_ptr<Metastore>(const fs::path& dir)> make;
-};
-
-void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+using testing::Backend;
 
 class MetastoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    SLUICE_REQUIRE_BACKEND(GetParam());
     dir_ = fs::temp_directory_path() / ("sluice-meta-" + UniqueSuffix());
     fs::create_directories(dir_);
-    m_ = GetParam().make(dir_);
+    m_ = Open(GetParam().uri(dir_));
   }
   void TearDown() override {
     m_.reset();
@@ -506,7 +503,7 @@ TEST_P(MetastoreTest, ReopensWithItsData) {
   int64_t r = m_->StartRun("job", "clean", "manual", "");
   m_->CommitRun(Commit(r, Change({"staging/orders/a"})));
   m_.reset();
-  m_ = GetParam().make(dir_);
+  m_ = Open(GetParam().uri(dir_));
   EXPECT_EQ(m_->GetTable("silver", "orders")->version, 1);
 }
 
@@ -539,6 +536,15 @@ TEST_P(MetastoreTest, SnapshotsAreStoredOncePerHash) {
   m_->PutSnapshot("def", "other");
   EXPECT_EQ(m_->GetSnapshot("def"), "other");
   EXPECT_FALSE(m_->GetSnapshot("ab"));
+  int n = 0;
+  // Latin-1 bytes, UTF-8 cut short, an overlong form, a surrogate; and UTF-8 as it should be.
+  for (std::string bytes : {"caf\xe9", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80",
+                            "caf\xc3\xa9 \xf0\x9f\x93\xa6", "base64:notamanifest"}) {
+    std::string m = "sluice-definitions 1\n" + bytes;
+    std::string hash = "h" + std::to_string(++n);
+    m_->PutSnapshot(hash, m);
+    EXPECT_EQ(m_->GetSnapshot(hash), m);
+  }
 }
 
 ExtractFile Staged(const std::string& source, const std::string& name) {
@@ -604,13 +610,8 @@ TEST_P(MetastoreTest, RunsRecordTheirSnapshot) {
   EXPECT_EQ(m_->ListRuns({.kind = "workflow"})[0].snapshot, "def");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, MetastoreTest,
-                         ::testing::Values(Backend{"sqlite",
-                                                   [](const fs::path& d) {
-                                                     return std::unique_ptr<Metastore>(
-                                                         new SqliteMetastore(d / "meta.db"));
-                                                   }}),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backends, MetastoreTest, ::testing::ValuesIn(testing::Backends()),
+                         testing::BackendName);
 
 TEST(SqliteMetastore, MigratesToTheNewestSchema) {
   fs::path dir = fs::temp_directory_path() / ("sluice-meta-" + UniqueSuffix());
@@ -699,12 +700,12 @@ TEST(MetaOpen, ChoosesTheBackendByScheme) {
   EXPECT_TRUE(fs::exists(dir / "a.db"));
   EXPECT_TRUE(fs::exists(dir / "b.db"));
   try {
-    Open("postgresql://db/sluice");
+    Open("mysql://db/sluice");
     ADD_FAILURE() << "an unknown backend opened";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), "meta.unsupported_backend");
     EXPECT_EQ(e.kind(), ErrorKind::kConfig);
-    EXPECT_NE(std::string(e.what()).find("'postgresql'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'mysql'"), std::string::npos) << e.what();
   }
   fs::remove_all(dir);
 }

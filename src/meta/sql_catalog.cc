@@ -77,7 +77,7 @@ std::vector<TableFile> SqlCatalog::TableFiles(int64_t table_id, int64_t version,
               "WHERE table_id = ?1 AND added_version <= v.v "
               "  AND (removed_version IS NULL OR removed_version > v.v) "
               "  AND (status = " +
-                  Sql(FileStatus::kActive) + " OR ?3) ORDER BY key");
+                  Sql(FileStatus::kActive) + " OR ?3 <> 0) ORDER BY key");
   s.Bind(1, table_id).Bind(2, version).Bind(3, include_quarantined ? 1 : 0);
   std::vector<TableFile> out;
   while (s.Step()) {

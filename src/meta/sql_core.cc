@@ -1,70 +1,43 @@
 #include "meta/sql_core.h"
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "common/error.h"
 
 namespace sluice::meta {
 
-SqlCore::SqlCore(const fs::path& path, std::unique_ptr<Dialect> dialect)
-    : dialect_(std::move(dialect)), where_(path.string()) {
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  if (sqlite3_open_v2(where_.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    Fail(ErrorKind::kIo, "cannot open the metastore {}: {}", where_, message);
-  }
-  sqlite3_busy_timeout(db_, 10000);
-  Exec("PRAGMA journal_mode=WAL");
-  Exec("PRAGMA synchronous=NORMAL");
-  Exec("PRAGMA foreign_keys=ON");
-  Migrate();
+SqlCore::SqlCore(std::unique_ptr<SqlConnection> connection, std::unique_ptr<Dialect> dialect,
+                 bool migrate)
+    : dialect_(std::move(dialect)), connection_(std::move(connection)) {
+  if (migrate) Migrate();
 }
 
-SqlCore::~SqlCore() { sqlite3_close(db_); }
+SqlCore::~SqlCore() = default;
 
-void SqlCore::Exec(const std::string& sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string message = error ? error : "unknown error";
-    sqlite3_free(error);
-    Fail(ErrorKind::kIo, "metastore {}: {}", where_, message);
-  }
-}
+void SqlCore::Exec(const std::string& sql) { connection_->Exec(sql); }
 
-int64_t SqlCore::Changes() { return sqlite3_changes(db_); }
+int64_t SqlCore::Changes() { return connection_->Changes(); }
 
-SqlCore::Statement::Statement(SqlCore& core, std::string_view sql) : core_(core) {
-  std::string text = core.dialect().Placeholders(sql);
-  if (sqlite3_prepare_v2(core.db_, text.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
-    Fail(ErrorKind::kInternal, "metastore: cannot prepare '{}': {}", text,
-         sqlite3_errmsg(core.db_));
-  }
-}
-
-SqlCore::Statement::~Statement() { sqlite3_finalize(stmt_); }
+SqlCore::Statement::Statement(SqlCore& core, std::string_view sql)
+    : cursor_(core.connection_->Prepare(core.dialect().Placeholders(sql))) {}
 
 SqlCore::Statement& SqlCore::Statement::Bind(int i, int64_t v) {
-  sqlite3_bind_int64(stmt_, i, v);
+  cursor_->Bind(i, v);
   return *this;
 }
 
 SqlCore::Statement& SqlCore::Statement::Bind(int i, const std::string& v) {
-  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  cursor_->Bind(i, v);
   return *this;
 }
 
 SqlCore::Statement& SqlCore::Statement::BindReal(int i, double v) {
-  sqlite3_bind_double(stmt_, i, v);
+  cursor_->BindReal(i, v);
   return *this;
 }
 
 SqlCore::Statement& SqlCore::Statement::BindNull(int i) {
-  sqlite3_bind_null(stmt_, i);
+  cursor_->BindNull(i);
   return *this;
 }
 
@@ -72,44 +45,28 @@ SqlCore::Statement& SqlCore::Statement::BindOrNull(int i, int64_t v) {
   return v ? Bind(i, v) : BindNull(i);
 }
 
-bool SqlCore::Statement::Step() {
-  int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  Fail(ErrorKind::kIo, "metastore: {}", sqlite3_errmsg(core_.db_));
-}
+bool SqlCore::Statement::Step() { return cursor_->Step(); }
 
 void SqlCore::Statement::Run() {
   while (Step()) {
   }
 }
 
-int64_t SqlCore::Statement::Int(int col) { return sqlite3_column_int64(stmt_, col); }
+int64_t SqlCore::Statement::Int(int col) { return cursor_->Int(col); }
 
-double SqlCore::Statement::Double(int col) { return sqlite3_column_double(stmt_, col); }
+double SqlCore::Statement::Double(int col) { return cursor_->Double(col); }
 
-std::string SqlCore::Statement::Text(int col) {
-  auto p = sqlite3_column_text(stmt_, col);
-  // With its length: a text may hold NUL bytes (a stored manifest does when a file does).
-  return p ? std::string(reinterpret_cast<const char*>(p),
-                         static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
-           : "";
-}
+std::string SqlCore::Statement::Text(int col) { return cursor_->Text(col); }
 
-bool SqlCore::Statement::IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+bool SqlCore::Statement::IsNull(int col) { return cursor_->IsNull(col); }
 
 SqlCore::Transaction::Transaction(SqlCore& core) : core_(core), lock_(core.mu_) {
-  core_.Exec(std::string(core_.dialect().BeginWrite()));
+  core_.connection_->Begin(std::string(core_.dialect().BeginWrite()));
 }
 
-SqlCore::Transaction::~Transaction() {
-  if (!done_) sqlite3_exec(core_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
-}
+SqlCore::Transaction::~Transaction() { core_.connection_->Rollback(); }
 
-void SqlCore::Transaction::Commit() {
-  core_.Exec("COMMIT");
-  done_ = true;
-}
+void SqlCore::Transaction::Commit() { core_.connection_->Commit(); }
 
 int SqlCore::ReadVersion(bool& recorded) {
   Statement exists(*this, dialect_->TableExists());
@@ -134,14 +91,14 @@ int SqlCore::schema_version() {
 }
 
 void SqlCore::Migrate() {
-  const auto& migrations = dialect_->Migrations();
+  const std::vector<std::string> migrations = dialect_->Migrations();
   const int target = static_cast<int>(migrations.size());
   auto refuse_newer = [&](int current) {
     if (current <= target) return;
     FailWithCode(ErrorKind::kIo, "meta.schema_too_new",
                  "the metastore {} has schema version {}, newer than this sluice ({})\n  hint: "
                  "use the sluice release that wrote it, or a newer one",
-                 where_, current, target);
+                 connection_->where(), current, target);
   };
   bool recorded = false;
   {

@@ -23,24 +23,27 @@
 
 #include "common/files.h"
 #include "meta/dialect.h"
+#include "meta/sql_connection.h"
 #include "meta/status.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace sluice::meta {
 
 class SqlCore {
  public:
-  // Opens the SQLite database at `path` (creating it and its folder).
-  SqlCore(const fs::path& path, std::unique_ptr<Dialect> dialect);
+  // Migrates the database behind `connection` (see the contract above), or with `migrate`
+  // false only connects (schema_version() then tells where it stands).
+  SqlCore(std::unique_ptr<SqlConnection> connection, std::unique_ptr<Dialect> dialect,
+          bool migrate = true);
   ~SqlCore();
   SqlCore(const SqlCore&) = delete;
   SqlCore& operator=(const SqlCore&) = delete;
 
   const Dialect& dialect() const { return *dialect_; }
-  // The schema version the database is at.
+  // The schema version the database is at; the one this binary migrates to.
   int schema_version();
+  int newest_version() const { return static_cast<int>(dialect_->Migrations().size()); }
+  // The database, for messages: a path, or a PostgreSQL URI without its password.
+  const std::string& where() const { return connection_->where(); }
 
   // Holds the connection for one call's statements (reads and single-statement writes).
   [[nodiscard]] std::unique_lock<std::mutex> Lock() { return std::unique_lock(mu_); }
@@ -49,7 +52,6 @@ class SqlCore {
    public:
     // Prepares `sql` (with `?`/`?N` placeholders); the caller holds a Lock or a Transaction.
     Statement(SqlCore& core, std::string_view sql);
-    ~Statement();
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
 
@@ -69,8 +71,7 @@ class SqlCore {
     bool IsNull(int col);
 
    private:
-    SqlCore& core_;
-    sqlite3_stmt* stmt_ = nullptr;
+    std::unique_ptr<SqlCursor> cursor_;
   };
 
   // A write transaction: holds the connection, begins at construction, commits at Commit() and
@@ -86,7 +87,6 @@ class SqlCore {
    private:
     SqlCore& core_;
     std::unique_lock<std::mutex> lock_;
-    bool done_ = false;
   };
 
   // Rows the last INSERT/UPDATE/DELETE changed (the caller holds the connection).
@@ -99,8 +99,7 @@ class SqlCore {
   void Migrate();
 
   std::unique_ptr<Dialect> dialect_;
-  std::string where_;  // the database, for messages
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<SqlConnection> connection_;
   std::mutex mu_;
 };
 

@@ -12,7 +12,7 @@
 #include "common/error.h"
 #include "common/time.h"
 #include "lake/local_store.h"
-#include "meta/sqlite_metastore.h"
+#include "meta/sql_metastore.h"
 #include "orchestrator/retry.h"
 
 namespace sluice::orchestrator {

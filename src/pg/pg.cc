@@ -188,7 +188,10 @@ Connection::Connection(const std::string& conninfo, int connect_timeout_s) {
     }
   }
   PQconninfoFree(options);
-  for (const auto& secret : SecretsIn(conninfo)) {
+  for (std::string secret : SecretsIn(conninfo)) {
+    // A whole URI from ${env:...} is registered as a secret: its password is the part to keep
+    // out of messages, not the user, host and database a reader needs to see.
+    if (secret == conninfo) secret = password_;
     size_t start = 0;
     for (size_t i = 0; i <= secret.size(); ++i) {
       if (i < secret.size() && std::strchr("/@?#:&=%", secret[i]) == nullptr) continue;
@@ -266,6 +269,15 @@ Result Connection::Query(std::string_view sql, const std::vector<Param>& params)
   return Run(sql, params, Mode::kQuery);
 }
 
+void Connection::Script(std::string_view sql) { Run(sql, {}, Mode::kScript); }
+
+bool Connection::Broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
+
+std::string Connection::Where() const {
+  return fmt::format("postgresql://{}@{}:{}/{}", PQuser(conn_), PQhost(conn_), PQport(conn_),
+                     PQdb(conn_));
+}
+
 Result Connection::Run(std::string_view sql, const std::vector<Param>& params, Mode mode) {
   const bool copy_in = mode == Mode::kCopyIn;
   cancel_requested_ = false;
@@ -277,8 +289,12 @@ Result Connection::Run(std::string_view sql, const std::vector<Param>& params, M
   }
   std::string statement(sql);
   const std::string what = fmt::format("PostgreSQL, in '{}'", OneLine(statement, 80));
-  if (PQsendQueryParams(conn_, statement.c_str(), static_cast<int>(params.size()), types.data(),
-                        values.data(), nullptr, nullptr, /*resultFormat=*/0) == 0) {
+  int sent = mode == Mode::kScript
+                 ? PQsendQuery(conn_, statement.c_str())
+                 : PQsendQueryParams(conn_, statement.c_str(), static_cast<int>(params.size()),
+                                     types.data(), values.data(), nullptr, nullptr,
+                                     /*resultFormat=*/0);
+  if (sent == 0) {
     ThrowFromConnection(what);
   }
   // The statement's result (the last one; a COPY stops at its first), waited for in steps so

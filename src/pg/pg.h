@@ -117,6 +117,19 @@ class Connection {
   // Runs one statement with $1, $2, ... bound to `params`. Throws pg::Error (see above).
   Result Query(std::string_view sql, const std::vector<Param>& params = {});
 
+  // Runs statements separated by ';', without parameters (schema migrations, BEGIN with its
+  // locks). They run as one implicit transaction unless they hold their own BEGIN/COMMIT; the
+  // first that fails stops the rest and is thrown as Query throws it.
+  void Script(std::string_view sql);
+
+  // Whether the session is gone (the server restarted, the network dropped it): every statement
+  // on it fails with pg.connect from then on; open a new Connection.
+  bool Broken() const;
+
+  // The session's server, database and user as postgresql://USER@HOST:PORT/DB, for messages
+  // (never a password).
+  std::string Where() const;
+
   // Statements running longer than `ms` are cancelled by the server with pg.timeout (0: no
   // limit). Holds for this session until changed.
   void SetStatementTimeout(int64_t ms);
@@ -139,7 +152,7 @@ class Connection {
  private:
   friend class CopyIn;
   friend class Transaction;
-  enum class Mode { kQuery, kCopyIn, kCopyOut };
+  enum class Mode { kQuery, kScript, kCopyIn, kCopyOut };
   Result Run(std::string_view sql, const std::vector<Param>& params, Mode mode);
   // Reads and drops what is left of a COPY TO after it was cancelled.
   void DrainCopyOut();

@@ -210,6 +210,11 @@ std::string Server::conninfo(const std::string& dbname) const {
   return fmt::format("host={} port={} user=postgres dbname={}", dir_.string(), port_, dbname);
 }
 
+std::string Server::uri(const std::string& dbname) const {
+  return fmt::format("postgresql:///{}?host={}&port={}&user=postgres", dbname, dir_.string(),
+                     port_);
+}
+
 std::string Server::tcp_conninfo(const std::string& password) const {
   return fmt::format("host=127.0.0.1 port={} user=postgres dbname=postgres password={}", port_,
                      password);

@@ -37,6 +37,8 @@ class Server {
   int port() const { return port_; }
   // The superuser `postgres` over the unix socket, trusted (no password).
   std::string conninfo(const std::string& dbname = "postgres") const;
+  // The same as a postgresql:// URI (the socket folder in its query string).
+  std::string uri(const std::string& dbname = "postgres") const;
   // `postgres` over TCP to 127.0.0.1, where the password is required: this one, kPassword.
   std::string tcp_conninfo(const std::string& password) const;
   static constexpr const char* kPassword = "fixture-pw-7f3a";
