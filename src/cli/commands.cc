@@ -160,9 +160,10 @@ int Validate(const Global& g, const std::string& format) {
   std::vector<transform::OrphanTable> orphans;
   std::vector<std::string> starting_over;
   std::string unreadable_catalog;
-  if (diagnostics.empty() && fs::exists(project.env.metastore)) {
+  if (diagnostics.empty() &&
+      (!project.env.metastore_uri.empty() || fs::exists(project.env.metastore))) {
     try {
-      auto metastore = meta::Open(project.env.metastore.string());
+      auto metastore = meta::Open(project::MetastoreUri(project.env));
       orphans = transform::OrphanTables(project, *metastore);
       starting_over = transform::JobsStartingOver(project, *metastore);
     } catch (const Error& e) {

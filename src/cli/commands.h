@@ -85,6 +85,8 @@ int Quality(const Global& g, const std::string& table, size_t runs, const std::s
 // sluice drop (transform/drop.h): asks for the table's name on a terminal unless `yes`.
 int Drop(const Global& g, const std::string& table, bool yes, const std::string& format);
 // sluice vacuum (catalog/vacuum.h): lists what it would remove unless `yes`.
+int MetastoreStatus(const Global& g, const std::string& format);
+int MetastoreMigrate(const Global& g, const std::string& format);
 int Vacuum(const Global& g, const std::string& retain, bool yes, bool dry_run,
            const std::string& format);
 int Profile(const Global& g, const std::string& table, const std::string& suggest,

@@ -251,6 +251,16 @@ int main(int argc, char** argv) {
   vacuum->add_flag("--dry-run", vacuum_dry_run, "Only list what would go, and say so");
   AddFormat(vacuum, format);
 
+  auto* metastore = app.add_subcommand(
+      "metastore", "The metastore's schema: where it stands (status), bringing it up (migrate)");
+  metastore->require_subcommand(1);
+  auto* metastore_status = metastore->add_subcommand(
+      "status", "The metastore's backend, and its schema version against this sluice's");
+  AddFormat(metastore_status, format);
+  auto* metastore_migrate = metastore->add_subcommand(
+      "migrate", "Bring the metastore's schema to this sluice's version (one transaction)");
+  AddFormat(metastore_migrate, format);
+
   std::string rules_file;
   auto* check =
       app.add_subcommand("check", "Evaluate a table's DQDL rules (exit 3 when one fails)");
@@ -379,6 +389,8 @@ int main(int argc, char** argv) {
     if (*landing_remove) return cli::LandingRemove(g, landing_key, landing_reason, format);
     if (*drop) return cli::Drop(g, drop_table, drop_yes, format);
     if (*vacuum) return cli::Vacuum(g, retain, vacuum_yes, vacuum_dry_run, format);
+    if (*metastore_status) return cli::MetastoreStatus(g, format);
+    if (*metastore_migrate) return cli::MetastoreMigrate(g, format);
     if (*token_create) return cli::TokenCreate(g, token_name);
     if (*token_list) return cli::TokenList(g, format);
     if (*token_revoke) return cli::TokenRevoke(g, token_name);

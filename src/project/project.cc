@@ -143,6 +143,10 @@ std::vector<std::string> DestinationMergeKey(const Project& project, const Table
   return *d.mode == LoadMode::kMerge ? d.key : std::vector<std::string>{};
 }
 
+std::string MetastoreUri(const Environment& env) {
+  return env.metastore_uri.empty() ? "sqlite:" + env.metastore.string() : env.metastore_uri;
+}
+
 bool IsPostgresConninfo(std::string_view text) {
   static const std::regex keywords(
       R"(^\s*(host|hostaddr|port|dbname|user|service|sslmode|application_name)\s*=)");
@@ -809,8 +813,10 @@ void LoadSettings(DefinitionReader& files, const std::string& env_name, Project&
   const fs::path& root = files.root();
   const std::string rel = "sluice.yaml";
   auto doc = ParseYaml(files, rel, diagnostics);
-  project.env = {env_name, root / "lake", root / ".sluice" / (env_name + ".db"),
-                 root / ".sluice" / (env_name + ".duckdb")};
+  project.env = {.name = env_name,
+                 .lake = root / "lake",
+                 .metastore = root / ".sluice" / (env_name + ".db"),
+                 .warehouse = root / ".sluice" / (env_name + ".duckdb")};
   if (!doc) return;
   FileReader r(rel, diagnostics);
   if (!doc->IsMap()) {
@@ -906,7 +912,22 @@ void LoadSettings(DefinitionReader& files, const std::string& env_name, Project&
       out = fs::path(*v).is_absolute() ? fs::path(*v) : root / *v;
     };
     path_setting("lake", project.env.lake, "s3://");
-    path_setting("metastore", project.env.metastore, "postgresql://");
+    if (YAML::Node node = settings["metastore"]) {
+      auto v = r.Scalar(node, "metastore");
+      if (v && (v->starts_with("postgresql://") || v->starts_with("postgres://"))) {
+        project.env.metastore_uri = *v;
+      } else if (v && v->find("://") != std::string::npos) {
+        // Not echoed: a URI may hold a password.
+        std::string scheme = v->substr(0, v->find("://"));
+        r.Error(node,
+                fmt::format("metastore: a {} URI is not a metastore Sluice can use",
+                            IsPlainName(scheme) ? scheme + "://" : "non-PostgreSQL"),
+                "write a path to an SQLite file (e.g. .sluice/prod.db) or "
+                "postgresql://USER@HOST/DB");
+      } else if (v) {
+        project.env.metastore = fs::path(*v).is_absolute() ? fs::path(*v) : root / *v;
+      }
+    }
     if (YAML::Node node = settings["warehouse"]) {
       Diagnostics unset_env;
       r.DivertUnsetEnv(&unset_env);

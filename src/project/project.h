@@ -74,7 +74,10 @@ std::string TableNameProblem(const TableName& table);
 struct Environment {
   std::string name;
   fs::path lake;       // local folder of the lake
-  fs::path metastore;  // SQLite file
+  fs::path metastore;  // SQLite file (when metastore_uri is empty)
+  // A PostgreSQL metastore: a postgresql:// URI, ${env:...} resolved. It may hold a password:
+  // never print it (pg:: messages redact it).
+  std::string metastore_uri;
   fs::path warehouse;  // the embedded warehouse: a DuckDB file (when warehouse_uri is empty)
   // A PostgreSQL warehouse: a libpq URI (postgresql://...) or keyword string, ${env:...}
   // resolved. It may hold a password: never print it (pg:: messages redact it).
@@ -92,6 +95,9 @@ enum class LoadMode {
 };
 std::string ToString(LoadMode mode);                           // append | overwrite | merge
 std::optional<LoadMode> ParseLoadMode(std::string_view text);  // nullopt for any other text
+
+// What meta::Open opens for `env`: its PostgreSQL URI, or sqlite:PATH.
+std::string MetastoreUri(const Environment& env);
 
 // Whether a `warehouse:` setting names a PostgreSQL server (a postgresql:// or postgres:// URI,
 // or a libpq keyword string such as "host=... dbname=...") rather than a DuckDB file.

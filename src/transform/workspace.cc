@@ -67,7 +67,7 @@ Workspace Workspace::Open(const fs::path& root, const std::string& env) {
                  ws.project.env.lake.string(), c, env);
   }
   ws.store = lake::Open(ws.project.env.lake.string());
-  ws.metastore = meta::Open(ws.project.env.metastore.string());
+  ws.metastore = meta::Open(project::MetastoreUri(ws.project.env));
   // What a killed process left: its runs end failed, the files of an extraction it committed
   // land, what it staged or wrote to scratch goes.
   ws.metastore->FailAbandonedRuns();
