@@ -1,11 +1,14 @@
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <set>
+#include <thread>
 
 #include "catalog/catalog.h"
 #include "catalog/csv_text.h"
@@ -637,6 +640,20 @@ std::string CompileJob(engine::Connection& conn, const project::Job& job,
   return fmt::format("{} SELECT * FROM {}", ctes, prev);
 }
 
+namespace {
+
+// A run that loses the race to publish (publish.conflict) starts over, up to this many attempts
+// in all, before it fails with the conflict.
+constexpr int kConflictAttempts = 5;
+
+// Full jitter over 20, 40, 80, 160 ms: runs that collided spread out rather than collide again.
+int64_t ConflictBackoffMs(int attempt) {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  return std::uniform_int_distribution<int64_t>(0, int64_t{20} << (attempt - 1))(random);
+}
+
+}  // namespace
+
 RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& options) {
   project::Job job = declared;  // with `pii: auto` masks added below
   RunReport report;
@@ -656,306 +673,333 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
     steps.push_back(
         {run.id, static_cast<int>(steps.size()), name, "succeeded", since, NowMs(), rows, ""});
   };
+  // The attempt as it starts: a lost race (publish.conflict: another run published the output,
+  // or took these files' bookmarks, after this one read them) starts again from here.
+  const RunReport fresh_report = report;
+  const meta::Run fresh_run = run;
   try {
-    project::Diagnostics diagnostics;
-    auto rules = quality::ParseCheckSpecs(job.checks, diagnostics);
-    diagnostics.ThrowIfAny();
-    AddDestinationKeyChecks(ws.project, job.output.table, rules);
-    auto input = metastore.GetTable(job.input.db, job.input.name);
-    if (input && job.pii_auto) AddPiiMasks(job, metastore, *input, ws.project.pii.mask);
-    if (!input) {
-      FailWithCode(
-          ErrorKind::kInput, "input.not_in_catalog",
-          "{}: input table {} is not in the catalog yet\n  hint: {}", job.input_where.str(),
-          job.input.str(),
-          job.input.db == "bronze"
-              ? fmt::format("land files with `sluice ingest {} FILE...` and run `sluice crawl {}`",
-                            job.input.name, job.input.name)
-              : fmt::format("run the job or model that writes {} first", job.input.str()));
-    }
-    // The output's version as this run sees it, read before the bookmarks: a run that published
-    // after this read moves the version, so the commit names the race (publish.conflict). A merge
-    // rewrites the output from this version's rows.
-    const int64_t base_version = CurrentVersion(metastore, job.output.table);
-    std::vector<meta::TableFile> files;
-    std::vector<std::string> keys;
-    {
-      std::set<std::string> done;
-      if (job.incremental && !options.full_refresh && !range) done = metastore.Bookmarks(job.name);
-      for (auto& f : metastore.TableFiles(input->id, input->version, false)) {
-        if (done.count(f.key)) continue;
-        keys.push_back(f.key);
-        files.push_back(std::move(f));
-      }
-    }
-    report.files_read = run.files_read = static_cast<int64_t>(keys.size());
-    if (keys.empty()) {
-      report.status = run.status = meta::RunStatus::kSucceeded;
-      report.message = job.incremental && !options.full_refresh && !range
-                           ? "no new files since the last run; nothing changed"
-                           : "the input has no files; nothing changed";
-      run.details = json{{"message", report.message}}.dump();
-      run.ended_ms = NowMs();
-      metastore.FinishRun(run, steps, {});
-      report.duration_ms = run.ended_ms - started;
-      return report;
-    }
+    for (int attempt = 1;; ++attempt) {
+      auto run_attempt = [&]() -> RunReport {
+        project::Diagnostics diagnostics;
+        auto rules = quality::ParseCheckSpecs(job.checks, diagnostics);
+        diagnostics.ThrowIfAny();
+        AddDestinationKeyChecks(ws.project, job.output.table, rules);
+        auto input = metastore.GetTable(job.input.db, job.input.name);
+        if (input && job.pii_auto) AddPiiMasks(job, metastore, *input, ws.project.pii.mask);
+        if (!input) {
+          FailWithCode(
+              ErrorKind::kInput, "input.not_in_catalog",
+              "{}: input table {} is not in the catalog yet\n  hint: {}", job.input_where.str(),
+              job.input.str(),
+              job.input.db == "bronze"
+                  ? fmt::format(
+                        "land files with `sluice ingest {} FILE...` and run `sluice crawl {}`",
+                        job.input.name, job.input.name)
+                  : fmt::format("run the job or model that writes {} first", job.input.str()));
+        }
+        // The output's version as this run sees it, read before the bookmarks: a run that published
+        // after this read moves the version, so the commit names the race (publish.conflict). A
+        // merge rewrites the output from this version's rows.
+        const int64_t base_version = CurrentVersion(metastore, job.output.table);
+        std::vector<meta::TableFile> files;
+        std::vector<std::string> keys;
+        {
+          std::set<std::string> done;
+          if (job.incremental && !options.full_refresh && !range)
+            done = metastore.Bookmarks(job.name);
+          for (auto& f : metastore.TableFiles(input->id, input->version, false)) {
+            if (done.count(f.key)) continue;
+            keys.push_back(f.key);
+            files.push_back(std::move(f));
+          }
+        }
+        report.files_read = run.files_read = static_cast<int64_t>(keys.size());
+        if (keys.empty()) {
+          report.status = run.status = meta::RunStatus::kSucceeded;
+          report.message = job.incremental && !options.full_refresh && !range
+                               ? "no new files since the last run; nothing changed"
+                               : "the input has no files; nothing changed";
+          run.details = json{{"message", report.message}}.dump();
+          run.ended_ms = NowMs();
+          metastore.FinishRun(run, steps, {});
+          report.duration_ms = run.ended_ms - started;
+          return report;
+        }
 
-    engine::Database db;
-    engine::Connection conn(db);
-    // A job's output has no row order to keep; DuckDB's sinks run freer without it. Steps set
-    // rows aside where they happen, so their conditions must run in step order: DuckDB may not
-    // merge or move them across steps.
-    conn.Execute(
-        "SET preserve_insertion_order = false; "
-        "SET disabled_optimizers = 'filter_pushdown,filter_pullup';");
-    lake::Fetched local;
-    catalog::FetchForReading(*ws.store, *input, keys, local);
-    catalog::AttachTables(conn, metastore, *ws.store, local);
-    bool csv = input->format == "csv";
-    int64_t t = NowMs();
-    engine::RowCapture aside(conn, kSetAside);
-    engine::RowCounter read(conn, kRead);
-    std::optional<engine::Tokenizer> tokens;
-    if (UsesTokens(job)) tokens.emplace(conn, kToken, TokenKey());
-    // One pass: rows in play stream to the output batch; the steps hand every other row to
-    // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
-    OutputSpec spec{job.output.table,
-                    "job",
-                    job.output.mode,
-                    job.output.key,
-                    job.output.partition_by,
-                    "_sluice_file",
-                    base_version,
-                    options.full_refresh,
-                    range};
-    // DuckDB's JSON reader has no reject table: a line it cannot read stops the statement. The
-    // line is kept out (a file that is one document, whole) and the statement runs again.
-    std::vector<BadFile> bad_files;
-    catalog::JsonLineRepair json_lines(conn, *ws.store);
-    // DuckDB's reject tables name a file by the local path it read: back to its lake key.
-    const std::string key_of_path =
-        fmt::format("list_extract({}, list_position({}, s.file_path))", SqlStringList(keys),
-                    SqlStringList(local.Paths(keys)));
-    std::unique_ptr<Batch> batch;
-    // A script job: the rows its steps leave go to the program as files, not to the output.
-    ScopedFolder script_dir(job.script ? ws.store->ScratchDir() : fs::path());
-    bool script_input = false;
-    while (!batch && !script_input) {
-      std::string scan =
-          catalog::ScanSql(*input, files, local, {.capture_rejects = csv, .file_index = true});
-      try {
+        engine::Database db;
+        engine::Connection conn(db);
+        // A job's output has no row order to keep; DuckDB's sinks run freer without it. Steps set
+        // rows aside where they happen, so their conditions must run in step order: DuckDB may not
+        // merge or move them across steps.
+        conn.Execute(
+            "SET preserve_insertion_order = false; "
+            "SET disabled_optimizers = 'filter_pushdown,filter_pullup';");
+        lake::Fetched local;
+        catalog::FetchForReading(*ws.store, *input, keys, local);
+        catalog::AttachTables(conn, metastore, *ws.store, local);
+        bool csv = input->format == "csv";
+        int64_t t = NowMs();
+        engine::RowCapture aside(conn, kSetAside);
+        engine::RowCounter read(conn, kRead);
+        std::optional<engine::Tokenizer> tokens;
+        if (UsesTokens(job)) tokens.emplace(conn, kToken, TokenKey());
+        // One pass: rows in play stream to the output batch; the steps hand every other row to
+        // `aside` (dropped rows counted, quarantined rows kept) in the same statement.
+        OutputSpec spec{job.output.table,
+                        "job",
+                        job.output.mode,
+                        job.output.key,
+                        job.output.partition_by,
+                        "_sluice_file",
+                        base_version,
+                        options.full_refresh,
+                        range};
+        // DuckDB's JSON reader has no reject table: a line it cannot read stops the statement. The
+        // line is kept out (a file that is one document, whole) and the statement runs again.
+        std::vector<BadFile> bad_files;
+        catalog::JsonLineRepair json_lines(conn, *ws.store);
+        // DuckDB's reject tables name a file by the local path it read: back to its lake key.
+        const std::string key_of_path =
+            fmt::format("list_extract({}, list_position({}, s.file_path))", SqlStringList(keys),
+                        SqlStringList(local.Paths(keys)));
+        std::unique_ptr<Batch> batch;
+        // A script job: the rows its steps leave go to the program as files, not to the output.
+        ScopedFolder script_dir(job.script ? ws.store->ScratchDir() : fs::path());
+        bool script_input = false;
+        while (!batch && !script_input) {
+          std::string scan =
+              catalog::ScanSql(*input, files, local, {.capture_rejects = csv, .file_index = true});
+          try {
+            if (job.script) {
+              WriteScriptInput(conn, *job.script, CompileJob(conn, job, {}, scan, range),
+                               script_dir.path / "input");
+              script_input = true;
+            } else {
+              batch = WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan, range),
+                                 run.id, options);
+            }
+          } catch (const Error& e) {
+            if (e.code() == "config.step_mismatch" || e.code() == "config.output_mismatch") {
+              RethrowWith(FilesLackingColumns(*input, files));
+            }
+            if (input->format != "json") throw;
+            auto fault = json_lines.Absorb(e.what(), local);
+            if (fault.outcome == catalog::JsonLineRepair::Outcome::kNotALine) throw;
+            if (fault.outcome == catalog::JsonLineRepair::Outcome::kWholeFile) {
+              const auto& w = fault.whole;
+              bad_files.push_back(
+                  {w.key, w.line > 0 ? std::optional(w.line) : std::nullopt, w.reason, w.raw});
+              std::erase_if(files, [&](const meta::TableFile& f) { return f.key == w.key; });
+            }
+            aside.Reset();
+            read.Reset();
+          }
+        }
+        {
+          // Which files had lines rejected, so that a file of only bad lines counts as read.
+          std::set<std::string> rejected;
+          if (csv) {
+            auto r =
+                conn.Query(fmt::format("SELECT DISTINCT {} FROM reject_errors e JOIN reject_scans "
+                                       "s USING (scan_id, file_id)",
+                                       key_of_path));
+            for (size_t i = 0; i < r.row_count(); ++i) rejected.insert(r.GetOr(0, i));
+          }
+          for (auto& b : FilesWithoutRows(conn, *input, files, read.counts(), rejected, local)) {
+            bad_files.push_back(std::move(b));
+          }
+        }
         if (job.script) {
-          WriteScriptInput(conn, *job.script, CompileJob(conn, job, {}, scan, range),
-                           script_dir.path / "input");
-          script_input = true;
-        } else {
-          batch = WriteBatch(conn, *ws.store, spec, CompileJob(conn, job, rules, scan, range),
-                             run.id, options);
-        }
-      } catch (const Error& e) {
-        if (e.code() == "config.step_mismatch" || e.code() == "config.output_mismatch") {
-          RethrowWith(FilesLackingColumns(*input, files));
-        }
-        if (input->format != "json") throw;
-        auto fault = json_lines.Absorb(e.what(), local);
-        if (fault.outcome == catalog::JsonLineRepair::Outcome::kNotALine) throw;
-        if (fault.outcome == catalog::JsonLineRepair::Outcome::kWholeFile) {
-          const auto& w = fault.whole;
-          bad_files.push_back(
-              {w.key, w.line > 0 ? std::optional(w.line) : std::nullopt, w.reason, w.raw});
-          std::erase_if(files, [&](const meta::TableFile& f) { return f.key == w.key; });
-        }
-        aside.Reset();
-        read.Reset();
-      }
-    }
-    {
-      // Which files had lines rejected, so that a file of only bad lines counts as read.
-      std::set<std::string> rejected;
-      if (csv) {
-        auto r = conn.Query(fmt::format(
-            "SELECT DISTINCT {} FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)",
-            key_of_path));
-        for (size_t i = 0; i < r.row_count(); ++i) rejected.insert(r.GetOr(0, i));
-      }
-      for (auto& b : FilesWithoutRows(conn, *input, files, read.counts(), rejected, local)) {
-        bad_files.push_back(std::move(b));
-      }
-    }
-    if (job.script) {
-      step_done("transform", t, read.count());
-      t = NowMs();
-      RunScript(job, *job.script, ws.project.root, script_dir.path, run.id);
-      // The program's rows, judged by the job's checks, are the output: no arrival order.
-      OutputSpec script_spec = spec;
-      script_spec.arrival_column.clear();
-      batch = WriteBatch(conn, *ws.store, script_spec,
+          step_done("transform", t, read.count());
+          t = NowMs();
+          RunScript(job, *job.script, ws.project.root, script_dir.path, run.id);
+          // The program's rows, judged by the job's checks, are the output: no arrival order.
+          OutputSpec script_spec = spec;
+          script_spec.arrival_column.clear();
+          batch =
+              WriteBatch(conn, *ws.store, script_spec,
                          ScriptOutputSql(conn, job, *job.script, rules, script_dir.path / "output"),
                          run.id, options);
-    }
-    report.rows_out = batch->rows();
-    auto count = [&](const char* reason) {
-      auto it = aside.counts().find(reason);
-      return it == aside.counts().end() ? 0 : it->second;
-    };
-    report.rows_filtered = count("drop:filter");
-    report.rows_deduplicated = count("drop:dedupe");
-    report.rows_outside_range = count("drop:range");
-    step_done(job.script ? "script" : "transform", t, report.rows_out);
+        }
+        report.rows_out = batch->rows();
+        auto count = [&](const char* reason) {
+          auto it = aside.counts().find(reason);
+          return it == aside.counts().end() ? 0 : it->second;
+        };
+        report.rows_filtered = count("drop:filter");
+        report.rows_deduplicated = count("drop:dedupe");
+        report.rows_outside_range = count("drop:range");
+        step_done(job.script ? "script" : "transform", t, report.rows_out);
 
-    // Quarantine: rows rejected by a step or a check, and lines the reader could not parse.
-    aside.Materialize(conn, "_set_aside");
-    // _sluice_file numbers the files of the scan that went through (files without rows
-    // included: their number yields nothing).
-    std::vector<std::string> read_keys;
-    for (const auto& f : files) read_keys.push_back(f.key);
-    std::string quarantine_sql = fmt::format(
-        "SELECT list_extract({}, file) AS _source_file, CAST(NULL AS BIGINT) AS _line, "
-        "reason AS _reason, raw AS _raw FROM _set_aside",
-        SqlStringList(read_keys));
-    // A job that masks columns keeps no unparsed text in quarantine (it cannot tell which part
-    // is which column): the file and line point at it in the landing zone.
-    bool masks = std::any_of(job.steps.begin(), job.steps.end(),
-                             [](const project::Step& s) { return !s.masks.empty(); });
-    // Kept out by Sluice rather than a reader's reject table: the bad lines of JSON files whose
-    // other lines flowed on, and the files kept out whole.
-    std::vector<BadFile> unread;
-    for (auto& line : json_lines.bad_lines()) {
-      unread.push_back({line.key, line.line, std::move(line.reason), std::move(line.raw)});
-    }
-    unread.insert(unread.end(), bad_files.begin(), bad_files.end());
-    for (const auto& b : unread) {
-      quarantine_sql +=
-          fmt::format(" UNION ALL SELECT {}, CAST({} AS BIGINT), {}, {}", SqlString(b.key),
-                      b.line ? std::to_string(*b.line) : "NULL", SqlString(b.reason),
-                      masks || b.raw.empty() ? "NULL" : SqlString(b.raw));
-    }
-    if (csv) {
-      LocateInvalidUtf8Lines(conn, *input, local, key_of_path);
-      // DuckDB may report several errors for one line (one per missing column): keep the first.
-      quarantine_sql += fmt::format(
-          " UNION ALL SELECT {0}, CAST(e.line AS BIGINT), 'malformed: ' || CASE WHEN "
-          "starts_with(e.error_message, 'Invalid unicode') THEN 'invalid UTF-8 at line ' || "
-          "e.line || coalesce(' byte ' || u.byte, '') ELSE {1} END, {2} "
-          "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
-          "LEFT JOIN _sluice_utf8 u ON u.key = {0} AND u.line = e.line "
-          "QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line "
-          "ORDER BY e.column_idx NULLS LAST, e.error_message) = 1",
-          key_of_path,
-          // DuckDB's message may quote the value: a masking job names the kind of fault and the
-          // column only.
-          masks ? "lower(e.error_type::VARCHAR) || coalesce(' at column ' || e.column_name, '')"
-                : "e.error_message",
-          masks ? "NULL" : "e.csv_line");
-    }
-    conn.Execute("CREATE TEMP TABLE _quarantine AS " + quarantine_sql);
-    auto reasons = conn.Query(
-        "SELECT CASE WHEN starts_with(_reason, 'malformed JSON') THEN 'malformed JSON file' "
-        "WHEN starts_with(_reason, 'no rows read') THEN 'file with no readable rows' "
-        "WHEN starts_with(_reason, 'malformed') THEN 'malformed line' "
-        "WHEN starts_with(_reason, 'cast: ') THEN split_part(_reason, ' value ', 1) "
-        "ELSE _reason END AS reason, count(*) FROM _quarantine GROUP BY ALL ORDER BY 2 DESC");
-    for (size_t i = 0; i < reasons.row_count(); ++i) {
-      report.quarantine_reasons[reasons.GetOr(0, i)] = reasons.GetInt(1, i);
-      report.rows_quarantined += reasons.GetInt(1, i);
-    }
-    // Rows read: parsed rows, plus lines the reader could not parse. What no step accounts for
-    // was left out by an `sql` step.
-    int64_t malformed = report.quarantine_reasons.count("malformed line")
-                            ? report.quarantine_reasons.at("malformed line")
-                            : 0;
-    report.rows_in = read.count() + malformed;
-    // A file kept out whole is one quarantined record standing for a file whose rows were not
-    // read: it is not in the row arithmetic.
-    report.rows_left_out = report.rows_in - report.rows_out - report.rows_filtered -
-                           report.rows_deduplicated - report.rows_outside_range -
-                           (report.rows_quarantined - static_cast<int64_t>(bad_files.size()));
-    if (job.script) report.rows_left_out = 0;  // a program makes rows of its own
+        // Quarantine: rows rejected by a step or a check, and lines the reader could not parse.
+        aside.Materialize(conn, "_set_aside");
+        // _sluice_file numbers the files of the scan that went through (files without rows
+        // included: their number yields nothing).
+        std::vector<std::string> read_keys;
+        for (const auto& f : files) read_keys.push_back(f.key);
+        std::string quarantine_sql = fmt::format(
+            "SELECT list_extract({}, file) AS _source_file, CAST(NULL AS BIGINT) AS _line, "
+            "reason AS _reason, raw AS _raw FROM _set_aside",
+            SqlStringList(read_keys));
+        // A job that masks columns keeps no unparsed text in quarantine (it cannot tell which part
+        // is which column): the file and line point at it in the landing zone.
+        bool masks = std::any_of(job.steps.begin(), job.steps.end(),
+                                 [](const project::Step& s) { return !s.masks.empty(); });
+        // Kept out by Sluice rather than a reader's reject table: the bad lines of JSON files whose
+        // other lines flowed on, and the files kept out whole.
+        std::vector<BadFile> unread;
+        for (auto& line : json_lines.bad_lines()) {
+          unread.push_back({line.key, line.line, std::move(line.reason), std::move(line.raw)});
+        }
+        unread.insert(unread.end(), bad_files.begin(), bad_files.end());
+        for (const auto& b : unread) {
+          quarantine_sql +=
+              fmt::format(" UNION ALL SELECT {}, CAST({} AS BIGINT), {}, {}", SqlString(b.key),
+                          b.line ? std::to_string(*b.line) : "NULL", SqlString(b.reason),
+                          masks || b.raw.empty() ? "NULL" : SqlString(b.raw));
+        }
+        if (csv) {
+          LocateInvalidUtf8Lines(conn, *input, local, key_of_path);
+          // DuckDB may report several errors for one line (one per missing column): keep the first.
+          quarantine_sql += fmt::format(
+              " UNION ALL SELECT {0}, CAST(e.line AS BIGINT), 'malformed: ' || CASE WHEN "
+              "starts_with(e.error_message, 'Invalid unicode') THEN 'invalid UTF-8 at line ' || "
+              "e.line || coalesce(' byte ' || u.byte, '') ELSE {1} END, {2} "
+              "FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) "
+              "LEFT JOIN _sluice_utf8 u ON u.key = {0} AND u.line = e.line "
+              "QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line "
+              "ORDER BY e.column_idx NULLS LAST, e.error_message) = 1",
+              key_of_path,
+              // DuckDB's message may quote the value: a masking job names the kind of fault and the
+              // column only.
+              masks ? "lower(e.error_type::VARCHAR) || coalesce(' at column ' || e.column_name, '')"
+                    : "e.error_message",
+              masks ? "NULL" : "e.csv_line");
+        }
+        conn.Execute("CREATE TEMP TABLE _quarantine AS " + quarantine_sql);
+        auto reasons = conn.Query(
+            "SELECT CASE WHEN starts_with(_reason, 'malformed JSON') THEN 'malformed JSON file' "
+            "WHEN starts_with(_reason, 'no rows read') THEN 'file with no readable rows' "
+            "WHEN starts_with(_reason, 'malformed') THEN 'malformed line' "
+            "WHEN starts_with(_reason, 'cast: ') THEN split_part(_reason, ' value ', 1) "
+            "ELSE _reason END AS reason, count(*) FROM _quarantine GROUP BY ALL ORDER BY 2 DESC");
+        for (size_t i = 0; i < reasons.row_count(); ++i) {
+          report.quarantine_reasons[reasons.GetOr(0, i)] = reasons.GetInt(1, i);
+          report.rows_quarantined += reasons.GetInt(1, i);
+        }
+        // Rows read: parsed rows, plus lines the reader could not parse. What no step accounts for
+        // was left out by an `sql` step.
+        int64_t malformed = report.quarantine_reasons.count("malformed line")
+                                ? report.quarantine_reasons.at("malformed line")
+                                : 0;
+        report.rows_in = read.count() + malformed;
+        // A file kept out whole is one quarantined record standing for a file whose rows were not
+        // read: it is not in the row arithmetic.
+        report.rows_left_out = report.rows_in - report.rows_out - report.rows_filtered -
+                               report.rows_deduplicated - report.rows_outside_range -
+                               (report.rows_quarantined - static_cast<int64_t>(bad_files.size()));
+        if (job.script) report.rows_left_out = 0;  // a program makes rows of its own
 
-    // Checks that judge the output as a whole (fail and warn), over the batch.
-    t = NowMs();
-    quality::History history = [&](const std::string& rule, size_t n) {
-      return metastore.RuleHistory(report.output, rule, n, "job");
-    };
-    report.checks =
-        JudgeBatch(conn, batch->ScanSql(), report.output, rules, history, "_quarantine");
-    step_done("checks", t, -1);
-    quality::RequirePassing(report.checks, "job " + job.name);
+        // Checks that judge the output as a whole (fail and warn), over the batch.
+        t = NowMs();
+        quality::History history = [&](const std::string& rule, size_t n) {
+          return metastore.RuleHistory(report.output, rule, n, "job");
+        };
+        report.checks =
+            JudgeBatch(conn, batch->ScanSql(), report.output, rules, history, "_quarantine");
+        step_done("checks", t, -1);
+        quality::RequirePassing(report.checks, "job " + job.name);
 
-    t = NowMs();
-    auto change = Publish(conn, *ws.store, metastore, spec, *batch, run.id, options);
-    if (range && batch->rows() == 0 && change.removed.empty()) {
-      // Nothing in the range, in the rows or in the table: no version to publish.
-      DiscardFiles(*ws.store, {change});
-      report.status = run.status = meta::RunStatus::kSucceeded;
-      report.message = fmt::format(
-          "backfill {}: no rows and no files in the range; nothing changed", range->text);
-      run.details = json{{"message", report.message}, {"backfill", range->text}}.dump();
-      run.rows_in = report.rows_in;
-      run.ended_ms = NowMs();
-      metastore.FinishRun(run, steps, report.checks);
-      report.checks.clear();
-      report.rows_quarantined = 0;
-      report.duration_ms = run.ended_ms - started;
-      return report;
+        t = NowMs();
+        auto change = Publish(conn, *ws.store, metastore, spec, *batch, run.id, options);
+        if (range && batch->rows() == 0 && change.removed.empty()) {
+          // Nothing in the range, in the rows or in the table: no version to publish.
+          DiscardFiles(*ws.store, {change});
+          report.status = run.status = meta::RunStatus::kSucceeded;
+          report.message = fmt::format(
+              "backfill {}: no rows and no files in the range; nothing changed", range->text);
+          run.details = json{{"message", report.message}, {"backfill", range->text}}.dump();
+          run.rows_in = report.rows_in;
+          run.ended_ms = NowMs();
+          metastore.FinishRun(run, steps, report.checks);
+          report.checks.clear();
+          report.rows_quarantined = 0;
+          report.duration_ms = run.ended_ms - started;
+          return report;
+        }
+        step_done("write " + report.output, t, batch->rows());
+        meta::RunCommit commit;
+        commit.tables.push_back(change);
+        auto output_table = metastore.GetTable(job.output.table.db, job.output.table.name);
+        report.version = output_table ? output_table->version + 1 : 1;
+        if (report.rows_quarantined > 0) {
+          t = NowMs();
+          auto qw = WriteQuarantine(conn, *ws.store, metastore, {"quarantine", job.name}, run.id,
+                                    commit.tables);
+          step_done("write quarantine." + job.name, t, qw.rows);
+          commit.tables.push_back(qw.change);
+        }
+        if (job.incremental && !range) {  // a backfill read files the bookmarks already hold
+          commit.bookmark_job = job.name;
+          commit.bookmark_keys = keys;
+          commit.bookmarks_reset = options.full_refresh;
+        }
+        run.status = report.status = meta::RunStatus::kSucceeded;
+        run.rows_in = report.rows_in;
+        run.rows_out = report.rows_out;
+        run.rows_quarantined = report.rows_quarantined;
+        run.ended_ms = NowMs();
+        json details = {{"output", report.output},
+                        {"version", report.version},
+                        {"rows_filtered", report.rows_filtered},
+                        {"rows_deduplicated", report.rows_deduplicated},
+                        {"rows_left_out_by_sql", report.rows_left_out},
+                        {"quarantine_reasons", report.quarantine_reasons},
+                        {"files_kept_out", json::array()}};
+        if (options.full_refresh) details["full_refresh"] = true;
+        if (range) {
+          details["backfill"] = range->text;
+          details["rows_outside_range"] = report.rows_outside_range;
+          details["files_replaced"] = change.removed.size();
+        }
+        for (const auto& b : bad_files) {
+          details["files_kept_out"].push_back({{"file", b.key}, {"reason", b.reason}});
+        }
+        run.details = details.dump();
+        commit.run = run;
+        commit.checks = report.checks;
+        commit.steps = steps;
+        CommitOrDiscard(*ws.store, metastore, commit);
+        RecordMasks(job, metastore, *input);
+        report.duration_ms = run.ended_ms - started;
+        std::string what = options.full_refresh ? "full refresh: " : "";
+        if (range) {
+          what = fmt::format("backfill {}: {} row{} outside the range, {} file{} replaced; ",
+                             range->text, HumanCount(report.rows_outside_range),
+                             report.rows_outside_range == 1 ? "" : "s", change.removed.size(),
+                             change.removed.size() == 1 ? "" : "s");
+        }
+        report.message =
+            fmt::format("{}{} rows in, {} out, {} quarantined", what, HumanCount(report.rows_in),
+                        HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
+        return report;
+      };
+      try {
+        return run_attempt();
+      } catch (const Error& e) {
+        if (e.code() != "publish.conflict" || attempt == kConflictAttempts) throw;
+        // Nothing of this attempt was published (CommitOrDiscard removed its files): read the
+        // output's new version and the bookmarks again, and write this run's rows on top.
+        metastore.AppendLog(run.id, "info", "",
+                            fmt::format("{}; attempt {} of {} starts over", Redact(e.what()),
+                                        attempt + 1, kConflictAttempts));
+        job = declared;
+        report = fresh_report;
+        run = fresh_run;
+        steps.clear();
+        std::this_thread::sleep_for(std::chrono::milliseconds(ConflictBackoffMs(attempt)));
+      }
     }
-    step_done("write " + report.output, t, batch->rows());
-    meta::RunCommit commit;
-    commit.tables.push_back(change);
-    auto output_table = metastore.GetTable(job.output.table.db, job.output.table.name);
-    report.version = output_table ? output_table->version + 1 : 1;
-    if (report.rows_quarantined > 0) {
-      t = NowMs();
-      auto qw = WriteQuarantine(conn, *ws.store, metastore, {"quarantine", job.name}, run.id,
-                                commit.tables);
-      step_done("write quarantine." + job.name, t, qw.rows);
-      commit.tables.push_back(qw.change);
-    }
-    if (job.incremental && !range) {  // a backfill read files the bookmarks already hold
-      commit.bookmark_job = job.name;
-      commit.bookmark_keys = keys;
-      commit.bookmarks_reset = options.full_refresh;
-    }
-    run.status = report.status = meta::RunStatus::kSucceeded;
-    run.rows_in = report.rows_in;
-    run.rows_out = report.rows_out;
-    run.rows_quarantined = report.rows_quarantined;
-    run.ended_ms = NowMs();
-    json details = {{"output", report.output},
-                    {"version", report.version},
-                    {"rows_filtered", report.rows_filtered},
-                    {"rows_deduplicated", report.rows_deduplicated},
-                    {"rows_left_out_by_sql", report.rows_left_out},
-                    {"quarantine_reasons", report.quarantine_reasons},
-                    {"files_kept_out", json::array()}};
-    if (options.full_refresh) details["full_refresh"] = true;
-    if (range) {
-      details["backfill"] = range->text;
-      details["rows_outside_range"] = report.rows_outside_range;
-      details["files_replaced"] = change.removed.size();
-    }
-    for (const auto& b : bad_files) {
-      details["files_kept_out"].push_back({{"file", b.key}, {"reason", b.reason}});
-    }
-    run.details = details.dump();
-    commit.run = run;
-    commit.checks = report.checks;
-    commit.steps = steps;
-    CommitOrDiscard(*ws.store, metastore, commit);
-    RecordMasks(job, metastore, *input);
-    report.duration_ms = run.ended_ms - started;
-    std::string what = options.full_refresh ? "full refresh: " : "";
-    if (range) {
-      what = fmt::format("backfill {}: {} row{} outside the range, {} file{} replaced; ",
-                         range->text, HumanCount(report.rows_outside_range),
-                         report.rows_outside_range == 1 ? "" : "s", change.removed.size(),
-                         change.removed.size() == 1 ? "" : "s");
-    }
-    report.message =
-        fmt::format("{}{} rows in, {} out, {} quarantined", what, HumanCount(report.rows_in),
-                    HumanCount(report.rows_out), HumanCount(report.rows_quarantined));
-    return report;
   } catch (const std::exception& e) {
     // Nothing was published: the failed run counts rows read only, and keeps no "write" step
     // (its files were discarded).

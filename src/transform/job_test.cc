@@ -1,7 +1,9 @@
 // Jobs against real backends, with faults injected into the metastore commit.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
+#include <utility>
 
 #include "catalog/catalog.h"
 #include "catalog/crawler.h"
@@ -10,7 +12,7 @@
 #include "lake/faulty_store.h"
 #include "lake/local_store.h"
 #include "lake/zones.h"
-#include "meta/sqlite_metastore.h"
+#include "meta/sql_metastore.h"
 #include "transform/run.h"
 
 namespace sluice::transform {
@@ -23,9 +25,12 @@ class FailingCommit : public meta::SqliteMetastore {
   using SqliteMetastore::SqliteMetastore;
   void CommitRun(const meta::RunCommit& commit) override {
     if (fail) throw Error(ErrorKind::kIo, "injected: metastore unreachable");
+    if (auto before = std::exchange(before_commit, nullptr)) before();
     SqliteMetastore::CommitRun(commit);
   }
   bool fail = false;
+  // Runs once, just before the next commit: another process's work in between.
+  std::function<void()> before_commit;
 };
 
 class JobTest : public ::testing::Test {
@@ -81,6 +86,46 @@ TEST_F(JobTest, AFailedCommitPublishesNothingAndTheRerunCountsOnce) {
   auto again = RunJob(ws_, ws_.project.jobs.at("clean"), {});
   EXPECT_EQ(again.version, 0);
   EXPECT_EQ(ws_.metastore->GetTable("silver", "orders")->version, 1);
+}
+
+// Two runs of one merge job at once, from two processes: the one that commits second finds the
+// output moved and its files' bookmarks taken (publish.conflict), reads again and finishes. Every
+// batch is in the table once, and neither run failed.
+TEST_F(JobTest, ARunThatLosesThePublishRaceReadsAgainAndLosesNoRows) {
+  WriteFileAtomic(root_ / "jobs/latest.yaml",
+                  "job: latest\ninput: bronze.orders\nincremental: true\n"
+                  "output: { table: silver.latest, mode: merge, key: [id] }\n");
+  project::Diagnostics d;
+  ws_.project = project::Load(root_, "dev", d);
+  ASSERT_TRUE(d.empty());
+  const auto& job = ws_.project.jobs.at("latest");
+  // The other process: its own metastore connection on the same file, the same lake.
+  Workspace other = ws_;
+  other.metastore = std::make_shared<meta::SqliteMetastore>(root_ / ".sluice/dev.db");
+  meta_->before_commit = [&] {
+    WriteFileAtomic(root_ / "in2/b.csv", "id,amount\n3,70\n4,9\n");
+    catalog::Ingest("orders", {(root_ / "in2").string()}, *other.store, *other.metastore);
+    engine::Database db;
+    engine::Connection conn(db);
+    catalog::Crawl(other.project.sources.at("orders"), "", *other.store, *other.metastore, conn);
+    auto first = RunJob(other, job, {});
+    EXPECT_EQ(first.rows_in, 5);  // a.csv, which this run has not committed yet, and b.csv
+    EXPECT_EQ(first.version, 1);
+  };
+  auto second = RunJob(ws_, job, {});
+  EXPECT_EQ(second.status, meta::RunStatus::kSucceeded);
+  EXPECT_EQ(second.message, "no new files since the last run; nothing changed");
+  auto logs = ws_.metastore->Logs(second.run_id, 0, 100);
+  ASSERT_FALSE(logs.empty());
+  EXPECT_NE(logs[0].message.find("attempt 2 of 5 starts over"), std::string::npos)
+      << logs[0].message;
+  auto table = ws_.metastore->GetTable("silver", "latest");
+  ASSERT_TRUE(table);
+  EXPECT_EQ(table->version, 1);
+  EXPECT_EQ(ws_.metastore->Bookmarks("latest").size(), 2u);
+  for (const auto& run : ws_.metastore->ListRuns({.kind = "job"})) {
+    EXPECT_EQ(run.status, meta::RunStatus::kSucceeded) << run.id;
+  }
 }
 
 // The lake fails while a job publishes its output: the catalog still lists the previous version,
