@@ -87,6 +87,8 @@ int Drop(const Global& g, const std::string& table, bool yes, const std::string&
 // sluice vacuum (catalog/vacuum.h): lists what it would remove unless `yes`.
 int MetastoreStatus(const Global& g, const std::string& format);
 int MetastoreMigrate(const Global& g, const std::string& format);
+int MetastoreExport(const Global& g, const std::string& file, const std::string& format);
+int MetastoreImport(const Global& g, const std::string& file, const std::string& format);
 int Vacuum(const Global& g, const std::string& retain, bool yes, bool dry_run,
            const std::string& format);
 int Profile(const Global& g, const std::string& table, const std::string& suggest,

@@ -252,7 +252,9 @@ int main(int argc, char** argv) {
   AddFormat(vacuum, format);
 
   auto* metastore = app.add_subcommand(
-      "metastore", "The metastore's schema: where it stands (status), bringing it up (migrate)");
+      "metastore",
+      "The metastore: its schema (status, migrate), moving it to another database (export, "
+      "import)");
   metastore->require_subcommand(1);
   auto* metastore_status = metastore->add_subcommand(
       "status", "The metastore's backend, and its schema version against this sluice's");
@@ -260,6 +262,16 @@ int main(int argc, char** argv) {
   auto* metastore_migrate = metastore->add_subcommand(
       "migrate", "Bring the metastore's schema to this sluice's version (one transaction)");
   AddFormat(metastore_migrate, format);
+  std::string metastore_file;
+  auto* metastore_export = metastore->add_subcommand(
+      "export", "Write the whole metastore (catalog, history, tokens, ...) to an NDJSON file");
+  metastore_export->add_option("FILE", metastore_file, "The file to write")->required();
+  AddFormat(metastore_export, format);
+  auto* metastore_import = metastore->add_subcommand(
+      "import", "Load an export into this environment's metastore, which must be empty");
+  metastore_import->add_option("FILE", metastore_file, "A file `metastore export` wrote")
+      ->required();
+  AddFormat(metastore_import, format);
 
   std::string rules_file;
   auto* check =
@@ -391,6 +403,8 @@ int main(int argc, char** argv) {
     if (*vacuum) return cli::Vacuum(g, retain, vacuum_yes, vacuum_dry_run, format);
     if (*metastore_status) return cli::MetastoreStatus(g, format);
     if (*metastore_migrate) return cli::MetastoreMigrate(g, format);
+    if (*metastore_export) return cli::MetastoreExport(g, metastore_file, format);
+    if (*metastore_import) return cli::MetastoreImport(g, metastore_file, format);
     if (*token_create) return cli::TokenCreate(g, token_name);
     if (*token_list) return cli::TokenList(g, format);
     if (*token_revoke) return cli::TokenRevoke(g, token_name);

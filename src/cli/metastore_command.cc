@@ -2,13 +2,18 @@
 // this binary's.
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/support.h"
 #include "common/error.h"
+#include "common/files.h"
 #include "meta/metastore.h"
+#include "meta/transfer.h"
 #include "project/snapshot.h"
 
 namespace sluice::cli {
@@ -31,7 +36,75 @@ json ToJson(const meta::SchemaState& s) {
           {"version", s.version}, {"newest", s.newest}, {"applied", s.applied}};
 }
 
+json ToJson(const meta::TransferReport& r, const std::string& file) {
+  int64_t total = 0;
+  for (const auto& [t, n] : r.rows) total += n;
+  return {{"backend", r.dialect}, {"where", r.where},
+          {"file", file},         {"schema_version", r.schema_version},
+          {"tables", r.rows},     {"rows", total}};
+}
+
+void PrintTransfer(const meta::TransferReport& r, const std::string& verb, const std::string& file,
+                   const std::string& format) {
+  if (format == "json") {
+    PrintJson(ToJson(r, file));
+    return;
+  }
+  int64_t total = 0;
+  std::string counts;
+  for (const auto& t : meta::kTransferTables) {
+    int64_t n = r.rows.count(t) ? r.rows.at(t) : 0;
+    total += n;
+    if (n > 0) counts += fmt::format("  {:<18} {}\n", t, n);
+  }
+  std::cout << fmt::format("{} {} row{} ({} {}, schema version {}) {} {}\n{}", verb, total,
+                           total == 1 ? "" : "s", r.dialect, r.where, r.schema_version,
+                           verb == "exported" ? "to" : "from", file, counts);
+}
+
 }  // namespace
+
+int MetastoreExport(const Global& g, const std::string& file, const std::string& format) {
+  std::string uri = MetastoreOf(g);
+  // Written beside the file and renamed at the end: an interrupted export leaves no half file
+  // that an import could take for a whole one.
+  fs::path target(file);
+  fs::path partial = target;
+  partial += ".partial";
+  meta::TransferReport report;
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      FailWithCode(ErrorKind::kIo, "io.write", "cannot write {}: {}", partial.string(),
+                   std::strerror(errno));
+    }
+    try {
+      report = meta::Export(uri, out);
+    } catch (...) {
+      out.close();
+      std::error_code ec;
+      fs::remove(partial, ec);
+      throw;
+    }
+  }
+  std::error_code ec;
+  fs::rename(partial, target, ec);
+  if (ec) {
+    FailWithCode(ErrorKind::kIo, "io.write", "cannot write {}: {}", target.string(), ec.message());
+  }
+  PrintTransfer(report, "exported", file, format);
+  return 0;
+}
+
+int MetastoreImport(const Global& g, const std::string& file, const std::string& format) {
+  std::string uri = MetastoreOf(g);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    FailWithCode(ErrorKind::kInput, "io.read", "cannot read {}: {}", file, std::strerror(errno));
+  }
+  PrintTransfer(meta::Import(uri, in), "imported", file, format);
+  return 0;
+}
 
 int MetastoreStatus(const Global& g, const std::string& format) {
   auto s = meta::ReadSchema(MetastoreOf(g));

@@ -60,6 +60,10 @@ class Dialect {
   // `sql`, DDL statements in SQLite's spelling, in this database's.
   virtual std::string Ddl(std::string_view sql) const = 0;
 
+  // Statements that make `table`'s generated keys continue after its largest (after rows were
+  // inserted with their keys given); none where the database does that by itself.
+  virtual std::vector<std::string> ResumeKeys(const std::string& /*table*/) const { return {}; }
+
   // Metastores written before the schema_version table kept their version elsewhere (SQLite:
   // PRAGMA user_version). The statements that read and write it; "" where there is none.
   virtual std::string LegacyVersionRead() const { return ""; }
@@ -111,6 +115,7 @@ class PostgresDialect : public Dialect {
   std::string_view BeginWrite() const override;
   std::string_view InsertionOrder() const override { return "insertion_order"; }
   std::string Ddl(std::string_view sql) const override;
+  std::vector<std::string> ResumeKeys(const std::string& table) const override;
 };
 
 }  // namespace sluice::meta

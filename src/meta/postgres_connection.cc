@@ -29,6 +29,23 @@ class PostgresCursor : public SqlCursor {
     return result_->IsNull(row_, col) ? "" : result_->Text(row_, col);
   }
   bool IsNull(int col) override { return result_->IsNull(row_, col); }
+  int Columns() override { return result_->columns(); }
+  std::string Name(int col) override { return result_->column_name(col); }
+  SqlType Type(int col) override {
+    if (result_->IsNull(row_, col)) return SqlType::kNull;
+    switch (result_->type_oid(col)) {
+      case 20:  // int8
+      case 21:  // int2
+      case 23:  // int4
+        return SqlType::kInteger;
+      case 700:   // float4
+      case 701:   // float8
+      case 1700:  // numeric
+        return SqlType::kReal;
+      default:
+        return SqlType::kText;
+    }
+  }
 
  private:
   void Set(int i, pg::Param p) {

@@ -21,11 +21,18 @@
 
 namespace sluice::meta {
 
+// What a field of a row holds (its stored type: SQLite's storage class, PostgreSQL's column type).
+enum class SqlType { kNull, kInteger, kReal, kText };
+
 // One statement's parameters and rows. Parameters are 1-based, columns 0-based; reading a NULL
 // gives 0, 0.0 or "".
 class SqlCursor {
  public:
   virtual ~SqlCursor() = default;
+  // The row's columns (after a Step that gave a row): how many, their names, what each holds.
+  virtual int Columns() = 0;
+  virtual std::string Name(int col) = 0;
+  virtual SqlType Type(int col) = 0;
   virtual void Bind(int i, int64_t v) = 0;
   virtual void Bind(int i, const std::string& v) = 0;
   virtual void BindReal(int i, double v) = 0;

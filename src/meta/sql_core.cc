@@ -60,6 +60,16 @@ std::string SqlCore::Statement::Text(int col) { return cursor_->Text(col); }
 
 bool SqlCore::Statement::IsNull(int col) { return cursor_->IsNull(col); }
 
+int SqlCore::Statement::Columns() { return cursor_->Columns(); }
+
+std::string SqlCore::Statement::Name(int col) { return cursor_->Name(col); }
+
+SqlType SqlCore::Statement::Type(int col) { return cursor_->Type(col); }
+
+void SqlCore::ResumeKeys(const std::string& table) {
+  for (const auto& sql : dialect_->ResumeKeys(table)) Exec(sql);
+}
+
 SqlCore::Transaction::Transaction(SqlCore& core) : core_(core), lock_(core.mu_) {
   core_.connection_->Begin(std::string(core_.dialect().BeginWrite()));
 }

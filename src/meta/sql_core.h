@@ -69,6 +69,9 @@ class SqlCore {
     double Double(int col);
     std::string Text(int col);
     bool IsNull(int col);
+    int Columns();
+    std::string Name(int col);
+    SqlType Type(int col);
 
    private:
     std::unique_ptr<SqlCursor> cursor_;
@@ -88,6 +91,11 @@ class SqlCore {
     SqlCore& core_;
     std::unique_lock<std::mutex> lock_;
   };
+
+  // The statements that make the database's generated keys (SQLite's AUTOINCREMENT,
+  // PostgreSQL's identity columns) continue after the largest of `table`'s, after rows were
+  // inserted with their keys given (an import); the caller holds a Transaction.
+  void ResumeKeys(const std::string& table);
 
   // Rows the last INSERT/UPDATE/DELETE changed (the caller holds the connection).
   int64_t Changes();

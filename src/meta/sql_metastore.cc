@@ -42,6 +42,8 @@ std::pair<Backend, std::string> Parse(const std::string& uri) {
                Redact(uri), m[1].str());
 }
 
+}  // namespace
+
 std::unique_ptr<SqlCore> Connect(const std::string& uri, bool migrate) {
   auto [backend, target] = Parse(uri);
   if (backend == Backend::kSqlite) {
@@ -51,6 +53,8 @@ std::unique_ptr<SqlCore> Connect(const std::string& uri, bool migrate) {
   return std::make_unique<SqlCore>(ConnectPostgres(target), std::make_unique<PostgresDialect>(),
                                    migrate);
 }
+
+namespace {
 
 SchemaState Read(SqlCore& core, int applied) {
   return {std::string(core.dialect().name()),

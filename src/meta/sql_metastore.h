@@ -36,6 +36,10 @@ class SqlMetastore : public Metastore,
   std::unique_ptr<SqlCore> core_;
 };
 
+// The SQL core of the metastore at `uri` (meta::Open's forms), migrated unless `migrate` is
+// false; Error(kConfig) meta.unsupported_backend for another scheme.
+std::unique_ptr<SqlCore> Connect(const std::string& uri, bool migrate);
+
 // The embedded metastore: one SQLite file in WAL mode.
 class SqliteMetastore : public SqlMetastore {
  public:

@@ -39,6 +39,20 @@ class SqliteCursor : public SqlCursor {
              : "";
   }
   bool IsNull(int col) override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  int Columns() override { return sqlite3_column_count(stmt_); }
+  std::string Name(int col) override { return sqlite3_column_name(stmt_, col); }
+  SqlType Type(int col) override {
+    switch (sqlite3_column_type(stmt_, col)) {
+      case SQLITE_NULL:
+        return SqlType::kNull;
+      case SQLITE_INTEGER:
+        return SqlType::kInteger;
+      case SQLITE_FLOAT:
+        return SqlType::kReal;
+      default:
+        return SqlType::kText;
+    }
+  }
 
  private:
   sqlite3* db_;

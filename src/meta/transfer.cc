@@ -1,0 +1,255 @@
+#include "meta/transfer.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/error.h"
+#include "meta/sql_core.h"
+#include "meta/sql_metastore.h"
+
+namespace sluice::meta {
+
+using nlohmann::json;
+using Statement = SqlCore::Statement;
+
+const std::vector<std::string> kTransferTables = {
+    "databases",    "tables",     "table_versions", "columns",          "table_files",
+    "runs",         "run_steps",  "bookmarks",      "check_results",    "landed_files",
+    "steps",        "attempts",   "run_logs",       "arrivals",         "schedule_marks",
+    "column_tags",  "api_tokens", "snapshots",      "landing_removals", "extract_state",
+    "extract_files"};
+
+namespace {
+
+constexpr std::string_view kFormat = "sluice-metastore-export";
+constexpr int kFormatVersion = 1;
+
+// The columns of `table` in `core`'s schema, without the dialect's own (insertion_order).
+std::vector<std::string> ColumnsOf(SqlCore& core, const std::string& table) {
+  Statement s(core, "SELECT * FROM " + table + " LIMIT 0");
+  s.Step();
+  std::vector<std::string> out;
+  for (int i = 0; i < s.Columns(); ++i) {
+    std::string name = s.Name(i);
+    if (name != core.dialect().InsertionOrder()) out.push_back(name);
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+int64_t Count(SqlCore& core, const std::string& table) {
+  Statement s(core, "SELECT count(*) FROM " + table);
+  s.Step();
+  return s.Int(0);
+}
+
+[[noreturn]] void Bad(size_t line, const std::string& what) {
+  FailWithCode(ErrorKind::kInput, "metastore.bad_export",
+               "line {} of the export: {}\n  hint: import a file `sluice metastore export` wrote, "
+               "whole and unchanged",
+               line, what);
+}
+
+// A field of an object read by hand: the file is not trusted to give it the type it should have.
+std::string TextField(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+int64_t IntegerField(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : -1;
+}
+
+}  // namespace
+
+TransferReport Export(const std::string& uri, std::ostream& out) {
+  auto core = Connect(uri, true);
+  TransferReport report{
+      std::string(core->dialect().name()), core->where(), core->schema_version(), {}};
+  auto lock = core->Lock();
+  for (const auto& t : kTransferTables) report.rows[t] = Count(*core, t);
+  out << json{{"format", kFormat},
+              {"format_version", kFormatVersion},
+              {"schema_version", report.schema_version},
+              {"dialect", report.dialect},
+              {"tables", report.rows}}
+             .dump()
+      << "\n";
+  for (const auto& t : kTransferTables) {
+    auto columns = ColumnsOf(*core, t);
+    out << json{{"table", t}, {"columns", columns}}.dump() << "\n";
+    Statement s(*core, fmt::format("SELECT {} FROM {} ORDER BY {}", Join(columns), t,
+                                   core->dialect().InsertionOrder()));
+    int64_t written = 0;
+    // At most the header's count: rows written since it was taken are left out, so the file
+    // agrees with itself.
+    while (written < report.rows[t] && s.Step()) {
+      json row = json::array();
+      for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
+        switch (s.Type(i)) {
+          case SqlType::kNull:
+            row.push_back(nullptr);
+            break;
+          case SqlType::kInteger:
+            row.push_back(s.Int(i));
+            break;
+          case SqlType::kReal:
+            row.push_back(s.Double(i));
+            break;
+          case SqlType::kText:
+            row.push_back(s.Text(i));
+            break;
+        }
+      }
+      // Bytes that are not UTF-8 (a snapshot is stored as base64 when it has any) are kept as
+      // they are rather than failing the export.
+      out << row.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+      ++written;
+    }
+    report.rows[t] = written;
+  }
+  out.flush();
+  if (!out) Fail(ErrorKind::kIo, "cannot write the export");
+  return report;
+}
+
+TransferReport Import(const std::string& uri, std::istream& in) {
+  size_t line_no = 0;
+  std::string line;
+  // Reads the next line into `v`; false at the end of the file.
+  auto next = [&](json& v) {
+    if (!std::getline(in, line)) return false;
+    ++line_no;
+    v = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (v.is_discarded()) Bad(line_no, "not a JSON value");
+    return true;
+  };
+  json first;
+  const json* header = next(first) ? &first : nullptr;
+  if (!header || !header->is_object() || TextField(*header, "format") != kFormat) {
+    Bad(1,
+        "not a metastore export (its first line has no \"format\": \"sluice-metastore-"
+        "export\")");
+  }
+  if (IntegerField(*header, "format_version") != kFormatVersion) {
+    Bad(1, fmt::format("format version {} is not {}", IntegerField(*header, "format_version"),
+                       kFormatVersion));
+  }
+  auto counts_at = header->find("tables");
+  if (counts_at == header->end() || !counts_at->is_object()) {
+    Bad(1, "\"tables\" is not an object of counts");
+  }
+  const json& counts = *counts_at;
+  std::map<std::string, int64_t> expected;
+  for (const auto& [name, n] : counts.items()) {
+    if (std::find(kTransferTables.begin(), kTransferTables.end(), name) == kTransferTables.end()) {
+      Bad(1, fmt::format("unknown table '{}'", name));
+    }
+    if (!n.is_number_integer() || n.get<int64_t>() < 0) {
+      Bad(1, fmt::format("the count of {} is not a number of rows", name));
+    }
+    expected[name] = n.get<int64_t>();
+  }
+
+  auto core = Connect(uri, true);
+  TransferReport report{
+      std::string(core->dialect().name()), core->where(), core->schema_version(), {}};
+  int64_t file_version = IntegerField(*header, "schema_version");
+  if (file_version != report.schema_version) {
+    FailWithCode(ErrorKind::kConfig, "metastore.schema_mismatch",
+                 "the export has schema version {}, the metastore {} has {}\n  hint: export with "
+                 "the sluice release that imports (its commands migrate the metastore first)",
+                 file_version, report.where, report.schema_version);
+  }
+  SqlCore::Transaction tx(*core);
+  for (const auto& t : kTransferTables) {
+    if (int64_t n = Count(*core, t); n > 0) {
+      FailWithCode(ErrorKind::kConfig, "metastore.not_empty",
+                   "the metastore {} is not empty ({} holds {} row{}); import only into a new "
+                   "one\n  hint: point the environment's `metastore:` at a new database or file",
+                   report.where, t, n, n == 1 ? "" : "s");
+    }
+  }
+  std::set<std::string> seen;
+  json row;
+  bool more = next(row);
+  const json* v = &row;
+  while (more) {
+    if (!v->is_object() || !v->contains("table")) Bad(line_no, "expected a table's line");
+    std::string table = TextField(*v, "table");
+    if (!expected.count(table)) Bad(line_no, fmt::format("unknown table '{}'", table));
+    if (!seen.insert(table).second) Bad(line_no, fmt::format("table {} comes twice", table));
+    auto columns_at = v->find("columns");
+    if (columns_at == v->end() || !columns_at->is_array() || columns_at->empty()) {
+      Bad(line_no, "\"columns\" is not a list");
+    }
+    const json& columns = *columns_at;
+    auto known = ColumnsOf(*core, table);
+    std::vector<std::string> names;
+    for (const auto& c : columns) {
+      if (!c.is_string() ||
+          std::find(known.begin(), known.end(), c.get<std::string>()) == known.end()) {
+        Bad(line_no, fmt::format("table {} has no column {}", table, c.dump()));
+      }
+      names.push_back(c.get<std::string>());
+    }
+    std::string placeholders;
+    for (size_t i = 0; i < names.size(); ++i) placeholders += i ? ", ?" : "?";
+    const std::string insert =
+        fmt::format("INSERT INTO {} ({}) VALUES ({})", table, Join(names), placeholders);
+    int64_t rows = 0;
+    while ((more = next(row)) && v->is_array()) {
+      if (v->size() != names.size()) {
+        Bad(line_no, fmt::format("a row of {} has {} values for {} columns", table, v->size(),
+                                 names.size()));
+      }
+      Statement s(*core, insert);
+      for (size_t i = 0; i < names.size(); ++i) {
+        const json& x = (*v)[i];
+        int p = static_cast<int>(i) + 1;
+        if (x.is_null()) {
+          s.BindNull(p);
+        } else if (x.is_number_integer()) {
+          s.Bind(p, x.get<int64_t>());
+        } else if (x.is_number()) {
+          s.BindReal(p, x.get<double>());
+        } else if (x.is_string()) {
+          s.Bind(p, x.get<std::string>());
+        } else {
+          Bad(line_no, fmt::format("a value of {} is neither a number, a text nor null", table));
+        }
+      }
+      s.Run();
+      ++rows;
+    }
+    if (rows != expected[table]) {
+      Bad(line_no, fmt::format("{} has {} rows, its header says {}", table, rows, expected[table]));
+    }
+    core->ResumeKeys(table);
+  }
+  if (in.bad()) Fail(ErrorKind::kIo, "cannot read the export");
+  for (const auto& [table, n] : expected) {
+    if (!seen.count(table) && n > 0) {
+      Bad(line_no, fmt::format("the file ends before table {} ({} rows)", table, n));
+    }
+  }
+  for (const auto& t : kTransferTables) {
+    report.rows[t] = Count(*core, t);
+    if (report.rows[t] != (expected.count(t) ? expected[t] : 0)) {
+      Fail(ErrorKind::kInternal, "import: {} holds {} rows after the import, the file {}", t,
+           report.rows[t], expected[t]);
+    }
+  }
+  tx.Commit();
+  return report;
+}
+
+}  // namespace sluice::meta
