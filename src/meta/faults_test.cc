@@ -96,9 +96,10 @@ class FaultyMetastore : public Metastore {
   SLUICE_FORWARD(std::set<std::string>, ArrivedKeys, (const std::string& w), (w))
   SLUICE_FORWARD(std::optional<int64_t>, ScheduleMark, (const std::string& w, const std::string& t),
                  (w, t))
-  SLUICE_FORWARD(bool, SetScheduleMark,
-                 (const std::string& w, const std::string& t, std::optional<int64_t> p, int64_t f),
-                 (w, t, p, f))
+  SLUICE_FORWARD(std::optional<std::vector<int64_t>>, FireSchedule,
+                 (const std::string& w, const std::string& t, std::optional<int64_t> p, int64_t f,
+                  const std::vector<Run>& r),
+                 (w, t, p, f, r))
   SLUICE_FORWARD(void, CommitRun, (const RunCommit& c), (c))
   SLUICE_FORWARD(std::vector<TableFile>, DropTable, (const TableDrop& d), (d))
   SLUICE_FORWARD(std::set<std::string>, Bookmarks, (const std::string& j), (j))
@@ -294,11 +295,14 @@ TEST_P(Races, TwoCommitsOnOneBaseVersionPublishOnce) {
 TEST_P(Races, AScheduleMarkAdvancesOnce) {
   {
     auto m = Open(db());
-    ASSERT_TRUE(m->SetScheduleMark("w", "cron", std::nullopt, 1000));
+    ASSERT_TRUE(m->FireSchedule("w", "cron", std::nullopt, 1000, {}));
   }
-  auto winners = RaceTwo(
-      db(), [](Metastore& m, int i) { return m.SetScheduleMark("w", "cron", 1000, 2000 + i); });
+  auto winners = RaceTwo(db(), [](Metastore& m, int i) {
+    meta::Run run{.kind = "workflow", .name = "w", .trigger = "schedule"};
+    return m.FireSchedule("w", "cron", 1000, 2000 + i, {run, run}).has_value();
+  });
   EXPECT_EQ(winners, (std::vector<int>{0, 1}));
+  EXPECT_EQ(Open(db())->ListRuns({}).size(), 2u);  // the winner's two fire times, once
 }
 
 TEST_P(Races, ARunIsClaimedOnce) {

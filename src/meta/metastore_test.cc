@@ -395,14 +395,24 @@ TEST_P(MetastoreTest, StepsAttemptsAndLogs) {
   EXPECT_EQ(logs[1].step, "clean");
   EXPECT_EQ(m_->Logs(id, l1, 10).size(), 1u);
   EXPECT_FALSE(m_->ScheduleMark("w", "0 2 * * * UTC"));
-  EXPECT_TRUE(m_->SetScheduleMark("w", "0 2 * * * UTC", std::nullopt, 1234));
-  EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 1234);
-  // Compare-and-set: a reading that is no longer the mark changes nothing.
-  EXPECT_FALSE(m_->SetScheduleMark("w", "0 2 * * * UTC", std::nullopt, 99));
-  EXPECT_FALSE(m_->SetScheduleMark("w", "0 2 * * * UTC", 1000, 2000));
-  EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 1234);
-  EXPECT_TRUE(m_->SetScheduleMark("w", "0 2 * * * UTC", 1234, 2000));
-  EXPECT_EQ(m_->ScheduleMark("w", "0 2 * * * UTC"), 2000);
+  const std::string cron = "0 2 * * * UTC";
+  EXPECT_EQ(m_->FireSchedule("w", cron, std::nullopt, 1234, {}), std::vector<int64_t>{});
+  EXPECT_EQ(m_->ScheduleMark("w", cron), 1234);
+  // Compare-and-set: a reading that is no longer the mark changes nothing and queues nothing.
+  meta::Run fire{.kind = "workflow", .name = "w", .trigger = "schedule " + cron};
+  size_t runs = m_->ListRuns({}).size();
+  EXPECT_FALSE(m_->FireSchedule("w", cron, std::nullopt, 99, {fire}));
+  EXPECT_FALSE(m_->FireSchedule("w", cron, 1000, 2000, {fire}));
+  EXPECT_EQ(m_->ScheduleMark("w", cron), 1234);
+  EXPECT_EQ(m_->ListRuns({}).size(), runs);
+  // The mark moves and the fire times' runs are queued together.
+  auto ids = m_->FireSchedule("w", cron, 1234, 2000, {fire, fire});
+  ASSERT_TRUE(ids);
+  ASSERT_EQ(ids->size(), 2u);
+  EXPECT_EQ(m_->GetRun((*ids)[1])->status, meta::RunStatus::kQueued);
+  EXPECT_EQ(m_->GetRun((*ids)[1])->trigger, "schedule " + cron);
+  EXPECT_EQ(m_->ScheduleMark("w", cron), 2000);
+  EXPECT_EQ(m_->ListRuns({}).size(), runs + 2);
 }
 
 TEST_P(MetastoreTest, LandingRegistry) {

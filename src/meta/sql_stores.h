@@ -101,8 +101,10 @@ class SqlTriggers : public virtual Triggers {
   std::set<std::string> ArrivedKeys(const std::string& workflow) override;
   std::optional<int64_t> ScheduleMark(const std::string& workflow,
                                       const std::string& trigger) override;
-  bool SetScheduleMark(const std::string& workflow, const std::string& trigger,
-                       std::optional<int64_t> previous, int64_t fire_ms) override;
+  std::optional<std::vector<int64_t>> FireSchedule(const std::string& workflow,
+                                                   const std::string& trigger,
+                                                   std::optional<int64_t> previous, int64_t fire_ms,
+                                                   const std::vector<Run>& runs) override;
 
  private:
   SqlCore& core_;

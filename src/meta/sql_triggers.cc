@@ -53,9 +53,12 @@ std::optional<int64_t> SqlTriggers::ScheduleMark(const std::string& workflow,
   return s.Int(0);
 }
 
-bool SqlTriggers::SetScheduleMark(const std::string& workflow, const std::string& trigger,
-                                  std::optional<int64_t> previous, int64_t fire_ms) {
-  auto lock = core_.Lock();
+std::optional<std::vector<int64_t>> SqlTriggers::FireSchedule(const std::string& workflow,
+                                                              const std::string& trigger,
+                                                              std::optional<int64_t> previous,
+                                                              int64_t fire_ms,
+                                                              const std::vector<Run>& runs) {
+  Transaction tx(core_);
   if (!previous) {
     Statement s(core_, "INSERT INTO schedule_marks (workflow, trigger, fire_ms) VALUES (?, ?, ?)" +
                            core_.dialect().Upsert("workflow, trigger", {}));
@@ -66,7 +69,11 @@ bool SqlTriggers::SetScheduleMark(const std::string& workflow, const std::string
                 "fire_ms = ?");
     s.Bind(1, fire_ms).Bind(2, workflow).Bind(3, trigger).Bind(4, *previous).Run();
   }
-  return core_.Changes() == 1;
+  if (core_.Changes() != 1) return std::nullopt;  // another server moved it: it fired
+  std::vector<int64_t> ids;
+  for (const Run& run : runs) ids.push_back(InsertQueuedRun(core_, run));
+  tx.Commit();
+  return ids;
 }
 
 }  // namespace sluice::meta

@@ -43,7 +43,7 @@ void Fill(Metastore& m) {
   m.RecordLanded({"orders", "landing/orders/a.csv", "abc", 10, 5});
   m.CreateToken("ci", "hash");
   m.PutSnapshot("h1", std::string("sluice-definitions 1\n\xe9\0", 23));
-  m.SetScheduleMark("w", "cron0", std::nullopt, 5000);
+  m.FireSchedule("w", "cron0", std::nullopt, 5000, {});
   m.EnqueueRun(Run{.kind = "workflow", .name = "w", .params = "{\"a\": 1}"});
 }
 

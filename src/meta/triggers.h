@@ -37,11 +37,17 @@ class Triggers {
   // The last fire time a schedule trigger handled (nullopt: never ran).
   virtual std::optional<int64_t> ScheduleMark(const std::string& workflow,
                                               const std::string& trigger) = 0;
-  // Sets the schedule mark to `fire_ms` where the caller read `previous` (nullopt: no mark).
-  // Compare-and-set: false, and nothing changes, when the mark is no longer `previous` (another
-  // server handled that fire time first).
-  virtual bool SetScheduleMark(const std::string& workflow, const std::string& trigger,
-                               std::optional<int64_t> previous, int64_t fire_ms) = 0;
+  // Fires a schedule: in one transaction, moves its mark to `fire_ms` where the caller read
+  // `previous` (nullopt: no mark yet) and queues `runs` (the fire times due; none when the mark
+  // only moves on). Returns the queued runs' ids, in order. Compare-and-set: when the mark is no
+  // longer `previous` (another server fired those times first) nothing changes, no run is
+  // queued, and the answer is nullopt. So each fire time queues its runs exactly once across
+  // every server; a call retried after an error whose transaction did commit answers nullopt.
+  virtual std::optional<std::vector<int64_t>> FireSchedule(const std::string& workflow,
+                                                           const std::string& trigger,
+                                                           std::optional<int64_t> previous,
+                                                           int64_t fire_ms,
+                                                           const std::vector<Run>& runs) = 0;
 };
 
 }  // namespace sluice::meta

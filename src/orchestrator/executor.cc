@@ -61,9 +61,8 @@ bool IsReservedParam(const std::string& name) {
   return name == "files" || name == "item" || name == "upstream_run_id" || name == "scheduled_at";
 }
 
-int64_t Enqueue(meta::WorkQueue& metastore, const project::Workflow& workflow,
-                const std::string& trigger, const json& params, int64_t parent_run_id,
-                const std::string& snapshot) {
+meta::Run QueuedRun(const project::Workflow& workflow, const std::string& trigger,
+                    const json& params, int64_t parent_run_id, const std::string& snapshot) {
   // Only what the run is given is stored (redacted): defaults, which may come from
   // ${env:...}, are read from the workflow when it runs.
   json given = json::object();
@@ -89,7 +88,13 @@ int64_t Enqueue(meta::WorkQueue& metastore, const project::Workflow& workflow,
   run.definition = workflow.text;
   run.parent_run_id = parent_run_id;
   run.snapshot = snapshot;
-  return metastore.EnqueueRun(run);
+  return run;
+}
+
+int64_t Enqueue(meta::WorkQueue& metastore, const project::Workflow& workflow,
+                const std::string& trigger, const json& params, int64_t parent_run_id,
+                const std::string& snapshot) {
+  return metastore.EnqueueRun(QueuedRun(workflow, trigger, params, parent_run_id, snapshot));
 }
 
 namespace {

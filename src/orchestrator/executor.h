@@ -92,6 +92,12 @@ bool KeptOut(meta::WorkflowState& metastore, int64_t run_id);
 // time. The API refuses them from callers.
 bool IsReservedParam(const std::string& name);
 
+// The queued run of `workflow` with `params` over its defaults, as Enqueue stores it (for a
+// store that queues it with something else in one transaction). Refuses as Enqueue does.
+meta::Run QueuedRun(const project::Workflow& workflow, const std::string& trigger,
+                    const nlohmann::json& params, int64_t parent_run_id,
+                    const std::string& snapshot);
+
 // Queues a run of `workflow` with `params` over its defaults; returns its id. Unknown
 // parameters are refused (kUsage) with the nearest known name. `snapshot` is the hash of the
 // definitions `workflow` is from (transform::RecordSnapshot): the run records it.

@@ -546,16 +546,17 @@ void Service::FireSchedules(bool startup) {
       auto cron = Cron::Parse(t.target, t.timezone);
       auto mark = metastore_->ScheduleMark(name, key);
       DueFires due = ScheduleDue(cron, mark, now, startup, t.catch_up);
-      // Runs first, then the mark: a crash in between repeats a fire (steps are idempotent)
-      // rather than losing it.
+      if (due.mark == mark.value_or(-1)) continue;
+      std::vector<meta::Run> runs;
+      const std::string snapshot = due.run.empty() ? "" : transform::RecordSnapshot(*defs);
       for (int64_t fire : due.run) {
-        int64_t id =
-            Enqueue(*metastore_, wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}},
-                    0, transform::RecordSnapshot(*defs));
-        Push(id, fire);
+        runs.push_back(QueuedRun(wf, "schedule " + t.target, json{{"scheduled_at", Rfc3339(fire)}},
+                                 0, snapshot));
       }
-      // Compare-and-set: false when another server advanced the mark first (it fired too).
-      if (due.mark != mark.value_or(-1)) metastore_->SetScheduleMark(name, key, mark, due.mark);
+      // The runs and the mark in one compare-and-set: nullopt when another server moved the
+      // mark first (it fired those times), so each fire time runs once across the fleet.
+      auto ids = metastore_->FireSchedule(name, key, mark, due.mark, runs);
+      for (size_t i = 0; ids && i < ids->size(); ++i) Push((*ids)[i], due.run[i]);
     }
   }
 }
