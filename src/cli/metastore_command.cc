@@ -69,6 +69,16 @@ int MetastoreExport(const Global& g, const std::string& file, const std::string&
   // Written beside the file and renamed at the end: an interrupted export leaves no half file
   // that an import could take for a whole one.
   fs::path target(file);
+  // The file is written beside the target and renamed over it: only a regular file (or
+  // nothing) may be there, never a folder, a link, a device or a pipe the rename would replace.
+  std::error_code ec;
+  auto status = fs::symlink_status(target, ec);
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    FailWithCode(ErrorKind::kUsage, "usage.export_target",
+                 "sluice metastore export: {} is not a regular file; name a new file or one to "
+                 "replace",
+                 file);
+  }
   fs::path partial = target;
   partial += ".partial";
   meta::TransferReport report;
@@ -87,7 +97,6 @@ int MetastoreExport(const Global& g, const std::string& file, const std::string&
       throw;
     }
   }
-  std::error_code ec;
   fs::rename(partial, target, ec);
   if (ec) {
     FailWithCode(ErrorKind::kIo, "io.write", "cannot write {}: {}", target.string(), ec.message());
@@ -98,6 +107,9 @@ int MetastoreExport(const Global& g, const std::string& file, const std::string&
 
 int MetastoreImport(const Global& g, const std::string& file, const std::string& format) {
   std::string uri = MetastoreOf(g);
+  if (fs::is_directory(file)) {
+    FailWithCode(ErrorKind::kInput, "io.read", "cannot read {}: it is a folder", file);
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     FailWithCode(ErrorKind::kInput, "io.read", "cannot read {}: {}", file, std::strerror(errno));

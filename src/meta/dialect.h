@@ -60,6 +60,10 @@ class Dialect {
   // `sql`, DDL statements in SQLite's spelling, in this database's.
   virtual std::string Ddl(std::string_view sql) const = 0;
 
+  // A query with one parameter, the name of a table, that yields each of its columns' name and
+  // declared type, in order.
+  virtual std::string_view ColumnTypes() const = 0;
+
   // Statements that make `table`'s generated keys continue after its largest (after rows were
   // inserted with their keys given); none where the database does that by itself.
   virtual std::vector<std::string> ResumeKeys(const std::string& /*table*/) const { return {}; }
@@ -88,6 +92,9 @@ class SqliteDialect : public Dialect {
   std::string_view BeginWrite() const override { return "BEGIN IMMEDIATE"; }
   std::string_view InsertionOrder() const override { return "rowid"; }
   std::string Ddl(std::string_view sql) const override { return std::string(sql); }
+  std::string_view ColumnTypes() const override {
+    return "SELECT name, type FROM pragma_table_info(?)";
+  }
   std::string LegacyVersionRead() const override { return "PRAGMA user_version"; }
   std::string LegacyVersionWrite(int version) const override;
 };
@@ -116,6 +123,10 @@ class PostgresDialect : public Dialect {
   std::string_view InsertionOrder() const override { return "insertion_order"; }
   std::string Ddl(std::string_view sql) const override;
   std::vector<std::string> ResumeKeys(const std::string& table) const override;
+  std::string_view ColumnTypes() const override {
+    return "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = "
+           "current_schema() AND table_name = ? ORDER BY ordinal_position";
+  }
 };
 
 }  // namespace sluice::meta

@@ -53,10 +53,10 @@ std::unique_ptr<Metastore> Open(const std::string& uri);
 struct SchemaState {
   std::string dialect;  // "sqlite", "postgresql"
   std::string where;    // the file, or the server and database (never a password)
-  bool exists = true;   // false: an SQLite file not created yet (version 0)
+  bool exists = true;   // false: no schema yet (an SQLite file not created, an empty database)
   int version = 0;      // the version recorded in it
   int newest = 0;       // the version this binary migrates to
-  int applied = 0;      // migrations MigrateSchema applied
+  int applied = 0;      // migrations MigrateSchema applied (0: another process had, or none due)
 };
 // Reads it, changing nothing (an SQLite file that does not exist is not created). Throws as Open.
 SchemaState ReadSchema(const std::string& uri);

@@ -103,9 +103,11 @@ class PostgresConnection : public SqlConnection {
     if (session_->Broken() && !in_transaction_) Reconnect();
     return *session_;
   }
+  // Throws pg.connect while the server is away, keeping the broken session, so every later
+  // call tries again.
   void Reconnect() {
-    session_.reset();
-    session_ = std::make_unique<pg::Connection>(conninfo_);
+    auto fresh = std::make_unique<pg::Connection>(conninfo_);
+    session_ = std::move(fresh);
     where_ = session_->Where();
   }
 

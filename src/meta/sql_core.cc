@@ -137,6 +137,7 @@ void SqlCore::Migrate() {
     Exec(migrations[v]);
     record(v + 1);
   }
+  applied_ = target - current;
   // Binaries from before schema_version read only the legacy record: keep it, so they refuse a
   // schema newer than theirs.
   if (std::string legacy = dialect_->LegacyVersionWrite(target); !legacy.empty()) Exec(legacy);

@@ -42,6 +42,9 @@ class SqlCore {
   // The schema version the database is at; the one this binary migrates to.
   int schema_version();
   int newest_version() const { return static_cast<int>(dialect_->Migrations().size()); }
+  // The migrations this SqlCore applied when it opened (0 when another process had, or none
+  // were due).
+  int applied() const { return applied_; }
   // The database, for messages: a path, or a PostgreSQL URI without its password.
   const std::string& where() const { return connection_->where(); }
 
@@ -109,6 +112,7 @@ class SqlCore {
   std::unique_ptr<Dialect> dialect_;
   std::unique_ptr<SqlConnection> connection_;
   std::mutex mu_;
+  int applied_ = 0;
 };
 
 // A status as an SQL literal ('queued'): the words are the constants of meta/status.h, so the

@@ -1,9 +1,9 @@
 #include "meta/sql_metastore.h"
 
-#include <regex>
+#include <algorithm>
+#include <cctype>
 
 #include "common/error.h"
-#include "common/redact.h"
 
 namespace sluice::meta {
 
@@ -31,15 +31,22 @@ enum class Backend { kSqlite, kPostgres };
 
 // The backend `uri` names and what it connects to (a path for SQLite, the URI for PostgreSQL).
 std::pair<Backend, std::string> Parse(const std::string& uri) {
-  static const std::regex kScheme("^([A-Za-z][A-Za-z0-9+.-]*):(.*)$");
-  std::smatch m;
-  if (!std::regex_match(uri, m, kScheme)) return {Backend::kSqlite, uri};
-  if (m[1] == "sqlite") return {Backend::kSqlite, m[2].str()};
-  if (m[1] == "postgresql" || m[1] == "postgres") return {Backend::kPostgres, uri};
+  // A scheme is a letter, then letters, digits, '+', '.' or '-', then ':' (RFC 3986); without
+  // one the text is a path.
+  size_t colon = uri.find(':');
+  bool scheme =
+      colon != std::string::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(uri[0])) &&
+      std::all_of(uri.begin(), uri.begin() + colon, [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '.' || c == '-';
+      });
+  if (!scheme) return {Backend::kSqlite, uri};
+  std::string name = uri.substr(0, colon);
+  if (name == "sqlite") return {Backend::kSqlite, uri.substr(colon + 1)};
+  if (name == "postgresql" || name == "postgres") return {Backend::kPostgres, uri};
   FailWithCode(ErrorKind::kConfig, "meta.unsupported_backend",
-               "metastore '{}': unsupported backend '{}'\n  hint: use sqlite:PATH, a path to an "
+               "metastore: unsupported backend '{}'\n  hint: use sqlite:PATH, a path to an "
                "SQLite file, or postgresql://USER@HOST/DB",
-               Redact(uri), m[1].str());
+               name.size() > 40 ? name.substr(0, 40) + "..." : name);
 }
 
 }  // namespace
@@ -79,14 +86,14 @@ SchemaState ReadSchema(const std::string& uri) {
     return {"sqlite", target, false, 0, static_cast<int>(SqliteDialect().Migrations().size()), 0};
   }
   auto core = Connect(uri, false);
-  return Read(*core, 0);
+  SchemaState state = Read(*core, 0);
+  state.exists = state.version > 0;  // a database without Sluice's tables yet
+  return state;
 }
 
 SchemaState MigrateSchema(const std::string& uri) {
-  int before = ReadSchema(uri).version;
   auto core = Connect(uri, true);
-  int after = core->schema_version();
-  return Read(*core, after - before);
+  return Read(*core, core->applied());
 }
 
 }  // namespace sluice::meta

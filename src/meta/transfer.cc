@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/error.h"
+#include "common/interrupt.h"
 #include "meta/sql_core.h"
 #include "meta/sql_metastore.h"
 
@@ -24,17 +28,41 @@ const std::vector<std::string> kTransferTables = {
 namespace {
 
 constexpr std::string_view kFormat = "sluice-metastore-export";
+constexpr size_t kMaxLine = size_t{256} << 20;
+constexpr int kMaxDepth = 4;
 constexpr int kFormatVersion = 1;
 
+// What a column holds, from its declared type.
+enum class ColumnKind { kInteger, kReal, kText };
+
+struct TableColumn {
+  std::string name;
+  ColumnKind kind;
+};
+
 // The columns of `table` in `core`'s schema, without the dialect's own (insertion_order).
-std::vector<std::string> ColumnsOf(SqlCore& core, const std::string& table) {
-  Statement s(core, "SELECT * FROM " + table + " LIMIT 0");
-  s.Step();
-  std::vector<std::string> out;
-  for (int i = 0; i < s.Columns(); ++i) {
-    std::string name = s.Name(i);
-    if (name != core.dialect().InsertionOrder()) out.push_back(name);
+std::vector<TableColumn> ColumnsOf(SqlCore& core, const std::string& table) {
+  Statement s(core, core.dialect().ColumnTypes());
+  s.Bind(1, table);
+  std::vector<TableColumn> out;
+  while (s.Step()) {
+    std::string name = s.Text(0), type = s.Text(1);
+    std::transform(type.begin(), type.end(), type.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
+    if (name == core.dialect().InsertionOrder()) continue;
+    ColumnKind kind =
+        type.find("INT") != std::string::npos ? ColumnKind::kInteger
+        : type.find("REAL") != std::string::npos || type.find("DOUBLE") != std::string::npos
+            ? ColumnKind::kReal
+            : ColumnKind::kText;
+    out.push_back({name, kind});
   }
+  return out;
+}
+
+std::vector<std::string> Names(const std::vector<TableColumn>& columns) {
+  std::vector<std::string> out;
+  for (const auto& c : columns) out.push_back(c.name);
   return out;
 }
 
@@ -84,7 +112,7 @@ TransferReport Export(const std::string& uri, std::ostream& out) {
              .dump()
       << "\n";
   for (const auto& t : kTransferTables) {
-    auto columns = ColumnsOf(*core, t);
+    auto columns = Names(ColumnsOf(*core, t));
     out << json{{"table", t}, {"columns", columns}}.dump() << "\n";
     Statement s(*core, fmt::format("SELECT {} FROM {} ORDER BY {}", Join(columns), t,
                                    core->dialect().InsertionOrder()));
@@ -92,6 +120,7 @@ TransferReport Export(const std::string& uri, std::ostream& out) {
     // At most the header's count: rows written since it was taken are left out, so the file
     // agrees with itself.
     while (written < report.rows[t] && s.Step()) {
+      if (Interrupted()) Fail(ErrorKind::kInterrupted, "interrupted");
       json row = json::array();
       for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
         switch (s.Type(i)) {
@@ -124,11 +153,25 @@ TransferReport Export(const std::string& uri, std::ostream& out) {
 TransferReport Import(const std::string& uri, std::istream& in) {
   size_t line_no = 0;
   std::string line;
-  // Reads the next line into `v`; false at the end of the file.
+  // Reads the next line into `v`; false at the end of the file. A line is at most kMaxLine
+  // bytes (a stored snapshot is the longest) and JSON at most kMaxDepth deep (a row is an array
+  // of values).
   auto next = [&](json& v) {
-    if (!std::getline(in, line)) return false;
+    line.clear();
+    int c;
+    while ((c = in.get()) != EOF && c != '\n') {
+      if (line.size() == kMaxLine) {
+        Bad(line_no + 1, fmt::format("a line longer than {} MiB", kMaxLine >> 20));
+      }
+      line.push_back(static_cast<char>(c));
+    }
+    if (c == EOF && line.empty()) return false;
     ++line_no;
-    v = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    auto depth = [&](int d, json::parse_event_t, json&) {
+      if (d > kMaxDepth) Bad(line_no, "JSON nested deeper than an export's");
+      return true;
+    };
+    v = json::parse(line, depth, /*allow_exceptions=*/false);
     if (v.is_discarded()) Bad(line_no, "not a JSON value");
     return true;
   };
@@ -193,41 +236,64 @@ TransferReport Import(const std::string& uri, std::istream& in) {
     }
     const json& columns = *columns_at;
     auto known = ColumnsOf(*core, table);
-    std::vector<std::string> names;
+    std::vector<TableColumn> names;
     for (const auto& c : columns) {
-      if (!c.is_string() ||
-          std::find(known.begin(), known.end(), c.get<std::string>()) == known.end()) {
-        Bad(line_no, fmt::format("table {} has no column {}", table, c.dump()));
+      auto it = std::find_if(known.begin(), known.end(), [&](const TableColumn& k) {
+        return c.is_string() && k.name == c.get<std::string>();
+      });
+      if (it == known.end()) {
+        Bad(line_no, c.is_string() ? fmt::format("table {} has no column \"{}\"", table,
+                                                 c.get<std::string>().substr(0, 100))
+                                   : fmt::format("a column of {} is not a name", table));
       }
-      names.push_back(c.get<std::string>());
+      names.push_back(*it);
     }
     std::string placeholders;
     for (size_t i = 0; i < names.size(); ++i) placeholders += i ? ", ?" : "?";
     const std::string insert =
-        fmt::format("INSERT INTO {} ({}) VALUES ({})", table, Join(names), placeholders);
+        fmt::format("INSERT INTO {} ({}) VALUES ({})", table, Join(Names(names)), placeholders);
     int64_t rows = 0;
     while ((more = next(row)) && v->is_array()) {
       if (v->size() != names.size()) {
         Bad(line_no, fmt::format("a row of {} has {} values for {} columns", table, v->size(),
                                  names.size()));
       }
+      if (Interrupted()) Fail(ErrorKind::kInterrupted, "interrupted");
       Statement s(*core, insert);
       for (size_t i = 0; i < names.size(); ++i) {
         const json& x = (*v)[i];
+        const TableColumn& column = names[i];
         int p = static_cast<int>(i) + 1;
+        auto wrong = [&](const char* wanted) {
+          Bad(line_no, fmt::format("{}.{} takes {}, not {}", table, column.name, wanted,
+                                   x.is_string()   ? "a text"
+                                   : x.is_number() ? "that number"
+                                                   : x.type_name()));
+        };
         if (x.is_null()) {
           s.BindNull(p);
-        } else if (x.is_number_integer()) {
+        } else if (column.kind == ColumnKind::kInteger) {
+          // An unsigned value past int64's range would wrap.
+          if (!x.is_number_integer() ||
+              (x.is_number_unsigned() && x.get<uint64_t>() > uint64_t{INT64_MAX})) {
+            wrong("an integer");
+          }
           s.Bind(p, x.get<int64_t>());
-        } else if (x.is_number()) {
+        } else if (column.kind == ColumnKind::kReal) {
+          if (!x.is_number()) wrong("a number");
           s.BindReal(p, x.get<double>());
-        } else if (x.is_string()) {
-          s.Bind(p, x.get<std::string>());
         } else {
-          Bad(line_no, fmt::format("a value of {} is neither a number, a text nor null", table));
+          if (!x.is_string()) wrong("a text");
+          s.Bind(p, x.get<std::string>());
         }
       }
-      s.Run();
+      try {
+        s.Run();
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kInterrupted) throw;
+        // A key twice, a reference to a row that is not there, a NULL where one is required.
+        Bad(line_no, fmt::format("the metastore refused this row of {}: {}", table, e.what()));
+      }
       ++rows;
     }
     if (rows != expected[table]) {

@@ -13,6 +13,7 @@
 #include "meta/sql_core.h"
 #include "meta/sql_metastore.h"
 #include "meta/testing/backends.h"
+#include "pg/testing/server.h"
 
 namespace sluice::meta {
 namespace {
@@ -148,6 +149,13 @@ TEST_P(TransferTest, ADamagedExportIsRefusedByLineAndNothingIsImported) {
       {replaced("\"runs\":2", "\"evil\":2"), "unknown table 'evil'"},
       {good + "[1]\n", "a row of extract_files has 1 values for 8 columns"},
       {good + "{}\n", "expected a table's line"},
+      {replaced("[\"ci\",\"hash\"", "[\"ci\",7"), "api_tokens.hash takes a text, not that number"},
+      {replaced("[1,\"job\"", "[18446744073709551615,\"job\""),
+       "runs.id takes an integer, not that number"},
+      {replaced("[1,\"job\"", "[\"one\",\"job\""), "runs.id takes an integer, not a text"},
+      {replaced("[2,\"workflow\"", "[1,\"workflow\""), "the metastore refused this row of runs"},
+      {replaced("\"columns\":[\"name\",", "\"columns\":[[[[[[[[1]]]]]]],"),
+       "JSON nested deeper than an export's"},
       {replaced("\"table\":\"bookmarks\"", "\"table\":\"tables\""), "table tables comes twice"},
   };
   for (const auto& c : cases) {
@@ -188,6 +196,24 @@ INSTANTIATE_TEST_SUITE_P(Backends, TransferTest,
                          ::testing::Combine(::testing::ValuesIn(testing::Backends()),
                                             ::testing::ValuesIn(testing::Backends())),
                          PairName);
+
+// A session whose server went away fails each call with pg.connect (and tries again on the next),
+// never with a crash.
+TEST(PostgresMetastore, AServerThatIsGoneFailsEveryCallAsUnreachable) {
+  SLUICE_REQUIRE_POSTGRES();
+  auto server = std::make_unique<pg::testing::Server>();
+  auto m = Open(server->uri());
+  m->StartRun("job", "clean", "manual", "");
+  server.reset();
+  for (int i = 0; i < 3; ++i) {
+    try {
+      m->ListRuns({});
+      ADD_FAILURE() << "a stopped server answered";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), "pg.connect") << e.what();
+    }
+  }
+}
 
 // Every table the migrations create is moved: a migration that adds one must add it to
 // kTransferTables too.

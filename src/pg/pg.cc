@@ -53,6 +53,20 @@ std::string TypeName(Oid oid) {
 }
 
 // True when the conninfo may carry a password that a libpq parse error could quote.
+// Whether a postgresql:// URI has an '@' or '/' in its user name or password that is not
+// percent-encoded: two '@' before the path, or a '/' before the '@'.
+bool UserInfoNeedsEncoding(std::string_view conninfo) {
+  for (std::string_view scheme : {"postgresql://", "postgres://"}) {
+    if (!conninfo.starts_with(scheme)) continue;
+    std::string_view rest = conninfo.substr(scheme.size());
+    rest = rest.substr(0, rest.find('?'));
+    size_t at = rest.find('@');
+    if (at == std::string_view::npos) return false;
+    return rest.find('@', at + 1) != std::string_view::npos || rest.find('/') < at;
+  }
+  return false;
+}
+
 bool MayHoldPassword(const std::string& conninfo) {
   if (ToLower(conninfo).find("password") != std::string::npos) return true;
   size_t at = conninfo.find('@');
@@ -170,6 +184,14 @@ bool Result::Bool(int row, int column) const {
 }
 
 Connection::Connection(const std::string& conninfo, int connect_timeout_s) {
+  if (UserInfoNeedsEncoding(conninfo)) {
+    // libpq would split the URI at the wrong '@' or '/' and quote the pieces (the password's
+    // among them) as a host, a port or a database.
+    throw Error(ErrorKind::kConfig, "pg.uri", "",
+                "cannot connect to PostgreSQL: the user name or password in the URI holds '@' or "
+                "'/'\n  hint: percent-encode them (@ as %40, / as %2F), or give the password in "
+                "PGPASSWORD or a passfile");
+  }
   char* parse_error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
   if (options == nullptr) {

@@ -914,8 +914,20 @@ void LoadSettings(DefinitionReader& files, const std::string& env_name, Project&
     path_setting("lake", project.env.lake, "s3://");
     if (YAML::Node node = settings["metastore"]) {
       auto v = r.Scalar(node, "metastore");
-      if (v && (v->starts_with("postgresql://") || v->starts_with("postgres://"))) {
+      constexpr size_t kMaxMetastore = 4096;
+      if (v && v->empty()) {
+        r.Error(node, "metastore: is empty",
+                "write a path to an SQLite file or postgresql://USER@HOST/DB (an ${env:...} "
+                "value must not be empty)");
+      } else if (v && v->size() > kMaxMetastore) {
+        r.Error(node, fmt::format("metastore: is longer than {} characters", kMaxMetastore));
+      } else if (v && (v->starts_with("postgresql://") || v->starts_with("postgres://"))) {
         project.env.metastore_uri = *v;
+      } else if (v && IsPostgresConninfo(*v)) {
+        // Not echoed: it may hold a password. Taken as a path it would become an SQLite file
+        // named after it.
+        r.Error(node, "metastore: a libpq keyword string (host=... dbname=...) is not accepted",
+                "write it as a URI: postgresql://USER@HOST:PORT/DB?sslmode=...");
       } else if (v && v->find("://") != std::string::npos) {
         // Not echoed: a URI may hold a password.
         std::string scheme = v->substr(0, v->find("://"));
