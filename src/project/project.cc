@@ -913,9 +913,12 @@ void LoadSettings(DefinitionReader& files, const std::string& env_name, Project&
     };
     path_setting("lake", project.env.lake, "s3://");
     if (YAML::Node node = settings["metastore"]) {
+      const size_t reported = diagnostics.items().size();
       auto v = r.Scalar(node, "metastore");
       constexpr size_t kMaxMetastore = 4096;
-      if (v && v->empty()) {
+      if (diagnostics.items().size() > reported) {
+        // An unset ${env:...}, reported by Scalar: its empty value is not a second error.
+      } else if (v && v->empty()) {
         r.Error(node, "metastore: is empty",
                 "write a path to an SQLite file or postgresql://USER@HOST/DB (an ${env:...} "
                 "value must not be empty)");

@@ -677,6 +677,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
   // or took these files' bookmarks, after this one read them) starts again from here.
   const RunReport fresh_report = report;
   const meta::Run fresh_run = run;
+  int64_t attempt_base = -1;  // the output's version the attempt read (-1: not read yet)
   try {
     for (int attempt = 1;; ++attempt) {
       auto run_attempt = [&]() -> RunReport {
@@ -701,6 +702,7 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
         // after this read moves the version, so the commit names the race (publish.conflict). A
         // merge rewrites the output from this version's rows.
         const int64_t base_version = CurrentVersion(metastore, job.output.table);
+        attempt_base = base_version;
         std::vector<meta::TableFile> files;
         std::vector<std::string> keys;
         {
@@ -987,13 +989,19 @@ RunReport RunJob(Workspace& ws, const project::Job& declared, const RunOptions& 
       try {
         return run_attempt();
       } catch (const Error& e) {
-        if (e.code() != "publish.conflict" || attempt == kConflictAttempts) throw;
+        // A failure of an attempt whose output moved underneath it (another run published
+        // while it read the catalog) is that race too, whatever it looked like.
+        bool lost_race = e.code() == "publish.conflict" ||
+                         (e.kind() != ErrorKind::kInterrupted && attempt_base >= 0 &&
+                          CurrentVersion(metastore, job.output.table) != attempt_base);
+        if (!lost_race || attempt == kConflictAttempts) throw;
         // Nothing of this attempt was published (CommitOrDiscard removed its files): read the
         // output's new version and the bookmarks again, and write this run's rows on top.
         metastore.AppendLog(run.id, "info", "",
                             fmt::format("{}; attempt {} of {} starts over", Redact(e.what()),
                                         attempt + 1, kConflictAttempts));
         job = declared;
+        attempt_base = -1;
         report = fresh_report;
         run = fresh_run;
         steps.clear();
