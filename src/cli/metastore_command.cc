@@ -85,8 +85,10 @@ int MetastoreExport(const Global& g, const std::string& file, const std::string&
   {
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     if (!out) {
-      FailWithCode(ErrorKind::kIo, "io.write", "cannot write {}: {}", partial.string(),
-                   std::strerror(errno));
+      FailWithCode(ErrorKind::kIo, "io.write",
+                   "cannot write {}: {}\n  hint: the folder must exist "
+                   "and be writable (the export is written beside the file, then renamed)",
+                   file, std::strerror(errno));
     }
     try {
       report = meta::Export(uri, out);

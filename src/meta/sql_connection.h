@@ -48,7 +48,7 @@ class SqlCursor {
 class SqlConnection {
  public:
   virtual ~SqlConnection() = default;
-  // The database, for messages: a path, or a PostgreSQL URI without its password.
+  // The database, for messages: a path, or PostgreSQL's database, server and user.
   virtual const std::string& where() const = 0;
   virtual void Exec(const std::string& sql) = 0;
   virtual std::unique_ptr<SqlCursor> Prepare(const std::string& sql) = 0;

@@ -45,7 +45,7 @@ class SqlCore {
   // The migrations this SqlCore applied when it opened (0 when another process had, or none
   // were due).
   int applied() const { return applied_; }
-  // The database, for messages: a path, or a PostgreSQL URI without its password.
+  // The database, for messages: a path, or PostgreSQL's database, server and user.
   const std::string& where() const { return connection_->where(); }
 
   // Holds the connection for one call's statements (reads and single-statement writes).

@@ -235,9 +235,19 @@ Connection::Connection(const std::string& conninfo, int connect_timeout_s) {
     throw Error(ErrorKind::kIo, "pg.connect", "", "cannot connect to PostgreSQL: out of memory");
   }
   if (PQstatus(conn_) != CONNECTION_OK) {
+    const std::string said = PQerrorMessage(conn_);
     std::string message =
         Clean(fmt::format("cannot connect to PostgreSQL database '{}' as user '{}': {}",
-                          PQdb(conn_), PQuser(conn_), OneLine(PQerrorMessage(conn_), 500)));
+                          PQdb(conn_), PQuser(conn_), OneLine(said, 500)));
+    // The two a first setup meets most.
+    if (said.find("no password supplied") != std::string::npos) {
+      message +=
+          "\n  hint: give the password in PGPASSWORD, a passfile (~/.pgpass), or the URI "
+          "from an ${env:...} variable";
+    } else if (said.find("database \"") != std::string::npos &&
+               said.find("does not exist") != std::string::npos) {
+      message += "\n  hint: Sluice creates its tables, not the database: CREATE DATABASE it first";
+    }
     PQfinish(conn_);
     throw Error(ErrorKind::kIo, "pg.connect", "", message);
   }
@@ -296,8 +306,8 @@ void Connection::Script(std::string_view sql) { Run(sql, {}, Mode::kScript); }
 bool Connection::Broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
 
 std::string Connection::Where() const {
-  return fmt::format("postgresql://{}@{}:{}/{}", PQuser(conn_), PQhost(conn_), PQport(conn_),
-                     PQdb(conn_));
+  return fmt::format("database '{}' on {}:{} as '{}'", PQdb(conn_), PQhost(conn_), PQport(conn_),
+                     PQuser(conn_));
 }
 
 Result Connection::Run(std::string_view sql, const std::vector<Param>& params, Mode mode) {

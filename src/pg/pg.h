@@ -126,8 +126,9 @@ class Connection {
   // on it fails with pg.connect from then on; open a new Connection.
   bool Broken() const;
 
-  // The session's server, database and user as postgresql://USER@HOST:PORT/DB, for messages
-  // (never a password).
+  // The session's database, server and user as "database 'DB' on HOST:PORT as 'USER'", for
+  // messages (never a password; not in the form of a URI, so a URI registered as a secret whole
+  // does not hide it).
   std::string Where() const;
 
   // Statements running longer than `ms` are cancelled by the server with pg.timeout (0: no
