@@ -246,7 +246,9 @@ Connection::Connection(const std::string& conninfo, int connect_timeout_s) {
           "from an ${env:...} variable";
     } else if (said.find("database \"") != std::string::npos &&
                said.find("does not exist") != std::string::npos) {
-      message += "\n  hint: Sluice creates its tables, not the database: CREATE DATABASE it first";
+      message +=
+          "\n  hint: check its name; Sluice creates tables, never a database (CREATE "
+          "DATABASE makes one)";
     }
     PQfinish(conn_);
     throw Error(ErrorKind::kIo, "pg.connect", "", message);

@@ -90,7 +90,9 @@ class Checker:
 
 
 def one_line(stderr):
-    return [line for line in stderr.splitlines() if line.strip()]
+    """The error lines of stderr (a `  hint:` line belongs to the error above it)."""
+    return [line for line in stderr.splitlines()
+            if line.strip() and not line.startswith("  hint: ")]
 
 
 def free_port():
