@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/interrupt.h"
+#include "common/one_line.h"
 #include "meta/sql_core.h"
 #include "meta/sql_metastore.h"
 
@@ -194,7 +195,7 @@ TransferReport Import(const std::string& uri, std::istream& in) {
   std::map<std::string, int64_t> expected;
   for (const auto& [name, n] : counts.items()) {
     if (std::find(kTransferTables.begin(), kTransferTables.end(), name) == kTransferTables.end()) {
-      Bad(1, fmt::format("unknown table '{}'", name));
+      Bad(1, fmt::format("unknown table '{}'", OneLine(name, 100)));
     }
     if (!n.is_number_integer() || n.get<int64_t>() < 0) {
       Bad(1, fmt::format("the count of {} is not a number of rows", name));
@@ -228,7 +229,9 @@ TransferReport Import(const std::string& uri, std::istream& in) {
   while (more) {
     if (!v->is_object() || !v->contains("table")) Bad(line_no, "expected a table's line");
     std::string table = TextField(*v, "table");
-    if (!expected.count(table)) Bad(line_no, fmt::format("unknown table '{}'", table));
+    if (!expected.count(table)) {
+      Bad(line_no, fmt::format("unknown table '{}'", OneLine(table, 100)));
+    }
     if (!seen.insert(table).second) Bad(line_no, fmt::format("table {} comes twice", table));
     auto columns_at = v->find("columns");
     if (columns_at == v->end() || !columns_at->is_array() || columns_at->empty()) {
@@ -243,7 +246,7 @@ TransferReport Import(const std::string& uri, std::istream& in) {
       });
       if (it == known.end()) {
         Bad(line_no, c.is_string() ? fmt::format("table {} has no column \"{}\"", table,
-                                                 c.get<std::string>().substr(0, 100))
+                                                 OneLine(c.get<std::string>(), 100))
                                    : fmt::format("a column of {} is not a name", table));
       }
       names.push_back(*it);
