@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/interrupt.h"
 #include "common/one_line.h"
+#include "common/strings.h"
 #include "meta/sql_core.h"
 #include "meta/sql_metastore.h"
 
@@ -67,12 +68,6 @@ std::vector<std::string> Names(const std::vector<TableColumn>& columns) {
   return out;
 }
 
-std::string Join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
 int64_t Count(SqlCore& core, const std::string& table) {
   Statement s(core, "SELECT count(*) FROM " + table);
   s.Step();
@@ -115,7 +110,7 @@ TransferReport Export(const std::string& uri, std::ostream& out) {
   for (const auto& t : kTransferTables) {
     auto columns = Names(ColumnsOf(*core, t));
     out << json{{"table", t}, {"columns", columns}}.dump() << "\n";
-    Statement s(*core, fmt::format("SELECT {} FROM {} ORDER BY {}", Join(columns), t,
+    Statement s(*core, fmt::format("SELECT {} FROM {} ORDER BY {}", Join(columns, ", "), t,
                                    core->dialect().InsertionOrder()));
     int64_t written = 0;
     // At most the header's count: rows written since it was taken are left out, so the file
@@ -251,10 +246,9 @@ TransferReport Import(const std::string& uri, std::istream& in) {
       }
       names.push_back(*it);
     }
-    std::string placeholders;
-    for (size_t i = 0; i < names.size(); ++i) placeholders += i ? ", ?" : "?";
     const std::string insert =
-        fmt::format("INSERT INTO {} ({}) VALUES ({})", table, Join(Names(names)), placeholders);
+        fmt::format("INSERT INTO {} ({}) VALUES ({})", table, Join(Names(names), ", "),
+                    Join(std::vector<std::string>(names.size(), "?"), ", "));
     int64_t rows = 0;
     while ((more = next(row)) && v->is_array()) {
       if (v->size() != names.size()) {
